@@ -1,0 +1,151 @@
+//! Strided iteration for CPU kernels: several layouts of one shape walked together as rows.
+//!
+//! Dims that are dense in every layout are merged, so a contiguous tensor is one long row and a
+//! row-broadcast `[n, m] + [m]` is `n` rows of `m` with unit strides: the inner loop then is a
+//! plain slice loop the compiler vectorises, and a stride of 0 broadcasts.
+
+use crate::shape::Dims;
+use crate::Layout;
+
+/// Minimum elements before a kernel splits work across threads.
+pub(crate) const fn par_threshold() -> usize {
+    1 << 15
+}
+
+/// `N` layouts of one shape, merged into rows: each row has `len` elements; layout `i` reads
+/// them from `start[i]` with stride `stride[i]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Row<const N: usize> {
+    outer_dims: Dims,
+    outer_strides: [Dims; N],
+    base: [usize; N],
+    /// Elements per row.
+    pub len: usize,
+    /// The inner stride of each layout.
+    pub stride: [usize; N],
+}
+
+impl<const N: usize> Row<N> {
+    /// Merges the layouts (all of the same shape) into rows.
+    pub fn new(layouts: [&Layout; N]) -> Self {
+        let dims = layouts[0].dims();
+        // Drop size-1 dims, then merge neighbours that are dense in every layout.
+        let mut md = Dims::new();
+        let mut ms: [Dims; N] = core::array::from_fn(|_| Dims::new());
+        for d in 0..dims.len() {
+            if dims[d] == 1 {
+                continue;
+            }
+            let mergeable = !md.is_empty()
+                && (0..N).all(|i| ms[i][ms[i].len() - 1] == layouts[i].strides()[d] * dims[d]);
+            if mergeable {
+                let last = md.len() - 1;
+                md[last] *= dims[d];
+                for (i, s) in ms.iter_mut().enumerate() {
+                    s[last] = layouts[i].strides()[d];
+                }
+            } else {
+                md.push(dims[d]);
+                for (i, s) in ms.iter_mut().enumerate() {
+                    s.push(layouts[i].strides()[d]);
+                }
+            }
+        }
+        let base = core::array::from_fn(|i| layouts[i].offset());
+        let (len, stride) = match md.pop() {
+            Some(len) => (len, core::array::from_fn(|i| ms[i].pop().unwrap_or(0))),
+            None => (if layouts[0].numel() == 0 { 0 } else { 1 }, [0; N]),
+        };
+        Row { outer_dims: md, outer_strides: ms, base, len, stride }
+    }
+
+    /// Number of rows.
+    pub fn count(&self) -> usize {
+        if self.len == 0 {
+            0
+        } else {
+            self.outer_dims.iter().product()
+        }
+    }
+
+    /// Calls `f(starts)` for rows `range`, in order.
+    pub fn for_each(&self, range: core::ops::Range<usize>, mut f: impl FnMut([usize; N])) {
+        if range.is_empty() {
+            return;
+        }
+        let nd = self.outer_dims.len();
+        let mut idx = Dims::from_elem(0, nd);
+        let mut rem = range.start;
+        let mut cur = self.base;
+        for d in (0..nd).rev() {
+            idx[d] = rem % self.outer_dims[d];
+            rem /= self.outer_dims[d];
+            for (i, c) in cur.iter_mut().enumerate() {
+                *c += idx[d] * self.outer_strides[i][d];
+            }
+        }
+        for _ in range {
+            f(cur);
+            for d in (0..nd).rev() {
+                idx[d] += 1;
+                if idx[d] < self.outer_dims[d] {
+                    for (i, c) in cur.iter_mut().enumerate() {
+                        *c += self.outer_strides[i][d];
+                    }
+                    break;
+                }
+                for (i, c) in cur.iter_mut().enumerate() {
+                    *c -= (self.outer_dims[d] - 1) * self.outer_strides[i][d];
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+}
+
+/// Fills the contiguous `dst` row by row: `f(dst_row, starts)` gets each row of `row` (built over
+/// the source layouts, whose shape `dst` has) with the start of every source. Large work is
+/// split across threads by rows.
+pub(crate) fn fill_rows<T: Send, const N: usize>(dst: &mut [T], row: &Row<N>, f: impl Fn(&mut [T], [usize; N]) + Sync + Send) {
+    let len = row.len;
+    let count = row.count();
+    if count == 0 || len == 0 {
+        return;
+    }
+    #[cfg(feature = "std")]
+    if dst.len() >= par_threshold() {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads().max(1);
+        // Rows per task: enough tasks to balance, each at least a few thousand elements.
+        let rows_per_task = count.div_ceil(threads * 4).max(4096usize.div_ceil(len));
+        if rows_per_task < count {
+            dst.par_chunks_mut(rows_per_task * len).enumerate().for_each(|(task, chunk)| {
+                let first = task * rows_per_task;
+                let mut r = 0;
+                row.for_each(first..first + chunk.len() / len, |starts| {
+                    f(&mut chunk[r * len..(r + 1) * len], starts);
+                    r += 1;
+                });
+            });
+            return;
+        }
+        if count == 1 {
+            // One long row: split it into pieces; sources advance by their inner stride.
+            let piece = len.div_ceil(threads * 4).max(4096);
+            let base = {
+                let mut b = [0; N];
+                row.for_each(0..1, |s| b = s);
+                b
+            };
+            let stride = row.stride;
+            let sub = |i: usize| -> [usize; N] { core::array::from_fn(|k| base[k] + i * piece * stride[k]) };
+            dst.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| f(chunk, sub(i)));
+            return;
+        }
+    }
+    let mut r = 0;
+    row.for_each(0..count, |starts| {
+        f(&mut dst[r * len..(r + 1) * len], starts);
+        r += 1;
+    });
+}

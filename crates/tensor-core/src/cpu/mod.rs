@@ -1,0 +1,241 @@
+//! The CPU backend: [`CpuStorage`] (one `Vec` per dtype) and its [`BackendStorage`] impl, which
+//! hands each op to the CPU kernel that lives beside the op (`ops/<family>/cpu.rs`).
+
+mod elem;
+mod iter;
+
+pub use elem::{CpuElem, FloatElem, IntElem};
+pub(crate) use iter::{fill_rows, par_threshold, Row};
+
+use crate::backend::*;
+use crate::ops;
+use crate::{bail, DType, Element, Layout, Result, Scalar};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::any::Any;
+use half::{bf16, f16};
+
+/// The elements of a tensor in host memory: one `Vec` of the dtype's Rust type.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum CpuStorage {
+    Bool(Vec<bool>),
+    U8(Vec<u8>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F16(Vec<f16>),
+    BF16(Vec<bf16>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// Runs `$body` with `$v` bound to the storage's `Vec` (or slice) of whatever type it holds.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_cpu {
+    ($s:expr, |$v:ident| $body:expr) => {
+        match $s {
+            $crate::cpu::CpuStorage::Bool($v) => $body,
+            $crate::cpu::CpuStorage::U8($v) => $body,
+            $crate::cpu::CpuStorage::I32($v) => $body,
+            $crate::cpu::CpuStorage::I64($v) => $body,
+            $crate::cpu::CpuStorage::F16($v) => $body,
+            $crate::cpu::CpuStorage::BF16($v) => $body,
+            $crate::cpu::CpuStorage::F32($v) => $body,
+            $crate::cpu::CpuStorage::F64($v) => $body,
+        }
+    };
+}
+
+/// Runs `$body` for two storages of the same dtype, or returns a dtype error for `$op`.
+macro_rules! with_cpu2 {
+    ($op:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {
+        match ($a, $b) {
+            (CpuStorage::Bool($x), CpuStorage::Bool($y)) => $body,
+            (CpuStorage::U8($x), CpuStorage::U8($y)) => $body,
+            (CpuStorage::I32($x), CpuStorage::I32($y)) => $body,
+            (CpuStorage::I64($x), CpuStorage::I64($y)) => $body,
+            (CpuStorage::F16($x), CpuStorage::F16($y)) => $body,
+            (CpuStorage::BF16($x), CpuStorage::BF16($y)) => $body,
+            (CpuStorage::F32($x), CpuStorage::F32($y)) => $body,
+            (CpuStorage::F64($x), CpuStorage::F64($y)) => $body,
+            (a, b) => $crate::bail!(DType, $op, "expected two tensors of one dtype, got {} and {}", a.dtype(), b.dtype()),
+        }
+    };
+}
+pub(crate) use with_cpu2;
+
+
+impl CpuStorage {
+    /// The dtype of the elements.
+    pub fn dtype(&self) -> DType {
+        match self {
+            CpuStorage::Bool(_) => DType::Bool,
+            CpuStorage::U8(_) => DType::U8,
+            CpuStorage::I32(_) => DType::I32,
+            CpuStorage::I64(_) => DType::I64,
+            CpuStorage::F16(_) => DType::F16,
+            CpuStorage::BF16(_) => DType::BF16,
+            CpuStorage::F32(_) => DType::F32,
+            CpuStorage::F64(_) => DType::F64,
+        }
+    }
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        with_cpu!(self, |v| v.len())
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// `numel` zeros of `dtype` (calloc: the pages are zeroed lazily by the OS).
+    pub fn zeros(dtype: DType, numel: usize) -> Self {
+        match dtype {
+            DType::Bool => CpuStorage::Bool(bytemuck::zeroed_vec(numel)),
+            DType::U8 => CpuStorage::U8(bytemuck::zeroed_vec(numel)),
+            DType::I32 => CpuStorage::I32(bytemuck::zeroed_vec(numel)),
+            DType::I64 => CpuStorage::I64(bytemuck::zeroed_vec(numel)),
+            DType::F16 => CpuStorage::F16(bytemuck::zeroed_vec(numel)),
+            DType::BF16 => CpuStorage::BF16(bytemuck::zeroed_vec(numel)),
+            DType::F32 => CpuStorage::F32(bytemuck::zeroed_vec(numel)),
+            DType::F64 => CpuStorage::F64(bytemuck::zeroed_vec(numel)),
+        }
+    }
+    /// Converts `f64` values to a storage of `dtype`.
+    pub fn from_f64s(dtype: DType, values: impl Iterator<Item = f64>) -> Self {
+        fn conv<T: Element>(it: impl Iterator<Item = f64>) -> Vec<T> {
+            it.map(T::from_f64).collect()
+        }
+        match dtype {
+            DType::Bool => CpuStorage::Bool(conv(values)),
+            DType::U8 => CpuStorage::U8(conv(values)),
+            DType::I32 => CpuStorage::I32(conv(values)),
+            DType::I64 => CpuStorage::I64(conv(values)),
+            DType::F16 => CpuStorage::F16(conv(values)),
+            DType::BF16 => CpuStorage::BF16(conv(values)),
+            DType::F32 => CpuStorage::F32(conv(values)),
+            DType::F64 => CpuStorage::F64(conv(values)),
+        }
+    }
+    /// The elements as a slice of `T`, if `T` is the dtype.
+    pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
+        T::slice_of(self)
+    }
+    /// The elements as a mutable slice of `T`, if `T` is the dtype.
+    pub fn as_mut_slice<T: Element>(&mut self) -> Option<&mut [T]> {
+        T::slice_of_mut(self)
+    }
+    /// Reads element `i` as f64.
+    pub fn get_f64(&self, i: usize) -> f64 {
+        with_cpu!(self, |v| v[i].to_f64())
+    }
+}
+
+/// Typed access to a [`CpuStorage`]; implemented for the eight element types.
+pub trait StorageOf: Sized {
+    /// The storage's elements if they are of this type.
+    fn slice_of(s: &CpuStorage) -> Option<&[Self]>;
+    /// The storage's elements, mutably, if they are of this type.
+    fn slice_of_mut(s: &mut CpuStorage) -> Option<&mut [Self]>;
+    /// Wraps a `Vec` of this type, without copying.
+    fn into_storage(v: Vec<Self>) -> CpuStorage;
+    /// Takes the `Vec` back out, if it is of this type.
+    fn from_storage(s: CpuStorage) -> Option<Vec<Self>>;
+}
+
+macro_rules! storage_of {
+    ($($t:ty => $v:ident),*) => {$(
+        impl StorageOf for $t {
+            fn slice_of(s: &CpuStorage) -> Option<&[Self]> {
+                match s { CpuStorage::$v(v) => Some(v), _ => None }
+            }
+            fn slice_of_mut(s: &mut CpuStorage) -> Option<&mut [Self]> {
+                match s { CpuStorage::$v(v) => Some(v), _ => None }
+            }
+            fn into_storage(v: Vec<Self>) -> CpuStorage {
+                CpuStorage::$v(v)
+            }
+            fn from_storage(s: CpuStorage) -> Option<Vec<Self>> {
+                match s { CpuStorage::$v(v) => Some(v), _ => None }
+            }
+        }
+    )*};
+}
+storage_of!(bool => Bool, u8 => U8, i32 => I32, i64 => I64, f16 => F16, bf16 => BF16, f32 => F32, f64 => F64);
+
+/// Downcasts a backend storage to the CPU's, or errors naming `op`.
+pub(crate) fn cpu_of<'a>(op: &'static str, s: &'a dyn BackendStorage) -> Result<&'a CpuStorage> {
+    match s.as_any().downcast_ref::<CpuStorage>() {
+        Some(c) => Ok(c),
+        None => bail!(Device, op, "expected a cpu tensor, got one on {}", s.backend_name()),
+    }
+}
+
+fn boxed(s: CpuStorage) -> Box<dyn BackendStorage> {
+    Box::new(s)
+}
+
+impl BackendStorage for CpuStorage {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn backend_name(&self) -> String {
+        String::from("cpu")
+    }
+    fn dtype(&self) -> DType {
+        CpuStorage::dtype(self)
+    }
+    fn len(&self) -> usize {
+        CpuStorage::len(self)
+    }
+    fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
+        Ok(ops::copy::cpu::contiguous(self, layout))
+    }
+    fn cast(&self, layout: &Layout, dtype: DType) -> Result<Box<dyn BackendStorage>> {
+        Ok(boxed(ops::copy::cpu::cast(self, layout, dtype)))
+    }
+    fn copy_from(&mut self, dst_layout: &Layout, src: &dyn BackendStorage, src_layout: &Layout) -> Result<()> {
+        ops::copy::cpu::copy_from(self, dst_layout, cpu_of("copy_", src)?, src_layout)
+    }
+    fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
+        ops::copy::cpu::fill(self, layout, value);
+        Ok(())
+    }
+    fn unary(&self, layout: &Layout, op: UnaryOp) -> Result<Box<dyn BackendStorage>> {
+        ops::unary::cpu::unary(self, layout, op).map(boxed)
+    }
+    fn unary_inplace(&mut self, layout: &Layout, op: UnaryOp) -> Result<()> {
+        ops::unary::cpu::unary_inplace(self, layout, op)
+    }
+    fn test(&self, layout: &Layout, op: TestOp) -> Result<Box<dyn BackendStorage>> {
+        Ok(boxed(ops::unary::cpu::test(self, layout, op)))
+    }
+    fn binary(&self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: BinaryOp) -> Result<Box<dyn BackendStorage>> {
+        ops::binary::cpu::binary(self, layout, cpu_of("binary", rhs)?, rhs_layout, op).map(boxed)
+    }
+    fn binary_inplace(&mut self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
+        ops::binary::cpu::binary_inplace(self, layout, cpu_of("binary", rhs)?, rhs_layout, op)
+    }
+    fn binary_into(&mut self, dst_layout: &Layout, lhs: &dyn BackendStorage, lhs_layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
+        ops::binary::cpu::binary_into(self, dst_layout, cpu_of("binary", lhs)?, lhs_layout, cpu_of("binary", rhs)?, rhs_layout, op)
+    }
+    fn cmp(&self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: CmpOp) -> Result<Box<dyn BackendStorage>> {
+        ops::binary::cpu::cmp(self, layout, cpu_of("cmp", rhs)?, rhs_layout, op).map(boxed)
+    }
+    fn where_cond(&self, layout: &Layout, on_true: &dyn BackendStorage, true_layout: &Layout, on_false: &dyn BackendStorage, false_layout: &Layout) -> Result<Box<dyn BackendStorage>> {
+        ops::binary::cpu::where_cond(self, layout, cpu_of("where", on_true)?, true_layout, cpu_of("where", on_false)?, false_layout).map(boxed)
+    }
+    fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Box<dyn BackendStorage>> {
+        ops::reduce::cpu::reduce(self, layout, dims, op).map(boxed)
+    }
+    fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Box<dyn BackendStorage>> {
+        ops::reduce::cpu::scan(self, layout, dim, op).map(boxed)
+    }
+    fn matmul_into(&mut self, dst_layout: &Layout, lhs: &dyn BackendStorage, lhs_layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, alpha: f64, beta: f64) -> Result<()> {
+        ops::matmul::cpu::matmul_into(self, dst_layout, cpu_of("matmul", lhs)?, lhs_layout, cpu_of("matmul", rhs)?, rhs_layout, alpha, beta)
+    }
+}

@@ -1,0 +1,484 @@
+//! [`Layout`]: how a tensor's elements sit in its storage (shape, strides in elements, offset).
+//!
+//! Every view is a pure function `&Layout -> Result<Layout>` here; none touches the heap for up
+//! to six dims. Strides are never negative (as in PyTorch, `flip` copies).
+
+use crate::shape::{infer_shape, normalize_dim, Dims, Shape};
+use crate::{bail, Result};
+
+/// Shape + strides (in elements) + offset into the storage.
+///
+/// Invariant: `shape.rank() == strides.len()`, and every element the layout addresses lies
+/// inside the storage it was made for (views only ever narrow or rearrange).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Layout {
+    shape: Shape,
+    strides: Dims,
+    offset: usize,
+}
+
+impl Layout {
+    /// The row-major contiguous layout of `shape`, at offset 0.
+    pub fn contiguous(shape: impl Into<Shape>) -> Self {
+        let shape = shape.into();
+        let strides = shape.contiguous_strides();
+        Layout { shape, strides, offset: 0 }
+    }
+    /// A layout from its parts (crate-internal: callers uphold the invariant).
+    pub(crate) fn from_parts(shape: Shape, strides: Dims, offset: usize) -> Self {
+        debug_assert_eq!(shape.rank(), strides.len());
+        Layout { shape, strides, offset }
+    }
+    /// The sizes.
+    pub fn shape(&self) -> &Shape {
+        &self.shape
+    }
+    /// The sizes as a slice.
+    pub fn dims(&self) -> &[usize] {
+        self.shape.dims()
+    }
+    /// The strides, in elements.
+    pub fn strides(&self) -> &[usize] {
+        &self.strides
+    }
+    /// Offset of the first element in the storage, in elements.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+    /// Number of dims.
+    pub fn rank(&self) -> usize {
+        self.shape.rank()
+    }
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.numel()
+    }
+
+    /// True when the elements are row-major and dense (size-1 dims may have any stride), as
+    /// PyTorch's `is_contiguous`.
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&d, &s) in self.dims().iter().zip(self.strides.iter()).rev() {
+            if d != 1 {
+                if s != expected {
+                    return false;
+                }
+                expected *= d;
+            }
+        }
+        true
+    }
+
+    /// `Some((start, end))` when the elements are the dense storage range `start..end`, in order.
+    pub fn contiguous_range(&self) -> Option<(usize, usize)> {
+        if self.is_contiguous() {
+            Some((self.offset, self.offset + self.numel()))
+        } else {
+            None
+        }
+    }
+
+    /// One past the largest storage index this layout reads (0 when it has no elements).
+    pub fn max_extent(&self) -> usize {
+        if self.numel() == 0 {
+            return 0;
+        }
+        self.offset + self.dims().iter().zip(self.strides.iter()).map(|(&d, &s)| (d - 1) * s).sum::<usize>() + 1
+    }
+
+    /// `view`: the same elements under a new shape, one `-1` inferred. An error, as PyTorch's,
+    /// when the strides cannot express the new shape (then `reshape`, which copies, is needed).
+    pub fn view(&self, spec: &[isize]) -> Result<Layout> {
+        let shape = infer_shape("view", spec, self.numel())?;
+        self.view_as_shape(shape)
+    }
+
+    /// `view` to an already resolved shape.
+    pub fn view_as_shape(&self, shape: Shape) -> Result<Layout> {
+        if shape.numel() != self.numel() {
+            bail!(Shape, "view", "shape '{:?}' is invalid for input of size {}", shape, self.numel());
+        }
+        match compute_view_strides(self.dims(), &self.strides, shape.dims()) {
+            Some(strides) => Ok(Layout { shape, strides, offset: self.offset }),
+            None => bail!(
+                Shape,
+                "view",
+                "view size {:?} is not compatible with input tensor's size {:?} and stride {:?} (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.",
+                shape,
+                self.shape,
+                self.strides()
+            ),
+        }
+    }
+
+    /// Swaps two dims.
+    pub fn transpose(&self, dim0: isize, dim1: isize) -> Result<Layout> {
+        let d0 = normalize_dim("transpose", dim0, self.rank())?;
+        let d1 = normalize_dim("transpose", dim1, self.rank())?;
+        let mut out = self.clone();
+        if self.rank() > 0 {
+            out.shape.dims_mut().swap(d0, d1);
+            out.strides.swap(d0, d1);
+        }
+        Ok(out)
+    }
+
+    /// Reorders the dims: result dim `i` is input dim `dims[i]`.
+    pub fn permute(&self, dims: &[isize]) -> Result<Layout> {
+        if dims.len() != self.rank() {
+            bail!(
+                Dim,
+                "permute",
+                "number of dims don't match in permute: input has {} dims ({:?}) but {:?} were given",
+                self.rank(),
+                self.shape,
+                dims
+            );
+        }
+        let dims = crate::shape::normalize_dims("permute", dims, self.rank())?;
+        let mut shape = Dims::new();
+        let mut strides = Dims::new();
+        for &d in &dims {
+            shape.push(self.dims()[d]);
+            strides.push(self.strides[d]);
+        }
+        Ok(Layout { shape: Shape::from_dims(shape), strides, offset: self.offset })
+    }
+
+    /// `len` elements of `dim` from `start` (negative counts from the end).
+    pub fn narrow(&self, dim: isize, start: isize, len: usize) -> Result<Layout> {
+        if self.rank() == 0 {
+            bail!(Dim, "narrow", "narrow() cannot be applied to a 0-dim tensor");
+        }
+        let d = normalize_dim("narrow", dim, self.rank())?;
+        let size = self.dims()[d];
+        let start = if start < 0 { start + size as isize } else { start };
+        if start < 0 || start as usize + len > size {
+            bail!(
+                Index,
+                "narrow",
+                "start ({}) + length ({}) exceeds dimension size ({}) of dim {} in shape {:?}",
+                start,
+                len,
+                size,
+                d,
+                self.shape
+            );
+        }
+        let mut out = self.clone();
+        out.offset += start as usize * self.strides[d];
+        out.shape.dims_mut()[d] = len;
+        Ok(out)
+    }
+
+    /// Python's `x[start:end:step]` along `dim`: bounds clamp as in Python, `step` > 0.
+    pub fn slice(&self, dim: isize, start: Option<isize>, end: Option<isize>, step: usize) -> Result<Layout> {
+        if self.rank() == 0 {
+            bail!(Dim, "slice", "slice() cannot be applied to a 0-dim tensor");
+        }
+        if step == 0 {
+            bail!(Value, "slice", "slice step must be positive");
+        }
+        let d = normalize_dim("slice", dim, self.rank())?;
+        let size = self.dims()[d] as isize;
+        let clamp = |v: isize| if v < 0 { (v + size).max(0) } else { v.min(size) };
+        let start = clamp(start.unwrap_or(0));
+        let end = clamp(end.unwrap_or(size)).max(start);
+        let len = ((end - start) as usize).div_ceil(step);
+        let mut out = self.clone();
+        out.offset += start as usize * self.strides[d];
+        out.shape.dims_mut()[d] = len;
+        out.strides[d] = self.strides[d] * step;
+        Ok(out)
+    }
+
+    /// Removes `dim`, keeping element `index` of it (negative counts from the end).
+    pub fn select(&self, dim: isize, index: isize) -> Result<Layout> {
+        if self.rank() == 0 {
+            bail!(Dim, "select", "select() cannot be applied to a 0-dim tensor");
+        }
+        let d = normalize_dim("select", dim, self.rank())?;
+        let size = self.dims()[d] as isize;
+        if index < -size || index >= size {
+            bail!(
+                Index,
+                "select",
+                "index {} out of range for tensor of size {:?} at dimension {}",
+                index,
+                self.shape,
+                d
+            );
+        }
+        let i = if index < 0 { index + size } else { index } as usize;
+        let mut out = self.clone();
+        out.offset += i * self.strides[d];
+        out.shape.dims_mut().remove(d);
+        out.strides.remove(d);
+        Ok(out)
+    }
+
+    /// Removes `dim` if its size is 1 (otherwise returns the same layout, as PyTorch).
+    pub fn squeeze_dim(&self, dim: isize) -> Result<Layout> {
+        let d = normalize_dim("squeeze", dim, self.rank())?;
+        let mut out = self.clone();
+        if self.rank() > 0 && self.dims()[d] == 1 {
+            out.shape.dims_mut().remove(d);
+            out.strides.remove(d);
+        }
+        Ok(out)
+    }
+
+    /// Removes every size-1 dim.
+    pub fn squeeze(&self) -> Layout {
+        let mut shape = Dims::new();
+        let mut strides = Dims::new();
+        for (&d, &s) in self.dims().iter().zip(self.strides.iter()) {
+            if d != 1 {
+                shape.push(d);
+                strides.push(s);
+            }
+        }
+        Layout { shape: Shape::from_dims(shape), strides, offset: self.offset }
+    }
+
+    /// Inserts a size-1 dim at `dim` (in `-(rank+1)..=rank`).
+    pub fn unsqueeze(&self, dim: isize) -> Result<Layout> {
+        let d = normalize_dim("unsqueeze", dim, self.rank() + 1)?;
+        let stride = if d < self.rank() { self.strides[d] * self.dims()[d] } else { 1 };
+        let mut out = self.clone();
+        out.shape.dims_mut().insert(d, 1);
+        out.strides.insert(d, stride);
+        Ok(out)
+    }
+
+    /// `expand`: size-1 dims repeat (stride 0) to the requested sizes; `-1` keeps a size; new
+    /// leading dims may be added.
+    pub fn expand(&self, sizes: &[isize]) -> Result<Layout> {
+        if sizes.len() < self.rank() {
+            bail!(
+                Shape,
+                "expand",
+                "the number of sizes provided ({}) must be greater or equal to the number of dimensions in the tensor ({})",
+                sizes.len(),
+                self.rank()
+            );
+        }
+        let lead = sizes.len() - self.rank();
+        let mut shape = Dims::new();
+        let mut strides = Dims::new();
+        for (i, &want) in sizes.iter().enumerate() {
+            if i < lead {
+                if want < 0 {
+                    bail!(Shape, "expand", "the expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {}", i);
+                }
+                shape.push(want as usize);
+                strides.push(0);
+                continue;
+            }
+            let (have, stride) = (self.dims()[i - lead], self.strides[i - lead]);
+            if want == -1 || want as usize == have {
+                shape.push(have);
+                strides.push(stride);
+            } else if have == 1 && want >= 0 {
+                shape.push(want as usize);
+                strides.push(0);
+            } else {
+                bail!(
+                    Shape,
+                    "expand",
+                    "the expanded size of the tensor ({}) must match the existing size ({}) at non-singleton dimension {}. Target sizes: {:?}. Tensor sizes: {:?}",
+                    want,
+                    have,
+                    i,
+                    sizes,
+                    self.shape
+                );
+            }
+        }
+        Ok(Layout { shape: Shape::from_dims(shape), strides, offset: self.offset })
+    }
+
+    /// `broadcast_to` a shape (an [`expand`](Self::expand) with no `-1`).
+    pub fn broadcast_to(&self, shape: &Shape) -> Result<Layout> {
+        let sizes: smallvec::SmallVec<[isize; 6]> = shape.dims().iter().map(|&d| d as isize).collect();
+        self.expand(&sizes)
+    }
+
+    /// Iterates the storage index of every element, in row-major order.
+    pub fn offsets(&self) -> StridedOffsets<'_> {
+        StridedOffsets::new(self)
+    }
+
+    /// The layout as runs of contiguous storage: a single run for a contiguous layout, otherwise
+    /// runs of `block_len` elements (the trailing dims that are dense) starting at each offset.
+    pub fn blocks(&self) -> Blocks<'_> {
+        if let Some((start, end)) = self.contiguous_range() {
+            return Blocks::Single { start, len: end - start };
+        }
+        // Merge trailing dense dims into one block.
+        let mut block_len = 1;
+        let mut outer = self.rank();
+        for d in (0..self.rank()).rev() {
+            if self.strides[d] == block_len || self.dims()[d] == 1 {
+                block_len *= self.dims()[d];
+                outer = d;
+            } else {
+                break;
+            }
+        }
+        Blocks::Multiple { block_len, starts: StridedOffsets::outer(self, outer) }
+    }
+}
+
+/// Runs of contiguous storage covering a layout (see [`Layout::blocks`]).
+#[derive(Debug)]
+pub enum Blocks<'a> {
+    /// One run: `len` elements from `start`.
+    Single {
+        /// First storage index.
+        start: usize,
+        /// Number of elements.
+        len: usize,
+    },
+    /// Runs of `block_len` elements starting at each yielded index.
+    Multiple {
+        /// Elements per run.
+        block_len: usize,
+        /// The start of each run, in order.
+        starts: StridedOffsets<'a>,
+    },
+}
+
+/// The storage index of each element of a layout (or of its leading dims), in row-major order.
+#[derive(Debug, Clone)]
+pub struct StridedOffsets<'a> {
+    dims: &'a [usize],
+    strides: &'a [usize],
+    index: Dims,
+    next: Option<usize>,
+}
+
+impl<'a> StridedOffsets<'a> {
+    fn new(layout: &'a Layout) -> Self {
+        Self::outer(layout, layout.rank())
+    }
+    /// Iterates over the first `n_dims` dims only.
+    fn outer(layout: &'a Layout, n_dims: usize) -> Self {
+        let dims = &layout.dims()[..n_dims];
+        let empty = dims.contains(&0);
+        StridedOffsets {
+            dims,
+            strides: &layout.strides[..n_dims],
+            index: Dims::from_elem(0, n_dims),
+            next: if empty { None } else { Some(layout.offset) },
+        }
+    }
+}
+
+impl Iterator for StridedOffsets<'_> {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        let current = self.next?;
+        let mut next = current;
+        let mut d = self.dims.len();
+        loop {
+            if d == 0 {
+                self.next = None;
+                break;
+            }
+            d -= 1;
+            self.index[d] += 1;
+            if self.index[d] < self.dims[d] {
+                next += self.strides[d];
+                self.next = Some(next);
+                break;
+            }
+            next -= (self.dims[d] - 1) * self.strides[d];
+            self.index[d] = 0;
+        }
+        Some(current)
+    }
+}
+
+/// PyTorch's `computeStride`: strides for `new` over the same memory as (`old`, `old_strides`),
+/// or `None` when no strides can express it.
+fn compute_view_strides(old: &[usize], old_strides: &[usize], new: &[usize]) -> Option<Dims> {
+    let numel: usize = old.iter().product();
+    let mut new_strides = Dims::from_elem(0, new.len());
+    if old.is_empty() {
+        return Some(Shape::new(new).contiguous_strides());
+    }
+    if numel == 0 {
+        if old == new {
+            return Some(Dims::from_slice(old_strides));
+        }
+        return Some(Shape::new(new).contiguous_strides());
+    }
+    let mut view_d = new.len() as isize - 1;
+    let mut chunk_base_stride = *old_strides.last().unwrap();
+    let mut tensor_numel = 1;
+    let mut view_numel = 1;
+    for tensor_d in (0..old.len()).rev() {
+        tensor_numel *= old[tensor_d];
+        if tensor_d == 0 || (old[tensor_d - 1] != 1 && old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride) {
+            while view_d >= 0 && (view_numel < tensor_numel || new[view_d as usize] == 1) {
+                new_strides[view_d as usize] = view_numel * chunk_base_stride;
+                view_numel *= new[view_d as usize];
+                view_d -= 1;
+            }
+            if view_numel != tensor_numel {
+                return None;
+            }
+            if tensor_d > 0 {
+                chunk_base_stride = old_strides[tensor_d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
+        }
+    }
+    if view_d != -1 {
+        return None;
+    }
+    Some(new_strides)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn view_of_transpose_fails_like_torch() {
+        let l = Layout::contiguous([4, 4]).transpose(0, 1).unwrap();
+        assert!(!l.is_contiguous());
+        let e = l.view(&[16]).unwrap_err();
+        assert!(e.message().contains("Use .reshape(...) instead"));
+        // Splitting a dim of a transposed layout is fine: x.t().view(2, 2, 4)
+        let v = l.view(&[2, 2, 4]).unwrap();
+        assert_eq!(v.strides(), &[2, 1, 4]);
+    }
+
+    #[test]
+    fn offsets_and_blocks() {
+        let l = Layout::contiguous([2, 3, 4]).slice(2, Some(1), None, 2).unwrap();
+        let offs: Vec<usize> = l.offsets().collect();
+        assert_eq!(offs, [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23]);
+        let l = Layout::contiguous([3, 4]).narrow(1, 1, 2).unwrap();
+        match l.blocks() {
+            Blocks::Multiple { block_len, starts } => {
+                assert_eq!(block_len, 2);
+                assert_eq!(starts.collect::<Vec<_>>(), [1, 5, 9]);
+            }
+            Blocks::Single { .. } => panic!("expected blocks"),
+        }
+    }
+
+    #[test]
+    fn expand_and_unsqueeze() {
+        let l = Layout::contiguous([3]).unsqueeze(0).unwrap().expand(&[2, 4, -1]).unwrap();
+        assert_eq!(l.dims(), &[2, 4, 3]);
+        assert_eq!(l.strides(), &[0, 0, 1]);
+        assert!(Layout::contiguous([3]).expand(&[4]).is_err());
+    }
+}

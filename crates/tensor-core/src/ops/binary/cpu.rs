@@ -1,0 +1,252 @@
+//! CPU kernels for binary ops, comparisons and `where`. Inputs come broadcast to one shape; the
+//! inner loop has unit-stride, broadcast-scalar and general-stride forms.
+
+use crate::backend::{BinaryOp, CmpOp};
+use crate::cpu::{fill_rows, with_cpu2, CpuStorage, IntElem, Row, StorageOf};
+use crate::ops::copy::cpu::bytemuck_free_zeroed;
+use crate::{bail, Element, Layout, Result};
+use alloc::vec::Vec;
+
+/// One row of `out[i] = f(a[i * sa], b[i * sb])`, with the common stride patterns unrolled.
+#[inline(always)]
+fn row_loop<T: Copy, U>(out: &mut [U], a: &[T], sa: usize, b: &[T], sb: usize, f: &impl Fn(T, T) -> U) {
+    let n = out.len();
+    match (sa, sb) {
+        (1, 1) => {
+            for ((o, &x), &y) in out.iter_mut().zip(&a[..n]).zip(&b[..n]) {
+                *o = f(x, y);
+            }
+        }
+        (1, 0) => {
+            let y = b[0];
+            for (o, &x) in out.iter_mut().zip(&a[..n]) {
+                *o = f(x, y);
+            }
+        }
+        (0, 1) => {
+            let x = a[0];
+            for (o, &y) in out.iter_mut().zip(&b[..n]) {
+                *o = f(x, y);
+            }
+        }
+        _ => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = f(a[i * sa], b[i * sb]);
+            }
+        }
+    }
+}
+
+/// `f(a[la], b[lb])` into a new contiguous `Vec`.
+fn zip_map<T: Element, U: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) -> Vec<U> {
+    let mut out = bytemuck_free_zeroed::<U>(la.numel());
+    zip_map_into(&mut out, a, la, b, lb, f);
+    out
+}
+
+/// `out = f(a[la], b[lb])` for a contiguous `out`.
+fn zip_map_into<T: Element, U: Element>(out: &mut [U], a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) {
+    let row = Row::new([la, lb]);
+    let [sa, sb] = row.stride;
+    fill_rows(out, &row, |d, [oa, ob]| row_loop(d, &a[oa..], sa, &b[ob..], sb, &f));
+}
+
+/// `dst[ld] = f(a[la], b[lb])` for any `dst` layout.
+fn zip_map_strided<T: Element>(dst: &mut [T], ld: &Layout, a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> T + Sync + Send) {
+    if let Some((s, e)) = ld.contiguous_range() {
+        return zip_map_into(&mut dst[s..e], a, la, b, lb, f);
+    }
+    let row = Row::new([ld, la, lb]);
+    let [sd, sa, sb] = row.stride;
+    row.for_each(0..row.count(), |[od, oa, ob]| {
+        for i in 0..row.len {
+            dst[od + i * sd] = f(a[oa + i * sa], b[ob + i * sb]);
+        }
+    });
+}
+
+/// `v[l] = f(v[l], b[lb])`.
+fn zip_inplace<T: Element>(v: &mut [T], l: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> T + Sync + Send) {
+    if let Some((s, e)) = l.contiguous_range() {
+        let row = Row::new([lb]);
+        let sb = row.stride[0];
+        fill_rows(&mut v[s..e], &row, |d, [ob]| {
+            let n = d.len();
+            match sb {
+                1 => d.iter_mut().zip(&b[ob..ob + n]).for_each(|(x, &y)| *x = f(*x, y)),
+                0 => {
+                    let y = b[ob];
+                    d.iter_mut().for_each(|x| *x = f(*x, y))
+                }
+                _ => d.iter_mut().enumerate().for_each(|(i, x)| *x = f(*x, b[ob + i * sb])),
+            }
+        });
+        return;
+    }
+    let row = Row::new([l, lb]);
+    let [sv, sb] = row.stride;
+    row.for_each(0..row.count(), |[ov, ob]| {
+        for i in 0..row.len {
+            let p = ov + i * sv;
+            v[p] = f(v[p], b[ob + i * sb]);
+        }
+    });
+}
+
+/// Evaluates `$body` with `$f` bound to the closure of `$op` for float `$T`.
+macro_rules! float_binary {
+    ($op:expr, $T:ty, |$f:ident| $body:expr) => {{
+        #[allow(unused_imports)]
+        use num_traits::Float;
+        let zero = <$T as Element>::ZERO;
+        macro_rules! arm {
+            ($c:expr) => {{
+                let $f = $c;
+                $body
+            }};
+        }
+        match $op {
+            BinaryOp::Add => arm!(|a: $T, b: $T| a + b),
+            BinaryOp::Sub => arm!(|a: $T, b: $T| a - b),
+            BinaryOp::Mul => arm!(|a: $T, b: $T| a * b),
+            BinaryOp::Div => arm!(|a: $T, b: $T| a / b),
+            BinaryOp::FloorDiv => arm!(|a: $T, b: $T| (a / b).floor()),
+            BinaryOp::Pow => arm!(|a: $T, b: $T| a.powf(b)),
+            BinaryOp::Maximum => arm!(|a: $T, b: $T| if a.is_nan() || a > b { a } else { b }),
+            BinaryOp::Minimum => arm!(|a: $T, b: $T| if a.is_nan() || a < b { a } else { b }),
+            BinaryOp::Remainder => arm!(move |a: $T, b: $T| {
+                let r = a % b;
+                if r != zero && ((r < zero) != (b < zero)) { r + b } else { r }
+            }),
+            BinaryOp::Atan2 => arm!(|a: $T, b: $T| a.atan2(b)),
+            op => bail!(DType, "binary", "{:?} expects bool tensors, got {}", op, <$T as Element>::DTYPE),
+        }
+    }};
+}
+
+/// Evaluates `$body` with `$f` bound to the closure of `$op` for integer `$T` (wrapping).
+macro_rules! int_binary {
+    ($op:expr, $T:ty, |$f:ident| $body:expr) => {{
+        macro_rules! arm {
+            ($c:expr) => {{
+                let $f = $c;
+                $body
+            }};
+        }
+        match $op {
+            BinaryOp::Add => arm!(|a: $T, b: $T| a.wrapping_add(b)),
+            BinaryOp::Sub => arm!(|a: $T, b: $T| a.wrapping_sub(b)),
+            BinaryOp::Mul => arm!(|a: $T, b: $T| a.wrapping_mul(b)),
+            BinaryOp::Div => arm!(|a: $T, b: $T| if b == 0 { 0 } else { a.wrapping_div(b) }),
+            BinaryOp::FloorDiv => arm!(|a: $T, b: $T| {
+                if b == 0 { return 0; }
+                let q = a.wrapping_div(b);
+                if a.wrapping_rem(b) != 0 && (<$T as IntElem>::SIGNED && ((a as i64) < 0) != ((b as i64) < 0)) { q - 1 } else { q }
+            }),
+            BinaryOp::Pow => arm!(|a: $T, b: $T| {
+                if (b as i64) < 0 { if a == 1 { 1 } else { 0 } } else { a.wrapping_pow(b as u32) }
+            }),
+            BinaryOp::Maximum => arm!(|a: $T, b: $T| if a > b { a } else { b }),
+            BinaryOp::Minimum => arm!(|a: $T, b: $T| if a < b { a } else { b }),
+            BinaryOp::Remainder => arm!(|a: $T, b: $T| {
+                if b == 0 { return 0; }
+                let r = a.wrapping_rem(b);
+                if r != 0 && (((r as i64) < 0) != ((b as i64) < 0)) { r.wrapping_add(b) } else { r }
+            }),
+            op => bail!(DType, "binary", "{:?} is not implemented for {}", op, <$T as Element>::DTYPE),
+        }
+    }};
+}
+
+macro_rules! bool_binary {
+    ($op:expr, |$f:ident| $body:expr) => {{
+        macro_rules! arm {
+            ($c:expr) => {{
+                let $f = $c;
+                $body
+            }};
+        }
+        match $op {
+            BinaryOp::Add | BinaryOp::LogicalOr | BinaryOp::Maximum => arm!(|a: bool, b: bool| a | b),
+            BinaryOp::Mul | BinaryOp::LogicalAnd | BinaryOp::Minimum => arm!(|a: bool, b: bool| a & b),
+            BinaryOp::LogicalXor => arm!(|a: bool, b: bool| a ^ b),
+            op => bail!(DType, "binary", "{:?} is not supported for bool tensors", op),
+        }
+    }};
+}
+
+/// Evaluates `$body` with `$a`, `$b` the typed inputs and `$f` the op's closure.
+macro_rules! dispatch_binary {
+    ($x:expr, $y:expr, $op:expr, |$a:ident, $b:ident, $f:ident| $body:expr) => {
+        match ($x, $y) {
+            (CpuStorage::F16($a), CpuStorage::F16($b)) => float_binary!($op, half::f16, |$f| $body),
+            (CpuStorage::BF16($a), CpuStorage::BF16($b)) => float_binary!($op, half::bf16, |$f| $body),
+            (CpuStorage::F32($a), CpuStorage::F32($b)) => float_binary!($op, f32, |$f| $body),
+            (CpuStorage::F64($a), CpuStorage::F64($b)) => float_binary!($op, f64, |$f| $body),
+            (CpuStorage::U8($a), CpuStorage::U8($b)) => int_binary!($op, u8, |$f| $body),
+            (CpuStorage::I32($a), CpuStorage::I32($b)) => int_binary!($op, i32, |$f| $body),
+            (CpuStorage::I64($a), CpuStorage::I64($b)) => int_binary!($op, i64, |$f| $body),
+            (CpuStorage::Bool($a), CpuStorage::Bool($b)) => bool_binary!($op, |$f| $body),
+            (a, b) => bail!(DType, "binary", "expected two tensors of one dtype, got {} and {}", a.dtype(), b.dtype()),
+        }
+    };
+}
+
+/// `a[la] op b[lb]`, contiguous.
+pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<CpuStorage> {
+    Ok(dispatch_binary!(a, b, op, |x, y, f| StorageOf::into_storage(zip_map(x, la, y, lb, f))))
+}
+
+/// `a[la] = a[la] op b[lb]`.
+pub(crate) fn binary_inplace(a: &mut CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<()> {
+    dispatch_binary!(a, b, op, |x, y, f| zip_inplace(x, la, y, lb, f));
+    Ok(())
+}
+
+/// `dst[ld] = a[la] op b[lb]`.
+pub(crate) fn binary_into(dst: &mut CpuStorage, ld: &Layout, a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<()> {
+    if dst.dtype() != a.dtype() {
+        bail!(DType, "binary_out", "out has dtype {} but the result is {}", dst.dtype(), a.dtype());
+    }
+    dispatch_binary!(a, b, op, |x, y, f| zip_map_strided(typed_mut(x, dst), ld, x, la, y, lb, f));
+    Ok(())
+}
+
+/// `a[la] cmp b[lb]` as Bool.
+pub(crate) fn cmp(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: CmpOp) -> Result<CpuStorage> {
+    fn go<T: Element>(x: &[T], la: &Layout, y: &[T], lb: &Layout, op: CmpOp) -> Vec<bool> {
+        match op {
+            CmpOp::Eq => zip_map(x, la, y, lb, |a, b| a == b),
+            CmpOp::Ne => zip_map(x, la, y, lb, |a, b| a != b),
+            CmpOp::Lt => zip_map(x, la, y, lb, |a, b| a < b),
+            CmpOp::Le => zip_map(x, la, y, lb, |a, b| a <= b),
+            CmpOp::Gt => zip_map(x, la, y, lb, |a, b| a > b),
+            CmpOp::Ge => zip_map(x, la, y, lb, |a, b| a >= b),
+        }
+    }
+    with_cpu2!("cmp", a, b, |x, y| Ok(CpuStorage::Bool(go(x, la, y, lb, op))))
+}
+
+/// `cond ? t : f`, contiguous.
+pub(crate) fn where_cond(cond: &CpuStorage, lc: &Layout, t: &CpuStorage, lt: &Layout, f: &CpuStorage, lf: &Layout) -> Result<CpuStorage> {
+    let CpuStorage::Bool(c) = cond else {
+        bail!(DType, "where", "where expected condition to be a boolean tensor, but got a tensor with dtype {}", cond.dtype());
+    };
+    fn go<T: Element>(c: &[bool], lc: &Layout, t: &[T], lt: &Layout, f: &[T], lf: &Layout) -> Vec<T> {
+        let mut out = bytemuck_free_zeroed::<T>(lc.numel());
+        let row = Row::new([lc, lt, lf]);
+        let [sc, st, sf] = row.stride;
+        fill_rows(&mut out, &row, |d, [oc, ot, of]| {
+            for (i, o) in d.iter_mut().enumerate() {
+                *o = if c[oc + i * sc] { t[ot + i * st] } else { f[of + i * sf] };
+            }
+        });
+        out
+    }
+    with_cpu2!("where", t, f, |x, y| Ok(StorageOf::into_storage(go(c, lc, x, lt, y, lf))))
+}
+
+/// `dst`'s elements as the type of `_like` (the caller has checked the dtypes agree).
+fn typed_mut<'a, T: Element>(_like: &[T], dst: &'a mut CpuStorage) -> &'a mut [T] {
+    T::slice_of_mut(dst).expect("dtype checked by the caller")
+}

@@ -1,0 +1,155 @@
+//! CPU kernels for copies: strided → contiguous, dtype casts, strided writes and fills.
+
+use crate::cpu::{fill_rows, with_cpu2, CpuStorage, Row, StorageOf};
+use crate::{with_cpu, DType, Element, Layout, Result, Scalar};
+use alloc::vec::Vec;
+
+/// Copies `src[layout]` into a new contiguous `Vec`.
+pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
+    if let Some((a, b)) = layout.contiguous_range() {
+        return src[a..b].to_vec();
+    }
+    let mut out = bytemuck_free_zeroed::<T>(layout.numel());
+    if transpose2d(&mut out, src, layout) {
+        return out;
+    }
+    let row = Row::new([layout]);
+    fill_rows(&mut out, &row, |d, [s]| {
+        let st = row.stride[0];
+        if st == 1 {
+            d.copy_from_slice(&src[s..s + d.len()]);
+        } else {
+            for (i, x) in d.iter_mut().enumerate() {
+                *x = src[s + i * st];
+            }
+        }
+    });
+    out
+}
+
+/// A `Vec` of `n` default values (zeroed memory for every element type here).
+pub(crate) fn bytemuck_free_zeroed<T: Element>(n: usize) -> Vec<T> {
+    alloc::vec![T::ZERO; n]
+}
+
+/// Tiled transpose for a 2-d layout whose first dim is the dense one (`x.t().contiguous()`).
+fn transpose2d<T: Element>(out: &mut [T], src: &[T], layout: &Layout) -> bool {
+    let (dims, st) = (layout.dims(), layout.strides());
+    if dims.len() != 2 || st[0] != 1 || st[1] < dims[0] || dims[0] < 64 || dims[1] < 64 {
+        return false;
+    }
+    let (cols, ld, off) = (dims[1], st[1], layout.offset());
+    // out[r][c] = src[off + r + c * ld]
+    const B: usize = 32;
+    let tile_rows = |chunk: &mut [T], r0: usize| {
+        let nr = chunk.len() / cols;
+        for c0 in (0..cols).step_by(B) {
+            let c1 = (c0 + B).min(cols);
+            for r in 0..nr {
+                let row = &mut chunk[r * cols..(r + 1) * cols];
+                for c in c0..c1 {
+                    row[c] = src[off + r0 + r + c * ld];
+                }
+            }
+        }
+    };
+    #[cfg(feature = "std")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(B * cols).enumerate().for_each(|(i, chunk)| tile_rows(chunk, i * B));
+    }
+    #[cfg(not(feature = "std"))]
+    out.chunks_mut(B * cols).enumerate().for_each(|(i, chunk)| tile_rows(chunk, i * B));
+    true
+}
+
+/// `src[layout]` as a new contiguous storage.
+pub(crate) fn contiguous(src: &CpuStorage, layout: &Layout) -> CpuStorage {
+    with_cpu!(src, |v| StorageOf::into_storage(gather_vec(v, layout)))
+}
+
+fn cast_vec<T: Element, U: Element>(src: &[T], layout: &Layout) -> Vec<U> {
+    let mut out = bytemuck_free_zeroed::<U>(layout.numel());
+    let row = Row::new([layout]);
+    fill_rows(&mut out, &row, |d, [s]| {
+        let st = row.stride[0];
+        for (i, x) in d.iter_mut().enumerate() {
+            *x = U::from_f64(src[s + i * st].to_f64());
+        }
+    });
+    out
+}
+
+/// `src[layout]` converted to `dtype`, contiguous.
+pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> CpuStorage {
+    if src.dtype() == dtype {
+        return contiguous(src, layout);
+    }
+    with_cpu!(src, |v| match dtype {
+        DType::Bool => CpuStorage::Bool(cast_vec(v, layout)),
+        DType::U8 => CpuStorage::U8(cast_vec(v, layout)),
+        DType::I32 => CpuStorage::I32(cast_vec(v, layout)),
+        DType::I64 => CpuStorage::I64(cast_vec(v, layout)),
+        DType::F16 => CpuStorage::F16(cast_vec(v, layout)),
+        DType::BF16 => CpuStorage::BF16(cast_vec(v, layout)),
+        DType::F32 => CpuStorage::F32(cast_vec(v, layout)),
+        DType::F64 => CpuStorage::F64(cast_vec(v, layout)),
+    })
+}
+
+/// `dst[dst_layout] = src[src_layout]` (same dtype; shapes already broadcast).
+pub(crate) fn copy_from(dst: &mut CpuStorage, dst_layout: &Layout, src: &CpuStorage, src_layout: &Layout) -> Result<()> {
+    with_cpu2!("copy_", dst, src, |d, s| {
+        copy_strided(d, dst_layout, s, src_layout);
+        Ok(())
+    })
+}
+
+fn copy_strided<T: Element>(dst: &mut [T], dl: &Layout, src: &[T], sl: &Layout) {
+    if let Some((a, b)) = dl.contiguous_range() {
+        if let Some((c, e)) = sl.contiguous_range() {
+            dst[a..b].copy_from_slice(&src[c..e]);
+            return;
+        }
+        if transpose2d(&mut dst[a..b], src, sl) {
+            return;
+        }
+        let row = Row::new([sl]);
+        let st = row.stride[0];
+        fill_rows(&mut dst[a..b], &row, |d, [s]| {
+            for (i, x) in d.iter_mut().enumerate() {
+                *x = src[s + i * st];
+            }
+        });
+        return;
+    }
+    let row = Row::new([dl, sl]);
+    let [ds, ss] = row.stride;
+    row.for_each(0..row.count(), |[d0, s0]| {
+        for i in 0..row.len {
+            dst[d0 + i * ds] = src[s0 + i * ss];
+        }
+    });
+}
+
+/// `dst[layout] = value`.
+pub(crate) fn fill(dst: &mut CpuStorage, layout: &Layout, value: Scalar) {
+    fn go<T: Element>(d: &mut [T], layout: &Layout, v: T) {
+        if let Some((a, b)) = layout.contiguous_range() {
+            d[a..b].fill(v);
+            return;
+        }
+        let row = Row::new([layout]);
+        let st = row.stride[0];
+        row.for_each(0..row.count(), |[s]| {
+            for i in 0..row.len {
+                d[s + i * st] = v;
+            }
+        });
+    }
+    let f = value.to_f64();
+    match dst {
+        CpuStorage::I64(d) => go(d, layout, match value { Scalar::Int(i) => i, _ => f as i64 }),
+        _ => with_cpu!(dst, |d| go(d, layout, Element::from_f64(f))),
+    }
+}

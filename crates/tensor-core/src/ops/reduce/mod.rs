@@ -1,0 +1,228 @@
+//! Reductions: `sum`, `mean`, `prod`, `max`/`min` (values and indices), `argmax`/`argmin`,
+//! `amax`/`amin`, `all`/`any`, `var`/`std`, `norm`, `logsumexp`, `softmax`/`log_softmax`, and
+//! the running `cumsum`/`cumprod`. `dims` of `None` (or an empty list) reduce every dim.
+
+pub(crate) mod cpu;
+
+use crate::backend::{ReduceOp, ScanOp};
+use crate::shape::{normalize_dim, normalize_dims, Dims};
+use crate::{bail, DType, Result, Shape, Tensor};
+
+/// Which norm [`Tensor::norm`] computes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Norm {
+    /// Sum of absolute values (p = 1).
+    L1,
+    /// Euclidean (p = 2; `fro` over all dims is the same).
+    L2,
+    /// Largest absolute value (p = inf).
+    Inf,
+    /// `(sum |x|^p)^(1/p)`.
+    P(f64),
+}
+
+impl Tensor {
+    /// Reduces `dims` with `op`; `keepdim` keeps them as size 1. The backbone of every reduction.
+    pub fn reduce(&self, name: &'static str, dims: Option<&[isize]>, keepdim: bool, op: ReduceOp) -> Result<Tensor> {
+        let mut dims: Dims = match dims {
+            Some(d) if !d.is_empty() => normalize_dims(name, d, self.dim())?,
+            _ => (0..self.dim()).collect(),
+        };
+        dims.sort_unstable();
+        if self.dim() == 0 {
+            dims.clear();
+        }
+        if matches!(op, ReduceOp::Max | ReduceOp::Min | ReduceOp::ArgMax | ReduceOp::ArgMin) {
+            if let Some(&d) = dims.iter().find(|&&d| self.size()[d] == 0) {
+                bail!(Shape, name, "expected reduction dim {} to have non-zero size (shape {:?})", d, self.shape());
+            }
+        }
+        let s = self.read().reduce(self.layout(), &dims, op)?;
+        let kept: Dims = self.size().iter().enumerate().map(|(d, &n)| if dims.contains(&d) { 1 } else { n }).collect();
+        let t = Tensor::from_op(s, Shape::new(&kept), self.device());
+        if keepdim {
+            return Ok(t);
+        }
+        let out: Dims = self.size().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).collect();
+        t.reshape_to(Shape::new(&out))
+    }
+
+    fn sum_input(&self) -> Result<Tensor> {
+        if self.is_floating_point() {
+            Ok(self.shallow_clone())
+        } else {
+            self.to_dtype(DType::I64)
+        }
+    }
+
+    /// Sum of every element (integers and bools sum to int64), as `x.sum()`.
+    pub fn sum(&self) -> Result<Tensor> {
+        self.sum_dim(&[], false)
+    }
+    /// Sum over `dims`, as `x.sum(dim, keepdim)`.
+    pub fn sum_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.sum_input()?.reduce("sum", Some(dims), keepdim, ReduceOp::Sum)
+    }
+    /// Product of every element.
+    pub fn prod(&self) -> Result<Tensor> {
+        self.sum_input()?.reduce("prod", None, false, ReduceOp::Prod)
+    }
+    /// Product over one dim.
+    pub fn prod_dim(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
+        self.sum_input()?.reduce("prod", Some(&[dim]), keepdim, ReduceOp::Prod)
+    }
+    /// Mean of every element (floats only, as PyTorch), as `x.mean()`.
+    pub fn mean(&self) -> Result<Tensor> {
+        self.mean_dim(&[], false)
+    }
+    /// Mean over `dims`.
+    pub fn mean_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        if !self.is_floating_point() {
+            bail!(DType, "mean", "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}", self.dtype());
+        }
+        let n = self.reduced_count("mean", dims)?;
+        self.sum_dim(dims, keepdim)?.div(n as f64)
+    }
+    fn reduced_count(&self, name: &'static str, dims: &[isize]) -> Result<usize> {
+        if dims.is_empty() {
+            return Ok(self.numel());
+        }
+        Ok(normalize_dims(name, dims, self.dim())?.iter().map(|&d| if self.dim() == 0 { 1 } else { self.size()[d] }).product())
+    }
+    /// Largest element, as `x.max()`.
+    pub fn max(&self) -> Result<Tensor> {
+        self.reduce("max", None, false, ReduceOp::Max)
+    }
+    /// Smallest element, as `x.min()`.
+    pub fn min(&self) -> Result<Tensor> {
+        self.reduce("min", None, false, ReduceOp::Min)
+    }
+    /// Largest values along `dim` and their indices, as `x.max(dim)`.
+    pub fn max_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        Ok((self.reduce("max", Some(&[dim]), keepdim, ReduceOp::Max)?, self.reduce("max", Some(&[dim]), keepdim, ReduceOp::ArgMax)?))
+    }
+    /// Smallest values along `dim` and their indices, as `x.min(dim)`.
+    pub fn min_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        Ok((self.reduce("min", Some(&[dim]), keepdim, ReduceOp::Min)?, self.reduce("min", Some(&[dim]), keepdim, ReduceOp::ArgMin)?))
+    }
+    /// Index of the largest value along `dim`, or in the flattened tensor when `None`.
+    pub fn argmax(&self, dim: Option<isize>, keepdim: bool) -> Result<Tensor> {
+        self.arg("argmax", dim, keepdim, ReduceOp::ArgMax)
+    }
+    /// Index of the smallest value along `dim`, or in the flattened tensor when `None`.
+    pub fn argmin(&self, dim: Option<isize>, keepdim: bool) -> Result<Tensor> {
+        self.arg("argmin", dim, keepdim, ReduceOp::ArgMin)
+    }
+    fn arg(&self, name: &'static str, dim: Option<isize>, keepdim: bool, op: ReduceOp) -> Result<Tensor> {
+        match dim {
+            Some(d) => self.reduce(name, Some(&[d]), keepdim, op),
+            None => {
+                let r = self.reshape(&[-1])?.reduce(name, Some(&[0]), false, op)?;
+                if keepdim {
+                    let ones: Dims = self.size().iter().map(|_| 1).collect();
+                    r.reshape_to(Shape::new(&ones))
+                } else {
+                    Ok(r)
+                }
+            }
+        }
+    }
+    /// Largest values over `dims`, as `torch.amax`.
+    pub fn amax(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.reduce("amax", Some(dims), keepdim, ReduceOp::Max)
+    }
+    /// Smallest values over `dims`, as `torch.amin`.
+    pub fn amin(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.reduce("amin", Some(dims), keepdim, ReduceOp::Min)
+    }
+    /// True if every element is nonzero (Bool, 0-d).
+    pub fn all(&self) -> Result<Tensor> {
+        self.reduce("all", None, false, ReduceOp::All)
+    }
+    /// True if any element is nonzero (Bool, 0-d).
+    pub fn any(&self) -> Result<Tensor> {
+        self.reduce("any", None, false, ReduceOp::Any)
+    }
+    /// `all` over `dims`.
+    pub fn all_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.reduce("all", Some(dims), keepdim, ReduceOp::All)
+    }
+    /// `any` over `dims`.
+    pub fn any_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.reduce("any", Some(dims), keepdim, ReduceOp::Any)
+    }
+    /// Variance over `dims` (all when empty) with Bessel's `correction` (1 = unbiased), as
+    /// `torch.var(x, dim, correction=, keepdim=)`.
+    pub fn var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
+        if !self.is_floating_point() {
+            bail!(DType, "var", "std and var only support floating point dtypes, got {}", self.dtype());
+        }
+        let n = self.reduced_count("var", dims)?;
+        let mean = self.mean_dim(dims, true)?;
+        let centered = self.sub(&mean)?;
+        let denom = (n as f64 - correction as f64).max(0.0);
+        centered.square()?.sum_dim(dims, keepdim)?.div(denom)
+    }
+    /// Standard deviation: the square root of [`var`](Self::var).
+    pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
+        self.var(dims, correction, keepdim)?.sqrt()
+    }
+    /// The vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`.
+    pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        let x = if self.is_floating_point() { self.abs()? } else { self.to_dtype(crate::DEFAULT_FLOAT)?.abs()? };
+        match p {
+            Norm::L1 => x.sum_dim(dims, keepdim),
+            Norm::L2 => x.square()?.sum_dim(dims, keepdim)?.sqrt(),
+            Norm::Inf => x.amax(dims, keepdim),
+            Norm::P(p) => x.pow(p)?.sum_dim(dims, keepdim)?.pow(1.0 / p),
+        }
+    }
+    /// `log(sum(exp(x)))` over `dims`, computed stably, as `torch.logsumexp`.
+    pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
+        let m = x.amax(dims, true)?;
+        // An infinite max would give inf - inf = NaN: shift by 0 there instead.
+        let m = m.masked_fill(&m.isinf()?, 0.0)?;
+        let s = x.sub(&m)?.exp()?.sum_dim(dims, true)?.log()?.add(&m)?;
+        if keepdim {
+            Ok(s)
+        } else {
+            let mut out = s;
+            let mut ds = normalize_dims("logsumexp", if dims.is_empty() { &[] } else { dims }, self.dim())?;
+            if dims.is_empty() {
+                ds = (0..self.dim()).collect();
+            }
+            ds.sort_unstable();
+            for &d in ds.iter().rev() {
+                out = out.squeeze_dim(d as isize)?;
+            }
+            Ok(out)
+        }
+    }
+    /// `exp(x) / sum(exp(x))` along `dim`, stable (the max is subtracted first).
+    pub fn softmax(&self, dim: isize) -> Result<Tensor> {
+        let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
+        let e = x.sub(&x.amax(&[dim], true)?)?.exp()?;
+        e.div(&e.sum_dim(&[dim], true)?)
+    }
+    /// `x - logsumexp(x)` along `dim`, stable.
+    pub fn log_softmax(&self, dim: isize) -> Result<Tensor> {
+        let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
+        let shifted = x.sub(&x.amax(&[dim], true)?)?;
+        shifted.sub(&shifted.exp()?.sum_dim(&[dim], true)?.log()?)
+    }
+    /// Running sum along `dim` (integers accumulate in int64), as `torch.cumsum`.
+    pub fn cumsum(&self, dim: isize) -> Result<Tensor> {
+        self.scan("cumsum", dim, ScanOp::CumSum)
+    }
+    /// Running product along `dim`, as `torch.cumprod`.
+    pub fn cumprod(&self, dim: isize) -> Result<Tensor> {
+        self.scan("cumprod", dim, ScanOp::CumProd)
+    }
+    fn scan(&self, name: &'static str, dim: isize, op: ScanOp) -> Result<Tensor> {
+        let d = normalize_dim(name, dim, self.dim())?;
+        let x = self.sum_input()?;
+        let s = x.read().scan(x.layout(), d, op)?;
+        Ok(Tensor::from_op(s, x.shape(), x.device()))
+    }
+}

@@ -1,0 +1,204 @@
+//! CPU kernels for unary ops. The op is matched once, outside the loop, so each (op, dtype)
+//! pair is its own inlined, vectorisable loop.
+
+use crate::backend::{TestOp, UnaryOp};
+use crate::cpu::{fill_rows, CpuStorage, FloatElem, IntElem, Row};
+use crate::ops::copy::cpu::bytemuck_free_zeroed;
+use crate::{bail, with_cpu, Element, Layout, Result};
+use alloc::vec::Vec;
+
+/// `out = f(src[layout])`, contiguous.
+fn map<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
+    let mut out = bytemuck_free_zeroed::<U>(layout.numel());
+    let row = Row::new([layout]);
+    let st = row.stride[0];
+    fill_rows(&mut out, &row, |d, [s]| {
+        if st == 1 {
+            let n = d.len();
+            for (o, &x) in d.iter_mut().zip(&src[s..s + n]) {
+                *o = f(x);
+            }
+        } else {
+            for (i, o) in d.iter_mut().enumerate() {
+                *o = f(src[s + i * st]);
+            }
+        }
+    });
+    out
+}
+
+/// `v[layout] = f(v[layout])`.
+fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
+    if let Some((a, b)) = layout.contiguous_range() {
+        let d = &mut v[a..b];
+        #[cfg(feature = "std")]
+        if d.len() >= crate::cpu::par_threshold() {
+            use rayon::prelude::*;
+            d.par_chunks_mut(1 << 14).for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
+            return;
+        }
+        d.iter_mut().for_each(|x| *x = f(*x));
+        return;
+    }
+    let row = Row::new([layout]);
+    let st = row.stride[0];
+    row.for_each(0..row.count(), |[s]| {
+        for i in 0..row.len {
+            v[s + i * st] = f(v[s + i * st]);
+        }
+    });
+}
+
+/// Evaluates `$body` with `$f` bound to the float closure of `$op` (one arm per op, so each
+/// closure is its own type and inlines into the loop).
+macro_rules! float_unary {
+    ($op:expr, $T:ty, |$f:ident| $body:expr) => {{
+        #[allow(unused_imports)]
+        use num_traits::Float;
+        let of = <$T as FloatElem>::of;
+        let zero = <$T as Element>::ZERO;
+        let one = <$T as Element>::ONE;
+        macro_rules! arm {
+            ($c:expr) => {{
+                let $f = $c;
+                $body
+            }};
+        }
+        match $op {
+            UnaryOp::Neg => arm!(|x: $T| -x),
+            UnaryOp::Abs => arm!(|x: $T| x.abs()),
+            UnaryOp::Sign => arm!(move |x: $T| if x > zero { one } else if x < zero { -one } else { x }),
+            UnaryOp::Exp => arm!(|x: $T| x.exp()),
+            UnaryOp::Exp2 => arm!(|x: $T| x.exp2()),
+            UnaryOp::Log => arm!(|x: $T| x.ln()),
+            UnaryOp::Log2 => arm!(|x: $T| x.log2()),
+            UnaryOp::Log1p => arm!(|x: $T| x.ln_1p()),
+            UnaryOp::Expm1 => arm!(|x: $T| x.exp_m1()),
+            UnaryOp::Sqrt => arm!(|x: $T| x.sqrt()),
+            UnaryOp::Rsqrt => arm!(|x: $T| x.sqrt().recip()),
+            UnaryOp::Sin => arm!(|x: $T| x.sin()),
+            UnaryOp::Cos => arm!(|x: $T| x.cos()),
+            UnaryOp::Tan => arm!(|x: $T| x.tan()),
+            UnaryOp::Tanh => arm!(|x: $T| x.tanh()),
+            UnaryOp::Sigmoid => arm!(move |x: $T| one / (one + (-x).exp())),
+            UnaryOp::Relu => arm!(move |x: $T| if x > zero || x.is_nan() { x } else { zero }),
+            UnaryOp::Gelu => arm!(move |x: $T| of(gelu(x.f64()))),
+            UnaryOp::GeluTanh => arm!(move |x: $T| of(gelu_tanh(x.f64()))),
+            UnaryOp::Silu => arm!(move |x: $T| x / (one + (-x).exp())),
+            UnaryOp::Softplus { beta, threshold } => arm!(move |x: $T| {
+                let bx = x.f64() * beta;
+                if bx > threshold { x } else { of(libm::log1p(libm::exp(bx)) / beta) }
+            }),
+            UnaryOp::Floor => arm!(|x: $T| x.floor()),
+            UnaryOp::Ceil => arm!(|x: $T| x.ceil()),
+            UnaryOp::Round => arm!(move |x: $T| of(libm::rint(x.f64()))),
+            UnaryOp::Trunc => arm!(|x: $T| x.trunc()),
+            UnaryOp::Reciprocal => arm!(|x: $T| x.recip()),
+            UnaryOp::Square => arm!(|x: $T| x * x),
+            UnaryOp::Erf => arm!(move |x: $T| of(libm::erf(x.f64()))),
+            UnaryOp::Clamp { min, max } => {
+                let (lo, hi) = (min.map(of), max.map(of));
+                arm!(move |x: $T| {
+                    let x = match lo { Some(l) if x < l => l, _ => x };
+                    match hi { Some(h) if x > h => h, _ => x }
+                })
+            }
+            UnaryOp::NanToNum { nan, posinf, neginf } => {
+                let (n, p, m) = (of(nan), of(posinf), of(neginf));
+                arm!(move |x: $T| {
+                    if x.is_nan() { n } else if x == <$T>::infinity() { p } else if x == <$T>::neg_infinity() { m } else { x }
+                })
+            }
+            UnaryOp::LeakyRelu { slope } => {
+                let s = of(slope);
+                arm!(move |x: $T| if x > zero { x } else { x * s })
+            }
+        }
+    }};
+}
+
+/// The integer ops (ops that need floats never reach integers: tensor-core casts them first).
+macro_rules! int_unary {
+    ($op:expr, $T:ty, |$f:ident| $body:expr) => {{
+        let zero = <$T as Element>::ZERO;
+        let one = <$T as Element>::ONE;
+        macro_rules! arm {
+            ($c:expr) => {{
+                let $f = $c;
+                $body
+            }};
+        }
+        match $op {
+            UnaryOp::Neg => arm!(move |x: $T| zero.wrapping_sub(x)),
+            UnaryOp::Abs => arm!(move |x: $T| if <$T as IntElem>::SIGNED && x < zero { zero.wrapping_sub(x) } else { x }),
+            UnaryOp::Sign => arm!(move |x: $T| if x > zero { one } else if x == zero { zero } else { zero.wrapping_sub(one) }),
+            UnaryOp::Relu => arm!(move |x: $T| if x > zero { x } else { zero }),
+            UnaryOp::Square => arm!(|x: $T| x.wrapping_mul(x)),
+            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc | UnaryOp::NanToNum { .. } => arm!(|x: $T| x),
+            UnaryOp::Clamp { min, max } => {
+                let lo = min.map(|m| <$T as IntElem>::of_i64(libm::ceil(m) as i64));
+                let hi = max.map(|m| <$T as IntElem>::of_i64(libm::floor(m) as i64));
+                arm!(move |x: $T| {
+                    let x = match lo { Some(l) if x < l => l, _ => x };
+                    match hi { Some(h) if x > h => h, _ => x }
+                })
+            }
+            other => bail!(DType, "unary", "{:?} is not implemented for {}", other, <$T as Element>::DTYPE),
+        }
+    }};
+}
+
+fn gelu(x: f64) -> f64 {
+    0.5 * x * (1.0 + libm::erf(x * core::f64::consts::FRAC_1_SQRT_2))
+}
+
+fn gelu_tanh(x: f64) -> f64 {
+    let c = libm::sqrt(2.0 / core::f64::consts::PI);
+    0.5 * x * (1.0 + libm::tanh(c * (x + 0.044715 * x * x * x)))
+}
+
+/// Evaluates `$body` with `$v` the typed elements and `$f` the op's closure.
+macro_rules! dispatch_unary {
+    ($s:expr, $op:expr, |$v:ident, $f:ident| $body:expr) => {
+        match $s {
+            CpuStorage::F16($v) => float_unary!($op, half::f16, |$f| $body),
+            CpuStorage::BF16($v) => float_unary!($op, half::bf16, |$f| $body),
+            CpuStorage::F32($v) => float_unary!($op, f32, |$f| $body),
+            CpuStorage::F64($v) => float_unary!($op, f64, |$f| $body),
+            CpuStorage::U8($v) => int_unary!($op, u8, |$f| $body),
+            CpuStorage::I32($v) => int_unary!($op, i32, |$f| $body),
+            CpuStorage::I64($v) => int_unary!($op, i64, |$f| $body),
+            CpuStorage::Bool(_) => bail!(DType, "unary", "{:?} is not implemented for torch.bool", $op),
+        }
+    };
+}
+
+/// `op(src[layout])`, contiguous.
+pub(crate) fn unary(src: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<CpuStorage> {
+    use crate::cpu::StorageOf;
+    Ok(dispatch_unary!(src, op, |v, f| StorageOf::into_storage(map(v, layout, f))))
+}
+
+/// `src[layout] = op(src[layout])`.
+pub(crate) fn unary_inplace(src: &mut CpuStorage, layout: &Layout, op: UnaryOp) -> Result<()> {
+    dispatch_unary!(src, op, |v, f| map_inplace(v, layout, f));
+    Ok(())
+}
+
+/// `test(src[layout])` as Bool.
+pub(crate) fn test(src: &CpuStorage, layout: &Layout, op: TestOp) -> CpuStorage {
+    fn go<T: Element>(v: &[T], layout: &Layout, op: TestOp) -> Vec<bool> {
+        let nan = |x: T| x != x;
+        let inf = |x: T| {
+            let f = x.to_f64();
+            f.is_infinite()
+        };
+        match op {
+            TestOp::IsNan => map(v, layout, nan),
+            TestOp::IsInf => map(v, layout, inf),
+            TestOp::IsFinite => map(v, layout, move |x| !nan(x) && !inf(x)),
+            TestOp::IsZero => map(v, layout, |x| x == T::ZERO),
+        }
+    }
+    CpuStorage::Bool(with_cpu!(src, |v| go(v, layout, op)))
+}

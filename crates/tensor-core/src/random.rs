@@ -1,0 +1,150 @@
+//! Random numbers: the counter-based Philox4x32-10 generator, so that a seed gives the same
+//! numbers for the same shape on every device (a CUDA kernel computes element `i` from the
+//! counter alone), the global generator behind `manual_seed`, and the uniform and normal
+//! transforms.
+//!
+//! Element `i` of a draw at generator offset `o` uses 32-bit word `i` of the stream: Philox block
+//! `o + i / 4` (the counter), lane `i % 4`, keyed by the seed. Uniform floats are
+//! `word * 2^-32` (f32 rounds down to stay below 1); normals use Box–Muller on words `2j, 2j+1`.
+
+use spin::Mutex;
+
+const M0: u32 = 0xD251_1F53;
+const M1: u32 = 0xCD9E_8D57;
+const W0: u32 = 0x9E37_79B9;
+const W1: u32 = 0xBB67_AE85;
+
+/// One Philox4x32-10 block: four 32-bit words from a 128-bit counter and a 64-bit key.
+#[inline]
+pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    let (mut c, mut k) = (counter, key);
+    for round in 0..10 {
+        if round > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
+        let p0 = (M0 as u64) * (c[0] as u64);
+        let p1 = (M1 as u64) * (c[2] as u64);
+        c = [((p1 >> 32) as u32) ^ c[1] ^ k[0], p1 as u32, ((p0 >> 32) as u32) ^ c[3] ^ k[1], p0 as u32];
+    }
+    c
+}
+
+/// Word `index` of the stream of `seed` starting at block `offset`.
+#[inline]
+pub fn philox_word(seed: u64, offset: u64, index: u64) -> u32 {
+    let block = offset.wrapping_add(index / 4);
+    let out = philox4x32_10([block as u32, (block >> 32) as u32, 0, 0], [seed as u32, (seed >> 32) as u32]);
+    out[(index % 4) as usize]
+}
+
+/// A uniform number in [0, 1) from one word.
+#[inline]
+pub fn uniform_of(word: u32) -> f64 {
+    word as f64 * (1.0 / 4_294_967_296.0)
+}
+
+/// Standard normals from two words (Box–Muller): `(r cos θ, r sin θ)`.
+#[inline]
+pub fn normal_pair(w0: u32, w1: u32) -> (f64, f64) {
+    let u1 = 1.0 - uniform_of(w0); // in (0, 1]: the log is finite
+    let u2 = uniform_of(w1);
+    let r = libm::sqrt(-2.0 * libm::log(u1));
+    let theta = 2.0 * core::f64::consts::PI * u2;
+    (r * libm::cos(theta), r * libm::sin(theta))
+}
+
+/// A Philox generator: a seed and the next unused block of its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generator {
+    seed: u64,
+    offset: u64,
+}
+
+/// PyTorch's default seed.
+pub const DEFAULT_SEED: u64 = 67_280_421_310_721;
+
+impl Generator {
+    /// A generator at the start of `seed`'s stream.
+    pub const fn new(seed: u64) -> Self {
+        Generator { seed, offset: 0 }
+    }
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// The next unused block.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+    /// Restarts the stream of `seed`.
+    pub fn manual_seed(&mut self, seed: u64) {
+        *self = Generator::new(seed);
+    }
+    /// Reserves `words` words of the stream; returns the block offset they start at.
+    pub fn reserve(&mut self, words: u64) -> u64 {
+        let start = self.offset;
+        self.offset = self.offset.wrapping_add(words.div_ceil(4));
+        start
+    }
+    /// `n` uniform numbers in [0, 1) (advances the generator).
+    pub fn uniform(&mut self, n: usize) -> impl Iterator<Item = f64> {
+        let (seed, off) = (self.seed, self.reserve(n as u64));
+        (0..n as u64).map(move |i| uniform_of(philox_word(seed, off, i)))
+    }
+    /// `n` standard normal numbers (advances the generator).
+    pub fn normal(&mut self, n: usize) -> impl Iterator<Item = f64> {
+        let (seed, off) = (self.seed, self.reserve(n.next_multiple_of(2) as u64));
+        (0..n as u64).map(move |i| {
+            let j = i & !1;
+            let (a, b) = normal_pair(philox_word(seed, off, j), philox_word(seed, off, j + 1));
+            if i & 1 == 0 {
+                a
+            } else {
+                b
+            }
+        })
+    }
+}
+
+static GLOBAL: Mutex<Generator> = Mutex::new(Generator::new(DEFAULT_SEED));
+
+/// Seeds the global generator, as `torch.manual_seed`.
+pub fn manual_seed(seed: u64) {
+    GLOBAL.lock().manual_seed(seed);
+}
+
+/// Runs `f` with the global generator.
+pub fn with_global<R>(f: impl FnOnce(&mut Generator) -> R) -> R {
+    f(&mut GLOBAL.lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn philox_known_answers() {
+        // Random123's kat_vectors for philox4x32_10.
+        assert_eq!(philox4x32_10([0; 4], [0; 2]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+        assert_eq!(philox4x32_10([u32::MAX; 4], [u32::MAX; 2]), [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]);
+        assert_eq!(
+            philox4x32_10([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]),
+            [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
+        );
+    }
+
+    #[test]
+    fn same_seed_same_numbers_and_moments() {
+        let a: alloc::vec::Vec<f64> = Generator::new(7).normal(10_001).collect();
+        let b: alloc::vec::Vec<f64> = Generator::new(7).normal(10_001).collect();
+        assert_eq!(a, b);
+        let mean = a.iter().sum::<f64>() / a.len() as f64;
+        let var = a.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / a.len() as f64;
+        assert!(mean.abs() < 0.05 && (var - 1.0).abs() < 0.05, "mean {mean} var {var}");
+        let mut g = Generator::new(1);
+        let u: alloc::vec::Vec<f64> = g.uniform(5).collect();
+        assert!(u.iter().all(|&x| (0.0..1.0).contains(&x)));
+        assert_eq!(g.offset(), 2);
+    }
+}

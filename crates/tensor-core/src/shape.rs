@@ -1,0 +1,237 @@
+//! [`Shape`]: a tensor's sizes, inline up to six dims, and the helpers that read user dims
+//! (negative indices, `-1` inference, broadcasting).
+
+use crate::{bail, Result};
+use core::fmt;
+use smallvec::SmallVec;
+
+/// Sizes or strides, stored inline (no heap) for up to six dims.
+pub type Dims = SmallVec<[usize; 6]>;
+
+/// The sizes of a tensor. Row-major; a 0-d tensor has an empty shape and one element.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Shape(Dims);
+
+impl Shape {
+    /// A shape from its sizes.
+    pub fn new(dims: &[usize]) -> Self {
+        Shape(Dims::from_slice(dims))
+    }
+    /// A shape from inline sizes.
+    pub fn from_dims(dims: Dims) -> Self {
+        Shape(dims)
+    }
+    /// The 0-d shape `[]`.
+    pub fn scalar() -> Self {
+        Shape(Dims::new())
+    }
+    /// The sizes.
+    pub fn dims(&self) -> &[usize] {
+        &self.0
+    }
+    /// Mutable sizes (crate-internal: layouts keep shape and strides in step).
+    pub(crate) fn dims_mut(&mut self) -> &mut Dims {
+        &mut self.0
+    }
+    /// Number of dims.
+    pub fn rank(&self) -> usize {
+        self.0.len()
+    }
+    /// Number of elements (1 for a 0-d shape).
+    pub fn numel(&self) -> usize {
+        self.0.iter().product()
+    }
+    /// The strides of a row-major contiguous tensor of this shape.
+    pub fn contiguous_strides(&self) -> Dims {
+        let mut strides = Dims::from_elem(0, self.rank());
+        let mut acc = 1;
+        for (s, &d) in strides.iter_mut().zip(self.0.iter()).rev() {
+            *s = acc;
+            acc *= d.max(1);
+        }
+        strides
+    }
+    /// Size of `dim`.
+    pub fn size(&self, dim: usize) -> usize {
+        self.0[dim]
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0[..], f)
+    }
+}
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0[..], f)
+    }
+}
+
+impl From<&[usize]> for Shape {
+    fn from(d: &[usize]) -> Self {
+        Shape::new(d)
+    }
+}
+impl<const N: usize> From<[usize; N]> for Shape {
+    fn from(d: [usize; N]) -> Self {
+        Shape::new(&d)
+    }
+}
+impl<const N: usize> From<&[usize; N]> for Shape {
+    fn from(d: &[usize; N]) -> Self {
+        Shape::new(d)
+    }
+}
+impl From<alloc::vec::Vec<usize>> for Shape {
+    fn from(d: alloc::vec::Vec<usize>) -> Self {
+        Shape::new(&d)
+    }
+}
+impl From<&Shape> for Shape {
+    fn from(s: &Shape) -> Self {
+        s.clone()
+    }
+}
+impl PartialEq<[usize]> for Shape {
+    fn eq(&self, other: &[usize]) -> bool {
+        self.dims() == other
+    }
+}
+impl<const N: usize> PartialEq<[usize; N]> for Shape {
+    fn eq(&self, other: &[usize; N]) -> bool {
+        self.dims() == other
+    }
+}
+
+/// Reads a user dim (negative counts from the end) for a tensor of `rank` dims, as PyTorch's
+/// `maybe_wrap_dim`: a 0-d tensor accepts 0 and -1.
+pub fn normalize_dim(op: &'static str, dim: isize, rank: usize) -> Result<usize> {
+    let r = rank.max(1) as isize;
+    if dim < -r || dim >= r {
+        bail!(
+            Dim,
+            op,
+            "dimension out of range (expected to be in range of [{}, {}], but got {})",
+            -r,
+            r - 1,
+            dim
+        );
+    }
+    Ok(if dim < 0 { (dim + r) as usize } else { dim as usize })
+}
+
+/// Reads a list of user dims, refusing repeats.
+pub fn normalize_dims(op: &'static str, dims: &[isize], rank: usize) -> Result<Dims> {
+    let mut out = Dims::new();
+    for &d in dims {
+        let d = normalize_dim(op, d, rank)?;
+        if out.contains(&d) {
+            bail!(Dim, op, "dim {} appears multiple times in the list of dims", d);
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// Resolves one `-1` in a requested shape for `numel` elements, as `view` and `reshape` do.
+pub fn infer_shape(op: &'static str, spec: &[isize], numel: usize) -> Result<Shape> {
+    let mut infer = None;
+    let mut known = 1usize;
+    for (i, &s) in spec.iter().enumerate() {
+        if s == -1 {
+            if infer.is_some() {
+                bail!(Shape, op, "only one dimension can be inferred in shape {:?}", spec);
+            }
+            infer = Some(i);
+        } else if s < 0 {
+            bail!(Shape, op, "invalid shape dimension {} in {:?}", s, spec);
+        } else {
+            known *= s as usize;
+        }
+    }
+    let mut dims: Dims = spec.iter().map(|&s| s.max(0) as usize).collect();
+    match infer {
+        Some(i) => {
+            if known == 0 {
+                bail!(
+                    Shape,
+                    op,
+                    "cannot reshape tensor of {} elements into shape {:?} because the unspecified dimension size -1 can be any value and is ambiguous",
+                    numel,
+                    spec
+                );
+            }
+            if numel % known != 0 {
+                bail!(Shape, op, "shape '{:?}' is invalid for input of size {}", spec, numel);
+            }
+            dims[i] = numel / known;
+        }
+        None if known != numel => {
+            bail!(Shape, op, "shape '{:?}' is invalid for input of size {}", spec, numel)
+        }
+        None => {}
+    }
+    Ok(Shape(dims))
+}
+
+/// The shape two shapes broadcast to, as NumPy and PyTorch broadcast.
+pub fn broadcast_shapes(op: &'static str, a: &Shape, b: &Shape) -> Result<Shape> {
+    let rank = a.rank().max(b.rank());
+    let mut dims = Dims::from_elem(1, rank);
+    for i in 0..rank {
+        let da = if i < a.rank() { a.0[a.rank() - 1 - i] } else { 1 };
+        let db = if i < b.rank() { b.0[b.rank() - 1 - i] } else { 1 };
+        dims[rank - 1 - i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => bail!(
+                Shape,
+                op,
+                "the size of tensor a ({}) must match the size of tensor b ({}) at non-singleton dimension {} (shapes {:?} and {:?})",
+                da,
+                db,
+                rank - 1 - i,
+                a,
+                b
+            ),
+        };
+    }
+    Ok(Shape(dims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infer_follows_torch() {
+        assert_eq!(infer_shape("view", &[-1, 8], 16).unwrap(), [2, 8]);
+        assert_eq!(infer_shape("view", &[16], 16).unwrap(), [16]);
+        let e = infer_shape("view", &[-1, -1], 16).unwrap_err();
+        assert!(e.to_string().contains("only one dimension can be inferred"));
+        let e = infer_shape("view", &[-1, 7], 16).unwrap_err();
+        assert_eq!(e.to_string(), "view: shape '[-1, 7]' is invalid for input of size 16");
+        assert!(infer_shape("view", &[0, -1], 0).is_err());
+        assert_eq!(infer_shape("view", &[], 1).unwrap(), Shape::scalar());
+    }
+
+    #[test]
+    fn broadcast_rules() {
+        let s = |d: &[usize]| Shape::new(d);
+        assert_eq!(broadcast_shapes("add", &s(&[5, 1, 3]), &s(&[4, 1])).unwrap(), [5, 4, 3]);
+        assert_eq!(broadcast_shapes("add", &s(&[]), &s(&[2])).unwrap(), [2]);
+        assert_eq!(broadcast_shapes("add", &s(&[0]), &s(&[1])).unwrap(), [0]);
+        let e = broadcast_shapes("add", &s(&[2, 3]), &s(&[4])).unwrap_err();
+        assert!(e.to_string().starts_with("add: the size of tensor a (3) must match"));
+    }
+
+    #[test]
+    fn dims_wrap() {
+        assert_eq!(normalize_dim("sum", -1, 3).unwrap(), 2);
+        assert_eq!(normalize_dim("sum", 0, 0).unwrap(), 0);
+        assert!(normalize_dim("sum", 3, 3).is_err());
+        assert!(normalize_dims("sum", &[0, -3], 3).is_err());
+    }
+}

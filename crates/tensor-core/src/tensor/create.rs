@@ -1,0 +1,304 @@
+//! Creating tensors: filled (`zeros`, `ones`, `full`, `empty`), ranges (`arange`, `linspace`,
+//! `eye`), random (`rand`, `randn`, `randint`), from Rust values and buffers, `*_like`, `new_*`.
+
+use crate::cpu::{CpuStorage, StorageOf};
+use crate::random::{self, Generator};
+use crate::{bail, DType, Device, Element, Result, Scalar, Shape, Tensor};
+use alloc::vec::Vec;
+
+impl Tensor {
+    /// A tensor of `shape` filled with `value`, as `torch.full`.
+    pub fn full(shape: impl Into<Shape>, value: impl Into<Scalar>, dtype: DType, device: &Device) -> Result<Tensor> {
+        let shape = shape.into();
+        let value = value.into();
+        let storage = match device {
+            Device::Cpu => {
+                let mut s = CpuStorage::zeros(dtype, shape.numel());
+                let is_zero = value.to_f64() == 0.0;
+                if !is_zero {
+                    crate::ops::copy::cpu::fill(&mut s, &crate::Layout::contiguous(shape.clone()), value);
+                }
+                alloc::boxed::Box::new(s) as alloc::boxed::Box<dyn crate::backend::BackendStorage>
+            }
+            Device::External(_) => {
+                let mut s = device.uninit(dtype, shape.numel())?;
+                s.fill(&crate::Layout::contiguous(shape.clone()), value)?;
+                s
+            }
+        };
+        Ok(Tensor::from_storage(storage, shape, device.clone()))
+    }
+    /// Zeros, as `torch.zeros`.
+    pub fn zeros(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
+        let shape = shape.into();
+        let storage = device.zeros(dtype, shape.numel())?;
+        Ok(Tensor::from_storage(storage, shape, device.clone()))
+    }
+    /// Ones, as `torch.ones`.
+    pub fn ones(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
+        Tensor::full(shape, 1, dtype, device)
+    }
+    /// A tensor whose values are unspecified, as `torch.empty` (zeros here: the OS hands out
+    /// zeroed pages at no extra cost, and no uninitialised memory is ever read).
+    pub fn empty(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
+        let shape = shape.into();
+        let storage = device.uninit(dtype, shape.numel())?;
+        Ok(Tensor::from_storage(storage, shape, device.clone()))
+    }
+
+    /// Values from `start` to `end` (exclusive) by `step`, as `torch.arange`: float if any
+    /// bound is a float (`arange(0.0, 16.0, 1.0)` is float32), else int64.
+    pub fn arange(start: impl Into<Scalar>, end: impl Into<Scalar>, step: impl Into<Scalar>, device: &Device) -> Result<Tensor> {
+        let (s, e, st) = (start.into(), end.into(), step.into());
+        let any_float = [s, e, st].iter().any(|x| matches!(x, Scalar::Float(_)));
+        let dtype = if any_float { crate::DEFAULT_FLOAT } else { DType::I64 };
+        Tensor::arange_dtype(s.to_f64(), e.to_f64(), st.to_f64(), dtype, device)
+    }
+    /// `arange` with an explicit dtype.
+    pub fn arange_dtype(start: f64, end: f64, step: f64, dtype: DType, device: &Device) -> Result<Tensor> {
+        if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
+            bail!(Value, "arange", "step must be nonzero and bounds finite (start {start}, end {end}, step {step})");
+        }
+        if (end - start) / step < 0.0 {
+            bail!(Value, "arange", "upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})");
+        }
+        let n = libm::ceil((end - start) / step) as usize;
+        let s = CpuStorage::from_f64s(dtype, (0..n).map(|i| start + i as f64 * step));
+        Tensor::from_cpu_storage(s, [n], device)
+    }
+    /// `steps` values evenly spaced from `start` to `end` inclusive, as `torch.linspace`.
+    pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+        let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
+        // PyTorch fills the second half from the end, so the last value is exactly `end`.
+        let half = steps / 2;
+        let vals = (0..steps).map(|i| if i < half { start + step * i as f64 } else { end - step * (steps - 1 - i) as f64 });
+        Tensor::from_cpu_storage(CpuStorage::from_f64s(dtype, vals), [steps], device)
+    }
+    /// The `n x n` identity matrix, as `torch.eye`.
+    pub fn eye(n: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+        let vals = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 });
+        Tensor::from_cpu_storage(CpuStorage::from_f64s(dtype, vals), [n, n], device)
+    }
+
+    /// Uniform numbers in [0, 1) from the global generator, as `torch.rand`.
+    pub fn rand(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
+        random::with_global(|g| Tensor::rand_with(shape, dtype, device, g))
+    }
+    /// Standard normal numbers from the global generator, as `torch.randn`.
+    pub fn randn(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
+        random::with_global(|g| Tensor::randn_with(shape, dtype, device, g))
+    }
+    /// Integers uniform in `[low, high)` (int64) from the global generator, as `torch.randint`.
+    pub fn randint(low: i64, high: i64, shape: impl Into<Shape>, device: &Device) -> Result<Tensor> {
+        random::with_global(|g| Tensor::randint_with(low, high, shape, device, g))
+    }
+    /// `rand` from an explicit generator.
+    pub fn rand_with(shape: impl Into<Shape>, dtype: DType, device: &Device, g: &mut Generator) -> Result<Tensor> {
+        Tensor::random(shape.into(), dtype, device, g, false)
+    }
+    /// `randn` from an explicit generator.
+    pub fn randn_with(shape: impl Into<Shape>, dtype: DType, device: &Device, g: &mut Generator) -> Result<Tensor> {
+        Tensor::random(shape.into(), dtype, device, g, true)
+    }
+    /// `randint` from an explicit generator.
+    pub fn randint_with(low: i64, high: i64, shape: impl Into<Shape>, device: &Device, g: &mut Generator) -> Result<Tensor> {
+        if high <= low {
+            bail!(Value, "randint", "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}");
+        }
+        let shape = shape.into();
+        let range = (high - low) as u128;
+        let off = g.reserve(2 * shape.numel() as u64);
+        let seed = g.seed();
+        let vals: Vec<i64> = (0..shape.numel() as u64)
+            .map(|i| {
+                let w = ((random::philox_word(seed, off, 2 * i) as u64) << 32) | random::philox_word(seed, off, 2 * i + 1) as u64;
+                low + (w as u128 % range) as i64
+            })
+            .collect();
+        Tensor::from_cpu_storage(CpuStorage::I64(vals), shape, device)
+    }
+    fn random(shape: Shape, dtype: DType, device: &Device, g: &mut Generator, normal: bool) -> Result<Tensor> {
+        if !dtype.is_float() {
+            bail!(DType, if normal { "randn" } else { "rand" }, "expected a floating point dtype, got {dtype}");
+        }
+        let n = shape.numel();
+        if let Device::External(d) = device {
+            let words = if normal { n.next_multiple_of(2) } else { n } as u64;
+            let off = g.reserve(words);
+            let s = d.random(dtype, n, g.seed(), off, normal)?;
+            return Ok(Tensor::from_storage(s, shape, device.clone()));
+        }
+        let s = if normal {
+            CpuStorage::from_f64s(dtype, g.normal(n))
+        } else {
+            // Round toward zero so an f32/f16 value never rounds up to 1.0.
+            CpuStorage::from_f64s(dtype, g.uniform(n).map(|u| round_below_one(u, dtype)))
+        };
+        Ok(Tensor::from_storage(alloc::boxed::Box::new(s), shape, Device::Cpu))
+    }
+
+    /// A tensor from Rust values: a scalar, an array, nested arrays (`[[1., 2.], [3., 4.]]`),
+    /// a slice or a `Vec`. The dtype is the element type's (`f32` → float32).
+    ///
+    /// ```
+    /// use tensor_core::{Tensor, Device};
+    /// let t = Tensor::new([[1f32, 2.], [3., 4.]], &Device::Cpu)?;
+    /// assert_eq!(t.size(), &[2, 2]);
+    /// # Ok::<(), tensor_core::Error>(())
+    /// ```
+    pub fn new<A: NdArray>(data: A, device: &Device) -> Result<Tensor> {
+        let mut dims = crate::shape::Dims::new();
+        data.shape_into(&mut dims)?;
+        let mut values = Vec::with_capacity(dims.iter().product());
+        data.flatten_into(&mut values);
+        Tensor::from_cpu_storage(A::Elem::into_storage(values), Shape::new(&dims), device)
+    }
+    /// A CPU tensor that takes ownership of `data` (no copy), viewed as `shape`.
+    pub fn from_vec<T: Element>(data: Vec<T>, shape: impl Into<Shape>) -> Result<Tensor> {
+        let shape = shape.into();
+        if shape.numel() != data.len() {
+            bail!(Shape, "from_vec", "shape {:?} needs {} elements, but the buffer holds {}", shape, shape.numel(), data.len());
+        }
+        Ok(Tensor::from_storage(alloc::boxed::Box::new(T::into_storage(data)), shape, Device::Cpu))
+    }
+    /// A tensor from a host storage, moved to `device`.
+    pub fn from_cpu_storage(s: CpuStorage, shape: impl Into<Shape>, device: &Device) -> Result<Tensor> {
+        let shape = shape.into();
+        if shape.numel() != s.len() {
+            bail!(Shape, "from_storage", "shape {:?} needs {} elements, but the storage holds {}", shape, shape.numel(), s.len());
+        }
+        Ok(Tensor::from_storage(device.from_cpu(s)?, shape, device.clone()))
+    }
+
+    /// Zeros with this tensor's shape, dtype (unless given) and device, as `torch.zeros_like`.
+    pub fn zeros_like(&self, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::zeros(self.shape(), dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+    /// Ones like this tensor, as `torch.ones_like`.
+    pub fn ones_like(&self, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::ones(self.shape(), dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+    /// `value` everywhere, like this tensor, as `torch.full_like`.
+    pub fn full_like(&self, value: impl Into<Scalar>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::full(self.shape(), value, dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+    /// Uniform numbers like this tensor, as `torch.rand_like`.
+    pub fn rand_like(&self, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::rand(self.shape(), dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+    /// Normal numbers like this tensor, as `torch.randn_like`.
+    pub fn randn_like(&self, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::randn(self.shape(), dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+    /// Zeros of a new shape on this tensor's device, as `x.new_zeros(shape, dtype=...)`.
+    pub fn new_zeros(&self, shape: impl Into<Shape>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::zeros(shape, dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+    /// Ones of a new shape on this tensor's device, as `x.new_ones(5, 3, dtype=torch.double)`.
+    pub fn new_ones(&self, shape: impl Into<Shape>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::ones(shape, dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+    /// `value` in a new shape on this tensor's device, as `x.new_full`.
+    pub fn new_full(&self, shape: impl Into<Shape>, value: impl Into<Scalar>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::full(shape, value, dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+    /// An uninitialised-by-contract tensor of a new shape, as `x.new_empty`.
+    pub fn new_empty(&self, shape: impl Into<Shape>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+        Tensor::empty(shape, dtype.into().unwrap_or(self.dtype()), self.device())
+    }
+}
+
+fn round_below_one(u: f64, dtype: DType) -> f64 {
+    let v = match dtype {
+        DType::F32 => u as f32 as f64,
+        DType::F16 => half::f16::from_f64(u).to_f64(),
+        DType::BF16 => half::bf16::from_f64(u).to_f64(),
+        _ => u,
+    };
+    if v >= 1.0 {
+        match dtype {
+            DType::F32 => 1.0 - f32::EPSILON as f64 / 2.0,
+            DType::F16 => 1.0 - half::f16::EPSILON.to_f64() / 2.0,
+            DType::BF16 => 1.0 - half::bf16::EPSILON.to_f64() / 2.0,
+            _ => u,
+        }
+    } else {
+        v
+    }
+}
+
+/// Rust values that [`Tensor::new`] turns into a tensor: numbers, arrays, slices and `Vec`s of
+/// them, nested to any depth (every row of one length).
+pub trait NdArray {
+    /// The element type.
+    type Elem: Element;
+    /// Appends this value's sizes (checking that nested rows agree).
+    fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()>;
+    /// Appends the elements in row-major order.
+    fn flatten_into(&self, out: &mut Vec<Self::Elem>);
+}
+
+macro_rules! ndarray_scalar {
+    ($($t:ty),*) => {$(
+        impl NdArray for $t {
+            type Elem = $t;
+            fn shape_into(&self, _: &mut crate::shape::Dims) -> Result<()> { Ok(()) }
+            fn flatten_into(&self, out: &mut Vec<$t>) { out.push(*self) }
+        }
+    )*};
+}
+ndarray_scalar!(bool, u8, i32, i64, half::f16, half::bf16, f32, f64);
+
+fn rows_shape<A: NdArray>(rows: &[A], dims: &mut crate::shape::Dims) -> Result<()> {
+    dims.push(rows.len());
+    let depth = dims.len();
+    match rows.first() {
+        Some(first) => first.shape_into(dims)?,
+        None => return Ok(()),
+    }
+    for r in &rows[1..] {
+        let mut d = crate::shape::Dims::new();
+        r.shape_into(&mut d)?;
+        if d[..] != dims[depth..] {
+            bail!(Shape, "tensor", "expected sequence of length {:?} at dim {}, got {:?}", &dims[depth..], depth, &d[..]);
+        }
+    }
+    Ok(())
+}
+
+impl<A: NdArray, const N: usize> NdArray for [A; N] {
+    type Elem = A::Elem;
+    fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()> {
+        rows_shape(self, dims)
+    }
+    fn flatten_into(&self, out: &mut Vec<A::Elem>) {
+        self.iter().for_each(|r| r.flatten_into(out))
+    }
+}
+impl<A: NdArray> NdArray for [A] {
+    type Elem = A::Elem;
+    fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()> {
+        rows_shape(self, dims)
+    }
+    fn flatten_into(&self, out: &mut Vec<A::Elem>) {
+        self.iter().for_each(|r| r.flatten_into(out))
+    }
+}
+impl<A: NdArray> NdArray for Vec<A> {
+    type Elem = A::Elem;
+    fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()> {
+        rows_shape(self, dims)
+    }
+    fn flatten_into(&self, out: &mut Vec<A::Elem>) {
+        self.iter().for_each(|r| r.flatten_into(out))
+    }
+}
+impl<A: NdArray + ?Sized> NdArray for &A {
+    type Elem = A::Elem;
+    fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()> {
+        (**self).shape_into(dims)
+    }
+    fn flatten_into(&self, out: &mut Vec<A::Elem>) {
+        (**self).flatten_into(out)
+    }
+}

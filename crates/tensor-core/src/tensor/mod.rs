@@ -1,0 +1,219 @@
+//! [`Tensor`]: a cheap handle to shared storage seen through a [`Layout`].
+//!
+//! This module owns the handle and its introspection; creation, views, conversions and each op
+//! family live in their own files (`tensor/*.rs`, `ops/<family>/`).
+
+mod convert;
+mod create;
+mod rhs;
+mod views;
+
+pub use convert::SliceGuard;
+pub use create::NdArray;
+pub use views::{s, IndexItem, IndexItems, NewAxis, Slice};
+pub use rhs::Rhs;
+
+use crate::backend::BackendStorage;
+use crate::sync::{ReadGuard, RwLock, WriteGuard};
+use crate::{DType, Device, Layout, Result, Shape};
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// The elements of one or more tensors that are views of each other, with a version counter
+/// that every in-place write bumps (autograd checks it, as PyTorch does).
+#[derive(Debug)]
+pub(crate) struct StorageCell {
+    data: RwLock<Box<dyn BackendStorage>>,
+    version: AtomicUsize,
+    device: Device,
+    dtype: DType,
+}
+
+/// An n-dimensional array of one dtype on one device.
+///
+/// A `Tensor` is a handle: views (`view`, `transpose`, `narrow`, `select`, `expand`, ...) share
+/// the storage and allocate nothing; in-place ops (`add_`, `copy_`, ...) write through every
+/// view of it. [`Clone`] is PyTorch's `clone()`: a deep copy that owns new storage;
+/// [`shallow_clone`](Tensor::shallow_clone) makes another handle to the same storage.
+///
+/// ```
+/// use tensor_core::{Tensor, DType, Device};
+/// let x = Tensor::arange(0.0, 16.0, 1.0, &Device::Cpu)?.view(&[-1, 8])?;
+/// assert_eq!(x.size(), &[2, 8]);
+/// assert_eq!(x.dtype(), DType::F32);
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+pub struct Tensor {
+    storage: Arc<StorageCell>,
+    layout: Layout,
+}
+
+impl Tensor {
+    /// A tensor owning `storage`, contiguous with `shape`.
+    pub(crate) fn from_storage(storage: Box<dyn BackendStorage>, shape: impl Into<Shape>, device: Device) -> Tensor {
+        let dtype = storage.dtype();
+        Tensor {
+            storage: Arc::new(StorageCell { data: RwLock::new(storage), version: AtomicUsize::new(0), device, dtype }),
+            layout: Layout::contiguous(shape),
+        }
+    }
+
+    /// Another handle to this tensor's storage, with the same layout (no copy).
+    #[inline]
+    pub fn shallow_clone(&self) -> Tensor {
+        Tensor { storage: self.storage.clone(), layout: self.layout.clone() }
+    }
+
+    /// A handle to this tensor's storage with another layout (crate-internal: views).
+    #[inline]
+    pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
+        Tensor { storage: self.storage.clone(), layout }
+    }
+
+    /// The sizes, as `torch.Size`.
+    #[inline]
+    pub fn size(&self) -> &[usize] {
+        self.layout.dims()
+    }
+    /// The shape.
+    #[inline]
+    pub fn shape(&self) -> &Shape {
+        self.layout.shape()
+    }
+    /// Size of one dim (negative counts from the end).
+    pub fn size_of(&self, dim: isize) -> Result<usize> {
+        let d = crate::shape::normalize_dim("size", dim, self.dim())?;
+        Ok(if self.dim() == 0 { 1 } else { self.size()[d] })
+    }
+    /// Number of dims.
+    #[inline]
+    pub fn dim(&self) -> usize {
+        self.layout.rank()
+    }
+    /// Number of elements.
+    #[inline]
+    pub fn numel(&self) -> usize {
+        self.layout.numel()
+    }
+    /// Strides, in elements.
+    #[inline]
+    pub fn stride(&self) -> &[usize] {
+        self.layout.strides()
+    }
+    /// Offset of the first element in the storage, in elements.
+    #[inline]
+    pub fn storage_offset(&self) -> usize {
+        self.layout.offset()
+    }
+    /// The layout (shape, strides, offset).
+    #[inline]
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    /// The dtype.
+    #[inline]
+    pub fn dtype(&self) -> DType {
+        self.storage.dtype
+    }
+    /// The device.
+    #[inline]
+    pub fn device(&self) -> &Device {
+        &self.storage.device
+    }
+    /// True when the elements are dense and row-major.
+    #[inline]
+    pub fn is_contiguous(&self) -> bool {
+        self.layout.is_contiguous()
+    }
+    /// True for float dtypes.
+    #[inline]
+    pub fn is_floating_point(&self) -> bool {
+        self.dtype().is_float()
+    }
+    /// True when both handles share one storage (so writes to one can show in the other).
+    #[inline]
+    pub fn shares_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.storage, &other.storage)
+    }
+    /// The storage's version: the number of in-place writes it has seen.
+    #[inline]
+    pub fn version(&self) -> usize {
+        self.storage.version.load(Ordering::Acquire)
+    }
+    /// An identifier of the storage, equal for tensors that share it.
+    pub fn storage_id(&self) -> usize {
+        Arc::as_ptr(&self.storage) as *const () as usize
+    }
+
+    /// Read access to the storage.
+    pub(crate) fn read(&self) -> ReadGuard<'_, Box<dyn BackendStorage>> {
+        self.storage.data.read()
+    }
+    /// Write access to the storage; bumps the version.
+    pub(crate) fn write(&self) -> WriteGuard<'_, Box<dyn BackendStorage>> {
+        self.storage.version.fetch_add(1, Ordering::AcqRel);
+        self.storage.data.write()
+    }
+
+    /// Runs `f` on the storages of `self` and `other` under read locks (one lock when shared).
+    pub(crate) fn read2<R>(&self, other: &Tensor, f: impl FnOnce(&dyn BackendStorage, &dyn BackendStorage) -> Result<R>) -> Result<R> {
+        let a = self.read();
+        if self.shares_storage(other) {
+            f(a.as_ref(), a.as_ref())
+        } else {
+            let b = other.read();
+            f(a.as_ref(), b.as_ref())
+        }
+    }
+
+    /// Checks that `others` live on this tensor's device.
+    pub(crate) fn same_device(&self, op: &'static str, others: &[&Tensor]) -> Result<()> {
+        for o in others {
+            if o.device() != self.device() {
+                crate::bail!(
+                    Device,
+                    op,
+                    "expected all tensors to be on the same device, but found at least two devices, {} and {}",
+                    self.device(),
+                    o.device()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Clone for Tensor {
+    /// PyTorch's `clone()`: a contiguous deep copy. Panics only if the device cannot allocate;
+    /// [`try_clone`](Tensor::try_clone) returns that error instead.
+    fn clone(&self) -> Self {
+        match self.try_clone() {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+impl core::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}
+
+impl Tensor {
+    /// Refuses in-place writes to a tensor whose elements overlap (an expanded dim), as PyTorch.
+    pub(crate) fn check_writable(&self, op: &'static str) -> Result<()> {
+        let overlaps = self.size().iter().zip(self.stride()).any(|(&d, &s)| d > 1 && s == 0);
+        if overlaps {
+            crate::bail!(
+                Value,
+                op,
+                "unsupported operation: more than one element of the written-to tensor (shape {:?}, strides {:?}) refers to a single memory location. Please clone() the tensor before performing the operation.",
+                self.shape(),
+                self.stride()
+            );
+        }
+        Ok(())
+    }
+}
