@@ -238,4 +238,48 @@ impl BackendStorage for CpuStorage {
     fn matmul_into(&mut self, dst_layout: &Layout, lhs: &dyn BackendStorage, lhs_layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, alpha: f64, beta: f64) -> Result<()> {
         ops::matmul::cpu::matmul_into(self, dst_layout, cpu_of("matmul", lhs)?, lhs_layout, cpu_of("matmul", rhs)?, rhs_layout, alpha, beta)
     }
+    fn index_select(&self, layout: &Layout, dim: usize, indices: &dyn BackendStorage, il: &Layout) -> Result<Box<dyn BackendStorage>> {
+        ops::index::cpu::index_select(self, layout, dim, cpu_of("index_select", indices)?, il).map(boxed)
+    }
+    fn gather(&self, layout: &Layout, dim: usize, index: &dyn BackendStorage, il: &Layout) -> Result<Box<dyn BackendStorage>> {
+        ops::index::cpu::gather(self, layout, dim, cpu_of("gather", index)?, il).map(boxed)
+    }
+    fn scatter_inplace(&mut self, layout: &Layout, dim: usize, index: &dyn BackendStorage, il: &Layout, src: &dyn BackendStorage, sl: &Layout, reduce: ScatterReduce) -> Result<()> {
+        ops::index::cpu::scatter_inplace(self, layout, dim, cpu_of("scatter", index)?, il, cpu_of("scatter", src)?, sl, reduce)
+    }
+    fn index_add_inplace(&mut self, layout: &Layout, dim: usize, indices: &dyn BackendStorage, il: &Layout, src: &dyn BackendStorage, sl: &Layout) -> Result<()> {
+        ops::index::cpu::index_add_inplace(self, layout, dim, cpu_of("index_add", indices)?, il, cpu_of("index_add", src)?, sl)
+    }
+    fn sort(&self, layout: &Layout, dim: usize, descending: bool) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
+        let (v, i) = ops::sort::cpu::sort(self, layout, dim, descending)?;
+        Ok((boxed(v), boxed(i)))
+    }
+    fn im2col(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Box<dyn BackendStorage>> {
+        ops::conv::cpu::im2col(self, layout, g).map(boxed)
+    }
+    fn col2im(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Box<dyn BackendStorage>> {
+        ops::conv::cpu::col2im(self, layout, g).map(boxed)
+    }
+    fn conv2d(&self, layout: &Layout, w: &dyn BackendStorage, wl: &Layout, g: &Conv2dGeometry, groups: usize) -> Result<Box<dyn BackendStorage>> {
+        ops::conv::cpu::conv2d(self, layout, cpu_of("conv2d", w)?, wl, g, groups).map(boxed)
+    }
+    fn conv2d_backward_input(&self, layout: &Layout, w: &dyn BackendStorage, wl: &Layout, g: &Conv2dGeometry, groups: usize) -> Result<Box<dyn BackendStorage>> {
+        ops::conv::cpu::conv2d_backward_input(self, layout, cpu_of("conv2d_backward_input", w)?, wl, g, groups).map(boxed)
+    }
+    fn conv2d_backward_weight(&self, layout: &Layout, x: &dyn BackendStorage, xl: &Layout, g: &Conv2dGeometry, groups: usize, out_channels: usize) -> Result<Box<dyn BackendStorage>> {
+        ops::conv::cpu::conv2d_backward_weight(self, layout, cpu_of("conv2d_backward_weight", x)?, xl, g, groups, out_channels).map(boxed)
+    }
+    fn max_pool2d(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
+        let (v, i) = ops::pool::cpu::max_pool2d(self, layout, g)?;
+        Ok((boxed(v), boxed(i)))
+    }
+    fn max_pool2d_backward(&self, layout: &Layout, indices: &dyn BackendStorage, il: &Layout, g: &Conv2dGeometry) -> Result<Box<dyn BackendStorage>> {
+        ops::pool::cpu::max_pool2d_backward(self, layout, cpu_of("max_pool2d_backward", indices)?, il, g).map(boxed)
+    }
+    fn avg_pool2d(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Box<dyn BackendStorage>> {
+        ops::pool::cpu::avg_pool2d(self, layout, g, count_include_pad).map(boxed)
+    }
+    fn avg_pool2d_backward(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Box<dyn BackendStorage>> {
+        ops::pool::cpu::avg_pool2d_backward(self, layout, g, count_include_pad).map(boxed)
+    }
 }

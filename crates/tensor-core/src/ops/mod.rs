@@ -2,7 +2,12 @@
 //! Backward formulas live with the same family in tensor-autograd; CUDA kernels in tensor-cuda.
 
 pub mod binary;
+pub mod conv;
 pub(crate) mod copy;
+pub mod index;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
+pub mod shape;
+pub mod sort;
 pub mod unary;

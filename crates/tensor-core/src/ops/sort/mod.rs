@@ -1,0 +1,3 @@
+//! Sorting: `sort`, `argsort`, `topk`.
+
+pub(crate) mod cpu;
