@@ -43,7 +43,10 @@ pub enum UnaryOp {
     /// GELU's tanh approximation.
     GeluTanh,
     Silu,
-    Softplus { beta: f64, threshold: f64 },
+    Softplus {
+        beta: f64,
+        threshold: f64,
+    },
     Floor,
     Ceil,
     /// Round half to even, as `torch.round`.
@@ -52,9 +55,18 @@ pub enum UnaryOp {
     Reciprocal,
     Square,
     Erf,
-    Clamp { min: Option<f64>, max: Option<f64> },
-    NanToNum { nan: f64, posinf: f64, neginf: f64 },
-    LeakyRelu { slope: f64 },
+    Clamp {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    NanToNum {
+        nan: f64,
+        posinf: f64,
+        neginf: f64,
+    },
+    LeakyRelu {
+        slope: f64,
+    },
 }
 
 impl UnaryOp {
@@ -202,7 +214,14 @@ pub trait BackendDevice: Send + Sync + fmt::Debug {
     fn from_cpu(&self, src: &CpuStorage) -> Result<Box<dyn BackendStorage>>;
     /// Philox4x32-10 uniform numbers in [0, 1) (`normal`: standard normal instead) for `numel`
     /// elements of `dtype` from `seed` and counter `offset`, the same numbers as the CPU gives.
-    fn random(&self, dtype: DType, numel: usize, seed: u64, offset: u64, normal: bool) -> Result<Box<dyn BackendStorage>> {
+    fn random(
+        &self,
+        dtype: DType,
+        numel: usize,
+        seed: u64,
+        offset: u64,
+        normal: bool,
+    ) -> Result<Box<dyn BackendStorage>> {
         let _ = (dtype, numel, seed, offset, normal);
         Err(unsupported(&self.name(), "random"))
     }
@@ -257,9 +276,21 @@ pub trait BackendStorage: Send + Sync + fmt::Debug + Any {
     /// `test(self[layout])` as a new Bool storage.
     fn test(&self, layout: &Layout, op: TestOp) -> Result<Box<dyn BackendStorage>>;
     /// `self[layout] op rhs[rhs_layout]` as a new storage (layouts of equal shape).
-    fn binary(&self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: BinaryOp) -> Result<Box<dyn BackendStorage>>;
+    fn binary(
+        &self,
+        layout: &Layout,
+        rhs: &dyn BackendStorage,
+        rhs_layout: &Layout,
+        op: BinaryOp,
+    ) -> Result<Box<dyn BackendStorage>>;
     /// `self[layout] = self[layout] op rhs[rhs_layout]`.
-    fn binary_inplace(&mut self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: BinaryOp) -> Result<()>;
+    fn binary_inplace(
+        &mut self,
+        layout: &Layout,
+        rhs: &dyn BackendStorage,
+        rhs_layout: &Layout,
+        op: BinaryOp,
+    ) -> Result<()>;
     /// `self[dst_layout] = lhs[lhs_layout] op rhs[rhs_layout]`.
     fn binary_into(
         &mut self,
@@ -271,7 +302,13 @@ pub trait BackendStorage: Send + Sync + fmt::Debug + Any {
         op: BinaryOp,
     ) -> Result<()>;
     /// `self[layout] cmp rhs[rhs_layout]` as a new Bool storage.
-    fn cmp(&self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: CmpOp) -> Result<Box<dyn BackendStorage>>;
+    fn cmp(
+        &self,
+        layout: &Layout,
+        rhs: &dyn BackendStorage,
+        rhs_layout: &Layout,
+        op: CmpOp,
+    ) -> Result<Box<dyn BackendStorage>>;
     /// `cond ? on_true : on_false` where `self` is the Bool condition (layouts of equal shape).
     fn where_cond(
         &self,
@@ -290,7 +327,12 @@ pub trait BackendStorage: Send + Sync + fmt::Debug + Any {
         unsupported_default!(self, "scan", layout, dim, op)
     }
     /// Sorts along `dim` (stable); returns the values and the I64 indices, contiguous.
-    fn sort(&self, layout: &Layout, dim: usize, descending: bool) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
+    fn sort(
+        &self,
+        layout: &Layout,
+        dim: usize,
+        descending: bool,
+    ) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
         unsupported_default!(self, "sort", layout, dim, descending)
     }
 
@@ -308,11 +350,23 @@ pub trait BackendStorage: Send + Sync + fmt::Debug + Any {
     ) -> Result<()>;
 
     /// Selects the entries `indices` (I64, 1-d) along `dim`.
-    fn index_select(&self, layout: &Layout, dim: usize, indices: &dyn BackendStorage, indices_layout: &Layout) -> Result<Box<dyn BackendStorage>> {
+    fn index_select(
+        &self,
+        layout: &Layout,
+        dim: usize,
+        indices: &dyn BackendStorage,
+        indices_layout: &Layout,
+    ) -> Result<Box<dyn BackendStorage>> {
         unsupported_default!(self, "index_select", layout, dim, indices, indices_layout)
     }
     /// `out[i][j] = self[index[i][j]][j]` along `dim` (shape of the index; indices checked).
-    fn gather(&self, layout: &Layout, dim: usize, index: &dyn BackendStorage, index_layout: &Layout) -> Result<Box<dyn BackendStorage>> {
+    fn gather(
+        &self,
+        layout: &Layout,
+        dim: usize,
+        index: &dyn BackendStorage,
+        index_layout: &Layout,
+    ) -> Result<Box<dyn BackendStorage>> {
         unsupported_default!(self, "gather", layout, dim, index, index_layout)
     }
     /// `self[index[i][j]][j] (=|+=) src[i][j]` along `dim`.
@@ -351,31 +405,82 @@ pub trait BackendStorage: Send + Sync + fmt::Debug + Any {
     }
     /// 2-d convolution of an NCHW input with `[out_channels, in_channels / groups, kh, kw]`
     /// weights (no bias); the result is `[batch, out_channels, oh, ow]`.
-    fn conv2d(&self, layout: &Layout, weight: &dyn BackendStorage, weight_layout: &Layout, geometry: &Conv2dGeometry, groups: usize) -> Result<Box<dyn BackendStorage>> {
+    fn conv2d(
+        &self,
+        layout: &Layout,
+        weight: &dyn BackendStorage,
+        weight_layout: &Layout,
+        geometry: &Conv2dGeometry,
+        groups: usize,
+    ) -> Result<Box<dyn BackendStorage>> {
         unsupported_default!(self, "conv2d", layout, weight, weight_layout, geometry, groups)
     }
     /// Gradient of [`conv2d`](Self::conv2d) with respect to its input; `self` is the output gradient.
-    fn conv2d_backward_input(&self, layout: &Layout, weight: &dyn BackendStorage, weight_layout: &Layout, geometry: &Conv2dGeometry, groups: usize) -> Result<Box<dyn BackendStorage>> {
+    fn conv2d_backward_input(
+        &self,
+        layout: &Layout,
+        weight: &dyn BackendStorage,
+        weight_layout: &Layout,
+        geometry: &Conv2dGeometry,
+        groups: usize,
+    ) -> Result<Box<dyn BackendStorage>> {
         unsupported_default!(self, "conv2d_backward_input", layout, weight, weight_layout, geometry, groups)
     }
     /// Gradient of [`conv2d`](Self::conv2d) with respect to its weight; `self` is the output gradient.
-    fn conv2d_backward_weight(&self, layout: &Layout, input: &dyn BackendStorage, input_layout: &Layout, geometry: &Conv2dGeometry, groups: usize, out_channels: usize) -> Result<Box<dyn BackendStorage>> {
-        unsupported_default!(self, "conv2d_backward_weight", layout, input, input_layout, geometry, groups, out_channels)
+    fn conv2d_backward_weight(
+        &self,
+        layout: &Layout,
+        input: &dyn BackendStorage,
+        input_layout: &Layout,
+        geometry: &Conv2dGeometry,
+        groups: usize,
+        out_channels: usize,
+    ) -> Result<Box<dyn BackendStorage>> {
+        unsupported_default!(
+            self,
+            "conv2d_backward_weight",
+            layout,
+            input,
+            input_layout,
+            geometry,
+            groups,
+            out_channels
+        )
     }
     /// Max pooling of NCHW input (padding with -inf); returns values and flat `h * w` I64 indices.
-    fn max_pool2d(&self, layout: &Layout, geometry: &Conv2dGeometry) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
+    fn max_pool2d(
+        &self,
+        layout: &Layout,
+        geometry: &Conv2dGeometry,
+    ) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
         unsupported_default!(self, "max_pool2d", layout, geometry)
     }
     /// Scatters `self` (the output gradient) to the input positions `indices` chose.
-    fn max_pool2d_backward(&self, layout: &Layout, indices: &dyn BackendStorage, indices_layout: &Layout, geometry: &Conv2dGeometry) -> Result<Box<dyn BackendStorage>> {
+    fn max_pool2d_backward(
+        &self,
+        layout: &Layout,
+        indices: &dyn BackendStorage,
+        indices_layout: &Layout,
+        geometry: &Conv2dGeometry,
+    ) -> Result<Box<dyn BackendStorage>> {
         unsupported_default!(self, "max_pool2d_backward", layout, indices, indices_layout, geometry)
     }
     /// Average pooling of NCHW input.
-    fn avg_pool2d(&self, layout: &Layout, geometry: &Conv2dGeometry, count_include_pad: bool) -> Result<Box<dyn BackendStorage>> {
+    fn avg_pool2d(
+        &self,
+        layout: &Layout,
+        geometry: &Conv2dGeometry,
+        count_include_pad: bool,
+    ) -> Result<Box<dyn BackendStorage>> {
         unsupported_default!(self, "avg_pool2d", layout, geometry, count_include_pad)
     }
     /// Gradient of average pooling; `self` is the output gradient.
-    fn avg_pool2d_backward(&self, layout: &Layout, geometry: &Conv2dGeometry, count_include_pad: bool) -> Result<Box<dyn BackendStorage>> {
+    fn avg_pool2d_backward(
+        &self,
+        layout: &Layout,
+        geometry: &Conv2dGeometry,
+        count_include_pad: bool,
+    ) -> Result<Box<dyn BackendStorage>> {
         unsupported_default!(self, "avg_pool2d_backward", layout, geometry, count_include_pad)
     }
 }

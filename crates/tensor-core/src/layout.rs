@@ -269,7 +269,12 @@ impl Layout {
         for (i, &want) in sizes.iter().enumerate() {
             if i < lead {
                 if want < 0 {
-                    bail!(Shape, "expand", "the expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {}", i);
+                    bail!(
+                        Shape,
+                        "expand",
+                        "the expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {}",
+                        i
+                    );
                 }
                 shape.push(want as usize);
                 strides.push(0);

@@ -49,4 +49,4 @@ pub use ops::binary::RoundingMode;
 pub use ops::reduce::Norm;
 pub use random::manual_seed;
 pub use shape::Shape;
-pub use tensor::{IndexItem, IndexItems, NdArray, NewAxis, Rhs, SliceGuard, Slice, Tensor, s};
+pub use tensor::{s, IndexItem, IndexItems, NdArray, NewAxis, Rhs, Slice, SliceGuard, Tensor};

@@ -109,14 +109,7 @@ impl<const N: usize> PartialEq<[usize; N]> for Shape {
 pub fn normalize_dim(op: &'static str, dim: isize, rank: usize) -> Result<usize> {
     let r = rank.max(1) as isize;
     if dim < -r || dim >= r {
-        bail!(
-            Dim,
-            op,
-            "dimension out of range (expected to be in range of [{}, {}], but got {})",
-            -r,
-            r - 1,
-            dim
-        );
+        bail!(Dim, op, "dimension out of range (expected to be in range of [{}, {}], but got {})", -r, r - 1, dim);
     }
     Ok(if dim < 0 { (dim + r) as usize } else { dim as usize })
 }

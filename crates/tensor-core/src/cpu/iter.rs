@@ -36,8 +36,8 @@ impl<const N: usize> Row<N> {
             if dims[d] == 1 {
                 continue;
             }
-            let mergeable = !md.is_empty()
-                && (0..N).all(|i| ms[i][ms[i].len() - 1] == layouts[i].strides()[d] * dims[d]);
+            let mergeable =
+                !md.is_empty() && (0..N).all(|i| ms[i][ms[i].len() - 1] == layouts[i].strides()[d] * dims[d]);
             if mergeable {
                 let last = md.len() - 1;
                 md[last] *= dims[d];
@@ -106,7 +106,11 @@ impl<const N: usize> Row<N> {
 /// Fills the contiguous `dst` row by row: `f(dst_row, starts)` gets each row of `row` (built over
 /// the source layouts, whose shape `dst` has) with the start of every source. Large work is
 /// split across threads by rows.
-pub(crate) fn fill_rows<T: Send, const N: usize>(dst: &mut [T], row: &Row<N>, f: impl Fn(&mut [T], [usize; N]) + Sync + Send) {
+pub(crate) fn fill_rows<T: Send, const N: usize>(
+    dst: &mut [T],
+    row: &Row<N>,
+    f: impl Fn(&mut [T], [usize; N]) + Sync + Send,
+) {
     let len = row.len;
     let count = row.count();
     if count == 0 || len == 0 {

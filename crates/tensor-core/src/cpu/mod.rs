@@ -60,12 +60,13 @@ macro_rules! with_cpu2 {
             (CpuStorage::BF16($x), CpuStorage::BF16($y)) => $body,
             (CpuStorage::F32($x), CpuStorage::F32($y)) => $body,
             (CpuStorage::F64($x), CpuStorage::F64($y)) => $body,
-            (a, b) => $crate::bail!(DType, $op, "expected two tensors of one dtype, got {} and {}", a.dtype(), b.dtype()),
+            (a, b) => {
+                $crate::bail!(DType, $op, "expected two tensors of one dtype, got {} and {}", a.dtype(), b.dtype())
+            }
         }
     };
 }
 pub(crate) use with_cpu2;
-
 
 impl CpuStorage {
     /// The dtype of the elements.
@@ -214,20 +215,69 @@ impl BackendStorage for CpuStorage {
     fn test(&self, layout: &Layout, op: TestOp) -> Result<Box<dyn BackendStorage>> {
         Ok(boxed(ops::unary::cpu::test(self, layout, op)))
     }
-    fn binary(&self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: BinaryOp) -> Result<Box<dyn BackendStorage>> {
+    fn binary(
+        &self,
+        layout: &Layout,
+        rhs: &dyn BackendStorage,
+        rhs_layout: &Layout,
+        op: BinaryOp,
+    ) -> Result<Box<dyn BackendStorage>> {
         ops::binary::cpu::binary(self, layout, cpu_of("binary", rhs)?, rhs_layout, op).map(boxed)
     }
-    fn binary_inplace(&mut self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
+    fn binary_inplace(
+        &mut self,
+        layout: &Layout,
+        rhs: &dyn BackendStorage,
+        rhs_layout: &Layout,
+        op: BinaryOp,
+    ) -> Result<()> {
         ops::binary::cpu::binary_inplace(self, layout, cpu_of("binary", rhs)?, rhs_layout, op)
     }
-    fn binary_into(&mut self, dst_layout: &Layout, lhs: &dyn BackendStorage, lhs_layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
-        ops::binary::cpu::binary_into(self, dst_layout, cpu_of("binary", lhs)?, lhs_layout, cpu_of("binary", rhs)?, rhs_layout, op)
+    fn binary_into(
+        &mut self,
+        dst_layout: &Layout,
+        lhs: &dyn BackendStorage,
+        lhs_layout: &Layout,
+        rhs: &dyn BackendStorage,
+        rhs_layout: &Layout,
+        op: BinaryOp,
+    ) -> Result<()> {
+        ops::binary::cpu::binary_into(
+            self,
+            dst_layout,
+            cpu_of("binary", lhs)?,
+            lhs_layout,
+            cpu_of("binary", rhs)?,
+            rhs_layout,
+            op,
+        )
     }
-    fn cmp(&self, layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, op: CmpOp) -> Result<Box<dyn BackendStorage>> {
+    fn cmp(
+        &self,
+        layout: &Layout,
+        rhs: &dyn BackendStorage,
+        rhs_layout: &Layout,
+        op: CmpOp,
+    ) -> Result<Box<dyn BackendStorage>> {
         ops::binary::cpu::cmp(self, layout, cpu_of("cmp", rhs)?, rhs_layout, op).map(boxed)
     }
-    fn where_cond(&self, layout: &Layout, on_true: &dyn BackendStorage, true_layout: &Layout, on_false: &dyn BackendStorage, false_layout: &Layout) -> Result<Box<dyn BackendStorage>> {
-        ops::binary::cpu::where_cond(self, layout, cpu_of("where", on_true)?, true_layout, cpu_of("where", on_false)?, false_layout).map(boxed)
+    fn where_cond(
+        &self,
+        layout: &Layout,
+        on_true: &dyn BackendStorage,
+        true_layout: &Layout,
+        on_false: &dyn BackendStorage,
+        false_layout: &Layout,
+    ) -> Result<Box<dyn BackendStorage>> {
+        ops::binary::cpu::where_cond(
+            self,
+            layout,
+            cpu_of("where", on_true)?,
+            true_layout,
+            cpu_of("where", on_false)?,
+            false_layout,
+        )
+        .map(boxed)
     }
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Box<dyn BackendStorage>> {
         ops::reduce::cpu::reduce(self, layout, dims, op).map(boxed)
@@ -235,22 +285,91 @@ impl BackendStorage for CpuStorage {
     fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Box<dyn BackendStorage>> {
         ops::reduce::cpu::scan(self, layout, dim, op).map(boxed)
     }
-    fn matmul_into(&mut self, dst_layout: &Layout, lhs: &dyn BackendStorage, lhs_layout: &Layout, rhs: &dyn BackendStorage, rhs_layout: &Layout, alpha: f64, beta: f64) -> Result<()> {
-        ops::matmul::cpu::matmul_into(self, dst_layout, cpu_of("matmul", lhs)?, lhs_layout, cpu_of("matmul", rhs)?, rhs_layout, alpha, beta)
+    fn matmul_into(
+        &mut self,
+        dst_layout: &Layout,
+        lhs: &dyn BackendStorage,
+        lhs_layout: &Layout,
+        rhs: &dyn BackendStorage,
+        rhs_layout: &Layout,
+        alpha: f64,
+        beta: f64,
+    ) -> Result<()> {
+        ops::matmul::cpu::matmul_into(
+            self,
+            dst_layout,
+            cpu_of("matmul", lhs)?,
+            lhs_layout,
+            cpu_of("matmul", rhs)?,
+            rhs_layout,
+            alpha,
+            beta,
+        )
     }
-    fn index_select(&self, layout: &Layout, dim: usize, indices: &dyn BackendStorage, il: &Layout) -> Result<Box<dyn BackendStorage>> {
+    fn index_select(
+        &self,
+        layout: &Layout,
+        dim: usize,
+        indices: &dyn BackendStorage,
+        il: &Layout,
+    ) -> Result<Box<dyn BackendStorage>> {
         ops::index::cpu::index_select(self, layout, dim, cpu_of("index_select", indices)?, il).map(boxed)
     }
-    fn gather(&self, layout: &Layout, dim: usize, index: &dyn BackendStorage, il: &Layout) -> Result<Box<dyn BackendStorage>> {
+    fn gather(
+        &self,
+        layout: &Layout,
+        dim: usize,
+        index: &dyn BackendStorage,
+        il: &Layout,
+    ) -> Result<Box<dyn BackendStorage>> {
         ops::index::cpu::gather(self, layout, dim, cpu_of("gather", index)?, il).map(boxed)
     }
-    fn scatter_inplace(&mut self, layout: &Layout, dim: usize, index: &dyn BackendStorage, il: &Layout, src: &dyn BackendStorage, sl: &Layout, reduce: ScatterReduce) -> Result<()> {
-        ops::index::cpu::scatter_inplace(self, layout, dim, cpu_of("scatter", index)?, il, cpu_of("scatter", src)?, sl, reduce)
+    fn scatter_inplace(
+        &mut self,
+        layout: &Layout,
+        dim: usize,
+        index: &dyn BackendStorage,
+        il: &Layout,
+        src: &dyn BackendStorage,
+        sl: &Layout,
+        reduce: ScatterReduce,
+    ) -> Result<()> {
+        ops::index::cpu::scatter_inplace(
+            self,
+            layout,
+            dim,
+            cpu_of("scatter", index)?,
+            il,
+            cpu_of("scatter", src)?,
+            sl,
+            reduce,
+        )
     }
-    fn index_add_inplace(&mut self, layout: &Layout, dim: usize, indices: &dyn BackendStorage, il: &Layout, src: &dyn BackendStorage, sl: &Layout) -> Result<()> {
-        ops::index::cpu::index_add_inplace(self, layout, dim, cpu_of("index_add", indices)?, il, cpu_of("index_add", src)?, sl)
+    fn index_add_inplace(
+        &mut self,
+        layout: &Layout,
+        dim: usize,
+        indices: &dyn BackendStorage,
+        il: &Layout,
+        src: &dyn BackendStorage,
+        sl: &Layout,
+    ) -> Result<()> {
+        ops::index::cpu::index_add_inplace(
+            self,
+            layout,
+            dim,
+            cpu_of("index_add", indices)?,
+            il,
+            cpu_of("index_add", src)?,
+            sl,
+        )
     }
-    fn sort(&self, layout: &Layout, dim: usize, descending: bool) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
+    fn sort(
+        &self,
+        layout: &Layout,
+        dim: usize,
+        descending: bool,
+    ) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
         let (v, i) = ops::sort::cpu::sort(self, layout, dim, descending)?;
         Ok((boxed(v), boxed(i)))
     }
@@ -260,26 +379,78 @@ impl BackendStorage for CpuStorage {
     fn col2im(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Box<dyn BackendStorage>> {
         ops::conv::cpu::col2im(self, layout, g).map(boxed)
     }
-    fn conv2d(&self, layout: &Layout, w: &dyn BackendStorage, wl: &Layout, g: &Conv2dGeometry, groups: usize) -> Result<Box<dyn BackendStorage>> {
+    fn conv2d(
+        &self,
+        layout: &Layout,
+        w: &dyn BackendStorage,
+        wl: &Layout,
+        g: &Conv2dGeometry,
+        groups: usize,
+    ) -> Result<Box<dyn BackendStorage>> {
         ops::conv::cpu::conv2d(self, layout, cpu_of("conv2d", w)?, wl, g, groups).map(boxed)
     }
-    fn conv2d_backward_input(&self, layout: &Layout, w: &dyn BackendStorage, wl: &Layout, g: &Conv2dGeometry, groups: usize) -> Result<Box<dyn BackendStorage>> {
-        ops::conv::cpu::conv2d_backward_input(self, layout, cpu_of("conv2d_backward_input", w)?, wl, g, groups).map(boxed)
+    fn conv2d_backward_input(
+        &self,
+        layout: &Layout,
+        w: &dyn BackendStorage,
+        wl: &Layout,
+        g: &Conv2dGeometry,
+        groups: usize,
+    ) -> Result<Box<dyn BackendStorage>> {
+        ops::conv::cpu::conv2d_backward_input(self, layout, cpu_of("conv2d_backward_input", w)?, wl, g, groups)
+            .map(boxed)
     }
-    fn conv2d_backward_weight(&self, layout: &Layout, x: &dyn BackendStorage, xl: &Layout, g: &Conv2dGeometry, groups: usize, out_channels: usize) -> Result<Box<dyn BackendStorage>> {
-        ops::conv::cpu::conv2d_backward_weight(self, layout, cpu_of("conv2d_backward_weight", x)?, xl, g, groups, out_channels).map(boxed)
+    fn conv2d_backward_weight(
+        &self,
+        layout: &Layout,
+        x: &dyn BackendStorage,
+        xl: &Layout,
+        g: &Conv2dGeometry,
+        groups: usize,
+        out_channels: usize,
+    ) -> Result<Box<dyn BackendStorage>> {
+        ops::conv::cpu::conv2d_backward_weight(
+            self,
+            layout,
+            cpu_of("conv2d_backward_weight", x)?,
+            xl,
+            g,
+            groups,
+            out_channels,
+        )
+        .map(boxed)
     }
-    fn max_pool2d(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
+    fn max_pool2d(
+        &self,
+        layout: &Layout,
+        g: &Conv2dGeometry,
+    ) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
         let (v, i) = ops::pool::cpu::max_pool2d(self, layout, g)?;
         Ok((boxed(v), boxed(i)))
     }
-    fn max_pool2d_backward(&self, layout: &Layout, indices: &dyn BackendStorage, il: &Layout, g: &Conv2dGeometry) -> Result<Box<dyn BackendStorage>> {
+    fn max_pool2d_backward(
+        &self,
+        layout: &Layout,
+        indices: &dyn BackendStorage,
+        il: &Layout,
+        g: &Conv2dGeometry,
+    ) -> Result<Box<dyn BackendStorage>> {
         ops::pool::cpu::max_pool2d_backward(self, layout, cpu_of("max_pool2d_backward", indices)?, il, g).map(boxed)
     }
-    fn avg_pool2d(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Box<dyn BackendStorage>> {
+    fn avg_pool2d(
+        &self,
+        layout: &Layout,
+        g: &Conv2dGeometry,
+        count_include_pad: bool,
+    ) -> Result<Box<dyn BackendStorage>> {
         ops::pool::cpu::avg_pool2d(self, layout, g, count_include_pad).map(boxed)
     }
-    fn avg_pool2d_backward(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Box<dyn BackendStorage>> {
+    fn avg_pool2d_backward(
+        &self,
+        layout: &Layout,
+        g: &Conv2dGeometry,
+        count_include_pad: bool,
+    ) -> Result<Box<dyn BackendStorage>> {
         ops::pool::cpu::avg_pool2d_backward(self, layout, g, count_include_pad).map(boxed)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::cpu::CpuStorage;
 use crate::sync::ReadGuard;
-use crate::{bail, backend::BackendStorage, DType, Device, Element, Layout, Result, Tensor};
+use crate::{backend::BackendStorage, bail, DType, Device, Element, Layout, Result, Tensor};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
@@ -52,7 +52,13 @@ impl Tensor {
     pub fn copy_(&mut self, src: &Tensor) -> Result<()> {
         self.same_device("copy_", &[src])?;
         let src_b = src.broadcast_to(self.shape()).map_err(|_| {
-            crate::err!(Shape, "copy_", "source of shape {:?} cannot be broadcast to destination of shape {:?}", src.shape(), self.shape())
+            crate::err!(
+                Shape,
+                "copy_",
+                "source of shape {:?} cannot be broadcast to destination of shape {:?}",
+                src.shape(),
+                self.shape()
+            )
         })?;
         let src_b = if src.dtype() != self.dtype() || src.shares_storage(self) {
             src_b.to_dtype(self.dtype())?.detached_copy_if_shared(self)?
@@ -111,7 +117,13 @@ impl Tensor {
     /// The value of a one-element tensor, as `x.item()`.
     pub fn item<T: Element>(&self) -> Result<T> {
         if self.numel() != 1 {
-            bail!(Value, "item", "a Tensor with {} elements cannot be converted to Scalar (shape {:?})", self.numel(), self.shape());
+            bail!(
+                Value,
+                "item",
+                "a Tensor with {} elements cannot be converted to Scalar (shape {:?})",
+                self.numel(),
+                self.shape()
+            );
         }
         Ok(self.to_vec::<T>()?[0])
     }
@@ -126,7 +138,13 @@ impl Tensor {
             bail!(DType, "as_slice", "the tensor is {} but {} was asked for", self.dtype(), T::DTYPE);
         }
         let Some((start, end)) = self.layout().contiguous_range() else {
-            bail!(Shape, "as_slice", "the tensor is not contiguous (shape {:?}, strides {:?}); call contiguous() first", self.shape(), self.stride());
+            bail!(
+                Shape,
+                "as_slice",
+                "the tensor is not contiguous (shape {:?}, strides {:?}); call contiguous() first",
+                self.shape(),
+                self.stride()
+            );
         };
         Ok(SliceGuard { guard: self.read(), start, end, _t: core::marker::PhantomData })
     }
@@ -134,10 +152,23 @@ impl Tensor {
     /// Runs `f` on the contiguous elements of a CPU tensor of element type `T`, mutably.
     pub fn with_mut_slice<T: Element, R>(&mut self, f: impl FnOnce(&mut [T]) -> R) -> Result<R> {
         if !self.device().is_cpu() || self.dtype() != T::DTYPE {
-            bail!(DType, "with_mut_slice", "expected a cpu tensor of {}, got {} on {}", T::DTYPE, self.dtype(), self.device());
+            bail!(
+                DType,
+                "with_mut_slice",
+                "expected a cpu tensor of {}, got {} on {}",
+                T::DTYPE,
+                self.dtype(),
+                self.device()
+            );
         }
         let Some((start, end)) = self.layout().contiguous_range() else {
-            bail!(Shape, "with_mut_slice", "the tensor is not contiguous (shape {:?}, strides {:?})", self.shape(), self.stride());
+            bail!(
+                Shape,
+                "with_mut_slice",
+                "the tensor is not contiguous (shape {:?}, strides {:?})",
+                self.shape(),
+                self.stride()
+            );
         };
         let mut g = self.write();
         let cpu = g.as_any_mut().downcast_mut::<CpuStorage>().expect("cpu device holds cpu storage");

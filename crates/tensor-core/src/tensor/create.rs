@@ -48,7 +48,12 @@ impl Tensor {
 
     /// Values from `start` to `end` (exclusive) by `step`, as `torch.arange`: float if any
     /// bound is a float (`arange(0.0, 16.0, 1.0)` is float32), else int64.
-    pub fn arange(start: impl Into<Scalar>, end: impl Into<Scalar>, step: impl Into<Scalar>, device: &Device) -> Result<Tensor> {
+    pub fn arange(
+        start: impl Into<Scalar>,
+        end: impl Into<Scalar>,
+        step: impl Into<Scalar>,
+        device: &Device,
+    ) -> Result<Tensor> {
         let (s, e, st) = (start.into(), end.into(), step.into());
         let any_float = [s, e, st].iter().any(|x| matches!(x, Scalar::Float(_)));
         let dtype = if any_float { crate::DEFAULT_FLOAT } else { DType::I64 };
@@ -60,7 +65,11 @@ impl Tensor {
             bail!(Value, "arange", "step must be nonzero and bounds finite (start {start}, end {end}, step {step})");
         }
         if (end - start) / step < 0.0 {
-            bail!(Value, "arange", "upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})");
+            bail!(
+                Value,
+                "arange",
+                "upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})"
+            );
         }
         let n = libm::ceil((end - start) / step) as usize;
         let s = CpuStorage::from_f64s(dtype, (0..n).map(|i| start + i as f64 * step));
@@ -71,7 +80,8 @@ impl Tensor {
         let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
         // PyTorch fills the second half from the end, so the last value is exactly `end`.
         let half = steps / 2;
-        let vals = (0..steps).map(|i| if i < half { start + step * i as f64 } else { end - step * (steps - 1 - i) as f64 });
+        let vals =
+            (0..steps).map(|i| if i < half { start + step * i as f64 } else { end - step * (steps - 1 - i) as f64 });
         Tensor::from_cpu_storage(CpuStorage::from_f64s(dtype, vals), [steps], device)
     }
     /// The `n x n` identity matrix, as `torch.eye`.
@@ -101,7 +111,13 @@ impl Tensor {
         Tensor::random(shape.into(), dtype, device, g, true)
     }
     /// `randint` from an explicit generator.
-    pub fn randint_with(low: i64, high: i64, shape: impl Into<Shape>, device: &Device, g: &mut Generator) -> Result<Tensor> {
+    pub fn randint_with(
+        low: i64,
+        high: i64,
+        shape: impl Into<Shape>,
+        device: &Device,
+        g: &mut Generator,
+    ) -> Result<Tensor> {
         if high <= low {
             bail!(Value, "randint", "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}");
         }
@@ -111,7 +127,8 @@ impl Tensor {
         let seed = g.seed();
         let vals: Vec<i64> = (0..shape.numel() as u64)
             .map(|i| {
-                let w = ((random::philox_word(seed, off, 2 * i) as u64) << 32) | random::philox_word(seed, off, 2 * i + 1) as u64;
+                let w = ((random::philox_word(seed, off, 2 * i) as u64) << 32)
+                    | random::philox_word(seed, off, 2 * i + 1) as u64;
                 low + (w as u128 % range) as i64
             })
             .collect();
@@ -157,7 +174,14 @@ impl Tensor {
     pub fn from_vec<T: Element>(data: Vec<T>, shape: impl Into<Shape>) -> Result<Tensor> {
         let shape = shape.into();
         if shape.numel() != data.len() {
-            bail!(Shape, "from_vec", "shape {:?} needs {} elements, but the buffer holds {}", shape, shape.numel(), data.len());
+            bail!(
+                Shape,
+                "from_vec",
+                "shape {:?} needs {} elements, but the buffer holds {}",
+                shape,
+                shape.numel(),
+                data.len()
+            );
         }
         Ok(Tensor::from_storage(alloc::boxed::Box::new(T::into_storage(data)), shape, Device::Cpu))
     }
@@ -165,7 +189,14 @@ impl Tensor {
     pub fn from_cpu_storage(s: CpuStorage, shape: impl Into<Shape>, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
         if shape.numel() != s.len() {
-            bail!(Shape, "from_storage", "shape {:?} needs {} elements, but the storage holds {}", shape, shape.numel(), s.len());
+            bail!(
+                Shape,
+                "from_storage",
+                "shape {:?} needs {} elements, but the storage holds {}",
+                shape,
+                shape.numel(),
+                s.len()
+            );
         }
         Ok(Tensor::from_storage(device.from_cpu(s)?, shape, device.clone()))
     }
@@ -199,7 +230,12 @@ impl Tensor {
         Tensor::ones(shape, dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// `value` in a new shape on this tensor's device, as `x.new_full`.
-    pub fn new_full(&self, shape: impl Into<Shape>, value: impl Into<Scalar>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
+    pub fn new_full(
+        &self,
+        shape: impl Into<Shape>,
+        value: impl Into<Scalar>,
+        dtype: impl Into<Option<DType>>,
+    ) -> Result<Tensor> {
         Tensor::full(shape, value, dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// An uninitialised-by-contract tensor of a new shape, as `x.new_empty`.
@@ -260,7 +296,14 @@ fn rows_shape<A: NdArray>(rows: &[A], dims: &mut crate::shape::Dims) -> Result<(
         let mut d = crate::shape::Dims::new();
         r.shape_into(&mut d)?;
         if d[..] != dims[depth..] {
-            bail!(Shape, "tensor", "expected sequence of length {:?} at dim {}, got {:?}", &dims[depth..], depth, &d[..]);
+            bail!(
+                Shape,
+                "tensor",
+                "expected sequence of length {:?} at dim {}, got {:?}",
+                &dims[depth..],
+                depth,
+                &d[..]
+            );
         }
     }
     Ok(())

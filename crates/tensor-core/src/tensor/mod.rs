@@ -10,8 +10,8 @@ mod views;
 
 pub use convert::SliceGuard;
 pub use create::NdArray;
-pub use views::{s, IndexItem, IndexItems, NewAxis, Slice};
 pub use rhs::Rhs;
+pub use views::{s, IndexItem, IndexItems, NewAxis, Slice};
 
 use crate::backend::BackendStorage;
 use crate::sync::{ReadGuard, RwLock, WriteGuard};
@@ -157,7 +157,11 @@ impl Tensor {
     }
 
     /// Runs `f` on the storages of `self` and `other` under read locks (one lock when shared).
-    pub(crate) fn read2<R>(&self, other: &Tensor, f: impl FnOnce(&dyn BackendStorage, &dyn BackendStorage) -> Result<R>) -> Result<R> {
+    pub(crate) fn read2<R>(
+        &self,
+        other: &Tensor,
+        f: impl FnOnce(&dyn BackendStorage, &dyn BackendStorage) -> Result<R>,
+    ) -> Result<R> {
         let a = self.read();
         if self.shares_storage(other) {
             f(a.as_ref(), a.as_ref())

@@ -124,7 +124,16 @@ impl Tensor {
         let d = normalize_dim("split", dim, self.dim())?;
         let total: usize = sizes.iter().sum();
         if total != self.size()[d] {
-            bail!(Shape, "split", "split sizes {:?} sum to {} but dim {} of {:?} has size {}", sizes, total, d, self.shape(), self.size()[d]);
+            bail!(
+                Shape,
+                "split",
+                "split sizes {:?} sum to {} but dim {} of {:?} has size {}",
+                sizes,
+                total,
+                d,
+                self.shape(),
+                self.size()[d]
+            );
         }
         let mut start = 0;
         let mut out = Vec::with_capacity(sizes.len());

@@ -38,21 +38,42 @@ fn row_loop<T: Copy, U>(out: &mut [U], a: &[T], sa: usize, b: &[T], sb: usize, f
 }
 
 /// `f(a[la], b[lb])` into a new contiguous `Vec`.
-fn zip_map<T: Element, U: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) -> Vec<U> {
+fn zip_map<T: Element, U: Element>(
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    f: impl Fn(T, T) -> U + Sync + Send,
+) -> Vec<U> {
     let mut out = bytemuck_free_zeroed::<U>(la.numel());
     zip_map_into(&mut out, a, la, b, lb, f);
     out
 }
 
 /// `out = f(a[la], b[lb])` for a contiguous `out`.
-fn zip_map_into<T: Element, U: Element>(out: &mut [U], a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) {
+fn zip_map_into<T: Element, U: Element>(
+    out: &mut [U],
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    f: impl Fn(T, T) -> U + Sync + Send,
+) {
     let row = Row::new([la, lb]);
     let [sa, sb] = row.stride;
     fill_rows(out, &row, |d, [oa, ob]| row_loop(d, &a[oa..], sa, &b[ob..], sb, &f));
 }
 
 /// `dst[ld] = f(a[la], b[lb])` for any `dst` layout.
-fn zip_map_strided<T: Element>(dst: &mut [T], ld: &Layout, a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> T + Sync + Send) {
+fn zip_map_strided<T: Element>(
+    dst: &mut [T],
+    ld: &Layout,
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) {
     if let Some((s, e)) = ld.contiguous_range() {
         return zip_map_into(&mut dst[s..e], a, la, b, lb, f);
     }
@@ -116,7 +137,11 @@ macro_rules! float_binary {
             BinaryOp::Minimum => arm!(|a: $T, b: $T| if a.is_nan() || a < b { a } else { b }),
             BinaryOp::Remainder => arm!(move |a: $T, b: $T| {
                 let r = a % b;
-                if r != zero && ((r < zero) != (b < zero)) { r + b } else { r }
+                if r != zero && ((r < zero) != (b < zero)) {
+                    r + b
+                } else {
+                    r
+                }
             }),
             BinaryOp::Atan2 => arm!(|a: $T, b: $T| a.atan2(b)),
             op => bail!(DType, "binary", "{:?} expects bool tensors, got {}", op, <$T as Element>::DTYPE),
@@ -139,19 +164,39 @@ macro_rules! int_binary {
             BinaryOp::Mul => arm!(|a: $T, b: $T| a.wrapping_mul(b)),
             BinaryOp::Div => arm!(|a: $T, b: $T| if b == 0 { 0 } else { a.wrapping_div(b) }),
             BinaryOp::FloorDiv => arm!(|a: $T, b: $T| {
-                if b == 0 { return 0; }
+                if b == 0 {
+                    return 0;
+                }
                 let q = a.wrapping_div(b);
-                if a.wrapping_rem(b) != 0 && (<$T as IntElem>::SIGNED && ((a as i64) < 0) != ((b as i64) < 0)) { q - 1 } else { q }
+                if a.wrapping_rem(b) != 0 && (<$T as IntElem>::SIGNED && ((a as i64) < 0) != ((b as i64) < 0)) {
+                    q - 1
+                } else {
+                    q
+                }
             }),
             BinaryOp::Pow => arm!(|a: $T, b: $T| {
-                if (b as i64) < 0 { if a == 1 { 1 } else { 0 } } else { a.wrapping_pow(b as u32) }
+                if (b as i64) < 0 {
+                    if a == 1 {
+                        1
+                    } else {
+                        0
+                    }
+                } else {
+                    a.wrapping_pow(b as u32)
+                }
             }),
             BinaryOp::Maximum => arm!(|a: $T, b: $T| if a > b { a } else { b }),
             BinaryOp::Minimum => arm!(|a: $T, b: $T| if a < b { a } else { b }),
             BinaryOp::Remainder => arm!(|a: $T, b: $T| {
-                if b == 0 { return 0; }
+                if b == 0 {
+                    return 0;
+                }
                 let r = a.wrapping_rem(b);
-                if r != 0 && (((r as i64) < 0) != ((b as i64) < 0)) { r.wrapping_add(b) } else { r }
+                if r != 0 && (((r as i64) < 0) != ((b as i64) < 0)) {
+                    r.wrapping_add(b)
+                } else {
+                    r
+                }
             }),
             op => bail!(DType, "binary", "{:?} is not implemented for {}", op, <$T as Element>::DTYPE),
         }
@@ -204,7 +249,15 @@ pub(crate) fn binary_inplace(a: &mut CpuStorage, la: &Layout, b: &CpuStorage, lb
 }
 
 /// `dst[ld] = a[la] op b[lb]`.
-pub(crate) fn binary_into(dst: &mut CpuStorage, ld: &Layout, a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<()> {
+pub(crate) fn binary_into(
+    dst: &mut CpuStorage,
+    ld: &Layout,
+    a: &CpuStorage,
+    la: &Layout,
+    b: &CpuStorage,
+    lb: &Layout,
+    op: BinaryOp,
+) -> Result<()> {
     if dst.dtype() != a.dtype() {
         bail!(DType, "binary_out", "out has dtype {} but the result is {}", dst.dtype(), a.dtype());
     }
@@ -228,9 +281,21 @@ pub(crate) fn cmp(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: 
 }
 
 /// `cond ? t : f`, contiguous.
-pub(crate) fn where_cond(cond: &CpuStorage, lc: &Layout, t: &CpuStorage, lt: &Layout, f: &CpuStorage, lf: &Layout) -> Result<CpuStorage> {
+pub(crate) fn where_cond(
+    cond: &CpuStorage,
+    lc: &Layout,
+    t: &CpuStorage,
+    lt: &Layout,
+    f: &CpuStorage,
+    lf: &Layout,
+) -> Result<CpuStorage> {
     let CpuStorage::Bool(c) = cond else {
-        bail!(DType, "where", "where expected condition to be a boolean tensor, but got a tensor with dtype {}", cond.dtype());
+        bail!(
+            DType,
+            "where",
+            "where expected condition to be a boolean tensor, but got a tensor with dtype {}",
+            cond.dtype()
+        );
     };
     fn go<T: Element>(c: &[bool], lc: &Layout, t: &[T], lt: &Layout, f: &[T], lf: &Layout) -> Vec<T> {
         let mut out = bytemuck_free_zeroed::<T>(lc.numel());

@@ -78,17 +78,31 @@ impl Tensor {
         let b = rhs.to_tensor(self, compute)?;
         self.same_device(name, &[&b])?;
         let lb = b.layout().broadcast_to(self.shape()).map_err(|_| {
-            crate::err!(Shape, name, "output with shape {:?} doesn't match the broadcast shape of {:?} and {:?}", self.shape(), self.shape(), b.shape())
+            crate::err!(
+                Shape,
+                name,
+                "output with shape {:?} doesn't match the broadcast shape of {:?} and {:?}",
+                self.shape(),
+                self.shape(),
+                b.shape()
+            )
         })?;
         let b = b.detached_copy_if_shared(self)?;
-        let lb = if b.layout().dims() == lb.dims() { b.layout().clone() } else { b.layout().broadcast_to(self.shape())? };
+        let lb =
+            if b.layout().dims() == lb.dims() { b.layout().clone() } else { b.layout().broadcast_to(self.shape())? };
         let bs = b.read();
         self.write().binary_inplace(self.layout(), bs.as_ref(), &lb, op)
     }
 
     /// `out = a op b`, into the caller's tensor: no allocation when `out` has the result's shape
     /// and dtype; a tensor of another shape is replaced by a new one, as PyTorch resizes `out`.
-    pub fn binary_out<'a>(name: &'static str, a: &Tensor, b: impl Into<Rhs<'a>>, op: BinaryOp, out: &mut Tensor) -> Result<()> {
+    pub fn binary_out<'a>(
+        name: &'static str,
+        a: &Tensor,
+        b: impl Into<Rhs<'a>>,
+        op: BinaryOp,
+        out: &mut Tensor,
+    ) -> Result<()> {
         let b = b.into();
         let (compute, result) = dtypes(op, a, &b);
         if !can_cast(result, out.dtype()) {
@@ -162,14 +176,23 @@ impl Tensor {
     pub fn where_<'a>(&self, condition: &Tensor, other: impl Into<Rhs<'a>>) -> Result<Tensor> {
         let other = other.into();
         if condition.dtype() != DType::Bool {
-            bail!(DType, "where", "where expected condition to be a boolean tensor, but got a tensor with dtype {}", condition.dtype());
+            bail!(
+                DType,
+                "where",
+                "where expected condition to be a boolean tensor, but got a tensor with dtype {}",
+                condition.dtype()
+            );
         }
         let common = result_type(&[self.operand(), other.operand()]);
         let a = self.to_dtype(common)?;
         let b = other.to_tensor(self, common)?;
         self.same_device("where", &[&b, condition])?;
         let shape = broadcast_shapes("where", &broadcast_shapes("where", condition.shape(), a.shape())?, b.shape())?;
-        let (lc, la, lb) = (condition.layout().broadcast_to(&shape)?, a.layout().broadcast_to(&shape)?, b.layout().broadcast_to(&shape)?);
+        let (lc, la, lb) = (
+            condition.layout().broadcast_to(&shape)?,
+            a.layout().broadcast_to(&shape)?,
+            b.layout().broadcast_to(&shape)?,
+        );
         let c = condition.read();
         let s = a.read2(&b, |x, y| c.where_cond(&lc, x, &la, y, &lb))?;
         Ok(Tensor::from_op(s, shape, self.device()))
@@ -180,7 +203,13 @@ impl Tensor {
         let v = Tensor::full(&[], value, self.dtype(), self.device())?;
         let r = v.where_(mask, self)?;
         if r.shape() != self.shape() {
-            bail!(Shape, "masked_fill", "mask of shape {:?} must broadcast to the tensor's shape {:?}", mask.shape(), self.shape());
+            bail!(
+                Shape,
+                "masked_fill",
+                "mask of shape {:?} must broadcast to the tensor's shape {:?}",
+                mask.shape(),
+                self.shape()
+            );
         }
         Ok(r)
     }

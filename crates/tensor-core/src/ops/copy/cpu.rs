@@ -98,7 +98,12 @@ pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> CpuStorag
 }
 
 /// `dst[dst_layout] = src[src_layout]` (same dtype; shapes already broadcast).
-pub(crate) fn copy_from(dst: &mut CpuStorage, dst_layout: &Layout, src: &CpuStorage, src_layout: &Layout) -> Result<()> {
+pub(crate) fn copy_from(
+    dst: &mut CpuStorage,
+    dst_layout: &Layout,
+    src: &CpuStorage,
+    src_layout: &Layout,
+) -> Result<()> {
     with_cpu2!("copy_", dst, src, |d, s| {
         copy_strided(d, dst_layout, s, src_layout);
         Ok(())
@@ -149,7 +154,14 @@ pub(crate) fn fill(dst: &mut CpuStorage, layout: &Layout, value: Scalar) {
     }
     let f = value.to_f64();
     match dst {
-        CpuStorage::I64(d) => go(d, layout, match value { Scalar::Int(i) => i, _ => f as i64 }),
+        CpuStorage::I64(d) => go(
+            d,
+            layout,
+            match value {
+                Scalar::Int(i) => i,
+                _ => f as i64,
+            },
+        ),
         _ => with_cpu!(dst, |d| go(d, layout, Element::from_f64(f))),
     }
 }

@@ -62,16 +62,21 @@ impl GemmElem for f64 {
 fn with_gemm<T: GemmElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f64, beta: f64) {
     // Every index the kernel touches lies inside the slices: the layouts were built for these
     // storages (checked once here, cheaply, by the extreme corner of each operand).
-    let last = |off: usize, s: [usize; 3], r: usize, c: usize| off + (g.batch - 1) * s[0] + (r - 1) * s[1] + (c - 1) * s[2];
+    let last =
+        |off: usize, s: [usize; 3], r: usize, c: usize| off + (g.batch - 1) * s[0] + (r - 1) * s[1] + (c - 1) * s[2];
     if g.batch == 0 || g.m == 0 || g.n == 0 {
         return;
     }
     assert!(last(g.offs[0], g.dst, g.m, g.n) < d.len(), "matmul: dst layout out of bounds");
     if g.k > 0 {
-        assert!(last(g.offs[1], g.lhs, g.m, g.k) < a.len() && last(g.offs[2], g.rhs, g.k, g.n) < b.len(), "matmul: operand layout out of bounds");
+        assert!(
+            last(g.offs[1], g.lhs, g.m, g.k) < a.len() && last(g.offs[2], g.rhs, g.k, g.n) < b.len(),
+            "matmul: operand layout out of bounds"
+        );
     }
     let flops = g.m * g.n * g.k;
-    let par = if flops >= 1 << 18 { gemm::Parallelism::Rayon(rayon::current_num_threads()) } else { gemm::Parallelism::None };
+    let par =
+        if flops >= 1 << 18 { gemm::Parallelism::Rayon(rayon::current_num_threads()) } else { gemm::Parallelism::None };
     for bi in 0..g.batch {
         // SAFETY: the bounds were checked above for the largest index of each operand; `d` is a
         // unique borrow, so the output cannot alias the inputs; strides are non-negative and
@@ -115,7 +120,16 @@ fn via_f32<T: Element>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f64, 
 }
 
 /// `dst[ld] = beta * dst[ld] + alpha * lhs[la] @ rhs[lb]` over 3-d layouts.
-pub(crate) fn matmul_into(dst: &mut CpuStorage, ld: &Layout, lhs: &CpuStorage, la: &Layout, rhs: &CpuStorage, lb: &Layout, alpha: f64, beta: f64) -> Result<()> {
+pub(crate) fn matmul_into(
+    dst: &mut CpuStorage,
+    ld: &Layout,
+    lhs: &CpuStorage,
+    la: &Layout,
+    rhs: &CpuStorage,
+    lb: &Layout,
+    alpha: f64,
+    beta: f64,
+) -> Result<()> {
     let (ad, bd) = (la.dims(), lb.dims());
     let g = Geometry {
         batch: ad[0],
@@ -141,7 +155,14 @@ pub(crate) fn matmul_into(dst: &mut CpuStorage, ld: &Layout, lhs: &CpuStorage, l
                 naive(dv, av, bv, &g, alpha, beta)
             })
         }
-        (d, a, b) => bail!(DType, "matmul", "expected operands of one numeric dtype, got {} @ {} into {}", a.dtype(), b.dtype(), d.dtype()),
+        (d, a, b) => bail!(
+            DType,
+            "matmul",
+            "expected operands of one numeric dtype, got {} @ {} into {}",
+            a.dtype(),
+            b.dtype(),
+            d.dtype()
+        ),
     }
     Ok(())
 }

@@ -28,7 +28,17 @@ fn plan(a: &Tensor, b: &Tensor) -> Result<Plan> {
     let (m, k) = (a2.size()[a2.dim() - 2], a2.size()[a2.dim() - 1]);
     let (k2, n) = (b2.size()[b2.dim() - 2], b2.size()[b2.dim() - 1]);
     if k != k2 {
-        bail!(Shape, "matmul", "mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{}) (shapes {:?} and {:?})", m, k, k2, n, a.shape(), b.shape());
+        bail!(
+            Shape,
+            "matmul",
+            "mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{}) (shapes {:?} and {:?})",
+            m,
+            k,
+            k2,
+            n,
+            a.shape(),
+            b.shape()
+        );
     }
     let batch_a = Shape::new(&a2.size()[..a2.dim() - 2]);
     let batch_b = Shape::new(&b2.size()[..b2.dim() - 2]);
@@ -85,12 +95,18 @@ impl Tensor {
     fn addmm_into(a: &Tensor, b: &Tensor, out: &mut Tensor, alpha: f64, beta: f64) -> Result<()> {
         let dtype = result_type(&[a.operand(), b.operand()]);
         let p = plan(&a.to_dtype(dtype)?, &b.to_dtype(dtype)?)?;
-        let fits = out.shape() == &p.out_shape && out.dtype() == dtype && out.device() == a.device() && !out.shares_storage(a) && !out.shares_storage(b);
+        let fits = out.shape() == &p.out_shape
+            && out.dtype() == dtype
+            && out.device() == a.device()
+            && !out.shares_storage(a)
+            && !out.shares_storage(b);
         let lo = if fits { out.layout().view_as_shape(Shape::new(&[p.batch, p.m, p.n])).ok() } else { None };
         match lo {
             Some(lo) => {
                 out.check_writable("matmul_out")?;
-                p.lhs.read2(&p.rhs, |x, y| out.write().matmul_into(&lo, x, p.lhs.layout(), y, p.rhs.layout(), alpha, beta))
+                p.lhs.read2(&p.rhs, |x, y| {
+                    out.write().matmul_into(&lo, x, p.lhs.layout(), y, p.rhs.layout(), alpha, beta)
+                })
             }
             None => {
                 let prod = a.matmul(b)?;
@@ -114,7 +130,13 @@ impl Tensor {
     /// Batched product of 3-d tensors, as `torch.bmm`.
     pub fn bmm(&self, rhs: &Tensor) -> Result<Tensor> {
         if self.dim() != 3 || rhs.dim() != 3 || self.size()[0] != rhs.size()[0] {
-            bail!(Shape, "bmm", "expected 3-D tensors with equal batch sizes, got shapes {:?} and {:?}", self.shape(), rhs.shape());
+            bail!(
+                Shape,
+                "bmm",
+                "expected 3-D tensors with equal batch sizes, got shapes {:?} and {:?}",
+                self.shape(),
+                rhs.shape()
+            );
         }
         self.matmul(rhs)
     }
@@ -128,7 +150,13 @@ impl Tensor {
     /// Dot product of two vectors, as `torch.dot`.
     pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
         if self.dim() != 1 || other.dim() != 1 || self.numel() != other.numel() {
-            bail!(Shape, "dot", "1D tensors expected with the same number of elements, but got shapes {:?} and {:?}", self.shape(), other.shape());
+            bail!(
+                Shape,
+                "dot",
+                "1D tensors expected with the same number of elements, but got shapes {:?} and {:?}",
+                self.shape(),
+                other.shape()
+            );
         }
         self.matmul(other)
     }

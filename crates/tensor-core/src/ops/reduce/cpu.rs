@@ -21,10 +21,7 @@ fn split(layout: &Layout, dims: &[usize]) -> (Layout, Layout) {
             kst.push(s);
         }
     }
-    (
-        Layout::from_parts(Shape::new(&ks), kst, layout.offset()),
-        Layout::from_parts(Shape::new(&rs), rst, 0),
-    )
+    (Layout::from_parts(Shape::new(&ks), kst, layout.offset()), Layout::from_parts(Shape::new(&rs), rst, 0))
 }
 
 /// For each output element, folds the reduced elements with `step(acc, value, index)`.
@@ -82,7 +79,10 @@ fn sum_slice<T: Element, A: Element + core::ops::Add<Output = A>>(v: &[T], to: i
 }
 
 /// Sum of a contiguous slice, split across threads.
-fn sum_contiguous<T: Element, A: Element + core::ops::Add<Output = A>>(v: &[T], to: impl Fn(T) -> A + Sync + Send) -> A {
+fn sum_contiguous<T: Element, A: Element + core::ops::Add<Output = A>>(
+    v: &[T],
+    to: impl Fn(T) -> A + Sync + Send,
+) -> A {
     #[cfg(feature = "std")]
     if v.len() >= crate::cpu::par_threshold() {
         use rayon::prelude::*;
@@ -91,7 +91,13 @@ fn sum_contiguous<T: Element, A: Element + core::ops::Add<Output = A>>(v: &[T], 
     sum_slice(v, to)
 }
 
-fn sum<T: Element, A: Element + core::ops::Add<Output = A>>(x: &[T], layout: &Layout, dims: &[usize], to: impl Fn(T) -> A + Sync + Send + Copy, back: impl Fn(A) -> T + Sync + Send) -> Vec<T> {
+fn sum<T: Element, A: Element + core::ops::Add<Output = A>>(
+    x: &[T],
+    layout: &Layout,
+    dims: &[usize],
+    to: impl Fn(T) -> A + Sync + Send + Copy,
+    back: impl Fn(A) -> T + Sync + Send,
+) -> Vec<T> {
     if dims.len() == layout.rank() {
         if let Some((a, b)) = layout.contiguous_range() {
             return alloc::vec![back(sum_contiguous(&x[a..b], to))];
@@ -110,20 +116,34 @@ fn is_nan<T: Element>(v: T) -> bool {
 
 fn extreme<T: Element>(x: &[T], layout: &Layout, dims: &[usize], max: bool) -> Vec<T> {
     let better = move |a: T, b: T| if max { a > b } else { a < b };
-    fold(x, layout, dims, None, move |acc: Option<T>, v, _| match acc {
-        None => Some(v),
-        Some(a) if is_nan(a) => Some(a),
-        Some(a) => Some(if is_nan(v) || better(v, a) { v } else { a }),
-    }, |a| a.unwrap_or(T::ZERO))
+    fold(
+        x,
+        layout,
+        dims,
+        None,
+        move |acc: Option<T>, v, _| match acc {
+            None => Some(v),
+            Some(a) if is_nan(a) => Some(a),
+            Some(a) => Some(if is_nan(v) || better(v, a) { v } else { a }),
+        },
+        |a| a.unwrap_or(T::ZERO),
+    )
 }
 
 fn arg_extreme<T: Element>(x: &[T], layout: &Layout, dims: &[usize], max: bool) -> Vec<i64> {
     let better = move |a: T, b: T| if max { a > b } else { a < b };
-    fold(x, layout, dims, None, move |acc: Option<(T, usize)>, v, i| match acc {
-        None => Some((v, i)),
-        Some((a, j)) if is_nan(a) => Some((a, j)),
-        Some((a, j)) => Some(if is_nan(v) || better(v, a) { (v, i) } else { (a, j) }),
-    }, |a| a.map_or(0, |(_, i)| i as i64))
+    fold(
+        x,
+        layout,
+        dims,
+        None,
+        move |acc: Option<(T, usize)>, v, i| match acc {
+            None => Some((v, i)),
+            Some((a, j)) if is_nan(a) => Some((a, j)),
+            Some((a, j)) => Some(if is_nan(v) || better(v, a) { (v, i) } else { (a, j) }),
+        },
+        |a| a.map_or(0, |(_, i)| i as i64),
+    )
 }
 
 macro_rules! float_sum {
@@ -146,15 +166,17 @@ pub(crate) fn reduce(x: &CpuStorage, layout: &Layout, dims: &[usize], op: Reduce
             CpuStorage::U8(v) => CpuStorage::U8(fold(v, layout, dims, 0u8, |a, x, _| a.wrapping_add(x), |a| a)),
             CpuStorage::Bool(v) => CpuStorage::Bool(fold(v, layout, dims, false, |a, x, _| a | x, |a| a)),
         },
-        ReduceOp::Prod => with_cpu!(x, |v| {
-            StorageOf::into_storage(prod(v, layout, dims))
-        }),
+        ReduceOp::Prod => with_cpu!(x, |v| { StorageOf::into_storage(prod(v, layout, dims)) }),
         ReduceOp::Max => with_cpu!(x, |v| StorageOf::into_storage(extreme(v, layout, dims, true))),
         ReduceOp::Min => with_cpu!(x, |v| StorageOf::into_storage(extreme(v, layout, dims, false))),
         ReduceOp::ArgMax => CpuStorage::I64(with_cpu!(x, |v| arg_extreme(v, layout, dims, true))),
         ReduceOp::ArgMin => CpuStorage::I64(with_cpu!(x, |v| arg_extreme(v, layout, dims, false))),
-        ReduceOp::Any => CpuStorage::Bool(with_cpu!(x, |v| fold(v, layout, dims, false, |a, x, _| a || x != Element::ZERO, |a| a))),
-        ReduceOp::All => CpuStorage::Bool(with_cpu!(x, |v| fold(v, layout, dims, true, |a, x, _| a && x != Element::ZERO, |a| a))),
+        ReduceOp::Any => {
+            CpuStorage::Bool(with_cpu!(x, |v| fold(v, layout, dims, false, |a, x, _| a || x != Element::ZERO, |a| a)))
+        }
+        ReduceOp::All => {
+            CpuStorage::Bool(with_cpu!(x, |v| fold(v, layout, dims, true, |a, x, _| a && x != Element::ZERO, |a| a)))
+        }
     })
 }
 

@@ -87,7 +87,10 @@ impl Tensor {
         if dims.is_empty() {
             return Ok(self.numel());
         }
-        Ok(normalize_dims(name, dims, self.dim())?.iter().map(|&d| if self.dim() == 0 { 1 } else { self.size()[d] }).product())
+        Ok(normalize_dims(name, dims, self.dim())?
+            .iter()
+            .map(|&d| if self.dim() == 0 { 1 } else { self.size()[d] })
+            .product())
     }
     /// Largest element, as `x.max()`.
     pub fn max(&self) -> Result<Tensor> {
@@ -99,11 +102,17 @@ impl Tensor {
     }
     /// Largest values along `dim` and their indices, as `x.max(dim)`.
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
-        Ok((self.reduce("max", Some(&[dim]), keepdim, ReduceOp::Max)?, self.reduce("max", Some(&[dim]), keepdim, ReduceOp::ArgMax)?))
+        Ok((
+            self.reduce("max", Some(&[dim]), keepdim, ReduceOp::Max)?,
+            self.reduce("max", Some(&[dim]), keepdim, ReduceOp::ArgMax)?,
+        ))
     }
     /// Smallest values along `dim` and their indices, as `x.min(dim)`.
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
-        Ok((self.reduce("min", Some(&[dim]), keepdim, ReduceOp::Min)?, self.reduce("min", Some(&[dim]), keepdim, ReduceOp::ArgMin)?))
+        Ok((
+            self.reduce("min", Some(&[dim]), keepdim, ReduceOp::Min)?,
+            self.reduce("min", Some(&[dim]), keepdim, ReduceOp::ArgMin)?,
+        ))
     }
     /// Index of the largest value along `dim`, or in the flattened tensor when `None`.
     pub fn argmax(&self, dim: Option<isize>, keepdim: bool) -> Result<Tensor> {

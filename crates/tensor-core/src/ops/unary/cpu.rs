@@ -67,7 +67,13 @@ macro_rules! float_unary {
         match $op {
             UnaryOp::Neg => arm!(|x: $T| -x),
             UnaryOp::Abs => arm!(|x: $T| x.abs()),
-            UnaryOp::Sign => arm!(move |x: $T| if x > zero { one } else if x < zero { -one } else { x }),
+            UnaryOp::Sign => arm!(move |x: $T| if x > zero {
+                one
+            } else if x < zero {
+                -one
+            } else {
+                x
+            }),
             UnaryOp::Exp => arm!(|x: $T| x.exp()),
             UnaryOp::Exp2 => arm!(|x: $T| x.exp2()),
             UnaryOp::Log => arm!(|x: $T| x.ln()),
@@ -87,7 +93,11 @@ macro_rules! float_unary {
             UnaryOp::Silu => arm!(move |x: $T| x / (one + (-x).exp())),
             UnaryOp::Softplus { beta, threshold } => arm!(move |x: $T| {
                 let bx = x.f64() * beta;
-                if bx > threshold { x } else { of(libm::log1p(libm::exp(bx)) / beta) }
+                if bx > threshold {
+                    x
+                } else {
+                    of(libm::log1p(libm::exp(bx)) / beta)
+                }
             }),
             UnaryOp::Floor => arm!(|x: $T| x.floor()),
             UnaryOp::Ceil => arm!(|x: $T| x.ceil()),
@@ -99,14 +109,28 @@ macro_rules! float_unary {
             UnaryOp::Clamp { min, max } => {
                 let (lo, hi) = (min.map(of), max.map(of));
                 arm!(move |x: $T| {
-                    let x = match lo { Some(l) if x < l => l, _ => x };
-                    match hi { Some(h) if x > h => h, _ => x }
+                    let x = match lo {
+                        Some(l) if x < l => l,
+                        _ => x,
+                    };
+                    match hi {
+                        Some(h) if x > h => h,
+                        _ => x,
+                    }
                 })
             }
             UnaryOp::NanToNum { nan, posinf, neginf } => {
                 let (n, p, m) = (of(nan), of(posinf), of(neginf));
                 arm!(move |x: $T| {
-                    if x.is_nan() { n } else if x == <$T>::infinity() { p } else if x == <$T>::neg_infinity() { m } else { x }
+                    if x.is_nan() {
+                        n
+                    } else if x == <$T>::infinity() {
+                        p
+                    } else if x == <$T>::neg_infinity() {
+                        m
+                    } else {
+                        x
+                    }
                 })
             }
             UnaryOp::LeakyRelu { slope } => {
@@ -130,17 +154,33 @@ macro_rules! int_unary {
         }
         match $op {
             UnaryOp::Neg => arm!(move |x: $T| zero.wrapping_sub(x)),
-            UnaryOp::Abs => arm!(move |x: $T| if <$T as IntElem>::SIGNED && x < zero { zero.wrapping_sub(x) } else { x }),
-            UnaryOp::Sign => arm!(move |x: $T| if x > zero { one } else if x == zero { zero } else { zero.wrapping_sub(one) }),
+            UnaryOp::Abs => {
+                arm!(move |x: $T| if <$T as IntElem>::SIGNED && x < zero { zero.wrapping_sub(x) } else { x })
+            }
+            UnaryOp::Sign => arm!(move |x: $T| if x > zero {
+                one
+            } else if x == zero {
+                zero
+            } else {
+                zero.wrapping_sub(one)
+            }),
             UnaryOp::Relu => arm!(move |x: $T| if x > zero { x } else { zero }),
             UnaryOp::Square => arm!(|x: $T| x.wrapping_mul(x)),
-            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc | UnaryOp::NanToNum { .. } => arm!(|x: $T| x),
+            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc | UnaryOp::NanToNum { .. } => {
+                arm!(|x: $T| x)
+            }
             UnaryOp::Clamp { min, max } => {
                 let lo = min.map(|m| <$T as IntElem>::of_i64(libm::ceil(m) as i64));
                 let hi = max.map(|m| <$T as IntElem>::of_i64(libm::floor(m) as i64));
                 arm!(move |x: $T| {
-                    let x = match lo { Some(l) if x < l => l, _ => x };
-                    match hi { Some(h) if x > h => h, _ => x }
+                    let x = match lo {
+                        Some(l) if x < l => l,
+                        _ => x,
+                    };
+                    match hi {
+                        Some(h) if x > h => h,
+                        _ => x,
+                    }
                 })
             }
             other => bail!(DType, "unary", "{:?} is not implemented for {}", other, <$T as Element>::DTYPE),

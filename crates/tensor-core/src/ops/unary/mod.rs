@@ -10,14 +10,25 @@ use crate::{bail, DType, Result, Tensor, DEFAULT_FLOAT};
 impl Tensor {
     /// Applies `op` elementwise into a new tensor.
     pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
-        let x = if op.needs_float() && !self.is_floating_point() { self.to_dtype(DEFAULT_FLOAT)? } else { self.shallow_clone() };
+        let x = if op.needs_float() && !self.is_floating_point() {
+            self.to_dtype(DEFAULT_FLOAT)?
+        } else {
+            self.shallow_clone()
+        };
         let s = x.read().unary(x.layout(), op)?;
         Ok(Tensor::from_op(s, x.shape(), x.device()))
     }
     /// Applies `op` elementwise in place.
     pub fn unary_(&mut self, op: UnaryOp) -> Result<()> {
         if op.needs_float() && !self.is_floating_point() {
-            bail!(DType, "unary_", "result type {} can't be cast to the desired output type {} ({:?} in place)", DEFAULT_FLOAT, self.dtype(), op);
+            bail!(
+                DType,
+                "unary_",
+                "result type {} can't be cast to the desired output type {} ({:?} in place)",
+                DEFAULT_FLOAT,
+                self.dtype(),
+                op
+            );
         }
         self.check_writable("unary_")?;
         self.write().unary_inplace(self.layout(), op)
@@ -71,7 +82,11 @@ impl Tensor {
             DType::F32 => f32::MAX as f64,
             _ => f64::MAX,
         };
-        self.unary(UnaryOp::NanToNum { nan: nan.unwrap_or(0.0), posinf: posinf.unwrap_or(big), neginf: neginf.unwrap_or(-big) })
+        self.unary(UnaryOp::NanToNum {
+            nan: nan.unwrap_or(0.0),
+            posinf: posinf.unwrap_or(big),
+            neginf: neginf.unwrap_or(-big),
+        })
     }
     /// GELU, exact (`approximate="none"`) or with the tanh approximation.
     pub fn gelu(&self, tanh_approximation: bool) -> Result<Tensor> {
