@@ -1,19 +1,337 @@
 //! CPU kernels for 2-d convolution: im2col/col2im and conv forward/backward.
+//!
+//! Every pass works image by image on bands of output rows: the band's columns (im2col) are
+//! built in a small per-thread buffer that stays in cache, and one gemm per group consumes them,
+//! so no `[c * kh * kw, oh * ow]` matrix is ever materialised for a whole batch. A 1x1 kernel
+//! with stride 1 and no padding skips im2col. Batches of at least as many images as threads run
+//! one image per task (gemm single-threaded); smaller batches let gemm use every thread.
+//! f32 and f64 compute natively; f16 and bf16 through f32.
 
+use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem, Geo, Mat};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::CpuStorage;
-use crate::{bail, Layout, Result};
+use crate::ops::copy::cpu::{cast, gather_vec};
+use crate::{bail, DType, Element, Layout, Result};
+use alloc::borrow::Cow;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// The elements of `v[layout]`, contiguous: borrowed when they already are.
+pub(crate) fn contig<'a, T: Element>(v: &'a [T], layout: &Layout) -> Cow<'a, [T]> {
+    match layout.contiguous_range() {
+        Some((a, b)) => Cow::Borrowed(&v[a..b]),
+        None => Cow::Owned(gather_vec(v, layout)),
+    }
+}
+
+/// The elements of `s[layout]` as a contiguous f32 `Vec`.
+pub(crate) fn to_f32(s: &CpuStorage, layout: &Layout) -> Vec<f32> {
+    match cast(s, layout, DType::F32) {
+        CpuStorage::F32(v) => v,
+        _ => unreachable!("cast to f32 gives f32"),
+    }
+}
+
+/// An f32 result converted back to `dtype`.
+pub(crate) fn from_f32(v: Vec<f32>, dtype: DType) -> CpuStorage {
+    let n = v.len();
+    cast(&CpuStorage::F32(v), &Layout::contiguous([n]), dtype)
+}
+
+/// Runs `$body` (which yields a `Vec` of the element type) with `$x`, `$y` bound to the
+/// contiguous elements of two float storages of one dtype; f16/bf16 go through f32.
+macro_rules! float2 {
+    ($op:expr, ($a:expr, $al:expr), ($b:expr, $bl:expr), |$x:ident, $y:ident| $body:expr) => {{
+        let (a, b): (&CpuStorage, &CpuStorage) = ($a, $b);
+        match (a, b) {
+            (CpuStorage::F32(av), CpuStorage::F32(bv)) => {
+                let (xa, yb) = (contig(av, $al), contig(bv, $bl));
+                let ($x, $y): (&[f32], &[f32]) = (&xa, &yb);
+                CpuStorage::F32($body)
+            }
+            (CpuStorage::F64(av), CpuStorage::F64(bv)) => {
+                let (xa, yb) = (contig(av, $al), contig(bv, $bl));
+                let ($x, $y): (&[f64], &[f64]) = (&xa, &yb);
+                CpuStorage::F64($body)
+            }
+            (CpuStorage::F16(_), CpuStorage::F16(_)) | (CpuStorage::BF16(_), CpuStorage::BF16(_)) => {
+                let (xa, yb) = (to_f32(a, $al), to_f32(b, $bl));
+                let ($x, $y): (&[f32], &[f32]) = (&xa, &yb);
+                from_f32($body, a.dtype())
+            }
+            _ => bail!(
+                DType,
+                $op,
+                "expected two floating point tensors of one dtype, got {} and {}",
+                a.dtype(),
+                b.dtype()
+            ),
+        }
+    }};
+}
+
+/// As [`float2`] for one storage.
+macro_rules! float1 {
+    ($op:expr, ($a:expr, $al:expr), |$x:ident| $body:expr) => {{
+        let a: &CpuStorage = $a;
+        match a {
+            CpuStorage::F32(av) => {
+                let xa = contig(av, $al);
+                let $x: &[f32] = &xa;
+                CpuStorage::F32($body)
+            }
+            CpuStorage::F64(av) => {
+                let xa = contig(av, $al);
+                let $x: &[f64] = &xa;
+                CpuStorage::F64($body)
+            }
+            CpuStorage::F16(_) | CpuStorage::BF16(_) => {
+                let xa = to_f32(a, $al);
+                let $x: &[f32] = &xa;
+                from_f32($body, a.dtype())
+            }
+            _ => bail!(DType, $op, "expected a floating point tensor, got {}", a.dtype()),
+        }
+    }};
+}
+pub(crate) use float1;
+
+/// Elements of the per-thread column buffer a band aims for (about 512 KiB of f32).
+const BAND_ELEMS: usize = 1 << 17;
+
+/// Output rows per band: as many as keep the band's columns near [`BAND_ELEMS`].
+fn band_rows(g: &Geo) -> usize {
+    (BAND_ELEMS / (g.c * g.taps() * g.ow).max(1)).clamp(1, g.oh.max(1))
+}
+
+/// The first `len` elements of `buf`, grown if needed (contents unspecified).
+fn scratch<T: ConvElem>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    if buf.len() < len {
+        buf.resize(len, T::zero());
+    }
+    &mut buf[..len]
+}
+
+/// Whether to run one image per task: enough images for every thread, enough work to pay.
+#[cfg(feature = "std")]
+fn per_image_tasks(batch: usize, work: usize) -> bool {
+    let threads = rayon::current_num_threads();
+    threads > 1 && batch >= threads && work >= 1 << 16
+}
+
+/// Runs `f(image index, output chunk, scratch buffer, gemm may thread)` for every image, whose
+/// output is `out.chunks_mut(chunk)`, one task per image when that pays.
+fn for_each_image<T: ConvElem>(
+    out: &mut [T],
+    chunk: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [T], &mut Vec<T>, bool) + Sync + Send,
+) {
+    if chunk == 0 {
+        return;
+    }
+    let batch = out.len() / chunk;
+    #[cfg(feature = "std")]
+    if per_image_tasks(batch, work) {
+        use rayon::prelude::*;
+        out.par_chunks_mut(chunk).enumerate().for_each_init(Vec::new, |buf, (i, o)| f(i, o, buf, false));
+        return;
+    }
+    let _ = (batch, work);
+    let mut buf = Vec::new();
+    for (i, o) in out.chunks_mut(chunk).enumerate() {
+        f(i, o, &mut buf, true);
+    }
+}
+
+fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>, par: bool) {
+    let l = g.positions();
+    let (og, cg) = (out.len() / l / groups, g.c / groups);
+    let kk = cg * g.taps();
+    let wg = |gi: usize| Mat { data: &w[gi * og * kk..(gi + 1) * og * kk], rs: kk, cs: 1 };
+    if g.is_pointwise() {
+        for gi in 0..groups {
+            let rhs = Mat { data: &x[gi * cg * l..(gi + 1) * cg * l], rs: l, cs: 1 };
+            gemm(og, l, kk, &mut out[gi * og * l..(gi + 1) * og * l], l, false, wg(gi), rhs, par);
+        }
+        return;
+    }
+    let rows = band_rows(g);
+    for oh0 in (0..g.oh).step_by(rows) {
+        let oh1 = (oh0 + rows).min(g.oh);
+        let nb = (oh1 - oh0) * g.ow;
+        let cols = scratch(buf, g.c * g.taps() * nb);
+        im2col_band(x, g, oh0, oh1, cols);
+        for gi in 0..groups {
+            let d0 = gi * og * l + oh0 * g.ow;
+            let rhs = Mat { data: &cols[gi * kk * nb..(gi + 1) * kk * nb], rs: nb, cs: 1 };
+            gemm(og, nb, kk, &mut out[d0..d0 + (og - 1) * l + nb], l, false, wg(gi), rhs, par);
+        }
+    }
+}
+
+fn forward<T: ConvElem>(x: &[T], w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+    let l = g.positions();
+    let mut out = vec![T::zero(); batch * o * l];
+    if o == 0 || l == 0 {
+        return out;
+    }
+    let work = o * l * (g.c / groups) * g.taps();
+    let image = g.image();
+    for_each_image(&mut out, o * l, work, |i, oi, buf, par| {
+        forward_image(&x[i * image..(i + 1) * image], w, oi, g, groups, buf, par)
+    });
+    out
+}
+
+fn backward_input_image<T: ConvElem>(
+    gr: &[T],
+    w: &[T],
+    dx: &mut [T],
+    g: &Geo,
+    groups: usize,
+    buf: &mut Vec<T>,
+    par: bool,
+) {
+    let l = g.positions();
+    let (og, cg) = (gr.len() / l / groups, g.c / groups);
+    let kk = cg * g.taps();
+    // W_g^T: [kk, og], element (r, o) at w[o * kk + r].
+    let wt = |gi: usize| Mat { data: &w[gi * og * kk..(gi + 1) * og * kk], rs: 1, cs: kk };
+    if g.is_pointwise() {
+        for gi in 0..groups {
+            let rhs = Mat { data: &gr[gi * og * l..(gi + 1) * og * l], rs: l, cs: 1 };
+            gemm(cg, l, og, &mut dx[gi * cg * l..(gi + 1) * cg * l], l, false, wt(gi), rhs, par);
+        }
+        return;
+    }
+    let rows = band_rows(g);
+    for oh0 in (0..g.oh).step_by(rows) {
+        let oh1 = (oh0 + rows).min(g.oh);
+        let nb = (oh1 - oh0) * g.ow;
+        let cols = scratch(buf, g.c * g.taps() * nb);
+        for gi in 0..groups {
+            let rhs = Mat { data: &gr[gi * og * l + oh0 * g.ow..], rs: l, cs: 1 };
+            gemm(kk, nb, og, &mut cols[gi * kk * nb..(gi + 1) * kk * nb], nb, false, wt(gi), rhs, par);
+        }
+        col2im_band(cols, g, oh0, oh1, dx);
+    }
+}
+
+fn backward_input<T: ConvElem>(gr: &[T], w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+    let image = g.image();
+    let mut dx = vec![T::zero(); batch * image];
+    let l = g.positions();
+    if o == 0 || l == 0 {
+        return dx;
+    }
+    let work = o * l * (g.c / groups) * g.taps();
+    for_each_image(&mut dx, image, work, |i, dxi, buf, par| {
+        backward_input_image(&gr[i * o * l..(i + 1) * o * l], w, dxi, g, groups, buf, par)
+    });
+    dx
+}
+
+#[allow(clippy::too_many_arguments)]
+fn backward_weight_image<T: ConvElem>(
+    gr: &[T],
+    x: &[T],
+    dw: &mut [T],
+    g: &Geo,
+    groups: usize,
+    buf: &mut Vec<T>,
+    par: bool,
+) {
+    let l = g.positions();
+    let (og, cg) = (gr.len() / l / groups, g.c / groups);
+    let kk = cg * g.taps();
+    if g.is_pointwise() {
+        for gi in 0..groups {
+            let lhs = Mat { data: &gr[gi * og * l..(gi + 1) * og * l], rs: l, cs: 1 };
+            let rhs = Mat { data: &x[gi * cg * l..(gi + 1) * cg * l], rs: 1, cs: l };
+            gemm(og, kk, l, &mut dw[gi * og * kk..(gi + 1) * og * kk], kk, true, lhs, rhs, par);
+        }
+        return;
+    }
+    let rows = band_rows(g);
+    for oh0 in (0..g.oh).step_by(rows) {
+        let oh1 = (oh0 + rows).min(g.oh);
+        let nb = (oh1 - oh0) * g.ow;
+        let cols = scratch(buf, g.c * g.taps() * nb);
+        im2col_band(x, g, oh0, oh1, cols);
+        for gi in 0..groups {
+            let lhs = Mat { data: &gr[gi * og * l + oh0 * g.ow..], rs: l, cs: 1 };
+            // cols_g^T: [nb, kk], element (p, r) at cols[r * nb + p].
+            let rhs = Mat { data: &cols[gi * kk * nb..(gi + 1) * kk * nb], rs: 1, cs: nb };
+            gemm(og, kk, nb, &mut dw[gi * og * kk..(gi + 1) * og * kk], kk, true, lhs, rhs, par);
+        }
+    }
+}
+
+fn backward_weight<T: ConvElem>(gr: &[T], x: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+    let kk = g.c / groups * g.taps();
+    let (l, image) = (g.positions(), g.image());
+    let mut dw = vec![T::zero(); o * kk];
+    if dw.is_empty() || l == 0 || batch == 0 {
+        return dw;
+    }
+    let run = |range: core::ops::Range<usize>, dw: &mut [T], par: bool| {
+        let mut buf = Vec::new();
+        for i in range {
+            let (gi, xi) = (&gr[i * o * l..(i + 1) * o * l], &x[i * image..(i + 1) * image]);
+            backward_weight_image(gi, xi, dw, g, groups, &mut buf, par);
+        }
+    };
+    #[cfg(feature = "std")]
+    if per_image_tasks(batch, o * l * kk) {
+        use rayon::prelude::*;
+        // One partial gradient per thread, summed at the end.
+        let tasks = rayon::current_num_threads().min(batch);
+        let per = batch.div_ceil(tasks);
+        let partials: Vec<Vec<T>> = (0..tasks)
+            .into_par_iter()
+            .map(|t| {
+                let mut part = vec![T::zero(); o * kk];
+                run(t * per..((t + 1) * per).min(batch), &mut part, false);
+                part
+            })
+            .collect();
+        for p in partials {
+            for (d, v) in dw.iter_mut().zip(p) {
+                *d += v;
+            }
+        }
+        return dw;
+    }
+    run(0..batch, &mut dw, true);
+    dw
+}
+
+fn im2col_all<T: ConvElem>(x: &[T], g: &Geo, batch: usize) -> Vec<T> {
+    let n = g.c * g.taps() * g.positions();
+    let mut out = vec![T::zero(); batch * n];
+    let image = g.image();
+    for_each_image(&mut out, n, n * 16, |i, o, _, _| im2col_band(&x[i * image..(i + 1) * image], g, 0, g.oh, o));
+    out
+}
+
+fn col2im_all<T: ConvElem>(cols: &[T], g: &Geo, batch: usize) -> Vec<T> {
+    let (n, image) = (g.c * g.taps() * g.positions(), g.image());
+    let mut out = vec![T::zero(); batch * image];
+    for_each_image(&mut out, image, n * 16, |i, o, _, _| col2im_band(&cols[i * n..(i + 1) * n], g, 0, g.oh, o));
+    out
+}
 
 /// im2col: `[batch, c * kh * kw, oh * ow]`.
 pub(crate) fn im2col(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CpuStorage> {
-    let _ = (x, layout, g);
-    bail!(Unsupported, "im2col", "not implemented yet")
+    let geo = Geo::new(g);
+    Ok(float1!("im2col", (x, layout), |xs| im2col_all(xs, &geo, g.batch)))
 }
 
 /// col2im: the adjoint of im2col, `[batch, c, h, w]`.
 pub(crate) fn col2im(cols: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CpuStorage> {
-    let _ = (cols, layout, g);
-    bail!(Unsupported, "col2im", "not implemented yet")
+    let geo = Geo::new(g);
+    Ok(float1!("col2im", (cols, layout), |cs| col2im_all(cs, &geo, g.batch)))
 }
 
 /// conv2d forward (no bias): `[batch, out_channels, oh, ow]`.
@@ -25,8 +343,8 @@ pub(crate) fn conv2d(
     g: &Conv2dGeometry,
     groups: usize,
 ) -> Result<CpuStorage> {
-    let _ = (x, layout, w, wl, g, groups);
-    bail!(Unsupported, "conv2d", "not implemented yet")
+    let (geo, o) = (Geo::new(g), wl.dims()[0]);
+    Ok(float2!("conv2d", (x, layout), (w, wl), |xs, ws| forward(xs, ws, &geo, g.batch, o, groups)))
 }
 
 /// Gradient of conv2d to its input; `grad` is `[batch, out_channels, oh, ow]`.
@@ -38,8 +356,10 @@ pub(crate) fn conv2d_backward_input(
     g: &Conv2dGeometry,
     groups: usize,
 ) -> Result<CpuStorage> {
-    let _ = (grad, layout, w, wl, g, groups);
-    bail!(Unsupported, "conv2d_backward_input", "not implemented yet")
+    let (geo, o) = (Geo::new(g), wl.dims()[0]);
+    Ok(float2!("conv2d_backward_input", (grad, layout), (w, wl), |gs, ws| backward_input(
+        gs, ws, &geo, g.batch, o, groups
+    )))
 }
 
 /// Gradient of conv2d to its weight.
@@ -52,6 +372,13 @@ pub(crate) fn conv2d_backward_weight(
     groups: usize,
     out_channels: usize,
 ) -> Result<CpuStorage> {
-    let _ = (grad, layout, x, xl, g, groups, out_channels);
-    bail!(Unsupported, "conv2d_backward_weight", "not implemented yet")
+    let geo = Geo::new(g);
+    Ok(float2!("conv2d_backward_weight", (grad, layout), (x, xl), |gs, xs| backward_weight(
+        gs,
+        xs,
+        &geo,
+        g.batch,
+        out_channels,
+        groups
+    )))
 }

@@ -1,13 +1,188 @@
-//! CPU kernels for 2-d pooling and its gradients.
+//! CPU kernels for 2-d pooling and its gradients: one task per block of (image, channel)
+//! planes, windows clipped to the input as PyTorch's CPU kernels clip them. f32 and f64
+//! compute natively; f16 and bf16 through f32.
 
 use crate::backend::Conv2dGeometry;
-use crate::cpu::CpuStorage;
+use crate::cpu::{CpuStorage, FloatElem};
+use crate::ops::conv::cpu::{contig, float1, from_f32, to_f32};
+use crate::ops::conv::im2col::Geo;
 use crate::{bail, Layout, Result};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Calls `f(plane, out_chunk)` for every `chunk` of `out`, in parallel when `work` is large.
+fn for_each_plane<T: Send>(out: &mut [T], chunk: usize, work: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    if chunk == 0 {
+        return;
+    }
+    #[cfg(feature = "std")]
+    if work >= crate::cpu::par_threshold() && out.len() > chunk {
+        use rayon::prelude::*;
+        let planes = (out.len() / chunk).div_ceil(4 * rayon::current_num_threads()).max(1);
+        out.par_chunks_mut(chunk * planes).enumerate().for_each(|(t, o)| {
+            o.chunks_mut(chunk).enumerate().for_each(|(i, p)| f(t * planes + i, p));
+        });
+        return;
+    }
+    let _ = work;
+    out.chunks_mut(chunk).enumerate().for_each(|(i, p)| f(i, p));
+}
+
+/// The clipped input range of window `o` along one dim: (first tap, end) for a window of
+/// `k` taps `d` apart starting at `o * s - p`; the first tap is moved inside the input.
+#[inline]
+fn taps(o: usize, s: usize, p: usize, k: usize, d: usize, len: usize) -> (usize, usize) {
+    let start = (o * s) as isize - p as isize;
+    let end = (start + ((k - 1) * d + 1) as isize).min(len as isize);
+    let mut first = start;
+    while first < 0 {
+        first += d as isize;
+    }
+    (first as usize, end.max(0) as usize)
+}
+
+/// Window bounds for average pooling: (start, end, divisor with padding counted).
+#[inline]
+fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usize, usize) {
+    let start = (o * s) as isize - p as isize;
+    let end = (start + k as isize).min((len + p) as isize);
+    let size = (end - start) as usize;
+    (start.max(0) as usize, end.min(len as isize).max(0) as usize, size)
+}
+
+fn max_plane<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], cols: &[(usize, usize)]) {
+    for oh in 0..g.oh {
+        let (h0, h1) = taps(oh, g.sh, g.ph, g.kh, g.dh, g.h);
+        for (ow, &(w0, w1)) in cols.iter().enumerate() {
+            let mut best = T::neg_infinity();
+            let mut at = h0 * g.w + w0;
+            for ih in (h0..h1).step_by(g.dh) {
+                let row = &x[ih * g.w..(ih + 1) * g.w];
+                for iw in (w0..w1).step_by(g.dw) {
+                    let v = row[iw];
+                    if v > best || v.is_nan() {
+                        best = v;
+                        at = ih * g.w + iw;
+                    }
+                }
+            }
+            vals[oh * g.ow + ow] = best;
+            idx[oh * g.ow + ow] = at as i64;
+        }
+    }
+}
+
+fn max_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
+    let (plane, l) = (g.h * g.w, g.positions());
+    let planes = batch * g.c;
+    let mut vals = vec![T::zero(); planes * l];
+    let mut idx = vec![0i64; planes * l];
+    let cols: Vec<(usize, usize)> = (0..g.ow).map(|o| taps(o, g.sw, g.pw, g.kw, g.dw, g.w)).collect();
+    // Values and indices of a plane are written by the same task: pair them up first.
+    let mut pairs: Vec<(&mut [T], &mut [i64])> = vals.chunks_mut(l.max(1)).zip(idx.chunks_mut(l.max(1))).collect();
+    let work = planes * l * g.taps();
+    let run = |i: usize, p: &mut [(&mut [T], &mut [i64])]| {
+        for (j, (v, ix)) in p.iter_mut().enumerate() {
+            let n = i + j;
+            max_plane(&x[n * plane..(n + 1) * plane], g, v, ix, &cols);
+        }
+    };
+    if l > 0 {
+        for_each_plane(&mut pairs, 1, work, |i, p| run(i, p));
+    }
+    drop(pairs);
+    (vals, idx)
+}
+
+fn max_backward<T: FloatElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> Result<Vec<T>> {
+    let (plane, l) = (g.h * g.w, g.positions());
+    if let Some(&bad) = idx.iter().find(|&&i| i < 0 || i as usize >= plane) {
+        bail!(Index, "max_pool2d_backward", "index {} out of range for an input plane of {} x {}", bad, g.h, g.w);
+    }
+    let mut dx = vec![T::zero(); batch * g.c * plane];
+    if l > 0 {
+        for_each_plane(&mut dx, plane, gr.len(), |n, d| {
+            for (&v, &i) in gr[n * l..(n + 1) * l].iter().zip(&idx[n * l..(n + 1) * l]) {
+                d[i as usize] += v;
+            }
+        });
+    }
+    Ok(dx)
+}
+
+fn avg_plane<T: FloatElem>(x: &[T], g: &Geo, out: &mut [T], include_pad: bool) {
+    for oh in 0..g.oh {
+        let (h0, h1, ph) = avg_window(oh, g.sh, g.ph, g.kh, g.h);
+        for ow in 0..g.ow {
+            let (w0, w1, pw) = avg_window(ow, g.sw, g.pw, g.kw, g.w);
+            if h0 >= h1 || w0 >= w1 {
+                out[oh * g.ow + ow] = T::zero();
+                continue;
+            }
+            let mut sum = T::zero();
+            for ih in h0..h1 {
+                sum += x[ih * g.w + w0..ih * g.w + w1].iter().copied().sum::<T>();
+            }
+            let div = if include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) };
+            out[oh * g.ow + ow] = sum / T::of(div as f64);
+        }
+    }
+}
+
+fn avg_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize, include_pad: bool) -> Vec<T> {
+    let (plane, l) = (g.h * g.w, g.positions());
+    let mut out = vec![T::zero(); batch * g.c * l];
+    let work = out.len() * g.taps();
+    for_each_plane(&mut out, l, work, |n, o| avg_plane(&x[n * plane..(n + 1) * plane], g, o, include_pad));
+    out
+}
+
+fn avg_backward<T: FloatElem>(gr: &[T], g: &Geo, batch: usize, include_pad: bool) -> Vec<T> {
+    let (plane, l) = (g.h * g.w, g.positions());
+    let mut dx = vec![T::zero(); batch * g.c * plane];
+    if l == 0 {
+        return dx;
+    }
+    let work = gr.len() * g.taps();
+    for_each_plane(&mut dx, plane, work, |n, d| {
+        let gp = &gr[n * l..(n + 1) * l];
+        for oh in 0..g.oh {
+            let (h0, h1, ph) = avg_window(oh, g.sh, g.ph, g.kh, g.h);
+            for ow in 0..g.ow {
+                let (w0, w1, pw) = avg_window(ow, g.sw, g.pw, g.kw, g.w);
+                if h0 >= h1 || w0 >= w1 {
+                    continue;
+                }
+                let div = if include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) };
+                let v = gp[oh * g.ow + ow] / T::of(div as f64);
+                for ih in h0..h1 {
+                    d[ih * g.w + w0..ih * g.w + w1].iter_mut().for_each(|e| *e += v);
+                }
+            }
+        }
+    });
+    dx
+}
 
 /// Max pooling: (values, flat `h * w` I64 indices).
 pub(crate) fn max_pool2d(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<(CpuStorage, CpuStorage)> {
-    let _ = (x, layout, g);
-    bail!(Unsupported, "max_pool2d", "not implemented yet")
+    let geo = Geo::new(g);
+    let (v, i) = match x {
+        CpuStorage::F32(v) => {
+            let (v, i) = max_pool(&contig(v, layout), &geo, g.batch);
+            (CpuStorage::F32(v), i)
+        }
+        CpuStorage::F64(v) => {
+            let (v, i) = max_pool(&contig(v, layout), &geo, g.batch);
+            (CpuStorage::F64(v), i)
+        }
+        CpuStorage::F16(_) | CpuStorage::BF16(_) => {
+            let (v, i) = max_pool(&to_f32(x, layout), &geo, g.batch);
+            (from_f32(v, x.dtype()), i)
+        }
+        _ => bail!(DType, "max_pool2d", "expected a floating point tensor, got {}", x.dtype()),
+    };
+    Ok((v, CpuStorage::I64(i)))
 }
 
 /// Gradient of max pooling: scatters `grad` to the chosen positions.
@@ -18,8 +193,12 @@ pub(crate) fn max_pool2d_backward(
     il: &Layout,
     g: &Conv2dGeometry,
 ) -> Result<CpuStorage> {
-    let _ = (grad, layout, indices, il, g);
-    bail!(Unsupported, "max_pool2d_backward", "not implemented yet")
+    let geo = Geo::new(g);
+    let CpuStorage::I64(iv) = indices else {
+        bail!(DType, "max_pool2d_backward", "expected int64 indices, got {}", indices.dtype());
+    };
+    let idx = contig(iv, il);
+    Ok(float1!("max_pool2d_backward", (grad, layout), |gs| max_backward(gs, &idx, &geo, g.batch)?))
 }
 
 /// Average pooling.
@@ -29,8 +208,8 @@ pub(crate) fn avg_pool2d(
     g: &Conv2dGeometry,
     count_include_pad: bool,
 ) -> Result<CpuStorage> {
-    let _ = (x, layout, g, count_include_pad);
-    bail!(Unsupported, "avg_pool2d", "not implemented yet")
+    let geo = Geo::new(g);
+    Ok(float1!("avg_pool2d", (x, layout), |xs| avg_pool(xs, &geo, g.batch, count_include_pad)))
 }
 
 /// Gradient of average pooling.
@@ -40,6 +219,6 @@ pub(crate) fn avg_pool2d_backward(
     g: &Conv2dGeometry,
     count_include_pad: bool,
 ) -> Result<CpuStorage> {
-    let _ = (grad, layout, g, count_include_pad);
-    bail!(Unsupported, "avg_pool2d_backward", "not implemented yet")
+    let geo = Geo::new(g);
+    Ok(float1!("avg_pool2d_backward", (grad, layout), |gs| avg_backward(gs, &geo, g.batch, count_include_pad)))
 }

@@ -1,10 +1,97 @@
-//! CPU kernel for sorting along a dim.
+//! CPU kernel for sorting along a dim: `dim` is moved last and made contiguous, each row is
+//! sorted stably by (value, position) with NaN as the largest value (as PyTorch), and the rows
+//! are moved back. Many rows sort in parallel; one long row uses a parallel merge sort.
 
-use crate::cpu::CpuStorage;
-use crate::{bail, Layout, Result};
+use crate::cpu::{CpuStorage, StorageOf};
+use crate::ops::copy::cpu::{contiguous, gather_vec};
+use crate::shape::{Dims, Shape};
+use crate::{with_cpu, Element, Layout, Result};
+use alloc::vec::Vec;
+use core::cmp::Ordering;
 
-/// Stable sort along `dim`: (values, I64 indices), contiguous.
+/// The order of `torch.sort`: the usual one, with NaN above everything (and equal to NaN).
+#[inline]
+fn nan_last<T: Element>(a: &T, b: &T) -> Ordering {
+    match a.partial_cmp(b) {
+        Some(o) => o,
+        #[allow(clippy::eq_op)]
+        None => (a != a).cmp(&(b != b)),
+    }
+}
+
+/// Sorts one row of values stably, writing the values and their original positions.
+fn sort_row<T: Element>(vals: &mut [T], idx: &mut [i64], descending: bool, parallel: bool) {
+    let mut pairs: Vec<(T, i64)> = vals.iter().copied().zip(0i64..).collect();
+    let cmp = |a: &(T, i64), b: &(T, i64)| {
+        if descending {
+            nan_last(&b.0, &a.0)
+        } else {
+            nan_last(&a.0, &b.0)
+        }
+    };
+    #[cfg(feature = "std")]
+    if parallel {
+        use rayon::slice::ParallelSliceMut;
+        pairs.par_sort_by(cmp);
+    } else {
+        pairs.sort_by(cmp);
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        let _ = parallel;
+        pairs.sort_by(cmp);
+    }
+    for ((v, i), (pv, pi)) in vals.iter_mut().zip(idx.iter_mut()).zip(pairs) {
+        *v = pv;
+        *i = pi;
+    }
+}
+
+fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool) -> (Vec<T>, Vec<i64>) {
+    let rank = layout.rank();
+    let perm: Dims = (0..rank).filter(|&d| d != dim).chain(core::iter::once(dim)).collect();
+    let perm_i: smallvec::SmallVec<[isize; 6]> = perm.iter().map(|&d| d as isize).collect();
+    let moved = layout.permute(&perm_i).expect("a permutation of the layout's dims");
+    let mut vals = gather_vec(x, &moved);
+    let mut idx = alloc::vec![0i64; vals.len()];
+    let n = layout.dims()[dim];
+    if n > 0 && !vals.is_empty() {
+        let rows = vals.len() / n;
+        let big = vals.len() >= crate::cpu::par_threshold();
+        #[cfg(feature = "std")]
+        if big && rows > 1 {
+            use rayon::prelude::*;
+            vals.par_chunks_mut(n).zip(idx.par_chunks_mut(n)).for_each(|(v, i)| sort_row(v, i, descending, false));
+        } else {
+            for (v, i) in vals.chunks_mut(n).zip(idx.chunks_mut(n)) {
+                sort_row(v, i, descending, big);
+            }
+        }
+        #[cfg(not(feature = "std"))]
+        for (v, i) in vals.chunks_mut(n).zip(idx.chunks_mut(n)) {
+            sort_row(v, i, descending, big && rows == 1);
+        }
+    }
+    if dim + 1 == rank {
+        return (vals, idx);
+    }
+    // Move `dim` back to its place.
+    let moved_shape: Dims = perm.iter().map(|&d| layout.dims()[d]).collect();
+    let mut inv = alloc::vec![0isize; rank];
+    for (i, &d) in perm.iter().enumerate() {
+        inv[d] = i as isize;
+    }
+    let back = Layout::contiguous(Shape::new(&moved_shape)).permute(&inv).expect("the inverse permutation");
+    (gather_vec(&vals, &back), gather_vec(&idx, &back))
+}
+
+/// Stable sort of `x[layout]` along `dim`: (values, I64 indices), both contiguous.
 pub(crate) fn sort(x: &CpuStorage, layout: &Layout, dim: usize, descending: bool) -> Result<(CpuStorage, CpuStorage)> {
-    let _ = (x, layout, dim, descending);
-    bail!(Unsupported, "sort", "not implemented yet")
+    if layout.rank() == 0 {
+        return Ok((contiguous(x, layout), CpuStorage::I64(alloc::vec![0])));
+    }
+    Ok(with_cpu!(x, |v| {
+        let (vals, idx) = sort_typed(v, layout, dim, descending);
+        (StorageOf::into_storage(vals), CpuStorage::I64(idx))
+    }))
 }

@@ -1,0 +1,279 @@
+//! The backward pass: walks the graph from the roots in dependency order (iteratively: no
+//! recursion, so a 100,000-op chain is fine), sums the gradients arriving at each node, runs
+//! hooks, and accumulates into leaves' `.grad` (or captures them for [`grad`]).
+
+use crate::grad_mode::set_grad_enabled;
+use crate::node::{Edge, Node};
+use crate::var::Var;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use tensor_core::{bail, Result, Tensor};
+
+/// Options of one backward pass.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BackwardOptions {
+    /// Keep the saved values so the graph can be walked again.
+    pub retain_graph: bool,
+    /// Record the backward pass itself (for double backward); implies `retain_graph` by default
+    /// in PyTorch, and here too.
+    pub create_graph: bool,
+}
+
+struct Pending {
+    node: Arc<Node>,
+    deps: usize,
+    grad: Option<Var>,
+}
+
+/// Runs backward from `roots` (each a variable and its gradient). With `capture`, the gradients
+/// arriving at those edges are returned instead of accumulated into `.grad`.
+pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&[Edge]>) -> Result<Vec<Option<Var>>> {
+    let retain_graph = opts.retain_graph || opts.create_graph;
+    let _mode = set_grad_enabled(opts.create_graph);
+    let captured_ids: Vec<usize> = capture.map(|c| c.iter().map(Edge::id).collect()).unwrap_or_default();
+    let mut captured: Vec<Option<Var>> = vec![None; captured_ids.len()];
+
+    // Count, for every reachable node, how many edges point at it.
+    let mut pending: HashMap<usize, Pending> = HashMap::new();
+    let mut stack: Vec<Arc<Node>> = Vec::new();
+    for (v, _) in roots {
+        if let Some(Edge::Node(n)) = v.edge() {
+            let id = Edge::Node(n.clone()).id();
+            if let std::collections::hash_map::Entry::Vacant(e) = pending.entry(id) {
+                e.insert(Pending { node: n.clone(), deps: 0, grad: None });
+                stack.push(n);
+            }
+        }
+    }
+    while let Some(n) = stack.pop() {
+        for e in n.edges.iter().flatten() {
+            if let Edge::Node(child) = e {
+                let id = e.id();
+                match pending.get_mut(&id) {
+                    Some(p) => p.deps += 1,
+                    None => {
+                        pending.insert(id, Pending { node: child.clone(), deps: 1, grad: None });
+                        stack.push(child.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    // Seed the roots.
+    let mut ready: BinaryHeap<(u64, usize)> = BinaryHeap::new();
+    for (v, g) in roots {
+        match v.edge() {
+            Some(e @ Edge::Node(_)) => {
+                let p = pending.get_mut(&e.id()).expect("root registered");
+                p.grad = Some(add_opt(p.grad.take(), g.clone())?);
+            }
+            Some(e @ Edge::Leaf(_)) => deliver_leaf(&e, g.clone(), &captured_ids, &mut captured)?,
+            None => {
+                bail!(Autograd, "backward", "element 0 of tensors does not require grad and does not have a grad_fn")
+            }
+        }
+    }
+    for p in pending.values() {
+        if p.deps == 0 {
+            ready.push((p.node.sequence, Arc::as_ptr(&p.node) as *const () as usize));
+        }
+    }
+
+    while let Some((_, id)) = ready.pop() {
+        let Pending { node, grad, .. } = pending.remove(&id).expect("ready node is pending");
+        let Some(mut grad) = grad else {
+            // No gradient reached this node: its inputs get none from it either.
+            for edge in node.edges.iter().flatten() {
+                if let Edge::Node(_) = edge {
+                    let p = pending.get_mut(&edge.id()).expect("child registered");
+                    p.deps -= 1;
+                    if p.deps == 0 {
+                        ready.push((p.node.sequence, edge.id()));
+                    }
+                }
+            }
+            continue;
+        };
+        if let Some(slot) =
+            node.output_slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|w| w.upgrade())
+        {
+            let hooked = slot.run_hooks(grad.tensor());
+            if !hooked.shares_storage(grad.tensor_ref()) {
+                grad = Var::constant(hooked);
+            }
+            if slot.retains_grad.load(std::sync::atomic::Ordering::Relaxed) {
+                slot.accumulate(grad.tensor())?;
+            }
+        }
+        if let Some(i) = captured_ids.iter().position(|&c| c == id) {
+            captured[i] = Some(add_opt(captured[i].take(), grad.clone())?);
+        }
+        let grads = Node::apply(&node, &grad, retain_graph, opts.create_graph)?;
+        for (edge, g) in node.edges.iter().zip(grads) {
+            let Some(edge) = edge else { continue };
+            match edge {
+                Edge::Node(child) => {
+                    let cid = edge.id();
+                    let p = pending.get_mut(&cid).expect("child registered");
+                    if let Some(g) = g {
+                        check_shape(&g, child, &node)?;
+                        p.grad = Some(add_opt(p.grad.take(), g)?);
+                    }
+                    p.deps -= 1;
+                    if p.deps == 0 {
+                        ready.push((p.node.sequence, cid));
+                    }
+                }
+                Edge::Leaf(_) => {
+                    if let Some(g) = g {
+                        deliver_leaf(edge, g, &captured_ids, &mut captured)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(captured)
+}
+
+fn check_shape(g: &Var, child: &Node, parent: &Node) -> Result<()> {
+    if g.shape() != &child.output_meta.0 {
+        bail!(
+            Autograd,
+            "backward",
+            "Function {} returned an invalid gradient - got {:?} but expected shape compatible with {:?}",
+            parent.name(),
+            g.shape(),
+            child.output_meta.0
+        );
+    }
+    Ok(())
+}
+
+fn add_opt(acc: Option<Var>, g: Var) -> Result<Var> {
+    match acc {
+        None => Ok(g),
+        Some(a) => a.add(&g),
+    }
+}
+
+fn deliver_leaf(edge: &Edge, g: Var, captured_ids: &[usize], captured: &mut [Option<Var>]) -> Result<()> {
+    let Edge::Leaf(slot) = edge else { return Ok(()) };
+    let g = Var::constant(slot.run_hooks(g.tensor())).with_graph_of(&g);
+    if let Some(i) = captured_ids.iter().position(|&c| c == edge.id()) {
+        captured[i] = Some(add_opt(captured[i].take(), g)?);
+        return Ok(());
+    }
+    if captured_ids.is_empty() {
+        slot.accumulate(g.tensor())?;
+    }
+    Ok(())
+}
+
+impl Var {
+    /// `self` if `hooked` is the same tensor as `g`'s, keeping `g`'s graph; else `self`.
+    fn with_graph_of(self, g: &Var) -> Var {
+        if self.tensor_ref().shares_storage(g.tensor_ref()) && self.tensor_ref().layout() == g.tensor_ref().layout() {
+            g.clone()
+        } else {
+            self
+        }
+    }
+
+    /// Backward from a one-element variable, seeding with 1, as `out.backward()`.
+    pub fn backward(&self) -> Result<()> {
+        if self.numel() != 1 {
+            bail!(
+                Autograd,
+                "backward",
+                "grad can be implicitly created only for scalar outputs (got shape {:?}); use backward_with(gradient)",
+                self.shape()
+            );
+        }
+        let seed = self.tensor_ref().ones_like(None)?;
+        self.backward_opts(&seed, BackwardOptions::default())
+    }
+    /// Backward with an explicit gradient of this variable's shape, as `y.backward(gradient)`.
+    pub fn backward_with(&self, gradient: &Tensor) -> Result<()> {
+        self.backward_opts(gradient, BackwardOptions::default())
+    }
+    /// Backward with options (`retain_graph`, `create_graph`).
+    pub fn backward_opts(&self, gradient: &Tensor, opts: BackwardOptions) -> Result<()> {
+        if !self.requires_grad() {
+            bail!(Autograd, "backward", "element 0 of tensors does not require grad and does not have a grad_fn");
+        }
+        if gradient.shape() != self.shape() {
+            bail!(
+                Shape,
+                "backward",
+                "mismatch in shape: grad_output[0] has a shape of {:?} and output[0] has a shape of {:?}",
+                gradient.shape(),
+                self.shape()
+            );
+        }
+        let g = gradient.to_dtype(self.dtype())?;
+        run(&[(self.clone(), Var::constant(g))], opts, None)?;
+        Ok(())
+    }
+}
+
+/// The gradients of `outputs` with respect to `inputs`, as `torch.autograd.grad`; `.grad` of
+/// leaves is left untouched. `grad_outputs` default to ones (outputs must then be scalars). An
+/// input no output depends on is an error unless `allow_unused`, which gives `None` for it.
+pub fn grad(
+    outputs: &[&Var],
+    inputs: &[&Var],
+    grad_outputs: Option<&[&Var]>,
+    opts: BackwardOptions,
+    allow_unused: bool,
+) -> Result<Vec<Option<Var>>> {
+    let mut roots = Vec::with_capacity(outputs.len());
+    for (i, o) in outputs.iter().enumerate() {
+        let g = match grad_outputs {
+            Some(gs) => {
+                let Some(g) = gs.get(i) else {
+                    bail!(Value, "grad", "got {} grad_outputs for {} outputs", gs.len(), outputs.len())
+                };
+                if g.shape() != o.shape() {
+                    bail!(
+                        Shape,
+                        "grad",
+                        "mismatch in shape: grad_output[{}] has a shape of {:?} and output[{}] has a shape of {:?}",
+                        i,
+                        g.shape(),
+                        i,
+                        o.shape()
+                    );
+                }
+                (*g).clone()
+            }
+            None => {
+                if o.numel() != 1 {
+                    bail!(
+                        Autograd,
+                        "grad",
+                        "grad can be implicitly created only for scalar outputs (output {} has shape {:?})",
+                        i,
+                        o.shape()
+                    );
+                }
+                Var::constant(o.tensor_ref().ones_like(None)?)
+            }
+        };
+        roots.push(((*o).clone(), g));
+    }
+    let mut edges = Vec::with_capacity(inputs.len());
+    for (i, v) in inputs.iter().enumerate() {
+        match v.edge() {
+            Some(e) => edges.push(e),
+            None => bail!(Autograd, "grad", "input {} does not require grad", i),
+        }
+    }
+    let out = run(&roots, opts, Some(&edges))?;
+    if !allow_unused {
+        if let Some(i) = out.iter().position(Option::is_none) {
+            bail!(Autograd, "grad", "One of the differentiated Tensors (input {}) appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.", i);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,251 @@
+//! The graph: a [`Node`] per recorded op (PyTorch's `grad_fn`), holding its backward
+//! [`BackwardFn`], the tensors it saved (with their versions), and an [`Edge`] per input.
+//!
+//! Nodes own their inputs' nodes (`Arc`), never their outputs, so the graph has no cycles and
+//! is freed when the last output is dropped; `Drop` unlinks long chains iteratively so that a
+//! 100,000-op graph does not overflow the stack.
+
+use crate::var::{GradSlot, Var};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, Mutex, Weak};
+use tensor_core::{bail, DType, Device, Result, Shape, Tensor};
+
+/// Where the gradient of one input of a node goes.
+#[derive(Clone)]
+pub(crate) enum Edge {
+    /// Into the node that produced the input.
+    Node(Arc<Node>),
+    /// Into a leaf's `.grad`.
+    Leaf(Arc<GradSlot>),
+}
+
+impl Edge {
+    pub(crate) fn id(&self) -> usize {
+        match self {
+            Edge::Node(n) => Arc::as_ptr(n) as *const () as usize,
+            Edge::Leaf(s) => Arc::as_ptr(s) as *const () as usize,
+        }
+    }
+}
+
+/// The backward of one recorded op: given the gradient of its output, the gradients of its
+/// inputs (`None` where an input needs none). Written with `Var` ops, so that under
+/// `create_graph` the backward itself is recorded (double backward).
+pub trait BackwardFn: Send + Sync {
+    /// Computes the input gradients.
+    fn backward(&self, ctx: &BackwardCtx<'_>) -> Result<Vec<Option<Var>>>;
+}
+
+impl<F> BackwardFn for F
+where
+    F: Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Var>>> + Send + Sync,
+{
+    fn backward(&self, ctx: &BackwardCtx<'_>) -> Result<Vec<Option<Var>>> {
+        self(ctx)
+    }
+}
+
+/// What a backward function sees: the output gradient, the saved values, and which inputs need
+/// a gradient.
+pub struct BackwardCtx<'a> {
+    pub(crate) grad: &'a Var,
+    pub(crate) saved: &'a [Var],
+    pub(crate) needs: &'a [bool],
+}
+
+impl BackwardCtx<'_> {
+    /// The gradient of the op's output.
+    pub fn grad(&self) -> &Var {
+        self.grad
+    }
+    /// Saved value `i`, in the order given when the op was recorded.
+    pub fn saved(&self, i: usize) -> &Var {
+        &self.saved[i]
+    }
+    /// True when input `i` needs a gradient (skip computing the others).
+    pub fn needs(&self, i: usize) -> bool {
+        self.needs.get(i).copied().unwrap_or(false)
+    }
+}
+
+impl fmt::Debug for BackwardCtx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackwardCtx").field("needs", &self.needs).finish_non_exhaustive()
+    }
+}
+
+/// A value saved for backward: the tensor, the graph position it had, and the storage version
+/// at save time (a later in-place write makes backward fail, as in PyTorch).
+pub(crate) enum SavedVar {
+    /// An input of the op (or any other variable).
+    Var { var: Var, version: usize },
+    /// The op's own output: kept as a plain tensor (a strong reference to the node from inside
+    /// the node would be a cycle) and re-attached to the node when unpacked.
+    Output { tensor: Tensor, version: usize },
+}
+
+/// One recorded op: PyTorch's `grad_fn`.
+pub struct Node {
+    name: Cow<'static, str>,
+    pub(crate) edges: Vec<Option<Edge>>,
+    state: Mutex<Option<NodeState>>,
+    /// The output's grad slot, when `retain_grad` or a hook was registered on the output.
+    pub(crate) output_slot: Mutex<Option<Weak<GradSlot>>>,
+    pub(crate) output_meta: (Shape, DType, Device),
+    /// Order of creation: later nodes run first when several are ready.
+    pub(crate) sequence: u64,
+}
+
+struct NodeState {
+    backward: Box<dyn BackwardFn>,
+    saved: Vec<SavedVar>,
+}
+
+impl Node {
+    pub(crate) fn new(
+        name: Cow<'static, str>,
+        edges: Vec<Option<Edge>>,
+        backward: Box<dyn BackwardFn>,
+        saved: Vec<SavedVar>,
+        output: &Tensor,
+    ) -> Node {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Node {
+            name,
+            edges,
+            state: Mutex::new(Some(NodeState { backward, saved })),
+            output_slot: Mutex::new(None),
+            output_meta: (output.shape().clone(), output.dtype(), output.device().clone()),
+            sequence: SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+    /// PyTorch's name for this node's type, e.g. `AddBackward0`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The nodes this node sends gradients to (`None` for inputs that need none or are leaves),
+    /// as `grad_fn.next_functions`.
+    pub fn next_functions(&self) -> Vec<Option<Arc<Node>>> {
+        self.edges
+            .iter()
+            .map(|e| match e {
+                Some(Edge::Node(n)) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Runs this node's backward on `grad`. `this` is the node itself (to re-attach a saved output).
+    pub(crate) fn apply(
+        this: &Arc<Node>,
+        grad: &Var,
+        retain_graph: bool,
+        create_graph: bool,
+    ) -> Result<Vec<Option<Var>>> {
+        let mut guard = this.state.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(state) = guard.as_ref() else {
+            bail!(
+                Autograd,
+                "backward",
+                "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward. (node {})",
+                this.name
+            );
+        };
+        let mut saved = Vec::with_capacity(state.saved.len());
+        for s in &state.saved {
+            saved.push(match s {
+                SavedVar::Var { var, version } => {
+                    check_version(var.tensor_ref(), *version, this)?;
+                    var.clone()
+                }
+                SavedVar::Output { tensor, version } => {
+                    check_version(tensor, *version, this)?;
+                    let node = if create_graph { Some(this.clone()) } else { None };
+                    Var::from_node(tensor.shallow_clone(), node)
+                }
+            });
+        }
+        let needs: Vec<bool> = this.edges.iter().map(Option::is_some).collect();
+        let ctx = BackwardCtx { grad, saved: &saved, needs: &needs };
+        let grads = state.backward.backward(&ctx)?;
+        if grads.len() != this.edges.len() {
+            bail!(
+                Autograd,
+                "backward",
+                "function {} returned {} gradients but expected {}",
+                this.name,
+                grads.len(),
+                this.edges.len()
+            );
+        }
+        if !retain_graph {
+            *guard = None;
+        }
+        Ok(grads)
+    }
+}
+
+fn check_version(t: &Tensor, saved: usize, node: &Node) -> Result<()> {
+    if t.version() != saved {
+        bail!(
+            Autograd,
+            "backward",
+            "one of the variables needed for gradient computation has been modified by an inplace operation: [{} {:?}], which is used by {}, is at version {}; expected version {} instead.",
+            t.dtype(),
+            t.shape(),
+            node.name,
+            t.version(),
+            saved
+        );
+    }
+    Ok(())
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{}>", self.name)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // Unlink the chain iteratively: take the inputs of every node we hold the last
+        // reference to, so their drops do not recurse.
+        let mut stack: Vec<Arc<Node>> = Vec::new();
+        let take = |edges: &mut Vec<Option<Edge>>, stack: &mut Vec<Arc<Node>>| {
+            for e in edges.drain(..) {
+                if let Some(Edge::Node(n)) = e {
+                    stack.push(n);
+                }
+            }
+        };
+        take(&mut self.edges, &mut stack);
+        if let Ok(mut s) = self.state.lock() {
+            if let Some(st) = s.take() {
+                drop_saved(st, &mut stack);
+            }
+        }
+        while let Some(n) = stack.pop() {
+            if let Ok(mut inner) = Arc::try_unwrap(n) {
+                take(&mut inner.edges, &mut stack);
+                if let Ok(mut s) = inner.state.lock() {
+                    if let Some(st) = s.take() {
+                        drop_saved(st, &mut stack);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Moves the graph nodes reachable only through saved variables onto the unlink stack.
+fn drop_saved(state: NodeState, stack: &mut Vec<Arc<Node>>) {
+    for s in state.saved {
+        if let SavedVar::Var { var, .. } = s {
+            if let Some(n) = var.into_node_if_unique() {
+                stack.push(n);
+            }
+        }
+    }
+}

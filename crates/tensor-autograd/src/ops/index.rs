@@ -1,0 +1,114 @@
+//! Selection and assembly: `where_`, `masked_fill`, `cat`, `stack`, and the index ops
+//! (`index_select`, `gather`, `scatter`, `scatter_add`, `index_add`) whose gradients are each
+//! other's adjoints.
+
+use super::VarRhs;
+use crate::var::{Saved, Var};
+use tensor_core::{bail, Result, Scalar, Tensor};
+
+impl Var {
+    /// `condition ? self : other`, broadcasting, as `torch.where(cond, self, other)`.
+    pub fn where_<'a>(&self, condition: &Tensor, other: impl Into<VarRhs<'a>>) -> Result<Var> {
+        let b = other.into().into_var(self.device())?;
+        let value = self.tensor_ref().where_(condition, b.tensor_ref())?;
+        let cond = Var::constant(condition.shallow_clone());
+        let metas = [(self.shape().clone(), self.dtype()), (b.shape().clone(), b.dtype())];
+        Ok(Var::record(value, "WhereBackward0", &[self, &b], vec![Saved::Var(cond)], move |ctx| {
+            let (g, c) = (ctx.grad(), ctx.saved(0).tensor());
+            let zero = Tensor::zeros(&[], g.dtype(), g.device())?;
+            let ga = if ctx.needs(0) { Some(g.where_(&c, &zero)?.sum_to(&metas[0].0, metas[0].1)?) } else { None };
+            let gb = if ctx.needs(1) {
+                Some(Var::constant(zero.shallow_clone()).where_(&c, g)?.sum_to(&metas[1].0, metas[1].1)?)
+            } else {
+                None
+            };
+            Ok(vec![ga, gb])
+        }))
+    }
+    /// `value` where `mask` is true, as `x.masked_fill(mask, value)`.
+    pub fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Var> {
+        let value = self.tensor_ref().masked_fill(mask, value)?;
+        let mask = Var::constant(mask.shallow_clone());
+        Ok(Var::record(value, "MaskedFillBackward0", &[self], vec![Saved::Var(mask)], |ctx| {
+            Ok(vec![Some(ctx.grad().masked_fill(&ctx.saved(0).tensor(), 0.0)?)])
+        }))
+    }
+    /// Concatenates along `dim`, as `torch.cat`.
+    pub fn cat(vars: &[&Var], dim: isize) -> Result<Var> {
+        let Some(first) = vars.first() else { bail!(Value, "cat", "expected a non-empty list of tensors") };
+        let tensors: Vec<&Tensor> = vars.iter().map(|v| v.tensor_ref()).collect();
+        let value = Tensor::cat(&tensors, dim)?;
+        let d = tensor_core::shape::normalize_dim("cat", dim, first.dim())? as isize;
+        let metas: Vec<(usize, tensor_core::DType)> = vars.iter().map(|v| (v.size()[d as usize], v.dtype())).collect();
+        Ok(Var::record(value, "CatBackward0", vars, vec![], move |ctx| {
+            let mut start = 0isize;
+            let mut grads = Vec::with_capacity(metas.len());
+            for (i, &(len, dtype)) in metas.iter().enumerate() {
+                grads.push(if ctx.needs(i) { Some(ctx.grad().narrow(d, start, len)?.to_dtype(dtype)?) } else { None });
+                start += len as isize;
+            }
+            Ok(grads)
+        }))
+    }
+    /// Stacks along a new `dim`, as `torch.stack`.
+    pub fn stack(vars: &[&Var], dim: isize) -> Result<Var> {
+        let Some(first) = vars.first() else { bail!(Value, "stack", "expected a non-empty list of tensors") };
+        let d = tensor_core::shape::normalize_dim("stack", dim, first.dim() + 1)? as isize;
+        let pieces: Vec<Var> = vars.iter().map(|v| v.unsqueeze(d)).collect::<Result<_>>()?;
+        Var::cat(&pieces.iter().collect::<Vec<_>>(), d)
+    }
+    /// Entries `indices` along `dim`, as `x.index_select(dim, indices)`.
+    pub fn index_select(&self, dim: isize, indices: &Tensor) -> Result<Var> {
+        let value = self.tensor_ref().index_select(dim, indices)?;
+        let shape = self.shape().clone();
+        let idx = Var::constant(indices.shallow_clone());
+        Ok(Var::record(value, "IndexSelectBackward0", &[self], vec![Saved::Var(idx)], move |ctx| {
+            let g = ctx.grad();
+            let zeros = Var::constant(Tensor::zeros(shape.clone(), g.dtype(), g.device())?);
+            Ok(vec![Some(zeros.index_add(dim, &ctx.saved(0).tensor(), g)?)])
+        }))
+    }
+    /// `out[i][j] = self[index[i][j]][j]` along `dim`, as `torch.gather`.
+    pub fn gather(&self, dim: isize, index: &Tensor) -> Result<Var> {
+        let value = self.tensor_ref().gather(dim, index)?;
+        let shape = self.shape().clone();
+        let idx = Var::constant(index.shallow_clone());
+        Ok(Var::record(value, "GatherBackward0", &[self], vec![Saved::Var(idx)], move |ctx| {
+            let g = ctx.grad();
+            let zeros = Var::constant(Tensor::zeros(shape.clone(), g.dtype(), g.device())?);
+            Ok(vec![Some(zeros.scatter_add(dim, &ctx.saved(0).tensor(), g)?)])
+        }))
+    }
+    /// `self` with `src` written at `index` along `dim`, as `torch.scatter`.
+    pub fn scatter(&self, dim: isize, index: &Tensor, src: &Var) -> Result<Var> {
+        let value = self.tensor_ref().scatter(dim, index, src.tensor_ref())?;
+        let idx = Var::constant(index.shallow_clone());
+        Ok(Var::record(value, "ScatterBackward0", &[self, src], vec![Saved::Var(idx)], move |ctx| {
+            let (g, i) = (ctx.grad(), ctx.saved(0).tensor());
+            let zeros = Var::constant(Tensor::zeros(i.shape().clone(), g.dtype(), g.device())?);
+            let gs = if ctx.needs(0) { Some(g.scatter(dim, &i, &zeros)?) } else { None };
+            let gsrc = if ctx.needs(1) { Some(g.gather(dim, &i)?) } else { None };
+            Ok(vec![gs, gsrc])
+        }))
+    }
+    /// `self` with `src` added at `index` along `dim`, as `torch.scatter_add`.
+    pub fn scatter_add(&self, dim: isize, index: &Tensor, src: &Var) -> Result<Var> {
+        let value = self.tensor_ref().scatter_add(dim, index, src.tensor_ref())?;
+        let idx = Var::constant(index.shallow_clone());
+        Ok(Var::record(value, "ScatterAddBackward0", &[self, src], vec![Saved::Var(idx)], move |ctx| {
+            let (g, i) = (ctx.grad(), ctx.saved(0).tensor());
+            let gsrc = if ctx.needs(1) { Some(g.gather(dim, &i)?) } else { None };
+            Ok(vec![Some(g.clone()), gsrc])
+        }))
+    }
+    /// `self` with `source` rows added at `indices` along `dim`, as `torch.index_add`.
+    pub fn index_add(&self, dim: isize, indices: &Tensor, source: &Var) -> Result<Var> {
+        let value = self.tensor_ref().index_add(dim, indices, source.tensor_ref())?;
+        let idx = Var::constant(indices.shallow_clone());
+        Ok(Var::record(value, "IndexAddBackward0", &[self, source], vec![Saved::Var(idx)], move |ctx| {
+            let (g, i) = (ctx.grad(), ctx.saved(0).tensor());
+            let gsrc = if ctx.needs(1) { Some(g.index_select(dim, &i)?) } else { None };
+            Ok(vec![Some(g.clone()), gsrc])
+        }))
+    }
+}

@@ -1,0 +1,96 @@
+//! Matrix products. One backward covers every `matmul` form: operands are lifted to at least
+//! 2-d, the products `g @ bᵀ` and `aᵀ @ g` are formed with broadcasting, and `sum_to` folds
+//! broadcast batch dims back.
+
+use crate::var::{Saved, Var};
+use tensor_core::{bail, Result};
+
+impl Var {
+    /// Matrix product with PyTorch's rules (1-d, 2-d, broadcast batches).
+    pub fn matmul(&self, rhs: &Var) -> Result<Var> {
+        let value = self.tensor_ref().matmul(rhs.tensor_ref())?;
+        let name = match (self.dim(), rhs.dim()) {
+            (1, 1) => "DotBackward0",
+            (2, 2) => "MmBackward0",
+            (2, 1) => "MvBackward0",
+            (3, 3) => "BmmBackward0",
+            _ => "MatmulBackward0",
+        };
+        let (da, db) = (self.dim(), rhs.dim());
+        Ok(Var::record(
+            value,
+            name,
+            &[self, rhs],
+            vec![Saved::Var(self.clone()), Saved::Var(rhs.clone())],
+            move |ctx| {
+                let (a, b) = (ctx.saved(0), ctx.saved(1));
+                let a2 = if da == 1 { a.unsqueeze(0)? } else { a.clone() };
+                let b2 = if db == 1 { b.unsqueeze(1)? } else { b.clone() };
+                let mut g = ctx.grad().clone();
+                if da == 1 {
+                    g = g.unsqueeze(if db == 1 { 0 } else { -2 })?;
+                }
+                if db == 1 {
+                    g = g.unsqueeze(-1)?;
+                }
+                let ga = if ctx.needs(0) {
+                    let full = g.matmul(&b2.transpose(-1, -2)?)?;
+                    Some(full.sum_to(a2.shape(), a.dtype())?.reshape(&dims(a))?)
+                } else {
+                    None
+                };
+                let gb = if ctx.needs(1) {
+                    let full = a2.transpose(-1, -2)?.matmul(&g)?;
+                    Some(full.sum_to(b2.shape(), b.dtype())?.reshape(&dims(b))?)
+                } else {
+                    None
+                };
+                Ok(vec![ga, gb])
+            },
+        ))
+    }
+    /// Product of two matrices.
+    pub fn mm(&self, rhs: &Var) -> Result<Var> {
+        if self.dim() != 2 || rhs.dim() != 2 {
+            bail!(Shape, "mm", "expected 2-D tensors, got shapes {:?} and {:?}", self.shape(), rhs.shape());
+        }
+        self.matmul(rhs)
+    }
+    /// Batched matrix product of 3-d variables.
+    pub fn bmm(&self, rhs: &Var) -> Result<Var> {
+        if self.dim() != 3 || rhs.dim() != 3 {
+            bail!(Shape, "bmm", "expected 3-D tensors, got shapes {:?} and {:?}", self.shape(), rhs.shape());
+        }
+        self.matmul(rhs)
+    }
+    /// Matrix-vector product.
+    pub fn mv(&self, v: &Var) -> Result<Var> {
+        if self.dim() != 2 || v.dim() != 1 {
+            bail!(Shape, "mv", "expected a matrix and a vector, got shapes {:?} and {:?}", self.shape(), v.shape());
+        }
+        self.matmul(v)
+    }
+    /// Dot product of two vectors.
+    pub fn dot(&self, other: &Var) -> Result<Var> {
+        if self.dim() != 1 || other.dim() != 1 {
+            bail!(Shape, "dot", "1D tensors expected, but got shapes {:?} and {:?}", self.shape(), other.shape());
+        }
+        self.matmul(other)
+    }
+    /// Outer product of two vectors.
+    pub fn outer(&self, other: &Var) -> Result<Var> {
+        self.unsqueeze(1)?.mul(&other.unsqueeze(0)?)
+    }
+    /// `x @ wᵀ + b`, as `F.linear` (weight `[out, in]`).
+    pub fn linear(&self, weight: &Var, bias: Option<&Var>) -> Result<Var> {
+        let y = self.matmul(&weight.t()?)?;
+        match bias {
+            Some(b) => y.add(b),
+            None => Ok(y),
+        }
+    }
+}
+
+fn dims(v: &Var) -> Vec<isize> {
+    v.size().iter().map(|&d| d as isize).collect()
+}

@@ -1,0 +1,198 @@
+//! Reductions. Each backward expands the output gradient back over the reduced dims (one
+//! helper, [`expand_back`]); `var`, `std`, `norm` and `logsumexp` are composed of
+//! differentiable ops.
+
+use crate::var::{Saved, Var};
+use tensor_core::shape::normalize_dims;
+use tensor_core::{Norm, Result, Shape, Tensor};
+
+/// The reduced dims of a reduction over `dims` (all when empty) of a `rank`-dim tensor.
+fn reduced_dims(name: &'static str, dims: &[isize], rank: usize) -> Result<Vec<usize>> {
+    if dims.is_empty() {
+        return Ok((0..rank).collect());
+    }
+    let mut d: Vec<usize> = normalize_dims(name, dims, rank)?.to_vec();
+    d.sort_unstable();
+    if rank == 0 {
+        d.clear();
+    }
+    Ok(d)
+}
+
+/// `g` (the gradient of a reduction) viewed with the reduced dims as size 1 and expanded to
+/// the input's shape.
+fn expand_back(g: &Var, input: &Shape, dims: &[usize], keepdim: bool) -> Result<Var> {
+    let mut g = g.clone();
+    if !keepdim {
+        for &d in dims {
+            g = g.unsqueeze(d as isize)?;
+        }
+    }
+    g.expand(&input.dims().iter().map(|&d| d as isize).collect::<Vec<_>>())
+}
+
+impl Var {
+    /// Sum of every element.
+    pub fn sum(&self) -> Result<Var> {
+        self.sum_dim(&[], false)
+    }
+    /// Sum over `dims` (all when empty).
+    pub fn sum_dim(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
+        let value = self.tensor_ref().sum_dim(dims, keepdim)?;
+        let red = reduced_dims("sum", dims, self.dim())?;
+        let shape = self.shape().clone();
+        Ok(Var::record(value, "SumBackward0", &[self], vec![], move |ctx| {
+            Ok(vec![Some(expand_back(ctx.grad(), &shape, &red, keepdim)?)])
+        }))
+    }
+    /// Mean of every element.
+    pub fn mean(&self) -> Result<Var> {
+        self.mean_dim(&[], false)
+    }
+    /// Mean over `dims` (all when empty).
+    pub fn mean_dim(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
+        let value = self.tensor_ref().mean_dim(dims, keepdim)?;
+        let red = reduced_dims("mean", dims, self.dim())?;
+        let shape = self.shape().clone();
+        let n: usize = red.iter().map(|&d| shape.dims()[d]).product();
+        Ok(Var::record(value, "MeanBackward0", &[self], vec![], move |ctx| {
+            Ok(vec![Some(expand_back(&ctx.grad().div(n as f64)?, &shape, &red, keepdim)?)])
+        }))
+    }
+    /// Product of every element (the gradient assumes no zero inputs).
+    pub fn prod(&self) -> Result<Var> {
+        let value = self.tensor_ref().prod()?;
+        let shape = self.shape().clone();
+        Ok(Var::record(value, "ProdBackward0", &[self], vec![Saved::Var(self.clone()), Saved::Output], move |ctx| {
+            let g = expand_back(&ctx.grad().mul(ctx.saved(1))?, &shape, &(0..shape.rank()).collect::<Vec<_>>(), false)?;
+            Ok(vec![Some(g.div(ctx.saved(0))?)])
+        }))
+    }
+    /// Largest values over `dims`; ties share the gradient equally, as `torch.amax`.
+    pub fn amax(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
+        self.extreme("AmaxBackward0", dims, keepdim, true)
+    }
+    /// Smallest values over `dims`; ties share the gradient equally.
+    pub fn amin(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
+        self.extreme("AminBackward0", dims, keepdim, false)
+    }
+    /// Largest element.
+    pub fn max(&self) -> Result<Var> {
+        self.extreme("MaxBackward1", &[], false, true)
+    }
+    /// Smallest element.
+    pub fn min(&self) -> Result<Var> {
+        self.extreme("MinBackward1", &[], false, false)
+    }
+    fn extreme(&self, name: &'static str, dims: &[isize], keepdim: bool, max: bool) -> Result<Var> {
+        let t = self.tensor_ref();
+        let value = if max { t.amax(dims, keepdim)? } else { t.amin(dims, keepdim)? };
+        let red = reduced_dims(name, dims, self.dim())?;
+        let shape = self.shape().clone();
+        Ok(Var::record(value, name, &[self], vec![Saved::Var(self.clone()), Saved::Output], move |ctx| {
+            let (x, y) = (ctx.saved(0), ctx.saved(1));
+            let y_full = expand_back(y, &shape, &red, keepdim)?;
+            let mask = x.tensor_ref().eq(y_full.tensor_ref())?.to_dtype(x.dtype())?;
+            let dims_i: Vec<isize> = red.iter().map(|&d| d as isize).collect();
+            let count = mask.sum_dim(&dims_i, true)?;
+            let g = expand_back(ctx.grad(), &shape, &red, keepdim)?;
+            Ok(vec![Some(g.mul(&mask.div(&count)?)?)])
+        }))
+    }
+    /// Largest values along `dim` and their indices (a constant), as `x.max(dim)`; the gradient
+    /// goes to the chosen index.
+    pub fn max_dim(&self, dim: isize, keepdim: bool) -> Result<(Var, Tensor)> {
+        self.extreme_dim("MaxBackward0", dim, keepdim, true)
+    }
+    /// Smallest values along `dim` and their indices.
+    pub fn min_dim(&self, dim: isize, keepdim: bool) -> Result<(Var, Tensor)> {
+        self.extreme_dim("MinBackward0", dim, keepdim, false)
+    }
+    fn extreme_dim(&self, name: &'static str, dim: isize, keepdim: bool, max: bool) -> Result<(Var, Tensor)> {
+        let t = self.tensor_ref();
+        let (values, indices) = if max { t.max_dim(dim, keepdim)? } else { t.min_dim(dim, keepdim)? };
+        let d = reduced_dims(name, &[dim], self.dim())?;
+        let shape = self.shape().clone();
+        let idx =
+            if keepdim || self.dim() == 0 { indices.shallow_clone() } else { indices.unsqueeze(d[0] as isize)? };
+        let var = Var::record(values, name, &[self], vec![Saved::Var(Var::constant(idx))], move |ctx| {
+            // One-hot of the chosen index along `dim`, times the expanded gradient.
+            let idx = ctx.saved(0).tensor();
+            let g = expand_back(ctx.grad(), &shape, &d, keepdim)?;
+            if shape.rank() == 0 {
+                return Ok(vec![Some(g)]);
+            }
+            let n = shape.dims()[d[0]];
+            let mut view = vec![1isize; shape.rank()];
+            view[d[0]] = n as isize;
+            let positions = Tensor::arange(0i64, n as i64, 1i64, g.device())?.view(&view)?;
+            let hit = positions.eq(&idx)?.to_dtype(g.dtype())?;
+            Ok(vec![Some(g.mul(&hit)?)])
+        });
+        Ok((var, indices))
+    }
+    /// Variance over `dims` (all when empty) with Bessel's `correction`.
+    pub fn var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
+        let red = reduced_dims("var", dims, self.dim())?;
+        let n: usize = red.iter().map(|&d| self.size()[d]).product();
+        let centered = self.sub(&self.mean_dim(dims, true)?)?;
+        centered.mul(&centered)?.sum_dim(dims, keepdim)?.div((n as f64 - correction as f64).max(0.0))
+    }
+    /// Standard deviation.
+    pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
+        self.var(dims, correction, keepdim)?.sqrt()
+    }
+    /// Vector norm over `dims` (all when empty).
+    pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Var> {
+        match p {
+            Norm::L1 => self.abs()?.sum_dim(dims, keepdim),
+            Norm::L2 => self.mul(self)?.sum_dim(dims, keepdim)?.sqrt(),
+            Norm::Inf => self.abs()?.amax(dims, keepdim),
+            Norm::P(p) => self.abs()?.pow(p)?.sum_dim(dims, keepdim)?.pow(1.0 / p),
+        }
+    }
+    /// `log(sum(exp(x)))` over `dims`, stable.
+    pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
+        let value = self.tensor_ref().logsumexp(dims, keepdim)?;
+        let red = reduced_dims("logsumexp", dims, self.dim())?;
+        let shape = self.shape().clone();
+        Ok(Var::record(
+            value,
+            "LogsumexpBackward0",
+            &[self],
+            vec![Saved::Var(self.clone()), Saved::Output],
+            move |ctx| {
+                let (x, y) = (ctx.saved(0), ctx.saved(1));
+                let y_full = expand_back(y, &shape, &red, keepdim)?;
+                let g = expand_back(ctx.grad(), &shape, &red, keepdim)?;
+                Ok(vec![Some(g.mul(&x.sub(&y_full)?.exp()?)?)])
+            },
+        ))
+    }
+    /// Softmax along `dim`.
+    pub fn softmax(&self, dim: isize) -> Result<Var> {
+        let value = self.tensor_ref().softmax(dim)?;
+        Ok(Var::record(value, "SoftmaxBackward0", &[self], vec![Saved::Output], move |ctx| {
+            let (g, y) = (ctx.grad(), ctx.saved(0));
+            let gy = g.mul(y)?;
+            Ok(vec![Some(gy.sub(&y.mul(&gy.sum_dim(&[dim], true)?)?)?)])
+        }))
+    }
+    /// Log-softmax along `dim`.
+    pub fn log_softmax(&self, dim: isize) -> Result<Var> {
+        let value = self.tensor_ref().log_softmax(dim)?;
+        Ok(Var::record(value, "LogSoftmaxBackward0", &[self], vec![Saved::Output], move |ctx| {
+            let (g, y) = (ctx.grad(), ctx.saved(0));
+            Ok(vec![Some(g.sub(&y.exp()?.mul(&g.sum_dim(&[dim], true)?)?)?)])
+        }))
+    }
+    /// Running sum along `dim`.
+    pub fn cumsum(&self, dim: isize) -> Result<Var> {
+        let value = self.tensor_ref().cumsum(dim)?;
+        Ok(Var::record(value, "CumsumBackward0", &[self], vec![], move |ctx| {
+            // Reverse cumulative sum: total - cumsum + g.
+            let g = ctx.grad();
+            Ok(vec![Some(g.sum_dim(&[dim], true)?.sub(&g.cumsum(dim)?)?.add(g)?)])
+        }))
+    }
+}

@@ -1,0 +1,231 @@
+//! Unary elementwise ops. Each backward reads either the input or the output, whichever the
+//! formula is cheaper in (`exp` uses its output, `log` its input), as PyTorch's formulas do.
+
+use crate::var::{Saved, Var};
+use tensor_core::{DType, Result, Tensor};
+
+/// Which value a unary backward reads.
+#[derive(Clone, Copy)]
+enum Uses {
+    Input,
+    Output,
+    Nothing,
+}
+
+impl Var {
+    fn unary_op(
+        &self,
+        name: &'static str,
+        forward: impl FnOnce(&Tensor) -> Result<Tensor>,
+        uses: Uses,
+        backward: impl Fn(&Var, &Var) -> Result<Var> + Send + Sync + 'static,
+    ) -> Result<Var> {
+        let value = forward(self.tensor_ref())?;
+        let saved = match uses {
+            Uses::Input => vec![Saved::Var(self.clone())],
+            Uses::Output => vec![Saved::Output],
+            Uses::Nothing => vec![],
+        };
+        Ok(Var::record(value, name, &[self], saved, move |ctx| {
+            let g = ctx.grad();
+            let x = match uses {
+                Uses::Nothing => g,
+                _ => ctx.saved(0),
+            };
+            Ok(vec![Some(backward(g, x)?)])
+        }))
+    }
+
+    /// `-x`.
+    pub fn neg(&self) -> Result<Var> {
+        self.unary_op("NegBackward0", |t| t.neg(), Uses::Nothing, |g, _| g.neg())
+    }
+    /// `|x|`.
+    pub fn abs(&self) -> Result<Var> {
+        self.unary_op("AbsBackward0", |t| t.abs(), Uses::Input, |g, x| g.mul(&x.tensor_ref().sign()?))
+    }
+    /// `e^x`.
+    pub fn exp(&self) -> Result<Var> {
+        self.unary_op("ExpBackward0", |t| t.exp(), Uses::Output, |g, y| g.mul(y))
+    }
+    /// `2^x`.
+    pub fn exp2(&self) -> Result<Var> {
+        self.unary_op("Exp2Backward0", |t| t.exp2(), Uses::Output, |g, y| g.mul(y)?.mul(std::f64::consts::LN_2))
+    }
+    /// Natural logarithm.
+    pub fn log(&self) -> Result<Var> {
+        self.unary_op("LogBackward0", |t| t.log(), Uses::Input, |g, x| g.div(x))
+    }
+    /// Base-2 logarithm.
+    pub fn log2(&self) -> Result<Var> {
+        self.unary_op("Log2Backward0", |t| t.log2(), Uses::Input, |g, x| g.div(&x.mul(std::f64::consts::LN_2)?))
+    }
+    /// `ln(1 + x)`.
+    pub fn log1p(&self) -> Result<Var> {
+        self.unary_op("Log1PBackward0", |t| t.log1p(), Uses::Input, |g, x| g.div(&x.add(1.0)?))
+    }
+    /// `e^x - 1`.
+    pub fn expm1(&self) -> Result<Var> {
+        self.unary_op("Expm1Backward0", |t| t.expm1(), Uses::Output, |g, y| g.mul(&y.add(1.0)?))
+    }
+    /// Square root.
+    pub fn sqrt(&self) -> Result<Var> {
+        self.unary_op("SqrtBackward0", |t| t.sqrt(), Uses::Output, |g, y| g.div(&y.mul(2.0)?))
+    }
+    /// `1 / sqrt(x)`.
+    pub fn rsqrt(&self) -> Result<Var> {
+        self.unary_op("RsqrtBackward0", |t| t.rsqrt(), Uses::Output, |g, y| g.mul(&y.pow(3.0)?)?.mul(-0.5))
+    }
+    /// Sine.
+    pub fn sin(&self) -> Result<Var> {
+        self.unary_op("SinBackward0", |t| t.sin(), Uses::Input, |g, x| g.mul(&x.cos()?))
+    }
+    /// Cosine.
+    pub fn cos(&self) -> Result<Var> {
+        self.unary_op("CosBackward0", |t| t.cos(), Uses::Input, |g, x| g.mul(&x.sin()?)?.neg())
+    }
+    /// Tangent.
+    pub fn tan(&self) -> Result<Var> {
+        self.unary_op("TanBackward0", |t| t.tan(), Uses::Output, |g, y| g.mul(&y.mul(y)?.add(1.0)?))
+    }
+    /// Hyperbolic tangent.
+    pub fn tanh(&self) -> Result<Var> {
+        self.unary_op("TanhBackward0", |t| t.tanh(), Uses::Output, |g, y| g.mul(&y.mul(y)?.neg()?.add(1.0)?))
+    }
+    /// Logistic sigmoid.
+    pub fn sigmoid(&self) -> Result<Var> {
+        self.unary_op("SigmoidBackward0", |t| t.sigmoid(), Uses::Output, |g, y| g.mul(&y.mul(&y.neg()?.add(1.0)?)?))
+    }
+    /// `max(x, 0)`.
+    pub fn relu(&self) -> Result<Var> {
+        self.unary_op("ReluBackward0", |t| t.relu(), Uses::Output, |g, y| mask_grad(g, &y.tensor_ref().gt(0.0)?))
+    }
+    /// `x` where positive, else `slope * x`.
+    pub fn leaky_relu(&self, slope: f64) -> Result<Var> {
+        self.unary_op(
+            "LeakyReluBackward0",
+            |t| t.leaky_relu(slope),
+            Uses::Input,
+            move |g, x| {
+                let pos = x.tensor_ref().gt(0.0)?;
+                let factor = Tensor::full(&[], slope, g.dtype(), g.device())?.where_(&pos.logical_not()?, 1.0)?;
+                g.mul(&factor)
+            },
+        )
+    }
+    /// GELU (exact, or the tanh approximation).
+    pub fn gelu(&self, tanh_approximation: bool) -> Result<Var> {
+        if tanh_approximation {
+            // Composed from differentiable ops: 0.5 x (1 + tanh(c (x + 0.044715 x^3))).
+            let c = (2.0 / std::f64::consts::PI).sqrt();
+            let inner = self.add(&self.pow(3.0)?.mul(0.044715)?)?.mul(c)?;
+            return self.mul(0.5)?.mul(&inner.tanh()?.add(1.0)?);
+        }
+        self.unary_op(
+            "GeluBackward0",
+            |t| t.gelu(false),
+            Uses::Input,
+            |g, x| {
+                // d/dx x Φ(x) = Φ(x) + x φ(x)
+                let cdf = x.div(std::f64::consts::SQRT_2)?.erf()?.add(1.0)?.mul(0.5)?;
+                let pdf = x.mul(x)?.mul(-0.5)?.exp()?.mul(1.0 / (2.0 * std::f64::consts::PI).sqrt())?;
+                g.mul(&cdf.add(&x.mul(&pdf)?)?)
+            },
+        )
+    }
+    /// `x * sigmoid(x)`.
+    pub fn silu(&self) -> Result<Var> {
+        self.unary_op(
+            "SiluBackward0",
+            |t| t.silu(),
+            Uses::Input,
+            |g, x| {
+                let s = x.sigmoid()?;
+                g.mul(&s.mul(&x.mul(&s.neg()?.add(1.0)?)?.add(1.0)?)?)
+            },
+        )
+    }
+    /// `log(1 + exp(beta x)) / beta`, linear past `threshold`.
+    pub fn softplus(&self, beta: f64, threshold: f64) -> Result<Var> {
+        self.unary_op(
+            "SoftplusBackward0",
+            |t| t.softplus(beta, threshold),
+            Uses::Input,
+            move |g, x| {
+                let bx = x.mul(beta)?;
+                let linear = bx.tensor_ref().gt(threshold)?;
+                let s = bx.sigmoid()?.masked_fill(&linear, 1.0)?;
+                g.mul(&s)
+            },
+        )
+    }
+    /// `1 / x`.
+    pub fn reciprocal(&self) -> Result<Var> {
+        self.unary_op("ReciprocalBackward0", |t| t.reciprocal(), Uses::Output, |g, y| g.mul(&y.mul(y)?)?.neg())
+    }
+    /// `x * x`.
+    pub fn square(&self) -> Result<Var> {
+        self.pow(2.0)
+    }
+    /// The error function.
+    pub fn erf(&self) -> Result<Var> {
+        self.unary_op(
+            "ErfBackward0",
+            |t| t.erf(),
+            Uses::Input,
+            |g, x| g.mul(&x.mul(x)?.neg()?.exp()?.mul(2.0 / std::f64::consts::PI.sqrt())?),
+        )
+    }
+    /// Limits to `[min, max]`; the gradient passes where the input is inside.
+    pub fn clamp(&self, min: Option<f64>, max: Option<f64>) -> Result<Var> {
+        self.unary_op(
+            "ClampBackward1",
+            |t| t.clamp(min, max),
+            Uses::Input,
+            move |g, x| {
+                let t = x.tensor_ref();
+                let mut keep = t.eq(t)?; // true except NaN
+                if let Some(lo) = min {
+                    keep = keep.logical_and(&t.ge(lo)?)?;
+                }
+                if let Some(hi) = max {
+                    keep = keep.logical_and(&t.le(hi)?)?;
+                }
+                mask_grad(g, &keep)
+            },
+        )
+    }
+    /// `-1, 0, 1` by sign (zero gradient).
+    pub fn sign(&self) -> Result<Var> {
+        self.unary_op("SignBackward0", |t| t.sign(), Uses::Nothing, |g, _| g.mul(0.0))
+    }
+    /// Rounds down (zero gradient).
+    pub fn floor(&self) -> Result<Var> {
+        self.unary_op("FloorBackward0", |t| t.floor(), Uses::Nothing, |g, _| g.mul(0.0))
+    }
+    /// Rounds up (zero gradient).
+    pub fn ceil(&self) -> Result<Var> {
+        self.unary_op("CeilBackward0", |t| t.ceil(), Uses::Nothing, |g, _| g.mul(0.0))
+    }
+    /// Rounds half to even (zero gradient).
+    pub fn round(&self) -> Result<Var> {
+        self.unary_op("RoundBackward0", |t| t.round(), Uses::Nothing, |g, _| g.mul(0.0))
+    }
+    /// Rounds toward zero (zero gradient).
+    pub fn trunc(&self) -> Result<Var> {
+        self.unary_op("TruncBackward0", |t| t.trunc(), Uses::Nothing, |g, _| g.mul(0.0))
+    }
+    /// The values in another dtype; the gradient is cast back, as `x.to(dtype)`.
+    pub fn to_dtype(&self, dtype: DType) -> Result<Var> {
+        if dtype == self.dtype() {
+            return Ok(self.clone());
+        }
+        let from = self.dtype();
+        self.unary_op("ToCopyBackward0", |t| t.to_dtype(dtype), Uses::Nothing, move |g, _| g.to_dtype(from))
+    }
+}
+
+/// `g` where `keep` is true, zero elsewhere.
+fn mask_grad(g: &Var, keep: &Tensor) -> Result<Var> {
+    g.mul(&keep.to_dtype(g.dtype())?)
+}

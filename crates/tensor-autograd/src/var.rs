@@ -1,0 +1,334 @@
+//! [`Var`]: a tensor together with its place in the autograd graph (PyTorch's `Tensor` with
+//! `requires_grad`, `grad`, `grad_fn`), and how ops record themselves ([`Var::record`]).
+
+use crate::grad_mode::is_grad_enabled;
+use crate::node::{BackwardCtx, BackwardFn, Edge, Node, SavedVar};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tensor_core::{bail, DType, Device, Result, Shape, Tensor};
+
+/// A gradient hook: sees the gradient and may replace it (return `Some`).
+pub type Hook = Box<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
+
+/// Where a variable's gradient is kept (leaves, and non-leaves after `retain_grad`), with its
+/// hooks. The graph points at a leaf's slot; a `Var` and its clones share one.
+pub struct GradSlot {
+    pub(crate) grad: Mutex<Option<Tensor>>,
+    pub(crate) hooks: Mutex<Vec<Hook>>,
+    pub(crate) requires_grad: AtomicBool,
+    pub(crate) retains_grad: AtomicBool,
+}
+
+impl fmt::Debug for GradSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GradSlot")
+            .field("requires_grad", &self.requires_grad)
+            .field("retains_grad", &self.retains_grad)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GradSlot {
+    fn new(requires_grad: bool) -> Self {
+        GradSlot {
+            grad: Mutex::new(None),
+            hooks: Mutex::new(Vec::new()),
+            requires_grad: AtomicBool::new(requires_grad),
+            retains_grad: AtomicBool::new(false),
+        }
+    }
+    /// Runs the hooks in order; each may replace the gradient.
+    pub(crate) fn run_hooks(&self, grad: Tensor) -> Tensor {
+        let hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
+        hooks.iter().fold(grad, |g, h| h(&g).unwrap_or(g))
+    }
+    /// Adds `g` into `.grad` (a new tensor: the previous one is never written in place).
+    pub(crate) fn accumulate(&self, g: Tensor) -> Result<()> {
+        let mut slot = self.grad.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = Some(match slot.take() {
+            None => g,
+            Some(prev) => prev.add(&g)?,
+        });
+        Ok(())
+    }
+}
+
+struct VarInner {
+    tensor: Tensor,
+    grad_fn: RwLock<Option<Arc<Node>>>,
+    slot: Arc<GradSlot>,
+}
+
+/// A tensor that autograd tracks: PyTorch's `torch.Tensor` with `requires_grad`.
+///
+/// `Clone` is cheap (another handle to the same variable). Ops on `Var` mirror tensor-core's and
+/// record a [`Node`] when grad mode is on and an input requires grad.
+///
+/// ```
+/// use tensor_autograd::Var;
+/// use tensor_core::{Tensor, DType, Device};
+/// let x = Var::new(Tensor::ones(&[2, 2], DType::F32, &Device::Cpu)?, true);
+/// let out = x.add(2.0)?.mul(&x.add(2.0)?)?.mul(3.0)?.mean()?;
+/// out.backward()?;
+/// assert_eq!(x.grad().unwrap().to_vec::<f32>()?, [4.5; 4]);
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Var(Arc<VarInner>);
+
+impl Var {
+    /// A leaf variable (`requires_grad` as given), as `torch.tensor(..., requires_grad=...)`.
+    pub fn new(tensor: Tensor, requires_grad: bool) -> Var {
+        Var(Arc::new(VarInner { tensor, grad_fn: RwLock::new(None), slot: Arc::new(GradSlot::new(requires_grad)) }))
+    }
+    /// A variable that does not require grad.
+    pub fn constant(tensor: Tensor) -> Var {
+        Var::new(tensor, false)
+    }
+    /// A trainable leaf (`requires_grad = true`).
+    pub fn parameter(tensor: Tensor) -> Var {
+        Var::new(tensor, true)
+    }
+    pub(crate) fn from_node(tensor: Tensor, node: Option<Arc<Node>>) -> Var {
+        Var(Arc::new(VarInner { tensor, grad_fn: RwLock::new(node), slot: Arc::new(GradSlot::new(false)) }))
+    }
+
+    /// A variable holding `tensor` at the same place in the graph as `v` (same `grad_fn`).
+    pub(crate) fn from_graph_of(v: &Var, tensor: Tensor) -> Var {
+        Var::from_node(tensor, v.grad_fn())
+    }
+
+    /// The tensor (another handle to the same storage; in-place writes to it are not recorded).
+    pub fn tensor(&self) -> Tensor {
+        self.0.tensor.shallow_clone()
+    }
+    /// The tensor, borrowed.
+    pub fn tensor_ref(&self) -> &Tensor {
+        &self.0.tensor
+    }
+    /// The data without the graph, as `x.data`.
+    pub fn data(&self) -> Tensor {
+        self.tensor()
+    }
+    /// The node that produced this variable, as `x.grad_fn` (`None` for leaves).
+    pub fn grad_fn(&self) -> Option<Arc<Node>> {
+        self.0.grad_fn.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    /// True when gradients flow to or through this variable.
+    pub fn requires_grad(&self) -> bool {
+        self.grad_fn().is_some() || self.0.slot.requires_grad.load(Ordering::Relaxed)
+    }
+    /// True for variables not produced by a recorded op.
+    pub fn is_leaf(&self) -> bool {
+        self.grad_fn().is_none()
+    }
+    /// Sets `requires_grad` of a leaf, as `x.requires_grad_(b)`; only float leaves may require grad.
+    pub fn requires_grad_(&self, requires_grad: bool) -> Result<&Var> {
+        if !self.is_leaf() {
+            if requires_grad {
+                return Ok(self);
+            }
+            bail!(Autograd, "requires_grad_", "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+        }
+        if requires_grad && !self.0.tensor.is_floating_point() {
+            bail!(
+                Autograd,
+                "requires_grad_",
+                "only Tensors of floating point dtype can require gradients (got {})",
+                self.0.tensor.dtype()
+            );
+        }
+        self.0.slot.requires_grad.store(requires_grad, Ordering::Relaxed);
+        Ok(self)
+    }
+    /// The accumulated gradient, as `x.grad`.
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0.slot.grad.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(Tensor::shallow_clone)
+    }
+    /// Sets or clears `.grad` (`set_grad(None)` is `x.grad = None`).
+    pub fn set_grad(&self, grad: Option<Tensor>) -> Result<()> {
+        if let Some(g) = &grad {
+            if g.shape() != self.shape() {
+                bail!(
+                    Shape,
+                    "set_grad",
+                    "assigned grad has data of a different size: {:?} vs the variable's {:?}",
+                    g.shape(),
+                    self.shape()
+                );
+            }
+        }
+        *self.0.slot.grad.lock().unwrap_or_else(|e| e.into_inner()) = grad;
+        Ok(())
+    }
+    /// Clears `.grad` (sets it to `None`, as `zero_grad(set_to_none=True)`).
+    pub fn zero_grad(&self) {
+        *self.0.slot.grad.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+    /// Keeps `.grad` for this non-leaf after backward, as `x.retain_grad()`.
+    pub fn retain_grad(&self) {
+        self.0.slot.retains_grad.store(true, Ordering::Relaxed);
+        self.attach_slot_to_node();
+    }
+    /// True for a leaf that requires grad or a non-leaf after `retain_grad`.
+    pub fn retains_grad(&self) -> bool {
+        self.0.slot.retains_grad.load(Ordering::Relaxed)
+    }
+    /// Registers a hook run on this variable's gradient during backward; it may return a
+    /// replacement, as `x.register_hook(fn)`.
+    pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static) -> Result<()> {
+        if !self.requires_grad() {
+            bail!(Autograd, "register_hook", "cannot register a hook on a tensor that doesn't require gradient");
+        }
+        self.0.slot.hooks.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(hook));
+        self.attach_slot_to_node();
+        Ok(())
+    }
+    fn attach_slot_to_node(&self) {
+        if let Some(n) = self.grad_fn() {
+            *n.output_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::downgrade(&self.0.slot));
+        }
+    }
+    /// A new variable sharing the data but not the graph, as `x.detach()`.
+    pub fn detach(&self) -> Var {
+        Var::constant(self.tensor())
+    }
+    /// Detaches this variable from the graph in place, making it a leaf, as `x.detach_()`.
+    pub fn detach_(&self) {
+        *self.0.grad_fn.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.0.slot.requires_grad.store(false, Ordering::Relaxed);
+    }
+
+    /// The sizes.
+    pub fn size(&self) -> &[usize] {
+        self.0.tensor.size()
+    }
+    /// The shape.
+    pub fn shape(&self) -> &Shape {
+        self.0.tensor.shape()
+    }
+    /// Number of dims.
+    pub fn dim(&self) -> usize {
+        self.0.tensor.dim()
+    }
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.0.tensor.numel()
+    }
+    /// The dtype.
+    pub fn dtype(&self) -> DType {
+        self.0.tensor.dtype()
+    }
+    /// The device.
+    pub fn device(&self) -> &Device {
+        self.0.tensor.device()
+    }
+    /// The value of a one-element variable.
+    pub fn item<T: tensor_core::Element>(&self) -> Result<T> {
+        self.0.tensor.item()
+    }
+
+    /// Where gradients for this variable go, if it needs any.
+    pub(crate) fn edge(&self) -> Option<Edge> {
+        if let Some(n) = self.grad_fn() {
+            return Some(Edge::Node(n));
+        }
+        if self.0.slot.requires_grad.load(Ordering::Relaxed) {
+            return Some(Edge::Leaf(self.0.slot.clone()));
+        }
+        None
+    }
+    /// If this is the last handle, its node (for the iterative unlinking in `Node::drop`).
+    pub(crate) fn into_node_if_unique(self) -> Option<Arc<Node>> {
+        Arc::try_unwrap(self.0).ok().and_then(|inner| inner.grad_fn.into_inner().ok().flatten())
+    }
+    /// Replaces this variable's history (in-place ops).
+    pub(crate) fn set_grad_fn(&self, node: Option<Arc<Node>>) {
+        *self.0.grad_fn.write().unwrap_or_else(|e| e.into_inner()) = node;
+    }
+
+    /// Records an op: `value` computed from `inputs`, with `backward` giving the input gradients
+    /// from the output gradient. `saved` lists the values backward reads (checked against later
+    /// in-place writes); [`Saved::Output`] stands for `value` itself. Without grad mode, or when
+    /// no input requires grad, or for a non-float result, nothing is recorded.
+    pub fn record(
+        value: Tensor,
+        name: impl Into<Cow<'static, str>>,
+        inputs: &[&Var],
+        saved: Vec<Saved>,
+        backward: impl Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Var>>> + Send + Sync + 'static,
+    ) -> Var {
+        Var::record_boxed(value, name.into(), inputs, saved, Box::new(backward))
+    }
+
+    pub(crate) fn record_boxed(
+        value: Tensor,
+        name: Cow<'static, str>,
+        inputs: &[&Var],
+        saved: Vec<Saved>,
+        backward: Box<dyn BackwardFn>,
+    ) -> Var {
+        if !is_grad_enabled() || !value.is_floating_point() {
+            return Var::constant(value);
+        }
+        let edges: Vec<Option<Edge>> = inputs.iter().map(|v| v.edge()).collect();
+        if edges.iter().all(Option::is_none) {
+            return Var::constant(value);
+        }
+        let saved = saved
+            .into_iter()
+            .map(|s| match s {
+                Saved::Var(v) => {
+                    let version = v.0.tensor.version();
+                    SavedVar::Var { var: v, version }
+                }
+                Saved::Output => SavedVar::Output { tensor: value.shallow_clone(), version: value.version() },
+            })
+            .collect();
+        let node = Node::new(name, edges, backward, saved, &value);
+        Var::from_node(value, Some(Arc::new(node)))
+    }
+}
+
+/// A value a recorded op keeps for its backward.
+pub enum Saved {
+    /// A variable (usually an input).
+    Var(Var),
+    /// The op's own output.
+    Output,
+}
+
+impl fmt::Debug for Saved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Saved::Var(v) => write!(f, "Saved::Var({:?})", v.shape()),
+            Saved::Output => f.write_str("Saved::Output"),
+        }
+    }
+}
+
+impl From<Tensor> for Var {
+    fn from(t: Tensor) -> Var {
+        Var::constant(t)
+    }
+}
+
+impl fmt::Display for Var {
+    /// As PyTorch prints a tensor: `tensor([[3., 3.]], grad_fn=<AddBackward0>)` or `requires_grad=True`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let suffix = match self.grad_fn() {
+            Some(n) => vec![format!("grad_fn=<{}>", n.name())],
+            None if self.requires_grad() => vec!["requires_grad=True".to_string()],
+            None => vec![],
+        };
+        f.write_str(&self.0.tensor.format_with_suffixes(&suffix))
+    }
+}
+
+impl fmt::Debug for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

@@ -1,0 +1,56 @@
+//! Convolution: the first layer of LeNet and a ResNet 3x3 layer, forward and forward + backward.
+
+use super::{Devices, Prepared, Workload};
+use tensor_core::{Device, Result};
+
+/// The convolution workloads.
+pub const WORKLOADS: &[Workload] = &[
+    Workload { name: "conv_lenet1_fwd", devices: Devices::Both, setup: conv_lenet1_fwd },
+    Workload { name: "conv_lenet1_fwdbwd", devices: Devices::Both, setup: conv_lenet1_fwdbwd },
+    Workload { name: "conv_resnet_fwd", devices: Devices::Both, setup: conv_resnet_fwd },
+    Workload { name: "conv_resnet_fwdbwd", devices: Devices::Both, setup: conv_resnet_fwdbwd },
+];
+
+/// The ResNet batch: 8 on the CPU, 32 on CUDA.
+fn resnet_batch(device: &Device) -> usize {
+    if device.is_cuda() {
+        32
+    } else {
+        8
+    }
+}
+
+/// `conv2d(x, w, padding)`, stride 1, no bias, timed as a user calls it.
+fn conv_fwd(device: &Device, x: [usize; 4], w: [usize; 4], padding: usize) -> Result<Prepared> {
+    let _ = (device, x, w, padding);
+    // When `Tensor::conv2d` lands in tensor-core (ops/conv), this becomes:
+    //     let (x, w) = (randn(&x, device)?, randn(&w, device)?);
+    //     Ok(Prepared::run(move || x.conv2d(&w, /* stride 1, padding, dilation 1, groups 1 */).map(drop)))
+    Ok(Prepared::Skip("Tensor::conv2d does not exist in tensor-core yet".into()))
+}
+
+/// conv forward, then backward of `.sum()` to x and w: needs tensor-autograd.
+fn conv_fwdbwd(device: &Device, x: [usize; 4], w: [usize; 4], padding: usize) -> Result<Prepared> {
+    let _ = (device, x, w, padding);
+    Ok(Prepared::Skip("needs tensor-autograd (Var::conv2d and backward), not in the workspace yet".into()))
+}
+
+/// conv2d x[64, 1, 28, 28], w[6, 1, 5, 5], padding 2.
+fn conv_lenet1_fwd(device: &Device) -> Result<Prepared> {
+    conv_fwd(device, [64, 1, 28, 28], [6, 1, 5, 5], 2)
+}
+
+/// The same, then backward of `.sum()` to x and w.
+fn conv_lenet1_fwdbwd(device: &Device) -> Result<Prepared> {
+    conv_fwdbwd(device, [64, 1, 28, 28], [6, 1, 5, 5], 2)
+}
+
+/// conv2d x[b, 64, 56, 56], w[64, 64, 3, 3], padding 1.
+fn conv_resnet_fwd(device: &Device) -> Result<Prepared> {
+    conv_fwd(device, [resnet_batch(device), 64, 56, 56], [64, 64, 3, 3], 1)
+}
+
+/// The same, then backward of `.sum()` to x and w.
+fn conv_resnet_fwdbwd(device: &Device) -> Result<Prepared> {
+    conv_fwdbwd(device, [resnet_batch(device), 64, 56, 56], [64, 64, 3, 3], 1)
+}

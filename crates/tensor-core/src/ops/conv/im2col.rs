@@ -1,0 +1,238 @@
+//! The building blocks of the CPU convolution: im2col / col2im over a band of output rows of one
+//! image, and a bounds-checked wrapper around the `gemm` crate (a plain loop without `std`).
+//!
+//! Column matrices here are `[c * kh * kw, rows * ow]`, row `(c * kh + ki) * kw + kj`, column
+//! `(oh - oh0) * ow + ow`: exactly `F.unfold`'s layout when the band is the whole image.
+
+use crate::backend::Conv2dGeometry;
+
+/// The per-image geometry as signed offsets, for the inner loops.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Geo {
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl Geo {
+    pub fn new(g: &Conv2dGeometry) -> Self {
+        Geo {
+            c: g.in_channels,
+            h: g.in_hw[0],
+            w: g.in_hw[1],
+            kh: g.kernel[0],
+            kw: g.kernel[1],
+            sh: g.stride[0],
+            sw: g.stride[1],
+            ph: g.padding[0],
+            pw: g.padding[1],
+            dh: g.dilation[0],
+            dw: g.dilation[1],
+            oh: g.out_hw[0],
+            ow: g.out_hw[1],
+        }
+    }
+    /// Elements of one input image.
+    pub fn image(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    /// Kernel taps per channel.
+    pub fn taps(&self) -> usize {
+        self.kh * self.kw
+    }
+    /// Output positions per image.
+    pub fn positions(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// True when the columns are the image itself (1x1 kernel, stride 1, no padding).
+    pub fn is_pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.sh == 1 && self.sw == 1 && self.ph == 0 && self.pw == 0
+    }
+}
+
+/// The outputs `o` in `0..n` whose input `o * s + off` lies in `0..len` (a contiguous range).
+#[inline]
+fn valid(n: usize, s: usize, off: isize, len: usize) -> (usize, usize) {
+    let lo = if off >= 0 { 0 } else { (-off) as usize }.div_ceil(s);
+    let hi = if off >= len as isize { 0 } else { ((len as isize - 1 - off) as usize) / s + 1 };
+    let hi = hi.min(n);
+    (lo.min(hi), hi)
+}
+
+/// Fills `cols` (`[c * kh * kw, (oh1 - oh0) * ow]`) from the image `x` (`[c, h, w]`) for the
+/// output rows `oh0..oh1`; padding reads as zero.
+pub(crate) fn im2col<T: Copy + Default>(x: &[T], g: &Geo, oh0: usize, oh1: usize, cols: &mut [T]) {
+    let nb = (oh1 - oh0) * g.ow;
+    if nb == 0 {
+        return;
+    }
+    let plane = g.h * g.w;
+    for (r, dst) in cols.chunks_exact_mut(nb).take(g.c * g.taps()).enumerate() {
+        let (c, ki, kj) = (r / g.taps(), (r / g.kw) % g.kh, r % g.kw);
+        let off_w = (kj * g.dw) as isize - g.pw as isize;
+        let (lo, hi) = valid(g.ow, g.sw, off_w, g.w);
+        let src_plane = &x[c * plane..(c + 1) * plane];
+        for (i, d) in dst.chunks_exact_mut(g.ow).enumerate() {
+            let ih = ((oh0 + i) * g.sh + ki * g.dh) as isize - g.ph as isize;
+            if ih < 0 || ih >= g.h as isize || lo == hi {
+                d.fill(T::default());
+                continue;
+            }
+            let src = &src_plane[ih as usize * g.w..(ih as usize + 1) * g.w];
+            d[..lo].fill(T::default());
+            d[hi..].fill(T::default());
+            let start = (lo * g.sw) as isize + off_w;
+            if g.sw == 1 {
+                d[lo..hi].copy_from_slice(&src[start as usize..start as usize + (hi - lo)]);
+            } else {
+                for (o, v) in d[lo..hi].iter_mut().enumerate() {
+                    *v = src[start as usize + o * g.sw];
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds `cols` (`[c * kh * kw, (oh1 - oh0) * ow]`) into the image
+/// `x` (`[c, h, w]`); entries that fall on padding are dropped.
+pub(crate) fn col2im<T: Copy + core::ops::AddAssign>(cols: &[T], g: &Geo, oh0: usize, oh1: usize, x: &mut [T]) {
+    let nb = (oh1 - oh0) * g.ow;
+    if nb == 0 {
+        return;
+    }
+    let plane = g.h * g.w;
+    for (r, src) in cols.chunks_exact(nb).take(g.c * g.taps()).enumerate() {
+        let (c, ki, kj) = (r / g.taps(), (r / g.kw) % g.kh, r % g.kw);
+        let off_w = (kj * g.dw) as isize - g.pw as isize;
+        let (lo, hi) = valid(g.ow, g.sw, off_w, g.w);
+        if lo == hi {
+            continue;
+        }
+        let dst_plane = &mut x[c * plane..(c + 1) * plane];
+        for (i, s) in src.chunks_exact(g.ow).enumerate() {
+            let ih = ((oh0 + i) * g.sh + ki * g.dh) as isize - g.ph as isize;
+            if ih < 0 || ih >= g.h as isize {
+                continue;
+            }
+            let d = &mut dst_plane[ih as usize * g.w..(ih as usize + 1) * g.w];
+            let start = ((lo * g.sw) as isize + off_w) as usize;
+            if g.sw == 1 {
+                for (v, &a) in d[start..start + (hi - lo)].iter_mut().zip(&s[lo..hi]) {
+                    *v += a;
+                }
+            } else {
+                for (o, &a) in s[lo..hi].iter().enumerate() {
+                    d[start + o * g.sw] += a;
+                }
+            }
+        }
+    }
+}
+
+/// A matrix operand: elements `data[i * rs + j * cs]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mat<'a, T> {
+    pub data: &'a [T],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// The element types the convolution computes in natively.
+pub(crate) trait ConvElem:
+    crate::Element + num_traits::Float + core::ops::AddAssign + core::iter::Sum + Send + Sync
+{
+}
+impl ConvElem for f32 {}
+impl ConvElem for f64 {}
+
+/// `dst[m x n] (+)= lhs[m x k] @ rhs[k x n]`, with `dst` at row stride `drs` and unit column
+/// stride; `acc` adds to `dst` instead of overwriting it; `par` lets gemm use every thread.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm<T: ConvElem>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [T],
+    drs: usize,
+    acc: bool,
+    lhs: Mat<'_, T>,
+    rhs: Mat<'_, T>,
+    par: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Every index the kernel touches must lie inside the slices.
+    let last = |rs: usize, cs: usize, r: usize, c: usize| (r - 1) * rs + (c - 1) * cs;
+    assert!(last(drs, 1, m, n) < dst.len(), "conv gemm: dst out of bounds");
+    if k == 0 {
+        if !acc {
+            (0..m).for_each(|i| dst[i * drs..i * drs + n].fill(T::zero()));
+        }
+        return;
+    }
+    assert!(
+        last(lhs.rs, lhs.cs, m, k) < lhs.data.len() && last(rhs.rs, rhs.cs, k, n) < rhs.data.len(),
+        "conv gemm: operand out of bounds"
+    );
+    #[cfg(feature = "std")]
+    {
+        let par = if par && m * n * k >= 1 << 16 {
+            gemm::Parallelism::Rayon(rayon::current_num_threads())
+        } else {
+            gemm::Parallelism::None
+        };
+        // SAFETY: the largest index of each operand was checked against its slice above; `dst`
+        // is a unique borrow, so it aliases neither input; strides index live allocations, so
+        // they fit in isize. T is f32 or f64, which gemm supports.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                dst.as_mut_ptr(),
+                1,
+                drs as isize,
+                acc,
+                lhs.data.as_ptr(),
+                lhs.cs as isize,
+                lhs.rs as isize,
+                rhs.data.as_ptr(),
+                rhs.cs as isize,
+                rhs.rs as isize,
+                T::one(),
+                T::one(),
+                false,
+                false,
+                false,
+                par,
+            );
+        }
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        let _ = par;
+        for i in 0..m {
+            let row = &mut dst[i * drs..i * drs + n];
+            if !acc {
+                row.fill(T::zero());
+            }
+            for p in 0..k {
+                let a = lhs.data[i * lhs.rs + p * lhs.cs];
+                for (j, d) in row.iter_mut().enumerate() {
+                    *d += a * rhs.data[p * rhs.rs + j * rhs.cs];
+                }
+            }
+        }
+    }
+}

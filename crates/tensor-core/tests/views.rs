@@ -1,0 +1,839 @@
+//! Views over random shapes, strides and offsets against the naive reference; `view`/`reshape`
+//! rules and errors as PyTorch's; `contiguous`, deep `clone`, and `copy_` across layouts and dtypes.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use tensor_core::{s, DType, Device, ErrorKind, IndexItem, NewAxis, Result, Tensor};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// The storage index of every element of `t`, in row-major order.
+fn positions(t: &Tensor) -> Vec<usize> {
+    let (st, off) = (t.stride().to_vec(), t.storage_offset());
+    let mut out = vec![];
+    for_each_index(t.size(), |i| out.push(off + i.iter().zip(&st).map(|(a, b)| a * b).sum::<usize>()));
+    out
+}
+
+/// Brute force: can some strides address `t`'s elements, in order, under shape `new`?
+fn viewable(t: &Tensor, new: &[usize]) -> bool {
+    if numel(new) == 0 {
+        return true;
+    }
+    let pos = positions(t);
+    let unit = contiguous_strides(new);
+    let strides: Vec<usize> = (0..new.len()).map(|d| if new[d] > 1 { pos[unit[d]] - pos[0] } else { 0 }).collect();
+    let mut k = 0;
+    let mut ok = true;
+    for_each_index(new, |i| {
+        ok &= pos[0] + i.iter().zip(&strides).map(|(a, b)| a * b).sum::<usize>() == pos[k];
+        k += 1;
+    });
+    ok
+}
+
+fn prime_factors(mut n: usize) -> Vec<usize> {
+    let mut f = vec![];
+    let mut p = 2;
+    while p * p <= n {
+        while n % p == 0 {
+            f.push(p);
+            n /= p;
+        }
+        p += 1;
+    }
+    if n > 1 {
+        f.push(n);
+    }
+    f
+}
+
+/// A random shape with `shape`'s number of elements: often a local edit (merge neighbours, split
+/// a dim, add or drop ones), sometimes any factorisation.
+fn random_shape_like(shape: &[usize], rng: &mut Rng) -> Vec<usize> {
+    let n = numel(shape);
+    if n == 0 {
+        let k = 1 + rng.below(3);
+        let mut s: Vec<usize> = (0..k).map(|_| rng.below(4)).collect();
+        s[rng.below(k)] = 0;
+        return s;
+    }
+    match rng.below(4) {
+        0 if shape.len() >= 2 => {
+            let a = rng.below(shape.len() - 1);
+            let b = a + 1 + rng.below(shape.len() - a - 1);
+            let mut s = shape[..a].to_vec();
+            s.push(shape[a..=b].iter().product());
+            s.extend_from_slice(&shape[b + 1..]);
+            s
+        }
+        1 if !shape.is_empty() => {
+            let d = rng.below(shape.len());
+            let f = prime_factors(shape[d]);
+            let mut s = shape.to_vec();
+            let first: usize = f.iter().filter(|_| rng.coin()).product();
+            s[d] = shape[d] / first;
+            s.insert(d, first);
+            s
+        }
+        2 => {
+            let mut s: Vec<usize> = shape.iter().copied().filter(|&d| d != 1 || rng.coin()).collect();
+            if s.len() < 5 && rng.coin() {
+                s.insert(rng.below(s.len() + 1), 1);
+            }
+            s
+        }
+        _ => {
+            let k = rng.below(5);
+            if k == 0 {
+                return if n == 1 { vec![] } else { vec![n] };
+            }
+            let mut dims = vec![1; k];
+            for f in prime_factors(n) {
+                dims[rng.below(k)] *= f;
+            }
+            dims
+        }
+    }
+}
+
+/// A spec with one dim replaced by `-1` (when that is unambiguous).
+fn with_minus_one(shape: &[usize], rng: &mut Rng) -> Vec<isize> {
+    let mut spec: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
+    if !shape.is_empty() && numel(shape) > 0 && rng.coin() {
+        let d = rng.below(shape.len());
+        spec[d] = -1;
+    }
+    spec
+}
+
+fn index_dyn(t: &Tensor, it: &[IndexItem]) -> Result<Tensor> {
+    match *it {
+        [a] => t.i(a),
+        [a, b] => t.i((a, b)),
+        [a, b, c] => t.i((a, b, c)),
+        [a, b, c, d] => t.i((a, b, c, d)),
+        [a, b, c, d, e] => t.i((a, b, c, d, e)),
+        [a, b, c, d, e, f] => t.i((a, b, c, d, e, f)),
+        _ => unreachable!("1..=6 items"),
+    }
+}
+
+fn signed(i: usize, size: usize, negative: bool) -> isize {
+    if negative {
+        i as isize - size as isize
+    } else {
+        i as isize
+    }
+}
+
+/// One view op, its parameters drawn from a seed against the current shape.
+#[derive(Debug, Clone, Copy)]
+enum ViewOp {
+    View,
+    Reshape,
+    Flatten,
+    Unflatten,
+    Transpose,
+    T,
+    Permute,
+    Narrow,
+    Slice,
+    Select,
+    Squeeze,
+    SqueezeDim,
+    Unsqueeze,
+    Expand,
+    BroadcastTo,
+    Chunk,
+    Split,
+    SplitSizes,
+    Unbind,
+    Index,
+}
+
+const VIEW_OPS: [ViewOp; 20] = [
+    ViewOp::View,
+    ViewOp::Reshape,
+    ViewOp::Flatten,
+    ViewOp::Unflatten,
+    ViewOp::Transpose,
+    ViewOp::T,
+    ViewOp::Permute,
+    ViewOp::Narrow,
+    ViewOp::Slice,
+    ViewOp::Select,
+    ViewOp::Squeeze,
+    ViewOp::SqueezeDim,
+    ViewOp::Unsqueeze,
+    ViewOp::Expand,
+    ViewOp::BroadcastTo,
+    ViewOp::Chunk,
+    ViewOp::Split,
+    ViewOp::SplitSizes,
+    ViewOp::Unbind,
+    ViewOp::Index,
+];
+
+/// Applies `op` to the tensor and to the reference. Returns `None` when the op does not apply to
+/// this shape; otherwise the new pair and whether the result must be a view (share storage).
+fn apply(op: ViewOp, t: &Tensor, r: &Ref, rng: &mut Rng) -> Option<(Tensor, Ref, bool)> {
+    let rank = t.dim();
+    let shape = t.size().to_vec();
+    let neg = rng.coin();
+    let dim = |rng: &mut Rng| -> (usize, isize) {
+        let d = rng.below(rank.max(1));
+        (d, signed(d, rank.max(1), rng.coin()))
+    };
+    Some(match op {
+        ViewOp::View | ViewOp::Reshape => {
+            let new = random_shape_like(&shape, rng);
+            let spec = with_minus_one(&new, rng);
+            let want = r.reshape(&new);
+            if matches!(op, ViewOp::Reshape) {
+                let out = t.reshape(&spec).expect("reshape");
+                let is_view = viewable(t, &new);
+                assert_eq!(out.shares_storage(t), is_view, "reshape {shape:?} -> {new:?} strides {:?}", t.stride());
+                (out, want, is_view)
+            } else if viewable(t, &new) {
+                let out = t.view(&spec).unwrap_or_else(|e| panic!("view {shape:?} {:?} -> {spec:?}: {e}", t.stride()));
+                (out, want, true)
+            } else {
+                let e = t.view(&spec).expect_err("view must fail");
+                assert_eq!(e.kind(), ErrorKind::Shape);
+                assert!(e.to_string().contains("Use .reshape(...) instead"), "{e}");
+                (t.reshape(&spec).expect("reshape"), want, false)
+            }
+        }
+        ViewOp::Flatten => {
+            if rank == 0 {
+                return Some((t.flatten(0, -1).unwrap(), r.reshape(&[1]), true));
+            }
+            let a = rng.below(rank);
+            let b = a + rng.below(rank - a);
+            let mut new = shape[..a].to_vec();
+            new.push(shape[a..=b].iter().product());
+            new.extend_from_slice(&shape[b + 1..]);
+            let out = t.flatten(signed(a, rank, neg), signed(b, rank, rng.coin())).unwrap();
+            let is_view = viewable(t, &new);
+            assert_eq!(out.shares_storage(t), is_view);
+            (out, r.reshape(&new), is_view)
+        }
+        ViewOp::Unflatten => {
+            if rank == 0 {
+                return None;
+            }
+            let (d, sd) = dim(rng);
+            let parts = random_shape_like(&[shape[d]], rng);
+            if parts.is_empty() {
+                return None;
+            }
+            let spec = with_minus_one(&parts, rng);
+            let mut new = shape[..d].to_vec();
+            new.extend_from_slice(&parts);
+            new.extend_from_slice(&shape[d + 1..]);
+            let out = t.unflatten(sd, &spec).unwrap_or_else(|e| panic!("unflatten {shape:?} {d} {spec:?}: {e}"));
+            (out, r.reshape(&new), true)
+        }
+        ViewOp::Transpose => {
+            let ((a, sa), (b, sb)) = (dim(rng), dim(rng));
+            (t.transpose(sa, sb).unwrap(), r.transpose(a, b), true)
+        }
+        ViewOp::T => {
+            if rank > 2 {
+                let e = t.t().unwrap_err();
+                assert!(e.to_string().contains("t() expects a tensor with <= 2 dimensions"), "{e}");
+                return None;
+            }
+            let want = if rank == 2 { r.transpose(0, 1) } else { r.clone() };
+            (t.t().unwrap(), want, true)
+        }
+        ViewOp::Permute => {
+            let p = rng.perm(rank);
+            let sp: Vec<isize> = p.iter().map(|&d| signed(d, rank, rng.coin())).collect();
+            (t.permute(&sp).unwrap(), r.permute(&p), true)
+        }
+        ViewOp::Narrow => {
+            if rank == 0 {
+                assert!(t.narrow(0, 0, 1).is_err());
+                return None;
+            }
+            let (d, sd) = dim(rng);
+            let start = rng.below(shape[d] + 1);
+            let len = rng.below(shape[d] - start + 1);
+            let ss = if neg && start < shape[d] { start as isize - shape[d] as isize } else { start as isize };
+            (t.narrow(sd, ss, len).unwrap(), r.narrow(d, start, len), true)
+        }
+        ViewOp::Slice => {
+            if rank == 0 {
+                return None;
+            }
+            let (d, sd) = dim(rng);
+            let n = shape[d] as isize;
+            let bound = |rng: &mut Rng| -> Option<isize> {
+                if rng.below(4) == 0 {
+                    None
+                } else {
+                    Some(rng.int(-n - 2, n + 2) as isize)
+                }
+            };
+            let (a, b) = (bound(rng), bound(rng));
+            let step = 1 + rng.below(3);
+            (t.slice(sd, a, b, step).unwrap(), r.slice(d, a, b, step), true)
+        }
+        ViewOp::Select => {
+            if rank == 0 || shape.contains(&0) {
+                return None;
+            }
+            let (d, sd) = dim(rng);
+            let i = rng.below(shape[d]);
+            (t.select(sd, signed(i, shape[d], neg)).unwrap(), r.select(d, i), true)
+        }
+        ViewOp::Squeeze => (t.squeeze(), r.squeeze_all(), true),
+        ViewOp::SqueezeDim => {
+            let (d, sd) = dim(rng);
+            let want =
+                if rank > 0 && shape[d] == 1 { r.reshape(&[&shape[..d], &shape[d + 1..]].concat()) } else { r.clone() };
+            (t.squeeze_dim(sd).unwrap(), want, true)
+        }
+        ViewOp::Unsqueeze => {
+            if rank >= 6 {
+                return None;
+            }
+            let d = rng.below(rank + 1);
+            (t.unsqueeze(signed(d, rank + 1, neg)).unwrap(), r.unsqueeze(d), true)
+        }
+        ViewOp::Expand | ViewOp::BroadcastTo => {
+            let lead = if rank < 5 { rng.below(2) } else { 0 };
+            let mut new: Vec<usize> = (0..lead).map(|_| rng.below(4)).collect();
+            new.extend(shape.iter().map(|&d| if d == 1 { rng.below(4) } else { d }));
+            let out = if matches!(op, ViewOp::Expand) {
+                let spec: Vec<isize> = new
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &d)| if i >= lead && rng.coin() && new[i] == shape[i - lead] { -1 } else { d as isize })
+                    .collect();
+                t.expand(&spec).unwrap()
+            } else {
+                t.broadcast_to(&new.clone().into()).unwrap()
+            };
+            (out, r.expand(&new), true)
+        }
+        ViewOp::Chunk | ViewOp::Split | ViewOp::SplitSizes | ViewOp::Unbind => {
+            if rank == 0 {
+                return None;
+            }
+            let (d, sd) = dim(rng);
+            let n = shape[d];
+            let (all, sizes): (Vec<Tensor>, Vec<usize>) = match op {
+                ViewOp::Chunk => {
+                    // torch.chunk: pieces of ceil(n / c); `c` empty pieces when n == 0.
+                    let c = 1 + rng.below(4);
+                    let size = n.div_ceil(c);
+                    let want = if n == 0 {
+                        vec![0; c]
+                    } else {
+                        (0..n.div_ceil(size)).map(|i| size.min(n - i * size)).collect()
+                    };
+                    (t.chunk(c, sd).unwrap(), want)
+                }
+                ViewOp::Split => {
+                    let s = 1 + rng.below(3);
+                    let want = if n == 0 { vec![0] } else { (0..n.div_ceil(s)).map(|i| s.min(n - i * s)).collect() };
+                    (t.split(s, sd).unwrap(), want)
+                }
+                ViewOp::SplitSizes => {
+                    let mut left = n;
+                    let mut sizes = vec![];
+                    while left > 0 || rng.below(4) == 0 {
+                        let s = rng.below(left + 1);
+                        sizes.push(s);
+                        left -= s;
+                    }
+                    (t.split_sizes(&sizes, sd).unwrap(), sizes)
+                }
+                _ => (t.unbind(sd).unwrap(), vec![1; n]),
+            };
+            let got: Vec<usize> =
+                all.iter().map(|p| if matches!(op, ViewOp::Unbind) { 1 } else { p.size()[d] }).collect();
+            assert_eq!(got, sizes, "{op:?} of {n} along {d}");
+            if all.is_empty() {
+                return None;
+            }
+            let k = rng.below(all.len());
+            if matches!(op, ViewOp::Unbind) {
+                return Some((all[k].shallow_clone(), r.select(d, k), true));
+            }
+            let start: usize = sizes[..k].iter().sum();
+            (all[k].shallow_clone(), r.narrow(d, start, sizes[k]), true)
+        }
+        ViewOp::Index => {
+            let mut items = vec![];
+            let mut want = r.clone();
+            let mut d = 0usize; // dim of `want` that the next item applies to
+            let mut consumed = 0;
+            let n_items = 1 + rng.below(rank.clamp(1, 5));
+            for _ in 0..n_items {
+                let choice = rng.below(4);
+                if choice == 3 || consumed == rank {
+                    if want.rank() >= 6 {
+                        break;
+                    }
+                    items.push(IndexItem::NewAxis);
+                    want = want.unsqueeze(d);
+                    d += 1;
+                    continue;
+                }
+                let size = want.shape[d];
+                consumed += 1;
+                if choice == 0 && size > 0 {
+                    let i = rng.below(size);
+                    items.push(IndexItem::At(signed(i, size, rng.coin())));
+                    want = want.select(d, i);
+                } else {
+                    let n = size as isize;
+                    let a = if rng.coin() { Some(rng.int(-n - 1, n + 1) as isize) } else { None };
+                    let b = if rng.coin() { Some(rng.int(-n - 1, n + 1) as isize) } else { None };
+                    let step = 1 + rng.below(2);
+                    items.push(IndexItem::Slice(s(a, b, step)));
+                    want = want.slice(d, a, b, step);
+                    d += 1;
+                }
+            }
+            if items.is_empty() {
+                return None;
+            }
+            let out = index_dyn(t, &items).unwrap_or_else(|e| panic!("i({items:?}) of {shape:?}: {e}"));
+            (out, want, true)
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------------------
+
+fn any_dtype() -> impl Strategy<Value = DType> {
+    prop::sample::select(ALL_DTYPES.to_vec())
+}
+
+proptest! {
+    #![proptest_config(cfg(128))]
+
+    /// Every recipe (permute, strided slice, narrow, select, expand, unsqueeze) builds a view whose
+    /// values, read by the library and by hand from its strides, are the reference's.
+    #[test]
+    fn recipes_are_views_with_reference_values(
+        shape in shape_strategy(5, 4),
+        recipe in recipe_strategy(4, true),
+        dtype in any_dtype(),
+    ) {
+        let b = build(&shape, &recipe, dtype, Values::Small);
+        prop_assert_eq!(b.t.size(), &shape[..]);
+        prop_assert!(b.t.shares_storage(&b.base));
+        prop_assert_eq!(b.t.dtype(), dtype);
+        assert_ref(&b.t, &b.r, EXACT, "to_vec");
+        prop_assert_eq!(&strided_read(&b.base_values, &b.t), &b.r);
+        // Every element the layout addresses lies inside the storage.
+        if b.t.numel() > 0 {
+            prop_assert!(positions(&b.t).into_iter().max().unwrap() < b.base.numel());
+        }
+        prop_assert_eq!(b.t.is_contiguous(), b.t.numel() <= 1 || positions(&b.t).windows(2).all(|w| w[1] == w[0] + 1)
+            || (b.t.numel() == 0));
+    }
+
+    /// Chains of view ops on non-contiguous tensors match the reference, and stay views.
+    #[test]
+    fn view_chains_match_reference(
+        shape in shape_strategy(4, 4),
+        recipe in recipe_strategy(3, true),
+        ops in prop::collection::vec((prop::sample::select(VIEW_OPS.to_vec()), any::<u64>()), 1..=4),
+    ) {
+        let b = build(&shape, &recipe, DType::F64, Values::Small);
+        let (mut t, mut r) = (b.t.shallow_clone(), b.r.clone());
+        let mut still_view = true;
+        for (op, seed) in ops {
+            let mut rng = Rng::new(seed);
+            let Some((nt, nr, is_view)) = apply(op, &t, &r, &mut rng) else { continue };
+            still_view &= is_view;
+            assert_ref(&nt, &nr, EXACT, &format!("{op:?} of {:?} (strides {:?})", t.size(), t.stride()));
+            if still_view {
+                prop_assert!(nt.shares_storage(&b.base), "{:?} must be a view", op);
+                prop_assert_eq!(&strided_read(&b.base_values, &nt), &nr);
+            }
+            t = nt;
+            r = nr;
+        }
+    }
+
+    /// `contiguous` is the same handle when already contiguous, else a dense copy.
+    #[test]
+    fn contiguous_copies_only_when_needed(
+        shape in shape_strategy(5, 4),
+        recipe in recipe_strategy(3, true),
+        dtype in any_dtype(),
+    ) {
+        let b = build(&shape, &recipe, dtype, Values::Small);
+        let c = b.t.contiguous().unwrap();
+        prop_assert!(c.is_contiguous());
+        prop_assert_eq!(c.dtype(), dtype);
+        prop_assert_eq!(c.shares_storage(&b.t), b.t.is_contiguous());
+        assert_ref(&c, &b.r, EXACT, "contiguous");
+        if !b.t.is_contiguous() {
+            prop_assert_eq!(c.storage_offset(), 0);
+            prop_assert_eq!(c.stride(), &contiguous_strides(&shape)[..]);
+        }
+    }
+
+    /// `clone` is deep: writes to the clone never reach the original and vice versa.
+    #[test]
+    fn clone_is_deep(
+        shape in shape_strategy(4, 4),
+        recipe in recipe_strategy(3, true),
+        dtype in any_dtype(),
+    ) {
+        let b = build(&shape, &recipe, dtype, Values::Small);
+        let mut c = b.t.clone();
+        prop_assert!(!c.shares_storage(&b.t));
+        prop_assert!(c.is_contiguous());
+        assert_ref(&c, &b.r, EXACT, "clone");
+        let before = values(&b.base);
+        c.fill_(1).unwrap();
+        prop_assert_eq!(values(&b.base), before);
+        assert_ref(&c, &b.r.map(|_| 1.0), EXACT, "filled clone");
+        let mut base = b.base.shallow_clone();
+        base.zero_().unwrap();
+        assert_ref(&c, &b.r.map(|_| 1.0), EXACT, "clone after the original changed");
+    }
+
+    /// `copy_` into any writable view, from any layout and dtype, broadcasting: the view's elements
+    /// become the source's (cast), every other element of the storage is unchanged.
+    #[test]
+    fn copy_into_views(
+        dst_shape in shape_strategy(4, 4),
+        src_seed in any::<u64>(),
+        dst_recipe in recipe_strategy(3, false),
+        src_recipe in recipe_strategy(3, true),
+        dst_dtype in any_dtype(),
+        src_dtype in any_dtype(),
+    ) {
+        // The source: a suffix of the destination's shape with some dims 1, rarely a bad size.
+        let mut rng = Rng::new(src_seed);
+        let drop = if rng.coin() { rng.below(dst_shape.len() + 1) } else { 0 };
+        let mut src_shape: Vec<usize> = dst_shape[drop..].iter().map(|&d| if rng.below(3) == 0 { 1 } else { d }).collect();
+        if !src_shape.is_empty() && rng.below(8) == 0 {
+            let d = rng.below(src_shape.len());
+            src_shape[d] += 2;
+        }
+        if rng.below(8) == 0 {
+            src_shape.insert(0, 2);
+        }
+        let dst = build(&dst_shape, &dst_recipe, dst_dtype, Values::Small);
+        let src = build(&src_shape, &src_recipe, src_dtype, Values::Small);
+        let mut t = dst.t.shallow_clone();
+        let v0 = t.version();
+        match broadcast_shape(&dst_shape, &src_shape) {
+            Some(s) if s == dst_shape => {
+                t.copy_(&src.t).unwrap();
+                prop_assert!(t.version() > v0);
+                let want = src.r.expand(&dst_shape).map(|v| round_to(dst_dtype, v));
+                assert_ref(&t, &want, EXACT, "copy_ result");
+                // Elsewhere in the storage: unchanged.
+                let mut base_want = dst.base_values.clone();
+                for (p, v) in positions(&t).into_iter().zip(&want.data) {
+                    base_want[p] = *v;
+                }
+                prop_assert_eq!(values(&dst.base), base_want);
+            }
+            _ => {
+                let e = t.copy_(&src.t).unwrap_err();
+                prop_assert_eq!(e.kind(), ErrorKind::Shape);
+                let msg = e.to_string();
+                prop_assert!(msg.contains(&shape_str(&src_shape)) && msg.contains(&shape_str(&dst_shape)), "{}", msg);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// view / reshape rules and errors (PyTorch's messages)
+// ---------------------------------------------------------------------------------------------
+
+fn arange(n: usize) -> Tensor {
+    Tensor::arange(0i64, n as i64, 1i64, &Device::Cpu).unwrap().to_dtype(DType::F32).unwrap()
+}
+
+#[test]
+fn view_infers_minus_one() {
+    let x = arange(24);
+    assert_eq!(x.view(&[-1, 8]).unwrap().size(), &[3, 8]);
+    assert_eq!(x.view(&[2, -1, 3]).unwrap().size(), &[2, 4, 3]);
+    assert_eq!(x.view(&[-1]).unwrap().size(), &[24]);
+    assert_eq!(x.view(&[1, 1, -1, 1]).unwrap().size(), &[1, 1, 24, 1]);
+    // torch.arange(24.).view(2, -1, 3).stride() == (12, 3, 1)
+    assert_eq!(x.view(&[2, -1, 3]).unwrap().stride(), &[12, 3, 1]);
+    // A 0-d tensor views as [] or [1, 1] or [-1].
+    let s = Tensor::full(&[], 5.0, DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(s.view(&[-1]).unwrap().size(), &[1]);
+    assert_eq!(s.view(&[1, 1]).unwrap().view(&[]).unwrap().size(), &[] as &[usize]);
+    // torch.empty(0, 3).view(-1, 3).shape == (0, 3); view(3, -1) == (3, 0)
+    let e = Tensor::zeros(&[0, 3], DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(e.view(&[-1, 3]).unwrap().size(), &[0, 3]);
+    assert_eq!(e.view(&[3, -1]).unwrap().size(), &[3, 0]);
+}
+
+#[test]
+fn view_errors_as_torch() {
+    let x = arange(16);
+    // torch.arange(16.).view(-1, -1): RuntimeError: only one dimension can be inferred
+    let e = x.view(&[-1, -1]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    assert!(e.to_string().contains("only one dimension can be inferred"), "{e}");
+    // torch.arange(16.).view(4, 5): RuntimeError: shape '[4, 5]' is invalid for input of size 16
+    let e = x.view(&[4, 5]).unwrap_err();
+    assert_eq!(e.to_string(), "view: shape '[4, 5]' is invalid for input of size 16");
+    let e = x.view(&[-1, 5]).unwrap_err();
+    assert_eq!(e.to_string(), "view: shape '[-1, 5]' is invalid for input of size 16");
+    let e = x.reshape(&[3, 5]).unwrap_err();
+    assert!(e.to_string().contains("is invalid for input of size 16"), "{e}");
+    // torch.arange(16.).view(-2, 8): RuntimeError: invalid shape dimension -2
+    let e = x.view(&[-2, 8]).unwrap_err();
+    assert!(e.to_string().contains("invalid shape dimension -2"), "{e}");
+    // torch.empty(0, 3).view(-1, 0): the unspecified dimension size -1 can be any value
+    let z = Tensor::zeros(&[0, 3], DType::F32, &Device::Cpu).unwrap();
+    let e = z.view(&[-1, 0]).unwrap_err();
+    assert!(e.to_string().contains("ambiguous"), "{e}");
+    // torch.arange(16.).view(4, 4).t().view(16): RuntimeError: view size is not compatible with
+    // input tensor's size and stride (at least one dimension spans across two contiguous
+    // subspaces). Use .reshape(...) instead.
+    let t = x.view(&[4, 4]).unwrap().t().unwrap();
+    let e = t.view(&[16]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    assert_eq!(e.op(), "view");
+    assert!(e.message().contains("Use .reshape(...) instead"), "{e}");
+    assert!(e.message().contains("[4, 4]"), "{e}");
+    // ... while reshape copies, and splitting a dim of the transpose is still a view.
+    let r = t.reshape(&[16]).unwrap();
+    assert!(!r.shares_storage(&t));
+    assert_eq!(r.to_vec::<f32>().unwrap(), [0., 4., 8., 12., 1., 5., 9., 13., 2., 6., 10., 14., 3., 7., 11., 15.]);
+    let v = t.view(&[2, 2, 4]).unwrap();
+    assert!(v.shares_storage(&t));
+    assert_eq!(v.stride(), &[2, 1, 4]);
+    // view_as
+    let y = Tensor::zeros(&[2, 8], DType::F64, &Device::Cpu).unwrap();
+    assert_eq!(x.view_as(&y).unwrap().size(), &[2, 8]);
+    assert!(t.view_as(&x).is_err());
+}
+
+#[test]
+fn reshape_of_contiguous_is_a_view() {
+    let x = arange(12);
+    let r = x.reshape(&[3, -1]).unwrap();
+    assert!(r.shares_storage(&x));
+    assert_eq!(r.size(), &[3, 4]);
+    let r = x.reshape_to([2, 2, 3]).unwrap();
+    assert!(r.shares_storage(&x));
+    // A narrowed (offset) contiguous tensor still views.
+    let n = x.narrow(0, 2, 6).unwrap().reshape(&[2, 3]).unwrap();
+    assert!(n.shares_storage(&x));
+    assert_eq!(n.storage_offset(), 2);
+    assert_eq!(n.to_vec2::<f32>().unwrap(), [[2., 3., 4.], [5., 6., 7.]]);
+}
+
+#[test]
+fn flatten_unflatten() {
+    let x = arange(24).view(&[2, 3, 4]).unwrap();
+    assert_eq!(x.flatten(0, -1).unwrap().size(), &[24]);
+    assert_eq!(x.flatten(1, 2).unwrap().size(), &[2, 12]);
+    assert_eq!(x.flatten(-2, -1).unwrap().size(), &[2, 12]);
+    assert_eq!(x.flatten(1, 1).unwrap().size(), &[2, 3, 4]);
+    let e = x.flatten(2, 1).unwrap_err();
+    assert!(e.to_string().contains("cannot come after"), "{e}");
+    // torch.tensor(5.).flatten().shape == (1,)
+    let s = Tensor::full(&[], 5.0, DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(s.flatten(0, -1).unwrap().size(), &[1]);
+    assert_eq!(x.unflatten(2, &[2, -1]).unwrap().size(), &[2, 3, 2, 2]);
+    assert_eq!(x.unflatten(-1, &[-1, 1]).unwrap().size(), &[2, 3, 4, 1]);
+    assert!(x.unflatten(1, &[2, 2]).is_err());
+    // torch.tensor(5.).unflatten(0, (1,)): IndexError: Dimension specified as 0 but tensor has no dimensions
+    let e = s.unflatten(0, &[1]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Dim);
+    // flatten of a transposed tensor copies and keeps row-major order.
+    let t = x.transpose(0, 2).unwrap();
+    let f = t.flatten(0, 1).unwrap();
+    assert!(!f.shares_storage(&x));
+    let want = Ref::iota(&[2, 3, 4]).transpose(0, 2).reshape(&[12, 2]);
+    assert_ref(&f, &want, EXACT, "flatten of transpose");
+}
+
+#[test]
+fn view_op_errors() {
+    let x = arange(24).view(&[2, 3, 4]).unwrap();
+    let e = x.transpose(0, 3).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Dim);
+    assert!(e.to_string().contains("dimension out of range (expected to be in range of [-3, 2], but got 3)"), "{e}");
+    let e = x.permute(&[0, 1]).unwrap_err();
+    assert!(e.to_string().contains("number of dims don't match in permute"), "{e}");
+    let e = x.permute(&[0, 1, 1]).unwrap_err();
+    assert!(e.to_string().contains("appears multiple times"), "{e}");
+    let e = x.narrow(1, 2, 2).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Index);
+    assert!(e.to_string().contains("exceeds dimension size (3)"), "{e}");
+    assert_eq!(x.narrow(1, -1, 1).unwrap().size(), &[2, 1, 4]);
+    assert_eq!(x.narrow(1, 3, 0).unwrap().size(), &[2, 0, 4]);
+    let e = x.select(1, 3).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Index);
+    assert!(x.select(1, -4).is_err());
+    assert_eq!(x.select(1, -3).unwrap().to_vec2::<f32>().unwrap(), [[0., 1., 2., 3.], [12., 13., 14., 15.]]);
+    let e = x.slice(0, None, None, 0).unwrap_err();
+    assert!(e.to_string().contains("slice step must be positive"), "{e}");
+    // expand: torch.ones(3, 1).expand(4, 2): RuntimeError: The expanded size of the tensor (2)
+    // must match the existing size (3) at non-singleton dimension 0.
+    let o = Tensor::ones(&[3, 1], DType::F32, &Device::Cpu).unwrap();
+    let e = o.expand(&[4, 2]).unwrap_err();
+    assert!(e.to_string().contains("the expanded size of the tensor (4) must match the existing size (3)"), "{e}");
+    let e = o.expand(&[-1, 2, 2]).unwrap_err();
+    assert!(e.to_string().contains("isn't allowed in a leading, non-existing dimension"), "{e}");
+    let e = o.expand(&[3]).unwrap_err();
+    assert!(e.to_string().contains("must be greater or equal to the number of dimensions"), "{e}");
+    let ex = o.expand(&[2, -1, 5]).unwrap();
+    assert_eq!((ex.size(), ex.stride()), (&[2, 3, 5][..], &[0, 1, 0][..]));
+    // 0-d tensors
+    let s = Tensor::full(&[], 5.0, DType::F32, &Device::Cpu).unwrap();
+    assert!(s.narrow(0, 0, 1).is_err());
+    assert!(s.select(0, 0).is_err());
+    assert!(s.slice(0, None, None, 1).is_err());
+    assert_eq!(s.transpose(0, -1).unwrap().size(), &[] as &[usize]);
+    assert_eq!(s.unsqueeze(0).unwrap().size(), &[1]);
+    assert_eq!(s.unsqueeze(-1).unwrap().size(), &[1]);
+    assert!(s.unsqueeze(1).is_err());
+    assert_eq!(s.squeeze_dim(0).unwrap().size(), &[] as &[usize]);
+    assert_eq!(s.expand(&[2, 3]).unwrap().to_vec2::<f32>().unwrap(), [[5.; 3]; 2]);
+    // torch.tensor(1.).split(1): RuntimeError: split expects at least a 1-dimensional tensor
+    let e = s.split(1, 0).unwrap_err();
+    assert!(e.to_string().contains("split expects at least a 1-dimensional tensor"), "{e}");
+    let e = s.chunk(1, 0).unwrap_err();
+    assert!(e.to_string().contains("chunk expects at least a 1-dimensional tensor"), "{e}");
+    // torch.tensor(1.).unbind(0): IndexError: Dimension specified as 0 but tensor has no dimensions
+    let e = s.unbind(0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Dim);
+    assert!(x.split(0, 0).is_err());
+    assert!(x.chunk(0, 0).is_err());
+    assert!(x.split_sizes(&[1, 1], 1).is_err());
+    // too many indices
+    let e = x.i((0, 0, 0, 0)).unwrap_err();
+    assert!(e.to_string().contains("too many indices for tensor of dimension 3"), "{e}");
+}
+
+#[test]
+fn chunk_split_unbind_as_torch() {
+    let x = arange(10);
+    let sizes = |v: Vec<Tensor>| v.iter().map(|t| t.size()[0]).collect::<Vec<_>>();
+    // [t.numel() for t in torch.arange(10.).chunk(4)] == [3, 3, 3, 1]
+    assert_eq!(sizes(x.chunk(4, 0).unwrap()), [3, 3, 3, 1]);
+    // torch.arange(10.).chunk(6) gives 5 chunks of 2
+    assert_eq!(sizes(x.chunk(6, 0).unwrap()), [2, 2, 2, 2, 2]);
+    assert_eq!(sizes(x.split(4, 0).unwrap()), [4, 4, 2]);
+    assert_eq!(sizes(x.split(20, 0).unwrap()), [10]);
+    assert_eq!(sizes(x.split_sizes(&[1, 0, 9], 0).unwrap()), [1, 0, 9]);
+    // [t.shape for t in torch.empty(0).chunk(3)] == [torch.Size([0])] * 3
+    let e = Tensor::zeros(&[0], DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(sizes(e.chunk(3, 0).unwrap()), [0, 0, 0]);
+    assert_eq!(sizes(e.split(2, 0).unwrap()), [0]);
+    assert!(e.unbind(0).unwrap().is_empty());
+    let m = arange(6).view(&[2, 3]).unwrap();
+    let cols = m.unbind(1).unwrap();
+    assert_eq!(cols.len(), 3);
+    assert_eq!(cols[2].to_vec::<f32>().unwrap(), [2., 5.]);
+    assert!(cols.iter().all(|c| c.shares_storage(&m)));
+    let parts = m.chunk(2, -1).unwrap();
+    assert_eq!(parts[0].to_vec2::<f32>().unwrap(), [[0., 1.], [3., 4.]]);
+    assert_eq!(parts[1].to_vec2::<f32>().unwrap(), [[2.], [5.]]);
+}
+
+#[test]
+fn indexing_with_i() {
+    let x = arange(16).view(&[4, 4]).unwrap();
+    // x[:, 1]
+    assert_eq!(x.i((.., 1)).unwrap().to_vec::<f32>().unwrap(), [1., 5., 9., 13.]);
+    // x[1]
+    assert_eq!(x.i(1).unwrap().to_vec::<f32>().unwrap(), [4., 5., 6., 7.]);
+    // x[-1, 1:3]
+    assert_eq!(x.i((-1, 1..3)).unwrap().to_vec::<f32>().unwrap(), [13., 14.]);
+    // x[::2, ::3]
+    assert_eq!(x.i((s(None, None, 2), s(None, None, 3))).unwrap().to_vec2::<f32>().unwrap(), [[0., 3.], [8., 11.]]);
+    // x[None, 1:, ..=1]
+    let y = x.i((NewAxis, 1.., ..=1)).unwrap();
+    assert_eq!(y.size(), &[1, 3, 2]);
+    assert_eq!(y.to_vec3::<f32>().unwrap(), [[[4., 5.], [8., 9.], [12., 13.]]]);
+    // x[1:100] clamps, x[5:2] is empty
+    assert_eq!(x.i(1..100).unwrap().size(), &[3, 4]);
+    assert_eq!(x.i(5..2).unwrap().size(), &[0, 4]);
+    assert_eq!(x.i(2..=3).unwrap().size(), &[2, 4]);
+    assert_eq!(x.i(..2).unwrap().size(), &[2, 4]);
+    assert!(x.i((.., 1)).unwrap().shares_storage(&x));
+    assert!(x.i((0, 4)).is_err());
+}
+
+#[test]
+fn copy_with_aliasing_reads_the_source_first() {
+    // The source is read in full before anything is written (NumPy's rule; PyTorch raises for
+    // partial overlap, and never gives a half-updated result).
+    let mut x = arange(5);
+    let src = x.narrow(0, 0, 4).unwrap();
+    x.narrow(0, 1, 4).unwrap().copy_(&src).unwrap();
+    assert_eq!(x.to_vec::<f32>().unwrap(), [0., 0., 1., 2., 3.]);
+    let mut m = arange(9).view(&[3, 3]).unwrap();
+    let mt = m.t().unwrap();
+    m.copy_(&mt).unwrap();
+    assert_eq!(m.to_vec2::<f32>().unwrap(), [[0., 3., 6.], [1., 4., 7.], [2., 5., 8.]]);
+    // Full overlap is a no-op.
+    let mut y = arange(4);
+    let same = y.shallow_clone();
+    let v = y.version();
+    y.copy_(&same).unwrap();
+    assert_eq!(y.to_vec::<f32>().unwrap(), [0., 1., 2., 3.]);
+    assert!(y.version() > v);
+    // A source that is a broadcast view of the destination.
+    let mut z = arange(6).view(&[2, 3]).unwrap();
+    let row = z.i(1).unwrap();
+    z.copy_(&row).unwrap();
+    assert_eq!(z.to_vec2::<f32>().unwrap(), [[3., 4., 5.], [3., 4., 5.]]);
+}
+
+#[test]
+fn copy_refuses_overlapping_destination() {
+    // torch.zeros(3, 1).expand(3, 3).copy_(torch.ones(3, 3)): RuntimeError: unsupported
+    // operation: more than one element of the written-to tensor refers to a single memory location.
+    let z = Tensor::zeros(&[3, 1], DType::F32, &Device::Cpu).unwrap();
+    let mut e = z.expand(&[3, 3]).unwrap();
+    let v = z.version();
+    let err = e.copy_(&Tensor::ones(&[3, 3], DType::F32, &Device::Cpu).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("more than one element of the written-to tensor"), "{err}");
+    assert_eq!(z.version(), v, "a refused write must not bump the version");
+    assert_eq!(z.to_vec::<f32>().unwrap(), [0., 0., 0.]);
+    // fill_ and zero_ are allowed (PyTorch: fill is idempotent, so overlap does not matter).
+    e.fill_(2.0).unwrap();
+    assert_eq!(z.to_vec::<f32>().unwrap(), [2., 2., 2.]);
+}
+
+#[test]
+fn copy_casts_and_broadcasts() {
+    let mut dst = Tensor::zeros(&[2, 3], DType::I32, &Device::Cpu).unwrap();
+    let src = Tensor::new([1.75f64, -2.5, 3.0], &Device::Cpu).unwrap();
+    dst.copy_(&src).unwrap();
+    // torch.zeros(2, 3, dtype=torch.int32).copy_(torch.tensor([1.75, -2.5, 3.])) truncates toward 0
+    assert_eq!(dst.to_vec2::<i32>().unwrap(), [[1, -2, 3], [1, -2, 3]]);
+    let mut b = Tensor::zeros(&[3], DType::Bool, &Device::Cpu).unwrap();
+    b.copy_(&Tensor::new([0.0f32, -0.5, f32::NAN], &Device::Cpu).unwrap()).unwrap();
+    assert_eq!(b.to_vec::<bool>().unwrap(), [false, true, true]);
+    let mut u = Tensor::zeros(&[2], DType::U8, &Device::Cpu).unwrap();
+    u.copy_(&Tensor::new([-1i64, 300], &Device::Cpu).unwrap()).unwrap();
+    assert_eq!(u.to_vec::<u8>().unwrap(), [255, 44]);
+    let e = dst.copy_(&Tensor::zeros(&[4], DType::F32, &Device::Cpu).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("[4]") && e.to_string().contains("[2, 3]"), "{e}");
+}
