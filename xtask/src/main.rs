@@ -160,7 +160,8 @@ fn bench(root: &Path, args: &[String]) -> ExitCode {
         match a.as_str() {
             "--device" => match it.next().map(String::as_str) {
                 Some(d @ ("cpu" | "cuda")) => device = d,
-                other => return usage_error(&format!("--device takes cpu or cuda, not {other:?}")),
+                Some(other) => return usage_error(&format!("--device takes cpu or cuda, not {other:?}")),
+                None => return usage_error("--device takes cpu or cuda"),
             },
             "--only" => {
                 if it.next().is_none() {

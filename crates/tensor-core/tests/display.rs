@@ -767,3 +767,83 @@ fn opts_full_profile() -> R {
     assert_eq!(t.format_with_options(&opts, &[]), "tensor([[  0,   1,   2,   3],\n        [600, 601, 602, 603]])");
     Ok(())
 }
+
+#[test]
+fn summarised_3d_int() -> R {
+    // torch.arange(2000).view(10, 10, 20)
+    let t = Tensor::arange(0i64, 2000i64, 1i64, CPU)?.view(&[10, 10, 20])?;
+    assert_eq!(t.to_string(), "tensor([[[   0,    1,    2,  ...,   17,   18,   19],\n         [  20,   21,   22,  ...,   37,   38,   39],\n         [  40,   41,   42,  ...,   57,   58,   59],\n         ...,\n         [ 140,  141,  142,  ...,  157,  158,  159],\n         [ 160,  161,  162,  ...,  177,  178,  179],\n         [ 180,  181,  182,  ...,  197,  198,  199]],\n\n        [[ 200,  201,  202,  ...,  217,  218,  219],\n         [ 220,  221,  222,  ...,  237,  238,  239],\n         [ 240,  241,  242,  ...,  257,  258,  259],\n         ...,\n         [ 340,  341,  342,  ...,  357,  358,  359],\n         [ 360,  361,  362,  ...,  377,  378,  379],\n         [ 380,  381,  382,  ...,  397,  398,  399]],\n\n        [[ 400,  401,  402,  ...,  417,  418,  419],\n         [ 420,  421,  422,  ...,  437,  438,  439],\n         [ 440,  441,  442,  ...,  457,  458,  459],\n         ...,\n         [ 540,  541,  542,  ...,  557,  558,  559],\n         [ 560,  561,  562,  ...,  577,  578,  579],\n         [ 580,  581,  582,  ...,  597,  598,  599]],\n\n        ...,\n\n        [[1400, 1401, 1402,  ..., 1417, 1418, 1419],\n         [1420, 1421, 1422,  ..., 1437, 1438, 1439],\n         [1440, 1441, 1442,  ..., 1457, 1458, 1459],\n         ...,\n         [1540, 1541, 1542,  ..., 1557, 1558, 1559],\n         [1560, 1561, 1562,  ..., 1577, 1578, 1579],\n         [1580, 1581, 1582,  ..., 1597, 1598, 1599]],\n\n        [[1600, 1601, 1602,  ..., 1617, 1618, 1619],\n         [1620, 1621, 1622,  ..., 1637, 1638, 1639],\n         [1640, 1641, 1642,  ..., 1657, 1658, 1659],\n         ...,\n         [1740, 1741, 1742,  ..., 1757, 1758, 1759],\n         [1760, 1761, 1762,  ..., 1777, 1778, 1779],\n         [1780, 1781, 1782,  ..., 1797, 1798, 1799]],\n\n        [[1800, 1801, 1802,  ..., 1817, 1818, 1819],\n         [1820, 1821, 1822,  ..., 1837, 1838, 1839],\n         [1840, 1841, 1842,  ..., 1857, 1858, 1859],\n         ...,\n         [1940, 1941, 1942,  ..., 1957, 1958, 1959],\n         [1960, 1961, 1962,  ..., 1977, 1978, 1979],\n         [1980, 1981, 1982,  ..., 1997, 1998, 1999]]])");
+    Ok(())
+}
+
+#[test]
+fn summarised_1d_negative_ints() -> R {
+    // torch.arange(-1000, 1000)
+    let t = Tensor::arange(-1000i64, 1000i64, 1i64, CPU)?;
+    assert_eq!(t.to_string(), "tensor([-1000,  -999,  -998,  ...,   997,   998,   999])");
+    Ok(())
+}
+
+#[test]
+fn summarised_bool() -> R {
+    // torch.arange(2000) % 3 == 0
+    let t = Tensor::arange(0i64, 2000i64, 1i64, CPU)?.remainder(3)?.eq(0)?;
+    assert_eq!(t.to_string(), "tensor([ True, False, False,  ..., False,  True, False])");
+    Ok(())
+}
+
+#[test]
+fn summarised_f64_with_grad_fn() -> R {
+    // torch.arange(2000., dtype=torch.float64, requires_grad=True).view(40, 50) * 1
+    let t = Tensor::arange_dtype(0.0, 2000.0, 1.0, DType::F64, CPU)?.view(&[40, 50])?;
+    assert_eq!(with_suffixes(&t, &["grad_fn=<MulBackward0>"]), "tensor([[0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 4.7000e+01, 4.8000e+01,\n         4.9000e+01],\n        [5.0000e+01, 5.1000e+01, 5.2000e+01,  ..., 9.7000e+01, 9.8000e+01,\n         9.9000e+01],\n        [1.0000e+02, 1.0100e+02, 1.0200e+02,  ..., 1.4700e+02, 1.4800e+02,\n         1.4900e+02],\n        ...,\n        [1.8500e+03, 1.8510e+03, 1.8520e+03,  ..., 1.8970e+03, 1.8980e+03,\n         1.8990e+03],\n        [1.9000e+03, 1.9010e+03, 1.9020e+03,  ..., 1.9470e+03, 1.9480e+03,\n         1.9490e+03],\n        [1.9500e+03, 1.9510e+03, 1.9520e+03,  ..., 1.9970e+03, 1.9980e+03,\n         1.9990e+03]], dtype=torch.float64, grad_fn=<MulBackward0>)");
+    Ok(())
+}
+
+#[test]
+fn f16_sci() -> R {
+    // torch.tensor([1e-3, 60000.], dtype=torch.float16)
+    let t = Tensor::new([1e-3f64, 60000.], CPU)?.to_dtype(DType::F16)?;
+    assert_eq!(t.to_string(), "tensor([1.0004e-03, 6.0000e+04], dtype=torch.float16)");
+    Ok(())
+}
+
+#[test]
+fn bf16_sci_int_mode() -> R {
+    // torch.tensor([256., 1e9], dtype=torch.bfloat16)
+    let t = Tensor::new([256f64, 1e9], CPU)?.to_dtype(DType::BF16)?;
+    assert_eq!(t.to_string(), "tensor([2.5600e+02, 9.9824e+08], dtype=torch.bfloat16)");
+    Ok(())
+}
+
+#[test]
+fn sci_negative_int_mode() -> R {
+    // torch.tensor([-1e9, 5.])
+    let t = Tensor::new([-1e9f32, 5.], CPU)?;
+    assert_eq!(t.to_string(), "tensor([-1.0000e+09,  5.0000e+00])");
+    Ok(())
+}
+
+#[test]
+fn scalar_requires_grad() -> R {
+    // torch.tensor(0.5, requires_grad=True)
+    let t = Tensor::new(0.5f32, CPU)?;
+    assert_eq!(with_suffixes(&t, &["requires_grad=True"]), "tensor(0.5000, requires_grad=True)");
+    Ok(())
+}
+
+#[test]
+fn scalar_int32() -> R {
+    // torch.tensor(7, dtype=torch.int32)
+    let t = Tensor::new(7i32, CPU)?;
+    assert_eq!(t.to_string(), "tensor(7, dtype=torch.int32)");
+    Ok(())
+}
+
+#[test]
+fn narrowed_3d_blank_lines() -> R {
+    // torch.arange(60.).view(3, 4, 5)[:, 1:3, ::2]
+    let t = Tensor::arange(0.0, 60.0, 1.0, CPU)?.view(&[3, 4, 5])?.narrow(1, 1, 2)?.slice(2, None, None, 2)?;
+    assert_eq!(t.to_string(), "tensor([[[ 5.,  7.,  9.],\n         [10., 12., 14.]],\n\n        [[25., 27., 29.],\n         [30., 32., 34.]],\n\n        [[45., 47., 49.],\n         [50., 52., 54.]]])");
+    Ok(())
+}

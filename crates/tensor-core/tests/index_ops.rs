@@ -119,7 +119,7 @@ fn spec(
     sizes: std::ops::RangeInclusive<usize>,
     writable: bool,
 ) -> impl Strategy<Value = Spec> {
-    let kinds = if writable { 4 } else { 5 };
+    let kinds: usize = if writable { 4 } else { 5 };
     (prop::collection::vec(sizes, ranks), 0..kinds, 0usize..8, any::<u64>()).prop_map(|(shape, k, axis, seed)| Spec {
         shape,
         kind: KINDS[k],

@@ -27,11 +27,11 @@ pub fn cfg(cases: u32) -> Config {
 
 /// SplitMix64: the values inside a test case, derived from one proptest-drawn seed.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Mix(u64);
 
-impl Rng {
+impl Mix {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+        Mix(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -127,7 +127,7 @@ pub enum Values {
 }
 
 /// One random value of `dtype` and `kind` (already exact in that dtype).
-pub fn draw(rng: &mut Rng, dtype: DType, kind: Values) -> f64 {
+pub fn draw(rng: &mut Mix, dtype: DType, kind: Values) -> f64 {
     let v = match (dtype, kind) {
         (DType::Bool, Values::NonZero) => 1.0,
         (DType::Bool, _) => rng.coin() as u8 as f64,
@@ -310,7 +310,7 @@ impl Ref {
     pub fn iota(shape: &[usize]) -> Ref {
         Ref::new(shape, (0..numel(shape)).map(|i| i as f64).collect())
     }
-    pub fn random(shape: &[usize], dtype: DType, kind: Values, rng: &mut Rng) -> Ref {
+    pub fn random(shape: &[usize], dtype: DType, kind: Values, rng: &mut Mix) -> Ref {
         Ref::new(shape, (0..numel(shape)).map(|_| draw(rng, dtype, kind)).collect())
     }
     pub fn rank(&self) -> usize {
@@ -540,11 +540,11 @@ pub struct Built {
 
 /// Builds a tensor of `shape` and `dtype` laid out as `recipe` says, with random values.
 pub fn build(shape: &[usize], recipe: &Recipe, dtype: DType, kind: Values) -> Built {
-    let mut rng = Rng::new(recipe.seed);
+    let mut rng = Mix::new(recipe.seed);
     build_steps(shape, &recipe.steps, dtype, kind, &mut rng)
 }
 
-fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng: &mut Rng) -> Built {
+fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng: &mut Mix) -> Built {
     let Some((step, rest)) = steps.split_first() else {
         let r = Ref::random(shape, dtype, kind, rng);
         let t = r.tensor(dtype);
@@ -557,7 +557,7 @@ fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng:
             if rank < 2 {
                 return skip();
             }
-            let perm = Rng::new(p).perm(rank);
+            let perm = Mix::new(p).perm(rank);
             let mut inner_shape = vec![0; rank];
             for (i, &p) in perm.iter().enumerate() {
                 inner_shape[p] = shape[i];
@@ -656,7 +656,7 @@ pub fn overlaps(t: &Tensor) -> bool {
 pub fn broadcast_pair_strategy(max_rank: usize, max_dim: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
     (shape_strategy(max_rank, max_dim), any::<u64>(), any::<u64>()).prop_map(|(out, sa, sb)| {
         let derive = |seed: u64| {
-            let mut rng = Rng::new(seed);
+            let mut rng = Mix::new(seed);
             let drop = rng.below(out.len() + 1);
             let drop = if rng.below(3) == 0 { drop } else { 0 };
             out[drop..].iter().map(|&d| if rng.below(3) == 0 { 1 } else { d }).collect::<Vec<usize>>()
