@@ -110,14 +110,16 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
             captured[i] = Some(add_opt(captured[i].take(), grad.clone())?);
         }
         let grads = Node::apply(&node, &grad, retain_graph, opts.create_graph)?;
-        for (edge, g) in node.edges.iter().zip(grads) {
+        for (i, (edge, g)) in node.edges.iter().zip(grads).enumerate() {
             let Some(edge) = edge else { continue };
+            if let Some(g) = &g {
+                check_shape(g, i, &node)?;
+            }
             match edge {
-                Edge::Node(child) => {
+                Edge::Node(_) => {
                     let cid = edge.id();
                     let p = pending.get_mut(&cid).expect("child registered");
                     if let Some(g) = g {
-                        check_shape(&g, child, &node)?;
                         p.grad = Some(add_opt(p.grad.take(), g)?);
                     }
                     p.deps -= 1;
@@ -136,15 +138,18 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
     Ok(captured)
 }
 
-fn check_shape(g: &Var, child: &Node, parent: &Node) -> Result<()> {
-    if g.shape() != &child.output_meta.0 {
+/// A gradient must have the shape of the input it is for (a node's child or a leaf).
+fn check_shape(g: &Var, input: usize, parent: &Node) -> Result<()> {
+    let expected = &parent.input_shapes[input];
+    if g.shape() != expected {
         bail!(
             Autograd,
             "backward",
-            "Function {} returned an invalid gradient - got {:?} but expected shape compatible with {:?}",
+            "Function {} returned an invalid gradient at index {} - got {:?} but expected shape compatible with {:?}",
             parent.name(),
+            input,
             g.shape(),
-            child.output_meta.0
+            expected
         );
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! backward) against central finite differences in float64 (eps 1e-6, atol 1e-5, rtol 1e-3).
 
 use crate::engine::{grad, BackwardOptions};
-use crate::grad_mode::no_grad;
+use crate::grad_mode::{enable_grad, no_grad};
 use crate::var::Var;
 use tensor_core::{bail, DType, Result, Tensor};
 
@@ -122,6 +122,12 @@ pub fn gradgradcheck(f: impl Fn(&[Var]) -> Result<Var>, inputs: &[Tensor]) -> Re
     all.push(grad_out);
     let first_order = move |vars: &[Var]| -> Result<Var> {
         let (xs, v) = vars.split_at(n);
+        // The numerical pass of `gradcheck` calls this under no_grad with constants; the
+        // first-order gradient still needs f's graph, so record it with leaves standing in.
+        let _mode = enable_grad();
+        let xs: Vec<Var> =
+            xs.iter().map(|x| if x.requires_grad() { x.clone() } else { Var::new(x.tensor(), true) }).collect();
+        let xs = &xs[..];
         let out = f(xs)?;
         let refs: Vec<&Var> = xs.iter().collect();
         let opts = BackwardOptions { retain_graph: true, create_graph: true };

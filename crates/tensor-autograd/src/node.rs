@@ -9,7 +9,7 @@ use crate::var::{GradSlot, Var};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
-use tensor_core::{bail, DType, Device, Result, Shape, Tensor};
+use tensor_core::{bail, Result, Shape, Tensor};
 
 /// Where the gradient of one input of a node goes.
 #[derive(Clone)]
@@ -92,7 +92,8 @@ pub struct Node {
     state: Mutex<Option<NodeState>>,
     /// The output's grad slot, when `retain_grad` or a hook was registered on the output.
     pub(crate) output_slot: Mutex<Option<Weak<GradSlot>>>,
-    pub(crate) output_meta: (Shape, DType, Device),
+    /// The shape of each input: a gradient sent along edge `i` must have `input_shapes[i]`.
+    pub(crate) input_shapes: Vec<Shape>,
     /// Order of creation: later nodes run first when several are ready.
     pub(crate) sequence: u64,
 }
@@ -100,6 +101,9 @@ pub struct Node {
 struct NodeState {
     backward: Box<dyn BackwardFn>,
     saved: Vec<SavedVar>,
+    /// The saved values were freed by a backward without `retain_graph`. A node that saved
+    /// nothing is never released: it can run again, as in PyTorch.
+    released: bool,
 }
 
 impl Node {
@@ -108,15 +112,15 @@ impl Node {
         edges: Vec<Option<Edge>>,
         backward: Box<dyn BackwardFn>,
         saved: Vec<SavedVar>,
-        output: &Tensor,
+        input_shapes: Vec<Shape>,
     ) -> Node {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Node {
             name,
             edges,
-            state: Mutex::new(Some(NodeState { backward, saved })),
+            state: Mutex::new(Some(NodeState { backward, saved, released: false })),
             output_slot: Mutex::new(None),
-            output_meta: (output.shape().clone(), output.dtype(), output.device().clone()),
+            input_shapes,
             sequence: SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -144,7 +148,7 @@ impl Node {
         create_graph: bool,
     ) -> Result<Vec<Option<Var>>> {
         let mut guard = this.state.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(state) = guard.as_ref() else {
+        let Some(state) = guard.as_mut().filter(|s| !s.released) else {
             bail!(
                 Autograd,
                 "backward",
@@ -179,8 +183,12 @@ impl Node {
                 this.edges.len()
             );
         }
-        if !retain_graph {
-            *guard = None;
+        if !retain_graph && !state.saved.is_empty() {
+            // Free the saved values (not the node: its edges and backward stay, as PyTorch's).
+            let freed = std::mem::take(&mut state.saved);
+            state.released = true;
+            drop(guard);
+            drop(freed);
         }
         Ok(grads)
     }

@@ -59,6 +59,8 @@ struct VarInner {
     tensor: Tensor,
     grad_fn: RwLock<Option<Arc<Node>>>,
     slot: Arc<GradSlot>,
+    /// Recorded as a view of another variable (its tensor shares that input's storage).
+    is_view: bool,
 }
 
 /// A tensor that autograd tracks: PyTorch's `torch.Tensor` with `requires_grad`.
@@ -81,7 +83,12 @@ pub struct Var(Arc<VarInner>);
 impl Var {
     /// A leaf variable (`requires_grad` as given), as `torch.tensor(..., requires_grad=...)`.
     pub fn new(tensor: Tensor, requires_grad: bool) -> Var {
-        Var(Arc::new(VarInner { tensor, grad_fn: RwLock::new(None), slot: Arc::new(GradSlot::new(requires_grad)) }))
+        Var(Arc::new(VarInner {
+            tensor,
+            grad_fn: RwLock::new(None),
+            slot: Arc::new(GradSlot::new(requires_grad)),
+            is_view: false,
+        }))
     }
     /// A variable that does not require grad.
     pub fn constant(tensor: Tensor) -> Var {
@@ -92,7 +99,12 @@ impl Var {
         Var::new(tensor, true)
     }
     pub(crate) fn from_node(tensor: Tensor, node: Option<Arc<Node>>) -> Var {
-        Var(Arc::new(VarInner { tensor, grad_fn: RwLock::new(node), slot: Arc::new(GradSlot::new(false)) }))
+        Var(Arc::new(VarInner {
+            tensor,
+            grad_fn: RwLock::new(node),
+            slot: Arc::new(GradSlot::new(false)),
+            is_view: false,
+        }))
     }
 
     /// A variable holding `tensor` at the same place in the graph as `v` (same `grad_fn`).
@@ -244,6 +256,11 @@ impl Var {
     pub(crate) fn into_node_if_unique(self) -> Option<Arc<Node>> {
         Arc::try_unwrap(self.0).ok().and_then(|inner| inner.grad_fn.into_inner().ok().flatten())
     }
+    /// True for a variable recorded as a view of another one (in-place ops on it are refused:
+    /// the base's history would not see them).
+    pub(crate) fn is_view(&self) -> bool {
+        self.0.is_view
+    }
     /// Replaces this variable's history (in-place ops).
     pub(crate) fn set_grad_fn(&self, node: Option<Arc<Node>>) {
         *self.0.grad_fn.write().unwrap_or_else(|e| e.into_inner()) = node;
@@ -287,8 +304,38 @@ impl Var {
                 Saved::Output => SavedVar::Output { tensor: value.shallow_clone(), version: value.version() },
             })
             .collect();
-        let node = Node::new(name, edges, backward, saved, &value);
-        Var::from_node(value, Some(Arc::new(node)))
+        let input_shapes = inputs.iter().map(|v| v.shape().clone()).collect();
+        // A view of an input: its history is only valid while the base's is unchanged. An
+        // in-place op recorded on the base later (PyTorch would rebase the view) would make
+        // backward through the view silently wrong, so it is refused there instead.
+        let base = inputs.iter().find(|v| v.requires_grad() && value.shares_storage(v.tensor_ref()));
+        let backward: Box<dyn BackwardFn> = match base {
+            None => backward,
+            Some(base) => {
+                let base_weak = Arc::downgrade(&base.0);
+                let node_id = |n: Option<Arc<Node>>| n.map(|n| Arc::as_ptr(&n) as usize);
+                let base_node = node_id(base.grad_fn());
+                Box::new(move |ctx: &BackwardCtx<'_>| {
+                    if let Some(b) = base_weak.upgrade() {
+                        if node_id(Var(b).grad_fn()) != base_node {
+                            bail!(
+                                Autograd,
+                                "backward",
+                                "a view was used after its base was modified by an in-place operation; backward through the view would be wrong (rebasing views is not supported: take the view after the in-place op, or clone() it)"
+                            );
+                        }
+                    }
+                    backward.backward(ctx)
+                })
+            }
+        };
+        let node = Node::new(name, edges, backward, saved, input_shapes);
+        Var(Arc::new(VarInner {
+            tensor: value,
+            grad_fn: RwLock::new(Some(Arc::new(node))),
+            slot: Arc::new(GradSlot::new(false)),
+            is_view: base.is_some(),
+        }))
     }
 }
 

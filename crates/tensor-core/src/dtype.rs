@@ -235,7 +235,8 @@ pub trait Element:
     const ZERO: Self;
     /// One (true).
     const ONE: Self;
-    /// Converts from f64 as `tensor.to(dtype)` does (saturating for floats to ints, NaN to 0).
+    /// Converts from f64 as `tensor.to(dtype)` does (saturating for floats to ints, NaN to 0;
+    /// f16 and bf16 round through f32, as PyTorch's).
     fn from_f64(v: f64) -> Self;
     /// Converts to f64 (exact for every type but i64 past 2^53).
     fn to_f64(self) -> f64;
@@ -264,8 +265,9 @@ element!(bool, Bool, false, true, |v| v != 0.0, |s| s as u8 as f64);
 element!(u8, U8, 0, 1, |v| v as i64 as u8, |s| s as f64);
 element!(i32, I32, 0, 1, |v| v as i64 as i32, |s| s as f64);
 element!(i64, I64, 0, 1, |v| v as i64, |s| s as f64);
-element!(f16, F16, f16::ZERO, f16::ONE, |v| f16::from_f64(v), |s| s.to_f64());
-element!(bf16, BF16, bf16::ZERO, bf16::ONE, |v| bf16::from_f64(v), |s| s.to_f64());
+// A double becomes a half through float, as PyTorch's `c10::Half(float(v))` (two roundings).
+element!(f16, F16, f16::ZERO, f16::ONE, |v| f16::from_f32(v as f32), |s| s.to_f64());
+element!(bf16, BF16, bf16::ZERO, bf16::ONE, |v| bf16::from_f32(v as f32), |s| s.to_f64());
 element!(f32, F32, 0.0, 1.0, |v| v as f32, |s| s as f64);
 element!(f64, F64, 0.0, 1.0, |v| v, |s| s);
 

@@ -54,9 +54,12 @@ impl Layout {
         self.shape.numel()
     }
 
-    /// True when the elements are row-major and dense (size-1 dims may have any stride), as
-    /// PyTorch's `is_contiguous`.
+    /// True when the elements are row-major and dense (size-1 dims may have any stride, and a
+    /// tensor with no elements is contiguous), as PyTorch's `is_contiguous`.
     pub fn is_contiguous(&self) -> bool {
+        if self.numel() == 0 {
+            return true;
+        }
         let mut expected = 1;
         for (&d, &s) in self.dims().iter().zip(self.strides.iter()).rev() {
             if d != 1 {
@@ -69,8 +72,12 @@ impl Layout {
         true
     }
 
-    /// `Some((start, end))` when the elements are the dense storage range `start..end`, in order.
+    /// `Some((start, end))` when the elements are the dense storage range `start..end`, in order
+    /// (`0..0` for a layout with no elements, whose offset may lie past the storage's end).
     pub fn contiguous_range(&self) -> Option<(usize, usize)> {
+        if self.numel() == 0 {
+            return Some((0, 0));
+        }
         if self.is_contiguous() {
             Some((self.offset, self.offset + self.numel()))
         } else {

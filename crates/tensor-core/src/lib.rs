@@ -47,6 +47,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use layout::{Blocks, Layout, StridedOffsets};
 pub use ops::binary::RoundingMode;
 pub use ops::reduce::Norm;
+pub use ops::shape::PadMode;
 pub use random::manual_seed;
 pub use shape::Shape;
 pub use tensor::{s, IndexItem, IndexItems, NdArray, NewAxis, Rhs, Slice, SliceGuard, Tensor};

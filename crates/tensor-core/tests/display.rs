@@ -16,7 +16,7 @@ fn with_suffixes(t: &Tensor, suffixes: &[&str]) -> String {
 #[test]
 fn seed_zeros_long() -> R {
     // torch.zeros(5, 3, dtype=torch.long)
-    let t = Tensor::zeros(&[5, 3], DType::I64, CPU)?;
+    let t = Tensor::zeros([5, 3], DType::I64, CPU)?;
     assert_eq!(
         t.to_string(),
         "tensor([[0, 0, 0],\n        [0, 0, 0],\n        [0, 0, 0],\n        [0, 0, 0],\n        [0, 0, 0]])"
@@ -35,7 +35,7 @@ fn seed_tensor_literal() -> R {
 #[test]
 fn seed_new_ones_double() -> R {
     // torch.ones(5, 3, dtype=torch.double)
-    let t = Tensor::ones(&[5, 3], DType::F64, CPU)?;
+    let t = Tensor::ones([5, 3], DType::F64, CPU)?;
     assert_eq!(t.to_string(), "tensor([[1., 1., 1.],\n        [1., 1., 1.],\n        [1., 1., 1.],\n        [1., 1., 1.],\n        [1., 1., 1.]], dtype=torch.float64)");
     Ok(())
 }
@@ -43,7 +43,7 @@ fn seed_new_ones_double() -> R {
 #[test]
 fn seed_add() -> R {
     // torch.ones(5, 3) + torch.ones(5, 3) * 2
-    let t = Tensor::ones(&[5, 3], DType::F32, CPU)?.add(&Tensor::full(&[5, 3], 2.0, DType::F32, CPU)?)?;
+    let t = Tensor::ones([5, 3], DType::F32, CPU)?.add(&Tensor::full([5, 3], 2.0, DType::F32, CPU)?)?;
     assert_eq!(t.to_string(), "tensor([[3., 3., 3.],\n        [3., 3., 3.],\n        [3., 3., 3.],\n        [3., 3., 3.],\n        [3., 3., 3.]])");
     Ok(())
 }
@@ -70,7 +70,7 @@ fn seed_index_col() -> R {
 #[test]
 fn seed_numpy_shared_a() -> R {
     // torch.ones(5).add_(1)
-    let t = Tensor::full(&[5], 2.0, DType::F32, CPU)?;
+    let t = Tensor::full([5], 2.0, DType::F32, CPU)?;
     assert_eq!(t.to_string(), "tensor([2., 2., 2., 2., 2.])");
     Ok(())
 }
@@ -78,7 +78,7 @@ fn seed_numpy_shared_a() -> R {
 #[test]
 fn seed_from_numpy_b() -> R {
     // torch.from_numpy(np.ones(5) + 1)
-    let t = Tensor::full(&[5], 2.0, DType::F64, CPU)?;
+    let t = Tensor::full([5], 2.0, DType::F64, CPU)?;
     assert_eq!(t.to_string(), "tensor([2., 2., 2., 2., 2.], dtype=torch.float64)");
     Ok(())
 }
@@ -86,7 +86,7 @@ fn seed_from_numpy_b() -> R {
 #[test]
 fn seed_requires_grad() -> R {
     // torch.ones(2, 2, requires_grad=True)
-    let t = Tensor::ones(&[2, 2], DType::F32, CPU)?;
+    let t = Tensor::ones([2, 2], DType::F32, CPU)?;
     assert_eq!(with_suffixes(&t, &["requires_grad=True"]), "tensor([[1., 1.],\n        [1., 1.]], requires_grad=True)");
     Ok(())
 }
@@ -94,7 +94,7 @@ fn seed_requires_grad() -> R {
 #[test]
 fn seed_y() -> R {
     // torch.ones(2, 2, requires_grad=True) + 2
-    let t = Tensor::full(&[2, 2], 3.0, DType::F32, CPU)?;
+    let t = Tensor::full([2, 2], 3.0, DType::F32, CPU)?;
     assert_eq!(
         with_suffixes(&t, &["grad_fn=<AddBackward0>"]),
         "tensor([[3., 3.],\n        [3., 3.]], grad_fn=<AddBackward0>)"
@@ -105,7 +105,7 @@ fn seed_y() -> R {
 #[test]
 fn seed_z() -> R {
     // (torch.ones(2, 2, requires_grad=True) + 2) ** 2 * 3
-    let t = Tensor::full(&[2, 2], 27.0, DType::F32, CPU)?;
+    let t = Tensor::full([2, 2], 27.0, DType::F32, CPU)?;
     assert_eq!(
         with_suffixes(&t, &["grad_fn=<MulBackward0>"]),
         "tensor([[27., 27.],\n        [27., 27.]], grad_fn=<MulBackward0>)"
@@ -124,7 +124,7 @@ fn seed_out() -> R {
 #[test]
 fn seed_x_grad() -> R {
     // torch.full((2, 2), 4.5)
-    let t = Tensor::full(&[2, 2], 4.5, DType::F32, CPU)?;
+    let t = Tensor::full([2, 2], 4.5, DType::F32, CPU)?;
     assert_eq!(t.to_string(), "tensor([[4.5000, 4.5000],\n        [4.5000, 4.5000]])");
     Ok(())
 }
@@ -276,7 +276,7 @@ fn only_nonfinite() -> R {
 #[test]
 fn zeros_float() -> R {
     // torch.zeros(3)
-    let t = Tensor::zeros(&[3], DType::F32, CPU)?;
+    let t = Tensor::zeros([3], DType::F32, CPU)?;
     assert_eq!(t.to_string(), "tensor([0., 0., 0.])");
     Ok(())
 }
@@ -584,7 +584,7 @@ fn scalar_negative_zero() -> R {
 #[test]
 fn empty_1d() -> R {
     // torch.tensor([])
-    let t = Tensor::zeros(&[0], DType::F32, CPU)?;
+    let t = Tensor::zeros([0], DType::F32, CPU)?;
     assert_eq!(t.to_string(), "tensor([])");
     Ok(())
 }
@@ -592,7 +592,7 @@ fn empty_1d() -> R {
 #[test]
 fn empty_2d() -> R {
     // torch.zeros(0, 3)
-    let t = Tensor::zeros(&[0, 3], DType::F32, CPU)?;
+    let t = Tensor::zeros([0, 3], DType::F32, CPU)?;
     assert_eq!(t.to_string(), "tensor([], size=(0, 3))");
     Ok(())
 }
@@ -600,7 +600,7 @@ fn empty_2d() -> R {
 #[test]
 fn empty_long() -> R {
     // torch.zeros(0, dtype=torch.long)
-    let t = Tensor::zeros(&[0], DType::I64, CPU)?;
+    let t = Tensor::zeros([0], DType::I64, CPU)?;
     assert_eq!(t.to_string(), "tensor([], dtype=torch.int64)");
     Ok(())
 }
@@ -608,7 +608,7 @@ fn empty_long() -> R {
 #[test]
 fn empty_bool() -> R {
     // torch.zeros(0, dtype=torch.bool)
-    let t = Tensor::zeros(&[0], DType::Bool, CPU)?;
+    let t = Tensor::zeros([0], DType::Bool, CPU)?;
     assert_eq!(t.to_string(), "tensor([], dtype=torch.bool)");
     Ok(())
 }
@@ -616,7 +616,7 @@ fn empty_bool() -> R {
 #[test]
 fn empty_3d_f64() -> R {
     // torch.zeros(2, 0, 3, dtype=torch.float64)
-    let t = Tensor::zeros(&[2, 0, 3], DType::F64, CPU)?;
+    let t = Tensor::zeros([2, 0, 3], DType::F64, CPU)?;
     assert_eq!(t.to_string(), "tensor([], size=(2, 0, 3), dtype=torch.float64)");
     Ok(())
 }
@@ -624,7 +624,7 @@ fn empty_3d_f64() -> R {
 #[test]
 fn empty_with_grad() -> R {
     // torch.zeros(0, 3, requires_grad=True)
-    let t = Tensor::zeros(&[0, 3], DType::F32, CPU)?;
+    let t = Tensor::zeros([0, 3], DType::F32, CPU)?;
     assert_eq!(with_suffixes(&t, &["requires_grad=True"]), "tensor([], size=(0, 3), requires_grad=True)");
     Ok(())
 }
@@ -632,7 +632,7 @@ fn empty_with_grad() -> R {
 #[test]
 fn suffix_moves_to_new_line() -> R {
     // torch.ones(9, requires_grad=True) * 1.5
-    let t = Tensor::full(&[9], 1.5, DType::F32, CPU)?;
+    let t = Tensor::full([9], 1.5, DType::F32, CPU)?;
     assert_eq!(with_suffixes(&t, &["grad_fn=<MulBackward0>"]), "tensor([1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000],\n       grad_fn=<MulBackward0>)");
     Ok(())
 }
@@ -640,7 +640,7 @@ fn suffix_moves_to_new_line() -> R {
 #[test]
 fn suffix_fits_on_line() -> R {
     // torch.ones(8, requires_grad=True) * 1.5
-    let t = Tensor::full(&[8], 1.5, DType::F32, CPU)?;
+    let t = Tensor::full([8], 1.5, DType::F32, CPU)?;
     assert_eq!(
         with_suffixes(&t, &["grad_fn=<MulBackward0>"]),
         "tensor([1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000],\n       grad_fn=<MulBackward0>)"
@@ -651,7 +651,7 @@ fn suffix_fits_on_line() -> R {
 #[test]
 fn suffix_dtype_and_grad_wrap() -> R {
     // torch.ones(9, dtype=torch.float64, requires_grad=True) * 1.5
-    let t = Tensor::full(&[9], 1.5, DType::F64, CPU)?;
+    let t = Tensor::full([9], 1.5, DType::F64, CPU)?;
     assert_eq!(with_suffixes(&t, &["grad_fn=<MulBackward0>"]), "tensor([1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000],\n       dtype=torch.float64, grad_fn=<MulBackward0>)");
     Ok(())
 }
@@ -659,7 +659,7 @@ fn suffix_dtype_and_grad_wrap() -> R {
 #[test]
 fn suffix_f64_requires_grad() -> R {
     // torch.ones(2, 2, dtype=torch.float64, requires_grad=True)
-    let t = Tensor::ones(&[2, 2], DType::F64, CPU)?;
+    let t = Tensor::ones([2, 2], DType::F64, CPU)?;
     assert_eq!(
         with_suffixes(&t, &["requires_grad=True"]),
         "tensor([[1., 1.],\n        [1., 1.]], dtype=torch.float64, requires_grad=True)"

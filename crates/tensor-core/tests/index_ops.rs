@@ -1,196 +1,45 @@
-//! Indexing and sorting ops against naive references over `Vec<f64>` (proptest, deterministic
-//! seeds, non-contiguous inputs), PyTorch-derived literals, and the error cases.
+//! Indexing and sorting ops against naive references (proptest over random shapes and
+//! non-contiguous layouts from `common`), PyTorch-derived literals, and the error cases.
 //!
 //! Literal expectations come from PyTorch 2.x (CPU); the snippet is quoted beside each.
 
+mod common;
+
+use common::*;
 use proptest::prelude::*;
-use proptest::test_runner::{RngAlgorithm, RngSeed};
-use tensor_core::cpu::CpuStorage;
 use tensor_core::{DType, Device, ErrorKind, Tensor};
 
 // ---------------------------------------------------------------------------------------------
-// Test harness: inputs in several memory layouts, and a row-major reference array.
+// Helpers
 
-fn config(seed: u64) -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+/// An input of `shape` laid out as `recipe`, and its values.
+fn input(shape: &[usize], recipe: &Recipe, dtype: DType, kind: Values) -> (Tensor, Ref) {
+    let b = build(shape, recipe, dtype, kind);
+    (b.t, b.r)
 }
 
-/// How a test input sits in memory; the logical values are read back from the tensor itself.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Contiguous,
-    /// Two dims swapped in memory (`x.t().contiguous().t()`).
-    Transposed,
-    /// Every other element of a larger buffer (`base[1::2]`).
-    Stepped,
-    /// A nonzero storage offset inside a larger buffer.
-    Offset,
-    /// One dim broadcast with stride 0 (read-only).
-    Expanded,
+/// An I64 or I32 index tensor holding `vals` (row-major) laid out as `recipe` (no expand).
+fn index_in(vals: &[i64], shape: &[usize], recipe: &Recipe, i32_index: bool) -> Tensor {
+    let dtype = if i32_index { DType::I32 } else { DType::I64 };
+    let mut t = build(shape, recipe, dtype, Values::Small).t;
+    t.copy_(&i64s(vals, shape)).unwrap();
+    t
 }
 
-const KINDS: [Kind; 5] = [Kind::Contiguous, Kind::Transposed, Kind::Stepped, Kind::Offset, Kind::Expanded];
-
-/// The same logical tensor (but `Expanded`, which repeats one slice) in the layout `kind`.
-fn relayout(t: &Tensor, kind: Kind, axis: usize) -> Tensor {
-    let r = t.dim();
-    if r == 0 {
-        return t.shallow_clone();
-    }
-    let a = axis % r;
-    let dev = Device::Cpu;
-    match kind {
-        Kind::Contiguous => t.shallow_clone(),
-        Kind::Transposed if r >= 2 => {
-            let b = ((a + 1) % r) as isize;
-            t.transpose(a as isize, b).unwrap().contiguous().unwrap().transpose(a as isize, b).unwrap()
-        }
-        Kind::Transposed | Kind::Stepped => {
-            let mut shape = t.size().to_vec();
-            shape[a] = 2 * shape[a] + 1;
-            let base = Tensor::full(shape, 9, t.dtype(), &dev).unwrap();
-            let mut v = base.slice(a as isize, Some(1), None, 2).unwrap();
-            v.copy_(t).unwrap();
-            v
-        }
-        Kind::Offset => {
-            let mut shape = t.size().to_vec();
-            shape[a] += 3;
-            let base = Tensor::full(shape, 9, t.dtype(), &dev).unwrap();
-            let mut v = base.narrow(a as isize, 2, t.size()[a]).unwrap();
-            v.copy_(t).unwrap();
-            v
-        }
-        Kind::Expanded => {
-            let n = t.size()[a].min(1);
-            let sizes: Vec<isize> = t.size().iter().map(|&s| s as isize).collect();
-            t.narrow(a as isize, 0, n).unwrap().expand(&sizes).unwrap()
-        }
-    }
+#[track_caller]
+fn check(t: &Tensor, want: &Ref) {
+    assert_ref(t, want, EXACT, "");
 }
 
-/// Deterministic small values: integers in -4..=4 (exact in every dtype), NaN for some when asked.
-fn value(seed: u64, i: usize, nan: bool) -> f64 {
-    let mut z = seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    let v = (z % 10) as f64 - 4.0;
-    if v == 5.0 {
-        if nan {
-            f64::NAN
-        } else {
-            0.0
-        }
-    } else {
-        v
-    }
+fn set(r: &mut Ref, ix: &[usize], v: f64) {
+    let p = ix.iter().zip(contiguous_strides(&r.shape)).map(|(i, s)| i * s).sum::<usize>();
+    r.data[p] = v;
 }
 
-/// A random input: shape, layout and the seed of its values.
-#[derive(Debug, Clone)]
-struct Spec {
-    shape: Vec<usize>,
-    kind: Kind,
-    axis: usize,
-    seed: u64,
-}
-
-impl Spec {
-    fn tensor(&self, dtype: DType) -> Tensor {
-        self.tensor_with(dtype, false)
-    }
-    fn tensor_with(&self, dtype: DType, nan: bool) -> Tensor {
-        let n: usize = self.shape.iter().product();
-        let vals = (0..n).map(|i| value(self.seed, i, nan && dtype.is_float()));
-        let t = Tensor::from_cpu_storage(CpuStorage::from_f64s(dtype, vals), self.shape.clone(), &Device::Cpu).unwrap();
-        relayout(&t, self.kind, self.axis)
-    }
-}
-
-fn spec(
-    ranks: std::ops::RangeInclusive<usize>,
-    sizes: std::ops::RangeInclusive<usize>,
-    writable: bool,
-) -> impl Strategy<Value = Spec> {
-    let kinds: usize = if writable { 4 } else { 5 };
-    (prop::collection::vec(sizes, ranks), 0..kinds, 0usize..8, any::<u64>()).prop_map(|(shape, k, axis, seed)| Spec {
-        shape,
-        kind: KINDS[k],
-        axis,
-        seed,
-    })
-}
-
-/// A row-major array of f64: the reference the ops are checked against.
-#[derive(Debug, Clone, PartialEq)]
-struct Nd {
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
-    if shape.contains(&0) {
-        return;
-    }
-    let mut ix = vec![0; shape.len()];
-    loop {
-        f(&ix);
-        let mut d = shape.len();
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            ix[d] += 1;
-            if ix[d] < shape[d] {
-                break;
-            }
-            ix[d] = 0;
-        }
-    }
-}
-
-fn flat(shape: &[usize], ix: &[usize]) -> usize {
-    shape.iter().zip(ix).fold(0, |acc, (&s, &i)| acc * s + i)
-}
-
-impl Nd {
-    fn of(t: &Tensor) -> Nd {
-        Nd { shape: t.size().to_vec(), data: t.to_vec::<f64>().unwrap() }
-    }
-    fn from_fn(shape: &[usize], mut f: impl FnMut(&[usize]) -> f64) -> Nd {
-        let mut data = Vec::new();
-        for_each_index(shape, |ix| data.push(f(ix)));
-        Nd { shape: shape.to_vec(), data }
-    }
-    fn at(&self, ix: &[usize]) -> f64 {
-        self.data[flat(&self.shape, ix)]
-    }
-    fn set(&mut self, ix: &[usize], v: f64) {
-        let p = flat(&self.shape, ix);
-        self.data[p] = v;
-    }
-}
-
-/// Asserts that `t` holds exactly `want` (NaN equal to NaN).
-fn check(t: &Tensor, want: &Nd) {
-    assert_eq!(t.size(), &want.shape[..], "shape");
-    let got = t.to_vec::<f64>().unwrap();
-    let same = got.iter().zip(&want.data).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
-    assert!(same, "values differ:\n got  {got:?}\n want {:?}", want.data);
-}
-
+#[track_caller]
 fn expect_err<T: std::fmt::Debug>(r: tensor_core::Result<T>, op: &str, kind: ErrorKind, needle: &str) {
     let e = r.expect_err("expected an error");
-    assert_eq!(e.op(), op, "{e}");
-    assert_eq!(e.kind(), kind, "{e}");
+    assert_eq!((e.op(), e.kind()), (op, kind), "{e}");
     assert!(e.message().contains(needle), "{e} (wanted {needle:?})");
 }
 
@@ -202,171 +51,139 @@ fn f32s(v: &[f32], shape: &[usize]) -> Tensor {
     Tensor::from_vec(v.to_vec(), shape.to_vec()).unwrap()
 }
 
-/// An index tensor with values `vals` (row-major) of `shape`, dtype I64 or I32, laid out as `kind`.
-fn index_tensor(vals: &[i64], shape: &[usize], i32_index: bool, kind: Kind, axis: usize) -> Tensor {
-    let t = i64s(vals, shape);
-    let t = if i32_index { t.to_dtype(DType::I32).unwrap() } else { t };
-    relayout(&t, kind, axis)
+/// Dtypes whose sums of `Values::Small` stay exact.
+fn arith_dtype(i: usize) -> DType {
+    [DType::F32, DType::F64, DType::I64, DType::I32, DType::F16][i % 5]
 }
 
-fn dtype_of(i: usize) -> DType {
-    [DType::F32, DType::F64, DType::I64, DType::I32][i % 4]
+fn user_dim(d: usize, rank: usize, neg: bool) -> isize {
+    if neg {
+        d as isize - rank.max(1) as isize
+    } else {
+        d as isize
+    }
+}
+
+/// Sizes of an index for `gather`/`scatter` on `shape`: no larger off `dim`, 1..=4 along it.
+fn index_shape(shape: &[usize], d: usize, picks: &[u64]) -> Vec<usize> {
+    (0..shape.len()).map(|k| 1 + (picks[k] % if k == d { 4 } else { shape[k] as u64 }) as usize).collect()
+}
+
+fn nonempty(max_rank: usize) -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(1usize..=4, 1..=max_rank)
 }
 
 // ---------------------------------------------------------------------------------------------
 // index_select, gather, scatter, index_add
 
 proptest! {
-    #![proptest_config(config(0x1dc5_e1ec))]
+    #![proptest_config(cfg(64))]
 
     #[test]
     fn index_select_matches_reference(
-        s in spec(1..=4, 1..=4, false),
-        dim in 0usize..4,
-        neg in any::<bool>(),
+        shape in shape_strategy(4, 4).prop_filter("rank >= 1", |s| !s.is_empty()),
+        recipe in recipe_strategy(3, true),
+        irecipe in recipe_strategy(2, false),
+        (dim, neg, i32_index, dt) in (any::<u64>(), any::<bool>(), any::<bool>(), 0usize..8),
         picks in prop::collection::vec(any::<u64>(), 0..6),
-        i32_index in any::<bool>(),
-        ikind in 0usize..4,
-        dt in 0usize..4,
     ) {
-        let x = s.tensor(dtype_of(dt));
-        let d = dim % x.dim();
-        let n = x.size()[d];
-        let vals: Vec<i64> = picks.iter().map(|p| (p % n as u64) as i64).collect();
-        let idx = index_tensor(&vals, &[vals.len()], i32_index, KINDS[ikind], 0);
-        let dim_arg = if neg { d as isize - x.dim() as isize } else { d as isize };
-        let out = x.index_select(dim_arg, &idx).unwrap();
+        let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Small);
+        let d = (dim % shape.len() as u64) as usize;
+        let picks = if shape[d] == 0 { &[][..] } else { &picks[..] };
+        let vals: Vec<i64> = picks.iter().map(|p| (p % shape[d] as u64) as i64).collect();
+        let idx = index_in(&vals, &[vals.len()], &irecipe, i32_index);
+        let out = x.index_select(user_dim(d, shape.len(), neg), &idx).unwrap();
         assert_eq!(out.dtype(), x.dtype());
-        let xr = Nd::of(&x);
-        let mut shape = x.size().to_vec();
-        shape[d] = vals.len();
-        let want = Nd::from_fn(&shape, |ix| {
-            let mut src = ix.to_vec();
-            src[d] = vals[ix[d]] as usize;
-            xr.at(&src)
-        });
-        check(&out, &want);
+        check(&out, &xr.take(d, &vals.iter().map(|&v| v as usize).collect::<Vec<_>>()));
     }
 
     #[test]
     fn gather_matches_reference(
-        s in spec(1..=4, 1..=4, false),
-        dim in 0usize..4,
+        shape in nonempty(4),
+        (recipe, irecipe) in (recipe_strategy(3, true), recipe_strategy(3, false)),
+        (dim, i32_index, dt) in (any::<u64>(), any::<bool>(), 0usize..8),
         sizes in prop::collection::vec(any::<u64>(), 4),
         picks in prop::collection::vec(any::<u64>(), 256),
-        i32_index in any::<bool>(),
-        ikind in 0usize..5,
-        iaxis in 0usize..4,
     ) {
-        let x = s.tensor(DType::F64);
-        let d = dim % x.dim();
-        let ishape: Vec<usize> = (0..x.dim())
-            .map(|k| if k == d { 1 + (sizes[k] % 5) as usize } else { 1 + (sizes[k] % x.size()[k] as u64) as usize })
-            .collect();
-        let count: usize = ishape.iter().product();
-        let vals: Vec<i64> = (0..count).map(|i| (picks[i] % x.size()[d] as u64) as i64).collect();
-        let idx = index_tensor(&vals, &ishape, i32_index, KINDS[ikind], iaxis);
-        let out = x.gather(d as isize, &idx).unwrap();
-        let (xr, ir) = (Nd::of(&x), Nd::of(&idx));
-        let want = Nd::from_fn(&ishape, |ix| {
+        let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Small);
+        let d = (dim % shape.len() as u64) as usize;
+        let ishape = index_shape(&shape, d, &sizes);
+        let vals: Vec<i64> = (0..numel(&ishape)).map(|i| (picks[i] % shape[d] as u64) as i64).collect();
+        let idx = index_in(&vals, &ishape, &irecipe, i32_index);
+        let ir = Ref::new(&ishape, vals.iter().map(|&v| v as f64).collect());
+        let want = Ref::from_fn(&ishape, |ix| {
             let mut src = ix.to_vec();
             src[d] = ir.at(ix) as usize;
             xr.at(&src)
         });
-        check(&out, &want);
+        check(&x.gather(d as isize, &idx).unwrap(), &want);
     }
 
     #[test]
     fn scatter_and_scatter_add_match_reference(
-        s in spec(1..=3, 1..=4, true),
-        dim in 0usize..3,
+        shape in nonempty(3),
+        (recipe, irecipe, srecipe) in (recipe_strategy(3, false), recipe_strategy(2, false), recipe_strategy(3, true)),
+        (dim, add, dt) in (any::<u64>(), any::<bool>(), 0usize..5),
         sizes in prop::collection::vec(any::<u64>(), 3),
         extra in prop::collection::vec(0usize..2, 3),
         picks in prop::collection::vec(any::<u64>(), 64),
-        src_seed in any::<u64>(),
-        add in any::<bool>(),
-        ikind in 0usize..5,
-        skind in 0usize..5,
-        dt in 0usize..4,
     ) {
-        let dtype = dtype_of(dt);
-        let x = s.tensor(dtype);
-        let d = dim % x.dim();
-        let ishape: Vec<usize> = (0..x.dim())
-            .map(|k| if k == d { 1 + (sizes[k] % 4) as usize } else { 1 + (sizes[k] % x.size()[k] as u64) as usize })
-            .collect();
+        let dtype = arith_dtype(dt);
+        let (x, before) = input(&shape, &recipe, dtype, Values::Small);
+        let d = (dim % shape.len() as u64) as usize;
+        let ishape = index_shape(&shape, d, &sizes);
         let sshape: Vec<usize> = ishape.iter().zip(&extra).map(|(&i, &e)| i + e).collect();
-        let count: usize = ishape.iter().product();
-        let vals: Vec<i64> = (0..count).map(|i| (picks[i] % x.size()[d] as u64) as i64).collect();
-        let idx = index_tensor(&vals, &ishape, false, KINDS[ikind], 1);
-        let src = Spec { shape: sshape, kind: KINDS[skind], axis: 2, seed: src_seed }.tensor(dtype);
-        let before = Nd::of(&x);
-        let (ir, sr) = (Nd::of(&idx), Nd::of(&src));
+        let vals: Vec<i64> = (0..numel(&ishape)).map(|i| (picks[i] % shape[d] as u64) as i64).collect();
+        let idx = index_in(&vals, &ishape, &irecipe, false);
+        let (src, sr) = input(&sshape, &srecipe, dtype, Values::Small);
         let mut want = before.clone();
+        let mut k = 0;
         for_each_index(&ishape, |ix| {
             let mut dst = ix.to_vec();
-            dst[d] = ir.at(ix) as usize;
+            dst[d] = vals[k] as usize;
+            k += 1;
             let v = sr.at(ix) + if add { want.at(&dst) } else { 0.0 };
-            want.set(&dst, v);
+            set(&mut want, &dst, v);
         });
-        let out = if add { x.scatter_add(d as isize, &idx, &src) } else { x.scatter(d as isize, &idx, &src) }.unwrap();
-        check(&out, &want);
+        let out = if add { x.scatter_add(d as isize, &idx, &src) } else { x.scatter(d as isize, &idx, &src) };
+        check(&out.unwrap(), &want);
         check(&x, &before);
         let mut y = x.shallow_clone();
         if add { y.scatter_add_(d as isize, &idx, &src) } else { y.scatter_(d as isize, &idx, &src) }.unwrap();
         check(&x, &want);
-    }
-
-    #[test]
-    fn scatter_value_matches_reference(
-        s in spec(1..=3, 1..=4, true),
-        dim in 0usize..3,
-        sizes in prop::collection::vec(any::<u64>(), 3),
-        picks in prop::collection::vec(any::<u64>(), 64),
-    ) {
-        let x = s.tensor(DType::F32);
-        let d = dim % x.dim();
-        let ishape: Vec<usize> = (0..x.dim())
-            .map(|k| if k == d { 1 + (sizes[k] % 4) as usize } else { 1 + (sizes[k] % x.size()[k] as u64) as usize })
-            .collect();
-        let count: usize = ishape.iter().product();
-        let vals: Vec<i64> = (0..count).map(|i| (picks[i] % x.size()[d] as u64) as i64).collect();
-        let idx = i64s(&vals, &ishape);
-        let mut want = Nd::of(&x);
+        // The scalar form writes one value everywhere the index points.
+        let (mut want, mut k) = (before.clone(), 0);
         for_each_index(&ishape, |ix| {
             let mut dst = ix.to_vec();
-            dst[d] = vals[flat(&ishape, ix)] as usize;
-            want.set(&dst, 7.5);
+            dst[d] = vals[k] as usize;
+            k += 1;
+            set(&mut want, &dst, 7.0);
         });
-        check(&x.scatter_value(d as isize, &idx, 7.5).unwrap(), &want);
+        let fresh = before.tensor(dtype);
+        check(&fresh.scatter_value(d as isize, &idx, 7).unwrap(), &want);
     }
 
     #[test]
     fn index_add_matches_reference(
-        s in spec(1..=4, 1..=4, true),
-        dim in 0usize..4,
+        shape in nonempty(4),
+        (recipe, irecipe, srecipe) in (recipe_strategy(3, false), recipe_strategy(2, false), recipe_strategy(3, true)),
+        (dim, alpha, i32_index, dt) in (any::<u64>(), -2i64..=2, any::<bool>(), 0usize..5),
         picks in prop::collection::vec(any::<u64>(), 0..6),
-        src_seed in any::<u64>(),
-        skind in 0usize..5,
-        alpha in -2i64..=2,
-        i32_index in any::<bool>(),
-        dt in 0usize..4,
     ) {
-        let dtype = dtype_of(dt);
-        let mut x = s.tensor(dtype);
-        let d = dim % x.dim();
-        let vals: Vec<i64> = picks.iter().map(|p| (p % x.size()[d] as u64) as i64).collect();
-        let idx = index_tensor(&vals, &[vals.len()], i32_index, Kind::Stepped, 0);
-        let mut sshape = x.size().to_vec();
+        let dtype = arith_dtype(dt);
+        let (mut x, xr) = input(&shape, &recipe, dtype, Values::Small);
+        let d = (dim % shape.len() as u64) as usize;
+        let vals: Vec<i64> = picks.iter().map(|p| (p % shape[d] as u64) as i64).collect();
+        let idx = index_in(&vals, &[vals.len()], &irecipe, i32_index);
+        let mut sshape = shape.clone();
         sshape[d] = vals.len();
-        let src = Spec { shape: sshape.clone(), kind: KINDS[skind], axis: 1, seed: src_seed }.tensor(dtype);
-        let sr = Nd::of(&src);
-        let mut want = Nd::of(&x);
+        let (src, sr) = input(&sshape, &srecipe, dtype, Values::Small);
+        let mut want = xr.clone();
         for_each_index(&sshape, |ix| {
             let mut dst = ix.to_vec();
             dst[d] = vals[ix[d]] as usize;
             let v = want.at(&dst) + alpha as f64 * sr.at(ix);
-            want.set(&dst, v);
+            set(&mut want, &dst, v);
         });
         check(&x.index_add_scaled(d as isize, &idx, &src, alpha).unwrap(), &want);
         if alpha == 1 {
@@ -381,83 +198,55 @@ proptest! {
 // masked_select, nonzero, one_hot
 
 proptest! {
-    #![proptest_config(config(0x5e1ec7))]
+    #![proptest_config(cfg(64))]
 
     #[test]
     fn masked_select_matches_reference(
-        full in prop::collection::vec(1usize..=3, 0..=3),
-        xdrop in 0usize..2,
-        mdrop in 0usize..2,
-        xones in prop::collection::vec(any::<bool>(), 3),
-        mones in prop::collection::vec(any::<bool>(), 3),
-        seed in any::<u64>(),
-        mseed in any::<u64>(),
-        xkind in 0usize..5,
-        mkind in 0usize..5,
-        dt in 0usize..4,
+        (xs, ms) in broadcast_pair_strategy(3, 3),
+        (recipe, mrecipe) in (recipe_strategy(3, true), recipe_strategy(3, true)),
+        dt in 0usize..8,
     ) {
-        let reduce = |drop: usize, ones: &[bool]| -> Vec<usize> {
-            let drop = drop.min(full.len());
-            full[drop..].iter().enumerate().map(|(k, &n)| if ones[k] { 1 } else { n }).collect()
-        };
-        let (xs, ms) = (reduce(xdrop, &xones), reduce(mdrop, &mones));
-        let x = Spec { shape: xs, kind: KINDS[xkind], axis: 0, seed }.tensor(dtype_of(dt));
-        let mask = Spec { shape: ms, kind: Kind::Contiguous, axis: 1, seed: mseed }.tensor(DType::F32).gt(0.0).unwrap();
-        let mask = relayout(&mask, KINDS[mkind], 1);
+        let (x, xr) = input(&xs, &recipe, ALL_DTYPES[dt], Values::Small);
+        let (mask, mr) = input(&ms, &mrecipe, DType::Bool, Values::Small);
         let out = x.masked_select(&mask).unwrap();
-        let (xr, mr) = (Nd::of(&x), Nd::of(&mask));
-        let rank = x.dim().max(mask.dim());
-        let shape: Vec<usize> = (0..rank)
-            .map(|k| {
-                let get = |n: &Nd| if k + n.shape.len() >= rank { n.shape[k + n.shape.len() - rank] } else { 1 };
-                get(&xr).max(get(&mr))
-            })
-            .collect();
-        let at = |n: &Nd, ix: &[usize]| {
-            let off = rank - n.shape.len();
-            let sub: Vec<usize> = n.shape.iter().enumerate().map(|(k, &s)| if s == 1 { 0 } else { ix[k + off] }).collect();
-            n.at(&sub)
-        };
-        let mut data = Vec::new();
-        for_each_index(&shape, |ix| if at(&mr, ix) != 0.0 { data.push(at(&xr, ix)) });
+        let shape = broadcast_shape(&xs, &ms).unwrap();
+        let (xb, mb) = (xr.expand(&shape), mr.expand(&shape));
+        let data: Vec<f64> = xb.data.iter().zip(&mb.data).filter(|(_, &m)| m != 0.0).map(|(&v, _)| v).collect();
         assert_eq!(out.dtype(), x.dtype());
-        check(&out, &Nd { shape: vec![data.len()], data });
+        check(&out, &Ref::new(&[data.len()], data));
     }
 
     #[test]
-    fn nonzero_matches_reference(s in spec(0..=4, 0..=3, false), dt in 0usize..5) {
-        let dtype = if dt == 4 { DType::Bool } else { dtype_of(dt) };
-        let x = s.tensor(dtype);
-        let xr = Nd::of(&x);
+    fn nonzero_matches_reference(shape in shape_strategy(4, 3), recipe in recipe_strategy(3, true), dt in 0usize..8) {
+        let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Ties);
         let mut data = Vec::new();
-        let mut count = 0;
-        for_each_index(&xr.shape, |ix| {
+        for_each_index(&shape, |ix| {
             if xr.at(ix) != 0.0 {
                 data.extend(ix.iter().map(|&i| i as f64));
-                count += 1;
             }
         });
+        let count = xr.data.iter().filter(|&&v| v != 0.0).count();
         let out = x.nonzero().unwrap();
         assert_eq!(out.dtype(), DType::I64);
-        check(&out, &Nd { shape: vec![count, x.dim()], data });
+        check(&out, &Ref::new(&[count, shape.len()], data));
     }
 
     #[test]
     fn one_hot_matches_reference(
-        shape in prop::collection::vec(1usize..=3, 0..=3),
+        shape in shape_strategy(3, 3),
+        recipe in recipe_strategy(2, false),
         picks in prop::collection::vec(0i64..5, 27),
         extra in prop::option::of(0usize..3),
-        kind in 0usize..5,
     ) {
-        let n: usize = shape.iter().product();
-        let x = relayout(&i64s(&picks[..n], &shape), KINDS[kind], 0);
-        let xr = Nd::of(&x);
+        let x = index_in(&picks[..numel(&shape)], &shape, &recipe, false);
+        let xr = Ref::new(&shape, picks[..numel(&shape)].iter().map(|&v| v as f64).collect());
         let max = xr.data.iter().fold(0.0f64, |a, &b| a.max(b)) as usize;
-        let classes = extra.map_or(max + 1, |e| max + 1 + e);
-        let out = x.one_hot(extra.map(|_| classes)).unwrap();
+        let classes = max + 1 + extra.unwrap_or(0);
+        let given = if xr.data.is_empty() { Some(classes) } else { extra.map(|_| classes) };
+        let out = x.one_hot(given).unwrap();
         let mut oshape = shape.clone();
         oshape.push(classes);
-        let want = Nd::from_fn(&oshape, |ix| (xr.at(&ix[..ix.len() - 1]) as usize == ix[ix.len() - 1]) as u8 as f64);
+        let want = Ref::from_fn(&oshape, |ix| (xr.at(&ix[..ix.len() - 1]) as usize == ix[ix.len() - 1]) as u8 as f64);
         assert_eq!(out.dtype(), DType::I64);
         check(&out, &want);
     }
@@ -471,55 +260,51 @@ fn torch_order(a: f64, b: f64) -> std::cmp::Ordering {
     a.partial_cmp(&b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan()))
 }
 
-/// Reference sort along `d`: (values, indices), stable.
-fn sort_ref(x: &Nd, d: usize, descending: bool) -> (Nd, Nd) {
-    let mut vals = x.clone();
-    let mut idx = Nd { shape: x.shape.clone(), data: vec![0.0; x.data.len()] };
+/// Reference stable sort along `d`, keeping the first `k` of each line: (values, indices).
+fn sort_ref(x: &Ref, d: usize, descending: bool, k: usize) -> (Ref, Ref) {
+    let mut shape = x.shape.clone();
+    shape[d] = k;
+    let (mut vals, mut idx) = (Ref::from_fn(&shape, |_| 0.0), Ref::from_fn(&shape, |_| 0.0));
     let mut outer = x.shape.clone();
     outer[d] = 1;
     for_each_index(&outer, |base| {
-        let mut line: Vec<(f64, usize)> = (0..x.shape[d])
-            .map(|j| {
-                let mut ix = base.to_vec();
-                ix[d] = j;
-                (x.at(&ix), j)
-            })
-            .collect();
-        if descending {
-            line.sort_by(|a, b| torch_order(b.0, a.0));
-        } else {
-            line.sort_by(|a, b| torch_order(a.0, b.0));
-        }
-        for (j, (v, i)) in line.into_iter().enumerate() {
+        let at = |j: usize| {
             let mut ix = base.to_vec();
             ix[d] = j;
-            vals.set(&ix, v);
-            idx.set(&ix, i as f64);
+            ix
+        };
+        let mut line: Vec<(f64, usize)> = (0..x.shape[d]).map(|j| (x.at(&at(j)), j)).collect();
+        line.sort_by(|a, b| if descending { torch_order(b.0, a.0) } else { torch_order(a.0, b.0) });
+        for (j, (v, i)) in line.into_iter().take(k).enumerate() {
+            set(&mut vals, &at(j), v);
+            set(&mut idx, &at(j), i as f64);
         }
     });
     (vals, idx)
 }
 
-fn narrow_ref(x: &Nd, d: usize, k: usize) -> Nd {
-    let mut shape = x.shape.clone();
-    shape[d] = k;
-    Nd::from_fn(&shape, |ix| x.at(ix))
+/// A float input with NaNs in place of the 2s (when its layout is writable).
+fn with_nans(x: &Tensor) -> Ref {
+    if x.is_floating_point() && !overlaps(x) {
+        x.shallow_clone().masked_fill_(&x.eq(2.0).unwrap(), f64::NAN).unwrap();
+    }
+    Ref::new(x.size(), values(x))
 }
 
 proptest! {
-    #![proptest_config(config(0x5027))]
+    #![proptest_config(cfg(64))]
 
     #[test]
     fn sort_and_argsort_match_reference(
-        s in spec(1..=3, 0..=6, false),
-        dim in 0usize..3,
-        descending in any::<bool>(),
-        dt in 0usize..4,
+        shape in shape_strategy(3, 6).prop_filter("rank >= 1", |s| !s.is_empty()),
+        recipe in recipe_strategy(3, true),
+        (dim, descending, dt) in (any::<u64>(), any::<bool>(), 0usize..8),
     ) {
-        let x = s.tensor_with(dtype_of(dt), true);
-        let d = dim % x.dim();
-        let (v, i) = x.sort(d as isize - x.dim() as isize, descending).unwrap();
-        let (wv, wi) = sort_ref(&Nd::of(&x), d, descending);
+        let (x, _) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Ties);
+        let xr = with_nans(&x);
+        let d = (dim % shape.len() as u64) as usize;
+        let (v, i) = x.sort(user_dim(d, shape.len(), true), descending).unwrap();
+        let (wv, wi) = sort_ref(&xr, d, descending, shape[d]);
         assert_eq!((v.dtype(), i.dtype()), (x.dtype(), DType::I64));
         check(&v, &wv);
         check(&i, &wi);
@@ -528,20 +313,19 @@ proptest! {
 
     #[test]
     fn topk_matches_reference(
-        s in spec(1..=3, 1..=6, false),
-        dim in 0usize..3,
-        kpick in any::<u64>(),
-        largest in any::<bool>(),
-        dt in 0usize..4,
+        shape in nonempty(3),
+        recipe in recipe_strategy(3, true),
+        (dim, kpick, largest, dt) in (any::<u64>(), any::<u64>(), any::<bool>(), 0usize..8),
     ) {
-        let x = s.tensor_with(dtype_of(dt), true);
-        let d = dim % x.dim();
-        let k = (kpick % (x.size()[d] as u64 + 1)) as usize;
+        let (x, _) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Ties);
+        let xr = with_nans(&x);
+        let d = (dim % shape.len() as u64) as usize;
+        let k = (kpick % (shape[d] as u64 + 1)) as usize;
         let (v, i) = x.topk(k, d as isize, largest, true).unwrap();
-        let (wv, wi) = sort_ref(&Nd::of(&x), d, largest);
-        check(&v, &narrow_ref(&wv, d, k));
-        check(&i, &narrow_ref(&wi, d, k));
-        check(&x.gather(d as isize, &i).unwrap(), &narrow_ref(&wv, d, k));
+        let (wv, wi) = sort_ref(&xr, d, largest, k);
+        check(&v, &wv);
+        check(&i, &wi);
+        check(&x.gather(d as isize, &i).unwrap(), &wv);
     }
 }
 
@@ -690,136 +474,65 @@ fn aliasing_sources_are_read_before_writing() {
 // ---------------------------------------------------------------------------------------------
 // Errors: each names the op; messages follow PyTorch's.
 
+/// `bad!(result => op, Kind, "part of the message")`: an error of that op, kind and text.
+macro_rules! bad {
+    ($e:expr => $op:literal, $kind:ident, $needle:literal) => {
+        expect_err($e, $op, ErrorKind::$kind, $needle)
+    };
+}
+
 #[test]
 fn index_errors() {
     let x = f32s(&[0., 1., 2., 3., 4., 5.], &[2, 3]);
     let dev = Device::Cpu;
+    let (ones, ones2) =
+        (Tensor::ones([1, 2], DType::F32, &dev).unwrap(), Tensor::ones([2, 2], DType::F32, &dev).unwrap());
     // torch.index_select(x, 1, torch.tensor([3])) -> out of range
-    expect_err(
-        x.index_select(1, &i64s(&[3], &[1])),
-        "index_select",
-        ErrorKind::Index,
-        "index 3 is out of bounds for dimension 1 with size 3",
-    );
-    expect_err(x.index_select(1, &i64s(&[-1], &[1])), "index_select", ErrorKind::Index, "index -1");
-    expect_err(
-        x.index_select(1, &i64s(&[0], &[1, 1])),
-        "index_select",
-        ErrorKind::Index,
-        "Index is supposed to be a vector",
-    );
-    expect_err(
-        x.index_select(1, &f32s(&[0.], &[1])),
-        "index_select",
-        ErrorKind::DType,
-        "Expected dtype int32 or int64 for index",
-    );
-    expect_err(x.index_select(2, &i64s(&[0], &[1])), "index_select", ErrorKind::Dim, "dimension out of range");
+    bad!(x.index_select(1, &i64s(&[3], &[1]))
+        => "index_select", Index, "index 3 is out of bounds for dimension 1 with size 3");
+    bad!(x.index_select(1, &i64s(&[-1], &[1])) => "index_select", Index, "index -1");
+    bad!(x.index_select(1, &i64s(&[0], &[1, 1])) => "index_select", Index, "Index is supposed to be a vector");
+    bad!(x.index_select(1, &f32s(&[0.], &[1])) => "index_select", DType, "Expected dtype int32 or int64 for index");
+    bad!(x.index_select(2, &i64s(&[0], &[1])) => "index_select", Dim, "dimension out of range");
     // torch.gather(x, 1, torch.tensor([[0, 3]])) -> index 3 is out of bounds for dimension 1 with size 3
-    expect_err(
-        x.gather(1, &i64s(&[0, 3], &[1, 2])),
-        "gather",
-        ErrorKind::Index,
-        "index 3 is out of bounds for dimension 1 with size 3",
-    );
-    expect_err(x.gather(1, &i64s(&[0, 1], &[2])), "gather", ErrorKind::Shape, "same number of dimensions");
-    expect_err(
-        x.gather(1, &i64s(&[0, 1, 2], &[3, 1])),
-        "gather",
-        ErrorKind::Shape,
-        "Size does not match at dimension 0",
-    );
-    expect_err(x.gather(1, &f32s(&[0.], &[1, 1])), "gather", ErrorKind::DType, "index");
+    bad!(x.gather(1, &i64s(&[0, 3], &[1, 2]))
+        => "gather", Index, "index 3 is out of bounds for dimension 1 with size 3");
+    bad!(x.gather(1, &i64s(&[0, 1], &[2])) => "gather", Shape, "same number of dimensions");
+    bad!(x.gather(1, &i64s(&[0, 1, 2], &[3, 1])) => "gather", Shape, "Size does not match at dimension 0");
+    bad!(x.gather(1, &f32s(&[0.], &[1, 1])) => "gather", DType, "index");
     // x.clone().scatter_(1, torch.tensor([[0, 3]]), torch.ones(1, 2)) -> index 3 is out of bounds ...
-    let ones = Tensor::ones([1, 2], DType::F32, &dev).unwrap();
-    expect_err(x.scatter(1, &i64s(&[0, 3], &[1, 2]), &ones), "scatter", ErrorKind::Index, "index 3 is out of bounds");
-    expect_err(
-        x.scatter(1, &i64s(&[0, 1], &[1, 2]), &ones.to_dtype(DType::F64).unwrap()),
-        "scatter",
-        ErrorKind::DType,
-        "Expected self.dtype to be equal to src.dtype",
-    );
-    expect_err(
-        x.scatter(1, &i64s(&[0, 1, 2, 0], &[1, 4]), &ones),
-        "scatter",
-        ErrorKind::Shape,
-        "to be no larger than self",
-    );
-    expect_err(
-        x.scatter_add(1, &i64s(&[0, 1], &[2]), &ones),
-        "scatter_add",
-        ErrorKind::Shape,
-        "same number of dimensions",
-    );
+    bad!(x.scatter(1, &i64s(&[0, 3], &[1, 2]), &ones) => "scatter", Index, "index 3 is out of bounds");
+    let ones64 = ones.to_dtype(DType::F64).unwrap();
+    bad!(x.scatter(1, &i64s(&[0, 1], &[1, 2]), &ones64) => "scatter", DType, "Expected self.dtype to be equal to src");
+    bad!(x.scatter(1, &i64s(&[0, 1, 2, 0], &[1, 4]), &ones) => "scatter", Shape, "to be no larger than self");
+    bad!(x.scatter_add(1, &i64s(&[0, 1], &[2]), &ones) => "scatter_add", Shape, "same number of dimensions");
+    bad!(x.scatter_add(1, &i64s(&[0, 7], &[1, 2]), &ones) => "scatter_add", Index, "index 7 is out of bounds");
     let mut e = Tensor::zeros([3], DType::F32, &dev).unwrap().unsqueeze(0).unwrap().expand(&[2, 3]).unwrap();
-    expect_err(e.scatter_(1, &i64s(&[0], &[1, 1]), &ones), "scatter", ErrorKind::Value, "more than one element");
+    bad!(e.scatter_(1, &i64s(&[0], &[1, 1]), &ones) => "scatter", Value, "more than one element");
     // The destination is untouched by a failed scatter.
     let mut y = x.try_clone().unwrap();
-    expect_err(y.scatter_(1, &i64s(&[0, 3], &[1, 2]), &ones), "scatter", ErrorKind::Index, "out of bounds");
+    bad!(y.scatter_(1, &i64s(&[0, 3], &[1, 2]), &ones) => "scatter", Index, "out of bounds");
     assert_eq!(y.to_vec::<f32>().unwrap(), x.to_vec::<f32>().unwrap());
     // x.clone().index_add_(1, torch.tensor([0, 3]), torch.ones(2, 2)) -> index 3 is out of bounds ...
-    let ones2 = Tensor::ones([2, 2], DType::F32, &dev).unwrap();
-    expect_err(x.index_add(1, &i64s(&[0, 3], &[2]), &ones2), "index_add", ErrorKind::Index, "index 3 is out of bounds");
-    expect_err(
-        x.index_add(1, &i64s(&[0, 2, 1], &[3]), &ones2),
-        "index_add",
-        ErrorKind::Shape,
-        "Number of indices (3) should be equal to source.size(dim): (2)",
-    );
-    expect_err(
-        x.index_add(1, &i64s(&[0, 2], &[2]), &Tensor::ones([3, 2], DType::F32, &dev).unwrap()),
-        "index_add",
-        ErrorKind::Shape,
-        "source tensor shape must match self tensor shape",
-    );
-    expect_err(
-        x.index_add(1, &i64s(&[0, 2], &[2]), &ones2.to_dtype(DType::F64).unwrap()),
-        "index_add",
-        ErrorKind::DType,
-        "must have the same scalar type",
-    );
-    expect_err(
-        x.index_add(1, &f32s(&[0., 2.], &[2]), &ones2),
-        "index_add",
-        ErrorKind::DType,
-        "Expected dtype int32 or int64",
-    );
-    let xi = x.to_dtype(DType::I64).unwrap();
-    expect_err(
-        xi.index_add_scaled(1, &i64s(&[0, 2], &[2]), &ones2.to_dtype(DType::I64).unwrap(), 0.5),
-        "index_add",
-        ErrorKind::Value,
-        "alpha",
-    );
+    bad!(x.index_add(1, &i64s(&[0, 3], &[2]), &ones2) => "index_add", Index, "index 3 is out of bounds");
+    bad!(x.index_add(1, &i64s(&[0, 2, 1], &[3]), &ones2)
+        => "index_add", Shape, "Number of indices (3) should be equal");
+    let ones32 = Tensor::ones([3, 2], DType::F32, &dev).unwrap();
+    bad!(x.index_add(1, &i64s(&[0, 2], &[2]), &ones32) => "index_add", Shape, "source tensor shape must match self");
+    let ones2_64 = ones2.to_dtype(DType::F64).unwrap();
+    bad!(x.index_add(1, &i64s(&[0, 2], &[2]), &ones2_64) => "index_add", DType, "must have the same scalar type");
+    bad!(x.index_add(1, &f32s(&[0., 2.], &[2]), &ones2) => "index_add", DType, "Expected dtype int32 or int64");
+    let (xi, oi) = (x.to_dtype(DType::I64).unwrap(), ones2.to_dtype(DType::I64).unwrap());
+    bad!(xi.index_add_scaled(1, &i64s(&[0, 2], &[2]), &oi, 0.5) => "index_add", Value, "alpha must not be a floating");
     // torch.masked_select(x, torch.tensor([1, 0, 1])) -> expected BoolTensor for mask
-    expect_err(
-        x.masked_select(&i64s(&[1, 0, 1], &[3])),
-        "masked_select",
-        ErrorKind::DType,
-        "expected BoolTensor for mask",
-    );
-    expect_err(
-        x.masked_select(&Tensor::new([true, false], &dev).unwrap()),
-        "masked_select",
-        ErrorKind::Shape,
-        "must match",
-    );
-    // F.one_hot errors
+    bad!(x.masked_select(&i64s(&[1, 0, 1], &[3])) => "masked_select", DType, "expected BoolTensor for mask");
+    bad!(x.masked_select(&Tensor::new([true, false], &dev).unwrap()) => "masked_select", Shape, "must match");
+    // F.one_hot(torch.tensor([0, 2, 1]), 2) -> Class values must be smaller than num_classes.
     let c = i64s(&[0, 2, 1], &[3]);
-    expect_err(c.one_hot(Some(2)), "one_hot", ErrorKind::Index, "Class values must be smaller than num_classes");
-    expect_err(
-        i64s(&[0, -2, 1], &[3]).one_hot(Some(3)),
-        "one_hot",
-        ErrorKind::Index,
-        "Class values must be non-negative",
-    );
-    expect_err(c.to_dtype(DType::I32).unwrap().one_hot(Some(3)), "one_hot", ErrorKind::DType, "LongTensor");
-    expect_err(
-        i64s(&[], &[0]).one_hot(None),
-        "one_hot",
-        ErrorKind::Value,
-        "Can not infer total number of classes from empty tensor",
-    );
+    bad!(c.one_hot(Some(2)) => "one_hot", Index, "Class values must be smaller than num_classes");
+    bad!(i64s(&[0, -2, 1], &[3]).one_hot(Some(3)) => "one_hot", Index, "Class values must be non-negative");
+    bad!(c.to_dtype(DType::I32).unwrap().one_hot(Some(3)) => "one_hot", DType, "LongTensor");
+    bad!(i64s(&[], &[0]).one_hot(None) => "one_hot", Value, "Can not infer total number of classes from empty");
     assert_eq!(i64s(&[], &[0]).one_hot(Some(3)).unwrap().size(), [0, 3]);
 }
 
@@ -827,14 +540,9 @@ fn index_errors() {
 fn sort_errors() {
     let x = i64s(&[1, 2], &[2]);
     // torch.sort(torch.tensor([1, 2]), dim=2) -> Dimension out of range
-    expect_err(x.sort(2, false), "sort", ErrorKind::Dim, "dimension out of range");
+    bad!(x.sort(2, false) => "sort", Dim, "dimension out of range");
+    bad!(x.argsort(-2, false) => "sort", Dim, "dimension out of range");
     // torch.topk(torch.tensor([3., 1.]), 3) -> selected index k out of range
-    expect_err(f32s(&[3., 1.], &[2]).topk(3, 0, true, true), "topk", ErrorKind::Index, "selected index k out of range");
-    expect_err(
-        Tensor::new(3f32, &Device::Cpu).unwrap().topk(2, 0, true, true),
-        "topk",
-        ErrorKind::Index,
-        "selected index k out of range",
-    );
-    expect_err(x.argsort(-2, false), "sort", ErrorKind::Dim, "dimension out of range");
+    bad!(f32s(&[3., 1.], &[2]).topk(3, 0, true, true) => "topk", Index, "selected index k out of range");
+    bad!(Tensor::new(3f32, &Device::Cpu).unwrap().topk(2, 0, true, true) => "topk", Index, "selected index k");
 }

@@ -1,203 +1,35 @@
 //! Shape-building ops (`cat`, `stack`, `flip`, `roll`, `repeat`, `tril`, `triu`, `pad`) against
-//! naive references over `Vec<f64>` (proptest, deterministic seeds, non-contiguous inputs),
+//! naive references (proptest over random shapes and non-contiguous layouts from `common`),
 //! PyTorch-derived literals, and the error cases.
 //!
 //! Literal expectations come from PyTorch 2.x (CPU); the snippet is quoted beside each.
 
+mod common;
+
+use common::*;
 use proptest::prelude::*;
-use proptest::test_runner::{RngAlgorithm, RngSeed};
-use tensor_core::cpu::CpuStorage;
 use tensor_core::ops::shape::PadMode;
 use tensor_core::{DType, Device, ErrorKind, Tensor};
 
 // ---------------------------------------------------------------------------------------------
-// Test harness: inputs in several memory layouts, and a row-major reference array.
+// Helpers
 
-fn config(seed: u64) -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+/// An input of `shape` laid out as `recipe`, and its values.
+fn input(shape: &[usize], recipe: &Recipe, dtype: DType) -> (Tensor, Ref) {
+    let b = build(shape, recipe, dtype, Values::Small);
+    (b.t, b.r)
 }
 
-/// How a test input sits in memory; the logical values are read back from the tensor itself.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Contiguous,
-    /// Two dims swapped in memory (`x.t().contiguous().t()`).
-    Transposed,
-    /// Every other element of a larger buffer (`base[1::2]`).
-    Stepped,
-    /// A nonzero storage offset inside a larger buffer.
-    Offset,
-    /// One dim broadcast with stride 0 (read-only).
-    Expanded,
+#[track_caller]
+fn check(t: &Tensor, want: &Ref) {
+    assert_ref(t, want, EXACT, "");
 }
 
-const KINDS: [Kind; 5] = [Kind::Contiguous, Kind::Transposed, Kind::Stepped, Kind::Offset, Kind::Expanded];
-
-/// The same logical tensor (but `Expanded`, which repeats one slice) in the layout `kind`.
-fn relayout(t: &Tensor, kind: Kind, axis: usize) -> Tensor {
-    let r = t.dim();
-    if r == 0 {
-        return t.shallow_clone();
-    }
-    let a = axis % r;
-    let dev = Device::Cpu;
-    match kind {
-        Kind::Contiguous => t.shallow_clone(),
-        Kind::Transposed if r >= 2 => {
-            let b = ((a + 1) % r) as isize;
-            t.transpose(a as isize, b).unwrap().contiguous().unwrap().transpose(a as isize, b).unwrap()
-        }
-        Kind::Transposed | Kind::Stepped => {
-            let mut shape = t.size().to_vec();
-            shape[a] = 2 * shape[a] + 1;
-            let base = Tensor::full(shape, 9, t.dtype(), &dev).unwrap();
-            let mut v = base.slice(a as isize, Some(1), None, 2).unwrap();
-            v.copy_(t).unwrap();
-            v
-        }
-        Kind::Offset => {
-            let mut shape = t.size().to_vec();
-            shape[a] += 3;
-            let base = Tensor::full(shape, 9, t.dtype(), &dev).unwrap();
-            let mut v = base.narrow(a as isize, 2, t.size()[a]).unwrap();
-            v.copy_(t).unwrap();
-            v
-        }
-        Kind::Expanded => {
-            let n = t.size()[a].min(1);
-            let sizes: Vec<isize> = t.size().iter().map(|&s| s as isize).collect();
-            t.narrow(a as isize, 0, n).unwrap().expand(&sizes).unwrap()
-        }
-    }
-}
-
-/// Deterministic small values: integers in -4..=4 (exact in every dtype), NaN for some when asked.
-fn value(seed: u64, i: usize, nan: bool) -> f64 {
-    let mut z = seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    let v = (z % 10) as f64 - 4.0;
-    if v == 5.0 {
-        if nan {
-            f64::NAN
-        } else {
-            0.0
-        }
-    } else {
-        v
-    }
-}
-
-/// A random input: shape, layout and the seed of its values.
-#[derive(Debug, Clone)]
-struct Spec {
-    shape: Vec<usize>,
-    kind: Kind,
-    axis: usize,
-    seed: u64,
-}
-
-impl Spec {
-    fn tensor(&self, dtype: DType) -> Tensor {
-        self.tensor_with(dtype, false)
-    }
-    fn tensor_with(&self, dtype: DType, nan: bool) -> Tensor {
-        let n: usize = self.shape.iter().product();
-        let vals = (0..n).map(|i| value(self.seed, i, nan && dtype.is_float()));
-        let t = Tensor::from_cpu_storage(CpuStorage::from_f64s(dtype, vals), self.shape.clone(), &Device::Cpu).unwrap();
-        relayout(&t, self.kind, self.axis)
-    }
-}
-
-fn spec(
-    ranks: std::ops::RangeInclusive<usize>,
-    sizes: std::ops::RangeInclusive<usize>,
-    writable: bool,
-) -> impl Strategy<Value = Spec> {
-    let kinds: usize = if writable { 4 } else { 5 };
-    (prop::collection::vec(sizes, ranks), 0..kinds, 0usize..8, any::<u64>()).prop_map(|(shape, k, axis, seed)| Spec {
-        shape,
-        kind: KINDS[k],
-        axis,
-        seed,
-    })
-}
-
-/// A row-major array of f64: the reference the ops are checked against.
-#[derive(Debug, Clone, PartialEq)]
-struct Nd {
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
-    if shape.contains(&0) {
-        return;
-    }
-    let mut ix = vec![0; shape.len()];
-    loop {
-        f(&ix);
-        let mut d = shape.len();
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            ix[d] += 1;
-            if ix[d] < shape[d] {
-                break;
-            }
-            ix[d] = 0;
-        }
-    }
-}
-
-fn flat(shape: &[usize], ix: &[usize]) -> usize {
-    shape.iter().zip(ix).fold(0, |acc, (&s, &i)| acc * s + i)
-}
-
-impl Nd {
-    fn of(t: &Tensor) -> Nd {
-        Nd { shape: t.size().to_vec(), data: t.to_vec::<f64>().unwrap() }
-    }
-    fn from_fn(shape: &[usize], mut f: impl FnMut(&[usize]) -> f64) -> Nd {
-        let mut data = Vec::new();
-        for_each_index(shape, |ix| data.push(f(ix)));
-        Nd { shape: shape.to_vec(), data }
-    }
-    fn at(&self, ix: &[usize]) -> f64 {
-        self.data[flat(&self.shape, ix)]
-    }
-    fn set(&mut self, ix: &[usize], v: f64) {
-        let p = flat(&self.shape, ix);
-        self.data[p] = v;
-    }
-}
-
-/// Asserts that `t` holds exactly `want` (NaN equal to NaN).
-fn check(t: &Tensor, want: &Nd) {
-    assert_eq!(t.size(), &want.shape[..], "shape");
-    let got = t.to_vec::<f64>().unwrap();
-    let same = got.iter().zip(&want.data).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
-    assert!(same, "values differ:\n got  {got:?}\n want {:?}", want.data);
-}
-
+#[track_caller]
 fn expect_err<T: std::fmt::Debug>(r: tensor_core::Result<T>, op: &str, kind: ErrorKind, needle: &str) {
     let e = r.expect_err("expected an error");
-    assert_eq!(e.op(), op, "{e}");
-    assert_eq!(e.kind(), kind, "{e}");
+    assert_eq!((e.op(), e.kind()), (op, kind), "{e}");
     assert!(e.message().contains(needle), "{e} (wanted {needle:?})");
-}
-
-fn dtype_of(i: usize) -> DType {
-    [DType::F32, DType::F64, DType::I64, DType::I32][i % 4]
 }
 
 fn f32s(v: &[f32], shape: &[usize]) -> Tensor {
@@ -208,56 +40,80 @@ fn i64s(v: &[i64], shape: &[usize]) -> Tensor {
     Tensor::from_vec(v.to_vec(), shape.to_vec()).unwrap()
 }
 
-/// `dim` as given to the op: sometimes counted from the end.
+/// `d` as given to the op: sometimes counted from the end.
 fn user_dim(d: usize, rank: usize, neg: bool) -> isize {
     if neg {
-        d as isize - rank as isize
+        d as isize - rank.max(1) as isize
     } else {
         d as isize
     }
+}
+
+/// The (before, after) padding of each dim of a rank-`rank` input for F.pad-ordered `pads`.
+fn pad_of(pads: &[usize], rank: usize, d: usize) -> (usize, usize) {
+    let k = pads.len() / 2;
+    if d + k >= rank {
+        let i = rank - 1 - d;
+        (pads[2 * i], pads[2 * i + 1])
+    } else {
+        (0, 0)
+    }
+}
+
+/// The reference of a padding: each output position reads the input at `source(j, n)` (`None`:
+/// the constant `fill`), per dim, where `j` is the position relative to the input's start.
+fn pad_ref(x: &Ref, pads: &[usize], fill: f64, source: impl Fn(isize, usize) -> Option<usize>) -> Ref {
+    let rank = x.rank();
+    let shape: Vec<usize> = (0..rank).map(|d| x.shape[d] + pad_of(pads, rank, d).0 + pad_of(pads, rank, d).1).collect();
+    Ref::from_fn(&shape, |ix| {
+        let src: Option<Vec<usize>> =
+            (0..rank).map(|d| source(ix[d] as isize - pad_of(pads, rank, d).0 as isize, x.shape[d])).collect();
+        src.map_or(fill, |s| x.at(&s))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
 // cat, stack
 
 proptest! {
-    #![proptest_config(config(0xca7))]
+    #![proptest_config(cfg(64))]
 
     #[test]
     fn cat_matches_reference(
         base in prop::collection::vec(0usize..=3, 1..=3),
-        dim in 0usize..3,
-        neg in any::<bool>(),
-        parts in prop::collection::vec((0usize..=3, 0usize..4, 0usize..5, any::<u64>(), any::<bool>()), 1..=4),
+        (dim, neg) in (any::<u64>(), any::<bool>()),
+        parts in prop::collection::vec((0usize..=3, 0usize..8, recipe_strategy(2, true), any::<bool>()), 1..=4),
     ) {
-        let d = dim % base.len();
+        let d = (dim % base.len() as u64) as usize;
+        let mut kept: Vec<Ref> = vec![];
         let tensors: Vec<Tensor> = parts
             .iter()
-            .map(|&(n, dt, k, seed, legacy)| {
-                if legacy && n == 0 {
-                    // A 1-d empty tensor, skipped whatever its shape (PyTorch's legacy rule).
-                    return Tensor::zeros([0], dtype_of(dt), &Device::Cpu).unwrap();
+            .map(|(n, dt, recipe, legacy)| {
+                if *legacy && *n == 0 {
+                    // A 1-d empty tensor: skipped whatever the others' rank (PyTorch's legacy rule).
+                    return Tensor::zeros([0], ALL_DTYPES[*dt], &Device::Cpu).unwrap();
                 }
                 let mut shape = base.clone();
-                shape[d] = n;
-                Spec { shape, kind: KINDS[k], axis: d + 1, seed }.tensor(dtype_of(dt))
+                shape[d] = *n;
+                let (t, r) = input(&shape, recipe, ALL_DTYPES[*dt]);
+                kept.push(r);
+                t
             })
             .collect();
         let refs: Vec<&Tensor> = tensors.iter().collect();
         let out = Tensor::cat(&refs, user_dim(d, base.len(), neg)).unwrap();
         assert_eq!(out.dtype(), refs.iter().map(|t| t.dtype()).reduce(DType::promote).unwrap());
-        let kept: Vec<Nd> = tensors.iter().filter(|t| t.size() != [0]).map(Nd::of).collect();
         if kept.is_empty() {
-            assert_eq!(out.size(), [0]);
+            prop_assert_eq!(out.size(), &[0][..]);
             return Ok(());
         }
         let mut shape = base.clone();
         shape[d] = kept.iter().map(|p| p.shape[d]).sum();
-        let want = Nd::from_fn(&shape, |ix| {
+        let want = Ref::from_fn(&shape, |ix| {
             let mut at = ix.to_vec();
             for p in &kept {
                 if at[d] < p.shape[d] {
-                    return p.at(&at);
+                    return round_to(out.dtype(), p.at(&at));
                 }
                 at[d] -= p.shape[d];
             }
@@ -268,26 +124,22 @@ proptest! {
 
     #[test]
     fn stack_matches_reference(
-        shape in prop::collection::vec(0usize..=3, 0..=3),
-        dim in 0usize..4,
-        neg in any::<bool>(),
-        parts in prop::collection::vec((0usize..4, 0usize..5, any::<u64>()), 1..=4),
+        shape in shape_strategy(3, 3),
+        (dim, neg) in (any::<u64>(), any::<bool>()),
+        parts in prop::collection::vec((0usize..8, recipe_strategy(2, true)), 1..=4),
     ) {
-        let d = dim % (shape.len() + 1);
-        let tensors: Vec<Tensor> = parts
-            .iter()
-            .map(|&(dt, k, seed)| Spec { shape: shape.clone(), kind: KINDS[k], axis: d, seed }.tensor(dtype_of(dt)))
-            .collect();
+        let d = (dim % (shape.len() as u64 + 1)) as usize;
+        let (tensors, pieces): (Vec<Tensor>, Vec<Ref>) =
+            parts.iter().map(|(dt, recipe)| input(&shape, recipe, ALL_DTYPES[*dt])).unzip();
         let refs: Vec<&Tensor> = tensors.iter().collect();
         let out = Tensor::stack(&refs, user_dim(d, shape.len() + 1, neg)).unwrap();
         assert_eq!(out.dtype(), refs.iter().map(|t| t.dtype()).reduce(DType::promote).unwrap());
-        let pieces: Vec<Nd> = tensors.iter().map(Nd::of).collect();
         let mut oshape = shape.clone();
         oshape.insert(d, pieces.len());
-        let want = Nd::from_fn(&oshape, |ix| {
+        let want = Ref::from_fn(&oshape, |ix| {
             let mut at = ix.to_vec();
             let which = at.remove(d);
-            pieces[which].at(&at)
+            round_to(out.dtype(), pieces[which].at(&at))
         });
         check(&out, &want);
     }
@@ -297,24 +149,23 @@ proptest! {
 // flip, roll, repeat
 
 proptest! {
-    #![proptest_config(config(0xf11b))]
+    #![proptest_config(cfg(64))]
 
     #[test]
     fn flip_matches_reference(
-        s in spec(0..=4, 0..=4, false),
-        flags in prop::collection::vec(any::<bool>(), 4),
-        neg in any::<bool>(),
-        dt in 0usize..4,
+        shape in shape_strategy(4, 4),
+        recipe in recipe_strategy(3, true),
+        (flags, neg, dt) in (any::<u8>(), any::<bool>(), 0usize..8),
     ) {
-        let x = s.tensor(dtype_of(dt));
-        let rank = x.dim();
-        let dims: Vec<usize> = (0..rank).filter(|&k| flags[k]).collect();
+        let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt]);
+        let rank = shape.len();
+        let dims: Vec<usize> = (0..rank).filter(|&k| flags >> k & 1 == 1).collect();
         let user: Vec<isize> = dims.iter().map(|&k| user_dim(k, rank, neg)).collect();
         let out = x.flip(&user).unwrap();
         assert!(!out.shares_storage(&x));
-        let xr = Nd::of(&x);
-        let want = Nd::from_fn(x.size(), |ix| {
-            let src: Vec<usize> = ix.iter().enumerate().map(|(k, &i)| if dims.contains(&k) { xr.shape[k] - 1 - i } else { i }).collect();
+        let want = Ref::from_fn(&shape, |ix| {
+            let src: Vec<usize> =
+                ix.iter().enumerate().map(|(k, &i)| if dims.contains(&k) { shape[k] - 1 - i } else { i }).collect();
             xr.at(&src)
         });
         check(&out, &want);
@@ -322,55 +173,49 @@ proptest! {
 
     #[test]
     fn roll_matches_reference(
-        s in spec(1..=3, 0..=4, false),
-        moves in prop::collection::vec((0usize..3, -9isize..=9), 0..=3),
-        flat_shift in -9isize..=9,
-        neg in any::<bool>(),
+        shape in shape_strategy(3, 4).prop_filter("rank >= 1", |s| !s.is_empty()),
+        recipe in recipe_strategy(3, true),
+        moves in prop::collection::vec((any::<u64>(), -9isize..=9), 0..=3),
+        (flat_shift, neg) in (-9isize..=9, any::<bool>()),
     ) {
-        let x = s.tensor(DType::F64);
-        let rank = x.dim();
-        let xr = Nd::of(&x);
+        let (x, xr) = input(&shape, &recipe, DType::F64);
+        let rank = shape.len();
         if moves.is_empty() {
-            // Flattened roll: out[i] = x[(i - shift) mod n], in the original shape.
-            let out = x.roll(&[flat_shift], &[]).unwrap();
-            let n = xr.data.len() as isize;
+            // The flattened roll: out[i] = x[(i - shift) mod n], in the original shape.
+            let n = xr.numel() as isize;
             let data = (0..n).map(|i| xr.data[(i - flat_shift).rem_euclid(n.max(1)) as usize]).collect();
-            check(&out, &Nd { shape: xr.shape.clone(), data });
+            check(&x.roll(&[flat_shift], &[]).unwrap(), &Ref::new(&shape, data));
             return Ok(());
         }
-        let dims: Vec<isize> = moves.iter().map(|&(d, _)| user_dim(d % rank, rank, neg)).collect();
+        let dims: Vec<usize> = moves.iter().map(|&(d, _)| (d % rank as u64) as usize).collect();
+        let user: Vec<isize> = dims.iter().map(|&d| user_dim(d, rank, neg)).collect();
         let shifts: Vec<isize> = moves.iter().map(|&(_, s)| s).collect();
-        let out = x.roll(&shifts, &dims).unwrap();
         let mut total = vec![0isize; rank];
-        for &(d, s) in &moves {
-            total[d % rank] += s;
+        for (&d, &s) in dims.iter().zip(&shifts) {
+            total[d] += s;
         }
-        let want = Nd::from_fn(x.size(), |ix| {
+        let want = Ref::from_fn(&shape, |ix| {
             let src: Vec<usize> =
-                ix.iter().enumerate().map(|(k, &i)| (i as isize - total[k]).rem_euclid(xr.shape[k] as isize) as usize).collect();
+                (0..rank).map(|k| (ix[k] as isize - total[k]).rem_euclid(shape[k] as isize) as usize).collect();
             xr.at(&src)
         });
-        check(&out, &want);
+        check(&x.roll(&shifts, &user).unwrap(), &want);
     }
 
     #[test]
     fn repeat_matches_reference(
-        s in spec(0..=3, 0..=3, false),
-        lead in 0usize..=2,
+        shape in shape_strategy(3, 3),
+        recipe in recipe_strategy(3, true),
+        (lead, dt) in (0usize..=2, 0usize..8),
         reps in prop::collection::vec(0usize..=3, 5),
-        dt in 0usize..4,
     ) {
-        let x = s.tensor(dtype_of(dt));
-        let repeats = &reps[..x.dim() + lead];
+        let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt]);
+        let repeats = &reps[..shape.len() + lead];
         let out = x.repeat(repeats).unwrap();
-        let xr = Nd::of(&x);
         let mut padded = vec![1; lead];
-        padded.extend_from_slice(x.size());
-        let shape: Vec<usize> = repeats.iter().zip(&padded).map(|(r, s)| r * s).collect();
-        let want = Nd::from_fn(&shape, |ix| {
-            let src: Vec<usize> = (lead..ix.len()).map(|k| ix[k] % padded[k]).collect();
-            xr.at(&src)
-        });
+        padded.extend_from_slice(&shape);
+        let oshape: Vec<usize> = repeats.iter().zip(&padded).map(|(r, s)| r * s).collect();
+        let want = Ref::from_fn(&oshape, |ix| xr.at(&(lead..ix.len()).map(|k| ix[k] % padded[k]).collect::<Vec<_>>()));
         assert_eq!(out.dtype(), x.dtype());
         check(&out, &want);
     }
@@ -380,108 +225,71 @@ proptest! {
 // tril, triu, pad
 
 proptest! {
-    #![proptest_config(config(0x7a1d))]
+    #![proptest_config(cfg(64))]
 
     #[test]
     fn tril_triu_match_reference(
-        s in spec(2..=4, 0..=5, false),
-        diagonal in -6isize..=6,
-        dt in 0usize..5,
+        shape in prop::collection::vec(0usize..=5, 2..=4),
+        recipe in recipe_strategy(3, true),
+        (diagonal, dt) in (-6isize..=6, 0usize..8),
     ) {
-        let dtype = if dt == 4 { DType::Bool } else { dtype_of(dt) };
-        let x = s.tensor(dtype);
-        let xr = Nd::of(&x);
-        let r = x.dim();
-        let keep = |ix: &[usize], lower: bool| {
-            let off = ix[r - 1] as isize - ix[r - 2] as isize;
-            if lower { off <= diagonal } else { off >= diagonal }
-        };
-        let lo = x.tril(diagonal).unwrap();
-        let up = x.triu(diagonal).unwrap();
-        assert_eq!((lo.dtype(), up.dtype()), (dtype, dtype));
-        check(&lo, &Nd::from_fn(x.size(), |ix| if keep(ix, true) { xr.at(ix) } else { 0.0 }));
-        check(&up, &Nd::from_fn(x.size(), |ix| if keep(ix, false) { xr.at(ix) } else { 0.0 }));
+        let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt]);
+        let r = shape.len();
+        let off = |ix: &[usize]| ix[r - 1] as isize - ix[r - 2] as isize;
+        let (lo, up) = (x.tril(diagonal).unwrap(), x.triu(diagonal).unwrap());
+        assert_eq!((lo.dtype(), up.dtype()), (x.dtype(), x.dtype()));
+        check(&lo, &Ref::from_fn(&shape, |ix| if off(ix) <= diagonal { xr.at(ix) } else { 0.0 }));
+        check(&up, &Ref::from_fn(&shape, |ix| if off(ix) >= diagonal { xr.at(ix) } else { 0.0 }));
     }
 
     #[test]
     fn constant_pad_matches_reference(
-        s in spec(1..=4, 0..=3, false),
-        k in 0usize..=4,
+        shape in shape_strategy(4, 3).prop_filter("rank >= 1", |s| !s.is_empty()),
+        recipe in recipe_strategy(3, true),
+        (k, dt) in (0usize..=4, 0usize..8),
         pads in prop::collection::vec(0usize..=3, 8),
         value in prop::sample::select(vec![0.0, -1.5, 7.0]),
-        dt in 0usize..4,
     ) {
-        let dtype = dtype_of(dt);
-        let x = s.tensor(dtype);
-        let rank = x.dim();
-        let k = k.min(rank);
-        let pads = &pads[..2 * k];
-        let out = x.pad(pads, PadMode::Constant(value)).unwrap();
-        let xr = Nd::of(&x);
-        let fill = if dtype.is_float() { value } else { value.trunc() };
-        let before = |d: usize| if d + k >= rank { pads[2 * (rank - 1 - d)] } else { 0 };
-        let after = |d: usize| if d + k >= rank { pads[2 * (rank - 1 - d) + 1] } else { 0 };
-        let shape: Vec<usize> = (0..rank).map(|d| xr.shape[d] + before(d) + after(d)).collect();
-        let want = Nd::from_fn(&shape, |ix| {
-            let src: Option<Vec<usize>> = (0..rank)
-                .map(|d| ix[d].checked_sub(before(d)).filter(|&i| i < xr.shape[d]))
-                .collect();
-            src.map_or(fill, |s| xr.at(&s))
-        });
-        check(&out, &want);
+        let dtype = ALL_DTYPES[dt];
+        let (x, xr) = input(&shape, &recipe, dtype);
+        let pads = &pads[..2 * k.min(shape.len())];
+        let want = pad_ref(&xr, pads, round_to(dtype, value), |j, n| usize::try_from(j).ok().filter(|&j| j < n));
+        check(&x.pad(pads, PadMode::Constant(value)).unwrap(), &want);
     }
 
     #[test]
     fn reflect_and_replicate_pad_match_reference(
-        s in spec(5..=5, 1..=4, false),
-        k in 1usize..=3,
-        batch in any::<bool>(),
+        dims in prop::collection::vec(1usize..=4, 5),
+        recipe in recipe_strategy(3, true),
+        (k, batch, empty_batch, reflect, dt) in (1usize..=3, any::<bool>(), any::<bool>(), any::<bool>(), 0usize..8),
         pads in prop::collection::vec(0usize..=4, 6),
-        reflect in any::<bool>(),
-        dt in 0usize..4,
     ) {
-        // Inputs of rank k + 1 (no batch dim) or k + 2, cut from the random 4-d/5-d spec.
+        // Rank k + 1 (no batch dim) or k + 2, every dim non-empty but maybe the batch dim.
         let rank = k + 1 + batch as usize;
-        let mut shape = s.shape[5 - rank..].to_vec();
-        if batch && shape[0] > 2 {
+        let mut shape = dims[5 - rank..].to_vec();
+        if batch && empty_batch {
             shape[0] = 0;
         }
-        let x = Spec { shape, kind: s.kind, axis: s.axis, seed: s.seed }.tensor(dtype_of(dt));
-        let pads: Vec<usize> = (0..2 * k)
-            .map(|i| {
-                let n = x.size()[rank - 1 - i / 2];
-                if reflect { pads[i] % n } else { pads[i] }
-            })
-            .collect();
+        let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt]);
+        let pads: Vec<usize> =
+            (0..2 * k).map(|i| if reflect { pads[i] % shape[rank - 1 - i / 2] } else { pads[i] }).collect();
         let mode = if reflect { PadMode::Reflect } else { PadMode::Replicate };
-        let out = x.pad(&pads, mode).unwrap();
-        let xr = Nd::of(&x);
-        let before = |d: usize| if d + k >= rank { pads[2 * (rank - 1 - d)] } else { 0 };
-        let after = |d: usize| if d + k >= rank { pads[2 * (rank - 1 - d) + 1] } else { 0 };
-        let shape: Vec<usize> = (0..rank).map(|d| xr.shape[d] + before(d) + after(d)).collect();
-        let want = Nd::from_fn(&shape, |ix| {
-            let src: Vec<usize> = (0..rank)
-                .map(|d| {
-                    let (j, n) = (ix[d] as isize - before(d) as isize, xr.shape[d] as isize);
-                    let j = if !reflect {
-                        j.clamp(0, n - 1)
-                    } else if j < 0 {
-                        -j
-                    } else if j >= n {
-                        2 * (n - 1) - j
-                    } else {
-                        j
-                    };
-                    j as usize
-                })
-                .collect();
-            xr.at(&src)
+        let want = pad_ref(&xr, &pads, 0.0, |j, n| {
+            let n = n as isize;
+            Some(if !reflect {
+                j.clamp(0, n - 1)
+            } else if j < 0 {
+                -j
+            } else if j >= n {
+                2 * (n - 1) - j
+            } else {
+                j
+            } as usize)
         });
-        check(&out, &want);
+        check(&x.pad(&pads, mode).unwrap(), &want);
     }
 }
 
-// ---------------------------------------------------------------------------------------------
 // PyTorch-derived literals
 
 #[test]
@@ -604,7 +412,8 @@ fn shape_errors() {
     );
     expect_err(Tensor::cat(&[], 0), "cat", ErrorKind::Value, "expected a non-empty list of Tensors");
     expect_err(Tensor::cat(&[&a, &a], 2), "cat", ErrorKind::Dim, "dimension out of range");
-    // torch.stack([a, b]) -> stack expects each tensor to be equal size, but got [2, 3] at entry 0 and [3, 3] at entry 1
+    // torch.stack([a, b])
+    //   -> stack expects each tensor to be equal size, but got [2, 3] at entry 0 and [3, 3] at entry 1
     expect_err(
         Tensor::stack(&[&a, &b], 0),
         "stack",
@@ -630,7 +439,8 @@ fn shape_errors() {
     let x = Tensor::zeros([1, 2, 3], DType::F32, &dev).unwrap();
     // F.pad(x, (1,)) -> Padding length must be divisible by 2
     expect_err(x.pad(&[1], PadMode::Constant(0.0)), "pad", ErrorKind::Value, "Padding length must be divisible by 2");
-    // F.pad(x, (1, 2, 1, 0, 0, 1, 1, 1)) -> Padding length should be less than or equal to two times the input dimension ...
+    // F.pad(x, (1, 2, 1, 0, 0, 1, 1, 1))
+    //   -> Padding length should be less than or equal to two times the input dimension ...
     expect_err(
         x.pad(&[1, 2, 1, 0, 0, 1, 1, 1], PadMode::Constant(0.0)),
         "pad",
@@ -657,7 +467,14 @@ fn shape_errors() {
         ErrorKind::Shape,
         "Padding size 6 is not supported for 3D input tensor",
     );
-    // F.pad(torch.zeros(1, 0, 3), (1, 1), mode='replicate') -> Expected 2D or 3D (batch mode) tensor with possibly 0 batch size ...
+    // F.pad(torch.zeros(1, 0, 3), (1, 1), mode='replicate')
+    //   -> Expected 2D or 3D (batch mode) tensor with possibly 0 batch size ...
     let z = Tensor::zeros([1, 0, 3], DType::F32, &dev).unwrap();
-    expect_err(z.pad(&[1, 1], PadMode::Replicate), "pad", ErrorKind::Shape, "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: [1, 0, 3]");
+    expect_err(
+        z.pad(&[1, 1], PadMode::Replicate),
+        "pad",
+        ErrorKind::Shape,
+        "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, \
+         but got: [1, 0, 3]",
+    );
 }

@@ -422,7 +422,7 @@ fn any_dtype() -> impl Strategy<Value = DType> {
 }
 
 proptest! {
-    #![proptest_config(cfg(128))]
+    #![proptest_config(cfg(512))]
 
     /// Every recipe (permute, strided slice, narrow, select, expand, unsqueeze) builds a view whose
     /// values, read by the library and by hand from its strides, are the reference's.

@@ -27,7 +27,7 @@ impl Var {
         forward: impl FnOnce(&Tensor, &Tensor) -> Result<Tensor>,
         backward: impl Fn(&Var, &Var, &Var, [bool; 2]) -> Result<[Option<Var>; 2]> + Send + Sync + 'static,
     ) -> Result<Var> {
-        let b = rhs.into_var(self.device())?;
+        let b = rhs.into_var(self.tensor_ref())?;
         let value = forward(self.tensor_ref(), b.tensor_ref())?;
         let metas = [(self.shape().clone(), self.dtype()), (b.shape().clone(), b.dtype())];
         let saved = if save { vec![Saved::Var(self.clone()), Saved::Var(b.clone())] } else { Vec::new() };
@@ -84,16 +84,28 @@ impl Var {
     }
     /// `self ** rhs`, broadcasting.
     pub fn pow<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
+        let rhs = rhs.into();
+        // PyTorch's names: a number exponent is PowBackward0, a tensor exponent PowBackward1.
+        let name = if matches!(rhs, VarRhs::Scalar(_)) { "PowBackward0" } else { "PowBackward1" };
         self.binary_op(
-            rhs.into(),
-            "PowBackward0",
+            rhs,
+            name,
             |a, b| a.pow(b),
             |g, a, b, n| {
-                let ga = if n[0] { Some(g.mul(b)?.mul(&a.pow(&b.sub(1.0)?)?)?) } else { None };
+                let ga = if n[0] {
+                    // b a^(b-1), taken as 0 where b == 0 (as PyTorch: 0 * 0^-1 would be NaN).
+                    let ga = g.mul(b)?.mul(&a.pow(&b.sub(1.0)?)?)?;
+                    let zero_exp = b.tensor_ref().eq(0.0)?;
+                    Some(if zero_exp.any()?.item::<bool>()? { ga.masked_fill(&zero_exp, 0.0)? } else { ga })
+                } else {
+                    None
+                };
                 let gb = if n[1] {
                     // d/db a^b = a^b ln a, taken as 0 where a == 0 (as PyTorch).
                     let zero = a.tensor_ref().eq(0.0)?;
-                    let safe_a = Var::constant(a.tensor_ref().masked_fill(&zero, 1.0)?);
+                    // `a` stays a variable (not a constant copy): ln a depends on it too, which
+                    // double backward needs.
+                    let safe_a = a.masked_fill(&zero, 1.0)?;
                     Some(g.mul(&a.pow(b)?)?.mul(&safe_a.log()?)?.masked_fill(&zero, 0.0)?)
                 } else {
                     None
@@ -166,7 +178,7 @@ impl Var {
         self.compare(rhs.into(), |a, b| a.ge(b))
     }
     fn compare(&self, rhs: VarRhs<'_>, f: impl FnOnce(&Tensor, &Tensor) -> Result<Tensor>) -> Result<Var> {
-        let b = rhs.into_var(self.device())?;
+        let b = rhs.into_var(self.tensor_ref())?;
         Ok(Var::constant(f(self.tensor_ref(), b.tensor_ref())?))
     }
 }

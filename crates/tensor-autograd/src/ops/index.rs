@@ -9,13 +9,13 @@ use tensor_core::{bail, Result, Scalar, Tensor};
 impl Var {
     /// `condition ? self : other`, broadcasting, as `torch.where(cond, self, other)`.
     pub fn where_<'a>(&self, condition: &Tensor, other: impl Into<VarRhs<'a>>) -> Result<Var> {
-        let b = other.into().into_var(self.device())?;
+        let b = other.into().into_var(self.tensor_ref())?;
         let value = self.tensor_ref().where_(condition, b.tensor_ref())?;
         let cond = Var::constant(condition.shallow_clone());
         let metas = [(self.shape().clone(), self.dtype()), (b.shape().clone(), b.dtype())];
         Ok(Var::record(value, "WhereBackward0", &[self, &b], vec![Saved::Var(cond)], move |ctx| {
             let (g, c) = (ctx.grad(), ctx.saved(0).tensor());
-            let zero = Tensor::zeros(&[], g.dtype(), g.device())?;
+            let zero = Tensor::zeros([], g.dtype(), g.device())?;
             let ga = if ctx.needs(0) { Some(g.where_(&c, &zero)?.sum_to(&metas[0].0, metas[0].1)?) } else { None };
             let gb = if ctx.needs(1) {
                 Some(Var::constant(zero.shallow_clone()).where_(&c, g)?.sum_to(&metas[1].0, metas[1].1)?)

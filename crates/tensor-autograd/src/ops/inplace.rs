@@ -25,6 +25,13 @@ impl Var {
         if !records {
             return direct(&mut self.tensor());
         }
+        if self.is_view() {
+            bail!(
+                Autograd,
+                name,
+                "an in-place operation on a view of a variable that requires grad is not supported: the base's history would not see it and its gradients would be wrong (use the out-of-place op, or clone() the view first)"
+            );
+        }
         // A snapshot that keeps the old value (the storage is about to change) and history.
         let old = Var::snapshot(self)?;
         let new = recorded(&old)?;
@@ -64,7 +71,7 @@ impl Var {
         direct: impl FnOnce(&mut Tensor, &Tensor) -> Result<()>,
         recorded: impl FnOnce(&Var, &Var) -> Result<Var>,
     ) -> Result<()> {
-        let b = rhs.into_var(self.device())?;
+        let b = rhs.into_var(self.tensor_ref())?;
         let other = b.requires_grad();
         self.inplace(name, other, |t| direct(t, b.tensor_ref()), |old| recorded(old, &b))
     }

@@ -14,7 +14,7 @@ mod unary;
 mod views;
 
 use crate::var::Var;
-use tensor_core::{DType, Device, Result, Scalar, Shape, Tensor};
+use tensor_core::{result_type, DType, Operand, Result, Scalar, Shape, Tensor};
 
 /// The second operand of a binary op on a [`Var`]: another variable, a plain tensor (a
 /// constant), or a number.
@@ -48,12 +48,18 @@ macro_rules! rhs_scalar {
 rhs_scalar!(bool, i32, i64, usize, f32, f64);
 
 impl VarRhs<'_> {
-    /// The operand as a variable (numbers become 0-d constants of their own dtype).
-    pub(crate) fn into_var(self, device: &Device) -> Result<Var> {
+    /// The operand as a variable. A number becomes a 0-d constant of the dtype it promotes to
+    /// with `like` as a Python number does (`result_type(like, number)`), so that it neither
+    /// loses precision (`f64_var * 0.1` is exact) nor promotes a 0-d operand (`f32_scalar * 2.0`
+    /// stays float32).
+    pub(crate) fn into_var(self, like: &Tensor) -> Result<Var> {
         Ok(match self {
             VarRhs::Var(v) => v.clone(),
             VarRhs::Tensor(t) => Var::constant(t.shallow_clone()),
-            VarRhs::Scalar(s) => Var::constant(Tensor::full(&[], s, s.dtype(), device)?),
+            VarRhs::Scalar(s) => {
+                let dtype = result_type(&[like.operand(), Operand::Scalar(s)]);
+                Var::constant(Tensor::full([], s, dtype, like.device())?)
+            }
         })
     }
 }

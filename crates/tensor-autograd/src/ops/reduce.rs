@@ -41,7 +41,9 @@ impl Var {
         let value = self.tensor_ref().sum_dim(dims, keepdim)?;
         let red = reduced_dims("sum", dims, self.dim())?;
         let shape = self.shape().clone();
-        Ok(Var::record(value, "SumBackward0", &[self], vec![], move |ctx| {
+        // PyTorch's names: `x.sum()` is SumBackward0, `x.sum(dims)` SumBackward1.
+        let name = if dims.is_empty() { "SumBackward0" } else { "SumBackward1" };
+        Ok(Var::record(value, name, &[self], vec![], move |ctx| {
             Ok(vec![Some(expand_back(ctx.grad(), &shape, &red, keepdim)?)])
         }))
     }
@@ -55,7 +57,8 @@ impl Var {
         let red = reduced_dims("mean", dims, self.dim())?;
         let shape = self.shape().clone();
         let n: usize = red.iter().map(|&d| shape.dims()[d]).product();
-        Ok(Var::record(value, "MeanBackward0", &[self], vec![], move |ctx| {
+        let name = if dims.is_empty() { "MeanBackward0" } else { "MeanBackward1" };
+        Ok(Var::record(value, name, &[self], vec![], move |ctx| {
             Ok(vec![Some(expand_back(&ctx.grad().div(n as f64)?, &shape, &red, keepdim)?)])
         }))
     }
@@ -142,14 +145,49 @@ impl Var {
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
         self.var(dims, correction, keepdim)?.sqrt()
     }
-    /// Vector norm over `dims` (all when empty).
+    /// Vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`: the value is
+    /// tensor-core's for every `p` (`P(inf)`, `P(-inf)` and `P(0)` included); where the norm
+    /// is 0 the gradient is 0 (PyTorch's subgradient), not NaN.
     pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Var> {
-        match p {
-            Norm::L1 => self.abs()?.sum_dim(dims, keepdim),
-            Norm::L2 => self.mul(self)?.sum_dim(dims, keepdim)?.sqrt(),
-            Norm::Inf => self.abs()?.amax(dims, keepdim),
-            Norm::P(p) => self.abs()?.pow(p)?.sum_dim(dims, keepdim)?.pow(1.0 / p),
+        let p = match p {
+            Norm::L1 => 1.0,
+            Norm::L2 => 2.0,
+            Norm::Inf => f64::INFINITY,
+            Norm::P(p) => p,
+        };
+        if p == 1.0 {
+            return self.abs()?.sum_dim(dims, keepdim);
         }
+        if p == f64::INFINITY {
+            return self.abs()?.amax(dims, keepdim);
+        }
+        if p == f64::NEG_INFINITY {
+            return self.abs()?.amin(dims, keepdim);
+        }
+        let value = self.tensor_ref().norm(Norm::P(p), dims, keepdim)?;
+        if p == 0.0 {
+            // The number of nonzeros: piecewise constant, zero gradient.
+            let zero = self.mul(0.0)?.sum_dim(dims, keepdim)?;
+            return zero.add(&Var::constant(value));
+        }
+        let red = reduced_dims("norm", dims, self.dim())?;
+        let shape = self.shape().clone();
+        let saved = vec![Saved::Var(self.clone()), Saved::Output];
+        Ok(Var::record(value, "LinalgVectorNormBackward0", &[self], saved, move |ctx| {
+            // d|x|_p / dx = sign(x) |x|^(p-1) / |x|_p^(p-1), and 0 where |x|_p = 0.
+            let (x, y) = (ctx.saved(0), ctx.saved(1));
+            let zero = y.tensor_ref().eq(0.0)?;
+            let safe = y.masked_fill(&zero, 1.0)?;
+            let scale = if p == 2.0 { ctx.grad().div(&safe)? } else { ctx.grad().div(&safe.pow(p - 1.0)?)? };
+            let scale = expand_back(&scale.masked_fill(&zero, 0.0)?, &shape, &red, keepdim)?;
+            let gx = if p == 2.0 {
+                x.mul(&scale)?
+            } else {
+                let sign = Var::constant(x.tensor_ref().sign()?);
+                x.abs()?.pow(p - 1.0)?.mul(&sign)?.mul(&scale)?
+            };
+            Ok(vec![Some(gx)])
+        }))
     }
     /// `log(sum(exp(x)))` over `dims`, stable.
     pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Var> {

@@ -108,7 +108,7 @@ impl Var {
             Uses::Input,
             move |g, x| {
                 let pos = x.tensor_ref().gt(0.0)?;
-                let factor = Tensor::full(&[], slope, g.dtype(), g.device())?.where_(&pos.logical_not()?, 1.0)?;
+                let factor = Tensor::full([], slope, g.dtype(), g.device())?.where_(&pos.logical_not()?, 1.0)?;
                 g.mul(&factor)
             },
         )

@@ -1,6 +1,7 @@
 //! Convolution: the first layer of LeNet and a ResNet 3x3 layer, forward and forward + backward.
 
-use super::{Devices, Prepared, Workload};
+use super::{randn, Devices, Prepared, Workload};
+use tensor_core::ops::conv::Conv2dParams;
 use tensor_core::{Device, Result};
 
 /// The convolution workloads.
@@ -22,11 +23,9 @@ fn resnet_batch(device: &Device) -> usize {
 
 /// `conv2d(x, w, padding)`, stride 1, no bias, timed as a user calls it.
 fn conv_fwd(device: &Device, x: [usize; 4], w: [usize; 4], padding: usize) -> Result<Prepared> {
-    let _ = (device, x, w, padding);
-    // When `Tensor::conv2d` lands in tensor-core (ops/conv), this becomes:
-    //     let (x, w) = (randn(&x, device)?, randn(&w, device)?);
-    //     Ok(Prepared::run(move || x.conv2d(&w, /* stride 1, padding, dilation 1, groups 1 */).map(drop)))
-    Ok(Prepared::Skip("Tensor::conv2d does not exist in tensor-core yet".into()))
+    let (x, w) = (randn(&x, device)?, randn(&w, device)?);
+    let params = Conv2dParams { padding: [padding, padding], ..Conv2dParams::default() };
+    Ok(Prepared::run(move || x.conv2d(&w, None, params).map(drop)))
 }
 
 /// conv forward, then backward of `.sum()` to x and w: needs tensor-autograd.

@@ -5,8 +5,8 @@
 //!
 //! - *int mode* (`1.`, `-3.`): every nonzero finite value is integral;
 //! - *fixed* (`0.5000`): `precision` digits after the point;
-//! - *sci mode* (`5.1200e+01`): when `max / min > 1000`, `max > 1e8`, or (not in int mode)
-//!   `min < 1e-4`, over the absolute values of the nonzero finite elements.
+//! - *sci mode* (`5.1200e+01`): when `max / min > 1000`, `max > 1e8` or `min < 1e-4`, over the
+//!   absolute values of the nonzero finite elements (or as `PrintOptions::sci_mode` forces).
 //!
 //! Every element is then right-aligned to the widest one. The strings are those of Python's
 //! `format` on a Python float (a double): `nan` and `inf` spelled in lower case, the exponent

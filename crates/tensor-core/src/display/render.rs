@@ -56,7 +56,9 @@ fn collect<T: Element>(t: &Tensor, cut: &[bool], kept: &[usize], edge: usize) ->
     }
     let cut_dims: Vec<usize> = (0..rank).filter(|&d| cut[d]).collect();
     let mut out = vec![T::ZERO; total];
-    for mask in 0..(1usize << cut_dims.len()) {
+    // Each summarised dim is longer than 2 * edge >= 2, so there are far fewer than 64 of them.
+    let blocks = 1usize.checked_shl(cut_dims.len() as u32).unwrap_or(0);
+    for mask in 0..blocks {
         let mut block = t.shallow_clone();
         let mut base = 0usize;
         for (j, &d) in cut_dims.iter().enumerate() {

@@ -51,6 +51,7 @@ impl Tensor {
     /// writes through every view of the storage. A `src` that overlaps `self` is read first.
     pub fn copy_(&mut self, src: &Tensor) -> Result<()> {
         self.same_device("copy_", &[src])?;
+        self.check_writable("copy_")?;
         let src_b = src.broadcast_to(self.shape()).map_err(|_| {
             crate::err!(
                 Shape,

@@ -76,13 +76,44 @@ impl Tensor {
         Tensor::from_cpu_storage(s, [n], device)
     }
     /// `steps` values evenly spaced from `start` to `end` inclusive, as `torch.linspace`.
+    ///
+    /// As PyTorch's CPU kernel: a float dtype computes in its own arithmetic (`start + step * i`
+    /// for the first half, `end - step * (steps - 1 - i)` for the second, so the last value is
+    /// exactly `end`); an integer dtype truncates `start` and `end`, steps in f64 and truncates.
+    /// One step gives `[start]`.
     pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType, device: &Device) -> Result<Tensor> {
-        let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
-        // PyTorch fills the second half from the end, so the last value is exactly `end`.
-        let half = steps / 2;
-        let vals =
-            (0..steps).map(|i| if i < half { start + step * i as f64 } else { end - step * (steps - 1 - i) as f64 });
-        Tensor::from_cpu_storage(CpuStorage::from_f64s(dtype, vals), [steps], device)
+        if steps == 1 {
+            // torch.linspace(2, 5, 1) == tensor([2.])
+            return Tensor::full([1], start, dtype, device);
+        }
+        fn float<T: crate::cpu::FloatElem>(start: f64, end: f64, steps: usize) -> Vec<T> {
+            let (s, e) = (T::of(start), T::of(end));
+            let step = if steps > 1 { (e - s) / T::of((steps - 1) as f64) } else { T::ZERO };
+            let half = steps / 2;
+            (0..steps)
+                .map(|i| if i < half { s + step * T::of(i as f64) } else { e - step * T::of((steps - 1 - i) as f64) })
+                .collect()
+        }
+        let storage = match dtype {
+            DType::F16 => CpuStorage::F16(float(start, end, steps)),
+            DType::BF16 => CpuStorage::BF16(float(start, end, steps)),
+            DType::F32 => CpuStorage::F32(float(start, end, steps)),
+            DType::F64 => CpuStorage::F64(float(start, end, steps)),
+            _ => {
+                let (start, end) = (libm::trunc(start), libm::trunc(end));
+                let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
+                let half = steps / 2;
+                let vals = (0..steps).map(|i| {
+                    if i < half {
+                        start + step * i as f64
+                    } else {
+                        end - step * (steps - 1 - i) as f64
+                    }
+                });
+                CpuStorage::from_f64s(dtype, vals)
+            }
+        };
+        Tensor::from_cpu_storage(storage, [steps], device)
     }
     /// The `n x n` identity matrix, as `torch.eye`.
     pub fn eye(n: usize, dtype: DType, device: &Device) -> Result<Tensor> {
@@ -247,8 +278,8 @@ impl Tensor {
 fn round_below_one(u: f64, dtype: DType) -> f64 {
     let v = match dtype {
         DType::F32 => u as f32 as f64,
-        DType::F16 => half::f16::from_f64(u).to_f64(),
-        DType::BF16 => half::bf16::from_f64(u).to_f64(),
+        DType::F16 => <half::f16 as Element>::from_f64(u).to_f64(),
+        DType::BF16 => <half::bf16 as Element>::from_f64(u).to_f64(),
         _ => u,
     };
     if v >= 1.0 {

@@ -50,6 +50,9 @@ impl Tensor {
     }
     /// Splits `dim` into `sizes` (one `-1` inferred), as `torch.unflatten`.
     pub fn unflatten(&self, dim: isize, sizes: &[isize]) -> Result<Tensor> {
+        if self.dim() == 0 {
+            bail!(Dim, "unflatten", "Dimension specified as {dim} but tensor has no dimensions");
+        }
         let d = normalize_dim("unflatten", dim, self.dim())?;
         let inner = infer_shape("unflatten", sizes, self.size()[d])?;
         let mut dims: crate::shape::Dims = self.size()[..d].iter().copied().collect();
@@ -111,16 +114,28 @@ impl Tensor {
     }
     /// Splits `dim` into pieces of `size` (the last may be smaller), as `torch.split`.
     pub fn split(&self, size: usize, dim: isize) -> Result<Vec<Tensor>> {
+        if self.dim() == 0 {
+            bail!(Dim, "split", "split expects at least a 1-dimensional tensor");
+        }
         let d = normalize_dim("split", dim, self.dim())?;
         if size == 0 {
             bail!(Value, "split", "split_size must be positive, got 0");
         }
         let n = self.size()[d];
-        let sizes: Vec<usize> = (0..n.div_ceil(size).max(1)).map(|i| size.min(n - (i * size).min(n))).collect();
-        self.split_sizes(&sizes, dim)
+        // The pieces directly (no temporary list of sizes): one allocation, the result.
+        let count = n.div_ceil(size).max(1);
+        let mut out = Vec::with_capacity(count);
+        for i in 0..count {
+            let start = (i * size).min(n);
+            out.push(self.narrow(d as isize, start as isize, size.min(n - start))?);
+        }
+        Ok(out)
     }
     /// Splits `dim` into pieces of the given sizes, which must add up to its size.
     pub fn split_sizes(&self, sizes: &[usize], dim: isize) -> Result<Vec<Tensor>> {
+        if self.dim() == 0 {
+            bail!(Dim, "split", "split expects at least a 1-dimensional tensor");
+        }
         let d = normalize_dim("split", dim, self.dim())?;
         let total: usize = sizes.iter().sum();
         if total != self.size()[d] {
@@ -143,16 +158,27 @@ impl Tensor {
         }
         Ok(out)
     }
-    /// Splits `dim` into `chunks` pieces of equal size (the last may be smaller), as `torch.chunk`.
+    /// Splits `dim` into `chunks` pieces of equal size (the last may be smaller), as `torch.chunk`
+    /// (a dim of size 0 gives `chunks` empty pieces).
     pub fn chunk(&self, chunks: usize, dim: isize) -> Result<Vec<Tensor>> {
+        if self.dim() == 0 {
+            bail!(Dim, "chunk", "chunk expects at least a 1-dimensional tensor");
+        }
         if chunks == 0 {
             bail!(Value, "chunk", "chunk expects `chunks` to be greater than 0, got: 0");
         }
         let d = normalize_dim("chunk", dim, self.dim())?;
-        self.split(self.size()[d].div_ceil(chunks).max(1), dim)
+        let n = self.size()[d];
+        if n == 0 {
+            return (0..chunks).map(|_| self.narrow(d as isize, 0, 0)).collect();
+        }
+        self.split(n.div_ceil(chunks), dim)
     }
     /// Every element of `dim` as its own tensor, as `torch.unbind`.
     pub fn unbind(&self, dim: isize) -> Result<Vec<Tensor>> {
+        if self.dim() == 0 {
+            bail!(Dim, "unbind", "Dimension specified as {dim} but tensor has no dimensions");
+        }
         let d = normalize_dim("unbind", dim, self.dim())?;
         (0..self.size()[d]).map(|i| self.select(d as isize, i as isize)).collect()
     }

@@ -124,6 +124,8 @@ pub enum Values {
     Ties,
     /// Values in {±0.5, ±1, ±1.5, ±2} (products stay finite and exact).
     Unitish,
+    /// Exponents: integers in [0, 4]; floats multiples of 1/4 in [-3, 3].
+    Exponent,
 }
 
 /// One random value of `dtype` and `kind` (already exact in that dtype).
@@ -132,6 +134,8 @@ pub fn draw(rng: &mut Mix, dtype: DType, kind: Values) -> f64 {
         (DType::Bool, Values::NonZero) => 1.0,
         (DType::Bool, _) => rng.coin() as u8 as f64,
         (_, Values::Ties) => rng.int(-2, 2) as f64,
+        (DType::U8 | DType::I32 | DType::I64, Values::Exponent) => rng.int(0, 4) as f64,
+        (_, Values::Exponent) => rng.int(-12, 12) as f64 / 4.0,
         (_, Values::Unitish) => {
             let m = [0.5, 1.0, 1.5, 2.0][rng.below(4)];
             if dtype == DType::U8 || rng.coin() {
@@ -456,6 +460,15 @@ pub fn assert_ref(t: &Tensor, r: &Ref, tol: Tol, ctx: &str) {
             r.shape,
             r.data
         );
+    }
+}
+
+/// Element-wise equality of two value lists, NaN equal to NaN.
+#[track_caller]
+pub fn assert_same_values(got: &[f64], want: &[f64], ctx: &str) {
+    assert_eq!(got.len(), want.len(), "{ctx}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!(close(g, w, EXACT), "{ctx}: element {i}: got {g}, want {w}\n got {got:?}\nwant {want:?}");
     }
 }
 

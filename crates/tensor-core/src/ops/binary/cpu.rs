@@ -2,7 +2,7 @@
 //! inner loop has unit-stride, broadcast-scalar and general-stride forms.
 
 use crate::backend::{BinaryOp, CmpOp};
-use crate::cpu::{fill_rows, with_cpu2, CpuStorage, IntElem, Row, StorageOf};
+use crate::cpu::{fill_rows, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
 use crate::ops::copy::cpu::bytemuck_free_zeroed;
 use crate::{bail, Element, Layout, Result};
 use alloc::vec::Vec;
@@ -120,6 +120,8 @@ macro_rules! float_binary {
         #[allow(unused_imports)]
         use num_traits::Float;
         let zero = <$T as Element>::ZERO;
+        let one = <$T as Element>::ONE;
+        let half = <$T as FloatElem>::of(0.5);
         macro_rules! arm {
             ($c:expr) => {{
                 let $f = $c;
@@ -131,7 +133,27 @@ macro_rules! float_binary {
             BinaryOp::Sub => arm!(|a: $T, b: $T| a - b),
             BinaryOp::Mul => arm!(|a: $T, b: $T| a * b),
             BinaryOp::Div => arm!(|a: $T, b: $T| a / b),
-            BinaryOp::FloorDiv => arm!(|a: $T, b: $T| (a / b).floor()),
+            // c10::div_floor_floating: through fmod, so that 1. // 0.1 == 9. as in Python
+            // (`floor(a / b)` rounds the quotient up to 10 first).
+            BinaryOp::FloorDiv => arm!(move |a: $T, b: $T| {
+                if b == zero {
+                    return a / b;
+                }
+                let m = a % b;
+                let mut div = (a - m) / b;
+                if m != zero && ((b < zero) != (m < zero)) {
+                    div = div - one;
+                }
+                if div != zero {
+                    let mut fl = div.floor();
+                    if div - fl > half {
+                        fl = fl + one;
+                    }
+                    fl
+                } else {
+                    zero.copysign(a / b)
+                }
+            }),
             BinaryOp::Pow => arm!(|a: $T, b: $T| a.powf(b)),
             BinaryOp::Maximum => arm!(|a: $T, b: $T| if a.is_nan() || a > b { a } else { b }),
             BinaryOp::Minimum => arm!(|a: $T, b: $T| if a.is_nan() || a < b { a } else { b }),
@@ -175,9 +197,16 @@ macro_rules! int_binary {
                 }
             }),
             BinaryOp::Pow => arm!(|a: $T, b: $T| {
+                // As PyTorch's `powi`: 1 and -1 are the only bases with a nonzero negative power.
                 if (b as i64) < 0 {
                     if a == 1 {
                         1
+                    } else if <$T as IntElem>::SIGNED && (a as i64) == -1 {
+                        if (b as i64) % 2 == 0 {
+                            1
+                        } else {
+                            a
+                        }
                     } else {
                         0
                     }

@@ -22,7 +22,7 @@ pub enum RoundingMode {
 }
 
 /// PyTorch's `canCast`: no float into an integer, nothing but bool into bool.
-fn can_cast(from: DType, to: DType) -> bool {
+pub(crate) fn can_cast(from: DType, to: DType) -> bool {
     !(from.is_float() && !to.is_float()) && !(from != DType::Bool && to == DType::Bool)
 }
 
@@ -34,6 +34,22 @@ fn dtypes(op: BinaryOp, a: &Tensor, b: &Rhs<'_>) -> (DType, DType) {
         BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor => (DType::Bool, DType::Bool),
         _ => (common, common),
     }
+}
+
+/// Integer floor division and remainder by zero raise, as PyTorch's `ZeroDivisionError`.
+fn check_int_divisor(op: BinaryOp, compute: DType, divisor: &Tensor) -> Result<()> {
+    if matches!(op, BinaryOp::FloorDiv | BinaryOp::Remainder) && compute.is_int() {
+        check_int_div_by_zero(divisor)?;
+    }
+    Ok(())
+}
+
+/// `int_tensor ** -1` (a negative integer scalar exponent) raises, as PyTorch.
+fn check_pow_scalar(name: &'static str, op: BinaryOp, base: DType, rhs: &Rhs<'_>) -> Result<()> {
+    if op == BinaryOp::Pow && !base.is_float() && matches!(rhs, Rhs::Scalar(Scalar::Int(i)) if *i < 0) {
+        bail!(Value, name, "Integers to negative integer powers are not allowed.");
+    }
+    Ok(())
 }
 
 fn check_bool_sub(name: &'static str, op: BinaryOp, dtype: DType) -> Result<()> {
@@ -52,10 +68,12 @@ impl Tensor {
         let rhs = rhs.into();
         let (compute, _) = dtypes(op, self, &rhs);
         check_bool_sub(name, op, compute)?;
+        check_pow_scalar(name, op, self.dtype(), &rhs)?;
         let b = rhs.to_tensor(self, compute)?;
         self.same_device(name, &[&b])?;
         let a = self.to_dtype(compute)?;
         let shape = broadcast_shapes(name, a.shape(), b.shape())?;
+        check_int_divisor(op, compute, &b)?;
         let (la, lb) = (a.layout().broadcast_to(&shape)?, b.layout().broadcast_to(&shape)?);
         let s = a.read2(&b, |x, y| x.binary(&la, y, &lb, op))?;
         Ok(Tensor::from_op(s, shape, self.device()))
@@ -67,6 +85,7 @@ impl Tensor {
         let rhs = rhs.into();
         let (compute, result) = dtypes(op, self, &rhs);
         check_bool_sub(name, op, compute)?;
+        check_pow_scalar(name, op, self.dtype(), &rhs)?;
         if !can_cast(result, self.dtype()) {
             bail!(DType, name, "result type {} can't be cast to the desired output type {}", result, self.dtype());
         }
@@ -87,6 +106,7 @@ impl Tensor {
                 b.shape()
             )
         })?;
+        check_int_divisor(op, compute, &b)?;
         let b = b.detached_copy_if_shared(self)?;
         let lb =
             if b.layout().dims() == lb.dims() { b.layout().clone() } else { b.layout().broadcast_to(self.shape())? };
@@ -105,6 +125,7 @@ impl Tensor {
     ) -> Result<()> {
         let b = b.into();
         let (compute, result) = dtypes(op, a, &b);
+        check_pow_scalar(name, op, a.dtype(), &b)?;
         if !can_cast(result, out.dtype()) {
             bail!(DType, name, "result type {} can't be cast to the desired output type {}", result, out.dtype());
         }
@@ -120,6 +141,7 @@ impl Tensor {
         }
         check_bool_sub(name, op, compute)?;
         out.check_writable(name)?;
+        check_int_divisor(op, compute, &bt)?;
         let a = a.to_dtype(compute)?;
         if a.shares_storage(out) && a.layout() == out.layout() {
             // out = out op b: the in-place kernel.
@@ -146,6 +168,8 @@ impl Tensor {
                 if common.is_float() {
                     self.binary("div", rhs, BinaryOp::Div)?.trunc()
                 } else {
+                    // torch.div(bool, bool, rounding_mode='trunc'): not implemented for 'Bool'.
+                    check_bool_sub("div", BinaryOp::Div, common)?;
                     // Integer division in the kernel truncates.
                     let b = rhs.to_tensor(self, common)?;
                     check_int_div_by_zero(&b)?;
@@ -221,7 +245,7 @@ impl Tensor {
 }
 
 fn check_int_div_by_zero(b: &Tensor) -> Result<()> {
-    if !b.is_floating_point() && b.eq(0)?.any()?.item::<bool>()? {
+    if !b.is_floating_point() && b.numel() > 0 && b.eq(0)?.any()?.item::<bool>()? {
         bail!(Value, "div", "ZeroDivisionError: integer division by zero");
     }
     Ok(())

@@ -69,12 +69,17 @@ pub(crate) fn contiguous(src: &CpuStorage, layout: &Layout) -> CpuStorage {
 }
 
 fn cast_vec<T: Element, U: Element>(src: &[T], layout: &Layout) -> Vec<U> {
+    map_vec(src, layout, |x| U::from_f64(x.to_f64()))
+}
+
+/// `f(src[layout])`, contiguous.
+fn map_vec<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
     let mut out = bytemuck_free_zeroed::<U>(layout.numel());
     let row = Row::new([layout]);
     fill_rows(&mut out, &row, |d, [s]| {
         let st = row.stride[0];
         for (i, x) in d.iter_mut().enumerate() {
-            *x = U::from_f64(src[s + i * st].to_f64());
+            *x = f(src[s + i * st]);
         }
     });
     out
@@ -84,6 +89,18 @@ fn cast_vec<T: Element, U: Element>(src: &[T], layout: &Layout) -> Vec<U> {
 pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> CpuStorage {
     if src.dtype() == dtype {
         return contiguous(src, layout);
+    }
+    // int64 does not fit f64 past 2^53: convert it directly, as C++'s static_cast does
+    // (integers wrap, floats round once; half types through float, as c10::Half(float)).
+    if let CpuStorage::I64(v) = src {
+        match dtype {
+            DType::U8 => return CpuStorage::U8(map_vec(v, layout, |x| x as u8)),
+            DType::I32 => return CpuStorage::I32(map_vec(v, layout, |x| x as i32)),
+            DType::F32 => return CpuStorage::F32(map_vec(v, layout, |x| x as f32)),
+            DType::F16 => return CpuStorage::F16(map_vec(v, layout, |x| half::f16::from_f32(x as f32))),
+            DType::BF16 => return CpuStorage::BF16(map_vec(v, layout, |x| half::bf16::from_f32(x as f32))),
+            _ => {}
+        }
     }
     with_cpu!(src, |v| match dtype {
         DType::Bool => CpuStorage::Bool(cast_vec(v, layout)),

@@ -30,6 +30,9 @@ fn index_i64<'a>(op: &'static str, index: &'a CpuStorage, il: &Layout) -> Result
 
 /// Errors (kind Index) on the first index outside `0..layout.dims()[dim]`.
 fn check_indices(op: &'static str, idx: &[i64], il: &Layout, dim: usize, layout: &Layout) -> Result<()> {
+    if il.numel() == 0 {
+        return Ok(());
+    }
     let size = layout.dims()[dim];
     let bad = |v: &i64| *v < 0 || *v as u64 >= size as u64;
     let found = match il.contiguous_range() {

@@ -51,23 +51,28 @@ fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usi
 }
 
 fn max_plane<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], cols: &[(usize, usize)]) {
-    for oh in 0..g.oh {
+    let (vals, idx) = (&mut vals[..g.oh * g.ow], &mut idx[..g.oh * g.ow]);
+    for (oh, (vrow, irow)) in vals.chunks_exact_mut(g.ow).zip(idx.chunks_exact_mut(g.ow)).enumerate() {
         let (h0, h1) = taps(oh, g.sh, g.ph, g.kh, g.dh, g.h);
-        for (ow, &(w0, w1)) in cols.iter().enumerate() {
+        for ((v, i), &(w0, w1)) in vrow.iter_mut().zip(irow.iter_mut()).zip(cols) {
             let mut best = T::neg_infinity();
             let mut at = h0 * g.w + w0;
-            for ih in (h0..h1).step_by(g.dh) {
+            let mut ih = h0;
+            while ih < h1 {
                 let row = &x[ih * g.w..(ih + 1) * g.w];
-                for iw in (w0..w1).step_by(g.dw) {
-                    let v = row[iw];
-                    if v > best || v.is_nan() {
-                        best = v;
+                let mut iw = w0;
+                while iw < w1 {
+                    let e = row[iw];
+                    if e > best || e.is_nan() {
+                        best = e;
                         at = ih * g.w + iw;
                     }
+                    iw += g.dw;
                 }
+                ih += g.dh;
             }
-            vals[oh * g.ow + ow] = best;
-            idx[oh * g.ow + ow] = at as i64;
+            *v = best;
+            *i = at as i64;
         }
     }
 }
@@ -110,21 +115,32 @@ fn max_backward<T: FloatElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> R
     Ok(dx)
 }
 
-fn avg_plane<T: FloatElem>(x: &[T], g: &Geo, out: &mut [T], include_pad: bool) {
-    for oh in 0..g.oh {
+/// The column windows of average pooling: (start, end, divisor factor) per output column.
+fn avg_cols(g: &Geo, include_pad: bool) -> Vec<(usize, usize, usize)> {
+    (0..g.ow)
+        .map(|o| {
+            let (a, b, n) = avg_window(o, g.sw, g.pw, g.kw, g.w);
+            (a, b, if include_pad { n } else { b.saturating_sub(a) })
+        })
+        .collect()
+}
+
+fn avg_plane<T: FloatElem>(x: &[T], g: &Geo, out: &mut [T], cols: &[(usize, usize, usize)], include_pad: bool) {
+    for (oh, orow) in out.chunks_exact_mut(g.ow).take(g.oh).enumerate() {
         let (h0, h1, ph) = avg_window(oh, g.sh, g.ph, g.kh, g.h);
-        for ow in 0..g.ow {
-            let (w0, w1, pw) = avg_window(ow, g.sw, g.pw, g.kw, g.w);
+        let rows = if include_pad { ph } else { h1.saturating_sub(h0) };
+        for (o, &(w0, w1, cw)) in orow.iter_mut().zip(cols) {
             if h0 >= h1 || w0 >= w1 {
-                out[oh * g.ow + ow] = T::zero();
+                *o = T::zero();
                 continue;
             }
             let mut sum = T::zero();
             for ih in h0..h1 {
-                sum += x[ih * g.w + w0..ih * g.w + w1].iter().copied().sum::<T>();
+                for &e in &x[ih * g.w + w0..ih * g.w + w1] {
+                    sum += e;
+                }
             }
-            let div = if include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) };
-            out[oh * g.ow + ow] = sum / T::of(div as f64);
+            *o = sum / T::of((rows * cw) as f64);
         }
     }
 }
@@ -133,7 +149,8 @@ fn avg_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize, include_pad: bool) -> 
     let (plane, l) = (g.h * g.w, g.positions());
     let mut out = vec![T::zero(); batch * g.c * l];
     let work = out.len() * g.taps();
-    for_each_plane(&mut out, l, work, |n, o| avg_plane(&x[n * plane..(n + 1) * plane], g, o, include_pad));
+    let cols = avg_cols(g, include_pad);
+    for_each_plane(&mut out, l, work, |n, o| avg_plane(&x[n * plane..(n + 1) * plane], g, o, &cols, include_pad));
     out
 }
 
@@ -144,19 +161,20 @@ fn avg_backward<T: FloatElem>(gr: &[T], g: &Geo, batch: usize, include_pad: bool
         return dx;
     }
     let work = gr.len() * g.taps();
+    let cols = avg_cols(g, include_pad);
     for_each_plane(&mut dx, plane, work, |n, d| {
-        let gp = &gr[n * l..(n + 1) * l];
-        for oh in 0..g.oh {
+        for (oh, grow) in gr[n * l..(n + 1) * l].chunks_exact(g.ow).enumerate() {
             let (h0, h1, ph) = avg_window(oh, g.sh, g.ph, g.kh, g.h);
-            for ow in 0..g.ow {
-                let (w0, w1, pw) = avg_window(ow, g.sw, g.pw, g.kw, g.w);
+            let rows = if include_pad { ph } else { h1.saturating_sub(h0) };
+            for (&gv, &(w0, w1, cw)) in grow.iter().zip(&cols) {
                 if h0 >= h1 || w0 >= w1 {
                     continue;
                 }
-                let div = if include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) };
-                let v = gp[oh * g.ow + ow] / T::of(div as f64);
+                let v = gv / T::of((rows * cw) as f64);
                 for ih in h0..h1 {
-                    d[ih * g.w + w0..ih * g.w + w1].iter_mut().for_each(|e| *e += v);
+                    for e in &mut d[ih * g.w + w0..ih * g.w + w1] {
+                        *e += v;
+                    }
                 }
             }
         }

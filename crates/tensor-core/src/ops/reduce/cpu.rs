@@ -166,7 +166,13 @@ pub(crate) fn reduce(x: &CpuStorage, layout: &Layout, dims: &[usize], op: Reduce
             CpuStorage::U8(v) => CpuStorage::U8(fold(v, layout, dims, 0u8, |a, x, _| a.wrapping_add(x), |a| a)),
             CpuStorage::Bool(v) => CpuStorage::Bool(fold(v, layout, dims, false, |a, x, _| a | x, |a| a)),
         },
-        ReduceOp::Prod => with_cpu!(x, |v| { StorageOf::into_storage(prod(v, layout, dims)) }),
+        // Integers multiply exactly, wrapping as PyTorch's int64 (f64 would round past 2^53).
+        ReduceOp::Prod => match x {
+            CpuStorage::I64(v) => CpuStorage::I64(fold(v, layout, dims, 1i64, |a, x, _| a.wrapping_mul(x), |a| a)),
+            CpuStorage::I32(v) => CpuStorage::I32(fold(v, layout, dims, 1i32, |a, x, _| a.wrapping_mul(x), |a| a)),
+            CpuStorage::U8(v) => CpuStorage::U8(fold(v, layout, dims, 1u8, |a, x, _| a.wrapping_mul(x), |a| a)),
+            _ => with_cpu!(x, |v| { StorageOf::into_storage(prod(v, layout, dims)) }),
+        },
         ReduceOp::Max => with_cpu!(x, |v| StorageOf::into_storage(extreme(v, layout, dims, true))),
         ReduceOp::Min => with_cpu!(x, |v| StorageOf::into_storage(extreme(v, layout, dims, false))),
         ReduceOp::ArgMax => CpuStorage::I64(with_cpu!(x, |v| arg_extreme(v, layout, dims, true))),
@@ -180,9 +186,17 @@ pub(crate) fn reduce(x: &CpuStorage, layout: &Layout, dims: &[usize], op: Reduce
     })
 }
 
-/// A running sum or product along `dim`, contiguous.
+/// A running sum or product along `dim`, contiguous. Floats accumulate in f64 (as PyTorch's CPU
+/// `acc_type`), integers in i64, wrapping.
 pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> Result<CpuStorage> {
-    fn go<T: Element>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Vec<T> {
+    fn go<T: Element, A: Copy>(
+        v: &[T],
+        layout: &Layout,
+        dim: usize,
+        init: A,
+        step: impl Fn(A, T) -> A,
+        back: impl Fn(A) -> T,
+    ) -> Vec<T> {
         // Move `dim` last, copy to contiguous, then scan each row.
         let rank = layout.rank();
         let perm: Dims = (0..rank).filter(|&d| d != dim).chain(core::iter::once(dim)).collect();
@@ -192,16 +206,10 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
         let n = layout.dims()[dim];
         if n > 0 {
             for r in rows.chunks_mut(n) {
-                let mut acc = match op {
-                    ScanOp::CumSum => 0.0,
-                    ScanOp::CumProd => 1.0,
-                };
+                let mut acc = init;
                 for x in r.iter_mut() {
-                    acc = match op {
-                        ScanOp::CumSum => acc + x.to_f64(),
-                        ScanOp::CumProd => acc * x.to_f64(),
-                    };
-                    *x = T::from_f64(acc);
+                    acc = step(acc, *x);
+                    *x = back(acc);
                 }
             }
         }
@@ -214,11 +222,29 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
         let back = Layout::contiguous(Shape::new(&moved_shape)).permute(&inv).expect("valid permutation");
         crate::ops::copy::cpu::gather_vec(&rows, &back)
     }
+    fn float<T: Element>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Vec<T> {
+        match op {
+            ScanOp::CumSum => go(v, layout, dim, 0.0, |a, x: T| a + x.to_f64(), T::from_f64),
+            ScanOp::CumProd => go(v, layout, dim, 1.0, |a, x: T| a * x.to_f64(), T::from_f64),
+        }
+    }
+    fn int<T: crate::cpu::IntElem>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Vec<T> {
+        match op {
+            ScanOp::CumSum => go(v, layout, dim, 0i64, |a, x: T| a.wrapping_add(x.i64()), T::of_i64),
+            ScanOp::CumProd => go(v, layout, dim, 1i64, |a, x: T| a.wrapping_mul(x.i64()), T::of_i64),
+        }
+    }
     if layout.rank() == 0 {
         return Ok(crate::ops::copy::cpu::contiguous(x, layout));
     }
-    if x.dtype() == crate::DType::Bool {
-        bail!(DType, "cumsum", "expected a numeric tensor, got torch.bool");
-    }
-    Ok(with_cpu!(x, |v| StorageOf::into_storage(go(v, layout, dim, op))))
+    Ok(match x {
+        CpuStorage::Bool(_) => bail!(DType, "cumsum", "expected a numeric tensor, got torch.bool"),
+        CpuStorage::U8(v) => CpuStorage::U8(int(v, layout, dim, op)),
+        CpuStorage::I32(v) => CpuStorage::I32(int(v, layout, dim, op)),
+        CpuStorage::I64(v) => CpuStorage::I64(int(v, layout, dim, op)),
+        CpuStorage::F16(v) => CpuStorage::F16(float(v, layout, dim, op)),
+        CpuStorage::BF16(v) => CpuStorage::BF16(float(v, layout, dim, op)),
+        CpuStorage::F32(v) => CpuStorage::F32(float(v, layout, dim, op)),
+        CpuStorage::F64(v) => CpuStorage::F64(float(v, layout, dim, op)),
+    })
 }

@@ -144,21 +144,30 @@ impl Tensor {
     pub fn amin(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         self.reduce("amin", Some(dims), keepdim, ReduceOp::Min)
     }
-    /// True if every element is nonzero (Bool, 0-d).
+    /// True if every element is nonzero (Bool, 0-d; uint8 for a uint8 input, as PyTorch).
     pub fn all(&self) -> Result<Tensor> {
-        self.reduce("all", None, false, ReduceOp::All)
+        self.all_dim(&[], false)
     }
-    /// True if any element is nonzero (Bool, 0-d).
+    /// True if any element is nonzero (Bool, 0-d; uint8 for a uint8 input, as PyTorch).
     pub fn any(&self) -> Result<Tensor> {
-        self.reduce("any", None, false, ReduceOp::Any)
+        self.any_dim(&[], false)
     }
     /// `all` over `dims`.
     pub fn all_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
-        self.reduce("all", Some(dims), keepdim, ReduceOp::All)
+        self.logical_reduce("all", dims, keepdim, ReduceOp::All)
     }
     /// `any` over `dims`.
     pub fn any_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
-        self.reduce("any", Some(dims), keepdim, ReduceOp::Any)
+        self.logical_reduce("any", dims, keepdim, ReduceOp::Any)
+    }
+    fn logical_reduce(&self, name: &'static str, dims: &[isize], keepdim: bool, op: ReduceOp) -> Result<Tensor> {
+        let r = self.reduce(name, Some(dims), keepdim, op)?;
+        // torch.tensor([1, 2], dtype=torch.uint8).all() == tensor(1, dtype=torch.uint8)
+        if self.dtype() == DType::U8 {
+            r.to_dtype(DType::U8)
+        } else {
+            Ok(r)
+        }
     }
     /// Variance over `dims` (all when empty) with Bessel's `correction` (1 = unbiased), as
     /// `torch.var(x, dim, correction=, keepdim=)`.
@@ -180,15 +189,22 @@ impl Tensor {
     pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         let x = if self.is_floating_point() { self.abs()? } else { self.to_dtype(crate::DEFAULT_FLOAT)?.abs()? };
         match p {
-            Norm::L1 => x.sum_dim(dims, keepdim),
-            Norm::L2 => x.square()?.sum_dim(dims, keepdim)?.sqrt(),
-            Norm::Inf => x.amax(dims, keepdim),
+            Norm::L1 | Norm::P(1.0) => x.sum_dim(dims, keepdim),
+            Norm::L2 | Norm::P(2.0) => x.square()?.sum_dim(dims, keepdim)?.sqrt(),
+            Norm::Inf | Norm::P(f64::INFINITY) => x.amax(dims, keepdim),
+            // ord=-inf: the smallest magnitude; ord=0: the number of nonzeros, as vector_norm.
+            Norm::P(f64::NEG_INFINITY) => x.amin(dims, keepdim),
+            Norm::P(0.0) => x.ne(0)?.to_dtype(x.dtype())?.sum_dim(dims, keepdim),
             Norm::P(p) => x.pow(p)?.sum_dim(dims, keepdim)?.pow(1.0 / p),
         }
     }
     /// `log(sum(exp(x)))` over `dims`, computed stably, as `torch.logsumexp`.
     pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
+        if x.numel() == 0 {
+            // Nothing to shift by: torch.logsumexp(torch.empty(0), 0) == -inf.
+            return x.exp()?.sum_dim(dims, keepdim)?.log();
+        }
         let m = x.amax(dims, true)?;
         // An infinite max would give inf - inf = NaN: shift by 0 there instead.
         let m = m.masked_fill(&m.isinf()?, 0.0)?;
@@ -211,12 +227,20 @@ impl Tensor {
     /// `exp(x) / sum(exp(x))` along `dim`, stable (the max is subtracted first).
     pub fn softmax(&self, dim: isize) -> Result<Tensor> {
         let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
+        if x.numel() == 0 {
+            normalize_dim("softmax", dim, x.dim())?;
+            return x.zeros_like(None);
+        }
         let e = x.sub(&x.amax(&[dim], true)?)?.exp()?;
         e.div(&e.sum_dim(&[dim], true)?)
     }
     /// `x - logsumexp(x)` along `dim`, stable.
     pub fn log_softmax(&self, dim: isize) -> Result<Tensor> {
         let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
+        if x.numel() == 0 {
+            normalize_dim("log_softmax", dim, x.dim())?;
+            return x.zeros_like(None);
+        }
         let shifted = x.sub(&x.amax(&[dim], true)?)?;
         shifted.sub(&shifted.exp()?.sum_dim(&[dim], true)?.log()?)
     }

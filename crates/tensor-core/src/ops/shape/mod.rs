@@ -78,7 +78,7 @@ impl Tensor {
         let mut offset = 0;
         for &(_, t) in &kept {
             let n = t.size()[d];
-            if n > 0 {
+            if t.numel() > 0 {
                 out.narrow(d as isize, offset as isize, n)?.copy_(t)?;
             }
             offset += n;
@@ -148,7 +148,7 @@ impl Tensor {
         for (&shift, &dim) in shifts.iter().zip(dims) {
             let d = normalize_dim("roll", dim, self.dim())?;
             let n = self.size()[d];
-            if n == 0 {
+            if self.numel() == 0 {
                 continue;
             }
             let s = shift.rem_euclid(n as isize) as usize;
@@ -185,6 +185,9 @@ impl Tensor {
             sizes.push(s as isize);
             out_shape.push(r * s);
         }
+        if out_shape.iter().product::<usize>() == 0 {
+            return Tensor::empty(Shape::from_dims(out_shape), self.dtype(), self.device());
+        }
         x.expand(&sizes)?.try_clone()?.reshape_to(Shape::from_dims(out_shape))
     }
 
@@ -217,7 +220,7 @@ impl Tensor {
     /// the last 1, 2 or 3 dims of an input with one or two more dims (as PyTorch), every padded
     /// and channel dim non-empty; `Reflect` needs each pad smaller than its dim.
     pub fn pad(&self, pads: &[usize], mode: PadMode) -> Result<Tensor> {
-        if pads.len() % 2 != 0 {
+        if !pads.len().is_multiple_of(2) {
             bail!(Value, "pad", "Padding length must be divisible by 2 (got {:?})", pads);
         }
         let k = pads.len() / 2;
@@ -240,6 +243,9 @@ impl Tensor {
             _ => return self.pad_from_edges(pads, mode),
         };
         let out = Tensor::full(Shape::from_dims(shape), value, self.dtype(), self.device())?;
+        if self.numel() == 0 {
+            return Ok(out);
+        }
         let mut inner = out.shallow_clone();
         for i in 0..k {
             let d = rank - 1 - i;

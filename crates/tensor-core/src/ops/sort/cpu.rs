@@ -19,9 +19,11 @@ fn nan_last<T: Element>(a: &T, b: &T) -> Ordering {
     }
 }
 
-/// Sorts one row of values stably, writing the values and their original positions.
-fn sort_row<T: Element>(vals: &mut [T], idx: &mut [i64], descending: bool, parallel: bool) {
-    let mut pairs: Vec<(T, i64)> = vals.iter().copied().zip(0i64..).collect();
+/// Sorts one row of values stably, writing the values and their original positions (`pairs` is
+/// scratch space, reused across rows).
+fn sort_row<T: Element>(vals: &mut [T], idx: &mut [i64], descending: bool, parallel: bool, pairs: &mut Vec<(T, i64)>) {
+    pairs.clear();
+    pairs.extend(vals.iter().copied().zip(0i64..));
     let cmp = |a: &(T, i64), b: &(T, i64)| {
         if descending {
             nan_last(&b.0, &a.0)
@@ -41,7 +43,7 @@ fn sort_row<T: Element>(vals: &mut [T], idx: &mut [i64], descending: bool, paral
         let _ = parallel;
         pairs.sort_by(cmp);
     }
-    for ((v, i), (pv, pi)) in vals.iter_mut().zip(idx.iter_mut()).zip(pairs) {
+    for ((v, i), &(pv, pi)) in vals.iter_mut().zip(idx.iter_mut()).zip(pairs.iter()) {
         *v = pv;
         *i = pi;
     }
@@ -61,15 +63,22 @@ fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool
         #[cfg(feature = "std")]
         if big && rows > 1 {
             use rayon::prelude::*;
-            vals.par_chunks_mut(n).zip(idx.par_chunks_mut(n)).for_each(|(v, i)| sort_row(v, i, descending, false));
+            vals.par_chunks_mut(n)
+                .zip(idx.par_chunks_mut(n))
+                .for_each_init(Vec::new, |pairs, (v, i)| sort_row(v, i, descending, false, pairs));
         } else {
+            let mut pairs = Vec::with_capacity(n);
             for (v, i) in vals.chunks_mut(n).zip(idx.chunks_mut(n)) {
-                sort_row(v, i, descending, big);
+                sort_row(v, i, descending, big, &mut pairs);
             }
         }
         #[cfg(not(feature = "std"))]
-        for (v, i) in vals.chunks_mut(n).zip(idx.chunks_mut(n)) {
-            sort_row(v, i, descending, big && rows == 1);
+        {
+            let _ = (big, rows);
+            let mut pairs = Vec::with_capacity(n);
+            for (v, i) in vals.chunks_mut(n).zip(idx.chunks_mut(n)) {
+                sort_row(v, i, descending, false, &mut pairs);
+            }
         }
     }
     if dim + 1 == rank {
@@ -89,6 +98,9 @@ fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool
 pub(crate) fn sort(x: &CpuStorage, layout: &Layout, dim: usize, descending: bool) -> Result<(CpuStorage, CpuStorage)> {
     if layout.rank() == 0 {
         return Ok((contiguous(x, layout), CpuStorage::I64(alloc::vec![0])));
+    }
+    if layout.numel() == 0 {
+        return Ok((CpuStorage::zeros(x.dtype(), 0), CpuStorage::I64(alloc::vec![])));
     }
     Ok(with_cpu!(x, |v| {
         let (vals, idx) = sort_typed(v, layout, dim, descending);

@@ -67,12 +67,13 @@ macro_rules! float_unary {
         match $op {
             UnaryOp::Neg => arm!(|x: $T| -x),
             UnaryOp::Abs => arm!(|x: $T| x.abs()),
+            // As PyTorch: sign(NaN) and sign(-0.0) are +0.0.
             UnaryOp::Sign => arm!(move |x: $T| if x > zero {
                 one
             } else if x < zero {
                 -one
             } else {
-                x
+                zero
             }),
             UnaryOp::Exp => arm!(|x: $T| x.exp()),
             UnaryOp::Exp2 => arm!(|x: $T| x.exp2()),
@@ -87,7 +88,8 @@ macro_rules! float_unary {
             UnaryOp::Tan => arm!(|x: $T| x.tan()),
             UnaryOp::Tanh => arm!(|x: $T| x.tanh()),
             UnaryOp::Sigmoid => arm!(move |x: $T| one / (one + (-x).exp())),
-            UnaryOp::Relu => arm!(move |x: $T| if x > zero || x.is_nan() { x } else { zero }),
+            // `max(x, 0)` keeping NaN and -0.0, as PyTorch's clamp_min.
+            UnaryOp::Relu => arm!(move |x: $T| if x < zero { zero } else { x }),
             UnaryOp::Gelu => arm!(move |x: $T| of(gelu(x.f64()))),
             UnaryOp::GeluTanh => arm!(move |x: $T| of(gelu_tanh(x.f64()))),
             UnaryOp::Silu => arm!(move |x: $T| x / (one + (-x).exp())),
@@ -170,8 +172,14 @@ macro_rules! int_unary {
                 arm!(|x: $T| x)
             }
             UnaryOp::Clamp { min, max } => {
-                let lo = min.map(|m| <$T as IntElem>::of_i64(libm::ceil(m) as i64));
-                let hi = max.map(|m| <$T as IntElem>::of_i64(libm::floor(m) as i64));
+                // Bounds compare as numbers, not wrapped into the dtype (a uint8 clamped to
+                // min=-1 is unchanged, as PyTorch's): bring them into the dtype's range first.
+                let range = |m: f64| {
+                    let (lo, hi) = (<$T as num_traits::Bounded>::min_value(), <$T as num_traits::Bounded>::max_value());
+                    <$T as IntElem>::of_i64(m.max(lo.i64() as f64).min(hi.i64() as f64) as i64)
+                };
+                let lo = min.map(|m| range(libm::ceil(m)));
+                let hi = max.map(|m| range(libm::floor(m)));
                 arm!(move |x: $T| {
                     let x = match lo {
                         Some(l) if x < l => l,

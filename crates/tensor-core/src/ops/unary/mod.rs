@@ -35,6 +35,18 @@ impl Tensor {
     }
     /// Applies `op` elementwise from `src` into `out` (same shape and dtype as the result).
     pub fn unary_out(src: &Tensor, op: UnaryOp, out: &mut Tensor) -> Result<()> {
+        // Refuse before writing anything: a float result never goes into an integer `out`.
+        let result = if op.needs_float() { src.dtype().to_float() } else { src.dtype() };
+        if !crate::ops::binary::can_cast(result, out.dtype()) {
+            bail!(
+                DType,
+                "unary_out",
+                "result type {} can't be cast to the desired output type {} ({:?})",
+                result,
+                out.dtype(),
+                op
+            );
+        }
         out.copy_(src)?;
         out.unary_(op)
     }

@@ -1,0 +1,586 @@
+//! Autograd semantics against PyTorch: the seed's values, accumulation, retain_graph, errors
+//! with PyTorch's messages, retain_grad, hooks, detach, requires_grad_, grad modes, in-place ops
+//! and version checks, the functional `grad`, user-defined Functions, and how a Var prints.
+
+mod common;
+
+use common::*;
+use std::sync::{Arc, Mutex};
+use tensor_autograd::{
+    apply, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, BackwardOptions, Function, FunctionCtx, Var,
+};
+use tensor_core::{DType, Norm, Result, Tensor};
+
+fn ones22() -> Var {
+    Var::new(Tensor::ones([2, 2], DType::F32, &cpu()).unwrap(), true)
+}
+
+fn f32s(t: &Tensor) -> Vec<f32> {
+    t.to_vec::<f32>().unwrap()
+}
+
+fn retain() -> BackwardOptions {
+    BackwardOptions { retain_graph: true, create_graph: false }
+}
+
+// ---------------------------------------------------------------- the seed's values
+
+#[test]
+fn seed_mean_of_squares() {
+    // x = torch.ones(2, 2, requires_grad=True); y = x + 2; z = y * y * 3; out = z.mean()
+    let x = ones22();
+    let y = x.add(2.0).unwrap();
+    let z = y.mul(&y).unwrap().mul(3.0).unwrap();
+    let out = z.mean().unwrap();
+    assert_eq!(x.to_string(), "tensor([[1., 1.],\n        [1., 1.]], requires_grad=True)");
+    assert_eq!(y.to_string(), "tensor([[3., 3.],\n        [3., 3.]], grad_fn=<AddBackward0>)");
+    assert_eq!(z.to_string(), "tensor([[27., 27.],\n        [27., 27.]], grad_fn=<MulBackward0>)");
+    assert_eq!(out.to_string(), "tensor(27., grad_fn=<MeanBackward0>)");
+    out.backward().unwrap();
+    let g = x.grad().unwrap();
+    assert_eq!(g.dtype(), DType::F32);
+    assert_eq!(f32s(&g), [4.5; 4]);
+    assert_eq!(g.to_string(), "tensor([[4.5000, 4.5000],\n        [4.5000, 4.5000]])");
+}
+
+#[test]
+fn seed_doubling_loop() {
+    // x = torch.tensor([0.5, -1., 2.], requires_grad=True); y = x * 2
+    // while y.data.norm() < 1000: y = y * 2
+    // y.backward(torch.tensor([0.1, 1.0, 0.0001])); x.grad == [51.2, 512., 0.0512]
+    let x = Var::new(Tensor::new([0.5f32, -1.0, 2.0], &cpu()).unwrap(), true);
+    let mut y = x.mul(2.0).unwrap();
+    let mut loops = 0;
+    while y.data().norm(Norm::L2, &[], false).unwrap().item::<f32>().unwrap() < 1000.0 {
+        y = y.mul(2.0).unwrap();
+        loops += 1;
+    }
+    // Nine doublings in all (the first before the loop): y = 512 x, |y| = 1173.
+    assert_eq!(loops + 1, 9);
+    assert_eq!(f32s(y.tensor_ref()), [256.0, -512.0, 1024.0]);
+    assert_eq!(y.to_string(), "tensor([ 256., -512., 1024.], grad_fn=<MulBackward0>)");
+    y.backward_with(&Tensor::new([0.1f32, 1.0, 0.0001], &cpu()).unwrap()).unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [51.2, 512.0, 0.0512]);
+    assert_eq!(x.grad().unwrap().to_string(), "tensor([5.1200e+01, 5.1200e+02, 5.1200e-02])");
+}
+
+// ---------------------------------------------------------------- accumulation and retain_graph
+
+#[test]
+fn gradients_accumulate_over_backward_calls() {
+    let x = ones22();
+    for _ in 0..2 {
+        x.mul(&x).unwrap().sum().unwrap().backward().unwrap();
+    }
+    assert_eq!(f32s(&x.grad().unwrap()), [4.0; 4]);
+    // The accumulated gradient is a new tensor each time: an earlier handle keeps its value.
+    let before = x.grad().unwrap();
+    x.mul(3.0).unwrap().sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&before), [4.0; 4]);
+    assert_eq!(f32s(&x.grad().unwrap()), [7.0; 4]);
+    x.zero_grad();
+    assert!(x.grad().is_none());
+    x.sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [1.0; 4]);
+    // set_grad checks the shape.
+    assert!(x.set_grad(Some(Tensor::ones([3], DType::F32, &cpu()).unwrap())).is_err());
+    x.set_grad(None).unwrap();
+    assert!(x.grad().is_none());
+}
+
+#[test]
+fn backward_twice_needs_retain_graph() {
+    let x = ones22();
+    let out = x.add(2.0).unwrap().mul(&x).unwrap().mean().unwrap();
+    out.backward().unwrap();
+    let err = out.backward().unwrap_err().to_string();
+    assert!(err.contains("backward through the graph a second time"), "{err}");
+
+    let x = ones22();
+    let out = x.add(2.0).unwrap().mul(&x).unwrap().mean().unwrap();
+    let seed = Tensor::ones([], DType::F32, &cpu()).unwrap();
+    out.backward_opts(&seed, retain()).unwrap();
+    out.backward_opts(&seed, retain()).unwrap();
+    out.backward().unwrap();
+    // d/dx mean((x + 2) x) = (2x + 2) / 4 = 1, three times.
+    assert_eq!(f32s(&x.grad().unwrap()), [3.0; 4]);
+    // The last backward freed the graph.
+    assert!(out.backward().is_err());
+}
+
+#[test]
+fn backward_twice_through_ops_that_save_nothing_is_fine() {
+    // torch: y = (x + 1).sum(); y.backward(); y.backward() works (nothing saved to free).
+    let x = ones22();
+    let y = x.add(1.0).unwrap().sum().unwrap();
+    y.backward().unwrap();
+    y.backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [2.0; 4]);
+}
+
+#[test]
+fn backward_argument_errors() {
+    let x = ones22();
+    let y = x.mul(2.0).unwrap();
+    let err = y.backward().unwrap_err().to_string();
+    assert!(err.contains("grad can be implicitly created only for scalar outputs"), "{err}");
+    let err = y.backward_with(&Tensor::ones([4], DType::F32, &cpu()).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("mismatch in shape"), "{err}");
+    let c = Var::constant(Tensor::ones([], DType::F32, &cpu()).unwrap());
+    let err = c.backward().unwrap_err().to_string();
+    assert!(err.contains("does not require grad"), "{err}");
+    // A gradient of another dtype is cast to the output's.
+    y.backward_with(&Tensor::ones([2, 2], DType::F64, &cpu()).unwrap()).unwrap();
+    assert_eq!(x.grad().unwrap().dtype(), DType::F32);
+    assert_eq!(f32s(&x.grad().unwrap()), [2.0; 4]);
+    // Backward from a leaf itself.
+    let l = ones22();
+    l.backward_with(&Tensor::full([2, 2], 3.0, DType::F32, &cpu()).unwrap()).unwrap();
+    assert_eq!(f32s(&l.grad().unwrap()), [3.0; 4]);
+}
+
+// ---------------------------------------------------------------- retain_grad, hooks
+
+#[test]
+fn retain_grad_on_a_non_leaf() {
+    let x = ones22();
+    let y = x.mul(2.0).unwrap();
+    let w = x.add(1.0).unwrap();
+    y.retain_grad();
+    assert!(y.retains_grad());
+    y.mul(&y).unwrap().add(&w).unwrap().sum().unwrap().backward().unwrap();
+    // dL/dy = 2y = 4; dL/dx = 4 * 2 + 1.
+    assert_eq!(f32s(&y.grad().unwrap()), [4.0; 4]);
+    assert!(w.grad().is_none());
+    assert_eq!(f32s(&x.grad().unwrap()), [9.0; 4]);
+}
+
+#[test]
+fn hooks_on_leaves_and_non_leaves() {
+    let double = |g: &Tensor| Some(g.mul(2.0).unwrap());
+    // Leaf: the hook changes what is accumulated.
+    let x = ones22();
+    x.register_hook(double).unwrap();
+    x.mul(3.0).unwrap().sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [6.0; 4]);
+
+    // Non-leaf: the hook changes what flows on.
+    let x = ones22();
+    let y = x.mul(3.0).unwrap();
+    y.register_hook(double).unwrap();
+    y.retain_grad();
+    y.sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [6.0; 4]);
+    // retain_grad keeps the hooked gradient (its hook runs last, as in PyTorch 2).
+    assert_eq!(f32s(&y.grad().unwrap()), [2.0; 4]);
+
+    // An observing hook (None) sees the gradient and leaves it; hooks run in order.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let x = ones22();
+    let y = x.mul(&x).unwrap();
+    let s = seen.clone();
+    y.register_hook(move |g| {
+        s.lock().unwrap().push(f32s(g));
+        None
+    })
+    .unwrap();
+    y.register_hook(double).unwrap();
+    let s = seen.clone();
+    y.register_hook(move |g| {
+        s.lock().unwrap().push(f32s(g));
+        None
+    })
+    .unwrap();
+    y.sum().unwrap().backward().unwrap();
+    assert_eq!(*seen.lock().unwrap(), [vec![1.0; 4], vec![2.0; 4]]);
+    assert_eq!(f32s(&x.grad().unwrap()), [4.0; 4]);
+
+    // A variable that does not require grad takes no hook.
+    let c = Var::constant(Tensor::ones([2], DType::F32, &cpu()).unwrap());
+    let err = c.register_hook(double).unwrap_err().to_string();
+    assert!(err.contains("doesn't require gradient"), "{err}");
+}
+
+// ---------------------------------------------------------------- detach, requires_grad_
+
+#[test]
+fn detach_and_detach_in_place() {
+    let x = ones22();
+    let y = x.mul(2.0).unwrap();
+    let d = y.detach();
+    assert!(d.is_leaf() && !d.requires_grad() && d.grad_fn().is_none());
+    assert!(d.tensor_ref().shares_storage(y.tensor_ref()));
+    assert!(!d.mul(&d).unwrap().requires_grad());
+    // The detached copy is a constant in a graph.
+    y.mul(&d).unwrap().sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [4.0; 4]);
+
+    let z = x.mul(5.0).unwrap();
+    assert!(!z.is_leaf());
+    z.detach_();
+    assert!(z.is_leaf() && !z.requires_grad());
+    assert!(!z.add(1.0).unwrap().requires_grad());
+}
+
+#[test]
+fn requires_grad_flag() {
+    let x = Var::constant(Tensor::ones([2], DType::F64, &cpu()).unwrap());
+    assert!(!x.requires_grad() && x.is_leaf());
+    x.requires_grad_(true).unwrap();
+    assert!(x.requires_grad());
+    let y = x.mul(2.0).unwrap();
+    assert!(y.requires_grad() && !y.is_leaf());
+    // Only leaves may change the flag (turning it on for a non-leaf is a no-op).
+    let err = y.requires_grad_(false).unwrap_err().to_string();
+    assert!(err.contains("you can only change requires_grad flags of leaf variables"), "{err}");
+    y.requires_grad_(true).unwrap();
+    // Only floating-point tensors can require grad.
+    let n = Var::constant(Tensor::new([1i64, 2], &cpu()).unwrap());
+    let err = n.requires_grad_(true).unwrap_err().to_string();
+    assert!(err.contains("only Tensors of floating point dtype can require gradients"), "{err}");
+    n.requires_grad_(false).unwrap();
+    x.requires_grad_(false).unwrap();
+    assert!(!x.mul(2.0).unwrap().requires_grad());
+}
+
+// ---------------------------------------------------------------- grad modes
+
+#[test]
+fn grad_mode_guards_nest_and_restore() {
+    let x = ones22();
+    assert!(is_grad_enabled());
+    {
+        let _a = no_grad();
+        assert!(!is_grad_enabled());
+        assert!(!x.mul(2.0).unwrap().requires_grad());
+        {
+            let _b = enable_grad();
+            assert!(is_grad_enabled());
+            assert!(x.mul(2.0).unwrap().requires_grad());
+            {
+                let _c = set_grad_enabled(false);
+                assert!(!x.exp().unwrap().requires_grad());
+            }
+            assert!(is_grad_enabled());
+        }
+        assert!(!is_grad_enabled());
+        // In-place on a leaf that requires grad is allowed here (an optimizer step).
+        x.sub_(0.5).unwrap();
+        // The mode is per thread.
+        std::thread::spawn(|| assert!(is_grad_enabled())).join().unwrap();
+    }
+    assert!(is_grad_enabled());
+    assert_eq!(f32s(x.tensor_ref()), [0.5; 4]);
+    {
+        let _g = set_grad_enabled(true);
+        assert!(is_grad_enabled());
+    }
+    assert!(is_grad_enabled());
+    let g = set_grad_enabled(false);
+    assert!(!is_grad_enabled());
+    drop(g);
+    assert!(is_grad_enabled());
+}
+
+// ---------------------------------------------------------------- in-place ops
+
+#[test]
+fn in_place_ops_are_recorded() {
+    let x = ones22();
+    let w = Var::new(Tensor::full([2, 2], 2.0, DType::F32, &cpu()).unwrap(), true);
+    let a = x.mul(2.0).unwrap();
+    let storage = a.tensor_ref().storage_id();
+    a.add_(&w).unwrap();
+    assert_eq!(a.grad_fn().unwrap().name(), "AddBackward0");
+    assert_eq!(a.tensor_ref().storage_id(), storage, "written in place");
+    assert_eq!(f32s(a.tensor_ref()), [4.0; 4]);
+    a.mul_(3.0).unwrap();
+    assert_eq!(a.grad_fn().unwrap().name(), "MulBackward0");
+    a.sub_(1.0).unwrap();
+    a.div_(&w).unwrap();
+    assert_eq!(a.grad_fn().unwrap().name(), "DivBackward0");
+    // a = (3 (2x + w) - 1) / w = (11) / 2
+    assert_eq!(f32s(a.tensor_ref()), [5.5; 4]);
+    a.sum().unwrap().backward().unwrap();
+    // da/dx = 6 / w = 3; da/dw = 3 / w - (3 (2x + w) - 1) / w^2 = 1.5 - 11 / 4
+    assert_eq!(f32s(&x.grad().unwrap()), [3.0; 4]);
+    assert_eq!(f32s(&w.grad().unwrap()), [1.5 - 2.75; 4]);
+
+    // clamp_, relu_, fill_, zero_, copy_.
+    let x = Var::new(Tensor::new([-1.0f64, 0.5, 2.0], &cpu()).unwrap(), true);
+    let a = x.mul(1.0).unwrap();
+    a.clamp_(Some(0.0), Some(1.0)).unwrap();
+    assert_eq!(a.grad_fn().unwrap().name(), "ClampBackward1");
+    a.sum().unwrap().backward().unwrap();
+    assert_eq!(vals(&x.grad().unwrap()), [0.0, 1.0, 0.0]);
+    let src = Var::new(Tensor::new([1.0f64, 2.0, 3.0], &cpu()).unwrap(), true);
+    let b = x.mul(2.0).unwrap();
+    b.copy_(&src.mul(&src).unwrap()).unwrap();
+    assert_eq!(vals(b.tensor_ref()), [1.0, 4.0, 9.0]);
+    x.zero_grad();
+    b.sum().unwrap().backward().unwrap();
+    assert_eq!(vals(&x.grad().unwrap()), [0.0; 3]);
+    assert_eq!(vals(&src.grad().unwrap()), [2.0, 4.0, 6.0]);
+    let c = x.mul(2.0).unwrap();
+    c.fill_(7.0).unwrap();
+    assert_eq!(vals(c.tensor_ref()), [7.0; 3]);
+    let r = x.mul(1.0).unwrap();
+    r.relu_().unwrap();
+    assert_eq!(vals(r.tensor_ref()), [0.0, 0.5, 2.0]);
+    // Nothing requires grad: no node.
+    let k = Var::constant(Tensor::new([1.0f64], &cpu()).unwrap());
+    k.add_(1.0).unwrap();
+    assert!(k.grad_fn().is_none());
+    assert_eq!(vals(k.tensor_ref()), [2.0]);
+}
+
+#[test]
+fn in_place_on_a_leaf_that_requires_grad_is_an_error() {
+    let x = ones22();
+    let err = x.add_(1.0).unwrap_err().to_string();
+    assert!(err.contains("a leaf Variable that requires grad is being used in an in-place operation"), "{err}");
+    assert!(x.mul_(2.0).is_err() && x.zero_().is_err() && x.relu_().is_err());
+    assert_eq!(f32s(x.tensor_ref()), [1.0; 4], "nothing was written");
+}
+
+#[test]
+fn modifying_a_saved_tensor_fails_the_backward() {
+    let msg = "modified by an inplace operation";
+    // Through the tensor: the storage is written, its version bumps.
+    let x = ones22();
+    let y = x.exp().unwrap();
+    let mut t = y.tensor();
+    t.add_(1.0).unwrap();
+    let err = y.sum().unwrap().backward().unwrap_err().to_string();
+    assert!(err.contains(msg), "{err}");
+    // Through an in-place Var op on the saved output.
+    let x = ones22();
+    let y = x.exp().unwrap();
+    let s = y.sum().unwrap();
+    y.add_(1.0).unwrap();
+    let err = s.backward().unwrap_err().to_string();
+    assert!(err.contains(msg), "{err}");
+    // A saved input.
+    let x = ones22();
+    let a = x.mul(1.0).unwrap();
+    let b = a.mul(&a).unwrap();
+    a.mul_(2.0).unwrap();
+    let err = b.sum().unwrap().backward().unwrap_err().to_string();
+    assert!(err.contains(msg), "{err}");
+    // Writes that no backward reads are fine: add saves nothing.
+    let x = ones22();
+    let a = x.mul(1.0).unwrap();
+    let b = a.add(&a).unwrap();
+    a.mul_(2.0).unwrap();
+    b.sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [2.0; 4]);
+}
+
+#[test]
+fn in_place_ops_and_views() {
+    let msg = "view";
+    // In place on a view of a variable in the graph: refused (PyTorch would rebase the base's
+    // history; silently wrong gradients are not an option).
+    let x = ones22();
+    let a = x.mul(1.0).unwrap();
+    let v = a.narrow(0, 0, 1).unwrap();
+    let err = v.mul_(2.0).unwrap_err().to_string();
+    assert!(err.contains("in-place operation on a view"), "{err}");
+    assert_eq!(f32s(a.tensor_ref()), [1.0; 4], "nothing was written");
+    // A clone of the view is not a view.
+    let c = v.mul(1.0).unwrap();
+    c.mul_(2.0).unwrap();
+    // The base modified in place after the view was taken: backward through the view fails.
+    let v = a.transpose(0, 1).unwrap();
+    a.mul_(3.0).unwrap();
+    let err = v.sum().unwrap().backward().unwrap_err().to_string();
+    assert!(err.contains(msg), "{err}");
+    // A view taken after the in-place op is fine: d(3 x)/dx = 3 on the first row.
+    let v = a.narrow(0, 0, 1).unwrap();
+    v.sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [3.0, 3.0, 0.0, 0.0]);
+    // Views of a leaf stay valid across no_grad updates of the leaf (an optimizer step).
+    let w = ones22();
+    let wt = w.t().unwrap();
+    {
+        let _g = no_grad();
+        w.sub_(0.5).unwrap();
+    }
+    wt.mul(&wt).unwrap().sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&w.grad().unwrap()), [1.0; 4]);
+    // Under no_grad an in-place op on a view just writes.
+    let v = a.narrow(0, 1, 1).unwrap();
+    {
+        let _g = no_grad();
+        v.fill_(0.0).unwrap();
+    }
+    assert_eq!(f32s(a.tensor_ref()), [3.0, 3.0, 0.0, 0.0]);
+}
+
+// ---------------------------------------------------------------- functional grad
+
+#[test]
+fn functional_grad() {
+    let x = leaf(&[1.0, 2.0, 3.0], &[3]);
+    let w = leaf(&[1.0, 1.0, 1.0], &[3]);
+    let out = x.mul(&x).unwrap().sum().unwrap();
+    let err = grad(&[&out], &[&x, &w], None, retain(), false).unwrap_err().to_string();
+    assert!(err.contains("appears to not have been used in the graph"), "{err}");
+    let g = grad(&[&out], &[&x, &w], None, retain(), true).unwrap();
+    assert_eq!(vals(g[0].as_ref().unwrap().tensor_ref()), [2.0, 4.0, 6.0]);
+    assert!(g[1].is_none());
+    // .grad is left untouched.
+    assert!(x.grad().is_none() && w.grad().is_none());
+    // Explicit grad_outputs for a non-scalar output, and a non-leaf input.
+    let y = x.mul(2.0).unwrap();
+    let z = y.mul(&y).unwrap();
+    let v = Var::constant(Tensor::new([1.0f64, 0.5, 0.0], &cpu()).unwrap());
+    let g = grad(&[&z], &[&y, &x], Some(&[&v]), retain(), false).unwrap();
+    assert_eq!(vals(g[0].as_ref().unwrap().tensor_ref()), [4.0, 4.0, 0.0]);
+    assert_eq!(vals(g[1].as_ref().unwrap().tensor_ref()), [8.0, 8.0, 0.0]);
+    assert!(!g[0].as_ref().unwrap().requires_grad(), "no graph without create_graph");
+    // Several outputs sum their contributions.
+    let g = grad(&[&x.sum().unwrap(), &x.mul(3.0).unwrap().sum().unwrap()], &[&x], None, retain(), false).unwrap();
+    assert_eq!(vals(g[0].as_ref().unwrap().tensor_ref()), [4.0; 3]);
+    // A non-scalar output without grad_outputs, and an input that needs no grad.
+    assert!(grad(&[&z], &[&x], None, retain(), false).is_err());
+    let c = Var::constant(Tensor::new([1.0f64], &cpu()).unwrap());
+    assert!(grad(&[&out], &[&c], None, retain(), true).is_err());
+}
+
+// ---------------------------------------------------------------- user-defined Functions
+
+/// `x^3`, with its derivative `3 x^2` (function.rs's doc example).
+struct Cube;
+impl Function for Cube {
+    fn name(&self) -> &'static str {
+        "CubeBackward"
+    }
+    fn forward(&self, ctx: &mut FunctionCtx, inputs: &[&Var]) -> Result<Tensor> {
+        ctx.save_for_backward(&[inputs[0]]);
+        inputs[0].tensor_ref().pow(3.0)
+    }
+    fn backward(&self, ctx: &FunctionCtx, grad: &Var) -> Result<Vec<Option<Var>>> {
+        let x = &ctx.saved_tensors()[0];
+        Ok(vec![Some(grad.mul(&x.pow(2.0)?.mul(3.0)?)?)])
+    }
+}
+
+/// `e^x`, saving its output: the backward is `grad * output`.
+struct MyExp;
+impl Function for MyExp {
+    fn name(&self) -> &'static str {
+        "MyExpBackward"
+    }
+    fn forward(&self, ctx: &mut FunctionCtx, inputs: &[&Var]) -> Result<Tensor> {
+        let out = inputs[0].tensor_ref().exp()?;
+        // The output's storage is saved, so an in-place write to it is caught.
+        ctx.save_for_backward(&[&Var::constant(out.shallow_clone())]);
+        Ok(out)
+    }
+    fn backward(&self, ctx: &FunctionCtx, grad: &Var) -> Result<Vec<Option<Var>>> {
+        Ok(vec![Some(grad.mul(&ctx.saved_tensors()[0])?)])
+    }
+}
+
+/// `a * b` where only `a` gets a gradient (`b` is treated as non-differentiable).
+struct ScaleBy;
+impl Function for ScaleBy {
+    fn forward(&self, ctx: &mut FunctionCtx, inputs: &[&Var]) -> Result<Tensor> {
+        ctx.save_for_backward(&[inputs[1]]);
+        inputs[0].tensor_ref().mul(inputs[1].tensor_ref())
+    }
+    fn backward(&self, ctx: &FunctionCtx, grad: &Var) -> Result<Vec<Option<Var>>> {
+        Ok(vec![Some(grad.mul(&ctx.saved_tensors()[0])?), None])
+    }
+}
+
+/// A broken backward: one gradient for two inputs, or a gradient of the wrong shape.
+struct Broken {
+    wrong_shape: bool,
+}
+impl Function for Broken {
+    fn forward(&self, _: &mut FunctionCtx, inputs: &[&Var]) -> Result<Tensor> {
+        inputs[0].tensor_ref().add(inputs[1].tensor_ref())
+    }
+    fn backward(&self, _: &FunctionCtx, grad: &Var) -> Result<Vec<Option<Var>>> {
+        if self.wrong_shape {
+            Ok(vec![Some(grad.sum()?), Some(grad.clone())])
+        } else {
+            Ok(vec![Some(grad.clone())])
+        }
+    }
+}
+
+#[test]
+fn user_defined_functions() {
+    let x = Var::new(Tensor::new([2.0f64], &cpu()).unwrap(), true);
+    let y = apply(Cube, &[&x]).unwrap();
+    assert_eq!(y.grad_fn().unwrap().name(), "CubeBackward");
+    assert_eq!(y.to_string(), "tensor([8.], dtype=torch.float64, grad_fn=<CubeBackward>)");
+    y.sum().unwrap().backward().unwrap();
+    assert_eq!(vals(&x.grad().unwrap()), [12.0]);
+    gc(|v| apply(Cube, &[&v[0]]), &[uniform(&[2, 3], 1, -2.0, 2.0)]).unwrap();
+    // Its backward is made of Var ops: it differentiates twice.
+    ggc(|v| apply(Cube, &[&v[0]]), &[uniform(&[3], 2, -2.0, 2.0)]).unwrap();
+
+    let x = leaf(&[0.0, 1.0], &[2]);
+    let y = apply(MyExp, &[&x]).unwrap();
+    y.sum().unwrap().backward().unwrap();
+    assert_close(&vals(&x.grad().unwrap()), &[1.0, 1f64.exp()], 1e-15);
+    gc(|v| apply(MyExp, &[&v[0]]), &[uniform(&[4], 3, -2.0, 2.0)]).unwrap();
+    let y = apply(MyExp, &[&x]).unwrap();
+    let mut out = y.tensor();
+    out.mul_(2.0).unwrap();
+    let err = y.sum().unwrap().backward().unwrap_err().to_string();
+    assert!(err.contains("modified by an inplace operation"), "{err}");
+
+    let a = leaf(&[1.0, 2.0], &[2]);
+    let b = leaf(&[3.0, 4.0], &[2]);
+    apply(ScaleBy, &[&a, &b]).unwrap().sum().unwrap().backward().unwrap();
+    assert_eq!(vals(&a.grad().unwrap()), [3.0, 4.0]);
+    assert!(b.grad().is_none());
+    assert_eq!(apply(ScaleBy, &[&a, &b]).unwrap().grad_fn().unwrap().name(), "CustomFunctionBackward");
+    // Nothing requires grad: nothing recorded.
+    let c = Var::constant(Tensor::new([1.0f64], &cpu()).unwrap());
+    assert!(apply(Cube, &[&c]).unwrap().grad_fn().is_none());
+    // Under no_grad: nothing recorded either.
+    {
+        let _g = no_grad();
+        assert!(!apply(Cube, &[&a]).unwrap().requires_grad());
+    }
+
+    let err = apply(Broken { wrong_shape: false }, &[&a, &b]).unwrap().sum().unwrap().backward().unwrap_err();
+    assert!(err.to_string().contains("returned 1 gradients but expected 2"), "{err}");
+    // A gradient of the wrong shape for a leaf is an error, not a wrong `.grad`.
+    let (a, b) = (leaf(&[1.0, 2.0], &[2]), leaf(&[3.0, 4.0], &[2]));
+    let err = apply(Broken { wrong_shape: true }, &[&a, &b]).unwrap().sum().unwrap().backward().unwrap_err();
+    assert!(err.to_string().contains("invalid gradient"), "{err}");
+    assert!(a.grad().is_none());
+    // ... and for a non-leaf.
+    let a2 = a.mul(1.0).unwrap();
+    let err = apply(Broken { wrong_shape: true }, &[&a2, &b]).unwrap().sum().unwrap().backward().unwrap_err();
+    assert!(err.to_string().contains("invalid gradient"), "{err}");
+}
+
+// ---------------------------------------------------------------- Display
+
+#[test]
+fn display_as_pytorch() {
+    let x = ones22();
+    let y = x.add(2.0).unwrap();
+    // torch: print(torch.ones(2, 2, requires_grad=True) + 2)
+    assert_eq!(y.to_string(), "tensor([[3., 3.],\n        [3., 3.]], grad_fn=<AddBackward0>)");
+    assert_eq!(format!("{y:?}"), y.to_string());
+    // torch: torch.tensor([1., 2.], dtype=torch.float64, requires_grad=True)
+    let d = leaf(&[1.0, 2.0], &[2]);
+    assert_eq!(d.to_string(), "tensor([1., 2.], dtype=torch.float64, requires_grad=True)");
+    assert_eq!(
+        d.mul(0.5).unwrap().to_string(),
+        "tensor([0.5000, 1.0000], dtype=torch.float64, grad_fn=<MulBackward0>)"
+    );
+    // No suffix without grad.
+    assert_eq!(y.detach().to_string(), "tensor([[3., 3.],\n        [3., 3.]])");
+    let _g = no_grad();
+    assert_eq!(x.sum().unwrap().to_string(), "tensor(4.)");
+}

@@ -1,0 +1,51 @@
+//! `torch.nn.functional`: the layers' operations as functions.
+
+pub use crate::loss::{
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss,
+};
+use tensor_autograd::Var;
+pub use tensor_core::ops::conv::Conv2dParams;
+use tensor_core::{bail, DType, Result, Tensor};
+
+/// `x @ weightᵀ + bias`, as `F.linear`.
+pub fn linear(x: &Var, weight: &Var, bias: Option<&Var>) -> Result<Var> {
+    x.linear(weight, bias)
+}
+/// 2-d convolution, as `F.conv2d`.
+pub fn conv2d(x: &Var, weight: &Var, bias: Option<&Var>, params: Conv2dParams) -> Result<Var> {
+    x.conv2d(weight, bias, params)
+}
+/// `max(x, 0)`, as `F.relu`.
+pub fn relu(x: &Var) -> Result<Var> {
+    x.relu()
+}
+/// Max pooling with a square window and stride equal to it, as `F.max_pool2d(x, k)`.
+pub fn max_pool2d(x: &Var, kernel: usize) -> Result<Var> {
+    x.max_pool2d([kernel, kernel], [kernel, kernel], [0, 0], [1, 1], false)
+}
+/// Softmax along `dim`.
+pub fn softmax(x: &Var, dim: isize) -> Result<Var> {
+    x.softmax(dim)
+}
+/// Log-softmax along `dim`.
+pub fn log_softmax(x: &Var, dim: isize) -> Result<Var> {
+    x.log_softmax(dim)
+}
+/// Dropout: in training, zeroes elements with probability `p` and scales the rest by `1/(1-p)`.
+pub fn dropout(x: &Var, p: f64, training: bool) -> Result<Var> {
+    if !(0.0..=1.0).contains(&p) {
+        bail!(Value, "dropout", "dropout probability has to be between 0 and 1, but got {p}");
+    }
+    if !training || p == 0.0 {
+        return Ok(x.clone());
+    }
+    if p == 1.0 {
+        return x.mul(0.0);
+    }
+    let keep = Tensor::rand(x.shape().clone(), DType::F32, x.device())?.ge(p)?.to_dtype(x.dtype())?;
+    x.mul(&keep.mul(1.0 / (1.0 - p))?)
+}
+/// One-hot encoding of class indices, as `F.one_hot`.
+pub fn one_hot(indices: &Tensor, num_classes: Option<usize>) -> Result<Tensor> {
+    indices.one_hot(num_classes)
+}

@@ -1,0 +1,253 @@
+//! Adam and AdamW, as `torch.optim.Adam` / `torch.optim.AdamW` (the single-tensor path that
+//! PyTorch takes on the CPU), with AMSGrad, L2 (Adam) or decoupled (AdamW) weight decay, and
+//! parameter groups.
+
+use super::Optimizer;
+use tensor_autograd::{no_grad, Var};
+use tensor_core::{bail, Result, Tensor};
+
+/// The options of one parameter group of [`Adam`], as `torch.optim.Adam`'s keyword arguments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    /// Learning rate.
+    pub lr: f64,
+    /// Coefficients of the running averages of the gradient and of its square.
+    pub betas: (f64, f64),
+    /// Added to the denominator for numerical stability.
+    pub eps: f64,
+    /// L2 penalty, added to the gradient.
+    pub weight_decay: f64,
+    /// Use the maximum of the past squared-gradient averages (AMSGrad).
+    pub amsgrad: bool,
+}
+
+impl Default for AdamConfig {
+    /// PyTorch's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay.
+    fn default() -> Self {
+        AdamConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, amsgrad: false }
+    }
+}
+
+/// The options of one parameter group of [`AdamW`], as `torch.optim.AdamW`'s keyword arguments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamWConfig {
+    /// Learning rate.
+    pub lr: f64,
+    /// Coefficients of the running averages of the gradient and of its square.
+    pub betas: (f64, f64),
+    /// Added to the denominator for numerical stability.
+    pub eps: f64,
+    /// Decoupled weight decay: each step multiplies the parameter by `1 - lr * weight_decay`.
+    pub weight_decay: f64,
+    /// Use the maximum of the past squared-gradient averages (AMSGrad).
+    pub amsgrad: bool,
+}
+
+impl Default for AdamWConfig {
+    /// PyTorch's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 1e-2.
+    fn default() -> Self {
+        AdamWConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 1e-2, amsgrad: false }
+    }
+}
+
+impl From<AdamWConfig> for AdamConfig {
+    fn from(c: AdamWConfig) -> Self {
+        AdamConfig { lr: c.lr, betas: c.betas, eps: c.eps, weight_decay: c.weight_decay, amsgrad: c.amsgrad }
+    }
+}
+
+/// Per-parameter state, created at the parameter's first step with a gradient.
+struct State {
+    step: u64,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    max_exp_avg_sq: Option<Tensor>,
+}
+
+struct Group {
+    params: Vec<Var>,
+    config: AdamConfig,
+    state: Vec<Option<State>>,
+}
+
+/// What Adam and AdamW share; `decoupled` selects AdamW's weight decay.
+struct AdamCore {
+    groups: Vec<Group>,
+    decoupled: bool,
+}
+
+fn validate(name: &'static str, c: &AdamConfig) -> Result<()> {
+    if c.lr.is_nan() || c.lr < 0.0 {
+        bail!(Value, name, "Invalid learning rate: {}", c.lr);
+    }
+    if c.eps.is_nan() || c.eps < 0.0 {
+        bail!(Value, name, "Invalid epsilon value: {}", c.eps);
+    }
+    if !(0.0..1.0).contains(&c.betas.0) {
+        bail!(Value, name, "Invalid beta parameter at index 0: {}", c.betas.0);
+    }
+    if !(0.0..1.0).contains(&c.betas.1) {
+        bail!(Value, name, "Invalid beta parameter at index 1: {}", c.betas.1);
+    }
+    if c.weight_decay.is_nan() || c.weight_decay < 0.0 {
+        bail!(Value, name, "Invalid weight_decay value: {}", c.weight_decay);
+    }
+    Ok(())
+}
+
+/// `start.lerp_(end, weight)` exactly as PyTorch's CPU kernel evaluates it.
+fn lerp_(start: &mut Tensor, end: &Tensor, weight: f64) -> Result<()> {
+    let next = if weight.abs() < 0.5 {
+        start.add(&end.sub(&*start)?.mul(weight)?)?
+    } else {
+        end.sub(&end.sub(&*start)?.mul(1.0 - weight)?)?
+    };
+    start.copy_(&next)
+}
+
+impl AdamCore {
+    fn new(name: &'static str, groups: Vec<(Vec<Var>, AdamConfig)>, decoupled: bool) -> Result<AdamCore> {
+        let mut out = Vec::with_capacity(groups.len());
+        for (params, config) in groups {
+            validate(name, &config)?;
+            let n = params.len();
+            out.push(Group { params, config, state: (0..n).map(|_| None).collect() });
+        }
+        Ok(AdamCore { groups: out, decoupled })
+    }
+
+    fn step(&mut self) -> Result<()> {
+        let _guard = no_grad();
+        for group in &mut self.groups {
+            let c = group.config;
+            let (beta1, beta2) = c.betas;
+            for (p, state) in group.params.iter().zip(group.state.iter_mut()) {
+                let Some(mut grad) = p.grad() else { continue };
+                let mut param = p.tensor();
+                let st = match state {
+                    Some(s) => s,
+                    None => state.insert(State {
+                        step: 0,
+                        exp_avg: param.zeros_like(None)?,
+                        exp_avg_sq: param.zeros_like(None)?,
+                        max_exp_avg_sq: if c.amsgrad { Some(param.zeros_like(None)?) } else { None },
+                    }),
+                };
+                st.step += 1;
+                if c.weight_decay != 0.0 {
+                    if self.decoupled {
+                        param.mul_(1.0 - c.lr * c.weight_decay)?;
+                    } else {
+                        grad = grad.add(&param.mul(c.weight_decay)?)?;
+                    }
+                }
+                // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                lerp_(&mut st.exp_avg, &grad, 1.0 - beta1)?;
+                st.exp_avg_sq.mul_(beta2)?;
+                st.exp_avg_sq.add_(&grad.mul(1.0 - beta2)?.mul(&grad)?)?;
+
+                let step = st.step as f64;
+                let bias_correction1 = 1.0 - beta1.powf(step);
+                let bias_correction2 = 1.0 - beta2.powf(step);
+                let step_size = c.lr / bias_correction1;
+                let bias_correction2_sqrt = bias_correction2.powf(0.5);
+                let second = match &mut st.max_exp_avg_sq {
+                    Some(m) => {
+                        m.maximum_(&st.exp_avg_sq)?;
+                        m.shallow_clone()
+                    }
+                    None => st.exp_avg_sq.shallow_clone(),
+                };
+                let denom = second.sqrt()?.div(bias_correction2_sqrt)?.add(c.eps)?;
+                // param.addcdiv_(exp_avg, denom, value=-step_size)
+                param.add_(&st.exp_avg.mul(-step_size)?.div(&denom)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn zero_grad(&self) {
+        super::zero_grads(self.groups.iter().flat_map(|g| g.params.iter()));
+    }
+    fn learning_rates(&self) -> Vec<f64> {
+        self.groups.iter().map(|g| g.config.lr).collect()
+    }
+    fn set_learning_rate(&mut self, group: usize, lr: f64) {
+        if let Some(g) = self.groups.get_mut(group) {
+            g.config.lr = lr;
+        }
+    }
+    fn fmt(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(name)?;
+        f.debug_list().entries(self.groups.iter().map(|g| (&g.config, g.params.len()))).finish()
+    }
+}
+
+/// `torch.optim.Adam`: adaptive moments, with an L2 penalty added to the gradient.
+///
+/// ```
+/// use tensor_nn::optim::{Adam, AdamConfig, Optimizer};
+/// use tensor_autograd::Var;
+/// use tensor_core::{Tensor, Device};
+/// let w = Var::parameter(Tensor::new([1.0f64, -2.0], &Device::Cpu)?);
+/// let mut opt = Adam::new(vec![w.clone()], AdamConfig { lr: 0.1, ..Default::default() })?;
+/// w.mul(&w)?.sum()?.backward()?;
+/// opt.step()?;
+/// // The first Adam step moves each element by about lr against its gradient's sign.
+/// let v = w.tensor().to_vec::<f64>()?;
+/// assert!((v[0] - 0.9).abs() < 1e-6 && (v[1] + 1.9).abs() < 1e-6);
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+pub struct Adam(AdamCore);
+
+impl Adam {
+    /// One group of parameters with `config`.
+    pub fn new(params: Vec<Var>, config: AdamConfig) -> Result<Adam> {
+        Adam::with_groups(vec![(params, config)])
+    }
+    /// Several parameter groups, each with its own options.
+    pub fn with_groups(groups: Vec<(Vec<Var>, AdamConfig)>) -> Result<Adam> {
+        Ok(Adam(AdamCore::new("Adam", groups, false)?))
+    }
+}
+
+/// `torch.optim.AdamW`: Adam with decoupled weight decay (the parameter is multiplied by
+/// `1 - lr * weight_decay` before the Adam update, instead of adding an L2 term to the gradient).
+pub struct AdamW(AdamCore);
+
+impl AdamW {
+    /// One group of parameters with `config`.
+    pub fn new(params: Vec<Var>, config: AdamWConfig) -> Result<AdamW> {
+        AdamW::with_groups(vec![(params, config)])
+    }
+    /// Several parameter groups, each with its own options.
+    pub fn with_groups(groups: Vec<(Vec<Var>, AdamWConfig)>) -> Result<AdamW> {
+        let groups = groups.into_iter().map(|(p, c)| (p, AdamConfig::from(c))).collect();
+        Ok(AdamW(AdamCore::new("AdamW", groups, true)?))
+    }
+}
+
+macro_rules! optimizer_impl {
+    ($($t:ident),*) => {$(
+        impl Optimizer for $t {
+            fn step(&mut self) -> Result<()> {
+                self.0.step()
+            }
+            fn zero_grad(&self) {
+                self.0.zero_grad()
+            }
+            fn learning_rates(&self) -> Vec<f64> {
+                self.0.learning_rates()
+            }
+            fn set_learning_rate(&mut self, group: usize, lr: f64) {
+                self.0.set_learning_rate(group, lr)
+            }
+        }
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(stringify!($t), f)
+            }
+        }
+    )*};
+}
+optimizer_impl!(Adam, AdamW);

@@ -1,0 +1,50 @@
+//! Optimizers, step for step as `torch.optim`, over parameter groups ([`Sgd`], [`Adam`],
+//! [`AdamW`]), learning-rate schedulers ([`StepLR`], [`CosineAnnealingLR`]) and gradient
+//! clipping ([`clip_grad_norm_`]). Steps run under `no_grad` and update parameters in place.
+//!
+//! ```
+//! use tensor_nn::optim::{Adam, AdamConfig, CosineAnnealingLR, LrScheduler, Optimizer};
+//! use tensor_autograd::Var;
+//! use tensor_core::{Tensor, Device};
+//! let w = Var::parameter(Tensor::new([1.0f32, -2.0, 3.0], &Device::Cpu)?);
+//! let mut opt = Adam::new(vec![w.clone()], AdamConfig { lr: 0.1, ..Default::default() })?;
+//! let mut sched = CosineAnnealingLR::new(&opt, 10, 0.0)?;
+//! for _ in 0..10 {
+//!     opt.zero_grad();
+//!     w.mul(&w)?.sum()?.backward()?;
+//!     opt.step()?;
+//!     sched.step(&mut opt)?;
+//! }
+//! assert!(opt.learning_rates()[0].abs() < 1e-12);
+//! # Ok::<(), tensor_core::Error>(())
+//! ```
+
+mod adam;
+mod clip;
+mod scheduler;
+mod sgd;
+
+pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
+pub use clip::clip_grad_norm_;
+pub use scheduler::{CosineAnnealingLR, LrScheduler, StepLR};
+pub use sgd::{Sgd, SgdConfig};
+
+use tensor_autograd::Var;
+use tensor_core::Result;
+
+/// What every optimizer does.
+pub trait Optimizer {
+    /// One update of every parameter that has a gradient.
+    fn step(&mut self) -> Result<()>;
+    /// Clears the gradients of every parameter (`set_to_none=True`, PyTorch's default).
+    fn zero_grad(&self);
+    /// The learning rate of each group.
+    fn learning_rates(&self) -> Vec<f64>;
+    /// Sets the learning rate of group `group`.
+    fn set_learning_rate(&mut self, group: usize, lr: f64);
+}
+
+/// Clears the gradients of `params`.
+pub(crate) fn zero_grads<'a>(params: impl Iterator<Item = &'a Var>) {
+    params.for_each(Var::zero_grad);
+}
