@@ -2,11 +2,11 @@
 
 Run:  $(sh ../shared/bench/setup-torch.sh) scripts/pytorch/nn_optim.py
 (from the repository root; PyTorch 2.15 CPU produced the literals committed in the test).
-It prints Rust `const` items that are pasted verbatim into the test.
+It prints Rust `const` items that are pasted into the test unchanged (rustfmt only rewraps the lines).
 
 The problem: a 3-element float64 parameter w, starting at W0, and the quadratic loss
     loss(w) = sum(A * (w - C)**2) + 0.5 * w[0] * w[1]
-(a coupled, non-separable quadratic). Each trajectory is the parameter after each of STEPS
+(a coupled, non-separable quadratic), computed in the parameter's dtype. Each trajectory is the parameter after each of STEPS
 optimizer steps (zero_grad, loss.backward(), step).
 """
 import math
@@ -21,8 +21,8 @@ STEPS = 6
 
 
 def loss_fn(w):
-    a = torch.tensor(A)
-    c = torch.tensor(C)
+    a = torch.tensor(A, dtype=w.dtype)
+    c = torch.tensor(C, dtype=w.dtype)
     return (a * (w - c) ** 2).sum() + 0.5 * w[0] * w[1]
 
 
@@ -52,7 +52,7 @@ def trajectory(name, make_opt, dtype=torch.float64, sched=None):
     out = []
     for _ in range(STEPS):
         opt.zero_grad()
-        loss_fn(w.double()).backward() if dtype == torch.float64 else loss_fn(w).backward()
+        loss_fn(w).backward()
         opt.step()
         if s:
             s.step()

@@ -19,19 +19,19 @@ fn main() -> Result<()> {
     let cpu = Device::Cpu;
 
     // Tensors
-    let x = Tensor::zeros(&[5, 3], DType::I64, &cpu)?;
+    let x = Tensor::zeros([5, 3], DType::I64, &cpu)?;
     show("zeros_long", &x);
     let x = Tensor::new([5.5f32, 3.0], &cpu)?;
     show("tensor_literal", &x);
-    let x = x.new_ones(&[5, 3], DType::F64)?;
+    let x = x.new_ones([5, 3], DType::F64)?;
     show("new_ones_double", &x);
     show_debug("size", x.size());
 
     // Operations
-    let mut y = Tensor::ones(&[5, 3], DType::F32, &cpu)? * 2.0;
-    let x = Tensor::ones(&[5, 3], DType::F32, &cpu)?;
+    let mut y = Tensor::ones([5, 3], DType::F32, &cpu)? * 2.0;
+    let x = Tensor::ones([5, 3], DType::F32, &cpu)?;
     show("add", &x + &y);
-    let mut result = Tensor::empty(&[5, 3], DType::F32, &cpu)?;
+    let mut result = Tensor::empty([5, 3], DType::F32, &cpu)?;
     Tensor::add_out(&x, &y, &mut result)?;
     show("add_out", &result);
     y.add_(&x)?;
@@ -48,7 +48,7 @@ fn main() -> Result<()> {
     show("item", x.item::<f32>()?);
 
     // NumPy bridge: a second handle shares the memory, so it sees the in-place add.
-    let mut a = Tensor::ones(&[5], DType::F32, &cpu)?;
+    let mut a = Tensor::ones([5], DType::F32, &cpu)?;
     let b = a.shallow_clone();
     a.add_(1)?;
     show("numpy_shared_a", &a);
@@ -60,7 +60,7 @@ fn main() -> Result<()> {
     show("from_numpy_b", &b);
 
     // Autograd
-    let x = Var::new(Tensor::ones(&[2, 2], DType::F32, &cpu)?, true);
+    let x = Var::new(Tensor::ones([2, 2], DType::F32, &cpu)?, true);
     show("requires_grad", &x);
     let y = x.add(2.0)?;
     show("y", &y);

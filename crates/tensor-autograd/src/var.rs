@@ -5,7 +5,7 @@ use crate::grad_mode::is_grad_enabled;
 use crate::node::{BackwardCtx, BackwardFn, Edge, Node, SavedVar};
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tensor_core::{bail, DType, Device, Result, Shape, Tensor};
 
@@ -19,6 +19,9 @@ pub struct GradSlot {
     pub(crate) hooks: Mutex<Vec<Hook>>,
     pub(crate) requires_grad: AtomicBool,
     pub(crate) retains_grad: AtomicBool,
+    /// How many times a recorded in-place op replaced the variable's history: views taken
+    /// before a change are stale after it.
+    pub(crate) history: AtomicUsize,
 }
 
 impl fmt::Debug for GradSlot {
@@ -37,6 +40,7 @@ impl GradSlot {
             hooks: Mutex::new(Vec::new()),
             requires_grad: AtomicBool::new(requires_grad),
             retains_grad: AtomicBool::new(false),
+            history: AtomicUsize::new(0),
         }
     }
     /// Runs the hooks in order; each may replace the gradient.
@@ -47,8 +51,10 @@ impl GradSlot {
     /// Adds `g` into `.grad` (a new tensor: the previous one is never written in place).
     pub(crate) fn accumulate(&self, g: Tensor) -> Result<()> {
         let mut slot = self.grad.lock().unwrap_or_else(|e| e.into_inner());
+        // A private contiguous copy: the incoming gradient may be an expanded view or shared
+        // with other inputs' gradients, and users update `.grad` in place.
         *slot = Some(match slot.take() {
-            None => g,
+            None => g.try_clone()?,
             Some(prev) => prev.add(&g)?,
         });
         Ok(())
@@ -59,8 +65,14 @@ struct VarInner {
     tensor: Tensor,
     grad_fn: RwLock<Option<Arc<Node>>>,
     slot: Arc<GradSlot>,
-    /// Recorded as a view of another variable (its tensor shares that input's storage).
-    is_view: bool,
+    /// Set when recorded as a view of another variable (its tensor shares that input's
+    /// storage): the base (the first non-view one) and its history count at that time.
+    view_of: Option<ViewOf>,
+}
+
+struct ViewOf {
+    base: Arc<GradSlot>,
+    history: usize,
 }
 
 /// A tensor that autograd tracks: PyTorch's `torch.Tensor` with `requires_grad`.
@@ -87,7 +99,7 @@ impl Var {
             tensor,
             grad_fn: RwLock::new(None),
             slot: Arc::new(GradSlot::new(requires_grad)),
-            is_view: false,
+            view_of: None,
         }))
     }
     /// A variable that does not require grad.
@@ -103,7 +115,7 @@ impl Var {
             tensor,
             grad_fn: RwLock::new(node),
             slot: Arc::new(GradSlot::new(false)),
-            is_view: false,
+            view_of: None,
         }))
     }
 
@@ -259,11 +271,17 @@ impl Var {
     /// True for a variable recorded as a view of another one (in-place ops on it are refused:
     /// the base's history would not see them).
     pub(crate) fn is_view(&self) -> bool {
-        self.0.is_view
+        self.0.view_of.is_some()
+    }
+    /// True for a view whose base's history was replaced by an in-place op after the view was
+    /// taken: the view's own history no longer describes its values.
+    fn is_stale_view(&self) -> bool {
+        self.0.view_of.as_ref().is_some_and(|v| v.base.history.load(Ordering::Relaxed) != v.history)
     }
     /// Replaces this variable's history (in-place ops).
     pub(crate) fn set_grad_fn(&self, node: Option<Arc<Node>>) {
         *self.0.grad_fn.write().unwrap_or_else(|e| e.into_inner()) = node;
+        self.0.slot.history.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records an op: `value` computed from `inputs`, with `backward` giving the input gradients
@@ -305,36 +323,33 @@ impl Var {
             })
             .collect();
         let input_shapes = inputs.iter().map(|v| v.shape().clone()).collect();
-        // A view of an input: its history is only valid while the base's is unchanged. An
-        // in-place op recorded on the base later (PyTorch would rebase the view) would make
-        // backward through the view silently wrong, so it is refused there instead.
-        let base = inputs.iter().find(|v| v.requires_grad() && value.shares_storage(v.tensor_ref()));
-        let backward: Box<dyn BackwardFn> = match base {
-            None => backward,
-            Some(base) => {
-                let base_weak = Arc::downgrade(&base.0);
-                let node_id = |n: Option<Arc<Node>>| n.map(|n| Arc::as_ptr(&n) as usize);
-                let base_node = node_id(base.grad_fn());
-                Box::new(move |ctx: &BackwardCtx<'_>| {
-                    if let Some(b) = base_weak.upgrade() {
-                        if node_id(Var(b).grad_fn()) != base_node {
-                            bail!(
-                                Autograd,
-                                "backward",
-                                "a view was used after its base was modified by an in-place operation; backward through the view would be wrong (rebasing views is not supported: take the view after the in-place op, or clone() it)"
-                            );
-                        }
-                    }
-                    backward.backward(ctx)
-                })
-            }
+        // A view's history is only valid while its base's is unchanged: PyTorch rebases a view
+        // when its base is modified in place; here, an op using such a stale view records a
+        // node whose backward refuses to run (rather than give silently wrong gradients).
+        let backward: Box<dyn BackwardFn> = if inputs.iter().any(|v| v.is_stale_view()) {
+            Box::new(|_: &BackwardCtx<'_>| -> Result<Vec<Option<Var>>> {
+                bail!(
+                    Autograd,
+                    "backward",
+                    "a view of a variable was used after that variable was modified by an in-place operation; rebasing views is not supported (take the view after the in-place op, or clone() it before)"
+                )
+            })
+        } else {
+            backward
         };
+        let view_of =
+            inputs.iter().find(|v| v.requires_grad() && value.shares_storage(v.tensor_ref())).map(|b| {
+                match &b.0.view_of {
+                    Some(v) => ViewOf { base: v.base.clone(), history: v.history },
+                    None => ViewOf { base: b.0.slot.clone(), history: b.0.slot.history.load(Ordering::Relaxed) },
+                }
+            });
         let node = Node::new(name, edges, backward, saved, input_shapes);
         Var(Arc::new(VarInner {
             tensor: value,
             grad_fn: RwLock::new(Some(Arc::new(node))),
             slot: Arc::new(GradSlot::new(false)),
-            is_view: base.is_some(),
+            view_of,
         }))
     }
 }

@@ -182,6 +182,14 @@ fn binary_ops_on_non_contiguous_operands() {
         let (small, target) = expandable(&shape, pick);
         let e = uniform(&small, seed + 3, -2.0, 2.0);
         gc(|v| v[0].expand(&target)?.mul(&v[1]), &[e.shallow_clone(), x.shallow_clone()])?;
+        // Non-contiguous tensors as gradcheck inputs (gradcheck works on private copies).
+        let xt = ok(x.transpose(0, 1))?;
+        let xs = ok(x.slice(0, None, None, 2))?;
+        let xe = ok(e.expand(&target))?;
+        gc(|v| v[0].mul(&v[1].transpose(0, 1)?), &[xt.shallow_clone(), x.shallow_clone()])?;
+        gc(|v| v[0].exp()?.mul(&v[1].narrow(1, 0, 1)?), &[xs.shallow_clone(), xs.shallow_clone()])?;
+        gc(|v| v[0].sin()?.sum_dim(&[0], false), &[xe])?;
+        prop_assert!(!xt.is_contiguous() || shape[0] == 1 || shape[1] == 1);
         let eg = grid(&small, seed + 4, 0.05);
         let xg = grid(&shape, seed + 5, 0.15);
         gc(|v| v[0].expand(&target)?.maximum(&v[1]), &[eg, xg])?;

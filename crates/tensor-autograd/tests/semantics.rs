@@ -395,6 +395,17 @@ fn in_place_ops_and_views() {
     a.mul_(3.0).unwrap();
     let err = v.sum().unwrap().backward().unwrap_err().to_string();
     assert!(err.contains(msg), "{err}");
+    // ... and so does any later use of the stale view's values in the graph.
+    let err = v.exp().unwrap().mul(&x).unwrap().sum().unwrap().backward().unwrap_err().to_string();
+    assert!(err.contains(msg), "{err}");
+    // A view read before its base changes is fine: a = x + xᵀ. (The failed backward above may
+    // have reached x already, as in PyTorch: start from a clean .grad.)
+    x.zero_grad();
+    let b = x.mul(1.0).unwrap();
+    b.add_(&b.t().unwrap()).unwrap();
+    b.sum().unwrap().backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [2.0; 4]);
+    x.zero_grad();
     // A view taken after the in-place op is fine: d(3 x)/dx = 3 on the first row.
     let v = a.narrow(0, 0, 1).unwrap();
     v.sum().unwrap().backward().unwrap();

@@ -211,7 +211,7 @@ pub trait BackendDevice: Send + Sync + fmt::Debug {
         self.zeros(dtype, numel)
     }
     /// Copies a host storage to the device.
-    fn from_cpu(&self, src: &CpuStorage) -> Result<Box<dyn BackendStorage>>;
+    fn upload(&self, src: &CpuStorage) -> Result<Box<dyn BackendStorage>>;
     /// Philox4x32-10 uniform numbers in [0, 1) (`normal`: standard normal instead) for `numel`
     /// elements of `dtype` from `seed` and counter `offset`, the same numbers as the CPU gives.
     fn random(

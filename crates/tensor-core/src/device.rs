@@ -50,10 +50,10 @@ impl Device {
         }
     }
     /// Moves a host storage onto this device.
-    pub(crate) fn from_cpu(&self, s: CpuStorage) -> Result<Box<dyn BackendStorage>> {
+    pub(crate) fn upload(&self, s: CpuStorage) -> Result<Box<dyn BackendStorage>> {
         match self {
             Device::Cpu => Ok(Box::new(s)),
-            Device::External(d) => d.from_cpu(&s),
+            Device::External(d) => d.upload(&s),
         }
     }
     /// Waits for the device's queued work (a no-op on the CPU).

@@ -155,7 +155,7 @@ pub fn infer_shape(op: &'static str, spec: &[isize], numel: usize) -> Result<Sha
                     spec
                 );
             }
-            if numel % known != 0 {
+            if !numel.is_multiple_of(known) {
                 bail!(Shape, op, "shape '{:?}' is invalid for input of size {}", spec, numel);
             }
             dims[i] = numel / known;

@@ -68,7 +68,7 @@ fn the_counter_counts() {
     let (_, allocs, frees) = count(|| drop(std::hint::black_box(vec![1u8; 100])));
     assert_eq!((allocs, frees), (1, 1));
     let ((), allocs, _) = count(|| {
-        let t = Tensor::zeros(&[3], DType::F32, &CPU).unwrap();
+        let t = Tensor::zeros([3], DType::F32, &CPU).unwrap();
         std::hint::black_box(&t);
     });
     assert!(allocs > 0, "creating a tensor allocates");
@@ -76,10 +76,10 @@ fn the_counter_counts() {
 
 #[test]
 fn views_allocate_nothing() {
-    let x = Tensor::zeros(&[2, 3, 4, 5], DType::F32, &CPU).unwrap();
-    let six = Tensor::zeros(&[2, 1, 3, 1, 2, 2], DType::F64, &CPU).unwrap();
+    let x = Tensor::zeros([2, 3, 4, 5], DType::F32, &CPU).unwrap();
+    let six = Tensor::zeros([2, 1, 3, 1, 2, 2], DType::F64, &CPU).unwrap();
     let target = Shape::new(&[7, 2, 3, 4, 5]);
-    let other = Tensor::zeros(&[6, 20], DType::F32, &CPU).unwrap();
+    let other = Tensor::zeros([6, 20], DType::F32, &CPU).unwrap();
     let mut offenders = vec![];
     macro_rules! check {
         ($($name:literal => $e:expr;)*) => {$(
@@ -131,10 +131,10 @@ fn views_allocate_nothing() {
 
 #[test]
 fn add_out_into_a_fitting_out_allocates_nothing() {
-    let x = Tensor::full(&[64, 64], 1.5, DType::F32, &CPU).unwrap();
-    let y = Tensor::full(&[64, 64], 2.0, DType::F32, &CPU).unwrap();
-    let row = Tensor::full(&[64], 0.5, DType::F32, &CPU).unwrap();
-    let mut out = Tensor::zeros(&[64, 64], DType::F32, &CPU).unwrap();
+    let x = Tensor::full([64, 64], 1.5, DType::F32, &CPU).unwrap();
+    let y = Tensor::full([64, 64], 2.0, DType::F32, &CPU).unwrap();
+    let row = Tensor::full([64], 0.5, DType::F32, &CPU).unwrap();
+    let mut out = Tensor::zeros([64, 64], DType::F32, &CPU).unwrap();
     // Warm up (nothing lazy should be needed, but be fair to one-time initialisation).
     Tensor::add_out(&x, &y, &mut out).unwrap();
     let (r, allocs, frees) = count(|| Tensor::add_out(&x, &y, &mut out));
@@ -156,8 +156,8 @@ fn add_out_into_a_fitting_out_allocates_nothing() {
     assert_eq!(allocs, 0, "add_ allocated");
     assert!(z.to_vec::<f32>().unwrap().iter().all(|&v| v == 3.5));
     // f64 and int64 too.
-    let xi = Tensor::full(&[100], 3, DType::I64, &CPU).unwrap();
-    let mut oi = Tensor::zeros(&[100], DType::I64, &CPU).unwrap();
+    let xi = Tensor::full([100], 3, DType::I64, &CPU).unwrap();
+    let mut oi = Tensor::zeros([100], DType::I64, &CPU).unwrap();
     let (r, allocs, _) = count(|| Tensor::add_out(&xi, &xi, &mut oi));
     r.unwrap();
     assert_eq!(allocs, 0, "int add_out allocated");

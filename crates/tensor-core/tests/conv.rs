@@ -67,7 +67,8 @@ impl Case {
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        (1usize..3, 1usize..4, 1usize..4, 1usize..4),
+        // Up to 12 output channels per group: both the direct kernel and im2col + gemm run.
+        (1usize..3, 1usize..4, 1usize..4, 1usize..13),
         (1usize..10, 1usize..10, 1usize..5, 1usize..5),
         (1usize..4, 1usize..4, 0usize..3, 0usize..3, 1usize..3, 1usize..3),
         any::<bool>(),

@@ -2,6 +2,9 @@
 //! (`item`, `to_vec2/3`, zero-copy `as_slice`), and the creation functions (`zeros` ... `randint`,
 //! `*_like`, `new_*`, seeds).
 
+// PyTorch's float32 values are quoted as Python prints them (as doubles).
+#![allow(clippy::excessive_precision)]
+
 mod common;
 
 use common::*;
@@ -220,14 +223,14 @@ fn item_and_nested_vectors() {
     assert_eq!(x.to_vec2::<i32>().unwrap(), [[1, 2, 3], [4, 5, 6]]);
     // Transposed: rows of the view, read through the strides.
     assert_eq!(x.t().unwrap().to_vec2::<i64>().unwrap(), [[1, 4], [2, 5], [3, 6]]);
-    assert_eq!(x.select(1, 2).unwrap().item::<i32>().is_err(), true);
+    assert!(x.select(1, 2).unwrap().item::<i32>().is_err());
     assert_eq!(x.i((1, 2)).unwrap().item::<f64>().unwrap(), 6.0);
     assert_eq!(x.narrow(1, 1, 1).unwrap().narrow(0, 0, 1).unwrap().item::<u8>().unwrap(), 2);
     // torch.tensor([1, 2]).item(): RuntimeError: a Tensor with 2 elements cannot be converted to Scalar
     let e = x.select(0, 0).unwrap().narrow(0, 0, 2).unwrap().item::<i32>().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Value);
     assert!(e.to_string().contains("a Tensor with 2 elements cannot be converted to Scalar"), "{e}");
-    assert!(Tensor::zeros(&[0], DType::F32, &CPU).unwrap().item::<f32>().is_err());
+    assert!(Tensor::zeros([0], DType::F32, &CPU).unwrap().item::<f32>().is_err());
     let e = x.to_vec3::<i32>().unwrap_err();
     assert!(e.to_string().contains("expected a 3-d tensor"), "{e}");
     assert!(x.select(0, 0).unwrap().to_vec2::<i32>().is_err());
@@ -295,34 +298,34 @@ fn as_slice_is_zero_copy() {
 #[test]
 fn filled_tensors() {
     for dtype in ALL_DTYPES {
-        let z = Tensor::zeros(&[2, 3], dtype, &CPU).unwrap();
+        let z = Tensor::zeros([2, 3], dtype, &CPU).unwrap();
         assert_eq!((z.size(), z.dtype()), (&[2, 3][..], dtype));
         assert_eq!(values(&z), [0.0; 6]);
-        let o = Tensor::ones(&[4], dtype, &CPU).unwrap();
+        let o = Tensor::ones([4], dtype, &CPU).unwrap();
         assert_eq!(values(&o), [1.0; 4]);
-        let f = Tensor::full(&[2, 2], 7, dtype, &CPU).unwrap();
+        let f = Tensor::full([2, 2], 7, dtype, &CPU).unwrap();
         assert_eq!(values(&f), [round_to(dtype, 7.0); 4]);
-        let f = Tensor::full(&[3], -2.75, dtype, &CPU).unwrap();
+        let f = Tensor::full([3], -2.75, dtype, &CPU).unwrap();
         assert_eq!(values(&f), [round_to(dtype, -2.75); 3]);
-        let e = Tensor::empty(&[0, 5], dtype, &CPU).unwrap();
+        let e = Tensor::empty([0, 5], dtype, &CPU).unwrap();
         assert_eq!((e.size(), e.numel(), e.dtype()), (&[0, 5][..], 0, dtype));
         // *_like and new_*: shape, dtype and device of the original unless told otherwise.
-        let like = Tensor::zeros(&[3, 1], dtype, &CPU).unwrap();
+        let like = Tensor::zeros([3, 1], dtype, &CPU).unwrap();
         assert_eq!(values(&like.ones_like(None).unwrap()), [1.0; 3]);
         assert_eq!(like.ones_like(None).unwrap().dtype(), dtype);
         assert_eq!(like.zeros_like(DType::F64).unwrap().dtype(), DType::F64);
         assert_eq!(values(&like.full_like(2, None).unwrap()), [round_to(dtype, 2.0); 3]);
-        assert_eq!(like.new_zeros(&[2], None).unwrap().dtype(), dtype);
-        let n = like.new_ones(&[5, 3], DType::F64).unwrap();
+        assert_eq!(like.new_zeros([2], None).unwrap().dtype(), dtype);
+        let n = like.new_ones([5, 3], DType::F64).unwrap();
         assert_eq!((n.size(), n.dtype()), (&[5, 3][..], DType::F64));
-        assert_eq!(values(&like.new_full(&[2], 3, None).unwrap()), [round_to(dtype, 3.0); 2]);
-        assert_eq!(like.new_empty(&[4, 4], None).unwrap().size(), &[4, 4]);
-        assert_eq!(like.new_zeros(&[1], None).unwrap().device(), like.device());
+        assert_eq!(values(&like.new_full([2], 3, None).unwrap()), [round_to(dtype, 3.0); 2]);
+        assert_eq!(like.new_empty([4, 4], None).unwrap().size(), &[4, 4]);
+        assert_eq!(like.new_zeros([1], None).unwrap().device(), like.device());
     }
     // torch.full((2,), 7).dtype is int64 in PyTorch; here the dtype is explicit. Bool from numbers:
-    assert_eq!(Tensor::full(&[1], 0.5, DType::Bool, &CPU).unwrap().item::<bool>().unwrap(), true);
-    assert_eq!(Tensor::full(&[1], i64::MAX, DType::I64, &CPU).unwrap().item::<i64>().unwrap(), i64::MAX);
-    assert_eq!(Tensor::full(&[], 300, DType::U8, &CPU).unwrap().item::<u8>().unwrap(), 44);
+    assert!(Tensor::full([1], 0.5, DType::Bool, &CPU).unwrap().item::<bool>().unwrap());
+    assert_eq!(Tensor::full([1], i64::MAX, DType::I64, &CPU).unwrap().item::<i64>().unwrap(), i64::MAX);
+    assert_eq!(Tensor::full([], 300, DType::U8, &CPU).unwrap().item::<u8>().unwrap(), 44);
 }
 
 #[test]
@@ -475,16 +478,16 @@ fn random_with_explicit_generators() {
 #[test]
 fn manual_seed_repeats_global_draws() {
     manual_seed(1234);
-    let a = values(&Tensor::randn(&[3, 5], DType::F32, &CPU).unwrap());
-    let b = values(&Tensor::rand(&[4], DType::F64, &CPU).unwrap());
-    let c = Tensor::randint(0, 10, &[6], &CPU).unwrap().to_vec::<i64>().unwrap();
-    let like = Tensor::zeros(&[2, 2], DType::F64, &CPU).unwrap();
+    let a = values(&Tensor::randn([3, 5], DType::F32, &CPU).unwrap());
+    let b = values(&Tensor::rand([4], DType::F64, &CPU).unwrap());
+    let c = Tensor::randint(0, 10, [6], &CPU).unwrap().to_vec::<i64>().unwrap();
+    let like = Tensor::zeros([2, 2], DType::F64, &CPU).unwrap();
     let d = values(&like.randn_like(None).unwrap());
     let e = values(&like.rand_like(DType::F32).unwrap());
     manual_seed(1234);
-    assert_eq!(values(&Tensor::randn(&[3, 5], DType::F32, &CPU).unwrap()), a);
-    assert_eq!(values(&Tensor::rand(&[4], DType::F64, &CPU).unwrap()), b);
-    assert_eq!(Tensor::randint(0, 10, &[6], &CPU).unwrap().to_vec::<i64>().unwrap(), c);
+    assert_eq!(values(&Tensor::randn([3, 5], DType::F32, &CPU).unwrap()), a);
+    assert_eq!(values(&Tensor::rand([4], DType::F64, &CPU).unwrap()), b);
+    assert_eq!(Tensor::randint(0, 10, [6], &CPU).unwrap().to_vec::<i64>().unwrap(), c);
     let d2 = like.randn_like(None).unwrap();
     assert_eq!(d2.dtype(), DType::F64);
     assert_eq!(values(&d2), d);
@@ -493,8 +496,8 @@ fn manual_seed_repeats_global_draws() {
     assert_eq!(values(&e2), e);
     // The global generator is the Philox stream of the seed: the same as an explicit generator.
     manual_seed(99);
-    let g = values(&Tensor::randn(&[7], DType::F64, &CPU).unwrap());
+    let g = values(&Tensor::randn([7], DType::F64, &CPU).unwrap());
     assert_eq!(g, values(&Tensor::randn_with([7], DType::F64, &CPU, &mut Generator::new(99)).unwrap()));
     manual_seed(100);
-    assert_ne!(values(&Tensor::randn(&[7], DType::F64, &CPU).unwrap()), g);
+    assert_ne!(values(&Tensor::randn([7], DType::F64, &CPU).unwrap()), g);
 }

@@ -466,26 +466,15 @@ fn result_types_as_torch() {
             assert_eq!(r(lhs.atan2(again(&rhs))).dtype(), to_float(want), "atan2 {ctx}");
             assert_eq!(r(lhs.lt(again(&rhs))).dtype(), DType::Bool, "lt {ctx}");
             assert_eq!(r(lhs.logical_xor(again(&rhs))).dtype(), DType::Bool, "logical_xor {ctx}");
-            let cond = Tensor::ones(&[2], DType::Bool, &CPU).unwrap();
+            let cond = Tensor::ones([2], DType::Bool, &CPU).unwrap();
             assert_eq!(r(lhs.where_(&cond, again(&rhs))).dtype(), want, "where {ctx}");
-            let sum = r(lhs.add(again(&rhs)));
-            assert_eq!(
-                values(&sum)[0],
-                if want == DType::Bool {
-                    1.0
-                } else {
-                    round_to(
-                        want,
-                        1.0 + r(Tensor::full(&[], 1, DType::F64, &CPU)).item::<f64>().unwrap()
-                            * match col.as_str() {
-                                "SInt" => 2.0,
-                                "SFloat" => 2.5,
-                                _ => 1.0,
-                            },
-                    )
-                },
-                "add value {ctx}"
-            );
+            // The value: 1 + the right operand (True, 2, 2.5 or a tensor of ones), as the dtype stores it.
+            let rv = match col.as_str() {
+                "SInt" => 2.0,
+                "SFloat" => 2.5,
+                _ => 1.0,
+            };
+            assert_eq!(values(&r(lhs.add(again(&rhs))))[0], round_to(want, 1.0 + rv), "add value {ctx}");
             checked += 1;
         }
     }
@@ -691,7 +680,7 @@ proptest! {
 
 #[test]
 fn where_and_masked_fill_errors() {
-    let x = Tensor::ones(&[2, 3], DType::F32, &CPU).unwrap();
+    let x = Tensor::ones([2, 3], DType::F32, &CPU).unwrap();
     // torch.where(torch.ones(2, 3), x, x): RuntimeError: where expected condition to be a boolean
     // tensor, but got a tensor with dtype Float
     let e = x.where_(&x, &x).unwrap_err();
@@ -699,14 +688,14 @@ fn where_and_masked_fill_errors() {
     assert!(e.to_string().contains("where expected condition to be a boolean tensor"), "{e}");
     let e = x.masked_fill(&x, 0.0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DType);
-    let c = Tensor::ones(&[4], DType::Bool, &CPU).unwrap();
+    let c = Tensor::ones([4], DType::Bool, &CPU).unwrap();
     let e = x.where_(&c, 0.0).unwrap_err();
     assert!(
         e.to_string().starts_with("where: ") && e.to_string().contains("[2, 3]") && e.to_string().contains("[4]"),
         "{e}"
     );
     // masked_fill with a value of another kind casts it: torch.zeros(2, dtype=torch.int64).masked_fill(mask, 2.7) == [2, 0]
-    let z = Tensor::zeros(&[2], DType::I64, &CPU).unwrap();
+    let z = Tensor::zeros([2], DType::I64, &CPU).unwrap();
     let m = Tensor::new([true, false], &CPU).unwrap();
     assert_eq!(z.masked_fill(&m, 2.7).unwrap().to_vec::<i64>().unwrap(), [2, 0]);
     let mut z2 = z.shallow_clone();
@@ -855,7 +844,7 @@ impl Un {
             Un::Square => x.square_(),
             Un::Erf => x.erf_(),
             Un::Clamp => x.clamp_(Some(-1.5), Some(2.0)),
-            _ => return Err(tensor_core::Error::new(ErrorKind::Unsupported, "test", "no in-place form")),
+            _ => Err(tensor_core::Error::new(ErrorKind::Unsupported, "test", "no in-place form")),
         }
     }
     fn call_out(self, x: &Tensor, out: &mut Tensor) -> Option<Result<()>> {
@@ -1041,7 +1030,7 @@ fn unary_ops_refuse_bool_and_int_in_place() {
     assert!(e.to_string().contains("can't be cast to the desired output type"), "{e}");
     assert_eq!(i.to_vec::<i64>().unwrap(), [1, 4]);
     // ... and so does an int `out` (without touching it).
-    let mut out = Tensor::full(&[2], 9, DType::I64, &CPU).unwrap();
+    let mut out = Tensor::full([2], 9, DType::I64, &CPU).unwrap();
     let e = Tensor::exp_out(&i, &mut out).unwrap_err();
     assert!(e.to_string().contains("can't be cast"), "{e}");
     assert_eq!(out.to_vec::<i64>().unwrap(), [9, 9]);
@@ -1052,17 +1041,50 @@ fn unary_ops_refuse_bool_and_int_in_place() {
     assert!(e.to_string().contains("can't be cast"), "{e}");
     assert_eq!(out.to_vec::<i64>().unwrap(), [9, 9]);
     // An int input into a float out computes in float: torch.exp(torch.tensor([1, 4]), out=f64)
-    let mut o64 = Tensor::zeros(&[2], DType::F64, &CPU).unwrap();
+    let mut o64 = Tensor::zeros([2], DType::F64, &CPU).unwrap();
     Tensor::exp_out(&i, &mut o64).unwrap();
     let v = o64.to_vec::<f64>().unwrap();
     assert!((v[0] - 1f64.exp()).abs() < 1e-12 && (v[1] - 4f64.exp()).abs() < 1e-11, "{v:?}");
     // Tests give Bool, for every dtype.
     for dtype in ALL_DTYPES {
-        let t = Tensor::zeros(&[3], dtype, &CPU).unwrap();
+        let t = Tensor::zeros([3], dtype, &CPU).unwrap();
         for r in [t.isnan(), t.isinf(), t.isfinite(), t.logical_not()] {
             assert_eq!(r.unwrap().dtype(), DType::Bool);
         }
     }
+}
+
+#[test]
+fn integer_clamp_and_pow_as_torch() {
+    // torch.tensor([0, 1, 5, 200], dtype=torch.uint8).clamp(min=-1, max=2) == [0, 1, 2, 2];
+    // clamp(min=-300, max=3) == [0, 1, 3, 3]; clamp(min=1, max=300) == [1, 1, 5, 200] (uint8):
+    // bounds outside the dtype's range do not wrap.
+    let u = Tensor::new([0u8, 1, 5, 200], &CPU).unwrap();
+    let c = |lo, hi| u.clamp(lo, hi).unwrap().to_vec::<u8>().unwrap();
+    assert_eq!(c(Some(-1.0), Some(2.0)), [0, 1, 2, 2]);
+    assert_eq!(c(Some(-300.0), Some(3.0)), [0, 1, 3, 3]);
+    assert_eq!(c(Some(1.0), Some(300.0)), [1, 1, 5, 200]);
+    assert_eq!(u.clamp(None, Some(4.0)).unwrap().dtype(), DType::U8);
+    // torch.tensor([-5, 0, 5], dtype=torch.int32).clamp(-2, 2) == [-2, 0, 2]
+    let i = Tensor::new([-5i32, 0, 5], &CPU).unwrap();
+    assert_eq!(i.clamp(Some(-2.0), Some(2.0)).unwrap().to_vec::<i32>().unwrap(), [-2, 0, 2]);
+    assert_eq!(i.clamp(Some(-1e30), None).unwrap().to_vec::<i32>().unwrap(), [-5, 0, 5]);
+    // torch.tensor([3]) ** -1 (also uint8, bool bases): RuntimeError: Integers to negative integer
+    // powers are not allowed. A tensor exponent is fine: torch.tensor([3]) ** torch.tensor(-1) == [0]
+    for base in
+        [Tensor::new([3i64], &CPU).unwrap(), Tensor::new([3u8], &CPU).unwrap(), Tensor::new([true], &CPU).unwrap()]
+    {
+        let e = base.pow(-1).unwrap_err();
+        assert!(e.to_string().contains("Integers to negative integer powers are not allowed"), "{e}");
+        let mut b = base.clone();
+        assert!(b.pow_(-2).is_err());
+        let mut out = base.clone();
+        assert!(Tensor::pow_out(&base, -1, &mut out).is_err());
+    }
+    let three = Tensor::new([3i64], &CPU).unwrap();
+    assert_eq!(three.pow(&Tensor::full([], -1, DType::I64, &CPU).unwrap()).unwrap().to_vec::<i64>().unwrap(), [0]);
+    assert_eq!(three.pow(-1.0).unwrap().to_vec::<f32>().unwrap(), [1.0 / 3.0]);
+    assert_eq!(three.pow(2).unwrap().to_vec::<i64>().unwrap(), [9]);
 }
 
 /// `op(x)` on float32 for X = [nan, inf, -inf, 0.0, -0.0, 1.5, -1.5, 0.5, -2.5, 2.5, 1e-8, 100.0,

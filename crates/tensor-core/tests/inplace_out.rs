@@ -127,7 +127,7 @@ fn to_float(d: DType) -> DType {
 
 /// PyTorch's `canCast`: no float into an integer or bool, no number into bool.
 fn can_cast(from: DType, to: DType) -> bool {
-    !(from.is_float() && !to.is_float()) && !(from != DType::Bool && to == DType::Bool)
+    (!from.is_float() || to.is_float()) && (from == DType::Bool || to != DType::Bool)
 }
 
 fn op_tol(op: Op, dtype: DType) -> Tol {
@@ -330,14 +330,14 @@ proptest! {
 
 #[test]
 fn narrow_add_changes_the_original() {
-    let x = Tensor::zeros(&[3, 4], DType::F32, &CPU).unwrap();
+    let x = Tensor::zeros([3, 4], DType::F32, &CPU).unwrap();
     x.narrow(1, 1, 2).unwrap().add_(1.0).unwrap();
     let mut col = x.i((.., 3)).unwrap();
     col.sub_(&Tensor::new([1f32, 2., 3.], &CPU).unwrap()).unwrap();
     x.t().unwrap().i(0).unwrap().fill_(9.0).unwrap();
     assert_eq!(x.to_vec2::<f32>().unwrap(), [[9., 1., 1., -1.], [9., 1., 1., -2.], [9., 1., 1., -3.]]);
     // Through a reshaped view, an unsqueezed one, a strided slice.
-    let y = Tensor::zeros(&[6], DType::I64, &CPU).unwrap();
+    let y = Tensor::zeros([6], DType::I64, &CPU).unwrap();
     y.view(&[2, 3]).unwrap().select(1, 2).unwrap().add_(5).unwrap();
     y.unsqueeze(0).unwrap().slice(1, Some(0), None, 2).unwrap().mul_(3).unwrap();
     y.slice(0, Some(1), None, 4).unwrap().add_(1).unwrap();
@@ -364,12 +364,12 @@ fn narrow_add_changes_the_original() {
     );
     assert!(i.div_(2).is_err());
     // f16 += f32 tensor computes in f32 and stores f16.
-    let mut h = Tensor::ones(&[2], DType::F16, &CPU).unwrap();
+    let mut h = Tensor::ones([2], DType::F16, &CPU).unwrap();
     h.add_(&Tensor::new([0.5f32, 1e-4], &CPU).unwrap()).unwrap();
     assert_eq!((h.dtype(), values(&h)), (DType::F16, vec![1.5, 1.0]));
     // The rhs must broadcast to the destination's shape.
-    let mut small = Tensor::zeros(&[3], DType::F32, &CPU).unwrap();
-    let e = small.add_(&Tensor::ones(&[2, 3], DType::F32, &CPU).unwrap()).unwrap_err();
+    let mut small = Tensor::zeros([3], DType::F32, &CPU).unwrap();
+    let e = small.add_(&Tensor::ones([2, 3], DType::F32, &CPU).unwrap()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Shape);
     assert!(e.to_string().contains("[3]") && e.to_string().contains("[2, 3]"), "{e}");
 }
@@ -379,10 +379,10 @@ fn writes_to_expanded_tensors_are_refused() {
     // torch.zeros(3, 1).expand(3, 3).add_(1): RuntimeError: unsupported operation: more than one
     // element of the written-to tensor refers to a single memory location. Please clone() the
     // tensor before performing the operation.
-    let base = Tensor::zeros(&[3, 1], DType::F32, &CPU).unwrap();
+    let base = Tensor::zeros([3, 1], DType::F32, &CPU).unwrap();
     let ex = || base.expand(&[3, 3]).unwrap();
-    let ones = Tensor::ones(&[3, 3], DType::F32, &CPU).unwrap();
-    let mask = Tensor::ones(&[3, 3], DType::Bool, &CPU).unwrap();
+    let ones = Tensor::ones([3, 3], DType::F32, &CPU).unwrap();
+    let mask = Tensor::ones([3, 3], DType::Bool, &CPU).unwrap();
     let v = base.version();
     let results: Vec<(&str, Result<()>)> = vec![
         ("add_", ex().add_(1.0)),
@@ -413,26 +413,26 @@ fn writes_to_expanded_tensors_are_refused() {
 fn out_forms_by_hand() {
     let a = Tensor::new([[1f32, 2.], [3., 4.]], &CPU).unwrap();
     let b = Tensor::new([10f32, 20.], &CPU).unwrap();
-    let mut out = Tensor::zeros(&[2, 2], DType::F32, &CPU).unwrap();
+    let mut out = Tensor::zeros([2, 2], DType::F32, &CPU).unwrap();
     let id = out.storage_id();
     Tensor::add_out(&a, &b, &mut out).unwrap();
     assert_eq!((out.storage_id(), out.to_vec2::<f32>().unwrap()), (id, vec![vec![11., 22.], vec![13., 24.]]));
     // Scalars, a transposed out, another castable dtype.
-    let backing = Tensor::zeros(&[2, 2], DType::F64, &CPU).unwrap();
+    let backing = Tensor::zeros([2, 2], DType::F64, &CPU).unwrap();
     let mut tout = backing.t().unwrap();
     Tensor::mul_out(&a, 2, &mut tout).unwrap();
     assert_eq!(backing.to_vec2::<f64>().unwrap(), [[2., 6.], [4., 8.]]);
     // torch.add(a, b, out=torch.zeros(2, 2, dtype=torch.long)): RuntimeError: result type Float
     // can't be cast to the desired output type Long
-    let mut iout = Tensor::zeros(&[2, 2], DType::I64, &CPU).unwrap();
+    let mut iout = Tensor::zeros([2, 2], DType::I64, &CPU).unwrap();
     let e = Tensor::add_out(&a, &b, &mut iout).unwrap_err();
     assert!(e.to_string().contains("can't be cast to the desired output type"), "{e}");
     // Int inputs into a float out: fine. Out of the wrong shape: replaced, as PyTorch resizes it.
     let i = Tensor::new([1i64, 2], &CPU).unwrap();
-    let mut fout = Tensor::zeros(&[2], DType::F32, &CPU).unwrap();
+    let mut fout = Tensor::zeros([2], DType::F32, &CPU).unwrap();
     Tensor::sub_out(&i, 5, &mut fout).unwrap();
     assert_eq!(fout.to_vec::<f32>().unwrap(), [-4., -3.]);
-    let mut wrong = Tensor::zeros(&[7], DType::F32, &CPU).unwrap();
+    let mut wrong = Tensor::zeros([7], DType::F32, &CPU).unwrap();
     let old = wrong.shallow_clone();
     Tensor::add_out(&a, &b, &mut wrong).unwrap();
     assert_eq!(wrong.size(), &[2, 2]);
@@ -446,7 +446,7 @@ fn out_forms_by_hand() {
     Tensor::mul_out(&a, &x3, &mut x).unwrap();
     assert_eq!(x.to_vec2::<f32>().unwrap(), [[11., 44.], [39., 96.]]);
     // Unary out forms: into a view.
-    let backing = Tensor::zeros(&[2, 3], DType::F32, &CPU).unwrap();
+    let backing = Tensor::zeros([2, 3], DType::F32, &CPU).unwrap();
     let mut col = backing.narrow(1, 1, 2).unwrap();
     Tensor::neg_out(&a, &mut col).unwrap();
     assert_eq!(backing.to_vec2::<f32>().unwrap(), [[0., -1., -2.], [0., -3., -4.]]);
@@ -456,10 +456,10 @@ fn out_forms_by_hand() {
 
 #[test]
 fn version_counter() {
-    let mut x = Tensor::zeros(&[4], DType::F32, &CPU).unwrap();
+    let mut x = Tensor::zeros([4], DType::F32, &CPU).unwrap();
     assert_eq!(x.version(), 0);
     let view = x.narrow(0, 1, 2).unwrap();
-    let other = Tensor::zeros(&[4], DType::F32, &CPU).unwrap();
+    let other = Tensor::zeros([4], DType::F32, &CPU).unwrap();
     // Each in-place write bumps by at least one, through any view; reads never do.
     let mut last = x.version();
     let mut bumped = |x: &Tensor, what: &str| {
@@ -484,19 +484,19 @@ fn version_counter() {
     bumped(&x, "add_out");
     Tensor::exp_out(&other, &mut x).unwrap();
     bumped(&x, "exp_out");
-    x.masked_fill_(&Tensor::ones(&[4], DType::Bool, &CPU).unwrap(), 1.0).unwrap();
+    x.masked_fill_(&Tensor::ones([4], DType::Bool, &CPU).unwrap(), 1.0).unwrap();
     bumped(&x, "masked_fill_");
     x.with_mut_slice::<f32, _>(|s| s[0] = 2.0).unwrap();
     bumped(&x, "with_mut_slice");
     let mut m = x.view(&[2, 2]).unwrap();
-    let mm = Tensor::ones(&[2, 2], DType::F32, &CPU).unwrap();
+    let mm = Tensor::ones([2, 2], DType::F32, &CPU).unwrap();
     Tensor::matmul_out(&mm, &mm, &mut m).unwrap();
     bumped(&x, "matmul_out");
     // add_, mul_, copy_ and fill_ are one write each, as in PyTorch.
     for (what, f) in [
         ("add_", Box::new(|x: &mut Tensor| x.add_(1.0)) as Box<dyn Fn(&mut Tensor) -> Result<()>>),
-        ("mul_", Box::new(|x: &mut Tensor| x.mul_(&Tensor::ones(&[4], DType::F32, &CPU).unwrap()))),
-        ("copy_", Box::new(|x: &mut Tensor| x.copy_(&Tensor::ones(&[1], DType::F64, &CPU).unwrap()))),
+        ("mul_", Box::new(|x: &mut Tensor| x.mul_(&Tensor::ones([4], DType::F32, &CPU).unwrap()))),
+        ("copy_", Box::new(|x: &mut Tensor| x.copy_(&Tensor::ones([1], DType::F64, &CPU).unwrap()))),
         ("fill_", Box::new(|x: &mut Tensor| x.fill_(0))),
     ] {
         let v = x.version();

@@ -157,7 +157,7 @@ proptest! {
             assert_ref(&tout, &want, mm_tol(dtype), "matmul_out into a transposed out");
             assert_ref(&backing.t().unwrap(), &want, mm_tol(dtype), "... seen through the backing tensor");
         }
-        let mut other = Tensor::zeros(&[1], dtype, &CPU).unwrap();
+        let mut other = Tensor::zeros([1], dtype, &CPU).unwrap();
         Tensor::matmul_out(&a.t, &b.t, &mut other).unwrap();
         assert_ref(&other, &want, mm_tol(dtype), "matmul_out resizes");
     }
@@ -216,7 +216,7 @@ fn matmul_shape_errors() {
     assert!(t(&[2]).addmm(&t(&[2, 3]), &t(&[4, 2]), 1.0, 1.0).is_err());
     assert!(t(&[2]).addmm(&t(&[2, 3, 1]), &t(&[3, 2]), 1.0, 1.0).is_err());
     // Bool matmul is refused: "addmm" not implemented for 'Bool'
-    let b = Tensor::ones(&[2, 2], DType::Bool, &CPU).unwrap();
+    let b = Tensor::ones([2, 2], DType::Bool, &CPU).unwrap();
     assert_eq!(b.matmul(&b).unwrap_err().kind(), ErrorKind::DType);
 }
 
@@ -239,16 +239,16 @@ fn small_cases_by_hand() {
     let r = bias.addmm(&a, &b, 0.5, 2.0).unwrap();
     assert_eq!(r.to_vec2::<f32>().unwrap(), [[116.5, 129.], [278.5, 309.]]);
     // beta == 0 ignores NaN and inf in the input (as documented for torch.addmm).
-    let nan = Tensor::full(&[2, 2], f64::NAN, DType::F32, &CPU).unwrap();
+    let nan = Tensor::full([2, 2], f64::NAN, DType::F32, &CPU).unwrap();
     assert_eq!(nan.addmm(&a, &b, 0.0, 1.0).unwrap().to_vec2::<f32>().unwrap(), [[58., 64.], [139., 154.]]);
     // k == 0: zeros, even into an out full of garbage.
-    let e1 = Tensor::zeros(&[2, 0], DType::F32, &CPU).unwrap();
-    let e2 = Tensor::zeros(&[0, 3], DType::F32, &CPU).unwrap();
+    let e1 = Tensor::zeros([2, 0], DType::F32, &CPU).unwrap();
+    let e2 = Tensor::zeros([0, 3], DType::F32, &CPU).unwrap();
     assert_eq!(e1.matmul(&e2).unwrap().to_vec2::<f32>().unwrap(), [[0.; 3]; 2]);
-    let mut out = Tensor::full(&[2, 3], f64::NAN, DType::F32, &CPU).unwrap();
+    let mut out = Tensor::full([2, 3], f64::NAN, DType::F32, &CPU).unwrap();
     Tensor::matmul_out(&e1, &e2, &mut out).unwrap();
     assert_eq!(out.to_vec2::<f32>().unwrap(), [[0.; 3]; 2]);
-    let mut iout = Tensor::full(&[2, 3], 5, DType::I64, &CPU).unwrap();
+    let mut iout = Tensor::full([2, 3], 5, DType::I64, &CPU).unwrap();
     Tensor::matmul_out(&e1.to_dtype(DType::I64).unwrap(), &e2.to_dtype(DType::I64).unwrap(), &mut iout).unwrap();
     assert_eq!(iout.to_vec2::<i64>().unwrap(), [[0; 3]; 2]);
 }
@@ -266,12 +266,12 @@ fn matmul_out_aliasing_and_dtypes() {
     Tensor::matmul_out(&c2, &c2, &mut c).unwrap();
     assert_eq!(c.to_vec2::<f64>().unwrap(), [[7., 10.], [15., 22.]]);
     // An out of a wider dtype receives the cast result.
-    let mut out = Tensor::zeros(&[2, 2], DType::F64, &CPU).unwrap();
+    let mut out = Tensor::zeros([2, 2], DType::F64, &CPU).unwrap();
     let x = Tensor::new([[1f32, 2.], [3., 4.]], &CPU).unwrap();
     Tensor::matmul_out(&x, &x, &mut out).unwrap();
     assert_eq!(out.to_vec2::<f64>().unwrap(), [[7., 10.], [15., 22.]]);
     // An expanded out is refused.
-    let base = Tensor::zeros(&[1, 2], DType::F32, &CPU).unwrap();
+    let base = Tensor::zeros([1, 2], DType::F32, &CPU).unwrap();
     let mut ex = base.expand(&[2, 2]).unwrap();
     assert!(Tensor::matmul_out(&x, &x, &mut ex).is_err());
 }

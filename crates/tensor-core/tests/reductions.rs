@@ -298,7 +298,7 @@ proptest! {
         }
         let reduced_empty = if op == Red::ArgmaxAll { x.t.numel() == 0 } else {
             let all: Vec<usize> = if dims.is_empty() { (0..shape.len()).collect() } else { dims.clone() };
-            shape.len() > 0 && all.iter().any(|&d| shape[d] == 0)
+            !shape.is_empty() && all.iter().any(|&d| shape[d] == 0)
         };
         if op.needs_elements() && reduced_empty {
             let e = got.unwrap_err();
@@ -332,7 +332,7 @@ fn dtype_rules_as_torch() {
     assert_eq!(bools.cumsum(0).unwrap().to_vec::<i64>().unwrap(), [1, 2]);
     assert_eq!(i32s.amax(&[], false).unwrap().dtype(), DType::I32);
     assert_eq!(i32s.argmax(None, false).unwrap().dtype(), DType::I64);
-    let f16 = Tensor::ones(&[3], DType::F16, &CPU).unwrap();
+    let f16 = Tensor::ones([3], DType::F16, &CPU).unwrap();
     assert_eq!(f16.sum().unwrap().dtype(), DType::F16);
     assert_eq!(f16.mean().unwrap().dtype(), DType::F16);
     // torch.tensor([1, 2]).mean(): RuntimeError: mean(): could not infer output dtype. Input dtype
@@ -396,9 +396,9 @@ fn values_as_torch() {
     let lse = |v: [f32; 2]| Tensor::new(v, &CPU).unwrap().logsumexp(&[0], false).unwrap().item::<f32>().unwrap();
     assert_eq!(lse([f32::NEG_INFINITY; 2]), f32::NEG_INFINITY);
     assert_eq!(lse([f32::INFINITY, 1.]), f32::INFINITY);
-    assert_eq!(lse([1000.; 2]), 1000.6931762695312);
+    assert_eq!(lse([1000.; 2]), 1_000.693_2);
     // torch.logsumexp(torch.empty(0), 0) == -inf; torch.softmax(torch.empty(0, 2), 0).shape == (0, 2)
-    let none = Tensor::zeros(&[0, 2], DType::F32, &CPU).unwrap();
+    let none = Tensor::zeros([0, 2], DType::F32, &CPU).unwrap();
     assert_eq!(none.logsumexp(&[0], false).unwrap().to_vec::<f32>().unwrap(), [f32::NEG_INFINITY; 2]);
     assert_eq!(none.softmax(0).unwrap().size(), &[0, 2]);
     assert_eq!(none.log_softmax(1).unwrap().size(), &[0, 2]);
@@ -406,16 +406,16 @@ fn values_as_torch() {
     // torch.softmax(torch.tensor([1., 2., 3.]), 0), torch.log_softmax(...)
     let s = Tensor::new([1f32, 2., 3.], &CPU).unwrap();
     let sm = s.softmax(0).unwrap().to_vec::<f32>().unwrap();
-    let want = [0.09003057330846786f32, 0.2447284758090973, 0.6652409434318542];
+    let want = [0.090_030_57_f32, 0.244_728_48, 0.665_240_94];
     assert!(sm.iter().zip(want).all(|(a, b)| (a - b).abs() <= 1e-7), "{sm:?}");
     let lsm = s.log_softmax(-1).unwrap().to_vec::<f32>().unwrap();
-    let want = [-2.4076058864593506f32, -1.4076058864593506, -0.40760594606399536];
+    let want = [-2.407_606_f32, -1.407_605_9, -0.407_605_95];
     assert!(lsm.iter().zip(want).all(|(a, b)| (a - b).abs() <= 1e-6), "{lsm:?}");
     // vector norms of [3, -4]: 2 -> 5, 1 -> 7, inf -> 4, 3 -> 4.497941493988037
     let n = Tensor::new([3f32, -4.], &CPU).unwrap();
     let norm = |p| n.norm(p, &[], false).unwrap().item::<f32>().unwrap();
     assert_eq!((norm(Norm::L2), norm(Norm::L1), norm(Norm::Inf)), (5.0, 7.0, 4.0));
-    assert!((norm(Norm::P(3.0)) - 4.497941493988037).abs() < 1e-6);
+    assert!((norm(Norm::P(3.0)) - 4.497_941_5).abs() < 1e-6);
     // torch.linalg.vector_norm(torch.tensor([0., 2., -3.]), ord=0) == 2 (the count of nonzeros);
     // ord=-inf of [0.5, 2, -3] == 0.5 (the smallest magnitude)
     let z = Tensor::new([0f32, 2., -3.], &CPU).unwrap();
@@ -431,12 +431,12 @@ fn values_as_torch() {
         Tensor::new([[0f32, nan]], &CPU).unwrap().all_dim(&[1], false).unwrap().to_vec::<bool>().unwrap(),
         [false]
     );
-    let empty = Tensor::zeros(&[0], DType::F32, &CPU).unwrap();
+    let empty = Tensor::zeros([0], DType::F32, &CPU).unwrap();
     assert!(empty.all().unwrap().item::<bool>().unwrap());
     assert!(!empty.any().unwrap().item::<bool>().unwrap());
     // Empty reductions: torch.empty(0, 3).sum(0) == zeros(3), .mean(0) == nan, .prod(0) == ones(3),
     // .amax(1).shape == (0,); .amax(0) and .argmax(0): "Expected reduction dim 0 to have non-zero size."
-    let e = Tensor::zeros(&[0, 3], DType::F32, &CPU).unwrap();
+    let e = Tensor::zeros([0, 3], DType::F32, &CPU).unwrap();
     assert_eq!(e.sum_dim(&[0], false).unwrap().to_vec::<f32>().unwrap(), [0.; 3]);
     assert!(e.mean_dim(&[0], false).unwrap().to_vec::<f32>().unwrap().iter().all(|v| v.is_nan()));
     assert_eq!(e.prod_dim(0, false).unwrap().to_vec::<f32>().unwrap(), [1.; 3]);
@@ -447,7 +447,7 @@ fn values_as_torch() {
     assert!(e.max().is_err());
     // 0-d: torch.tensor(3.).sum(0) == 3, .argmax(0) == 0, .cumsum(0) == 3, .softmax(0) == 1,
     // .var(0, correction=0) == 0
-    let s0 = Tensor::full(&[], 3.0, DType::F32, &CPU).unwrap();
+    let s0 = Tensor::full([], 3.0, DType::F32, &CPU).unwrap();
     assert_eq!(s0.sum_dim(&[0], false).unwrap().item::<f32>().unwrap(), 3.0);
     assert_eq!(s0.sum_dim(&[-1], true).unwrap().size(), &[] as &[usize]);
     assert_eq!(s0.argmax(Some(0), false).unwrap().item::<i64>().unwrap(), 0);

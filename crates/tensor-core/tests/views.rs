@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use tensor_core::{s, DType, Device, ErrorKind, IndexItem, NewAxis, Result, Tensor};
+use tensor_core::{s, Blocks, DType, Device, ErrorKind, IndexItem, NewAxis, Result, Tensor};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -446,6 +446,33 @@ proptest! {
             || (b.t.numel() == 0));
     }
 
+    /// `Layout::offsets` walks the storage index of every element in row-major order, and
+    /// `Layout::blocks` covers the same indices as contiguous runs.
+    #[test]
+    fn layout_offsets_and_blocks(
+        shape in shape_strategy(5, 4),
+        recipe in recipe_strategy(4, true),
+    ) {
+        let b = build(&shape, &recipe, DType::F32, Values::Small);
+        let l = b.t.layout();
+        let want = positions(&b.t);
+        prop_assert_eq!(l.offsets().collect::<Vec<_>>(), want.clone());
+        let mut runs = vec![];
+        match l.blocks() {
+            Blocks::Single { start, len } => runs.extend(start..start + len),
+            Blocks::Multiple { block_len, starts } => {
+                for s in starts {
+                    runs.extend(s..s + block_len);
+                }
+            }
+        }
+        prop_assert_eq!(runs, want.clone());
+        if let Some((a, e)) = l.contiguous_range() {
+            prop_assert_eq!((a..e).collect::<Vec<_>>(), want.clone());
+        }
+        prop_assert_eq!(l.max_extent(), want.iter().max().map_or(0, |m| m + 1));
+    }
+
     /// Chains of view ops on non-contiguous tensors match the reference, and stay views.
     #[test]
     fn view_chains_match_reference(
@@ -577,11 +604,11 @@ fn view_infers_minus_one() {
     // torch.arange(24.).view(2, -1, 3).stride() == (12, 3, 1)
     assert_eq!(x.view(&[2, -1, 3]).unwrap().stride(), &[12, 3, 1]);
     // A 0-d tensor views as [] or [1, 1] or [-1].
-    let s = Tensor::full(&[], 5.0, DType::F32, &Device::Cpu).unwrap();
+    let s = Tensor::full([], 5.0, DType::F32, &Device::Cpu).unwrap();
     assert_eq!(s.view(&[-1]).unwrap().size(), &[1]);
     assert_eq!(s.view(&[1, 1]).unwrap().view(&[]).unwrap().size(), &[] as &[usize]);
     // torch.empty(0, 3).view(-1, 3).shape == (0, 3); view(3, -1) == (3, 0)
-    let e = Tensor::zeros(&[0, 3], DType::F32, &Device::Cpu).unwrap();
+    let e = Tensor::zeros([0, 3], DType::F32, &Device::Cpu).unwrap();
     assert_eq!(e.view(&[-1, 3]).unwrap().size(), &[0, 3]);
     assert_eq!(e.view(&[3, -1]).unwrap().size(), &[3, 0]);
 }
@@ -604,7 +631,7 @@ fn view_errors_as_torch() {
     let e = x.view(&[-2, 8]).unwrap_err();
     assert!(e.to_string().contains("invalid shape dimension -2"), "{e}");
     // torch.empty(0, 3).view(-1, 0): the unspecified dimension size -1 can be any value
-    let z = Tensor::zeros(&[0, 3], DType::F32, &Device::Cpu).unwrap();
+    let z = Tensor::zeros([0, 3], DType::F32, &Device::Cpu).unwrap();
     let e = z.view(&[-1, 0]).unwrap_err();
     assert!(e.to_string().contains("ambiguous"), "{e}");
     // torch.arange(16.).view(4, 4).t().view(16): RuntimeError: view size is not compatible with
@@ -624,7 +651,7 @@ fn view_errors_as_torch() {
     assert!(v.shares_storage(&t));
     assert_eq!(v.stride(), &[2, 1, 4]);
     // view_as
-    let y = Tensor::zeros(&[2, 8], DType::F64, &Device::Cpu).unwrap();
+    let y = Tensor::zeros([2, 8], DType::F64, &Device::Cpu).unwrap();
     assert_eq!(x.view_as(&y).unwrap().size(), &[2, 8]);
     assert!(t.view_as(&x).is_err());
 }
@@ -654,7 +681,7 @@ fn flatten_unflatten() {
     let e = x.flatten(2, 1).unwrap_err();
     assert!(e.to_string().contains("cannot come after"), "{e}");
     // torch.tensor(5.).flatten().shape == (1,)
-    let s = Tensor::full(&[], 5.0, DType::F32, &Device::Cpu).unwrap();
+    let s = Tensor::full([], 5.0, DType::F32, &Device::Cpu).unwrap();
     assert_eq!(s.flatten(0, -1).unwrap().size(), &[1]);
     assert_eq!(x.unflatten(2, &[2, -1]).unwrap().size(), &[2, 3, 2, 2]);
     assert_eq!(x.unflatten(-1, &[-1, 1]).unwrap().size(), &[2, 3, 4, 1]);
@@ -693,7 +720,7 @@ fn view_op_errors() {
     assert!(e.to_string().contains("slice step must be positive"), "{e}");
     // expand: torch.ones(3, 1).expand(4, 2): RuntimeError: The expanded size of the tensor (2)
     // must match the existing size (3) at non-singleton dimension 0.
-    let o = Tensor::ones(&[3, 1], DType::F32, &Device::Cpu).unwrap();
+    let o = Tensor::ones([3, 1], DType::F32, &Device::Cpu).unwrap();
     let e = o.expand(&[4, 2]).unwrap_err();
     assert!(e.to_string().contains("the expanded size of the tensor (4) must match the existing size (3)"), "{e}");
     let e = o.expand(&[-1, 2, 2]).unwrap_err();
@@ -703,7 +730,7 @@ fn view_op_errors() {
     let ex = o.expand(&[2, -1, 5]).unwrap();
     assert_eq!((ex.size(), ex.stride()), (&[2, 3, 5][..], &[0, 1, 0][..]));
     // 0-d tensors
-    let s = Tensor::full(&[], 5.0, DType::F32, &Device::Cpu).unwrap();
+    let s = Tensor::full([], 5.0, DType::F32, &Device::Cpu).unwrap();
     assert!(s.narrow(0, 0, 1).is_err());
     assert!(s.select(0, 0).is_err());
     assert!(s.slice(0, None, None, 1).is_err());
@@ -741,7 +768,7 @@ fn chunk_split_unbind_as_torch() {
     assert_eq!(sizes(x.split(20, 0).unwrap()), [10]);
     assert_eq!(sizes(x.split_sizes(&[1, 0, 9], 0).unwrap()), [1, 0, 9]);
     // [t.shape for t in torch.empty(0).chunk(3)] == [torch.Size([0])] * 3
-    let e = Tensor::zeros(&[0], DType::F32, &Device::Cpu).unwrap();
+    let e = Tensor::zeros([0], DType::F32, &Device::Cpu).unwrap();
     assert_eq!(sizes(e.chunk(3, 0).unwrap()), [0, 0, 0]);
     assert_eq!(sizes(e.split(2, 0).unwrap()), [0]);
     assert!(e.unbind(0).unwrap().is_empty());
@@ -772,7 +799,9 @@ fn indexing_with_i() {
     assert_eq!(y.to_vec3::<f32>().unwrap(), [[[4., 5.], [8., 9.], [12., 13.]]]);
     // x[1:100] clamps, x[5:2] is empty
     assert_eq!(x.i(1..100).unwrap().size(), &[3, 4]);
-    assert_eq!(x.i(5..2).unwrap().size(), &[0, 4]);
+    #[allow(clippy::reversed_empty_ranges)]
+    let empty = x.i(5..2).unwrap();
+    assert_eq!(empty.size(), &[0, 4]);
     assert_eq!(x.i(2..=3).unwrap().size(), &[2, 4]);
     assert_eq!(x.i(..2).unwrap().size(), &[2, 4]);
     assert!(x.i((.., 1)).unwrap().shares_storage(&x));
@@ -809,10 +838,10 @@ fn copy_with_aliasing_reads_the_source_first() {
 fn copy_refuses_overlapping_destination() {
     // torch.zeros(3, 1).expand(3, 3).copy_(torch.ones(3, 3)): RuntimeError: unsupported
     // operation: more than one element of the written-to tensor refers to a single memory location.
-    let z = Tensor::zeros(&[3, 1], DType::F32, &Device::Cpu).unwrap();
+    let z = Tensor::zeros([3, 1], DType::F32, &Device::Cpu).unwrap();
     let mut e = z.expand(&[3, 3]).unwrap();
     let v = z.version();
-    let err = e.copy_(&Tensor::ones(&[3, 3], DType::F32, &Device::Cpu).unwrap()).unwrap_err();
+    let err = e.copy_(&Tensor::ones([3, 3], DType::F32, &Device::Cpu).unwrap()).unwrap_err();
     assert!(err.to_string().contains("more than one element of the written-to tensor"), "{err}");
     assert_eq!(z.version(), v, "a refused write must not bump the version");
     assert_eq!(z.to_vec::<f32>().unwrap(), [0., 0., 0.]);
@@ -823,17 +852,17 @@ fn copy_refuses_overlapping_destination() {
 
 #[test]
 fn copy_casts_and_broadcasts() {
-    let mut dst = Tensor::zeros(&[2, 3], DType::I32, &Device::Cpu).unwrap();
+    let mut dst = Tensor::zeros([2, 3], DType::I32, &Device::Cpu).unwrap();
     let src = Tensor::new([1.75f64, -2.5, 3.0], &Device::Cpu).unwrap();
     dst.copy_(&src).unwrap();
     // torch.zeros(2, 3, dtype=torch.int32).copy_(torch.tensor([1.75, -2.5, 3.])) truncates toward 0
     assert_eq!(dst.to_vec2::<i32>().unwrap(), [[1, -2, 3], [1, -2, 3]]);
-    let mut b = Tensor::zeros(&[3], DType::Bool, &Device::Cpu).unwrap();
+    let mut b = Tensor::zeros([3], DType::Bool, &Device::Cpu).unwrap();
     b.copy_(&Tensor::new([0.0f32, -0.5, f32::NAN], &Device::Cpu).unwrap()).unwrap();
     assert_eq!(b.to_vec::<bool>().unwrap(), [false, true, true]);
-    let mut u = Tensor::zeros(&[2], DType::U8, &Device::Cpu).unwrap();
+    let mut u = Tensor::zeros([2], DType::U8, &Device::Cpu).unwrap();
     u.copy_(&Tensor::new([-1i64, 300], &Device::Cpu).unwrap()).unwrap();
     assert_eq!(u.to_vec::<u8>().unwrap(), [255, 44]);
-    let e = dst.copy_(&Tensor::zeros(&[4], DType::F32, &Device::Cpu).unwrap()).unwrap_err();
+    let e = dst.copy_(&Tensor::zeros([4], DType::F32, &Device::Cpu).unwrap()).unwrap_err();
     assert!(e.to_string().contains("[4]") && e.to_string().contains("[2, 3]"), "{e}");
 }

@@ -22,6 +22,7 @@ pub mod functional;
 pub mod init;
 mod layers;
 pub mod loss;
+pub mod models;
 mod module;
 pub mod optim;
 mod safetensors_io;

@@ -46,6 +46,10 @@ pub fn l1_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
 /// Binary cross-entropy on probabilities, as `F.binary_cross_entropy` (logs clamped at -100).
 pub fn binary_cross_entropy(input: &Var, target: &Var, weight: Option<&Tensor>, reduction: Reduction) -> Result<Var> {
     same_shape("binary_cross_entropy", input, target)?;
+    let t = input.tensor_ref();
+    if t.lt(0.0)?.logical_or(&t.gt(1.0)?)?.any()?.item::<bool>()? {
+        bail!(Value, "binary_cross_entropy", "all elements of input should be between 0 and 1");
+    }
     let log_p = input.log()?.clamp(Some(-100.0), None)?;
     let log_q = input.neg()?.add(1.0)?.log()?.clamp(Some(-100.0), None)?;
     let mut loss = target.mul(&log_p)?.add(&target.neg()?.add(1.0)?.mul(&log_q)?)?.neg()?;
@@ -68,7 +72,7 @@ pub fn binary_cross_entropy_with_logits(
     let softplus_neg = input.neg()?.softplus(1.0, 20.0)?;
     let l = match pos_weight {
         Some(pw) => target.mul(&pw.sub(1.0)?)?.add(1.0)?,
-        None => Var::constant(Tensor::ones(&[], input.dtype(), input.device())?),
+        None => Var::constant(Tensor::ones([], input.dtype(), input.device())?),
     };
     let mut loss = target.neg()?.add(1.0)?.mul(input)?.add(&l.mul(&softplus_neg)?)?;
     if let Some(w) = weight {
@@ -78,16 +82,24 @@ pub fn binary_cross_entropy_with_logits(
 }
 
 /// Options of [`cross_entropy`] and [`nll_loss`], with PyTorch's defaults.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClassLossOptions {
     /// A weight per class.
     pub weight: Option<Tensor>,
-    /// A target value that is ignored (contributes neither loss nor count), as `ignore_index=-100`.
+    /// A target value that is ignored (contributes neither loss nor count); PyTorch's default
+    /// `ignore_index=-100` is `Some(-100)`, and `None` ignores nothing.
     pub ignore_index: Option<i64>,
     /// Mixes the target with the uniform distribution by this amount (cross-entropy only).
     pub label_smoothing: f64,
     /// How the per-sample losses combine.
     pub reduction: Reduction,
+}
+
+impl Default for ClassLossOptions {
+    /// No class weights, `ignore_index=-100`, no label smoothing, mean reduction.
+    fn default() -> Self {
+        ClassLossOptions { weight: None, ignore_index: Some(-100), label_smoothing: 0.0, reduction: Reduction::Mean }
+    }
 }
 
 /// Negative log-likelihood of class indices given log-probabilities `[N, C]` (or `[N, C, d...]`),
@@ -174,6 +186,8 @@ fn class_loss(
         loss = loss.mul(1.0 - smoothing)?.add(&smooth.mul(smoothing)?)?;
     }
     match opts.reduction {
+        // A single sample [C] gives a 0-d loss, as PyTorch.
+        Reduction::None if log_probs.dim() == 1 => loss.squeeze_dim(0),
         Reduction::None => Ok(loss),
         Reduction::Sum => loss.sum(),
         Reduction::Mean => loss.sum()?.div(&Var::constant(w_target.sum()?)),

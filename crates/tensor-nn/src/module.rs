@@ -235,11 +235,15 @@ pub fn load_state_dict(m: &mut dyn Module, state: &BTreeMap<String, Tensor>, str
         };
         match state.get(name) {
             None => missing.push(name.to_string()),
-            Some(src) if src.shape() != target.shape() => mismatched.push(format!(
-                "{name}: copying a param with shape {:?}, the shape in current model is {:?}",
-                src.shape(),
-                target.shape()
-            )),
+            Some(src) if src.shape() != target.shape() => {
+                // A key with the wrong shape is a size mismatch, not also an unexpected key.
+                seen.push(name.to_string());
+                mismatched.push(format!(
+                    "{name}: copying a param with shape {:?}, the shape in current model is {:?}",
+                    src.shape(),
+                    target.shape()
+                ))
+            }
             Some(src) => {
                 seen.push(name.to_string());
                 let mut t = target;

@@ -31,7 +31,7 @@ fn conv_fwd(device: &Device, x: [usize; 4], w: [usize; 4], padding: usize) -> Re
 /// conv forward, then backward of `.sum()` to x and w: needs tensor-autograd.
 fn conv_fwdbwd(device: &Device, x: [usize; 4], w: [usize; 4], padding: usize) -> Result<Prepared> {
     let _ = (device, x, w, padding);
-    Ok(Prepared::Skip("needs tensor-autograd (Var::conv2d and backward), not in the workspace yet".into()))
+    Ok(Prepared::Skip("needs tensor-autograd (Var::conv2d, backward); tensor-bench does not depend on it yet".into()))
 }
 
 /// conv2d x[64, 1, 28, 28], w[6, 1, 5, 5], padding 2.

@@ -1,6 +1,6 @@
 //! Autograd and training: a LeNet-5 SGD step and a long autograd chain. They need
-//! tensor-autograd and tensor-nn; until those crates join the workspace (and tensor-bench
-//! depends on them) the workloads are listed here and skipped with a note.
+//! tensor-autograd and tensor-nn; until tensor-bench depends on those crates the workloads are
+//! listed here and skipped with a note on stderr.
 
 use super::{Devices, Prepared, Workload};
 use tensor_core::{Device, Result};
@@ -16,7 +16,7 @@ pub const WORKLOADS: &[Workload] = &[
 /// momentum 0.9) on a batch of `batch`; 5 warm-ups and 50 timed runs, as torch_reference.py.
 fn lenet_step(device: &Device, batch: usize) -> Result<Prepared> {
     let _ = (device, batch);
-    Ok(Prepared::Skip("needs tensor-nn (LeNet-5, cross-entropy, SGD), not in the workspace yet".into()))
+    Ok(Prepared::Skip("needs tensor-nn (LeNet-5, cross-entropy, SGD); tensor-bench does not depend on it yet".into()))
 }
 
 fn lenet_step_bs64(device: &Device) -> Result<Prepared> {
@@ -31,5 +31,5 @@ fn lenet_step_bs256(device: &Device) -> Result<Prepared> {
 /// `backward()`: 1000 recorded ops.
 fn autograd_chain(device: &Device) -> Result<Prepared> {
     let _ = device;
-    Ok(Prepared::Skip("needs tensor-autograd, not in the workspace yet".into()))
+    Ok(Prepared::Skip("needs tensor-autograd; tensor-bench does not depend on it yet".into()))
 }

@@ -32,20 +32,19 @@ impl<const N: usize> Row<N> {
         // Drop size-1 dims, then merge neighbours that are dense in every layout.
         let mut md = Dims::new();
         let mut ms: [Dims; N] = core::array::from_fn(|_| Dims::new());
-        for d in 0..dims.len() {
-            if dims[d] == 1 {
+        for (d, &size) in dims.iter().enumerate() {
+            if size == 1 {
                 continue;
             }
-            let mergeable =
-                !md.is_empty() && (0..N).all(|i| ms[i][ms[i].len() - 1] == layouts[i].strides()[d] * dims[d]);
+            let mergeable = !md.is_empty() && (0..N).all(|i| ms[i][ms[i].len() - 1] == layouts[i].strides()[d] * size);
             if mergeable {
                 let last = md.len() - 1;
-                md[last] *= dims[d];
+                md[last] *= size;
                 for (i, s) in ms.iter_mut().enumerate() {
                     s[last] = layouts[i].strides()[d];
                 }
             } else {
-                md.push(dims[d]);
+                md.push(size);
                 for (i, s) in ms.iter_mut().enumerate() {
                     s.push(layouts[i].strides()[d]);
                 }

@@ -229,7 +229,7 @@ impl Tensor {
                 s.len()
             );
         }
-        Ok(Tensor::from_storage(device.from_cpu(s)?, shape, device.clone()))
+        Ok(Tensor::from_storage(device.upload(s)?, shape, device.clone()))
     }
 
     /// Zeros with this tensor's shape, dtype (unless given) and device, as `torch.zeros_like`.

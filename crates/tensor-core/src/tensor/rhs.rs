@@ -45,7 +45,7 @@ impl Rhs<'_> {
     pub(crate) fn to_tensor(&self, like: &Tensor, dtype: crate::DType) -> Result<Tensor> {
         match self {
             Rhs::Tensor(t) => t.to_dtype(dtype),
-            Rhs::Scalar(s) => Tensor::full(&[], *s, dtype, like.device()),
+            Rhs::Scalar(s) => Tensor::full([], *s, dtype, like.device()),
         }
     }
 }

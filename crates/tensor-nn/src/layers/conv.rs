@@ -69,7 +69,10 @@ impl Conv2d {
         device: &Device,
     ) -> Result<Conv2d> {
         let k = kernel_size.into().0;
-        if config.groups == 0 || in_channels % config.groups != 0 || out_channels % config.groups != 0 {
+        if config.groups == 0
+            || !in_channels.is_multiple_of(config.groups)
+            || !out_channels.is_multiple_of(config.groups)
+        {
             bail!(
                 Value,
                 "Conv2d",

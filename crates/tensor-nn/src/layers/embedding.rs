@@ -14,7 +14,7 @@ pub struct Embedding {
 impl Embedding {
     /// A table initialised from N(0, 1).
     pub fn new(num_embeddings: usize, embedding_dim: usize, device: &Device) -> Result<Embedding> {
-        Ok(Embedding { weight: Var::parameter(Tensor::randn(&[num_embeddings, embedding_dim], DType::F32, device)?) })
+        Ok(Embedding { weight: Var::parameter(Tensor::randn([num_embeddings, embedding_dim], DType::F32, device)?) })
     }
 }
 

@@ -32,8 +32,8 @@ impl BatchNorm {
     ) -> Result<Self> {
         let (w, b) = if affine {
             (
-                Some(Var::parameter(Tensor::ones(&[num_features], DType::F32, device)?)),
-                Some(Var::parameter(Tensor::zeros(&[num_features], DType::F32, device)?)),
+                Some(Var::parameter(Tensor::ones([num_features], DType::F32, device)?)),
+                Some(Var::parameter(Tensor::zeros([num_features], DType::F32, device)?)),
             )
         } else {
             (None, None)
@@ -41,9 +41,9 @@ impl BatchNorm {
         Ok(BatchNorm {
             weight: w,
             bias: b,
-            running_mean: Tensor::zeros(&[num_features], DType::F32, device)?,
-            running_var: Tensor::ones(&[num_features], DType::F32, device)?,
-            num_batches_tracked: Tensor::zeros(&[], DType::I64, device)?,
+            running_mean: Tensor::zeros([num_features], DType::F32, device)?,
+            running_var: Tensor::ones([num_features], DType::F32, device)?,
+            num_batches_tracked: Tensor::zeros([], DType::I64, device)?,
             eps,
             momentum,
             training: true,
@@ -68,6 +68,14 @@ impl BatchNorm {
         view[1] = c;
         let dims: Vec<isize> = (0..x.dim() as isize).filter(|&d| d != 1).collect();
         let (mean, var) = if self.training {
+            if x.numel() / c as usize <= 1 {
+                bail!(
+                    Value,
+                    self.name,
+                    "Expected more than 1 value per channel when training, got input size {:?}",
+                    x.shape()
+                );
+            }
             let mean = x.mean_dim(&dims, true)?;
             let var = x.sub(&mean)?.square()?.mean_dim(&dims, true)?;
             {

@@ -16,6 +16,7 @@ impl Sequential {
         Sequential::default()
     }
     /// Appends a module (builder style).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Module + 'static) -> Sequential {
         self.layers.push(Box::new(layer));
         self

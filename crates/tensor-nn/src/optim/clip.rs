@@ -40,9 +40,9 @@ pub fn clip_grad_norm_(params: &[Var], max_norm: f64, norm_type: f64) -> Result<
         .map(|(_, g)| g.norm(Norm::P(norm_type), &[], false)?.item::<f64>())
         .collect::<Result<Vec<f64>>>()?;
     let total = if norm_type == f64::INFINITY {
-        norms.iter().copied().fold(f64::NEG_INFINITY, |a, b| if a.is_nan() || !(b <= a) { b } else { a })
+        norms.iter().copied().fold(f64::NEG_INFINITY, |a, b| nan_or(a, b, b > a))
     } else if norm_type == f64::NEG_INFINITY {
-        norms.iter().copied().fold(f64::INFINITY, |a, b| if a.is_nan() || !(b >= a) { b } else { a })
+        norms.iter().copied().fold(f64::INFINITY, |a, b| nan_or(a, b, b < a))
     } else if norm_type == 0.0 {
         norms.iter().filter(|&&n| n != 0.0).count() as f64
     } else if norm_type == 1.0 {
@@ -64,4 +64,13 @@ pub fn clip_grad_norm_(params: &[Var], max_norm: f64, norm_type: f64) -> Result<
         }
     }
     Ok(total)
+}
+
+/// A running max or min that keeps a NaN: `b` replaces `a` when `b` is better or NaN.
+fn nan_or(a: f64, b: f64, b_better: bool) -> f64 {
+    if a.is_nan() || !(b.is_nan() || b_better) {
+        a
+    } else {
+        b
+    }
 }

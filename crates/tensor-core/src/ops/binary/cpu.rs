@@ -142,12 +142,12 @@ macro_rules! float_binary {
                 let m = a % b;
                 let mut div = (a - m) / b;
                 if m != zero && ((b < zero) != (m < zero)) {
-                    div = div - one;
+                    div -= one;
                 }
                 if div != zero {
                     let mut fl = div.floor();
                     if div - fl > half {
-                        fl = fl + one;
+                        fl += one;
                     }
                     fl
                 } else {

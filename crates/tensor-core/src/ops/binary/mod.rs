@@ -23,7 +23,7 @@ pub enum RoundingMode {
 
 /// PyTorch's `canCast`: no float into an integer, nothing but bool into bool.
 pub(crate) fn can_cast(from: DType, to: DType) -> bool {
-    !(from.is_float() && !to.is_float()) && !(from != DType::Bool && to == DType::Bool)
+    (!from.is_float() || to.is_float()) && (from == DType::Bool || to != DType::Bool)
 }
 
 /// The dtype `op` computes in and the dtype it returns, for these operands.
@@ -224,7 +224,7 @@ impl Tensor {
 
     /// `value` where `mask` is true, else `self`, as `x.masked_fill(mask, value)`.
     pub fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
-        let v = Tensor::full(&[], value, self.dtype(), self.device())?;
+        let v = Tensor::full([], value, self.dtype(), self.device())?;
         let r = v.where_(mask, self)?;
         if r.shape() != self.shape() {
             bail!(

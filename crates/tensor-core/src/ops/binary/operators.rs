@@ -59,7 +59,7 @@ macro_rules! scalar_ops {
 /// A number on the left: a 0-d tensor of the dtype that promotion gives it with `rhs`.
 fn scalar_lhs(s: Scalar, rhs: &Tensor) -> crate::Result<Tensor> {
     let dtype = crate::result_type(&[crate::Operand::Scalar(s), rhs.operand()]);
-    Tensor::full(&[], s, dtype, rhs.device())
+    Tensor::full([], s, dtype, rhs.device())
 }
 
 tensor_ops! {

@@ -7,6 +7,7 @@
 //! one image per task (gemm single-threaded); smaller batches let gemm use every thread.
 //! f32 and f64 compute natively; f16 and bf16 through f32.
 
+use super::direct;
 use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem, Geo, Mat};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::CpuStorage;
@@ -178,9 +179,52 @@ fn forward<T: ConvElem>(x: &[T], w: &[T], g: &Geo, batch: usize, o: usize, group
     }
     let work = o * l * (g.c / groups) * g.taps();
     let image = g.image();
+    let direct = direct::applies(g, o / groups, g.c / groups);
     for_each_image(&mut out, o * l, work, |i, oi, buf, par| {
-        forward_image(&x[i * image..(i + 1) * image], w, oi, g, groups, buf, par)
+        let xi = &x[i * image..(i + 1) * image];
+        if direct {
+            direct::forward_image(xi, w, oi, g, groups, buf)
+        } else {
+            forward_image(xi, w, oi, g, groups, buf, par)
+        }
     });
+    out
+}
+
+/// For stride 1 with padding at most the dilated kernel's reach, the input gradient is itself a
+/// stride-1 convolution of the output gradient: with the kernel flipped and its channel dims
+/// swapped, and padding `d * (k - 1) - p`. Returns that convolution's geometry.
+fn transposed_geometry(g: &Geo, o: usize) -> Option<Geo> {
+    let reach = |k: usize, d: usize| d * (k - 1);
+    let ok = g.sh == 1 && g.sw == 1 && g.ph <= reach(g.kh, g.dh) && g.pw <= reach(g.kw, g.dw);
+    ok.then(|| Geo {
+        c: o,
+        h: g.oh,
+        w: g.ow,
+        ph: reach(g.kh, g.dh) - g.ph,
+        pw: reach(g.kw, g.dw) - g.pw,
+        oh: g.h,
+        ow: g.w,
+        ..*g
+    })
+}
+
+/// `w` (`[o, cg, kh, kw]` in `groups` groups) flipped in space with the channel dims of each
+/// group swapped: `[groups * cg, o / groups, kh, kw]`.
+fn flip_weights<T: ConvElem>(w: &[T], o: usize, cg: usize, g: &Geo, groups: usize) -> Vec<T> {
+    let (og, taps) = (o / groups, g.taps());
+    let mut out = vec![T::zero(); w.len()];
+    for gi in 0..groups {
+        for oc in 0..og {
+            for c in 0..cg {
+                let src = &w[((gi * og + oc) * cg + c) * taps..][..taps];
+                let dst = &mut out[((gi * cg + c) * og + oc) * taps..][..taps];
+                for (d, s) in dst.iter_mut().zip(src.iter().rev()) {
+                    *d = *s;
+                }
+            }
+        }
+    }
     out
 }
 
@@ -219,6 +263,10 @@ fn backward_input_image<T: ConvElem>(
 }
 
 fn backward_input<T: ConvElem>(gr: &[T], w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+    if let Some(tg) = transposed_geometry(g, o) {
+        let flipped = flip_weights(w, o, g.c / groups, g, groups);
+        return forward(gr, &flipped, &tg, batch, g.c, groups);
+    }
     let image = g.image();
     let mut dx = vec![T::zero(); batch * image];
     let l = g.positions();

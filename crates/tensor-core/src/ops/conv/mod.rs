@@ -19,6 +19,7 @@
 //! ```
 
 pub(crate) mod cpu;
+mod direct;
 pub(crate) mod im2col;
 
 use crate::backend::Conv2dGeometry;
@@ -89,7 +90,7 @@ pub fn conv2d_geometry(input: &[usize], weight: &[usize], params: &Conv2dParams)
         );
     }
     let groups = params.groups;
-    if weight[0] % groups != 0 {
+    if !weight[0].is_multiple_of(groups) {
         bail!(
             Shape,
             OP,
@@ -271,7 +272,7 @@ impl Tensor {
             bail!(Value, OP, "kernel size should be greater than zero, but got kernel_size={:?}", kernel);
         }
         let (n, ck, l) = (cols.size()[0], cols.size()[1], cols.size()[2]);
-        if ck % taps != 0 {
+        if !ck.is_multiple_of(taps) {
             bail!(
                 Shape,
                 OP,
@@ -349,7 +350,7 @@ pub fn conv2d_backward_weight(
     let (x, x3) = batched(OP, "input", input)?;
     check_dtypes(OP, &gr, &[&x])?;
     let (o, c) = (gr.size()[1], x.size()[1]);
-    if g3 != x3 || gr.size()[0] != x.size()[0] || c % params.groups != 0 || o % params.groups != 0 {
+    if g3 != x3 || gr.size()[0] != x.size()[0] || !c.is_multiple_of(params.groups) || !o.is_multiple_of(params.groups) {
         bail!(
             Shape,
             OP,

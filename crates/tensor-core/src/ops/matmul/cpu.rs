@@ -120,6 +120,7 @@ fn via_f32<T: Element>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f64, 
 }
 
 /// `dst[ld] = beta * dst[ld] + alpha * lhs[la] @ rhs[lb]` over 3-d layouts.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn matmul_into(
     dst: &mut CpuStorage,
     ld: &Layout,

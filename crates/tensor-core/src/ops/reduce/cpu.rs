@@ -111,7 +111,7 @@ fn prod<T: Element>(x: &[T], layout: &Layout, dims: &[usize]) -> Vec<T> {
 }
 
 fn is_nan<T: Element>(v: T) -> bool {
-    v != v
+    v.partial_cmp(&v).is_none()
 }
 
 fn extreme<T: Element>(x: &[T], layout: &Layout, dims: &[usize], max: bool) -> Vec<T> {

@@ -236,7 +236,7 @@ pub(crate) fn unary_inplace(src: &mut CpuStorage, layout: &Layout, op: UnaryOp) 
 /// `test(src[layout])` as Bool.
 pub(crate) fn test(src: &CpuStorage, layout: &Layout, op: TestOp) -> CpuStorage {
     fn go<T: Element>(v: &[T], layout: &Layout, op: TestOp) -> Vec<bool> {
-        let nan = |x: T| x != x;
+        let nan = |x: T| x.partial_cmp(&x).is_none();
         let inf = |x: T| {
             let f = x.to_f64();
             f.is_infinite()

@@ -1,0 +1,1013 @@
+//! Each layer against PyTorch, through `gradcheck`, and the module machinery (names, state
+//! dicts, train/eval).
+//!
+//! Every `const` below was printed by `scripts/pytorch/nn_layers.py` (PyTorch 2.15, CPU) and
+//! pasted unchanged (rustfmt only rewraps lines). Inputs and parameters are
+//! `pattern(shape, seed)` / `distinct(shape, seed)`, built here with the script's formulas
+//! (multiples of 1/8 or 1/16, exact in float32), and set on each layer explicitly; only
+//! Dropout's statistics depend on the random generator.
+
+use std::collections::BTreeMap;
+use tensor_autograd::{gradcheck, Var};
+use tensor_core::{DType, Device, Result, Tensor};
+use tensor_nn::{
+    module_members, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Conv2dConfig, Dropout, Embedding,
+    Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleExt, Padding, ReLU,
+    Sequential, SiLU, Sigmoid, Softmax, Tanh, GELU,
+};
+
+const CPU: &Device = &Device::Cpu;
+
+/// `nn_layers.py`'s `pattern`: `((i * 37 + seed * 11) % 23 - 11) / 8`, float32.
+fn pattern(shape: &[usize], seed: usize) -> Tensor {
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|i| (((i * 37 + seed * 11) % 23) as f32 - 11.0) / 8.0).collect();
+    Tensor::from_vec(v, shape).unwrap()
+}
+
+/// `nn_layers.py`'s `distinct`: a permutation of `(k - n/2) / 16`, no ties.
+fn distinct(shape: &[usize], seed: usize) -> Tensor {
+    let n: usize = shape.iter().product();
+    assert!(!n.is_multiple_of(7919));
+    let v: Vec<f32> = (0..n).map(|i| ((((i + seed) * 7919) % n) as f32 - (n / 2) as f32) / 16.0).collect();
+    Tensor::from_vec(v, shape).unwrap()
+}
+
+fn f64s(t: &Tensor) -> Tensor {
+    t.to_dtype(DType::F64).unwrap()
+}
+
+fn input(t: Tensor) -> Var {
+    Var::constant(t)
+}
+
+#[track_caller]
+fn assert_values(got: &Tensor, shape: &[usize], want: &[f64], tol: f64) {
+    assert_eq!(got.size(), shape, "shape");
+    let g = got.to_vec::<f64>().unwrap();
+    for (i, (a, b)) in g.iter().zip(want).enumerate() {
+        assert!((a - b).abs() <= tol * (1.0 + b.abs()), "element {i}: got {a}, PyTorch {b}\n got {g:?}\nwant {want:?}");
+    }
+}
+
+/// Float32 outputs agree with PyTorch's to a few ulps (sums in another order).
+const TOL: f64 = 2e-6;
+
+/// shape [4, 2]
+const LINEAR: [f64; 8] = [3.09375, -1.1875, 0.109375, 1.96875, 0.359375, 1.53125, 0.609375, -0.34375];
+/// shape [4, 2]
+const LINEAR_NO_BIAS: [f64; 8] = [1.71875, -1.4375, -1.265625, 1.71875, -1.015625, 1.28125, -0.765625, -0.59375];
+/// shape [2, 6, 4, 3]
+const CONV_STRIDE_PAD_GROUPS: [f64; 144] = [
+    -2.578125, -0.5, 1.765625, 4.625, 4.328125, -1.859375, -0.875, -1.53125, -5.203125, -3.390625, -2.109375, 7.5,
+    -3.5, -1.484375, 0.203125, 0.484375, 1.9375, -2.78125, -2.375, -1.578125, -3.78125, -2.90625, 0.09375, 3.375,
+    -1.546875, 2.203125, 5.109375, 2.453125, -0.09375, -3.34375, -0.28125, -1.265625, -2.0, -1.34375, 1.578125, 5.0,
+    -0.78125, 3.765625, -1.453125, 0.890625, -3.265625, -3.96875, -1.71875, -3.171875, 5.828125, -1.265625, 3.90625,
+    1.0, 1.15625, 5.453125, 0.734375, 0.5, -1.46875, -0.34375, 0.53125, 1.328125, 3.890625, 3.515625, 2.671875,
+    0.984375, 1.65625, 7.5, -3.1875, 2.984375, -5.0625, -2.109375, -2.609375, 0.4375, 4.828125, 2.1875, 1.796875,
+    -0.46875, -0.1875, 4.375, 1.609375, 0.21875, -2.234375, -5.1875, -3.84375, -5.9375, 5.84375, 0.921875, 4.03125,
+    -3.25, -1.5, 2.984375, 0.359375, -1.8125, -2.71875, -3.84375, -3.59375, -4.078125, 1.625, 3.890625, 0.4375,
+    -4.90625, 0.0625, 8.421875, -0.53125, 0.109375, -2.84375, -2.140625, -1.90625, -1.859375, 6.03125, 5.78125,
+    2.234375, -2.96875, 1.15625, -1.5625, -3.1875, -1.5, -4.46875, -1.21875, -2.671875, 2.453125, 2.109375, 1.515625,
+    -1.953125, -5.21875, 2.703125, 0.4375, -1.765625, 0.578125, -0.40625, 4.3125, 2.046875, 0.953125, 1.71875,
+    0.515625, -1.4375, -2.765625, 4.96875, -3.3125, -4.296875, -2.734375, -1.734375, 4.453125, 1.375, 2.328125,
+    4.203125, -0.484375, -2.71875, -3.90625,
+];
+/// shape [1, 3, 6, 5]
+const CONV_SAME_DILATION: [f64; 90] = [
+    -5.4375, 3.015625, 2.125, -2.25, 0.03125, -2.703125, 3.59375, 1.5, -5.21875, -0.0625, 0.015625, 2.671875, 4.21875,
+    -7.3125, -1.875, 1.078125, 1.578125, 2.046875, -3.484375, -2.0, 0.875, -0.203125, 1.859375, -0.34375, -1.84375,
+    0.515625, -0.203125, -1.609375, -0.296875, -1.796875, -6.34375, 1.4375, 1.21875, -3.828125, -0.78125, -3.375, 2.25,
+    0.765625, -6.5625, -1.0, -3.484375, 3.015625, 2.421875, -5.171875, -2.0, -1.890625, 2.453125, 0.6875, -9.078125,
+    -1.953125, -2.078125, 1.203125, 0.578125, -5.40625, -1.46875, -1.84375, 1.4375, -2.359375, -5.125, -1.1875, -4.375,
+    2.734375, 1.03125, 0.34375, 0.921875, -1.171875, 3.78125, 1.109375, -1.796875, 0.9375, -1.234375, 4.078125,
+    3.140625, -0.515625, 0.390625, 0.53125, 3.6875, 1.84375, -3.890625, 0.609375, 0.0, 2.609375, 2.53125, -4.0,
+    0.34375, 0.46875, 2.71875, -0.234375, -3.84375, 0.5,
+];
+/// shape [1, 2, 5, 3]
+const CONV_RECT_NO_BIAS: [f64; 30] = [
+    -1.59375, -0.34375, 2.703125, 4.34375, 2.109375, -2.28125, 2.09375, -2.296875, -1.296875, -0.515625, -1.3125,
+    -0.3125, 0.375, 0.125, -0.484375, -5.21875, -2.515625, 2.703125, 3.203125, 2.4375, -0.125, 2.5, -0.0625, -5.140625,
+    2.515625, -5.078125, -2.25, 0.09375, 0.21875, -0.375,
+];
+/// shape [1, 3, 4, 4]
+const CONV_DEPTHWISE: [f64; 48] = [
+    0.859375, -2.0625, 0.359375, -0.421875, 0.8125, 3.328125, -2.578125, -0.984375, -0.828125, 0.546875, 1.109375,
+    1.859375, 1.75, -2.0625, -1.9375, 1.828125, -1.84375, -0.328125, -1.4375, -0.90625, -2.78125, 0.5, -1.71875,
+    -0.890625, 1.21875, -4.0625, 0.1875, -2.109375, -0.5625, -0.28125, -3.328125, 0.65625, 1.21875, -0.90625, 1.640625,
+    0.421875, -0.421875, -2.5625, 3.21875, 0.84375, 1.3125, 3.3125, -2.40625, -0.484375, -1.78125, 1.703125, 1.953125,
+    0.9375,
+];
+/// shape [1, 2, 2, 3]
+const MAXPOOL_2: [f64; 12] =
+    [1.8125, 1.6875, 1.5625, 1.0625, 0.9375, 0.8125, -0.0625, -0.1875, -0.3125, -0.8125, -0.9375, -1.0625];
+/// shape [1, 1, 4, 4]
+const MAXPOOL_3_S2_P1_CEIL: [f64; 16] =
+    [1.125, 0.625, 0.875, 0.875, 1.125, 0.9375, 1.1875, 1.0, 1.25, 1.25, 1.0625, 1.0, 0.8125, 1.0625, 1.0625, 0.125];
+/// shape [1, 1, 3, 3]
+const MAXPOOL_DILATED: [f64; 9] = [0.625, 0.25, 0.6875, 0.3125, 0.75, 0.375, 0.625, 0.4375, 0.6875];
+/// shape [1, 2, 2, 3]
+const AVGPOOL_2: [f64; 12] =
+    [-0.34375, 0.28125, 0.1875, -0.1875, -0.28125, 0.34375, -0.3125, 0.3125, 0.21875, -0.15625, 0.46875, -0.34375];
+/// shape [1, 1, 4, 4]
+const AVGPOOL_3_S2_P1_CEIL_EXCL: [f64; 16] = [
+    0.46875,
+    -0.02083333395421505,
+    -0.3541666567325592,
+    -0.125,
+    -0.0833333358168602,
+    -0.013888888992369175,
+    -0.02777777798473835,
+    0.0416666679084301,
+    -0.02083333395421505,
+    0.2083333283662796,
+    -0.125,
+    0.1041666641831398,
+    0.25,
+    0.0,
+    -0.3333333432674408,
+    0.375,
+];
+/// shape [1, 1, 3, 4]
+const AVGPOOL_3_S2_P1_INCL: [f64; 12] = [
+    0.2083333283662796,
+    -0.013888888992369175,
+    -0.2361111044883728,
+    -0.0555555559694767,
+    -0.0555555559694767,
+    -0.013888888992369175,
+    -0.02777777798473835,
+    0.02777777798473835,
+    -0.013888888992369175,
+    0.2083333283662796,
+    -0.125,
+    0.0694444477558136,
+];
+/// shape [1, 2, 2, 3]
+const ADAPTIVE_2X3: [f64; 12] = [
+    0.138888880610466,
+    0.125,
+    -0.2083333283662796,
+    0.0416666679084301,
+    0.02777777798473835,
+    0.013888888992369175,
+    0.0555555559694767,
+    0.0416666679084301,
+    0.02777777798473835,
+    -0.0416666679084301,
+    -0.0555555559694767,
+    0.25,
+];
+/// shape [2, 3, 1, 1]
+const ADAPTIVE_1: [f64; 6] = [0.0, 0.1484375, -0.0625, -0.09375, 0.0546875, 0.0234375];
+/// shape [1, 1, 4, 4]
+const ADAPTIVE_UP_4: [f64; 16] = [
+    -0.25, -0.8125, -0.5, 0.375, -0.5, -0.34375, -0.03125, 0.125, -1.0, -0.125, 0.1875, -0.375, -1.25, -0.375, -0.0625,
+    -0.625,
+];
+/// shape [4, 3]
+const BN1D_TRAIN_OUT: [f64; 12] = [
+    1.1161777973175049,
+    -1.8447265625,
+    -0.6218928098678589,
+    1.2573338747024536,
+    -0.6149088144302368,
+    -0.9572975635528564,
+    1.3984898328781128,
+    0.6149089336395264,
+    -1.2927024364471436,
+    0.7279987335205078,
+    1.8447266817092896,
+    -1.6281071901321411,
+];
+/// shape [4, 3]
+const BN1D_GRAD_X: [f64; 12] = [
+    -0.21428291499614716,
+    -1.4142476320266724,
+    -0.5785850286483765,
+    -0.032345082610845566,
+    0.7071594595909119,
+    0.7714271545410156,
+    0.14959274232387543,
+    2.828566312789917,
+    0.1928616762161255,
+    0.09703525900840759,
+    -2.12147855758667,
+    -0.3857038915157318,
+];
+/// shape [3]
+const BN1D_GRAD_W: [f64; 3] = [-1.023381233215332, -1.6211233139038086, -1.6211233139038086];
+/// shape [3]
+const BN1D_GRAD_B: [f64; 3] = [0.5, -1.125, 0.125];
+/// shape [3]
+const BN1D_RUNNING_MEAN_1: [f64; 3] = [-0.04062500223517418, 0.0625, -0.05000000074505806];
+/// shape [3]
+const BN1D_RUNNING_VAR_1: [f64; 3] = [1.0045572519302368, 0.9416666626930237, 0.9416666626930237];
+/// shape [3]
+const BN1D_RUNNING_MEAN_2: [f64; 3] = [-0.011562502011656761, 0.04062499850988388, -0.029374998062849045];
+/// shape [3]
+const BN1D_RUNNING_VAR_2: [f64; 3] = [0.9457681775093079, 0.9520572423934937, 0.9520572423934937];
+/// shape [2, 3]
+const BN1D_EVAL_OUT: [f64; 6] = [
+    1.2505608797073364,
+    -1.7042365074157715,
+    -1.0656700134277344,
+    1.379094123840332,
+    -0.9996426105499268,
+    -1.2578320503234863,
+];
+/// shape [2, 3, 4]
+const BN1D_NCL_TRAIN_OUT: [f64; 24] = [
+    -0.7267981767654419,
+    1.5989559888839722,
+    0.1038283109664917,
+    -1.3912993669509888,
+    0.6270501017570496,
+    -0.7008206844329834,
+    1.3647561073303223,
+    0.036885298788547516,
+    -1.0696736574172974,
+    0.9959030747413635,
+    -0.33196768164634705,
+    1.7336090803146362,
+    0.43607890605926514,
+    -1.0590487718582153,
+    1.2667053937911987,
+    -0.22842228412628174,
+    -1.7336090803146362,
+    0.33196768164634705,
+    -0.9959030747413635,
+    1.0696736574172974,
+    -0.036885298788547516,
+    -1.3647561073303223,
+    0.7008206844329834,
+    -0.6270501017570496,
+];
+/// shape [3]
+const BN1D_NCL_RUNNING_MEAN: [f64; 3] = [-0.0234375, 0.02812500111758709, -0.02812500111758709];
+/// shape [3]
+const BN1D_NCL_RUNNING_VAR: [f64; 3] = [0.8941127061843872, 0.946093738079071, 0.946093738079071];
+/// shape [2, 2, 3, 3]
+const BN2D_TRAIN_OUT: [f64; 36] = [
+    -0.34668824076652527,
+    -1.4540865421295166,
+    0.26853305101394653,
+    -0.8388652801513672,
+    -1.9462635517120361,
+    -0.2236439734697342,
+    -1.3310422897338867,
+    0.3915773332118988,
+    -0.7158210277557373,
+    1.3075814247131348,
+    0.547674298286438,
+    1.0361859798431396,
+    1.5246977806091309,
+    0.7647905945777893,
+    1.2533023357391357,
+    0.49339520931243896,
+    0.9819069504737854,
+    1.4704186916351318,
+    -0.46973249316215515,
+    -1.5771307945251465,
+    0.14548879861831665,
+    -0.9619095325469971,
+    -2.069307804107666,
+    -0.34668824076652527,
+    -1.4540865421295166,
+    0.26853305101394653,
+    -0.8388652801513672,
+    1.3618605136871338,
+    0.601953387260437,
+    1.0904650688171387,
+    0.3305579721927643,
+    0.8190696835517883,
+    1.3075814247131348,
+    0.547674298286438,
+    1.0361859798431396,
+    1.5246977806091309,
+];
+/// shape [2]
+const BN2D_RUNNING_MEAN: [f64; 2] = [0.02152777835726738, -0.01666666753590107];
+/// shape [2]
+const BN2D_RUNNING_VAR: [f64; 2] = [0.961361289024353, 0.9788602590560913];
+/// shape [1, 2, 2, 2]
+const BN2D_EVAL_OUT: [f64; 8] = [
+    -1.435418725013733,
+    -0.09749841690063477,
+    -0.9575900435447693,
+    -1.8176816701889038,
+    0.8516232371330261,
+    1.2778117656707764,
+    0.6148518323898315,
+    1.041040301322937,
+];
+/// shape [2, 3, 4]
+const LAYERNORM: [f64; 24] = [
+    -0.7145456075668335,
+    1.3107138872146606,
+    1.1848042011260986,
+    1.375,
+    1.993310570716858,
+    -0.4162340462207794,
+    1.2420127391815186,
+    1.68701171875,
+    -1.3648052215576172,
+    1.7614926099777222,
+    -0.07714328169822693,
+    1.2140908241271973,
+    -0.3231250047683716,
+    0.7271326184272766,
+    -1.8156461715698242,
+    1.375,
+    0.8674197793006897,
+    0.06256332993507385,
+    0.7835304141044617,
+    -1.667778730392456,
+    -1.2606630325317383,
+    0.7774661779403687,
+    -2.0397212505340576,
+    0.8765160441398621,
+];
+/// shape [2, 3, 3]
+const EMBEDDING: [f64; 18] = [
+    -1.125, 0.625, -0.5, -0.25, -1.375, 0.375, 1.25, 0.125, -1.0, 0.75, -0.375, 1.375, 0.75, -0.375, 1.375, 0.25,
+    -0.875, 0.875,
+];
+/// shape [2, 5]
+const ACT_RELU: [f64; 10] = [0.5, 0.0, 1.75, 0.0, 0.0, 0.75, 0.0, 2.0, 0.0, 0.0];
+/// shape [2, 5]
+const ACT_LEAKY_RELU: [f64; 10] = [
+    0.5,
+    -0.3499999940395355,
+    1.75,
+    -0.10000000149011612,
+    -0.550000011920929,
+    0.75,
+    -0.30000001192092896,
+    2.0,
+    -0.05000000074505806,
+    -0.5,
+];
+/// shape [2, 5]
+const ACT_GELU: [f64; 10] = [
+    0.3457312285900116,
+    -0.07010351121425629,
+    1.6798964738845825,
+    -0.1542687714099884,
+    -0.00819416344165802,
+    0.5800294876098633,
+    -0.10021086037158966,
+    1.9544997215270996,
+    -0.10032341629266739,
+    -0.015524178743362427,
+];
+/// shape [2, 5]
+const ACT_SILU: [f64; 10] = [
+    0.3112296760082245,
+    -0.2590825855731964,
+    1.4909173250198364,
+    -0.1887703388929367,
+    -0.16523829102516174,
+    0.509384036064148,
+    -0.2736382782459259,
+    1.7615940570831299,
+    -0.10945587605237961,
+    -0.189645454287529,
+];
+/// shape [2, 5]
+const ACT_SIGMOID: [f64; 10] = [
+    0.622459352016449,
+    0.14804719388484955,
+    0.8519527316093445,
+    0.3775406777858734,
+    0.060086652636528015,
+    0.6791787147521973,
+    0.18242552876472473,
+    0.8807970285415649,
+    0.43782350420951843,
+    0.07585817575454712,
+];
+/// shape [2, 5]
+const ACT_TANH: [f64; 10] = [
+    0.46211716532707214,
+    -0.9413755536079407,
+    0.9413755536079407,
+    -0.46211716532707214,
+    -0.9918597340583801,
+    0.6351489424705505,
+    -0.9051482677459717,
+    0.9640275835990906,
+    -0.24491865932941437,
+    -0.9866142868995667,
+];
+/// shape [2, 5]
+const ACT_SOFTMAX_1: [f64; 10] = [
+    0.19990423321723938,
+    0.02106975018978119,
+    0.6977342963218689,
+    0.07354065030813217,
+    0.007751127704977989,
+    0.19990423321723938,
+    0.02106975018978119,
+    0.6977342963218689,
+    0.07354065030813217,
+    0.007751127704977989,
+];
+/// shape [2, 5]
+const ACT_SOFTMAX_0: [f64; 10] = [
+    0.43782350420951843,
+    0.43782350420951843,
+    0.43782350420951843,
+    0.43782350420951843,
+    0.43782350420951843,
+    0.562176525592804,
+    0.562176525592804,
+    0.562176525592804,
+    0.562176525592804,
+    0.562176525592804,
+];
+/// shape [2, 5]
+const ACT_LOG_SOFTMAX_1: [f64; 10] = [
+    -1.6099169254302979,
+    -3.859916925430298,
+    -0.35991695523262024,
+    -2.609916925430298,
+    -4.859917163848877,
+    -1.6099169254302979,
+    -3.859916925430298,
+    -0.35991695523262024,
+    -2.609916925430298,
+    -4.859917163848877,
+];
+// names: 0.weight, 0.bias, 2.weight, 2.bias
+/// shape [5, 2]
+const SEQUENTIAL: [f64; 10] = [
+    0.2740615904331207,
+    -0.9932467937469482,
+    0.5184507966041565,
+    -0.9954255223274231,
+    -0.6556562781333923,
+    -0.5025667548179626,
+    -0.20412318408489227,
+    -0.7331695556640625,
+    -0.9653818011283875,
+    -0.8639191389083862,
+];
+
+// ---------------------------------------------------------------- Linear
+
+fn linear(w: Tensor, b: Option<Tensor>) -> Linear {
+    let mut l = Linear::new(w.size()[1], w.size()[0], b.is_some(), CPU).unwrap();
+    l.weight = Var::parameter(w);
+    l.bias = b.map(Var::parameter);
+    l
+}
+
+#[test]
+fn linear_matches_pytorch() -> Result<()> {
+    let l = linear(pattern(&[2, 3], 1), Some(pattern(&[2], 2)));
+    assert_values(l.forward(&input(pattern(&[4, 3], 3)))?.tensor_ref(), &[4, 2], &LINEAR, TOL);
+    let l = linear(pattern(&[2, 3], 1), None);
+    assert_values(l.forward(&input(pattern(&[4, 3], 3)))?.tensor_ref(), &[4, 2], &LINEAR_NO_BIAS, TOL);
+    assert_eq!(l.num_parameters(), 6);
+    Ok(())
+}
+
+#[test]
+fn linear_gradcheck() -> Result<()> {
+    gradcheck(
+        |v| {
+            let mut l = Linear::new(3, 2, true, CPU)?;
+            l.weight = v[1].clone();
+            l.bias = Some(v[2].clone());
+            l.forward(&v[0])
+        },
+        &[f64s(&pattern(&[2, 3], 1)), f64s(&pattern(&[2, 3], 2)), f64s(&pattern(&[2], 3))],
+    )
+}
+
+#[test]
+fn linear_default_init_bounds() -> Result<()> {
+    // U(±1/sqrt(in_features)) for weight and bias, as PyTorch.
+    let l = Linear::new(16, 8, true, CPU)?;
+    for (name, p) in l.named_parameters() {
+        let v = p.tensor().to_vec::<f32>()?;
+        assert!(v.iter().all(|x| x.abs() <= 0.25), "{name}");
+        assert!(p.requires_grad() && p.is_leaf());
+    }
+    assert_eq!(l.num_parameters(), 16 * 8 + 8);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- Conv2d
+
+fn conv(cin: usize, cout: usize, k: [usize; 2], config: Conv2dConfig) -> Conv2d {
+    let mut c = Conv2d::new(cin, cout, k, config, CPU).unwrap();
+    c.weight = Var::parameter(pattern(&[cout, cin / config.groups, k[0], k[1]], 4));
+    c.bias = config.bias.then(|| Var::parameter(pattern(&[cout], 5)));
+    c
+}
+
+/// A layer, its input shape, its output shape and PyTorch's output.
+type ConvCase = (Conv2d, &'static [usize], &'static [usize], &'static [f64]);
+
+#[test]
+fn conv2d_matches_pytorch() -> Result<()> {
+    let d = Conv2dConfig::default();
+    let cases: [ConvCase; 4] = [
+        (
+            conv(4, 6, [3, 3], Conv2dConfig { stride: [2, 2], padding: 1.into(), groups: 2, ..d }),
+            &[2, 4, 7, 6],
+            &[2, 6, 4, 3],
+            &CONV_STRIDE_PAD_GROUPS,
+        ),
+        (
+            conv(2, 3, [3, 3], Conv2dConfig { padding: Padding::Same, dilation: [2, 2], ..d }),
+            &[1, 2, 6, 5],
+            &[1, 3, 6, 5],
+            &CONV_SAME_DILATION,
+        ),
+        (
+            conv(
+                3,
+                2,
+                [2, 3],
+                Conv2dConfig { stride: [1, 2], padding: [1, 0].into(), dilation: [2, 1], bias: false, ..d },
+            ),
+            &[1, 3, 5, 7],
+            &[1, 2, 5, 3],
+            &CONV_RECT_NO_BIAS,
+        ),
+        (
+            conv(3, 3, [3, 3], Conv2dConfig { padding: 1.into(), groups: 3, ..d }),
+            &[1, 3, 4, 4],
+            &[1, 3, 4, 4],
+            &CONV_DEPTHWISE,
+        ),
+    ];
+    for (c, x, shape, want) in cases {
+        assert_values(c.forward(&input(pattern(x, 6)))?.tensor_ref(), shape, want, TOL);
+    }
+    Ok(())
+}
+
+#[test]
+fn conv2d_gradcheck() -> Result<()> {
+    let d = Conv2dConfig::default();
+    for (config, cin, cout, k, x) in [
+        (Conv2dConfig { stride: [2, 2], padding: 1.into(), groups: 2, ..d }, 2, 2, [2, 2], [1, 2, 3, 3]),
+        (Conv2dConfig { padding: Padding::Same, dilation: [2, 2], ..d }, 1, 1, [3, 3], [1, 1, 4, 4]),
+        (Conv2dConfig { stride: [1, 2], padding: [1, 0].into(), dilation: [2, 1], ..d }, 2, 1, [2, 3], [1, 2, 3, 5]),
+    ] {
+        gradcheck(
+            |v| {
+                let mut c = Conv2d::new(cin, cout, k, config, CPU)?;
+                c.weight = v[1].clone();
+                c.bias = Some(v[2].clone());
+                c.forward(&v[0])
+            },
+            &[
+                f64s(&pattern(&x, 1)),
+                f64s(&pattern(&[cout, cin / config.groups, k[0], k[1]], 2)),
+                f64s(&pattern(&[cout], 3)),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+#[test]
+fn conv2d_config_errors() {
+    let d = Conv2dConfig::default();
+    // PyTorch supports an even kernel with padding='same' (asymmetric padding); this crate says so.
+    let e = Conv2d::new(1, 1, 2, Conv2dConfig { padding: Padding::Same, ..d }, CPU).unwrap_err();
+    assert!(e.to_string().contains("same"), "{e}");
+    let e = Conv2d::new(1, 1, 3, Conv2dConfig { padding: Padding::Same, stride: [2, 2], ..d }, CPU).unwrap_err();
+    assert!(e.to_string().contains("strided"), "{e}");
+    assert!(Conv2d::new(3, 4, 3, Conv2dConfig { groups: 2, ..d }, CPU).is_err());
+    assert!(Conv2d::new(2, 4, 3, Conv2dConfig { groups: 0, ..d }, CPU).is_err());
+    // A wrong number of input channels is an error at forward, not a panic.
+    let c = Conv2d::new(2, 4, 3, d, CPU).unwrap();
+    assert!(c.forward(&input(pattern(&[1, 3, 5, 5], 0))).is_err());
+}
+
+#[test]
+fn conv2d_names_and_count() {
+    let c = Conv2d::new(3, 8, 5, Conv2dConfig::default(), CPU).unwrap();
+    let names: Vec<String> = c.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["weight", "bias"]);
+    assert_eq!(c.weight.size(), &[8, 3, 5, 5]);
+    assert_eq!(c.num_parameters(), 8 * 3 * 25 + 8);
+    let nb = Conv2d::new(4, 8, 3, Conv2dConfig { groups: 4, bias: false, ..Default::default() }, CPU).unwrap();
+    assert_eq!(nb.named_parameters().len(), 1);
+    assert_eq!(nb.weight.size(), &[8, 1, 3, 3]);
+}
+
+// ---------------------------------------------------------------- pooling
+
+#[test]
+fn max_pool2d_matches_pytorch() -> Result<()> {
+    let m = MaxPool2d::new(2);
+    assert_values(m.forward(&input(distinct(&[1, 2, 5, 6], 1)))?.tensor_ref(), &[1, 2, 2, 3], &MAXPOOL_2, 0.0);
+    let m = MaxPool2d { stride: [2, 2], padding: [1, 1], ceil_mode: true, ..MaxPool2d::new(3) };
+    assert_values(
+        m.forward(&input(distinct(&[1, 1, 6, 7], 2)))?.tensor_ref(),
+        &[1, 1, 4, 4],
+        &MAXPOOL_3_S2_P1_CEIL,
+        0.0,
+    );
+    let m = MaxPool2d { stride: [1, 1], dilation: [2, 2], ..MaxPool2d::new(2) };
+    assert_values(m.forward(&input(distinct(&[1, 1, 5, 5], 3)))?.tensor_ref(), &[1, 1, 3, 3], &MAXPOOL_DILATED, 0.0);
+    Ok(())
+}
+
+#[test]
+fn avg_pool2d_matches_pytorch() -> Result<()> {
+    let a = AvgPool2d::new(2);
+    assert_values(a.forward(&input(pattern(&[1, 2, 5, 6], 1)))?.tensor_ref(), &[1, 2, 2, 3], &AVGPOOL_2, TOL);
+    let base = AvgPool2d { stride: [2, 2], padding: [1, 1], ..AvgPool2d::new(3) };
+    let excl = AvgPool2d { ceil_mode: true, count_include_pad: false, ..base };
+    let x = input(pattern(&[1, 1, 6, 7], 2));
+    assert_values(excl.forward(&x)?.tensor_ref(), &[1, 1, 4, 4], &AVGPOOL_3_S2_P1_CEIL_EXCL, TOL);
+    assert_values(base.forward(&x)?.tensor_ref(), &[1, 1, 3, 4], &AVGPOOL_3_S2_P1_INCL, TOL);
+    Ok(())
+}
+
+#[test]
+fn adaptive_avg_pool2d_matches_pytorch() -> Result<()> {
+    let a = AdaptiveAvgPool2d::new([2, 3]);
+    assert_values(a.forward(&input(pattern(&[1, 2, 5, 7], 3)))?.tensor_ref(), &[1, 2, 2, 3], &ADAPTIVE_2X3, TOL);
+    let a = AdaptiveAvgPool2d::new(1);
+    assert_values(a.forward(&input(pattern(&[2, 3, 4, 4], 4)))?.tensor_ref(), &[2, 3, 1, 1], &ADAPTIVE_1, TOL);
+    let a = AdaptiveAvgPool2d::new(4);
+    assert_values(a.forward(&input(pattern(&[1, 1, 3, 3], 5)))?.tensor_ref(), &[1, 1, 4, 4], &ADAPTIVE_UP_4, TOL);
+    Ok(())
+}
+
+#[test]
+fn pooling_gradcheck() -> Result<()> {
+    let pools: Vec<(Box<dyn Module>, Tensor)> = vec![
+        (Box::new(MaxPool2d::new(2)), distinct(&[1, 1, 4, 4], 1)),
+        (
+            Box::new(MaxPool2d { stride: [2, 2], padding: [1, 1], ceil_mode: true, ..MaxPool2d::new(3) }),
+            distinct(&[1, 1, 4, 5], 2),
+        ),
+        (Box::new(MaxPool2d { stride: [1, 1], dilation: [2, 2], ..MaxPool2d::new(2) }), distinct(&[1, 1, 4, 4], 3)),
+        (Box::new(AvgPool2d::new(2)), pattern(&[1, 2, 4, 4], 1)),
+        (
+            Box::new(AvgPool2d {
+                stride: [2, 2],
+                padding: [1, 1],
+                ceil_mode: true,
+                count_include_pad: false,
+                ..AvgPool2d::new(3)
+            }),
+            pattern(&[1, 1, 4, 5], 2),
+        ),
+        (Box::new(AdaptiveAvgPool2d::new([2, 3])), pattern(&[1, 1, 5, 7], 3)),
+    ];
+    for (m, x) in pools {
+        gradcheck(|v| m.forward(&v[0]), &[f64s(&x)])?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- BatchNorm
+
+fn set_params(m: &mut impl ModuleExt, params: &[(&str, Tensor)]) {
+    let state: BTreeMap<String, Tensor> = params.iter().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect();
+    m.load_state_dict(&state, false).unwrap();
+}
+
+#[test]
+fn batch_norm1d_train_eval_matches_pytorch() -> Result<()> {
+    let mut bn = BatchNorm1d::new(3, CPU)?;
+    set_params(&mut bn, &[("weight", pattern(&[3], 5)), ("bias", pattern(&[3], 6))]);
+    let x = Var::parameter(pattern(&[4, 3], 7));
+    let y = bn.forward(&x)?;
+    assert_values(y.tensor_ref(), &[4, 3], &BN1D_TRAIN_OUT, TOL);
+    y.mul(&pattern(&[4, 3], 10))?.sum()?.backward()?;
+    assert_values(&x.grad().unwrap(), &[4, 3], &BN1D_GRAD_X, 1e-5);
+    let p = bn.named_parameters();
+    assert_values(&p[0].1.grad().unwrap(), &[3], &BN1D_GRAD_W, 1e-5);
+    assert_values(&p[1].1.grad().unwrap(), &[3], &BN1D_GRAD_B, 1e-5);
+    assert_values(bn.running_mean(), &[3], &BN1D_RUNNING_MEAN_1, TOL);
+    assert_values(bn.running_var(), &[3], &BN1D_RUNNING_VAR_1, TOL);
+    bn.forward(&input(pattern(&[4, 3], 8)))?;
+    assert_values(bn.running_mean(), &[3], &BN1D_RUNNING_MEAN_2, TOL);
+    assert_values(bn.running_var(), &[3], &BN1D_RUNNING_VAR_2, TOL);
+    assert_eq!(bn.state_dict()["num_batches_tracked"].item::<i64>()?, 2);
+    bn.eval();
+    assert_values(bn.forward(&input(pattern(&[2, 3], 9)))?.tensor_ref(), &[2, 3], &BN1D_EVAL_OUT, TOL);
+    // Eval leaves the running statistics alone.
+    assert_values(bn.running_mean(), &[3], &BN1D_RUNNING_MEAN_2, TOL);
+    assert_eq!(bn.state_dict()["num_batches_tracked"].item::<i64>()?, 2);
+    Ok(())
+}
+
+#[test]
+fn batch_norm1d_ncl_without_affine() -> Result<()> {
+    let bn = BatchNorm1d::with_options(3, 1e-5, 0.3, false, CPU)?;
+    assert_eq!(bn.num_parameters(), 0);
+    let names: Vec<String> = bn.state_dict().into_keys().collect();
+    assert_eq!(names, ["num_batches_tracked", "running_mean", "running_var"]);
+    assert_values(bn.forward(&input(pattern(&[2, 3, 4], 11)))?.tensor_ref(), &[2, 3, 4], &BN1D_NCL_TRAIN_OUT, TOL);
+    assert_values(bn.running_mean(), &[3], &BN1D_NCL_RUNNING_MEAN, TOL);
+    assert_values(bn.running_var(), &[3], &BN1D_NCL_RUNNING_VAR, TOL);
+    Ok(())
+}
+
+#[test]
+fn batch_norm2d_train_eval_matches_pytorch() -> Result<()> {
+    let mut bn = BatchNorm2d::with_options(2, 1e-3, 0.1, true, CPU)?;
+    set_params(&mut bn, &[("weight", pattern(&[2], 12)), ("bias", pattern(&[2], 13))]);
+    assert_values(bn.forward(&input(pattern(&[2, 2, 3, 3], 14)))?.tensor_ref(), &[2, 2, 3, 3], &BN2D_TRAIN_OUT, TOL);
+    assert_values(bn.running_mean(), &[2], &BN2D_RUNNING_MEAN, TOL);
+    assert_values(bn.running_var(), &[2], &BN2D_RUNNING_VAR, TOL);
+    bn.eval();
+    assert_values(bn.forward(&input(pattern(&[1, 2, 2, 2], 15)))?.tensor_ref(), &[1, 2, 2, 2], &BN2D_EVAL_OUT, TOL);
+    Ok(())
+}
+
+#[test]
+fn batch_norm_shape_errors() {
+    let bn = BatchNorm2d::new(2, CPU).unwrap();
+    assert!(bn.forward(&input(pattern(&[2, 3, 2, 2], 0))).is_err(), "wrong channels");
+    assert!(bn.forward(&input(pattern(&[2, 2], 0))).is_err(), "wrong rank");
+    let mut bn = BatchNorm1d::new(2, CPU).unwrap();
+    assert!(bn.forward(&input(pattern(&[2, 2, 2, 2], 0))).is_err(), "wrong rank");
+    // As PyTorch: one value per channel is an error in training, fine in eval.
+    let e = bn.forward(&input(pattern(&[1, 2], 0))).unwrap_err();
+    assert!(e.to_string().contains("more than 1 value per channel"), "{e}");
+    assert!(bn.forward(&input(pattern(&[1, 2, 3], 0))).is_ok());
+    bn.eval();
+    assert!(bn.forward(&input(pattern(&[1, 2], 0))).is_ok());
+}
+
+#[test]
+fn batch_norm_gradcheck() -> Result<()> {
+    for train in [true, false] {
+        let mut bn1 = BatchNorm1d::new(3, CPU)?;
+        set_params(
+            &mut bn1,
+            &[
+                ("weight", pattern(&[3], 5)),
+                ("bias", pattern(&[3], 6)),
+                ("running_var", pattern(&[3], 3).abs()?.add(0.5)?),
+            ],
+        );
+        let mut bn2 = BatchNorm2d::new(2, CPU)?;
+        set_params(&mut bn2, &[("weight", pattern(&[2], 12)), ("bias", pattern(&[2], 13))]);
+        bn1.to_dtype(DType::F64)?;
+        bn2.to_dtype(DType::F64)?;
+        if !train {
+            bn1.eval();
+            bn2.eval();
+        }
+        gradcheck(|v| bn1.forward(&v[0]), &[f64s(&pattern(&[4, 3], 7))])?;
+        gradcheck(|v| bn1.forward(&v[0]), &[f64s(&pattern(&[2, 3, 2], 8))])?;
+        gradcheck(|v| bn2.forward(&v[0]), &[f64s(&pattern(&[2, 2, 2, 2], 14))])?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- LayerNorm
+
+#[test]
+fn layer_norm_matches_pytorch_and_gradcheck() -> Result<()> {
+    let mut ln = LayerNorm::new(&[3, 4], CPU)?;
+    ln.weight = Some(Var::parameter(pattern(&[3, 4], 16)));
+    ln.bias = Some(Var::parameter(pattern(&[3, 4], 17)));
+    assert_values(ln.forward(&input(pattern(&[2, 3, 4], 18)))?.tensor_ref(), &[2, 3, 4], &LAYERNORM, TOL);
+    let names: Vec<String> = ln.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["weight", "bias"]);
+    assert!(ln.forward(&input(pattern(&[2, 4, 3], 0))).is_err());
+    gradcheck(
+        |v| {
+            let mut ln = LayerNorm::new(&[3], CPU)?;
+            ln.weight = Some(v[1].clone());
+            ln.bias = Some(v[2].clone());
+            ln.forward(&v[0])
+        },
+        &[f64s(&pattern(&[2, 2, 3], 1)), f64s(&pattern(&[3], 2)), f64s(&pattern(&[3], 3))],
+    )
+}
+
+// ---------------------------------------------------------------- Embedding
+
+#[test]
+fn embedding_matches_pytorch_and_gradcheck() -> Result<()> {
+    let mut emb = Embedding::new(5, 3, CPU)?;
+    emb.weight = Var::parameter(pattern(&[5, 3], 19));
+    let idx = Tensor::new([[0i64, 4, 1], [2, 2, 3]], CPU)?;
+    assert_values(emb.forward(&input(idx.shallow_clone()))?.tensor_ref(), &[2, 3, 3], &EMBEDDING, 0.0);
+    // int32 indices too; float indices and out-of-range indices are errors.
+    assert_values(emb.forward(&input(idx.to_dtype(DType::I32)?))?.tensor_ref(), &[2, 3, 3], &EMBEDDING, 0.0);
+    assert!(emb.forward(&input(pattern(&[2], 0))).is_err());
+    assert!(emb.forward(&input(Tensor::new([5i64], CPU)?)).is_err());
+    assert!(emb.forward(&input(Tensor::new([-1i64], CPU)?)).is_err());
+    // The repeated index 2 accumulates twice into its row.
+    gradcheck(
+        |v| {
+            let mut e = Embedding::new(5, 3, CPU)?;
+            e.weight = v[0].clone();
+            e.forward(&input(idx.shallow_clone()))
+        },
+        &[f64s(&pattern(&[5, 3], 19))],
+    )
+}
+
+// ---------------------------------------------------------------- activations, Flatten, Dropout
+
+fn activations() -> Vec<(&'static str, Box<dyn Module>, &'static [f64])> {
+    vec![
+        ("ReLU", Box::new(ReLU), &ACT_RELU),
+        ("LeakyReLU", Box::new(LeakyReLU { negative_slope: 0.2 }), &ACT_LEAKY_RELU),
+        ("GELU", Box::new(GELU), &ACT_GELU),
+        ("SiLU", Box::new(SiLU), &ACT_SILU),
+        ("Sigmoid", Box::new(Sigmoid), &ACT_SIGMOID),
+        ("Tanh", Box::new(Tanh), &ACT_TANH),
+        ("Softmax(1)", Box::new(Softmax { dim: 1 }), &ACT_SOFTMAX_1),
+        ("Softmax(0)", Box::new(Softmax { dim: 0 }), &ACT_SOFTMAX_0),
+        ("LogSoftmax(1)", Box::new(LogSoftmax { dim: 1 }), &ACT_LOG_SOFTMAX_1),
+    ]
+}
+
+#[test]
+fn activations_match_pytorch() -> Result<()> {
+    let x = input(pattern(&[2, 5], 20).mul(2.0)?);
+    for (name, m, want) in activations() {
+        let y = m.forward(&x)?;
+        assert_eq!(y.size(), &[2, 5], "{name}");
+        let got = y.tensor().to_vec::<f64>()?;
+        for (a, b) in got.iter().zip(want) {
+            assert!((a - b).abs() <= TOL * (1.0 + b.abs()), "{name}: {got:?} vs {want:?}");
+        }
+    }
+    assert_eq!(Identity.forward(&x)?.tensor().to_vec::<f32>()?, x.tensor().to_vec::<f32>()?);
+    assert_eq!(LeakyReLU::default().negative_slope, 0.01);
+    Ok(())
+}
+
+#[test]
+fn activations_gradcheck() -> Result<()> {
+    // Shifted by 1/16 so that no element sits on ReLU's kink.
+    let x = f64s(&pattern(&[2, 5], 20).mul(2.0)?.add(1.0 / 16.0)?);
+    for (name, m, _) in activations() {
+        gradcheck(|v| m.forward(&v[0]), std::slice::from_ref(&x)).inspect_err(|_| eprintln!("{name}"))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn flatten_shapes_and_gradcheck() -> Result<()> {
+    let x = input(pattern(&[2, 3, 4, 5], 0));
+    assert_eq!(Flatten::default().forward(&x)?.size(), &[2, 60]);
+    assert_eq!(Flatten { start_dim: 0, end_dim: 1 }.forward(&x)?.size(), &[6, 4, 5]);
+    assert_eq!(Flatten { start_dim: 2, end_dim: -1 }.forward(&x)?.size(), &[2, 3, 20]);
+    assert!(Flatten { start_dim: 4, end_dim: -1 }.forward(&x).is_err());
+    gradcheck(|v| Flatten::default().forward(&v[0]), &[f64s(&pattern(&[2, 2, 3], 1))])
+}
+
+#[test]
+fn dropout_eval_and_train() -> Result<()> {
+    let x = Var::parameter(Tensor::full([100, 100], 2.0, DType::F32, CPU)?);
+    let mut d = Dropout::new(0.3)?;
+    // Training: about 30 % zeros, the rest scaled by 1 / 0.7.
+    let y = d.forward(&x)?.tensor().to_vec::<f32>()?;
+    let zeros = y.iter().filter(|&&v| v == 0.0).count() as f64 / y.len() as f64;
+    assert!((zeros - 0.3).abs() < 0.03, "zero fraction {zeros}");
+    assert!(y.iter().all(|&v| v == 0.0 || (v - 2.0 / 0.7).abs() < 1e-5));
+    // The gradient is the same mask and scale: grad = y / x.
+    let y = d.forward(&x)?;
+    y.sum()?.backward()?;
+    let g = x.grad().unwrap().to_vec::<f32>()?;
+    for (gv, yv) in g.iter().zip(y.tensor().to_vec::<f32>()?) {
+        assert_eq!(*gv, yv / 2.0);
+    }
+    // Two draws differ.
+    assert_ne!(d.forward(&x)?.tensor().to_vec::<f32>()?, d.forward(&x)?.tensor().to_vec::<f32>()?);
+    // Eval: the identity.
+    d.eval();
+    assert_eq!(d.forward(&x)?.tensor().to_vec::<f32>()?, x.tensor().to_vec::<f32>()?);
+    d.train();
+    assert!(d.forward(&x)?.tensor().to_vec::<f32>()?.contains(&0.0));
+    // p = 0 and p = 1, and an invalid p.
+    assert_eq!(Dropout::new(0.0)?.forward(&x)?.tensor().to_vec::<f32>()?, x.tensor().to_vec::<f32>()?);
+    assert!(Dropout::new(1.0)?.forward(&x)?.tensor().to_vec::<f32>()?.iter().all(|&v| v == 0.0));
+    assert!(Dropout::new(1.5).is_err());
+    assert!(Dropout::new(-0.1).is_err());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- Sequential and module machinery
+
+fn mlp() -> Sequential {
+    Sequential::new()
+        .add(linear(pattern(&[4, 3], 21), Some(pattern(&[4], 22))))
+        .add(ReLU)
+        .add(linear(pattern(&[2, 4], 23), Some(pattern(&[2], 24))))
+        .add(Tanh)
+}
+
+#[test]
+fn sequential_matches_pytorch() -> Result<()> {
+    let seq = mlp();
+    assert_eq!(seq.len(), 4);
+    assert_values(seq.forward(&input(pattern(&[5, 3], 25)))?.tensor_ref(), &[5, 2], &SEQUENTIAL, TOL);
+    // `// names:` in the script's output.
+    let names: Vec<String> = seq.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+    assert_eq!(seq.num_parameters(), 4 * 3 + 4 + 2 * 4 + 2);
+    assert!(Sequential::new().is_empty());
+    // Shifted input: no hidden unit sits on ReLU's kink.
+    let mut seq = seq;
+    seq.to_dtype(DType::F64)?;
+    gradcheck(|v| seq.forward(&v[0]), &[f64s(&pattern(&[3, 3], 26).add(1.0 / 32.0)?)])
+}
+
+/// A model with named children, as a user writes one.
+struct Net {
+    conv1: Conv2d,
+    bn1: BatchNorm2d,
+    head: Sequential,
+}
+module_members!(Net { children: conv1, bn1, head; params: ; buffers: });
+impl Module for Net {
+    fn forward(&self, x: &Var) -> Result<Var> {
+        let x = self.bn1.forward(&self.conv1.forward(x)?)?.relu()?;
+        self.head.forward(&x)
+    }
+}
+
+fn net() -> Net {
+    Net {
+        conv1: Conv2d::new(1, 2, 3, Conv2dConfig::default(), CPU).unwrap(),
+        bn1: BatchNorm2d::new(2, CPU).unwrap(),
+        head: Sequential::new()
+            .add(Flatten::default())
+            .add(Dropout::new(0.5).unwrap())
+            .add(Linear::new(8, 3, true, CPU).unwrap()),
+    }
+}
+
+#[test]
+fn named_parameters_and_state_dict_names() {
+    let n = net();
+    let names: Vec<String> = n.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "head.2.weight", "head.2.bias"]);
+    assert_eq!(n.num_parameters(), 2 * 9 + 2 + 2 + 2 + 3 * 8 + 3);
+    assert_eq!(n.parameters().len(), 6);
+    let keys: Vec<String> = n.state_dict().into_keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "bn1.bias",
+            "bn1.num_batches_tracked",
+            "bn1.running_mean",
+            "bn1.running_var",
+            "bn1.weight",
+            "conv1.bias",
+            "conv1.weight",
+            "head.2.bias",
+            "head.2.weight"
+        ]
+    );
+    assert_eq!(n.state_dict()["bn1.num_batches_tracked"].dtype(), DType::I64);
+    assert_eq!(n.state_dict()["bn1.num_batches_tracked"].dim(), 0);
+}
+
+#[test]
+fn train_eval_switching_reaches_children() -> Result<()> {
+    let mut n = net();
+    let x = input(pattern(&[4, 1, 4, 4], 1));
+    let tracked = |n: &Net| n.state_dict()["bn1.num_batches_tracked"].item::<i64>().unwrap();
+    n.forward(&x)?;
+    assert_eq!(tracked(&n), 1, "training mode updates BatchNorm's statistics");
+    n.eval();
+    let a = n.forward(&x)?.tensor().to_vec::<f32>()?;
+    let b = n.forward(&x)?.tensor().to_vec::<f32>()?;
+    assert_eq!(a, b, "eval mode is deterministic (Dropout off)");
+    assert_eq!(tracked(&n), 1, "eval mode leaves the statistics");
+    n.train();
+    n.forward(&x)?;
+    assert_eq!(tracked(&n), 2);
+    Ok(())
+}
+
+#[test]
+fn zero_grad_and_to_dtype() -> Result<()> {
+    let mut n = net();
+    n.eval();
+    n.forward(&input(pattern(&[1, 1, 4, 4], 1)))?.sum()?.backward()?;
+    assert!(n.parameters().iter().all(|p| p.grad().is_some()));
+    n.zero_grad();
+    assert!(n.parameters().iter().all(|p| p.grad().is_none()));
+    n.to_dtype(DType::F64)?;
+    for (name, t) in n.state_dict() {
+        let want = if name.ends_with("num_batches_tracked") { DType::I64 } else { DType::F64 };
+        assert_eq!(t.dtype(), want, "{name}");
+    }
+    assert!(n.parameters().iter().all(|p| p.requires_grad() && p.is_leaf()));
+    Ok(())
+}
