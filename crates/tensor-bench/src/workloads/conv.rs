@@ -1,6 +1,7 @@
 //! Convolution: the first layer of LeNet and a ResNet 3x3 layer, forward and forward + backward.
 
 use super::{randn, Devices, Prepared, Workload};
+use tensor_autograd::Var;
 use tensor_core::ops::conv::Conv2dParams;
 use tensor_core::{Device, Result};
 
@@ -28,10 +29,16 @@ fn conv_fwd(device: &Device, x: [usize; 4], w: [usize; 4], padding: usize) -> Re
     Ok(Prepared::run(move || x.conv2d(&w, None, params).map(drop)))
 }
 
-/// conv forward, then backward of `.sum()` to x and w: needs tensor-autograd.
+/// conv forward, then backward of `.sum()` to x and w (as `xi.grad = None; w.grad = None;
+/// F.conv2d(xi, w, padding=pad).sum().backward()`).
 fn conv_fwdbwd(device: &Device, x: [usize; 4], w: [usize; 4], padding: usize) -> Result<Prepared> {
-    let _ = (device, x, w, padding);
-    Ok(Prepared::Skip("needs tensor-autograd (Var::conv2d, backward); tensor-bench does not depend on it yet".into()))
+    let (x, w) = (Var::new(randn(&x, device)?, true), Var::new(randn(&w, device)?, true));
+    let params = Conv2dParams { padding: [padding, padding], ..Conv2dParams::default() };
+    Ok(Prepared::run(move || {
+        x.zero_grad();
+        w.zero_grad();
+        x.conv2d(&w, None, params)?.sum()?.backward()
+    }))
 }
 
 /// conv2d x[64, 1, 28, 28], w[6, 1, 5, 5], padding 2.

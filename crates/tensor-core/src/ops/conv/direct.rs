@@ -2,7 +2,7 @@
 //! channels per group (LeNet's first layer, depthwise convs, the input gradient of a layer with
 //! one input channel) or a very short contraction. Each group's input channels are copied once
 //! into a zero-padded buffer; every output row is then a sum of shifted rows of it, computed in
-//! register tiles of up to 8 output channels x [`LANES`] pixels. The tile loop is compiled twice:
+//! register tiles of output channels x rows x [`LANES`] pixels. The tile loop is compiled twice:
 //! for AVX2 + FMA (chosen at run time) and for the baseline target.
 
 use super::im2col::{ConvElem, Geo};
@@ -33,30 +33,35 @@ impl Pad {
     }
 }
 
-/// `OB` output channels x `LANES` pixels of output row `oh` from column `ow0`.
+/// `OB` output channels x `R` output rows (from `oh`) x `LANES` pixels (from `ow0`); `wp` holds
+/// the block's weights tap-major (`[kk][OB]`). `OB * R` independent accumulators hide the FMA
+/// latency.
 #[inline(always)]
-fn tile<T: ConvElem, const OB: usize, const FMA: bool>(
+#[allow(clippy::too_many_arguments)]
+fn tile<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
     pad: &[T],
     p: &Pad,
     g: &Geo,
-    w: &[T],
-    kk: usize,
+    wp: &[T],
     oh: usize,
     ow0: usize,
-) -> [[T; LANES]; OB] {
-    let mut acc = [[T::zero(); LANES]; OB];
-    let w = &w[..OB * kk];
+) -> [[[T; LANES]; R]; OB] {
+    let mut acc = [[[T::zero(); LANES]; R]; OB];
+    let span = (g.kw - 1) * g.dw + LANES;
     for c in 0..p.cg {
         for ki in 0..g.kh {
-            let base = (c * p.hp + oh + ki * g.dh) * p.wp + ow0;
-            let row = &pad[base..base + (g.kw - 1) * g.dw + LANES];
-            for kj in 0..g.kw {
-                let xs: &[T; LANES] = row[kj * g.dw..kj * g.dw + LANES].try_into().expect("tile width");
-                let t = (c * g.kh + ki) * g.kw + kj;
-                for (o, a) in acc.iter_mut().enumerate() {
-                    let wv = w[o * kk + t];
-                    for (a, &x) in a.iter_mut().zip(xs) {
-                        *a = if FMA { x.mul_add(wv, *a) } else { *a + x * wv };
+            let rows: [&[T]; R] = core::array::from_fn(|r| {
+                let base = (c * p.hp + oh + r + ki * g.dh) * p.wp + ow0;
+                &pad[base..base + span]
+            });
+            let taps = &wp[(c * g.kh + ki) * g.kw * OB..(c * g.kh + ki + 1) * g.kw * OB];
+            for (kj, wv) in taps.chunks_exact(OB).enumerate() {
+                for (r, row) in rows.iter().enumerate() {
+                    let xs: &[T; LANES] = row[kj * g.dw..kj * g.dw + LANES].try_into().expect("tile width");
+                    for (o, &w) in wv.iter().enumerate() {
+                        for (a, &x) in acc[o][r].iter_mut().zip(xs) {
+                            *a = if FMA { x.mul_add(w, *a) } else { *a + x * w };
+                        }
                     }
                 }
             }
@@ -65,26 +70,38 @@ fn tile<T: ConvElem, const OB: usize, const FMA: bool>(
     acc
 }
 
-/// Output channels `o0..o0 + OB` of group `gi` (`out` is the image's `[o, oh * ow]`).
+/// Output channels `o0..o0 + OB` of one group (`out` is the group's `[og, oh * ow]`), in tiles
+/// of `R` rows; the last tile is moved up to end at the last row (recomputing a few rows).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn rows<T: ConvElem, const OB: usize, const FMA: bool>(
+fn rows<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
     pad: &[T],
     p: &Pad,
     g: &Geo,
-    w: &[T],
-    kk: usize,
+    wp: &[T],
     out: &mut [T],
     o0: usize,
 ) {
     let l = g.positions();
-    for oh in 0..g.oh {
+    let mut store = |oh: usize, ow0: usize, r: usize, a: &[T; LANES], o: usize| {
+        let n = LANES.min(g.ow - ow0);
+        let at = (o0 + o) * l + (oh + r) * g.ow + ow0;
+        out[at..at + n].copy_from_slice(&a[..n]);
+    };
+    if g.oh < R {
+        for oh in 0..g.oh {
+            for ow0 in (0..g.ow).step_by(LANES) {
+                let acc = tile::<T, OB, 1, FMA>(pad, p, g, wp, oh, ow0);
+                (0..OB).for_each(|o| store(oh, ow0, 0, &acc[o][0], o));
+            }
+        }
+        return;
+    }
+    for oh in (0..g.oh).step_by(R) {
+        let oh = oh.min(g.oh - R);
         for ow0 in (0..g.ow).step_by(LANES) {
-            let acc = tile::<T, OB, FMA>(pad, p, g, &w[o0 * kk..], kk, oh, ow0);
-            let n = LANES.min(g.ow - ow0);
+            let acc = tile::<T, OB, R, FMA>(pad, p, g, wp, oh, ow0);
             for (o, a) in acc.iter().enumerate() {
-                let at = (o0 + o) * l + oh * g.ow + ow0;
-                out[at..at + n].copy_from_slice(&a[..n]);
+                a.iter().enumerate().for_each(|(r, a)| store(oh, ow0, r, a, o));
             }
         }
     }
@@ -97,12 +114,12 @@ fn image<T: ConvElem, const FMA: bool>(x: &[T], w: &[T], out: &mut [T], g: &Geo,
     let kk = cg * g.taps();
     let p = Pad::new(g, cg);
     let plane = g.h * g.w;
+    let len = cg * p.hp * p.wp;
+    if buf.len() < len + 8 * kk {
+        buf.resize(len + 8 * kk, T::zero());
+    }
+    let (pad, wbuf) = buf.split_at_mut(len);
     for gi in 0..groups {
-        let len = cg * p.hp * p.wp;
-        if buf.len() < len {
-            buf.resize(len, T::zero());
-        }
-        let pad = &mut buf[..len];
         pad.fill(T::zero());
         for c in 0..cg {
             let src = &x[(gi * cg + c) * plane..(gi * cg + c + 1) * plane];
@@ -111,22 +128,31 @@ fn image<T: ConvElem, const FMA: bool>(x: &[T], w: &[T], out: &mut [T], g: &Geo,
                 pad[at..at + g.w].copy_from_slice(s);
             }
         }
-        let pad = &buf[..len];
-        let (wg, og_out) = (&w[gi * og * kk..(gi + 1) * og * kk], &mut out[gi * og * l..(gi + 1) * og * l]);
+        let out_g = &mut out[gi * og * l..(gi + 1) * og * l];
         let mut o = 0;
         while o < og {
-            match og - o {
-                8.. => rows::<T, 8, FMA>(pad, &p, g, wg, kk, og_out, o),
-                4..=7 => rows::<T, 4, FMA>(pad, &p, g, wg, kk, og_out, o),
-                2..=3 => rows::<T, 2, FMA>(pad, &p, g, wg, kk, og_out, o),
-                _ => rows::<T, 1, FMA>(pad, &p, g, wg, kk, og_out, o),
-            }
-            o += match og - o {
+            let ob = match og - o {
                 8.. => 8,
                 4..=7 => 4,
                 2..=3 => 2,
                 _ => 1,
             };
+            // This block's weights, tap-major: wp[t * ob + j] = w[gi * og + o + j][t].
+            let wp = &mut wbuf[..kk * ob];
+            for j in 0..ob {
+                let row = &w[(gi * og + o + j) * kk..(gi * og + o + j + 1) * kk];
+                for (t, &v) in row.iter().enumerate() {
+                    wp[t * ob + j] = v;
+                }
+            }
+            let (pad, wp) = (&*pad, &*wp);
+            match ob {
+                8 => rows::<T, 8, 1, FMA>(pad, &p, g, wp, out_g, o),
+                4 => rows::<T, 4, 2, FMA>(pad, &p, g, wp, out_g, o),
+                2 => rows::<T, 2, 4, FMA>(pad, &p, g, wp, out_g, o),
+                _ => rows::<T, 1, 8, FMA>(pad, &p, g, wp, out_g, o),
+            }
+            o += ob;
         }
     }
 }

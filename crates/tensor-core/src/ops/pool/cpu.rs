@@ -62,11 +62,11 @@ fn max_plane<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], co
                 let row = &x[ih * g.w..(ih + 1) * g.w];
                 let mut iw = w0;
                 while iw < w1 {
+                    // Branch-free: which element wins is data-dependent and unpredictable.
                     let e = row[iw];
-                    if e > best || e.is_nan() {
-                        best = e;
-                        at = ih * g.w + iw;
-                    }
+                    let take = e > best || e.is_nan();
+                    best = if take { e } else { best };
+                    at = if take { ih * g.w + iw } else { at };
                     iw += g.dw;
                 }
                 ih += g.dh;
