@@ -477,6 +477,7 @@ fn random_with_explicit_generators() {
 /// between a `manual_seed` and the draws that follow).
 #[test]
 fn manual_seed_repeats_global_draws() {
+    let _lock = GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
     manual_seed(1234);
     let a = values(&Tensor::randn([3, 5], DType::F32, &CPU).unwrap());
     let b = values(&Tensor::rand([4], DType::F64, &CPU).unwrap());
@@ -501,3 +502,43 @@ fn manual_seed_repeats_global_draws() {
     manual_seed(100);
     assert_ne!(values(&Tensor::randn([7], DType::F64, &CPU).unwrap()), g);
 }
+
+#[test]
+fn inplace_random_fills_follow_the_seed_and_their_ranges() {
+    let _lock = GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let cpu = Device::Cpu;
+    let mut a = Tensor::zeros([1000], DType::F32, &cpu).unwrap();
+    manual_seed(11);
+    a.uniform_(-2.0, 3.0).unwrap();
+    let v = a.to_vec::<f32>().unwrap();
+    assert!(v.iter().all(|&x| (-2.0..3.0).contains(&x)));
+    let mean = v.iter().sum::<f32>() / 1000.0;
+    assert!((mean - 0.5).abs() < 0.2, "mean {mean}");
+    // The same seed gives the same numbers.
+    let mut b = Tensor::zeros([1000], DType::F32, &cpu).unwrap();
+    manual_seed(11);
+    b.uniform_(-2.0, 3.0).unwrap();
+    assert_eq!(b.to_vec::<f32>().unwrap(), v);
+
+    let mut n = Tensor::zeros([4000], DType::F64, &cpu).unwrap();
+    n.normal_(3.0, 0.5).unwrap();
+    let nv = n.to_vec::<f64>().unwrap();
+    let m = nv.iter().sum::<f64>() / 4000.0;
+    let sd = (nv.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 4000.0).sqrt();
+    assert!((m - 3.0).abs() < 0.05 && (sd - 0.5).abs() < 0.05, "mean {m} std {sd}");
+
+    let mut bits = Tensor::zeros([4000], DType::I64, &cpu).unwrap();
+    bits.bernoulli_(0.25).unwrap();
+    let bv = bits.to_vec::<i64>().unwrap();
+    assert!(bv.iter().all(|&x| x == 0 || x == 1));
+    let frac = bv.iter().sum::<i64>() as f64 / 4000.0;
+    assert!((frac - 0.25).abs() < 0.03, "fraction {frac}");
+
+    assert!(a.uniform_(1.0, 0.0).is_err());
+    assert!(n.normal_(0.0, -1.0).is_err());
+    assert!(bits.bernoulli_(1.5).is_err());
+}
+
+/// Tests that draw from the global generator hold this, so no other test draws between their
+/// `manual_seed` and their draws.
+static GLOBAL_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());

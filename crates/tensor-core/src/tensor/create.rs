@@ -185,6 +185,31 @@ impl Tensor {
         Ok(Tensor::from_storage(alloc::boxed::Box::new(s), shape, Device::Cpu))
     }
 
+    /// Fills with U(low, high) from the global generator, as `x.uniform_(low, high)`.
+    pub fn uniform_(&mut self, low: f64, high: f64) -> Result<()> {
+        if low > high {
+            bail!(Value, "uniform_", "expects to return a [from, to) range, but found from={low} > to={high}");
+        }
+        let u = Tensor::rand(self.shape().clone(), self.dtype().to_float(), self.device())?;
+        self.copy_(&u.mul(high - low)?.add(low)?)
+    }
+    /// Fills with N(mean, std²) from the global generator, as `x.normal_(mean, std)`.
+    pub fn normal_(&mut self, mean: f64, std: f64) -> Result<()> {
+        if std < 0.0 {
+            bail!(Value, "normal_", "expects std >= 0.0, but found std {std}");
+        }
+        let n = Tensor::randn(self.shape().clone(), self.dtype().to_float(), self.device())?;
+        self.copy_(&n.mul(std)?.add(mean)?)
+    }
+    /// Fills with 1 where a uniform draw is below `p`, else 0, as `x.bernoulli_(p)`.
+    pub fn bernoulli_(&mut self, p: f64) -> Result<()> {
+        if !(0.0..=1.0).contains(&p) {
+            bail!(Value, "bernoulli_", "expects 0 <= p <= 1, but got p={p}");
+        }
+        let u = Tensor::rand(self.shape().clone(), DType::F64, self.device())?;
+        self.copy_(&u.lt(p)?)
+    }
+
     /// A tensor from Rust values: a scalar, an array, nested arrays (`[[1., 2.], [3., 4.]]`),
     /// a slice or a `Vec`. The dtype is the element type's (`f32` → float32).
     ///

@@ -50,10 +50,11 @@ fn tile<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
     let span = (g.kw - 1) * g.dw + LANES;
     for c in 0..p.cg {
         for ki in 0..g.kh {
-            let rows: [&[T]; R] = core::array::from_fn(|r| {
+            let mut rows: [&[T]; R] = [&[]; R];
+            for (r, row) in rows.iter_mut().enumerate() {
                 let base = (c * p.hp + oh + r + ki * g.dh) * p.wp + ow0;
-                &pad[base..base + span]
-            });
+                *row = &pad[base..base + span];
+            }
             let taps = &wp[(c * g.kh + ki) * g.kw * OB..(c * g.kh + ki + 1) * g.kw * OB];
             for (kj, wv) in taps.chunks_exact(OB).enumerate() {
                 for (r, row) in rows.iter().enumerate() {
@@ -83,9 +84,16 @@ fn rows<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
 ) {
     let l = g.positions();
     let mut store = |oh: usize, ow0: usize, r: usize, a: &[T; LANES], o: usize| {
-        let n = LANES.min(g.ow - ow0);
         let at = (o0 + o) * l + (oh + r) * g.ow + ow0;
-        out[at..at + n].copy_from_slice(&a[..n]);
+        if ow0 + LANES <= g.ow {
+            // A whole tile: a fixed-size copy, which compiles to vector stores.
+            let dst: &mut [T; LANES] = (&mut out[at..at + LANES]).try_into().expect("tile width");
+            *dst = *a;
+        } else {
+            for (d, &v) in out[at..at + g.ow - ow0].iter_mut().zip(a) {
+                *d = v;
+            }
+        }
     };
     if g.oh < R {
         for oh in 0..g.oh {

@@ -50,29 +50,40 @@ fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usi
     (start.max(0) as usize, end.min(len as isize).max(0) as usize, size)
 }
 
-fn max_plane<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], cols: &[(usize, usize)]) {
+/// The outputs `o` in `0..n` whose input `o * s + off` lies in `0..len`.
+#[inline]
+fn valid(n: usize, s: usize, off: isize, len: usize) -> (usize, usize) {
+    let lo = if off >= 0 { 0 } else { (-off) as usize }.div_ceil(s);
+    let hi = if off >= len as isize { 0 } else { ((len as isize - 1 - off) as usize) / s + 1 };
+    (lo.min(hi.min(n)), hi.min(n))
+}
+
+/// Max pooling of one plane, a row of outputs at a time: each tap updates the whole row (no
+/// dependency chain from one tap to the next, so the row loop vectorises). Taps are visited in
+/// row-major order with a strict `>`, so the first maximum wins, and NaN wins over numbers, as in
+/// PyTorch.
+fn max_plane<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
     let (vals, idx) = (&mut vals[..g.oh * g.ow], &mut idx[..g.oh * g.ow]);
     for (oh, (vrow, irow)) in vals.chunks_exact_mut(g.ow).zip(idx.chunks_exact_mut(g.ow)).enumerate() {
         let (h0, h1) = taps(oh, g.sh, g.ph, g.kh, g.dh, g.h);
-        for ((v, i), &(w0, w1)) in vrow.iter_mut().zip(irow.iter_mut()).zip(cols) {
-            let mut best = T::neg_infinity();
-            let mut at = h0 * g.w + w0;
-            let mut ih = h0;
-            while ih < h1 {
-                let row = &x[ih * g.w..(ih + 1) * g.w];
-                let mut iw = w0;
-                while iw < w1 {
-                    // Branch-free: which element wins is data-dependent and unpredictable.
-                    let e = row[iw];
-                    let take = e > best || e.is_nan();
-                    best = if take { e } else { best };
-                    at = if take { ih * g.w + iw } else { at };
-                    iw += g.dw;
+        vrow.fill(T::neg_infinity());
+        for (i, &w0) in irow.iter_mut().zip(first) {
+            *i = (h0 * g.w + w0) as i64;
+        }
+        for ih in (h0..h1).step_by(g.dh) {
+            let row = &x[ih * g.w..(ih + 1) * g.w];
+            for kj in 0..g.kw {
+                let off = (kj * g.dw) as isize - g.pw as isize;
+                let (lo, hi) = valid(g.ow, g.sw, off, g.w);
+                let base = (ih * g.w) as isize + off;
+                for ow in lo..hi {
+                    let iw = (ow * g.sw) as isize + off;
+                    let (e, b) = (row[iw as usize], vrow[ow]);
+                    let take = e > b || e.is_nan();
+                    vrow[ow] = if take { e } else { b };
+                    irow[ow] = if take { base as i64 + (ow * g.sw) as i64 } else { irow[ow] };
                 }
-                ih += g.dh;
             }
-            *v = best;
-            *i = at as i64;
         }
     }
 }
@@ -82,14 +93,15 @@ fn max_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) 
     let planes = batch * g.c;
     let mut vals = vec![T::zero(); planes * l];
     let mut idx = vec![0i64; planes * l];
-    let cols: Vec<(usize, usize)> = (0..g.ow).map(|o| taps(o, g.sw, g.pw, g.kw, g.dw, g.w)).collect();
+    // The first input column each output column's window reads.
+    let first: Vec<usize> = (0..g.ow).map(|o| taps(o, g.sw, g.pw, g.kw, g.dw, g.w).0).collect();
     // Values and indices of a plane are written by the same task: pair them up first.
     let mut pairs: Vec<(&mut [T], &mut [i64])> = vals.chunks_mut(l.max(1)).zip(idx.chunks_mut(l.max(1))).collect();
     let work = planes * l * g.taps();
     let run = |i: usize, p: &mut [(&mut [T], &mut [i64])]| {
         for (j, (v, ix)) in p.iter_mut().enumerate() {
             let n = i + j;
-            max_plane(&x[n * plane..(n + 1) * plane], g, v, ix, &cols);
+            max_plane(&x[n * plane..(n + 1) * plane], g, v, ix, &first);
         }
     };
     if l > 0 {
