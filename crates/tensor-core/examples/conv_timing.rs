@@ -29,6 +29,8 @@ fn median_ms(mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 
 fn main() -> Result<()> {
     let filter = std::env::args().nth(1).unwrap_or_default();
+    // A second argument `fwd` times the forward pass only (for profiling).
+    let fwd_only = std::env::args().nth(2).is_some_and(|a| a == "fwd");
     let cpu = Device::Cpu;
     manual_seed(0);
     let cases: [(&str, [usize; 4], [usize; 4], usize); 3] = [
@@ -46,6 +48,10 @@ fn main() -> Result<()> {
         let y = x.conv2d(&w, None, p)?;
         let g = y.ones_like(None)?;
         let fwd = median_ms(|| x.conv2d(&w, None, p).map(drop))?;
+        if fwd_only {
+            println!("{name:12} fwd {fwd:8.3} ms");
+            continue;
+        }
         let bi = median_ms(|| conv2d_backward_input(&g, &w, [xs[2], xs[3]], p).map(drop))?;
         let bw = median_ms(|| conv2d_backward_weight(&g, &x, [ws[2], ws[3]], p).map(drop))?;
         let fb = median_ms(|| {

@@ -48,6 +48,7 @@ fn tile<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
 ) -> [[[T; LANES]; R]; OB] {
     let mut acc = [[[T::zero(); LANES]; R]; OB];
     let span = (g.kw - 1) * g.dw + LANES;
+    let zero = [T::zero(); LANES];
     for c in 0..p.cg {
         for ki in 0..g.kh {
             let mut rows: [&[T]; R] = [&[]; R];
@@ -57,10 +58,15 @@ fn tile<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
             }
             let taps = &wp[(c * g.kh + ki) * g.kw * OB..(c * g.kh + ki + 1) * g.kw * OB];
             for (kj, wv) in taps.chunks_exact(OB).enumerate() {
-                for (r, row) in rows.iter().enumerate() {
-                    let xs: &[T; LANES] = row[kj * g.dw..kj * g.dw + LANES].try_into().expect("tile width");
-                    for (o, &w) in wv.iter().enumerate() {
-                        for (a, &x) in acc[o][r].iter_mut().zip(xs) {
+                let mut xs: [&[T; LANES]; R] = [&zero; R];
+                for (x, row) in xs.iter_mut().zip(&rows) {
+                    *x = row[kj * g.dw..kj * g.dw + LANES].try_into().expect("tile width");
+                }
+                // One weight at a time, applied to every row: OB * R accumulators, R inputs and
+                // one broadcast weight live in registers.
+                for (acc_o, &w) in acc.iter_mut().zip(wv) {
+                    for (acc_r, x) in acc_o.iter_mut().zip(&xs) {
+                        for (a, &x) in acc_r.iter_mut().zip(x.iter()) {
                             *a = if FMA { x.mul_add(w, *a) } else { *a + x * w };
                         }
                     }
@@ -141,7 +147,8 @@ fn image<T: ConvElem, const FMA: bool>(x: &[T], w: &[T], out: &mut [T], g: &Geo,
         while o < og {
             let ob = match og - o {
                 8.. => 8,
-                4..=7 => 4,
+                6..=7 => 6,
+                4..=5 => 4,
                 2..=3 => 2,
                 _ => 1,
             };
@@ -156,7 +163,8 @@ fn image<T: ConvElem, const FMA: bool>(x: &[T], w: &[T], out: &mut [T], g: &Geo,
             let (pad, wp) = (&*pad, &*wp);
             match ob {
                 8 => rows::<T, 8, 1, FMA>(pad, &p, g, wp, out_g, o),
-                4 => rows::<T, 4, 2, FMA>(pad, &p, g, wp, out_g, o),
+                6 => rows::<T, 6, 2, FMA>(pad, &p, g, wp, out_g, o),
+                4 => rows::<T, 4, 3, FMA>(pad, &p, g, wp, out_g, o),
                 2 => rows::<T, 2, 4, FMA>(pad, &p, g, wp, out_g, o),
                 _ => rows::<T, 1, 8, FMA>(pad, &p, g, wp, out_g, o),
             }
