@@ -81,7 +81,9 @@ fn max_plane<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], fi
                     let (e, b) = (row[iw as usize], vrow[ow]);
                     let take = e > b || e.is_nan();
                     vrow[ow] = if take { e } else { b };
-                    irow[ow] = if take { base as i64 + (ow * g.sw) as i64 } else { irow[ow] };
+                    // A mask, not a branch: which element wins is unpredictable.
+                    let m = -(take as i64);
+                    irow[ow] = (irow[ow] & !m) | ((base as i64 + (ow * g.sw) as i64) & m);
                 }
             }
         }
