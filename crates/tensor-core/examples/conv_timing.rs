@@ -63,6 +63,29 @@ fn main() -> Result<()> {
             Ok(())
         })?;
         println!("{name:12} fwd {fwd:8.3} ms  bwd_input {bi:8.3} ms  bwd_weight {bw:8.3} ms  fwdbwd {fb:8.3} ms");
+        if std::env::var("STEPS").is_ok() {
+            let mut acc = [0.0f64; 5];
+            for _ in 0..20 {
+                let t = Instant::now();
+                let y = x.conv2d(&w, None, p)?;
+                let t1 = t.elapsed().as_secs_f64();
+                let _s = y.sum()?;
+                let t2 = t.elapsed().as_secs_f64();
+                let g = y.ones_like(None)?;
+                let t3 = t.elapsed().as_secs_f64();
+                conv2d_backward_input(&g, &w, [xs[2], xs[3]], p)?;
+                let t4 = t.elapsed().as_secs_f64();
+                conv2d_backward_weight(&g, &x, [ws[2], ws[3]], p)?;
+                let t5 = t.elapsed().as_secs_f64();
+                for (a, d) in acc.iter_mut().zip([t1, t2 - t1, t3 - t2, t4 - t3, t5 - t4]) {
+                    *a += d * 1e3 / 20.0;
+                }
+            }
+            println!(
+                "  steps (mean ms): conv {:.3} sum {:.3} ones {:.3} bwd_in {:.3} bwd_w {:.3}",
+                acc[0], acc[1], acc[2], acc[3], acc[4]
+            );
+        }
     }
     if "maxpool".contains(&filter) || filter.is_empty() {
         let x = Tensor::randn([64, 6, 28, 28], DType::F32, &cpu)?;

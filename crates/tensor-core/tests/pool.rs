@@ -75,8 +75,8 @@ impl Case {
 
 fn case(dilation: bool) -> impl Strategy<Value = Case> {
     (
-        (1usize..3, 1usize..4, 1usize..9, 1usize..9),
-        (1usize..4, 1usize..4, 1usize..4, 1usize..4),
+        (1usize..3, 1usize..4, 1usize..9, 1usize..30),
+        (1usize..4, 1usize..4, 1usize..4, 1usize..5),
         (0usize..2, 0usize..2, 1usize..3, 1usize..3),
         any::<bool>(),
         any::<u64>(),

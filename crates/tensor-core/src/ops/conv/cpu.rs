@@ -39,25 +39,57 @@ pub(crate) fn from_f32(v: Vec<f32>, dtype: DType) -> CpuStorage {
     cast(&CpuStorage::F32(v), &Layout::contiguous([n]), dtype)
 }
 
-/// Runs `$body` (which yields a `Vec` of the element type) with `$x`, `$y` bound to the
-/// contiguous elements of two float storages of one dtype; f16/bf16 go through f32.
+/// A batched operand (`[n, ...]`), read one image at a time: a strided one (a permuted view, or
+/// the broadcast gradient of `.sum()`) is gathered image by image into small buffers instead of
+/// being copied whole.
+#[derive(Debug)]
+pub(crate) enum Batch<'a, T> {
+    /// Contiguous elements.
+    Dense(&'a [T]),
+    /// The storage and the operand's layout.
+    Strided(&'a [T], &'a Layout),
+}
+
+impl<'a, T: Element> Batch<'a, T> {
+    pub(crate) fn new(v: &'a [T], layout: &'a Layout) -> Self {
+        match layout.contiguous_range() {
+            Some((a, b)) => Batch::Dense(&v[a..b]),
+            None => Batch::Strided(v, layout),
+        }
+    }
+    /// The contiguous elements of image `i` (`per` elements).
+    pub(crate) fn image(&self, i: usize, per: usize) -> Cow<'a, [T]> {
+        match *self {
+            Batch::Dense(s) => Cow::Borrowed(&s[i * per..(i + 1) * per]),
+            Batch::Strided(v, l) => Cow::Owned(gather_vec(v, &l.narrow(0, i as isize, 1).expect("image in range"))),
+        }
+    }
+    /// Every element, contiguous.
+    pub(crate) fn whole(&self) -> Cow<'a, [T]> {
+        match *self {
+            Batch::Dense(s) => Cow::Borrowed(s),
+            Batch::Strided(v, l) => Cow::Owned(gather_vec(v, l)),
+        }
+    }
+}
+
+/// Runs `$body` (which yields a `Vec` of the element type) with `$x`, `$y` bound to [`Batch`]es
+/// of two float storages of one dtype; f16/bf16 go through f32.
 macro_rules! float2 {
     ($op:expr, ($a:expr, $al:expr), ($b:expr, $bl:expr), |$x:ident, $y:ident| $body:expr) => {{
         let (a, b): (&CpuStorage, &CpuStorage) = ($a, $b);
         match (a, b) {
             (CpuStorage::F32(av), CpuStorage::F32(bv)) => {
-                let (xa, yb) = (contig(av, $al), contig(bv, $bl));
-                let ($x, $y): (&[f32], &[f32]) = (&xa, &yb);
+                let ($x, $y) = (Batch::new(av, $al), Batch::new(bv, $bl));
                 CpuStorage::F32($body)
             }
             (CpuStorage::F64(av), CpuStorage::F64(bv)) => {
-                let (xa, yb) = (contig(av, $al), contig(bv, $bl));
-                let ($x, $y): (&[f64], &[f64]) = (&xa, &yb);
+                let ($x, $y) = (Batch::new(av, $al), Batch::new(bv, $bl));
                 CpuStorage::F64($body)
             }
             (CpuStorage::F16(_), CpuStorage::F16(_)) | (CpuStorage::BF16(_), CpuStorage::BF16(_)) => {
                 let (xa, yb) = (to_f32(a, $al), to_f32(b, $bl));
-                let ($x, $y): (&[f32], &[f32]) = (&xa, &yb);
+                let ($x, $y) = (Batch::Dense(&xa[..]), Batch::Dense(&yb[..]));
                 from_f32($body, a.dtype())
             }
             _ => bail!(
@@ -171,7 +203,7 @@ fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: 
     }
 }
 
-fn forward<T: ConvElem>(x: &[T], w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
     let l = g.positions();
     let mut out = vec![T::zero(); batch * o * l];
     if o == 0 || l == 0 {
@@ -181,11 +213,11 @@ fn forward<T: ConvElem>(x: &[T], w: &[T], g: &Geo, batch: usize, o: usize, group
     let image = g.image();
     let direct = direct::applies(g, o / groups, g.c / groups);
     for_each_image(&mut out, o * l, work, |i, oi, buf, par| {
-        let xi = &x[i * image..(i + 1) * image];
+        let xi = x.image(i, image);
         if direct {
-            direct::forward_image(xi, w, oi, g, groups, buf)
+            direct::forward_image(&xi, w, oi, g, groups, buf)
         } else {
-            forward_image(xi, w, oi, g, groups, buf, par)
+            forward_image(&xi, w, oi, g, groups, buf, par)
         }
     });
     out
@@ -262,7 +294,7 @@ fn backward_input_image<T: ConvElem>(
     }
 }
 
-fn backward_input<T: ConvElem>(gr: &[T], w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+fn backward_input<T: ConvElem>(gr: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
     if let Some(tg) = transposed_geometry(g, o) {
         let flipped = flip_weights(w, o, g.c / groups, g, groups);
         return forward(gr, &flipped, &tg, batch, g.c, groups);
@@ -275,7 +307,7 @@ fn backward_input<T: ConvElem>(gr: &[T], w: &[T], g: &Geo, batch: usize, o: usiz
     }
     let work = o * l * (g.c / groups) * g.taps();
     for_each_image(&mut dx, image, work, |i, dxi, buf, par| {
-        backward_input_image(&gr[i * o * l..(i + 1) * o * l], w, dxi, g, groups, buf, par)
+        backward_input_image(&gr.image(i, o * l), w, dxi, g, groups, buf, par)
     });
     dx
 }
@@ -316,7 +348,14 @@ fn backward_weight_image<T: ConvElem>(
     }
 }
 
-fn backward_weight<T: ConvElem>(gr: &[T], x: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+fn backward_weight<T: ConvElem>(
+    gr: &Batch<'_, T>,
+    x: &Batch<'_, T>,
+    g: &Geo,
+    batch: usize,
+    o: usize,
+    groups: usize,
+) -> Vec<T> {
     let kk = g.c / groups * g.taps();
     let (l, image) = (g.positions(), g.image());
     let mut dw = vec![T::zero(); o * kk];
@@ -326,8 +365,8 @@ fn backward_weight<T: ConvElem>(gr: &[T], x: &[T], g: &Geo, batch: usize, o: usi
     let run = |range: core::ops::Range<usize>, dw: &mut [T], par: bool| {
         let mut buf = Vec::new();
         for i in range {
-            let (gi, xi) = (&gr[i * o * l..(i + 1) * o * l], &x[i * image..(i + 1) * image]);
-            backward_weight_image(gi, xi, dw, g, groups, &mut buf, par);
+            let (gi, xi) = (gr.image(i, o * l), x.image(i, image));
+            backward_weight_image(&gi, &xi, dw, g, groups, &mut buf, par);
         }
     };
     #[cfg(feature = "std")]
@@ -392,7 +431,7 @@ pub(crate) fn conv2d(
     groups: usize,
 ) -> Result<CpuStorage> {
     let (geo, o) = (Geo::new(g), wl.dims()[0]);
-    Ok(float2!("conv2d", (x, layout), (w, wl), |xs, ws| forward(xs, ws, &geo, g.batch, o, groups)))
+    Ok(float2!("conv2d", (x, layout), (w, wl), |xs, ws| forward(&xs, &ws.whole(), &geo, g.batch, o, groups)))
 }
 
 /// Gradient of conv2d to its input; `grad` is `[batch, out_channels, oh, ow]`.
@@ -406,7 +445,12 @@ pub(crate) fn conv2d_backward_input(
 ) -> Result<CpuStorage> {
     let (geo, o) = (Geo::new(g), wl.dims()[0]);
     Ok(float2!("conv2d_backward_input", (grad, layout), (w, wl), |gs, ws| backward_input(
-        gs, ws, &geo, g.batch, o, groups
+        &gs,
+        &ws.whole(),
+        &geo,
+        g.batch,
+        o,
+        groups
     )))
 }
 
@@ -422,8 +466,8 @@ pub(crate) fn conv2d_backward_weight(
 ) -> Result<CpuStorage> {
     let geo = Geo::new(g);
     Ok(float2!("conv2d_backward_weight", (grad, layout), (x, xl), |gs, xs| backward_weight(
-        gs,
-        xs,
+        &gs,
+        &xs,
         &geo,
         g.batch,
         out_channels,

@@ -2,6 +2,7 @@
 //! planes, windows clipped to the input as PyTorch's CPU kernels clip them. f32 and f64
 //! compute natively; f16 and bf16 through f32.
 
+use super::max::{max_plane, taps, MaxElem};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::{CpuStorage, FloatElem};
 use crate::ops::conv::cpu::{contig, float1, from_f32, to_f32};
@@ -28,19 +29,6 @@ fn for_each_plane<T: Send>(out: &mut [T], chunk: usize, work: usize, f: impl Fn(
     out.chunks_mut(chunk).enumerate().for_each(|(i, p)| f(i, p));
 }
 
-/// The clipped input range of window `o` along one dim: (first tap, end) for a window of
-/// `k` taps `d` apart starting at `o * s - p`; the first tap is moved inside the input.
-#[inline]
-fn taps(o: usize, s: usize, p: usize, k: usize, d: usize, len: usize) -> (usize, usize) {
-    let start = (o * s) as isize - p as isize;
-    let end = (start + ((k - 1) * d + 1) as isize).min(len as isize);
-    let mut first = start;
-    while first < 0 {
-        first += d as isize;
-    }
-    (first as usize, end.max(0) as usize)
-}
-
 /// Window bounds for average pooling: (start, end, divisor with padding counted).
 #[inline]
 fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usize, usize) {
@@ -50,47 +38,7 @@ fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usi
     (start.max(0) as usize, end.min(len as isize).max(0) as usize, size)
 }
 
-/// The outputs `o` in `0..n` whose input `o * s + off` lies in `0..len`.
-#[inline]
-fn valid(n: usize, s: usize, off: isize, len: usize) -> (usize, usize) {
-    let lo = if off >= 0 { 0 } else { (-off) as usize }.div_ceil(s);
-    let hi = if off >= len as isize { 0 } else { ((len as isize - 1 - off) as usize) / s + 1 };
-    (lo.min(hi.min(n)), hi.min(n))
-}
-
-/// Max pooling of one plane, a row of outputs at a time: each tap updates the whole row (no
-/// dependency chain from one tap to the next, so the row loop vectorises). Taps are visited in
-/// row-major order with a strict `>`, so the first maximum wins, and NaN wins over numbers, as in
-/// PyTorch.
-fn max_plane<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
-    let (vals, idx) = (&mut vals[..g.oh * g.ow], &mut idx[..g.oh * g.ow]);
-    for (oh, (vrow, irow)) in vals.chunks_exact_mut(g.ow).zip(idx.chunks_exact_mut(g.ow)).enumerate() {
-        let (h0, h1) = taps(oh, g.sh, g.ph, g.kh, g.dh, g.h);
-        vrow.fill(T::neg_infinity());
-        for (i, &w0) in irow.iter_mut().zip(first) {
-            *i = (h0 * g.w + w0) as i64;
-        }
-        for ih in (h0..h1).step_by(g.dh) {
-            let row = &x[ih * g.w..(ih + 1) * g.w];
-            for kj in 0..g.kw {
-                let off = (kj * g.dw) as isize - g.pw as isize;
-                let (lo, hi) = valid(g.ow, g.sw, off, g.w);
-                let base = (ih * g.w) as isize + off;
-                for ow in lo..hi {
-                    let iw = (ow * g.sw) as isize + off;
-                    let (e, b) = (row[iw as usize], vrow[ow]);
-                    let take = e > b || e.is_nan();
-                    vrow[ow] = if take { e } else { b };
-                    // A mask, not a branch: which element wins is unpredictable.
-                    let m = -(take as i64);
-                    irow[ow] = (irow[ow] & !m) | ((base as i64 + (ow * g.sw) as i64) & m);
-                }
-            }
-        }
-    }
-}
-
-fn max_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
+fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
     let (plane, l) = (g.h * g.w, g.positions());
     let planes = batch * g.c;
     let mut vals = vec![T::zero(); planes * l];

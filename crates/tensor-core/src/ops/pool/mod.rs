@@ -17,6 +17,7 @@
 //! ```
 
 pub(crate) mod cpu;
+mod max;
 
 use crate::backend::Conv2dGeometry;
 use crate::{bail, DType, Result, Tensor};

@@ -1,0 +1,224 @@
+//! Max pooling's forward kernel. Which element of a window wins is data-dependent, so a
+//! branchy loop mispredicts half the time. Here a row of outputs is updated one tap at a time
+//! (no dependency from one tap to the next), in chunks of [`V`] outputs whose value and index
+//! are chosen by bit masks, which vectorise (selects would become branches); the running index
+//! has the value's width (i32 beside f32). Taps are visited in row-major order with a strict
+//! `>`, so the first maximum wins and NaN wins over numbers, as in PyTorch. Compiled for AVX2
+//! (chosen at run time) and for the baseline target.
+
+use crate::cpu::FloatElem;
+use crate::ops::conv::im2col::Geo;
+use alloc::vec;
+
+/// Outputs updated together.
+const V: usize = 8;
+
+/// A float with a same-width index type and a mask blend.
+pub(crate) trait MaxElem: FloatElem {
+    /// The running index while a row is built.
+    type I: Copy + Default + Send + Sync;
+    /// A lane mask of the value's width.
+    type M: Copy + Default;
+    /// Whether every index of a plane of `n` elements fits in [`Self::I`].
+    fn fits(n: usize) -> bool;
+    /// `v` as an index.
+    fn ix(v: usize) -> Self::I;
+    /// The index as i64.
+    fn wide(i: Self::I) -> i64;
+    /// All ones when `win`, else zero.
+    fn mask(win: bool) -> Self::M;
+    /// `m ? (e, at) : (v, i)`, with bit operations rather than a branch.
+    fn blend(m: Self::M, e: Self, at: Self::I, v: Self, i: Self::I) -> (Self, Self::I);
+}
+
+impl MaxElem for f32 {
+    type I = i32;
+    type M = u32;
+    fn fits(n: usize) -> bool {
+        n <= i32::MAX as usize
+    }
+    #[inline(always)]
+    fn ix(v: usize) -> i32 {
+        v as i32
+    }
+    #[inline(always)]
+    fn wide(i: i32) -> i64 {
+        i as i64
+    }
+    #[inline(always)]
+    fn mask(win: bool) -> u32 {
+        (win as u32).wrapping_neg()
+    }
+    #[inline(always)]
+    fn blend(m: u32, e: f32, at: i32, v: f32, i: i32) -> (f32, i32) {
+        (f32::from_bits((e.to_bits() & m) | (v.to_bits() & !m)), (at & m as i32) | (i & !m as i32))
+    }
+}
+
+impl MaxElem for f64 {
+    type I = i64;
+    type M = u64;
+    fn fits(_: usize) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn ix(v: usize) -> i64 {
+        v as i64
+    }
+    #[inline(always)]
+    fn wide(i: i64) -> i64 {
+        i
+    }
+    #[inline(always)]
+    fn mask(win: bool) -> u64 {
+        (win as u64).wrapping_neg()
+    }
+    #[inline(always)]
+    fn blend(m: u64, e: f64, at: i64, v: f64, i: i64) -> (f64, i64) {
+        (f64::from_bits((e.to_bits() & m) | (v.to_bits() & !m)), (at & m as i64) | (i & !m as i64))
+    }
+}
+
+/// The outputs `o` in `0..n` whose input `o * s + off` lies in `0..len`.
+#[inline]
+fn valid(n: usize, s: usize, off: isize, len: usize) -> (usize, usize) {
+    let lo = if off >= 0 { 0 } else { (-off) as usize }.div_ceil(s);
+    let hi = if off >= len as isize { 0 } else { ((len as isize - 1 - off) as usize) / s + 1 };
+    (lo.min(hi.min(n)), hi.min(n))
+}
+
+/// The clipped taps of window `o` along one dim: (first tap inside the input, end).
+#[inline]
+pub(crate) fn taps(o: usize, s: usize, p: usize, k: usize, d: usize, len: usize) -> (usize, usize) {
+    let start = (o * s) as isize - p as isize;
+    let end = (start + ((k - 1) * d + 1) as isize).min(len as isize);
+    let mut first = start;
+    while first < 0 {
+        first += d as isize;
+    }
+    (first as usize, end.max(0) as usize)
+}
+
+/// One tap over [`V`] outputs: `v[l]` against `e[l]`, whose index is `at + l * sw`.
+#[inline(always)]
+fn chunk<T: MaxElem>(e: &[T; V], at: usize, sw: usize, v: &mut [T; V], i: &mut [T::I; V]) {
+    // The masks first, in their own loop: computed inline, the blends fold back into selects,
+    // which LLVM turns into branches.
+    let mut m = [T::M::default(); V];
+    for (m, (&e, &v)) in m.iter_mut().zip(e.iter().zip(v.iter())) {
+        *m = T::mask((e > v) | e.is_nan());
+    }
+    for l in 0..V {
+        (v[l], i[l]) = T::blend(m[l], e[l], T::ix(at + l * sw), v[l], i[l]);
+    }
+}
+
+/// One tap over a row of outputs: output `k` against `src[k * sw]`, whose index in the plane
+/// is `at + k * sw`. An update is idempotent, so the last chunk may overlap the one before it.
+#[inline(always)]
+fn tap<T: MaxElem, const SW: usize>(src: &[T], sw: usize, at: usize, vals: &mut [T], idx: &mut [T::I]) {
+    let sw = if SW == 0 { sw } else { SW };
+    let n = vals.len();
+    if n < V {
+        // A short row: padded with -inf, which never wins.
+        let (mut e, mut v, mut i) = ([T::neg_infinity(); V], [T::neg_infinity(); V], [T::I::default(); V]);
+        for l in 0..n {
+            (e[l], v[l], i[l]) = (src[l * sw], vals[l], idx[l]);
+        }
+        chunk(&e, at, sw, &mut v, &mut i);
+        vals.copy_from_slice(&v[..n]);
+        idx.copy_from_slice(&i[..n]);
+        return;
+    }
+    let mut k = 0;
+    loop {
+        let k0 = k.min(n - V);
+        let s = &src[k0 * sw..k0 * sw + (V - 1) * sw + 1];
+        let mut e = [T::zero(); V];
+        for (l, e) in e.iter_mut().enumerate() {
+            *e = s[l * sw];
+        }
+        let v: &mut [T; V] = (&mut vals[k0..k0 + V]).try_into().expect("chunk");
+        let i: &mut [T::I; V] = (&mut idx[k0..k0 + V]).try_into().expect("chunk");
+        chunk(&e, at + k0 * sw, sw, v, i);
+        if k0 == n - V {
+            break;
+        }
+        k += V;
+    }
+}
+
+#[inline(always)]
+fn plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
+    let (vals, idx) = (&mut vals[..g.oh * g.ow], &mut idx[..g.oh * g.ow]);
+    let mut row_idx = vec![T::I::default(); g.ow];
+    for (oh, (vrow, irow)) in vals.chunks_exact_mut(g.ow).zip(idx.chunks_exact_mut(g.ow)).enumerate() {
+        let (h0, h1) = taps(oh, g.sh, g.ph, g.kh, g.dh, g.h);
+        vrow.fill(T::neg_infinity());
+        for (i, &w0) in row_idx.iter_mut().zip(first) {
+            *i = T::ix(h0 * g.w + w0);
+        }
+        for ih in (h0..h1).step_by(g.dh) {
+            let row = &x[ih * g.w..(ih + 1) * g.w];
+            for kj in 0..g.kw {
+                let off = (kj * g.dw) as isize - g.pw as isize;
+                let (lo, hi) = valid(g.ow, g.sw, off, g.w);
+                if lo < hi {
+                    let start = ((lo * g.sw) as isize + off) as usize;
+                    let (src, at) = (&row[start..], ih * g.w + start);
+                    let (v, i) = (&mut vrow[lo..hi], &mut row_idx[lo..hi]);
+                    match g.sw {
+                        1 => tap::<T, 1>(src, 1, at, v, i),
+                        2 => tap::<T, 2>(src, 2, at, v, i),
+                        sw => tap::<T, 0>(src, sw, at, v, i),
+                    }
+                }
+            }
+        }
+        for (o, &i) in irow.iter_mut().zip(&row_idx) {
+            *o = T::wide(i);
+        }
+    }
+}
+
+/// The plain loop, for planes whose indices do not fit the narrow index type.
+fn plane_wide<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64]) {
+    for oh in 0..g.oh {
+        let (h0, h1) = taps(oh, g.sh, g.ph, g.kh, g.dh, g.h);
+        for ow in 0..g.ow {
+            let (w0, w1) = taps(ow, g.sw, g.pw, g.kw, g.dw, g.w);
+            let (mut best, mut at) = (T::neg_infinity(), h0 * g.w + w0);
+            for ih in (h0..h1).step_by(g.dh) {
+                for iw in (w0..w1).step_by(g.dw) {
+                    let e = x[ih * g.w + iw];
+                    if e > best || e.is_nan() {
+                        (best, at) = (e, ih * g.w + iw);
+                    }
+                }
+            }
+            (vals[oh * g.ow + ow], idx[oh * g.ow + ow]) = (best, at as i64);
+        }
+    }
+}
+
+#[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+#[target_feature(enable = "avx2")]
+fn plane_avx2<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
+    plane(x, g, vals, idx, first)
+}
+
+/// Max pooling of one plane `x` (`[h, w]`) into `vals` and `idx` (`[oh, ow]`); `first[o]` is the
+/// first input column window column `o` reads.
+pub(crate) fn max_plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
+    if !T::fits(g.h * g.w) {
+        return plane_wide(x, g, vals, idx);
+    }
+    #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above), the only requirement of `plane_avx2`,
+        // whose body is safe code.
+        unsafe { plane_avx2(x, g, vals, idx, first) };
+        return;
+    }
+    plane(x, g, vals, idx, first)
+}
