@@ -2,8 +2,10 @@
 //!
 //! - `cargo xtask ci` runs every check CI runs, in order, and stops at the first failure.
 //! - `cargo xtask bench [--device cpu|cuda] [--only a,b]` builds and runs the `bench` binary.
+//! - `cargo xtask interop-check` checks that NumPy and safetensors read tensor-io's files (see `interop.rs`).
 //! - `cargo xtask help` prints the usage.
 
+mod interop;
 mod json;
 
 use std::env;
@@ -23,6 +25,9 @@ commands:
   bench [--device cpu|cuda] [--only a,b]
                                        builds the `bench` binary in release and runs it; prints
                                        one JSON line per workload (see ../shared/bench/WORKLOADS.md)
+  interop-check                        tensor-io writes .npy/.npz/.safetensors files, then NumPy and
+                                       PyTorch's safetensors read them ($PYTHON, else
+                                       ~/.cache/torch-venv/bin/python); not run by CI
   help                                 this message";
 
 fn main() -> ExitCode {
@@ -31,6 +36,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") if args.len() == 1 => ci(&root),
         Some("bench") => bench(&root, &args[1..]),
+        Some("interop-check") if args.len() == 1 => interop::run(&root),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

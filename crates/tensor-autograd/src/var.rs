@@ -305,13 +305,27 @@ impl Var {
         saved: Vec<Saved>,
         backward: Box<dyn BackwardFn>,
     ) -> Var {
+        Var::record_inputs(value, name, inputs.iter().map(|&v| Some(v)), saved, backward)
+    }
+
+    /// [`record_boxed`](Self::record_boxed) where an input may be `None`: an operand that is
+    /// not a tensor (the number of `x * 2.0`), listed in `next_functions` as PyTorch lists it.
+    pub(crate) fn record_inputs<'v>(
+        value: Tensor,
+        name: Cow<'static, str>,
+        inputs: impl Iterator<Item = Option<&'v Var>> + Clone,
+        saved: Vec<Saved>,
+        backward: Box<dyn BackwardFn>,
+    ) -> Var {
         if !is_grad_enabled() || !value.is_floating_point() {
             return Var::constant(value);
         }
-        let edges: Vec<Option<Edge>> = inputs.iter().map(|v| v.edge()).collect();
+        let edges: Vec<Option<Edge>> = inputs.clone().map(|v| v.and_then(Var::edge)).collect();
         if edges.iter().all(Option::is_none) {
             return Var::constant(value);
         }
+        let input_shapes = inputs.clone().map(|v| v.map_or_else(Shape::scalar, |v| v.shape().clone())).collect();
+        let inputs = inputs.flatten();
         let saved = saved
             .into_iter()
             .map(|s| match s {
@@ -322,11 +336,10 @@ impl Var {
                 Saved::Output => SavedVar::Output { tensor: value.shallow_clone(), version: value.version() },
             })
             .collect();
-        let input_shapes = inputs.iter().map(|v| v.shape().clone()).collect();
         // A view's history is only valid while its base's is unchanged: PyTorch rebases a view
         // when its base is modified in place; here, an op using such a stale view records a
         // node whose backward refuses to run (rather than give silently wrong gradients).
-        let backward: Box<dyn BackwardFn> = if inputs.iter().any(|v| v.is_stale_view()) {
+        let backward: Box<dyn BackwardFn> = if inputs.clone().any(|v| v.is_stale_view()) {
             Box::new(|_: &BackwardCtx<'_>| -> Result<Vec<Option<Var>>> {
                 bail!(
                     Autograd,
@@ -337,13 +350,12 @@ impl Var {
         } else {
             backward
         };
-        let view_of =
-            inputs.iter().find(|v| v.requires_grad() && value.shares_storage(v.tensor_ref())).map(|b| {
-                match &b.0.view_of {
-                    Some(v) => ViewOf { base: v.base.clone(), history: v.history },
-                    None => ViewOf { base: b.0.slot.clone(), history: b.0.slot.history.load(Ordering::Relaxed) },
-                }
-            });
+        let view_of = inputs.clone().find(|v| v.requires_grad() && value.shares_storage(v.tensor_ref())).map(|b| {
+            match &b.0.view_of {
+                Some(v) => ViewOf { base: v.base.clone(), history: v.history },
+                None => ViewOf { base: b.0.slot.clone(), history: b.0.slot.history.load(Ordering::Relaxed) },
+            }
+        });
         let node = Node::new(name, edges, backward, saved, input_shapes);
         Var(Arc::new(VarInner {
             tensor: value,

@@ -291,6 +291,17 @@ pub trait BackendStorage: Send + Sync + fmt::Debug + Any {
         rhs_layout: &Layout,
         op: BinaryOp,
     ) -> Result<()>;
+    /// `self[layout] op s` for a number `s` (already of this storage's dtype's kind), contiguous;
+    /// `None` when the backend has no scalar kernel (the caller then makes a 0-d tensor of `s`).
+    fn binary_scalar(&self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<Box<dyn BackendStorage>>> {
+        let _ = (layout, s, op);
+        None
+    }
+    /// `self[layout] = self[layout] op s`; `None` as for [`binary_scalar`](Self::binary_scalar).
+    fn binary_scalar_inplace(&mut self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<()>> {
+        let _ = (layout, s, op);
+        None
+    }
     /// `self[dst_layout] = lhs[lhs_layout] op rhs[rhs_layout]`.
     fn binary_into(
         &mut self,
@@ -322,6 +333,20 @@ pub trait BackendStorage: Send + Sync + fmt::Debug + Any {
     /// Reduces `dims` (sorted, distinct) of `self[layout]`; the result is contiguous with the
     /// reduced dims kept as size 1.
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Box<dyn BackendStorage>>;
+    /// [`reduce`](Self::reduce) into `dst[dst_layout]` (a storage of this backend and of the
+    /// result dtype, not `self`), whose elements take the result's in row-major order. The
+    /// default reduces into a new storage and copies it over.
+    fn reduce_into(
+        &self,
+        layout: &Layout,
+        dims: &[usize],
+        op: ReduceOp,
+        dst: &mut dyn BackendStorage,
+        dst_layout: &Layout,
+    ) -> Result<()> {
+        let r = self.reduce(layout, dims, op)?;
+        dst.copy_from(dst_layout, r.as_ref(), &Layout::contiguous(dst_layout.shape().clone()))
+    }
     /// A running sum or product along `dim`, as a new contiguous storage of the same shape.
     fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Box<dyn BackendStorage>> {
         unsupported_default!(self, "scan", layout, dim, op)

@@ -45,7 +45,7 @@ impl Device {
     /// A storage whose elements the caller will all overwrite.
     pub(crate) fn uninit(&self, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
         match self {
-            Device::Cpu => Ok(Box::new(CpuStorage::zeros(dtype, numel))),
+            Device::Cpu => Ok(Box::new(CpuStorage::for_overwrite(dtype, numel))),
             Device::External(d) => d.uninit(dtype, numel),
         }
     }

@@ -33,6 +33,7 @@ pub mod cpu;
 mod device;
 mod display;
 mod dtype;
+pub mod interop;
 mod layout;
 pub mod ops;
 pub mod random;

@@ -18,6 +18,9 @@ mod imp {
         pub fn write(&self) -> WriteGuard<'_, T> {
             self.0.write().unwrap_or_else(|e| e.into_inner())
         }
+        pub fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+        }
     }
 }
 
@@ -38,6 +41,9 @@ mod imp {
         }
         pub fn write(&self) -> WriteGuard<'_, T> {
             self.0.write()
+        }
+        pub fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut()
         }
     }
 }

@@ -162,3 +162,40 @@ fn add_out_into_a_fitting_out_allocates_nothing() {
     r.unwrap();
     assert_eq!(allocs, 0, "int add_out allocated");
 }
+
+#[test]
+fn reductions_into_a_fitting_out_allocate_nothing() {
+    let x = Tensor::full([16, 32], 1.5, DType::F32, &CPU).unwrap();
+    let mut row = Tensor::zeros([16], DType::F32, &CPU).unwrap();
+    let mut idx = Tensor::zeros([16], DType::I64, &CPU).unwrap();
+    let mut all = Tensor::zeros([], DType::F32, &CPU).unwrap();
+    Tensor::sum_out(&x, &[1], false, &mut row).unwrap();
+    let (r, allocs, frees) = count(|| {
+        Tensor::sum_out(&x, &[1], false, &mut row)?;
+        Tensor::mean_out(&x, &[], false, &mut all)?;
+        Tensor::amax_out(&x, &[1], false, &mut row)?;
+        Tensor::argmax_out(&x, Some(1), false, &mut idx)?;
+        Tensor::max_dim_out(&x, 1, false, &mut row, &mut idx)
+    });
+    r.unwrap();
+    assert_eq!((allocs, frees), (0, 0), "a reduction into a fitting out allocated");
+    assert_eq!(all.item::<f32>().unwrap(), 1.5);
+    assert!(row.to_vec::<f32>().unwrap().iter().all(|&v| v == 1.5));
+}
+
+#[test]
+fn ops_with_a_number_make_no_tensor_of_it() {
+    let mut x = Tensor::full([64], 1.5, DType::F32, &CPU).unwrap();
+    // In place: nothing at all.
+    let (r, allocs, _) = count(|| {
+        x.mul_(2.0)?;
+        x.add_(1)
+    });
+    r.unwrap();
+    assert_eq!(allocs, 0, "an in-place op with a number allocated");
+    assert!(x.to_vec::<f32>().unwrap().iter().all(|&v| v == 4.0));
+    // Into a new tensor: only the result (its elements, the storage box and the shared cell).
+    let (r, allocs, _) = count(|| x.mul(0.5));
+    assert_eq!(r.unwrap().to_vec::<f32>().unwrap(), [2.0; 64]);
+    assert!(allocs <= 3, "x * 0.5 made {allocs} allocations");
+}

@@ -1,7 +1,8 @@
 //! `torch.nn.functional`: the layers' operations as functions.
 
 pub use crate::loss::{
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_probs, l1_loss, mse_loss,
+    nll_loss,
 };
 use tensor_autograd::Var;
 pub use tensor_core::ops::conv::Conv2dParams;

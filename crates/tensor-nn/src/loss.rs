@@ -89,7 +89,8 @@ pub struct ClassLossOptions {
     /// A target value that is ignored (contributes neither loss nor count); PyTorch's default
     /// `ignore_index=-100` is `Some(-100)`, and `None` ignores nothing.
     pub ignore_index: Option<i64>,
-    /// Mixes the target with the uniform distribution by this amount (cross-entropy only).
+    /// Mixes the target with the uniform distribution by this amount (cross-entropy only; at
+    /// most 1, and a value not above 0 means none, as PyTorch).
     pub label_smoothing: f64,
     /// How the per-sample losses combine.
     pub reduction: Reduction,
@@ -108,14 +109,82 @@ pub fn nll_loss(log_probs: &Var, target: &Tensor, opts: &ClassLossOptions) -> Re
     class_loss("nll_loss", log_probs, target, opts, 0.0)
 }
 
-/// Cross-entropy of logits `[N, C]` (or `[N, C, d...]`) against class indices, with class
-/// weights, `ignore_index` and label smoothing, as `F.cross_entropy`.
+/// Cross-entropy of logits `[N, C]` (or `[N, C, d...]`, or one sample `[C]`), as
+/// `F.cross_entropy`: against class indices (an integer target without the class dim), with
+/// class weights, `ignore_index` and label smoothing; or, as PyTorch when the target has the
+/// logits' shape, against class probabilities (see [`cross_entropy_probs`]).
 pub fn cross_entropy(logits: &Var, target: &Tensor, opts: &ClassLossOptions) -> Result<Var> {
     if logits.dim() < 1 {
         bail!(Shape, "cross_entropy", "expected logits with a class dim, got shape {:?}", logits.shape());
     }
+    if target.shape() == logits.shape() {
+        return cross_entropy_probs(logits, &Var::constant(target.shallow_clone()), opts);
+    }
+    check_label_smoothing(opts.label_smoothing)?;
     let class_dim = if logits.dim() == 1 { 0 } else { 1 };
     class_loss("cross_entropy", &logits.log_softmax(class_dim)?, target, opts, opts.label_smoothing)
+}
+
+/// Cross-entropy of logits against class probabilities of the same shape (`[N, C]`,
+/// `[N, C, d...]` or `[C]`), as `F.cross_entropy` with a float target:
+/// `-Σ_c weight[c] · target[c] · log_softmax(logits)[c]` per sample, where label smoothing
+/// first mixes the target as `target · (1 - ε) + ε / C`. The mean divides by the number of
+/// samples (not by the weights). `ignore_index` must be `None` or negative (PyTorch's default
+/// -100), as PyTorch. Gradients flow to both the logits and the target.
+pub fn cross_entropy_probs(logits: &Var, target: &Var, opts: &ClassLossOptions) -> Result<Var> {
+    const OP: &str = "cross_entropy";
+    if logits.dim() < 1 {
+        bail!(Shape, OP, "expected logits with a class dim, got shape {:?}", logits.shape());
+    }
+    if target.shape() != logits.shape() {
+        bail!(
+            Shape,
+            OP,
+            "class-probability target of shape {:?} must have the logits' shape {:?}",
+            target.shape(),
+            logits.shape()
+        );
+    }
+    if !target.dtype().is_float() {
+        bail!(DType, OP, "Expected floating point type for target with class probabilities, got {}", target.dtype());
+    }
+    if let Some(i) = opts.ignore_index.filter(|&i| i >= 0) {
+        bail!(Value, OP, "ignore_index is not supported for floating point target (got ignore_index={i})");
+    }
+    check_label_smoothing(opts.label_smoothing)?;
+    let class_dim = if logits.dim() == 1 { 0 } else { 1 };
+    let c = logits.size()[class_dim];
+    let lp = logits.log_softmax(class_dim as isize)?;
+    let target = if opts.label_smoothing > 0.0 {
+        target.mul(1.0 - opts.label_smoothing)?.add(opts.label_smoothing / c as f64)?
+    } else {
+        target.clone()
+    };
+    let mut prod = lp.mul(&target)?;
+    if let Some(w) = &opts.weight {
+        if w.dim() != 1 || w.numel() != c {
+            bail!(Shape, OP, "weight tensor should be defined either for all {} classes or no classes but got weight tensor of shape {:?}", c, w.shape());
+        }
+        let mut view = vec![1isize; lp.dim()];
+        view[class_dim] = c as isize;
+        prod = prod.mul(&w.to_dtype(lp.dtype())?.view(&view)?)?;
+    }
+    match opts.reduction {
+        Reduction::None => prod.sum_dim(&[class_dim as isize], false)?.neg(),
+        Reduction::Sum => prod.sum()?.neg(),
+        // An empty input gives NaN (0 / 0), as PyTorch.
+        Reduction::Mean => {
+            let samples = lp.numel().checked_div(c).unwrap_or(0);
+            prod.sum()?.neg()?.div(samples as f64)
+        }
+    }
+}
+
+fn check_label_smoothing(label_smoothing: f64) -> Result<()> {
+    if label_smoothing > 1.0 {
+        bail!(Value, "cross_entropy", "label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}");
+    }
+    Ok(())
 }
 
 fn class_loss(
@@ -227,9 +296,14 @@ pub struct CrossEntropyLoss {
     pub options: ClassLossOptions,
 }
 impl CrossEntropyLoss {
-    /// The loss of `logits` against class indices.
+    /// The loss of `logits` against class indices, or against class probabilities when
+    /// `target` has the logits' shape.
     pub fn forward(&self, logits: &Var, target: &Tensor) -> Result<Var> {
         cross_entropy(logits, target, &self.options)
+    }
+    /// The loss of `logits` against class probabilities that may require grad.
+    pub fn forward_probs(&self, logits: &Var, target: &Var) -> Result<Var> {
+        cross_entropy_probs(logits, target, &self.options)
     }
 }
 

@@ -1,8 +1,9 @@
 //! Binary elementwise ops with broadcasting, and comparisons (which never require grad).
 
 use super::VarRhs;
+use crate::node::BackwardCtx;
 use crate::var::{Saved, Var};
-use tensor_core::{Result, Tensor};
+use tensor_core::{Result, Scalar, Tensor};
 
 impl Var {
     /// Records a broadcasting binary op: `forward` on the tensors, `backward(g, a, b)` giving
@@ -40,10 +41,30 @@ impl Var {
         }))
     }
 
+    /// Records `self op s` for a number `s`: no tensor is made for the number, and the node has
+    /// no edge for the number. `backward(g, s)` gives the gradient of `self` (cast back to its dtype).
+    fn scalar_op(
+        &self,
+        s: Scalar,
+        name: &'static str,
+        forward: impl FnOnce(&Tensor, Scalar) -> Result<Tensor>,
+        backward: impl Fn(&Var, Scalar) -> Result<Var> + Send + Sync + 'static,
+    ) -> Result<Var> {
+        let value = forward(self.tensor_ref(), s)?;
+        let (shape, dtype) = (self.shape().clone(), self.dtype());
+        let backward =
+            move |ctx: &BackwardCtx<'_>| Ok(vec![Some(backward(ctx.grad(), s)?.sum_to(&shape, dtype)?), None]);
+        Ok(Var::record_inputs(value, name.into(), [Some(self), None].into_iter(), Vec::new(), Box::new(backward)))
+    }
+
     /// `self + rhs`, broadcasting.
     pub fn add<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
+        let rhs = rhs.into();
+        if let VarRhs::Scalar(s) = rhs {
+            return self.scalar_op(s, "AddBackward0", |a, s| a.add(s), |g, _| Ok(g.clone()));
+        }
         self.binary_op_saving(
-            rhs.into(),
+            rhs,
             "AddBackward0",
             false,
             |a, b| a.add(b),
@@ -52,8 +73,12 @@ impl Var {
     }
     /// `self - rhs`, broadcasting.
     pub fn sub<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
+        let rhs = rhs.into();
+        if let VarRhs::Scalar(s) = rhs {
+            return self.scalar_op(s, "SubBackward0", |a, s| a.sub(s), |g, _| Ok(g.clone()));
+        }
         self.binary_op_saving(
-            rhs.into(),
+            rhs,
             "SubBackward0",
             false,
             |a, b| a.sub(b),
@@ -62,8 +87,12 @@ impl Var {
     }
     /// `self * rhs`, broadcasting.
     pub fn mul<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
+        let rhs = rhs.into();
+        if let VarRhs::Scalar(s) = rhs {
+            return self.scalar_op(s, "MulBackward0", |a, s| a.mul(s), |g, s| g.mul(s));
+        }
         self.binary_op(
-            rhs.into(),
+            rhs,
             "MulBackward0",
             |a, b| a.mul(b),
             |g, a, b, n| Ok([if n[0] { Some(g.mul(b)?) } else { None }, if n[1] { Some(g.mul(a)?) } else { None }]),
@@ -71,8 +100,12 @@ impl Var {
     }
     /// `self / rhs` (true division), broadcasting.
     pub fn div<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
+        let rhs = rhs.into();
+        if let VarRhs::Scalar(s) = rhs {
+            return self.scalar_op(s, "DivBackward0", |a, s| a.div(s), |g, s| g.div(s));
+        }
         self.binary_op(
-            rhs.into(),
+            rhs,
             "DivBackward0",
             |a, b| a.div(b),
             |g, a, b, n| {

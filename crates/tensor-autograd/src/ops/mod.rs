@@ -46,6 +46,11 @@ macro_rules! rhs_scalar {
     )*};
 }
 rhs_scalar!(bool, i32, i64, usize, f32, f64);
+impl From<Scalar> for VarRhs<'_> {
+    fn from(s: Scalar) -> Self {
+        VarRhs::Scalar(s)
+    }
+}
 
 impl VarRhs<'_> {
     /// The operand as a variable. A number becomes a 0-d constant of the dtype it promotes to

@@ -1,9 +1,11 @@
 //! The CPU backend: [`CpuStorage`] (one `Vec` per dtype) and its [`BackendStorage`] impl, which
 //! hands each op to the CPU kernel that lives beside the op (`ops/<family>/cpu.rs`).
 
+pub mod cache;
 mod elem;
 mod iter;
 
+pub(crate) use cache::{buffer_for_overwrite, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
 pub(crate) use iter::{fill_rows, par_threshold, Row};
 
@@ -90,17 +92,31 @@ impl CpuStorage {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// `numel` zeros of `dtype` (calloc: the pages are zeroed lazily by the OS).
+    /// `numel` zeros of `dtype` (a cleared cached buffer, or calloc: the OS zeroes pages lazily).
     pub fn zeros(dtype: DType, numel: usize) -> Self {
         match dtype {
-            DType::Bool => CpuStorage::Bool(bytemuck::zeroed_vec(numel)),
-            DType::U8 => CpuStorage::U8(bytemuck::zeroed_vec(numel)),
-            DType::I32 => CpuStorage::I32(bytemuck::zeroed_vec(numel)),
-            DType::I64 => CpuStorage::I64(bytemuck::zeroed_vec(numel)),
-            DType::F16 => CpuStorage::F16(bytemuck::zeroed_vec(numel)),
-            DType::BF16 => CpuStorage::BF16(bytemuck::zeroed_vec(numel)),
-            DType::F32 => CpuStorage::F32(bytemuck::zeroed_vec(numel)),
-            DType::F64 => CpuStorage::F64(bytemuck::zeroed_vec(numel)),
+            DType::Bool => CpuStorage::Bool(zeroed_buffer(numel)),
+            DType::U8 => CpuStorage::U8(zeroed_buffer(numel)),
+            DType::I32 => CpuStorage::I32(zeroed_buffer(numel)),
+            DType::I64 => CpuStorage::I64(zeroed_buffer(numel)),
+            DType::F16 => CpuStorage::F16(zeroed_buffer(numel)),
+            DType::BF16 => CpuStorage::BF16(zeroed_buffer(numel)),
+            DType::F32 => CpuStorage::F32(zeroed_buffer(numel)),
+            DType::F64 => CpuStorage::F64(zeroed_buffer(numel)),
+        }
+    }
+    /// A storage of `numel` elements that the caller overwrites entirely (perhaps a cached
+    /// buffer holding stale values).
+    pub(crate) fn for_overwrite(dtype: DType, numel: usize) -> Self {
+        match dtype {
+            DType::Bool => CpuStorage::Bool(buffer_for_overwrite(numel)),
+            DType::U8 => CpuStorage::U8(buffer_for_overwrite(numel)),
+            DType::I32 => CpuStorage::I32(buffer_for_overwrite(numel)),
+            DType::I64 => CpuStorage::I64(buffer_for_overwrite(numel)),
+            DType::F16 => CpuStorage::F16(buffer_for_overwrite(numel)),
+            DType::BF16 => CpuStorage::BF16(buffer_for_overwrite(numel)),
+            DType::F32 => CpuStorage::F32(buffer_for_overwrite(numel)),
+            DType::F64 => CpuStorage::F64(buffer_for_overwrite(numel)),
         }
     }
     /// Converts `f64` values to a storage of `dtype`.
@@ -233,6 +249,12 @@ impl BackendStorage for CpuStorage {
     ) -> Result<()> {
         ops::binary::cpu::binary_inplace(self, layout, cpu_of("binary", rhs)?, rhs_layout, op)
     }
+    fn binary_scalar(&self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<Box<dyn BackendStorage>>> {
+        Some(ops::binary::cpu::binary_scalar(self, layout, s, op).map(boxed))
+    }
+    fn binary_scalar_inplace(&mut self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<()>> {
+        Some(ops::binary::cpu::binary_scalar_inplace(self, layout, s, op))
+    }
     fn binary_into(
         &mut self,
         dst_layout: &Layout,
@@ -281,6 +303,22 @@ impl BackendStorage for CpuStorage {
     }
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Box<dyn BackendStorage>> {
         ops::reduce::cpu::reduce(self, layout, dims, op).map(boxed)
+    }
+    fn reduce_into(
+        &self,
+        layout: &Layout,
+        dims: &[usize],
+        op: ReduceOp,
+        dst: &mut dyn BackendStorage,
+        dst_layout: &Layout,
+    ) -> Result<()> {
+        match (dst.as_any_mut().downcast_mut::<CpuStorage>(), dst_layout.contiguous_range()) {
+            (Some(out), Some((start, _))) => ops::reduce::cpu::reduce_into(self, layout, dims, op, out, start),
+            _ => {
+                let r = ops::reduce::cpu::reduce(self, layout, dims, op)?;
+                dst.copy_from(dst_layout, &r, &Layout::contiguous(dst_layout.shape().clone()))
+            }
+        }
     }
     fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Box<dyn BackendStorage>> {
         ops::reduce::cpu::scan(self, layout, dim, op).map(boxed)

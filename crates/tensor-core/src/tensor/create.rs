@@ -13,11 +13,13 @@ impl Tensor {
         let value = value.into();
         let storage = match device {
             Device::Cpu => {
-                let mut s = CpuStorage::zeros(dtype, shape.numel());
-                let is_zero = value.to_f64() == 0.0;
-                if !is_zero {
+                let s = if value.to_f64() == 0.0 {
+                    CpuStorage::zeros(dtype, shape.numel())
+                } else {
+                    let mut s = CpuStorage::for_overwrite(dtype, shape.numel());
                     crate::ops::copy::cpu::fill(&mut s, &crate::Layout::contiguous(shape.clone()), value);
-                }
+                    s
+                };
                 alloc::boxed::Box::new(s) as alloc::boxed::Box<dyn crate::backend::BackendStorage>
             }
             Device::External(_) => {
@@ -38,8 +40,8 @@ impl Tensor {
     pub fn ones(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         Tensor::full(shape, 1, dtype, device)
     }
-    /// A tensor whose values are unspecified, as `torch.empty` (zeros here: the OS hands out
-    /// zeroed pages at no extra cost, and no uninitialised memory is ever read).
+    /// A tensor whose values are unspecified, as `torch.empty`: zeros, or the stale values of a
+    /// freed buffer taken from the CPU buffer cache; never uninitialised memory.
     pub fn empty(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
         let storage = device.uninit(dtype, shape.numel())?;

@@ -14,6 +14,7 @@ pub use rhs::Rhs;
 pub use views::{s, IndexItem, IndexItems, NewAxis, Slice};
 
 use crate::backend::BackendStorage;
+use crate::cpu::CpuStorage;
 use crate::sync::{ReadGuard, RwLock, WriteGuard};
 use crate::{DType, Device, Layout, Result, Shape};
 use alloc::boxed::Box;
@@ -28,6 +29,15 @@ pub(crate) struct StorageCell {
     version: AtomicUsize,
     device: Device,
     dtype: DType,
+}
+
+impl Drop for StorageCell {
+    /// Hands a large host buffer to the CPU buffer cache ([`crate::cpu::cache`]).
+    fn drop(&mut self) {
+        if let Some(cpu) = self.data.get_mut().as_any_mut().downcast_mut::<CpuStorage>() {
+            crate::cpu::cache::recycle(core::mem::replace(cpu, CpuStorage::U8(alloc::vec::Vec::new())));
+        }
+    }
 }
 
 /// An n-dimensional array of one dtype on one device.

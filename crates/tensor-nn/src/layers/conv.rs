@@ -3,14 +3,15 @@
 use crate::{Entry, EntryMut, Module, Visit};
 use tensor_autograd::Var;
 use tensor_core::ops::conv::Conv2dParams;
-use tensor_core::{bail, Device, Result};
+use tensor_core::{bail, Device, Result, Tensor};
 
 /// Zero padding of a convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Padding {
     /// `padding='valid'`: none.
     Valid,
-    /// `padding='same'`: the output has the input's size (stride 1 only).
+    /// `padding='same'`: the output has the input's size (stride 1 only). As PyTorch, an odd
+    /// total padding `dilation * (k - 1)` puts the extra zero at the bottom / right.
     Same,
     /// Explicit padding (height, width) on each side.
     Explicit([usize; 2]),
@@ -56,6 +57,9 @@ pub struct Conv2d {
     /// `[out_channels]`, if any.
     pub bias: Option<Var>,
     params: Conv2dParams,
+    /// Extra zero rows / columns at the bottom / right of the input (`padding='same'` with an
+    /// odd total padding).
+    same_extra: [usize; 2],
 }
 
 impl Conv2d {
@@ -80,9 +84,12 @@ impl Conv2d {
                 config.groups
             );
         }
-        let padding = match config.padding {
-            Padding::Valid => [0, 0],
-            Padding::Explicit(p) => p,
+        // PyTorch's `padding='same'`: total = dilation * (k - 1) per dim, `total / 2` before and
+        // the rest after; an odd total pads the input by one more row / column at the end
+        // (bottom / right) and runs the symmetric convolution.
+        let (padding, same_extra) = match config.padding {
+            Padding::Valid => ([0, 0], [0, 0]),
+            Padding::Explicit(p) => (p, [0, 0]),
             Padding::Same => {
                 if config.stride != [1, 1] {
                     bail!(
@@ -92,16 +99,8 @@ impl Conv2d {
                         config.stride
                     );
                 }
-                let total = [config.dilation[0] * (k[0] - 1), config.dilation[1] * (k[1] - 1)];
-                if total[0] % 2 == 1 || total[1] % 2 == 1 {
-                    bail!(
-                        Unsupported,
-                        "Conv2d",
-                        "padding='same' with an even kernel {:?} needs asymmetric padding, which is not supported yet",
-                        k
-                    );
-                }
-                [total[0] / 2, total[1] / 2]
+                let total = [config.dilation[0] * k[0].saturating_sub(1), config.dilation[1] * k[1].saturating_sub(1)];
+                ([total[0] / 2, total[1] / 2], [total[0] % 2, total[1] % 2])
             }
         };
         let fan_in = in_channels / config.groups * k[0] * k[1];
@@ -110,6 +109,7 @@ impl Conv2d {
             weight: super::uniform_param([out_channels, in_channels / config.groups, k[0], k[1]], bound, device)?,
             bias: if config.bias { Some(super::uniform_param([out_channels], bound, device)?) } else { None },
             params: Conv2dParams { stride: config.stride, padding, dilation: config.dilation, groups: config.groups },
+            same_extra,
         })
     }
 }
@@ -145,6 +145,23 @@ impl Visit for Conv2d {
 
 impl Module for Conv2d {
     fn forward(&self, x: &Var) -> Result<Var> {
-        x.conv2d(&self.weight, self.bias.as_ref(), self.params)
+        if self.same_extra == [0, 0] || x.dim() < 2 {
+            return x.conv2d(&self.weight, self.bias.as_ref(), self.params);
+        }
+        let mut padded = x.clone();
+        for (i, &extra) in self.same_extra.iter().enumerate() {
+            if extra > 0 {
+                padded = pad_end(&padded, padded.dim() - 2 + i, extra)?;
+            }
+        }
+        padded.conv2d(&self.weight, self.bias.as_ref(), self.params)
     }
+}
+
+/// `x` with `n` zeros appended along `dim` (differentiable: the gradient is the slice of `x`).
+fn pad_end(x: &Var, dim: usize, n: usize) -> Result<Var> {
+    let mut shape = x.size().to_vec();
+    shape[dim] = n;
+    let zeros = Var::constant(Tensor::zeros(shape, x.dtype(), x.device())?);
+    Var::cat(&[x, &zeros], dim as isize)
 }

@@ -12,7 +12,7 @@ pub use activation::{Dropout, Flatten, Identity, LeakyReLU, LogSoftmax, ReLU, Si
 pub use conv::{Conv2d, Conv2dConfig, Padding};
 pub use embedding::Embedding;
 pub use linear::Linear;
-pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
+pub use norm::{BatchNorm1d, BatchNorm2d, BatchNormConfig, LayerNorm, LayerNormConfig};
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 pub use sequential::Sequential;
 

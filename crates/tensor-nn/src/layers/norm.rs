@@ -1,20 +1,50 @@
 //! Normalisation layers: `BatchNorm1d`/`BatchNorm2d` (batch statistics in training, running
-//! statistics in eval) and `LayerNorm`.
+//! statistics in eval; [`BatchNormConfig`] holds PyTorch's `eps`, `momentum` (`None` for a
+//! cumulative average), `affine` and `track_running_stats`) and `LayerNorm` (with
+//! [`LayerNormConfig`]: `eps`, `elementwise_affine`, `bias`).
 
 use crate::{Entry, EntryMut, Module, Visit};
 use tensor_autograd::{no_grad, Var};
 use tensor_core::{bail, DType, Device, Result, Tensor};
+
+/// The keyword arguments of `nn.BatchNorm1d` / `nn.BatchNorm2d`, with PyTorch's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchNormConfig {
+    /// Added to the variance (1e-5).
+    pub eps: f64,
+    /// Weight of the new batch in the running statistics (0.1); `None` is PyTorch's
+    /// `momentum=None`: a cumulative average, the n-th batch weighted `1 / n`.
+    pub momentum: Option<f64>,
+    /// Whether the layer has a learnable `weight` (ones) and `bias` (zeros).
+    pub affine: bool,
+    /// Whether the layer keeps `running_mean`, `running_var` and `num_batches_tracked`
+    /// buffers; without them it normalises with the batch statistics in eval mode too.
+    pub track_running_stats: bool,
+}
+
+impl Default for BatchNormConfig {
+    fn default() -> Self {
+        BatchNormConfig { eps: 1e-5, momentum: Some(0.1), affine: true, track_running_stats: true }
+    }
+}
+
+/// The running statistics of a batch-norm layer (`track_running_stats=True`).
+#[derive(Debug, Clone)]
+struct RunningStats {
+    mean: Tensor,
+    var: Tensor,
+    num_batches_tracked: Tensor,
+}
 
 /// Batch normalisation over the channel dim (dim 1), shared by the 1-d and 2-d layers.
 #[derive(Debug, Clone)]
 struct BatchNorm {
     weight: Option<Var>,
     bias: Option<Var>,
-    running_mean: Tensor,
-    running_var: Tensor,
-    num_batches_tracked: Tensor,
+    stats: Option<RunningStats>,
+    num_features: usize,
     eps: f64,
-    momentum: f64,
+    momentum: Option<f64>,
     training: bool,
     ranks: &'static [usize],
     name: &'static str,
@@ -23,14 +53,12 @@ struct BatchNorm {
 impl BatchNorm {
     fn new(
         num_features: usize,
-        eps: f64,
-        momentum: f64,
-        affine: bool,
+        config: BatchNormConfig,
         ranks: &'static [usize],
         name: &'static str,
         device: &Device,
     ) -> Result<Self> {
-        let (w, b) = if affine {
+        let (weight, bias) = if config.affine {
             (
                 Some(Var::parameter(Tensor::ones([num_features], DType::F32, device)?)),
                 Some(Var::parameter(Tensor::zeros([num_features], DType::F32, device)?)),
@@ -38,14 +66,22 @@ impl BatchNorm {
         } else {
             (None, None)
         };
+        let stats = if config.track_running_stats {
+            Some(RunningStats {
+                mean: Tensor::zeros([num_features], DType::F32, device)?,
+                var: Tensor::ones([num_features], DType::F32, device)?,
+                num_batches_tracked: Tensor::zeros([], DType::I64, device)?,
+            })
+        } else {
+            None
+        };
         Ok(BatchNorm {
-            weight: w,
-            bias: b,
-            running_mean: Tensor::zeros([num_features], DType::F32, device)?,
-            running_var: Tensor::ones([num_features], DType::F32, device)?,
-            num_batches_tracked: Tensor::zeros([], DType::I64, device)?,
-            eps,
-            momentum,
+            weight,
+            bias,
+            stats,
+            num_features,
+            eps: config.eps,
+            momentum: config.momentum,
             training: true,
             ranks,
             name,
@@ -53,13 +89,13 @@ impl BatchNorm {
     }
 
     fn forward(&self, x: &Var) -> Result<Var> {
-        if !self.ranks.contains(&x.dim()) || x.size()[1] != self.running_mean.numel() {
+        if !self.ranks.contains(&x.dim()) || x.size()[1] != self.num_features {
             bail!(
                 Shape,
                 self.name,
                 "expected {:?}-d input with {} channels, got shape {:?}",
                 self.ranks,
-                self.running_mean.numel(),
+                self.num_features,
                 x.shape()
             );
         }
@@ -67,56 +103,84 @@ impl BatchNorm {
         let mut view = vec![1isize; x.dim()];
         view[1] = c;
         let dims: Vec<isize> = (0..x.dim() as isize).filter(|&d| d != 1).collect();
-        let (mean, var) = if self.training {
-            if x.numel() / c as usize <= 1 {
-                bail!(
-                    Value,
-                    self.name,
-                    "Expected more than 1 value per channel when training, got input size {:?}",
-                    x.shape()
-                );
+        // As PyTorch: batch statistics in training, and in eval too without running statistics.
+        let (mean, var) = match &self.stats {
+            Some(stats) if !self.training => {
+                (Var::constant(stats.mean.view(&view)?), Var::constant(stats.var.view(&view)?))
             }
-            let mean = x.mean_dim(&dims, true)?;
-            let var = x.sub(&mean)?.square()?.mean_dim(&dims, true)?;
-            {
-                let _g = no_grad();
-                let n = (x.numel() / c as usize) as f64;
-                let unbiased = var.tensor_ref().mul(n / (n - 1.0).max(1.0))?.reshape(&[-1])?;
-                let m = self.momentum;
-                let mut rm = self.running_mean.shallow_clone();
-                rm.copy_(&rm.mul(1.0 - m)?.add(&mean.tensor_ref().reshape(&[-1])?.mul(m)?)?)?;
-                let mut rv = self.running_var.shallow_clone();
-                rv.copy_(&rv.mul(1.0 - m)?.add(&unbiased.mul(m)?)?)?;
-                self.num_batches_tracked.shallow_clone().add_(1)?;
+            _ => {
+                let per_channel: usize =
+                    x.size().iter().enumerate().filter(|&(d, _)| d != 1).map(|(_, &s)| s).product();
+                if per_channel <= 1 {
+                    bail!(
+                        Value,
+                        self.name,
+                        "Expected more than 1 value per channel when training, got input size {:?}",
+                        x.shape()
+                    );
+                }
+                let mean = x.mean_dim(&dims, true)?;
+                let var = x.sub(&mean)?.square()?.mean_dim(&dims, true)?;
+                if let (Some(stats), true) = (&self.stats, self.training) {
+                    self.update_running_stats(stats, &mean, &var, per_channel as f64)?;
+                }
+                (mean, var)
             }
-            (mean, var)
-        } else {
-            (Var::constant(self.running_mean.view(&view)?), Var::constant(self.running_var.view(&view)?))
         };
         let mut y = x.sub(&mean)?.div(&var.add(self.eps)?.sqrt()?)?;
-        if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
-            y = y.mul(&w.view(&view)?)?.add(&b.view(&view)?)?;
+        if let Some(w) = &self.weight {
+            y = y.mul(&w.view(&view)?)?;
+        }
+        if let Some(b) = &self.bias {
+            y = y.add(&b.view(&view)?)?;
         }
         Ok(y)
     }
 
+    /// One training step of the running statistics: `num_batches_tracked += 1`, then each
+    /// statistic moves towards the batch's (the variance unbiased) by the momentum, or by
+    /// `1 / num_batches_tracked` with `momentum=None`.
+    fn update_running_stats(&self, stats: &RunningStats, mean: &Var, var: &Var, n: f64) -> Result<()> {
+        let _g = no_grad();
+        let mut tracked = stats.num_batches_tracked.shallow_clone();
+        tracked.add_(1)?;
+        let m = match self.momentum {
+            Some(m) => m,
+            None => 1.0 / tracked.item::<i64>()? as f64,
+        };
+        let unbiased = var.tensor_ref().mul(n / (n - 1.0).max(1.0))?.reshape(&[-1])?;
+        let mut rm = stats.mean.shallow_clone();
+        rm.copy_(&rm.mul(1.0 - m)?.add(&mean.tensor_ref().reshape(&[-1])?.mul(m)?)?)?;
+        let mut rv = stats.var.shallow_clone();
+        rv.copy_(&rv.mul(1.0 - m)?.add(&unbiased.mul(m)?)?)?;
+        Ok(())
+    }
+
     fn visit(&self, f: &mut dyn FnMut(&str, Entry<'_>)) {
-        if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
+        if let Some(w) = &self.weight {
             f("weight", Entry::Param(w));
+        }
+        if let Some(b) = &self.bias {
             f("bias", Entry::Param(b));
         }
-        f("running_mean", Entry::Buffer(&self.running_mean));
-        f("running_var", Entry::Buffer(&self.running_var));
-        f("num_batches_tracked", Entry::Buffer(&self.num_batches_tracked));
+        if let Some(s) = &self.stats {
+            f("running_mean", Entry::Buffer(&s.mean));
+            f("running_var", Entry::Buffer(&s.var));
+            f("num_batches_tracked", Entry::Buffer(&s.num_batches_tracked));
+        }
     }
     fn visit_mut(&mut self, f: &mut dyn FnMut(&str, EntryMut<'_>)) {
-        if let (Some(w), Some(b)) = (&mut self.weight, &mut self.bias) {
+        if let Some(w) = &mut self.weight {
             f("weight", EntryMut::Param(w));
+        }
+        if let Some(b) = &mut self.bias {
             f("bias", EntryMut::Param(b));
         }
-        f("running_mean", EntryMut::Buffer(&mut self.running_mean));
-        f("running_var", EntryMut::Buffer(&mut self.running_var));
-        f("num_batches_tracked", EntryMut::Buffer(&mut self.num_batches_tracked));
+        if let Some(s) = &mut self.stats {
+            f("running_mean", EntryMut::Buffer(&mut s.mean));
+            f("running_var", EntryMut::Buffer(&mut s.var));
+            f("num_batches_tracked", EntryMut::Buffer(&mut s.num_batches_tracked));
+        }
     }
 }
 
@@ -126,21 +190,30 @@ macro_rules! batch_norm {
         #[derive(Debug, Clone)]
         pub struct $name(BatchNorm);
         impl $name {
-            /// With PyTorch's defaults: eps 1e-5, momentum 0.1, affine.
+            /// With PyTorch's defaults: eps 1e-5, momentum 0.1, affine, tracking running stats.
             pub fn new(num_features: usize, device: &Device) -> Result<$name> {
-                Self::with_options(num_features, 1e-5, 0.1, true, device)
+                Self::with_config(num_features, BatchNormConfig::default(), device)
             }
-            /// With explicit eps, momentum and affine.
+            /// With explicit eps, momentum and affine (tracking running stats).
             pub fn with_options(num_features: usize, eps: f64, momentum: f64, affine: bool, device: &Device) -> Result<$name> {
-                Ok($name(BatchNorm::new(num_features, eps, momentum, affine, $ranks, stringify!($name), device)?))
+                let config = BatchNormConfig { eps, momentum: Some(momentum), affine, ..BatchNormConfig::default() };
+                Self::with_config(num_features, config, device)
             }
-            /// The running mean.
-            pub fn running_mean(&self) -> &Tensor {
-                &self.0.running_mean
+            /// With every option of PyTorch's constructor.
+            pub fn with_config(num_features: usize, config: BatchNormConfig, device: &Device) -> Result<$name> {
+                Ok($name(BatchNorm::new(num_features, config, $ranks, stringify!($name), device)?))
             }
-            /// The running (unbiased) variance.
-            pub fn running_var(&self) -> &Tensor {
-                &self.0.running_var
+            /// The running mean (`None` without `track_running_stats`).
+            pub fn running_mean(&self) -> Option<&Tensor> {
+                self.0.stats.as_ref().map(|s| &s.mean)
+            }
+            /// The running (unbiased) variance (`None` without `track_running_stats`).
+            pub fn running_var(&self) -> Option<&Tensor> {
+                self.0.stats.as_ref().map(|s| &s.var)
+            }
+            /// The number of training batches seen (`None` without `track_running_stats`).
+            pub fn num_batches_tracked(&self) -> Option<&Tensor> {
+                self.0.stats.as_ref().map(|s| &s.num_batches_tracked)
             }
         }
         impl Visit for $name {
@@ -173,12 +246,32 @@ batch_norm!(
     &[4]
 );
 
-/// Normalises over the last dims, as `nn.LayerNorm(normalized_shape, eps=1e-5)`.
+/// The keyword arguments of `nn.LayerNorm`, with PyTorch's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerNormConfig {
+    /// Added to the variance (1e-5).
+    pub eps: f64,
+    /// Whether the layer has a learnable `weight` (ones) and, with [`bias`](Self::bias), a
+    /// learnable `bias` (zeros).
+    pub elementwise_affine: bool,
+    /// Whether the affine transform has a `bias` (PyTorch 2.1's `bias=`); ignored without
+    /// `elementwise_affine`.
+    pub bias: bool,
+}
+
+impl Default for LayerNormConfig {
+    fn default() -> Self {
+        LayerNormConfig { eps: 1e-5, elementwise_affine: true, bias: true }
+    }
+}
+
+/// Normalises over the last dims, as `nn.LayerNorm(normalized_shape, eps=1e-5,
+/// elementwise_affine=True, bias=True)`.
 #[derive(Debug, Clone)]
 pub struct LayerNorm {
-    /// Scale (ones), if affine.
+    /// Scale (ones), if `elementwise_affine`.
     pub weight: Option<Var>,
-    /// Shift (zeros), if affine.
+    /// Shift (zeros), if `elementwise_affine` and `bias`.
     pub bias: Option<Var>,
     normalized_shape: Vec<usize>,
     eps: f64,
@@ -187,25 +280,42 @@ pub struct LayerNorm {
 impl LayerNorm {
     /// Over the trailing `normalized_shape` dims, with eps 1e-5 and an affine transform.
     pub fn new(normalized_shape: &[usize], device: &Device) -> Result<LayerNorm> {
+        Self::with_config(normalized_shape, LayerNormConfig::default(), device)
+    }
+    /// With every option of PyTorch's constructor.
+    pub fn with_config(normalized_shape: &[usize], config: LayerNormConfig, device: &Device) -> Result<LayerNorm> {
+        let affine = config.elementwise_affine;
         Ok(LayerNorm {
-            weight: Some(Var::parameter(Tensor::ones(normalized_shape, DType::F32, device)?)),
-            bias: Some(Var::parameter(Tensor::zeros(normalized_shape, DType::F32, device)?)),
+            weight: if affine {
+                Some(Var::parameter(Tensor::ones(normalized_shape, DType::F32, device)?))
+            } else {
+                None
+            },
+            bias: if affine && config.bias {
+                Some(Var::parameter(Tensor::zeros(normalized_shape, DType::F32, device)?))
+            } else {
+                None
+            },
             normalized_shape: normalized_shape.to_vec(),
-            eps: 1e-5,
+            eps: config.eps,
         })
     }
 }
 
 impl Visit for LayerNorm {
     fn visit(&self, f: &mut dyn FnMut(&str, Entry<'_>)) {
-        if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
+        if let Some(w) = &self.weight {
             f("weight", Entry::Param(w));
+        }
+        if let Some(b) = &self.bias {
             f("bias", Entry::Param(b));
         }
     }
     fn visit_mut(&mut self, f: &mut dyn FnMut(&str, EntryMut<'_>)) {
-        if let (Some(w), Some(b)) = (&mut self.weight, &mut self.bias) {
+        if let Some(w) = &mut self.weight {
             f("weight", EntryMut::Param(w));
+        }
+        if let Some(b) = &mut self.bias {
             f("bias", EntryMut::Param(b));
         }
     }
@@ -228,8 +338,11 @@ impl Module for LayerNorm {
         let centered = x.sub(&mean)?;
         let var = centered.square()?.mean_dim(&dims, true)?;
         let mut y = centered.div(&var.add(self.eps)?.sqrt()?)?;
-        if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
-            y = y.mul(w)?.add(b)?;
+        if let Some(w) = &self.weight {
+            y = y.mul(w)?;
+        }
+        if let Some(b) = &self.bias {
+            y = y.add(b)?;
         }
         Ok(y)
     }

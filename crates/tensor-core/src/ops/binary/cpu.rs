@@ -2,9 +2,9 @@
 //! inner loop has unit-stride, broadcast-scalar and general-stride forms.
 
 use crate::backend::{BinaryOp, CmpOp};
+use crate::cpu::buffer_for_overwrite;
 use crate::cpu::{fill_rows, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
-use crate::ops::copy::cpu::bytemuck_free_zeroed;
-use crate::{bail, Element, Layout, Result};
+use crate::{bail, Element, Layout, Result, Scalar, Shape};
 use alloc::vec::Vec;
 
 /// One row of `out[i] = f(a[i * sa], b[i * sb])`, with the common stride patterns unrolled.
@@ -45,7 +45,7 @@ fn zip_map<T: Element, U: Element>(
     lb: &Layout,
     f: impl Fn(T, T) -> U + Sync + Send,
 ) -> Vec<U> {
-    let mut out = bytemuck_free_zeroed::<U>(la.numel());
+    let mut out = buffer_for_overwrite::<U>(la.numel());
     zip_map_into(&mut out, a, la, b, lb, f);
     out
 }
@@ -266,6 +266,70 @@ macro_rules! dispatch_binary {
     };
 }
 
+/// `s` as a `T`: integers exactly (an `i64` beyond 2^53 too), everything else through `f64`.
+fn scalar_as<T: Element>(s: Scalar) -> T {
+    if let Scalar::Int(i) = s {
+        if let Some(&v) = (&i as &dyn core::any::Any).downcast_ref::<T>() {
+            return v;
+        }
+    }
+    T::from_f64(s.to_f64())
+}
+
+/// Evaluates `$body` with `$a` the typed input, `$b` a one-element slice holding the scalar `$s`
+/// as the same type, and `$f` the op's closure.
+macro_rules! dispatch_binary_scalar {
+    ($x:expr, $s:expr, $op:expr, |$a:ident, $b:ident, $f:ident| $body:expr) => {
+        match $x {
+            CpuStorage::F16($a) => {
+                let $b = &[scalar_as::<half::f16>($s)][..];
+                float_binary!($op, half::f16, |$f| $body)
+            }
+            CpuStorage::BF16($a) => {
+                let $b = &[scalar_as::<half::bf16>($s)][..];
+                float_binary!($op, half::bf16, |$f| $body)
+            }
+            CpuStorage::F32($a) => {
+                let $b = &[scalar_as::<f32>($s)][..];
+                float_binary!($op, f32, |$f| $body)
+            }
+            CpuStorage::F64($a) => {
+                let $b = &[scalar_as::<f64>($s)][..];
+                float_binary!($op, f64, |$f| $body)
+            }
+            CpuStorage::U8($a) => {
+                let $b = &[scalar_as::<u8>($s)][..];
+                int_binary!($op, u8, |$f| $body)
+            }
+            CpuStorage::I32($a) => {
+                let $b = &[scalar_as::<i32>($s)][..];
+                int_binary!($op, i32, |$f| $body)
+            }
+            CpuStorage::I64($a) => {
+                let $b = &[scalar_as::<i64>($s)][..];
+                int_binary!($op, i64, |$f| $body)
+            }
+            CpuStorage::Bool($a) => {
+                let $b = &[scalar_as::<bool>($s)][..];
+                bool_binary!($op, |$f| $body)
+            }
+        }
+    };
+}
+
+/// `a[la] op s`, contiguous: the scalar is read through a zero-stride layout, no tensor is made.
+pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<CpuStorage> {
+    let lb = Layout::contiguous(Shape::scalar()).broadcast_to(la.shape())?;
+    Ok(dispatch_binary_scalar!(a, s, op, |x, y, f| StorageOf::into_storage(zip_map(x, la, y, &lb, f))))
+}
+
+/// `a[la] = a[la] op s`.
+pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<()> {
+    let lb = Layout::contiguous(Shape::scalar()).broadcast_to(la.shape())?;
+    dispatch_binary_scalar!(a, s, op, |x, y, f| zip_inplace(x, la, y, &lb, f));
+    Ok(())
+}
+
 /// `a[la] op b[lb]`, contiguous.
 pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<CpuStorage> {
     Ok(dispatch_binary!(a, b, op, |x, y, f| StorageOf::into_storage(zip_map(x, la, y, lb, f))))
@@ -327,7 +391,7 @@ pub(crate) fn where_cond(
         );
     };
     fn go<T: Element>(c: &[bool], lc: &Layout, t: &[T], lt: &Layout, f: &[T], lf: &Layout) -> Vec<T> {
-        let mut out = bytemuck_free_zeroed::<T>(lc.numel());
+        let mut out = buffer_for_overwrite::<T>(lc.numel());
         let row = Row::new([lc, lt, lf]);
         let [sc, st, sf] = row.stride;
         fill_rows(&mut out, &row, |d, [oc, ot, of]| {

@@ -69,6 +69,12 @@ impl Tensor {
         let (compute, _) = dtypes(op, self, &rhs);
         check_bool_sub(name, op, compute)?;
         check_pow_scalar(name, op, self.dtype(), &rhs)?;
+        if let (Rhs::Scalar(s), true) = (&rhs, compute == self.dtype()) {
+            check_int_scalar_divisor(op, compute, *s)?;
+            if let Some(r) = self.read().binary_scalar(self.layout(), *s, op) {
+                return Ok(Tensor::from_op(r?, self.shape(), self.device()));
+            }
+        }
         let b = rhs.to_tensor(self, compute)?;
         self.same_device(name, &[&b])?;
         let a = self.to_dtype(compute)?;
@@ -93,6 +99,12 @@ impl Tensor {
         if compute != self.dtype() {
             let r = self.binary(name, rhs, op)?;
             return self.copy_(&r);
+        }
+        if let Rhs::Scalar(s) = rhs {
+            check_int_scalar_divisor(op, compute, s)?;
+            if let Some(r) = self.write().binary_scalar_inplace(self.layout(), s, op) {
+                return r;
+            }
         }
         let b = rhs.to_tensor(self, compute)?;
         self.same_device(name, &[&b])?;
@@ -242,6 +254,14 @@ impl Tensor {
         let r = self.masked_fill(mask, value)?;
         self.copy_(&r)
     }
+}
+
+/// [`check_int_divisor`] for a number.
+fn check_int_scalar_divisor(op: BinaryOp, compute: DType, s: Scalar) -> Result<()> {
+    if matches!(op, BinaryOp::FloorDiv | BinaryOp::Remainder) && compute.is_int() && s.to_f64() == 0.0 {
+        bail!(Value, "div", "ZeroDivisionError: integer division by zero");
+    }
+    Ok(())
 }
 
 fn check_int_div_by_zero(b: &Tensor) -> Result<()> {

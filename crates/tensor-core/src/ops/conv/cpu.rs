@@ -205,7 +205,7 @@ fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: 
 
 fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
     let l = g.positions();
-    let mut out = vec![T::zero(); batch * o * l];
+    let mut out = crate::cpu::zeroed_buffer::<T>(batch * o * l);
     if o == 0 || l == 0 {
         return out;
     }
@@ -300,7 +300,7 @@ fn backward_input<T: ConvElem>(gr: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize
         return forward(gr, &flipped, &tg, batch, g.c, groups);
     }
     let image = g.image();
-    let mut dx = vec![T::zero(); batch * image];
+    let mut dx = crate::cpu::zeroed_buffer::<T>(batch * image);
     let l = g.positions();
     if o == 0 || l == 0 {
         return dx;
@@ -396,7 +396,7 @@ fn backward_weight<T: ConvElem>(
 
 fn im2col_all<T: ConvElem>(x: &[T], g: &Geo, batch: usize) -> Vec<T> {
     let n = g.c * g.taps() * g.positions();
-    let mut out = vec![T::zero(); batch * n];
+    let mut out = crate::cpu::zeroed_buffer::<T>(batch * n);
     let image = g.image();
     for_each_image(&mut out, n, n * 16, |i, o, _, _| im2col_band(&x[i * image..(i + 1) * image], g, 0, g.oh, o));
     out
@@ -404,7 +404,7 @@ fn im2col_all<T: ConvElem>(x: &[T], g: &Geo, batch: usize) -> Vec<T> {
 
 fn col2im_all<T: ConvElem>(cols: &[T], g: &Geo, batch: usize) -> Vec<T> {
     let (n, image) = (g.c * g.taps() * g.positions(), g.image());
-    let mut out = vec![T::zero(); batch * image];
+    let mut out = crate::cpu::zeroed_buffer::<T>(batch * image);
     for_each_image(&mut out, image, n * 16, |i, o, _, _| col2im_band(&cols[i * n..(i + 1) * n], g, 0, g.oh, o));
     out
 }

@@ -1,15 +1,17 @@
 //! CPU kernels for copies: strided → contiguous, dtype casts, strided writes and fills.
 
-use crate::cpu::{fill_rows, with_cpu2, CpuStorage, Row, StorageOf};
+use crate::cpu::{buffer_for_overwrite, fill_rows, with_cpu2, CpuStorage, Row, StorageOf};
 use crate::{with_cpu, DType, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
 
 /// Copies `src[layout]` into a new contiguous `Vec`.
 pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
     if let Some((a, b)) = layout.contiguous_range() {
-        return src[a..b].to_vec();
+        let mut out = buffer_for_overwrite::<T>(b - a);
+        out.copy_from_slice(&src[a..b]);
+        return out;
     }
-    let mut out = bytemuck_free_zeroed::<T>(layout.numel());
+    let mut out = buffer_for_overwrite::<T>(layout.numel());
     if transpose2d(&mut out, src, layout) {
         return out;
     }
@@ -25,11 +27,6 @@ pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
         }
     });
     out
-}
-
-/// A `Vec` of `n` default values (zeroed memory for every element type here).
-pub(crate) fn bytemuck_free_zeroed<T: Element>(n: usize) -> Vec<T> {
-    alloc::vec![T::ZERO; n]
 }
 
 /// Tiled transpose for a 2-d layout whose first dim is the dense one (`x.t().contiguous()`).
@@ -74,7 +71,7 @@ fn cast_vec<T: Element, U: Element>(src: &[T], layout: &Layout) -> Vec<U> {
 
 /// `f(src[layout])`, contiguous.
 fn map_vec<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
-    let mut out = bytemuck_free_zeroed::<U>(layout.numel());
+    let mut out = buffer_for_overwrite::<U>(layout.numel());
     let row = Row::new([layout]);
     fill_rows(&mut out, &row, |d, [s]| {
         let st = row.stride[0];

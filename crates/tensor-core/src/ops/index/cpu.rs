@@ -8,8 +8,9 @@
 //! Every index is checked before anything is read or written.
 
 use crate::backend::ScatterReduce;
+use crate::cpu::buffer_for_overwrite;
 use crate::cpu::{fill_rows, with_cpu2, CpuStorage, Row, StorageOf};
-use crate::ops::copy::cpu::{bytemuck_free_zeroed, cast};
+use crate::ops::copy::cpu::cast;
 use crate::shape::{Dims, Shape};
 use crate::{bail, with_cpu, DType, Element, Layout, Result};
 use alloc::borrow::Cow;
@@ -69,7 +70,7 @@ fn index_along(il: &Layout, shape: &[usize], dim: usize) -> Layout {
 
 /// `out[p] = x[xl(p) + idx[il(p)] * sd]` over the shape of `xl` and `il`, contiguous.
 fn gather_rows<T: Element>(x: &[T], xl: &Layout, idx: &[i64], il: &Layout, sd: usize) -> Vec<T> {
-    let mut out = bytemuck_free_zeroed::<T>(xl.numel());
+    let mut out = buffer_for_overwrite::<T>(xl.numel());
     let row = Row::new([xl, il]);
     let [sx, si] = row.stride;
     fill_rows(&mut out, &row, |d, [ox, oi]| {

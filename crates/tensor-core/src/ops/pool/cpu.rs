@@ -8,7 +8,6 @@ use crate::cpu::{CpuStorage, FloatElem};
 use crate::ops::conv::cpu::{contig, float1, from_f32, to_f32};
 use crate::ops::conv::im2col::Geo;
 use crate::{bail, Layout, Result};
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// Calls `f(plane, out_chunk)` for every `chunk` of `out`, in parallel when `work` is large.
@@ -41,8 +40,8 @@ fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usi
 fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
     let (plane, l) = (g.h * g.w, g.positions());
     let planes = batch * g.c;
-    let mut vals = vec![T::zero(); planes * l];
-    let mut idx = vec![0i64; planes * l];
+    let mut vals = crate::cpu::zeroed_buffer::<T>(planes * l);
+    let mut idx = crate::cpu::zeroed_buffer::<i64>(planes * l);
     // The first input column each output column's window reads.
     let first: Vec<usize> = (0..g.ow).map(|o| taps(o, g.sw, g.pw, g.kw, g.dw, g.w).0).collect();
     // Values and indices of a plane are written by the same task: pair them up first.
@@ -66,7 +65,7 @@ fn max_backward<T: FloatElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> R
     if let Some(&bad) = idx.iter().find(|&&i| i < 0 || i as usize >= plane) {
         bail!(Index, "max_pool2d_backward", "index {} out of range for an input plane of {} x {}", bad, g.h, g.w);
     }
-    let mut dx = vec![T::zero(); batch * g.c * plane];
+    let mut dx = crate::cpu::zeroed_buffer::<T>(batch * g.c * plane);
     if l > 0 {
         for_each_plane(&mut dx, plane, gr.len(), |n, d| {
             for (&v, &i) in gr[n * l..(n + 1) * l].iter().zip(&idx[n * l..(n + 1) * l]) {
@@ -109,7 +108,7 @@ fn avg_plane<T: FloatElem>(x: &[T], g: &Geo, out: &mut [T], cols: &[(usize, usiz
 
 fn avg_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize, include_pad: bool) -> Vec<T> {
     let (plane, l) = (g.h * g.w, g.positions());
-    let mut out = vec![T::zero(); batch * g.c * l];
+    let mut out = crate::cpu::zeroed_buffer::<T>(batch * g.c * l);
     let work = out.len() * g.taps();
     let cols = avg_cols(g, include_pad);
     for_each_plane(&mut out, l, work, |n, o| avg_plane(&x[n * plane..(n + 1) * plane], g, o, &cols, include_pad));
@@ -118,7 +117,7 @@ fn avg_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize, include_pad: bool) -> 
 
 fn avg_backward<T: FloatElem>(gr: &[T], g: &Geo, batch: usize, include_pad: bool) -> Vec<T> {
     let (plane, l) = (g.h * g.w, g.positions());
-    let mut dx = vec![T::zero(); batch * g.c * plane];
+    let mut dx = crate::cpu::zeroed_buffer::<T>(batch * g.c * plane);
     if l == 0 {
         return dx;
     }

@@ -6,7 +6,7 @@ use crate::backend::{ReduceOp, ScanOp};
 use crate::cpu::{CpuStorage, Row, StorageOf};
 use crate::layout::StridedOffsets;
 use crate::shape::{Dims, Shape};
-use crate::{bail, with_cpu, Element, Layout, Result};
+use crate::{bail, with_cpu, DType, Element, Layout, Result};
 use alloc::vec::Vec;
 
 /// The kept and the reduced part of a layout.
@@ -24,15 +24,17 @@ fn split(layout: &Layout, dims: &[usize]) -> (Layout, Layout) {
     (Layout::from_parts(Shape::new(&ks), kst, layout.offset()), Layout::from_parts(Shape::new(&rs), rst, 0))
 }
 
-/// For each output element, folds the reduced elements with `step(acc, value, index)`.
+/// For each output element, folds the reduced elements with `step(acc, value, index)` into
+/// `out` (one element per kept position, in row-major order).
 fn fold<T: Element, A: Copy + Send + Sync, U: Element>(
+    out: &mut [U],
     x: &[T],
     layout: &Layout,
     dims: &[usize],
     init: A,
     step: impl Fn(A, T, usize) -> A + Sync + Send,
     finish: impl Fn(A) -> U + Sync + Send,
-) -> Vec<U> {
+) {
     let (kept, red) = split(layout, dims);
     let row = Row::new([&red]);
     let st = row.stride[0];
@@ -53,9 +55,12 @@ fn fold<T: Element, A: Copy + Send + Sync, U: Element>(
     if layout.numel() >= crate::cpu::par_threshold() && kept.numel() > 1 {
         use rayon::prelude::*;
         let bases: Vec<usize> = bases.collect();
-        return bases.par_iter().map(|&b| one(b)).collect();
+        out.par_iter_mut().zip(bases.par_iter()).for_each(|(o, &b)| *o = one(b));
+        return;
     }
-    bases.map(one).collect()
+    for (o, b) in out.iter_mut().zip(bases) {
+        *o = one(b);
+    }
 }
 
 /// Sum of a slice with 16 independent accumulators (vectorisable), in `A`.
@@ -92,31 +97,30 @@ fn sum_contiguous<T: Element, A: Element + core::ops::Add<Output = A>>(
 }
 
 fn sum<T: Element, A: Element + core::ops::Add<Output = A>>(
+    out: &mut [T],
     x: &[T],
     layout: &Layout,
     dims: &[usize],
     to: impl Fn(T) -> A + Sync + Send + Copy,
     back: impl Fn(A) -> T + Sync + Send,
-) -> Vec<T> {
+) {
     if dims.len() == layout.rank() {
         if let Some((a, b)) = layout.contiguous_range() {
-            return alloc::vec![back(sum_contiguous(&x[a..b], to))];
+            out[0] = back(sum_contiguous(&x[a..b], to));
+            return;
         }
     }
-    fold(x, layout, dims, A::ZERO, move |acc, v, _| acc + to(v), back)
-}
-
-fn prod<T: Element>(x: &[T], layout: &Layout, dims: &[usize]) -> Vec<T> {
-    fold(x, layout, dims, 1.0f64, |a, v, _| a * v.to_f64(), T::from_f64)
+    fold(out, x, layout, dims, A::ZERO, move |acc, v, _| acc + to(v), back)
 }
 
 fn is_nan<T: Element>(v: T) -> bool {
     v.partial_cmp(&v).is_none()
 }
 
-fn extreme<T: Element>(x: &[T], layout: &Layout, dims: &[usize], max: bool) -> Vec<T> {
+fn extreme<T: Element>(out: &mut [T], x: &[T], layout: &Layout, dims: &[usize], max: bool) {
     let better = move |a: T, b: T| if max { a > b } else { a < b };
     fold(
+        out,
         x,
         layout,
         dims,
@@ -130,9 +134,10 @@ fn extreme<T: Element>(x: &[T], layout: &Layout, dims: &[usize], max: bool) -> V
     )
 }
 
-fn arg_extreme<T: Element>(x: &[T], layout: &Layout, dims: &[usize], max: bool) -> Vec<i64> {
+fn arg_extreme<T: Element>(out: &mut [i64], x: &[T], layout: &Layout, dims: &[usize], max: bool) {
     let better = move |a: T, b: T| if max { a > b } else { a < b };
     fold(
+        out,
         x,
         layout,
         dims,
@@ -146,44 +151,128 @@ fn arg_extreme<T: Element>(x: &[T], layout: &Layout, dims: &[usize], max: bool) 
     )
 }
 
-macro_rules! float_sum {
-    ($v:ident, $layout:ident, $dims:ident, $half:ty) => {
-        sum($v, $layout, $dims, |x: $half| x.to_f32(), <$half>::from_f32)
-    };
+/// The dtype `op` gives for an input of `dtype`.
+pub(crate) fn result_dtype(dtype: DType, op: ReduceOp) -> DType {
+    match op {
+        ReduceOp::ArgMax | ReduceOp::ArgMin => DType::I64,
+        ReduceOp::Any | ReduceOp::All => DType::Bool,
+        _ => dtype,
+    }
 }
 
 /// Reduces `dims` (sorted) of `x[layout]`; the result is contiguous (reduced dims removed or
 /// kept as 1 — the same elements either way).
 pub(crate) fn reduce(x: &CpuStorage, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<CpuStorage> {
-    Ok(match op {
+    let kept: usize = layout.dims().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).product();
+    let mut out = CpuStorage::for_overwrite(result_dtype(x.dtype(), op), kept);
+    reduce_into(x, layout, dims, op, &mut out, 0)?;
+    Ok(out)
+}
+
+/// [`reduce`] into `out[start..start + kept]`, which has `op`'s result dtype.
+pub(crate) fn reduce_into(
+    x: &CpuStorage,
+    layout: &Layout,
+    dims: &[usize],
+    op: ReduceOp,
+    out: &mut CpuStorage,
+    start: usize,
+) -> Result<()> {
+    let kept: usize = layout.dims().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).product();
+    let want = result_dtype(x.dtype(), op);
+    if out.dtype() != want {
+        bail!(
+            DType,
+            "reduce",
+            "the result of {:?} over {} is {}, but out has dtype {}",
+            op,
+            x.dtype(),
+            want,
+            out.dtype()
+        );
+    }
+    let range = start..start + kept;
+    macro_rules! out {
+        ($T:ty) => {
+            &mut <$T as StorageOf>::slice_of_mut(out).expect("dtype checked")[range]
+        };
+    }
+    macro_rules! same {
+        (|$o:ident, $v:ident| $body:expr) => {
+            match x {
+                CpuStorage::Bool($v) => {
+                    let $o = out!(bool);
+                    $body
+                }
+                CpuStorage::U8($v) => {
+                    let $o = out!(u8);
+                    $body
+                }
+                CpuStorage::I32($v) => {
+                    let $o = out!(i32);
+                    $body
+                }
+                CpuStorage::I64($v) => {
+                    let $o = out!(i64);
+                    $body
+                }
+                CpuStorage::F16($v) => {
+                    let $o = out!(half::f16);
+                    $body
+                }
+                CpuStorage::BF16($v) => {
+                    let $o = out!(half::bf16);
+                    $body
+                }
+                CpuStorage::F32($v) => {
+                    let $o = out!(f32);
+                    $body
+                }
+                CpuStorage::F64($v) => {
+                    let $o = out!(f64);
+                    $body
+                }
+            }
+        };
+    }
+    match op {
         ReduceOp::Sum => match x {
-            CpuStorage::F32(v) => CpuStorage::F32(sum(v, layout, dims, |x| x, |a| a)),
-            CpuStorage::F64(v) => CpuStorage::F64(sum(v, layout, dims, |x| x, |a| a)),
-            CpuStorage::F16(v) => CpuStorage::F16(float_sum!(v, layout, dims, half::f16)),
-            CpuStorage::BF16(v) => CpuStorage::BF16(float_sum!(v, layout, dims, half::bf16)),
-            CpuStorage::I64(v) => CpuStorage::I64(fold(v, layout, dims, 0i64, |a, x, _| a.wrapping_add(x), |a| a)),
-            CpuStorage::I32(v) => CpuStorage::I32(fold(v, layout, dims, 0i32, |a, x, _| a.wrapping_add(x), |a| a)),
-            CpuStorage::U8(v) => CpuStorage::U8(fold(v, layout, dims, 0u8, |a, x, _| a.wrapping_add(x), |a| a)),
-            CpuStorage::Bool(v) => CpuStorage::Bool(fold(v, layout, dims, false, |a, x, _| a | x, |a| a)),
+            CpuStorage::F32(v) => sum(out!(f32), v, layout, dims, |x| x, |a| a),
+            CpuStorage::F64(v) => sum(out!(f64), v, layout, dims, |x| x, |a| a),
+            CpuStorage::F16(v) => sum(out!(half::f16), v, layout, dims, |x| x.to_f32(), half::f16::from_f32),
+            CpuStorage::BF16(v) => sum(out!(half::bf16), v, layout, dims, |x| x.to_f32(), half::bf16::from_f32),
+            CpuStorage::I64(v) => fold(out!(i64), v, layout, dims, 0i64, |a, x, _| a.wrapping_add(x), |a| a),
+            CpuStorage::I32(v) => fold(out!(i32), v, layout, dims, 0i32, |a, x, _| a.wrapping_add(x), |a| a),
+            CpuStorage::U8(v) => fold(out!(u8), v, layout, dims, 0u8, |a, x, _| a.wrapping_add(x), |a| a),
+            CpuStorage::Bool(v) => fold(out!(bool), v, layout, dims, false, |a, x, _| a | x, |a| a),
         },
         // Integers multiply exactly, wrapping as PyTorch's int64 (f64 would round past 2^53).
         ReduceOp::Prod => match x {
-            CpuStorage::I64(v) => CpuStorage::I64(fold(v, layout, dims, 1i64, |a, x, _| a.wrapping_mul(x), |a| a)),
-            CpuStorage::I32(v) => CpuStorage::I32(fold(v, layout, dims, 1i32, |a, x, _| a.wrapping_mul(x), |a| a)),
-            CpuStorage::U8(v) => CpuStorage::U8(fold(v, layout, dims, 1u8, |a, x, _| a.wrapping_mul(x), |a| a)),
-            _ => with_cpu!(x, |v| { StorageOf::into_storage(prod(v, layout, dims)) }),
+            CpuStorage::I64(v) => fold(out!(i64), v, layout, dims, 1i64, |a, x, _| a.wrapping_mul(x), |a| a),
+            CpuStorage::I32(v) => fold(out!(i32), v, layout, dims, 1i32, |a, x, _| a.wrapping_mul(x), |a| a),
+            CpuStorage::U8(v) => fold(out!(u8), v, layout, dims, 1u8, |a, x, _| a.wrapping_mul(x), |a| a),
+            _ => same!(|o, v| fold(o, v, layout, dims, 1.0f64, |a, x, _| a * x.to_f64(), Element::from_f64)),
         },
-        ReduceOp::Max => with_cpu!(x, |v| StorageOf::into_storage(extreme(v, layout, dims, true))),
-        ReduceOp::Min => with_cpu!(x, |v| StorageOf::into_storage(extreme(v, layout, dims, false))),
-        ReduceOp::ArgMax => CpuStorage::I64(with_cpu!(x, |v| arg_extreme(v, layout, dims, true))),
-        ReduceOp::ArgMin => CpuStorage::I64(with_cpu!(x, |v| arg_extreme(v, layout, dims, false))),
+        ReduceOp::Max => same!(|o, v| extreme(o, v, layout, dims, true)),
+        ReduceOp::Min => same!(|o, v| extreme(o, v, layout, dims, false)),
+        ReduceOp::ArgMax => {
+            let o = out!(i64);
+            with_cpu!(x, |v| arg_extreme(o, v, layout, dims, true))
+        }
+        ReduceOp::ArgMin => {
+            let o = out!(i64);
+            with_cpu!(x, |v| arg_extreme(o, v, layout, dims, false))
+        }
         ReduceOp::Any => {
-            CpuStorage::Bool(with_cpu!(x, |v| fold(v, layout, dims, false, |a, x, _| a || x != Element::ZERO, |a| a)))
+            let o = out!(bool);
+            with_cpu!(x, |v| fold(o, v, layout, dims, false, |a, x, _| a || x != Element::ZERO, |a| a))
         }
         ReduceOp::All => {
-            CpuStorage::Bool(with_cpu!(x, |v| fold(v, layout, dims, true, |a, x, _| a && x != Element::ZERO, |a| a)))
+            let o = out!(bool);
+            with_cpu!(x, |v| fold(o, v, layout, dims, true, |a, x, _| a && x != Element::ZERO, |a| a))
         }
-    })
+    }
+    Ok(())
 }
 
 /// A running sum or product along `dim`, contiguous. Floats accumulate in f64 (as PyTorch's CPU

@@ -3,6 +3,7 @@
 //! the running `cumsum`/`cumprod`. `dims` of `None` (or an empty list) reduce every dim.
 
 pub(crate) mod cpu;
+mod out;
 
 use crate::backend::{ReduceOp, ScanOp};
 use crate::shape::{normalize_dim, normalize_dims, Dims};
@@ -24,6 +25,21 @@ pub enum Norm {
 impl Tensor {
     /// Reduces `dims` with `op`; `keepdim` keeps them as size 1. The backbone of every reduction.
     pub fn reduce(&self, name: &'static str, dims: Option<&[isize]>, keepdim: bool, op: ReduceOp) -> Result<Tensor> {
+        let (dims, shape) = self.reduce_plan(name, dims, keepdim, op)?;
+        // The storage holds the kept elements in row-major order, whether or not the reduced
+        // dims are kept as 1.
+        let s = self.read().reduce(self.layout(), &dims, op)?;
+        Ok(Tensor::from_op(s, shape, self.device()))
+    }
+
+    /// The sorted dims `op` reduces, and the result's shape.
+    pub(crate) fn reduce_plan(
+        &self,
+        name: &'static str,
+        dims: Option<&[isize]>,
+        keepdim: bool,
+        op: ReduceOp,
+    ) -> Result<(Dims, Shape)> {
         let mut dims: Dims = match dims {
             Some(d) if !d.is_empty() => normalize_dims(name, d, self.dim())?,
             _ => (0..self.dim()).collect(),
@@ -37,17 +53,15 @@ impl Tensor {
                 bail!(Shape, name, "expected reduction dim {} to have non-zero size (shape {:?})", d, self.shape());
             }
         }
-        let s = self.read().reduce(self.layout(), &dims, op)?;
-        let kept: Dims = self.size().iter().enumerate().map(|(d, &n)| if dims.contains(&d) { 1 } else { n }).collect();
-        let t = Tensor::from_op(s, Shape::new(&kept), self.device());
-        if keepdim {
-            return Ok(t);
-        }
-        let out: Dims = self.size().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).collect();
-        t.reshape_to(Shape::new(&out))
+        let shape: Dims = if keepdim {
+            self.size().iter().enumerate().map(|(d, &n)| if dims.contains(&d) { 1 } else { n }).collect()
+        } else {
+            self.size().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).collect()
+        };
+        Ok((dims, Shape::new(&shape)))
     }
 
-    fn sum_input(&self) -> Result<Tensor> {
+    pub(crate) fn sum_input(&self) -> Result<Tensor> {
         if self.is_floating_point() {
             Ok(self.shallow_clone())
         } else {
@@ -83,7 +97,7 @@ impl Tensor {
         let n = self.reduced_count("mean", dims)?;
         self.sum_dim(dims, keepdim)?.div(n as f64)
     }
-    fn reduced_count(&self, name: &'static str, dims: &[isize]) -> Result<usize> {
+    pub(crate) fn reduced_count(&self, name: &'static str, dims: &[isize]) -> Result<usize> {
         if dims.is_empty() {
             return Ok(self.numel());
         }
@@ -122,7 +136,7 @@ impl Tensor {
     pub fn argmin(&self, dim: Option<isize>, keepdim: bool) -> Result<Tensor> {
         self.arg("argmin", dim, keepdim, ReduceOp::ArgMin)
     }
-    fn arg(&self, name: &'static str, dim: Option<isize>, keepdim: bool, op: ReduceOp) -> Result<Tensor> {
+    pub(crate) fn arg(&self, name: &'static str, dim: Option<isize>, keepdim: bool, op: ReduceOp) -> Result<Tensor> {
         match dim {
             Some(d) => self.reduce(name, Some(&[d]), keepdim, op),
             None => {
@@ -252,7 +266,7 @@ impl Tensor {
     pub fn cumprod(&self, dim: isize) -> Result<Tensor> {
         self.scan("cumprod", dim, ScanOp::CumProd)
     }
-    fn scan(&self, name: &'static str, dim: isize, op: ScanOp) -> Result<Tensor> {
+    pub(crate) fn scan(&self, name: &'static str, dim: isize, op: ScanOp) -> Result<Tensor> {
         let d = normalize_dim(name, dim, self.dim())?;
         let x = self.sum_input()?;
         let s = x.read().scan(x.layout(), d, op)?;

@@ -2,14 +2,14 @@
 //! pair is its own inlined, vectorisable loop.
 
 use crate::backend::{TestOp, UnaryOp};
+use crate::cpu::buffer_for_overwrite;
 use crate::cpu::{fill_rows, CpuStorage, FloatElem, IntElem, Row};
-use crate::ops::copy::cpu::bytemuck_free_zeroed;
 use crate::{bail, with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 
 /// `out = f(src[layout])`, contiguous.
 fn map<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
-    let mut out = bytemuck_free_zeroed::<U>(layout.numel());
+    let mut out = buffer_for_overwrite::<U>(layout.numel());
     let row = Row::new([layout]);
     let st = row.stride[0];
     fill_rows(&mut out, &row, |d, [s]| {
