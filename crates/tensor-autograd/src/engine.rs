@@ -5,7 +5,8 @@
 use crate::grad_mode::set_grad_enabled;
 use crate::node::{Edge, Node};
 use crate::var::Var;
-use std::collections::{BinaryHeap, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 use tensor_core::{bail, Result, Tensor};
 
@@ -34,7 +35,8 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
     let mut captured: Vec<Option<Var>> = vec![None; captured_ids.len()];
 
     // Count, for every reachable node, how many edges point at it.
-    let mut pending: HashMap<usize, Pending> = HashMap::new();
+    // Keyed by node address: FxHash (a multiply) rather than SipHash, which showed in profiles.
+    let mut pending: HashMap<usize, Pending> = HashMap::default();
     let mut stack: Vec<Arc<Node>> = Vec::new();
     for (v, _) in roots {
         if let Some(Edge::Node(n)) = v.edge() {

@@ -6,10 +6,14 @@
 //! 100,000-op graph does not overflow the stack.
 
 use crate::var::{GradSlot, Var};
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
 use tensor_core::{bail, Result, Shape, Tensor};
+
+/// One entry per input of a node: inline for the one- and two-input ops that most nodes are.
+pub(crate) type PerInput<T> = SmallVec<[T; 2]>;
 
 /// Where the gradient of one input of a node goes.
 #[derive(Clone)]
@@ -88,12 +92,12 @@ pub(crate) enum SavedVar {
 /// One recorded op: PyTorch's `grad_fn`.
 pub struct Node {
     name: Cow<'static, str>,
-    pub(crate) edges: Vec<Option<Edge>>,
+    pub(crate) edges: PerInput<Option<Edge>>,
     state: Mutex<Option<NodeState>>,
     /// The output's grad slot, when `retain_grad` or a hook was registered on the output.
     pub(crate) output_slot: Mutex<Option<Weak<GradSlot>>>,
     /// The shape of each input: a gradient sent along edge `i` must have `input_shapes[i]`.
-    pub(crate) input_shapes: Vec<Shape>,
+    pub(crate) input_shapes: PerInput<Shape>,
     /// Order of creation: later nodes run first when several are ready.
     pub(crate) sequence: u64,
 }
@@ -109,10 +113,10 @@ struct NodeState {
 impl Node {
     pub(crate) fn new(
         name: Cow<'static, str>,
-        edges: Vec<Option<Edge>>,
+        edges: PerInput<Option<Edge>>,
         backward: Box<dyn BackwardFn>,
         saved: Vec<SavedVar>,
-        input_shapes: Vec<Shape>,
+        input_shapes: PerInput<Shape>,
     ) -> Node {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Node {
@@ -170,7 +174,7 @@ impl Node {
                 }
             });
         }
-        let needs: Vec<bool> = this.edges.iter().map(Option::is_some).collect();
+        let needs: PerInput<bool> = this.edges.iter().map(Option::is_some).collect();
         let ctx = BackwardCtx { grad, saved: &saved, needs: &needs };
         let grads = state.backward.backward(&ctx)?;
         if grads.len() != this.edges.len() {
@@ -221,7 +225,7 @@ impl Drop for Node {
         // Unlink the chain iteratively: take the inputs of every node we hold the last
         // reference to, so their drops do not recurse.
         let mut stack: Vec<Arc<Node>> = Vec::new();
-        let take = |edges: &mut Vec<Option<Edge>>, stack: &mut Vec<Arc<Node>>| {
+        let take = |edges: &mut PerInput<Option<Edge>>, stack: &mut Vec<Arc<Node>>| {
             for e in edges.drain(..) {
                 if let Some(Edge::Node(n)) = e {
                     stack.push(n);

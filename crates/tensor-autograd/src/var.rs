@@ -2,7 +2,7 @@
 //! `requires_grad`, `grad`, `grad_fn`), and how ops record themselves ([`Var::record`]).
 
 use crate::grad_mode::is_grad_enabled;
-use crate::node::{BackwardCtx, BackwardFn, Edge, Node, SavedVar};
+use crate::node::{BackwardCtx, BackwardFn, Edge, Node, PerInput, SavedVar};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -320,7 +320,7 @@ impl Var {
         if !is_grad_enabled() || !value.is_floating_point() {
             return Var::constant(value);
         }
-        let edges: Vec<Option<Edge>> = inputs.clone().map(|v| v.and_then(Var::edge)).collect();
+        let edges: PerInput<Option<Edge>> = inputs.clone().map(|v| v.and_then(Var::edge)).collect();
         if edges.iter().all(Option::is_none) {
             return Var::constant(value);
         }

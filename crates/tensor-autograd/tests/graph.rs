@@ -188,6 +188,7 @@ fn grad_fn_names_match_pytorch() {
         ("SliceBackward0", x.i((.., s(None, None, 2))).unwrap()),
         ("SelectBackward0", x.select(0, 1).unwrap()),
         ("CatBackward0", Var::cat(&[&x, &x], 0).unwrap()),
+        ("StackBackward0", Var::stack(&[&x, &x], 1).unwrap()),
         ("IndexSelectBackward0", x.index_select(1, &i).unwrap()),
         ("GatherBackward0", x.gather(0, &Tensor::new([[0i64, 1, 0]], &cpu()).unwrap()).unwrap()),
         ("ScatterAddBackward0", x.scatter_add(0, &Tensor::new([[0i64, 1, 0]], &cpu()).unwrap(), &x).unwrap()),

@@ -595,3 +595,19 @@ fn display_as_pytorch() {
     let _g = no_grad();
     assert_eq!(x.sum().unwrap().to_string(), "tensor(4.)");
 }
+
+#[test]
+fn prod_gradient_with_zeros() {
+    // x = torch.tensor([2., 0., 3.], requires_grad=True); x.prod().backward(); x.grad
+    //   -> tensor([0., 6., 0.])   (PyTorch 2.15; one zero: the product of the others there)
+    let x = Var::new(Tensor::new([2f32, 0., 3.], &cpu()).unwrap(), true);
+    x.prod().unwrap().backward().unwrap();
+    assert_eq!(f32s(&x.grad().unwrap()), [0., 6., 0.]);
+    // Two zeros: every gradient is 0 (torch.tensor([0., 4., 0.]) -> tensor([0., 0., 0.])).
+    let y = Var::new(Tensor::new([[0f64, 4.], [0., 5.]], &cpu()).unwrap(), true);
+    y.prod().unwrap().backward().unwrap();
+    assert_eq!(y.grad().unwrap().to_vec2::<f64>().unwrap(), [[0., 0.], [0., 0.]]);
+    // And finite differences agree (prod is linear in each element, so they are exact).
+    let z = Tensor::new([[1.5f64, 0.], [-2., 0.5]], &cpu()).unwrap();
+    tensor_autograd::gradcheck(|v| v[0].prod(), &[z]).unwrap();
+}

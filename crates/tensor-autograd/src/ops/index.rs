@@ -54,8 +54,12 @@ impl Var {
     pub fn stack(vars: &[&Var], dim: isize) -> Result<Var> {
         let Some(first) = vars.first() else { bail!(Value, "stack", "expected a non-empty list of tensors") };
         let d = tensor_core::shape::normalize_dim("stack", dim, first.dim() + 1)? as isize;
-        let pieces: Vec<Var> = vars.iter().map(|v| v.unsqueeze(d)).collect::<Result<_>>()?;
-        Var::cat(&pieces.iter().collect::<Vec<_>>(), d)
+        let tensors: Vec<&Tensor> = vars.iter().map(|v| v.tensor_ref()).collect();
+        let value = Tensor::stack(&tensors, d)?;
+        let n = vars.len();
+        Ok(Var::record(value, "StackBackward0", vars, Vec::new(), move |ctx| {
+            (0..n).map(|i| if ctx.needs(i) { ctx.grad().select(d, i as isize).map(Some) } else { Ok(None) }).collect()
+        }))
     }
     /// Entries `indices` along `dim`, as `x.index_select(dim, indices)`.
     pub fn index_select(&self, dim: isize, indices: &Tensor) -> Result<Var> {

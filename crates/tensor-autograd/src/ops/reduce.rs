@@ -4,7 +4,7 @@
 
 use crate::var::{Saved, Var};
 use tensor_core::shape::normalize_dims;
-use tensor_core::{Norm, Result, Shape, Tensor};
+use tensor_core::{bail, Norm, Result, Shape, Tensor};
 
 /// The reduced dims of a reduction over `dims` (all when empty) of a `rank`-dim tensor.
 fn reduced_dims(name: &'static str, dims: &[isize], rank: usize) -> Result<Vec<usize>> {
@@ -29,6 +29,23 @@ fn expand_back(g: &Var, input: &Shape, dims: &[usize], keepdim: bool) -> Result<
         }
     }
     g.expand(&input.dims().iter().map(|&d| d as isize).collect::<Vec<_>>())
+}
+
+/// For each element, the product of all the others (exact with zeros): the exclusive running
+/// products from the left and from the right, multiplied.
+fn products_of_others(x: &Tensor) -> Result<Tensor> {
+    let flat = x.reshape(&[-1])?;
+    let n = flat.numel();
+    if n == 0 {
+        return Ok(x.zeros_like(None)?);
+    }
+    let exclusive = |v: &Tensor| -> Result<Tensor> {
+        let one = v.narrow(0, 0, 1)?.ones_like(None)?;
+        Tensor::cat(&[&one, &v.cumprod(0)?.narrow(0, 0, n - 1)?], 0)
+    };
+    let left = exclusive(&flat)?;
+    let right = exclusive(&flat.flip(&[0])?)?.flip(&[0])?;
+    left.mul(&right)?.reshape_to(x.shape().clone())
 }
 
 impl Var {
@@ -67,8 +84,17 @@ impl Var {
         let value = self.tensor_ref().prod()?;
         let shape = self.shape().clone();
         Ok(Var::record(value, "ProdBackward0", &[self], vec![Saved::Var(self.clone()), Saved::Output], move |ctx| {
+            let x = ctx.saved(0);
+            if x.tensor_ref().eq(0.0)?.any()?.item::<bool>()? {
+                // With a zero, `result / x` is 0/0: take the product of the others directly.
+                if crate::is_grad_enabled() {
+                    bail!(Autograd, "backward", "double backward of prod over an input with zeros is not supported");
+                }
+                let others = Var::constant(products_of_others(x.tensor_ref())?);
+                return Ok(vec![Some(others.mul(ctx.grad())?)]);
+            }
             let g = expand_back(&ctx.grad().mul(ctx.saved(1))?, &shape, &(0..shape.rank()).collect::<Vec<_>>(), false)?;
-            Ok(vec![Some(g.div(ctx.saved(0))?)])
+            Ok(vec![Some(g.div(x)?)])
         }))
     }
     /// Largest values over `dims`; ties share the gradient equally, as `torch.amax`.
