@@ -55,6 +55,18 @@ pub fn run(sink: &mut dyn Write) -> Result<()> {
     let x = Tensor::new([0.5f32], &cpu)?;
     show_to(sink, "item", x.item::<f32>()?);
 
+    // CUDA tensors: only with the `cuda` feature and a GPU, as the tutorial's
+    // `if torch.cuda.is_available():` (the expected output was made without one).
+    #[cfg(feature = "cuda")]
+    if tensor_autograd::cuda::is_available() {
+        let device = tensor_autograd::cuda::cuda(0)?;
+        let y = Tensor::ones(x.shape().clone(), x.dtype(), &device)?; // created on the GPU
+        let x = x.to_device(&device)?;
+        let z = x.add(&y)?;
+        show_to(sink, "cuda_z", &z);
+        show_to(sink, "cuda_z_cpu_double", z.to(&cpu, DType::F64)?);
+    }
+
     // NumPy bridge: a second handle shares the memory, so it sees the in-place add.
     let mut a = Tensor::ones([5], DType::F32, &cpu)?;
     let b = a.shallow_clone();

@@ -33,4 +33,7 @@ pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, Gra
 pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
 pub use node::{BackwardCtx, BackwardFn, Node};
 pub use ops::VarRhs;
+/// The CUDA backend (`tensor_cuda`), with the `cuda` feature.
+#[cfg(feature = "cuda")]
+pub use tensor_cuda as cuda;
 pub use var::{GradSlot, Hook, Saved, Var};

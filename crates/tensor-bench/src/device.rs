@@ -12,10 +12,14 @@ pub fn by_name(name: &str) -> Result<Device, String> {
     }
 }
 
-/// The extension point for CUDA: with a `cuda` feature (see Cargo.toml) this becomes
-/// `tensor_cuda::cuda(0).map_err(|e| e.to_string())`.
+/// The first GPU, when the binary is built with the `cuda` feature.
+#[cfg(feature = "cuda")]
 fn cuda_device() -> Result<Device, String> {
-    Err("CUDA is not built into this bench binary (tensor-bench has no `cuda` feature yet); \
-         nothing to measure"
-        .into())
+    tensor_cuda::cuda(0).map_err(|e| e.to_string())
+}
+
+/// Without the `cuda` feature there is no GPU to measure.
+#[cfg(not(feature = "cuda"))]
+fn cuda_device() -> Result<Device, String> {
+    Err("CUDA is not built into this bench binary (build it with `--features cuda`); nothing to measure".into())
 }

@@ -866,3 +866,25 @@ fn copy_casts_and_broadcasts() {
     let e = dst.copy_(&Tensor::zeros([4], DType::F32, &Device::Cpu).unwrap()).unwrap_err();
     assert!(e.to_string().contains("[4]") && e.to_string().contains("[2, 3]"), "{e}");
 }
+
+#[test]
+fn large_transposes_copy_through_the_tiled_path() {
+    // Dims of 64 and more take the banded, tiled transpose kernel; sizes that are not multiples
+    // of its bands and tiles, an offset (a narrowed source) and two dtypes.
+    for (rows, cols) in [(300usize, 150usize), (64, 64), (129, 200)] {
+        let n = rows * cols;
+        let base =
+            Tensor::arange(0.0, (n + cols) as f64, 1.0, &Device::Cpu).unwrap().reshape(&[-1, cols as isize]).unwrap();
+        let src = base.narrow(0, 1, rows).unwrap();
+        for dtype in [DType::F32, DType::I64] {
+            let t = src.to_dtype(dtype).unwrap().t().unwrap().contiguous().unwrap();
+            assert_eq!(t.size(), &[cols, rows]);
+            let got = t.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap();
+            for c in 0..cols {
+                for r in 0..rows {
+                    assert_eq!(got[c * rows + r], ((r + 1) * cols + c) as f64, "{rows}x{cols} {dtype} at ({c}, {r})");
+                }
+            }
+        }
+    }
+}

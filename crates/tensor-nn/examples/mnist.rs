@@ -63,7 +63,13 @@ fn parse_args() -> Result<Args> {
 fn device(name: &str) -> Result<Device> {
     match name {
         "cpu" => Ok(Device::Cpu),
-        other => bail!(Device, "mnist", "device {other} is not available in this build (cpu only)"),
+        #[cfg(feature = "cuda")]
+        "cuda" | "cuda:0" => tensor_nn::cuda::cuda(0),
+        #[cfg(not(feature = "cuda"))]
+        "cuda" | "cuda:0" => {
+            bail!(Device, "mnist", "device {name} needs the `cuda` feature (cargo run --features cuda ...)")
+        }
+        other => bail!(Device, "mnist", "unknown device {other} (cpu or cuda)"),
     }
 }
 

@@ -31,3 +31,6 @@ pub use layers::*;
 pub use loss::{BCELoss, BCEWithLogitsLoss, ClassLossOptions, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
 pub use module::{load_state_dict, named_parameters, state_dict, Entry, EntryMut, Module, ModuleExt, Visit};
 pub use safetensors_io::{load_safetensors, save_safetensors};
+/// The CUDA backend (`tensor_cuda`), with the `cuda` feature.
+#[cfg(feature = "cuda")]
+pub use tensor_cuda as cuda;

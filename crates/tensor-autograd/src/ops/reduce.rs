@@ -37,7 +37,7 @@ fn products_of_others(x: &Tensor) -> Result<Tensor> {
     let flat = x.reshape(&[-1])?;
     let n = flat.numel();
     if n == 0 {
-        return Ok(x.zeros_like(None)?);
+        return x.zeros_like(None);
     }
     let exclusive = |v: &Tensor| -> Result<Tensor> {
         let one = v.narrow(0, 0, 1)?.ones_like(None)?;

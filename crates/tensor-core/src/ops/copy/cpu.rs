@@ -36,12 +36,16 @@ fn transpose2d<T: Element>(out: &mut [T], src: &[T], layout: &Layout) -> bool {
         return false;
     }
     let (cols, ld, off) = (dims[1], st[1], layout.offset());
-    // out[r][c] = src[off + r + c * ld]
-    const B: usize = 32;
-    let tile_rows = |chunk: &mut [T], r0: usize| {
+    // out[r][c] = src[off + r + c * ld], in bands of ROWS output rows (one per task) walked in
+    // tiles of COLS columns: a tile reads COLS source rows ROWS elements long (512 contiguous
+    // bytes each for f32, so the prefetcher and the TLB see few, long runs) and writes ROWS
+    // output rows COLS long; both fit in L1.
+    const ROWS: usize = 128;
+    const COLS: usize = 32;
+    let band = |chunk: &mut [T], r0: usize| {
         let nr = chunk.len() / cols;
-        for c0 in (0..cols).step_by(B) {
-            let c1 = (c0 + B).min(cols);
+        for c0 in (0..cols).step_by(COLS) {
+            let c1 = (c0 + COLS).min(cols);
             for r in 0..nr {
                 let row = &mut chunk[r * cols..(r + 1) * cols];
                 for c in c0..c1 {
@@ -53,10 +57,10 @@ fn transpose2d<T: Element>(out: &mut [T], src: &[T], layout: &Layout) -> bool {
     #[cfg(feature = "std")]
     {
         use rayon::prelude::*;
-        out.par_chunks_mut(B * cols).enumerate().for_each(|(i, chunk)| tile_rows(chunk, i * B));
+        out.par_chunks_mut(ROWS * cols).enumerate().for_each(|(i, chunk)| band(chunk, i * ROWS));
     }
     #[cfg(not(feature = "std"))]
-    out.chunks_mut(B * cols).enumerate().for_each(|(i, chunk)| tile_rows(chunk, i * B));
+    out.chunks_mut(ROWS * cols).enumerate().for_each(|(i, chunk)| band(chunk, i * ROWS));
     true
 }
 

@@ -1,0 +1,121 @@
+//! 2-d pooling over NCHW float tensors, as tensor-core's CPU kernels: max pooling (padding
+//! reads as -inf, the first maximum of a window wins, NaN wins over numbers) with flat `h * w`
+//! indices and its gradient (scattered with atomics: overlapping windows add up), and average
+//! pooling (`count_include_pad` as PyTorch) with its gradient (gathered per input element).
+
+use super::conv::{dense_ptr, float_only, ConvGeometry};
+use super::index::find_out_of_range;
+use super::launch;
+use crate::kernels::{grid, suffix, Family};
+use crate::storage::CudaStorage;
+use tensor_core::backend::Conv2dGeometry;
+use tensor_core::{DType, Error, ErrorKind, Layout, Result};
+
+fn planes(g: &Conv2dGeometry) -> usize {
+    g.batch * g.in_channels
+}
+
+/// Max pooling: values and flat `ih * w + iw` I64 indices, `[batch, c, oh, ow]`.
+pub(crate) fn max_pool2d(x: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<(CudaStorage, CudaStorage)> {
+    let op = "max_pool2d";
+    float_only(op, x.dtype())?;
+    let geo = ConvGeometry::of(op, g)?;
+    let n = planes(g) * g.out_hw[0] * g.out_hw[1];
+    let mut vals = CudaStorage::alloc(&x.dev, x.dtype(), n)?;
+    let mut idx = CudaStorage::alloc(&x.dev, DType::I64, n)?;
+    if n == 0 {
+        return Ok((vals, idx));
+    }
+    let mut keep = None;
+    let xp = dense_ptr(op, x, layout, &mut keep)?;
+    let name = format!("max_pool_{}", suffix(x.dtype()));
+    let (vp, ip) = (vals.ptr_mut(), idx.ptr_mut());
+    // max_pool_<T>(T* vals, i64* idx, const T* x, ConvGeo g)
+    launch!(x.dev, Family::Conv, name, grid(n), op; &vp, &ip, &xp, &geo)?;
+    Ok((vals, idx))
+}
+
+/// Gradient of max pooling: `grad` scattered to the positions `indices` chose.
+pub(crate) fn max_pool2d_backward(
+    grad: &CudaStorage,
+    layout: &Layout,
+    indices: &CudaStorage,
+    il: &Layout,
+    g: &Conv2dGeometry,
+) -> Result<CudaStorage> {
+    let op = "max_pool2d_backward";
+    float_only(op, grad.dtype())?;
+    let geo = ConvGeometry::of(op, g)?;
+    let plane = g.in_hw[0] * g.in_hw[1];
+    if let Some(bad) = find_out_of_range(op, indices, il, plane)? {
+        return Err(Error::new(
+            ErrorKind::Index,
+            op,
+            format!("index {bad} out of range for an input plane of {} x {}", g.in_hw[0], g.in_hw[1]),
+        ));
+    }
+    let mut dx = CudaStorage::zeros(&grad.dev, grad.dtype(), planes(g) * plane)?;
+    let n = planes(g) * g.out_hw[0] * g.out_hw[1];
+    if n == 0 || plane == 0 {
+        return Ok(dx);
+    }
+    if layout.numel() != n || il.numel() != n {
+        return Err(Error::new(ErrorKind::Shape, op, "gradient and indices must have the pooled shape"));
+    }
+    let (mut keep_g, mut keep_i) = (None, None);
+    let gp = dense_ptr(op, grad, layout, &mut keep_g)?;
+    let ip = dense_ptr(op, indices, il, &mut keep_i)?;
+    let name = format!("max_pool_backward_{}", suffix(grad.dtype()));
+    let dp = dx.ptr_mut();
+    // max_pool_backward_<T>(T* dx, const T* grad, const i64* idx, ConvGeo g)
+    launch!(grad.dev, Family::Conv, name, grid(n), op; &dp, &gp, &ip, &geo)?;
+    Ok(dx)
+}
+
+/// Average pooling, `[batch, c, oh, ow]`.
+pub(crate) fn avg_pool2d(
+    x: &CudaStorage,
+    layout: &Layout,
+    g: &Conv2dGeometry,
+    count_include_pad: bool,
+) -> Result<CudaStorage> {
+    let op = "avg_pool2d";
+    float_only(op, x.dtype())?;
+    let geo = ConvGeometry::of(op, g)?;
+    let n = planes(g) * g.out_hw[0] * g.out_hw[1];
+    let mut out = CudaStorage::alloc(&x.dev, x.dtype(), n)?;
+    if n == 0 {
+        return Ok(out);
+    }
+    let mut keep = None;
+    let xp = dense_ptr(op, x, layout, &mut keep)?;
+    let name = format!("avg_pool_{}", suffix(x.dtype()));
+    let (op_ptr, pad) = (out.ptr_mut(), count_include_pad as i32);
+    // avg_pool_<T>(T* out, const T* x, ConvGeo g, int include_pad)
+    launch!(x.dev, Family::Conv, name, grid(n), op; &op_ptr, &xp, &geo, &pad)?;
+    Ok(out)
+}
+
+/// Gradient of average pooling; `grad` is `[batch, c, oh, ow]`.
+pub(crate) fn avg_pool2d_backward(
+    grad: &CudaStorage,
+    layout: &Layout,
+    g: &Conv2dGeometry,
+    count_include_pad: bool,
+) -> Result<CudaStorage> {
+    let op = "avg_pool2d_backward";
+    float_only(op, grad.dtype())?;
+    let geo = ConvGeometry::of(op, g)?;
+    let n = planes(g) * g.in_hw[0] * g.in_hw[1];
+    if g.out_hw[0] * g.out_hw[1] == 0 || n == 0 {
+        return CudaStorage::zeros(&grad.dev, grad.dtype(), n);
+    }
+    let mut dx = CudaStorage::alloc(&grad.dev, grad.dtype(), n)?;
+    let mut keep = None;
+    let gp = dense_ptr(op, grad, layout, &mut keep)?;
+    let name = format!("avg_pool_backward_{}", suffix(grad.dtype()));
+    let (dp, pad) = (dx.ptr_mut(), count_include_pad as i32);
+    // avg_pool_backward_<T>(T* dx, const T* grad, ConvGeo g, int include_pad)
+    launch!(grad.dev, Family::Conv, name, grid(n), op; &dp, &gp, &geo, &pad)?;
+    Ok(dx)
+}

@@ -1,0 +1,87 @@
+//! Reductions over any set of dims, for every [`ReduceOp`] and dtype, with the CPU kernels'
+//! semantics: sums in float (f16/bf16/f32) or double, integers wrapping, products of floats in
+//! double, NaN propagating through max/min, the first extreme index for argmax/argmin, and
+//! the same values for empty reductions (0, 1, false/true, index 0).
+//!
+//! Each output element is folded by one thread block (shared-memory tree) when the reduction is
+//! longer than a warp, else by one thread. A full reduction of a large tensor therefore runs on
+//! one block: correct, not yet fast.
+
+use super::copy::check_extent;
+use super::launch;
+use crate::kernels::{blocks, grid, plan, suffix, to_i64, Family};
+use crate::storage::CudaStorage;
+use tensor_core::backend::ReduceOp;
+use tensor_core::{DType, Error, ErrorKind, Layout, Result};
+
+/// Reductions up to this length run one thread per output.
+const THREAD_MAX: usize = 32;
+/// Largest accumulator of any reduce op in bytes (`Arg<double>`: value, index, flag).
+const MAX_ACC_BYTES: u32 = 32;
+
+fn op_name(op: ReduceOp) -> &'static str {
+    match op {
+        ReduceOp::Sum => "sum",
+        ReduceOp::Prod => "prod",
+        ReduceOp::Max => "max",
+        ReduceOp::Min => "min",
+        ReduceOp::ArgMax => "argmax",
+        ReduceOp::ArgMin => "argmin",
+        ReduceOp::Any => "any",
+        ReduceOp::All => "all",
+    }
+}
+
+fn out_dtype(op: ReduceOp, dtype: DType) -> DType {
+    match op {
+        ReduceOp::Sum | ReduceOp::Prod | ReduceOp::Max | ReduceOp::Min => dtype,
+        ReduceOp::ArgMax | ReduceOp::ArgMin => DType::I64,
+        ReduceOp::Any | ReduceOp::All => DType::Bool,
+    }
+}
+
+/// Reduces `dims` of `src[layout]`; the result is contiguous over the kept dims (the reduced
+/// dims count as size 1).
+pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<CudaStorage> {
+    let name = op_name(op);
+    if let Some(&d) = dims.iter().find(|&&d| d >= layout.rank()) {
+        return Err(Error::new(
+            ErrorKind::Dim,
+            name,
+            format!("dim {d} out of range for a tensor of shape {:?}", layout.dims()),
+        ));
+    }
+    let (mut kd, mut ks, mut rd, mut rs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (d, (&n, &s)) in layout.dims().iter().zip(layout.strides()).enumerate() {
+        if dims.contains(&d) {
+            rd.push(n);
+            rs.push(s);
+        } else {
+            kd.push(n);
+            ks.push(s);
+        }
+    }
+    let n_out: usize = kd.iter().product();
+    let n_red: usize = rd.iter().product();
+    let mut out = CudaStorage::alloc(&src.dev, out_dtype(op, src.dtype()), n_out)?;
+    if n_out == 0 {
+        return Ok(out);
+    }
+    if layout.numel() > 0 {
+        check_extent(name, layout, src)?;
+    }
+    let (kdims, [kstr]) = plan(name, &kd, [&ks], [layout.offset()])?;
+    let (rdims, [rstr]) = plan(name, &rd, [&rs], [0])?;
+    let (op_ptr, xp) = (out.ptr_mut(), src.ptr());
+    let (n_out64, n_red64) = (to_i64(name, n_out)?, to_i64(name, n_red)?);
+    let (kernel, cfg) = if n_red <= THREAD_MAX {
+        (format!("reduce_{name}_{}_thread", suffix(src.dtype())), grid(n_out))
+    } else {
+        let threads = n_red.next_power_of_two().clamp(32, 256) as u32;
+        (format!("reduce_{name}_{}_block", suffix(src.dtype())), blocks(n_out, threads, threads * MAX_ACC_BYTES))
+    };
+    // reduce_<op>_<T>_{block,thread}(Out* out, const T* x, KDims kd, KStrides ks, KDims rd,
+    //                                KStrides rs, i64 n_out, i64 n_red)
+    launch!(src.dev, Family::Reduce, kernel, cfg, name; &op_ptr, &xp, &kdims, &kstr, &rdims, &rstr, &n_out64, &n_red64)?;
+    Ok(out)
+}

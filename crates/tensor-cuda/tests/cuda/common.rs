@@ -1,0 +1,110 @@
+//! Helpers of the CUDA test files: the GPU (or a skip), sample data on the CPU, the layouts
+//! every op is checked on, and CPU-vs-CUDA comparisons with per-dtype tolerances.
+#![allow(dead_code)]
+
+use tensor_core::random::Generator;
+use tensor_core::{DType, Device, Tensor};
+
+/// The first GPU, or `None` after printing why the test is skipped. With
+/// `TENSOR_REQUIRE_CUDA=1` set, a missing GPU fails the test instead.
+pub fn cuda_or_skip() -> Option<Device> {
+    match tensor_cuda::cuda(0) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            if std::env::var("TENSOR_REQUIRE_CUDA").is_ok_and(|v| v == "1") {
+                panic!("TENSOR_REQUIRE_CUDA=1 but no CUDA device is usable: {e}");
+            }
+            eprintln!("skipping: no CUDA device ({e})");
+            None
+        }
+    }
+}
+
+/// The CPU.
+pub fn cpu() -> Device {
+    Device::Cpu
+}
+
+/// A [6, 8] CPU tensor of `dtype` drawn from `seed`: normals times 3 for floats (with NaN, ±inf,
+/// -0.0 and 0 at fixed places when `specials`), rounded normals times 10 for integers
+/// (non-negative for uint8), signs of normals for bool.
+pub fn sample(dtype: DType, specials: bool, seed: u64) -> Tensor {
+    let mut g = Generator::new(seed);
+    let n = Tensor::randn_with([6, 8], DType::F64, &cpu(), &mut g).unwrap().mul(3.0).unwrap();
+    let mut v = n.to_vec::<f64>().unwrap();
+    if specials && dtype.is_float() {
+        v[1] = f64::NAN;
+        v[10] = f64::INFINITY;
+        v[17] = f64::NEG_INFINITY;
+        v[20] = -0.0;
+        v[33] = 0.0;
+    }
+    let t = Tensor::from_vec(v, [6, 8]).unwrap();
+    match dtype {
+        DType::Bool => t.gt(0.0).unwrap(),
+        DType::U8 => t.abs().unwrap().mul(10.0).unwrap().round().unwrap().to_dtype(DType::U8).unwrap(),
+        d if d.is_int() => t.mul(10.0).unwrap().round().unwrap().to_dtype(d).unwrap(),
+        d => t.to_dtype(d).unwrap(),
+    }
+}
+
+/// The same views of a [6, 8] tensor on either device: contiguous, transposed, sliced with a
+/// step, narrowed and transposed, broadcast (stride 0), permuted 3-d, and 0-d.
+pub fn views(x: &Tensor) -> Vec<(&'static str, Tensor)> {
+    vec![
+        ("contiguous", x.shallow_clone()),
+        ("transposed", x.t().unwrap()),
+        ("sliced", x.slice(1, Some(1), Some(7), 2).unwrap()),
+        ("narrowed transposed", x.narrow(0, 1, 4).unwrap().t().unwrap()),
+        ("broadcast", x.narrow(0, 2, 1).unwrap().expand(&[5, 8]).unwrap()),
+        ("permuted 3-d", x.reshape(&[2, 3, 8]).unwrap().permute(&[2, 0, 1]).unwrap()),
+        ("0-d", x.select(0, 2).unwrap().select(0, 3).unwrap()),
+    ]
+}
+
+/// `(rtol, atol)` for results of `dtype` computed by different but correct kernels.
+pub fn tol(dtype: DType) -> (f64, f64) {
+    match dtype {
+        DType::F64 => (1e-12, 1e-12),
+        DType::F32 => (1e-5, 1e-6),
+        DType::F16 => (4e-3, 1e-3),
+        DType::BF16 => (1.6e-2, 1e-2),
+        _ => (0.0, 0.0),
+    }
+}
+
+/// The elements of `t` (on any device) as f64, on the host.
+pub fn host_f64(t: &Tensor) -> Vec<f64> {
+    t.to_device(&cpu()).unwrap().to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap()
+}
+
+/// Asserts that `gpu` (a CUDA tensor) equals `want` (a CPU tensor): same shape and dtype,
+/// values within `rtol`/`atol` (NaN equals NaN, infinities must match exactly).
+pub fn assert_close_tol(what: &str, want: &Tensor, gpu: &Tensor, rtol: f64, atol: f64) {
+    assert!(gpu.device().is_cuda(), "{what}: the result is on {}, not on the GPU", gpu.device());
+    assert_eq!(gpu.size(), want.size(), "{what}: shapes differ");
+    assert_eq!(gpu.dtype(), want.dtype(), "{what}: dtypes differ");
+    let (w, g) = (host_f64(want), host_f64(gpu));
+    for (i, (&a, &b)) in w.iter().zip(&g).enumerate() {
+        let ok = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= atol + rtol * a.abs();
+        assert!(ok, "{what}: element {i}: cpu {a} vs cuda {b} (rtol {rtol}, atol {atol})\ncpu:  {w:?}\ncuda: {g:?}");
+    }
+    if want.dtype() == DType::I64 {
+        let w = want.to_vec::<i64>().unwrap();
+        let g = gpu.to_device(&cpu()).unwrap().to_vec::<i64>().unwrap();
+        assert_eq!(w, g, "{what}: int64 values differ");
+    }
+}
+
+/// [`assert_close_tol`] with the tolerance of the result's dtype.
+pub fn assert_close(what: &str, want: &Tensor, gpu: &Tensor) {
+    let (rtol, atol) = tol(want.dtype());
+    assert_close_tol(what, want, gpu, rtol, atol);
+}
+
+/// Every dtype.
+pub const ALL: [DType; 8] = DType::ALL;
+/// The float dtypes.
+pub const FLOATS: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
+/// The integer dtypes.
+pub const INTS: [DType; 3] = [DType::U8, DType::I32, DType::I64];

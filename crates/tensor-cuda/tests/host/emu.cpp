@@ -1,0 +1,199 @@
+// Known-answer and property checks of the kernels on the host (see emu_stub.h). `all.h` is the
+// kernel sources, concatenated by tests/cuda/host_emulation.rs. Prints "ok" and exits 0 when
+// every check passes; prints each failure otherwise.
+#include "emu_stub.h"
+#include "all.h"
+#include <vector>
+#include <random>
+static int fails = 0;
+#define CHECK(c, ...) do { if (!(c)) { fails++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } while (0)
+
+KDims dims1(i64 n) { KDims d; memset(&d, 0, sizeof d); d.rank = 1; d.size[0] = n; return d; }
+KStrides st1(i64 off, i64 s) { KStrides k; memset(&k, 0, sizeof k); k.offset = off; k.st[0] = s; return k; }
+
+int main() {
+    // Philox: Random123's known answer for counter 0, key 0.
+    u32 kat[4] = {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u};
+    for (int i = 0; i < 4; ++i) CHECK(philox_word(0, 0, i) == kat[i], "philox word %d = %08x", i, philox_word(0, 0, i));
+    // bf16 rounding as the half crate.
+    CHECK(f32_to_bf16(1.0f).bits == 0x3f80, "bf16 1.0");
+    CHECK(f32_to_bf16(__uint_as_float(0x3f808000u)).bits == 0x3f80, "bf16 tie to even (down)");
+    CHECK(f32_to_bf16(__uint_as_float(0x3f818000u)).bits == 0x3f82, "bf16 tie to even (up)");
+    CHECK(f32_to_bf16(__uint_as_float(0x3f808001u)).bits == 0x3f81, "bf16 above tie");
+    CHECK(f32_to_bf16(__uint_as_float(0x7f7fffffu)).bits == 0x7f80, "bf16 overflow to inf");
+    CHECK(f32_to_bf16(__uint_as_float(0xff800000u)).bits == 0xff80, "bf16 -inf");
+    CHECK((f32_to_bf16(NAN).bits & 0x7fc0) == 0x7fc0, "bf16 nan");
+    // Element::from_f64 semantics.
+    CHECK(from_f64<u8>(300.7) == 44, "u8 300.7");
+    CHECK(from_f64<u8>(-1.0) == 255, "u8 -1");
+    CHECK(from_f64<u8>(NAN) == 0, "u8 nan");
+    CHECK(from_f64<u8>(1e300) == 255, "u8 1e300");
+    CHECK(from_f64<int>(3e9) == -1294967296, "i32 3e9");
+    CHECK(from_f64<int>(1e300) == -1, "i32 1e300");
+    CHECK(from_f64<i64>(-1e300) == (i64)0x8000000000000000ull, "i64 -1e300");
+    CHECK(from_f64<i64>(9.3e18) == 0x7fffffffffffffffll, "i64 9.3e18");
+    CHECK(from_f64<bool>(NAN) == true && from_f64<bool>(-0.0) == false, "bool");
+    CHECK((Cast<i64, u8>::go(-1) == 255 && Cast<i64, int>::go(0x100000001ll) == 1), "int64 wraps");
+    // Integer binary ops (Python semantics, wrapping).
+    CHECK(binary_int<int>(-7, 2, B_FLOOR_DIV) == -4 && binary_int<int>(7, -2, B_FLOOR_DIV) == -4, "floordiv");
+    CHECK(binary_int<int>(-7, 2, B_REMAINDER) == 1 && binary_int<int>(7, -2, B_REMAINDER) == -1, "remainder");
+    CHECK(binary_int<int>(-2147483647 - 1, -1, B_DIV) == -2147483647 - 1, "INT_MIN / -1 wraps");
+    CHECK(binary_int<int>(-2147483647 - 1, -1, B_REMAINDER) == 0, "INT_MIN % -1");
+    CHECK(binary_int<int>(3, 4, B_POW) == 81 && binary_int<int>(2, -1, B_POW) == 0, "pow");
+    CHECK(binary_int<int>(-1, -3, B_POW) == -1 && binary_int<int>(-1, -4, B_POW) == 1 && binary_int<int>(1, -9, B_POW) == 1, "pow -1/1");
+    CHECK(binary_int<u8>(200, 100, B_ADD) == 44 && binary_int<u8>(3, 7, B_POW) == (u8)2187, "u8 wraps");
+    CHECK(binary_int<i64>(5, 0, B_DIV) == 0 && binary_int<i64>(5, 0, B_REMAINDER) == 0, "div by 0");
+    CHECK(binary_double(1.0, 0.1, B_FLOOR_DIV) == 9.0, "1 // 0.1 = %g", binary_double(1.0, 0.1, B_FLOOR_DIV));
+    CHECK(binary_double(-7.5, 2.0, B_REMAINDER) == 0.5 && binary_double(7.5, -2.0, B_REMAINDER) == -0.5, "fmod python");
+    CHECK(isnan(binary_double(NAN, 1.0, B_MAXIMUM)) && isnan(binary_double(1.0, NAN, B_MINIMUM)), "nan max/min");
+
+    std::mt19937 rng(1);
+    std::normal_distribution<double> nd;
+    // Strided copy: a transposed 3x4 into contiguous.
+    {
+        double src[12], dst[12];
+        for (int i = 0; i < 12; ++i) src[i] = i;
+        KDims d; memset(&d, 0, sizeof d); d.rank = 2; d.size[0] = 4; d.size[1] = 3;  // the [4, 3] transpose
+        KStrides ds; memset(&ds, 0, sizeof ds); ds.st[0] = 3; ds.st[1] = 1;
+        KStrides ss; memset(&ss, 0, sizeof ss); ss.st[0] = 1; ss.st[1] = 4;
+        copy_8((u64*)dst, ds, (const u64*)src, ss, d, 12);
+        for (int r = 0; r < 4; ++r) for (int c = 0; c < 3; ++c) CHECK(dst[r * 3 + c] == src[c * 4 + r], "transpose copy");
+    }
+    // Reductions: argmax ties and NaN (thread kernel and single-thread block kernel).
+    {
+        float x[8] = {1, 3, 3, 0, 3, NAN, 2, NAN};
+        i64 out[1];
+        KDims kd; memset(&kd, 0, sizeof kd); KStrides ks; memset(&ks, 0, sizeof ks);
+        reduce_argmax_f32_thread(out, x, kd, ks, dims1(5), st1(0, 1), 1, 5);
+        CHECK(out[0] == 1, "argmax ties %lld", out[0]);
+        reduce_argmax_f32_block(out, x, kd, ks, dims1(8), st1(0, 1), 1, 8);
+        CHECK(out[0] == 5, "argmax nan %lld", out[0]);
+        float m[1];
+        reduce_min_f32_thread(m, x, kd, ks, dims1(8), st1(0, 1), 1, 8);
+        CHECK(isnan(m[0]), "min nan");
+        reduce_sum_f32_thread(m, x, kd, ks, dims1(0), st1(0, 1), 1, 0);
+        CHECK(m[0] == 0, "empty sum");
+        bool b[1];
+        reduce_all_f32_thread(b, x, kd, ks, dims1(0), st1(0, 1), 1, 0);
+        CHECK(b[0], "empty all");
+    }
+    // The block reduction's tree: T threads fold strided subsets, then combine pairwise.
+    for (int T : {2, 4, 8, 32}) {
+        for (int trial = 0; trial < 200; ++trial) {
+            int n = 1 + rng() % 70;
+            std::vector<float> x(n);
+            for (auto& v : x) v = (float)(rng() % 5);
+            if (trial % 3 == 0) x[rng() % n] = NAN;
+            if (trial % 5 == 0) x[rng() % n] = NAN;
+            typedef ArgOp<float, true> Op;
+            std::vector<Op::Acc> acc(T, Op::init());
+            for (int t = 0; t < T; ++t)
+                for (int r = t; r < n; r += T) acc[t] = Op::step(acc[t], x[r], r);
+            for (int s = T / 2; s > 0; s >>= 1)
+                for (int t = 0; t < s; ++t) acc[t] = Op::comb(acc[t], acc[t + s]);
+            // Sequential reference: first NaN, else first maximum.
+            i64 want = 0; float best = x[0];
+            for (int r = 0; r < n; ++r) {
+                if (isnan(x[r])) { want = r; break; }
+                if (x[r] > best) { best = x[r]; want = r; }
+            }
+            CHECK(Op::fin(acc[0]) == want, "tree argmax T=%d n=%d: %lld vs %lld", T, n, Op::fin(acc[0]), want);
+            typedef ExtremeOp<float, false> Mn;
+            std::vector<Mn::Acc> m(T, Mn::init());
+            for (int t = 0; t < T; ++t)
+                for (int r = t; r < n; r += T) m[t] = Mn::step(m[t], x[r], r);
+            for (int s = T / 2; s > 0; s >>= 1)
+                for (int t = 0; t < s; ++t) m[t] = Mn::comb(m[t], m[t + s]);
+            float wm = x[0]; bool nan = false;
+            for (float v : x) { if (isnan(v)) nan = true; else if (v < wm || isnan(wm)) wm = v; }
+            float got = Mn::fin(m[0]);
+            CHECK(nan ? isnan(got) : got == wm, "tree min");
+        }
+    }
+    // im2col / col2im are adjoint; avg_pool / avg_pool_backward are adjoint; max pool vs brute force.
+    const i64 geos[][14] = {
+        // batch, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+        {2, 3, 7, 6, 3, 2, 2, 1, 1, 0, 1, 2, 0, 0},
+        {1, 2, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},
+        {2, 1, 9, 8, 2, 3, 3, 2, 1, 1, 2, 1, 0, 0},
+    };
+    for (auto& gv : geos) {
+        ConvGeo g; memcpy(&g, gv, sizeof g);
+        g.oh = (g.h + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+        g.ow = (g.w + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+        i64 nx = g.batch * g.c * g.h * g.w, nc = g.batch * g.c * g.kh * g.kw * g.oh * g.ow;
+        std::vector<double> x(nx), y(nc), cx(nc), ty(nx);
+        for (auto& v : x) v = nd(rng);
+        for (auto& v : y) v = nd(rng);
+        im2col_8((u64*)cx.data(), (const u64*)x.data(), g);
+        col2im_f64(ty.data(), y.data(), g);
+        double a = 0, b = 0;
+        for (i64 i = 0; i < nc; ++i) a += cx[i] * y[i];
+        for (i64 i = 0; i < nx; ++i) b += x[i] * ty[i];
+        CHECK(fabs(a - b) < 1e-9 * (1 + fabs(a)), "im2col/col2im adjoint %g vs %g", a, b);
+        // Pools use the same geometry without dilation.
+        g.dh = g.dw = 1;
+        g.oh = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
+        g.ow = (g.w + 2 * g.pw - g.kw) / g.sw + 1;
+        i64 np = g.batch * g.c * g.oh * g.ow;
+        for (int pad = 0; pad < 2; ++pad) {
+            std::vector<double> p(np), gr(np), dx(nx);
+            for (auto& v : gr) v = nd(rng);
+            avg_pool_f64(p.data(), x.data(), g, pad);
+            avg_pool_backward_f64(dx.data(), gr.data(), g, pad);
+            double s1 = 0, s2 = 0;
+            for (i64 i = 0; i < np; ++i) s1 += p[i] * gr[i];
+            for (i64 i = 0; i < nx; ++i) s2 += x[i] * dx[i];
+            CHECK(fabs(s1 - s2) < 1e-9 * (1 + fabs(s1)), "avg pool adjoint %g vs %g (pad %d)", s1, s2, pad);
+        }
+        std::vector<double> v(np);
+        std::vector<i64> ix(np);
+        max_pool_f64(v.data(), ix.data(), x.data(), g);
+        for (i64 pl = 0; pl < g.batch * g.c; ++pl)
+            for (i64 oh = 0; oh < g.oh; ++oh)
+                for (i64 ow = 0; ow < g.ow; ++ow) {
+                    double best = -INFINITY; i64 at = -1;
+                    for (i64 ki = 0; ki < g.kh; ++ki) for (i64 kj = 0; kj < g.kw; ++kj) {
+                        i64 ih = oh * g.sh - g.ph + ki, iw = ow * g.sw - g.pw + kj;
+                        if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                        double e = x[(pl * g.h + ih) * g.w + iw];
+                        if (e > best) { best = e; at = ih * g.w + iw; }
+                    }
+                    i64 o = (pl * g.oh + oh) * g.ow + ow;
+                    CHECK(v[o] == best && ix[o] == at, "max pool at %lld", o);
+                }
+        // max-pool backward sums into the chosen positions.
+        std::vector<double> gr(np, 1.0), dx(nx, 0.0);
+        max_pool_backward_f64(dx.data(), gr.data(), ix.data(), g);
+        double tot = 0; for (double d : dx) tot += d;
+        CHECK(tot == (double)np, "max pool backward total");
+    }
+    // scatter_add on sub-word types through the CAS path.
+    {
+        u8 xs[8] = {250, 1, 2, 3, 4, 5, 6, 7};
+        u8 src[4] = {10, 1, 1, 1};
+        i64 idx[4] = {0, 0, 5, 5};
+        scatter_u8(xs, st1(0, 0), idx, st1(0, 1), src, st1(0, 1), dims1(4), 4, 1, 1);
+        CHECK(xs[0] == 5 && xs[5] == 7 && xs[1] == 1, "u8 scatter_add %d %d", xs[0], xs[5]);
+        bf16_t hb[3] = {f32_to_bf16(1.0f), f32_to_bf16(2.0f), f32_to_bf16(3.0f)};
+        bf16_t hs[2] = {f32_to_bf16(0.5f), f32_to_bf16(0.25f)};
+        i64 hi[2] = {1, 1};
+        scatter_bf16(hb, st1(0, 0), hi, st1(0, 1), hs, st1(0, 1), dims1(2), 2, 1, 1);
+        CHECK(bf16_to_f32(hb[1]) == 2.75f && bf16_to_f32(hb[0]) == 1.0f && bf16_to_f32(hb[2]) == 3.0f, "bf16 scatter_add");
+        bool bb[5] = {false, false, true, false, false};
+        bool bs[2] = {true, false};
+        i64 bi[2] = {3, 4};
+        scatter_bool(bb, st1(0, 0), bi, st1(0, 1), bs, st1(0, 1), dims1(2), 2, 1, 1);
+        CHECK(bb[3] && !bb[4] && bb[2] && !bb[0], "bool scatter_add");
+    }
+    // Random: uniforms below one, normals from pairs.
+    {
+        float u[9]; random_f32(u, 9, 42, 7, 0);
+        for (int i = 0; i < 9; ++i) CHECK(u[i] >= 0 && u[i] < 1 && u[i] == (float)(philox_word(42, 7, i) * (1.0 / 4294967296.0)) , "uniform %d", i);
+        double z[3]; random_f64(z, 3, 42, 7, 1);
+        double u1 = 1.0 - philox_word(42, 7, 2) * (1.0 / 4294967296.0), u2 = philox_word(42, 7, 3) * (1.0 / 4294967296.0);
+        CHECK(z[2] == sqrt(-2.0 * log(u1)) * cos(2.0 * 3.141592653589793 * u2), "normal pair");
+    }
+    printf("%s (%d failures)\n", fails ? "FAILED" : "ok", fails);
+    return fails != 0;
+}
