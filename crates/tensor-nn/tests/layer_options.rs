@@ -10,54 +10,14 @@
 
 use std::collections::BTreeMap;
 use tensor_autograd::{gradcheck, Var};
-use tensor_core::{DType, Device, Result, Tensor};
+use tensor_core::{DType, Result};
 use tensor_nn::{
     BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Conv2dConfig, LayerNorm, LayerNormConfig, Module, ModuleExt,
     Padding,
 };
 
-const CPU: &Device = &Device::Cpu;
-
-/// `nn_gaps.py`'s `pattern`: `((i * 37 + seed * 11) % 23 - 11) / 8`, float32.
-fn pattern(shape: &[usize], seed: usize) -> Tensor {
-    let n: usize = shape.iter().product();
-    let v: Vec<f32> = (0..n).map(|i| (((i * 37 + seed * 11) % 23) as f32 - 11.0) / 8.0).collect();
-    Tensor::from_vec(v, shape).unwrap()
-}
-
-fn f64s(t: &Tensor) -> Tensor {
-    t.to_dtype(DType::F64).unwrap()
-}
-
-fn input(t: Tensor) -> Var {
-    Var::constant(t)
-}
-
-#[track_caller]
-fn assert_values(got: &Tensor, shape: &[usize], want: &[f64], tol: f64) {
-    assert_eq!(got.size(), shape, "shape");
-    let g = got.to_vec::<f64>().unwrap();
-    assert_eq!(g.len(), want.len(), "length");
-    for (i, (a, b)) in g.iter().zip(want).enumerate() {
-        assert!((a - b).abs() <= tol * (1.0 + b.abs()), "element {i}: got {a}, PyTorch {b}\n got {g:?}\nwant {want:?}");
-    }
-}
-
-/// Float32 outputs agree with PyTorch's to a few ulps (sums in another order).
-const TOL: f64 = 2e-6;
-
-fn names(m: &impl ModuleExt) -> Vec<String> {
-    m.named_parameters().into_iter().map(|(n, _)| n).collect()
-}
-
-fn state_keys(m: &impl ModuleExt) -> Vec<String> {
-    m.state_dict().into_keys().collect()
-}
-
-fn set_params(m: &mut impl ModuleExt, params: &[(&str, Tensor)]) {
-    let state: BTreeMap<String, Tensor> = params.iter().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect();
-    m.load_state_dict(&state, false).unwrap();
-}
+mod common;
+use common::*;
 
 /// shape [1, 3, 5, 4]
 const CONV_SAME_K2: [f64; 60] = [

@@ -7,9 +7,8 @@
 //! (multiples of 1/8 or 1/16, exact in float32), and set on each layer explicitly; only
 //! Dropout's statistics depend on the random generator.
 
-use std::collections::BTreeMap;
 use tensor_autograd::{gradcheck, Var};
-use tensor_core::{DType, Device, Result, Tensor};
+use tensor_core::{DType, Result, Tensor};
 use tensor_nn::{
     module_members, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Conv2dConfig, Dropout, Embedding,
     Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleExt, Padding, ReLU,
@@ -19,14 +18,8 @@ use tensor_nn::{
 mod layers_literals;
 use layers_literals::*;
 
-const CPU: &Device = &Device::Cpu;
-
-/// `nn_layers.py`'s `pattern`: `((i * 37 + seed * 11) % 23 - 11) / 8`, float32.
-fn pattern(shape: &[usize], seed: usize) -> Tensor {
-    let n: usize = shape.iter().product();
-    let v: Vec<f32> = (0..n).map(|i| (((i * 37 + seed * 11) % 23) as f32 - 11.0) / 8.0).collect();
-    Tensor::from_vec(v, shape).unwrap()
-}
+mod common;
+use common::*;
 
 /// `nn_layers.py`'s `distinct`: a permutation of `(k - n/2) / 16`, no ties.
 fn distinct(shape: &[usize], seed: usize) -> Tensor {
@@ -35,26 +28,6 @@ fn distinct(shape: &[usize], seed: usize) -> Tensor {
     let v: Vec<f32> = (0..n).map(|i| ((((i + seed) * 7919) % n) as f32 - (n / 2) as f32) / 16.0).collect();
     Tensor::from_vec(v, shape).unwrap()
 }
-
-fn f64s(t: &Tensor) -> Tensor {
-    t.to_dtype(DType::F64).unwrap()
-}
-
-fn input(t: Tensor) -> Var {
-    Var::constant(t)
-}
-
-#[track_caller]
-fn assert_values(got: &Tensor, shape: &[usize], want: &[f64], tol: f64) {
-    assert_eq!(got.size(), shape, "shape");
-    let g = got.to_vec::<f64>().unwrap();
-    for (i, (a, b)) in g.iter().zip(want).enumerate() {
-        assert!((a - b).abs() <= tol * (1.0 + b.abs()), "element {i}: got {a}, PyTorch {b}\n got {g:?}\nwant {want:?}");
-    }
-}
-
-/// Float32 outputs agree with PyTorch's to a few ulps (sums in another order).
-const TOL: f64 = 2e-6;
 
 // ---------------------------------------------------------------- Linear
 
@@ -274,11 +247,6 @@ fn pooling_gradcheck() -> Result<()> {
 }
 
 // ---------------------------------------------------------------- BatchNorm
-
-fn set_params(m: &mut impl ModuleExt, params: &[(&str, Tensor)]) {
-    let state: BTreeMap<String, Tensor> = params.iter().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect();
-    m.load_state_dict(&state, false).unwrap();
-}
 
 #[test]
 fn batch_norm1d_train_eval_matches_pytorch() -> Result<()> {

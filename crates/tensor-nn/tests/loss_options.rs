@@ -7,22 +7,13 @@
 //! test asserts them.
 
 use tensor_autograd::{gradcheck, Var};
-use tensor_core::{DType, Device, Result, Tensor};
+use tensor_core::{DType, Result, Tensor};
 use tensor_nn::functional as F;
 use tensor_nn::{ClassLossOptions, CrossEntropyLoss, Reduction};
 
-const CPU: &Device = &Device::Cpu;
-
-/// `nn_gaps.py`'s `pattern`: `((i * 37 + seed * 11) % 23 - 11) / 8`, float64.
-fn pattern(shape: &[usize], seed: usize) -> Tensor {
-    let n: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n).map(|i| (((i * 37 + seed * 11) % 23) as f64 - 11.0) / 8.0).collect();
-    Tensor::from_vec(v, shape).unwrap()
-}
-
-fn c(t: Tensor) -> Var {
-    Var::constant(t)
-}
+mod common;
+use common::*;
+use common::{input as c, pattern_f64 as pattern};
 
 /// The logits, `pattern([4, 3], 1) * 2`.
 fn x() -> Tensor {
@@ -38,27 +29,6 @@ fn qt() -> Tensor {
 }
 fn w() -> Tensor {
     Tensor::new([0.25f64, 1.0, 2.5], CPU).unwrap()
-}
-
-#[track_caller]
-fn close(got: &[f64], want: &[f64], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (a, b) in got.iter().zip(want) {
-        assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{what}: got {got:?}, PyTorch {want:?}");
-    }
-}
-
-/// Checks reductions none, mean and sum of `f` against `want` (none flattened, mean, sum).
-#[track_caller]
-fn three(want: &[f64], none_shape: &[usize], f: impl Fn(Reduction) -> Result<Var>) {
-    let none = f(Reduction::None).unwrap();
-    assert_eq!(none.size(), none_shape, "reduction none keeps the shape");
-    let n = want.len() - 2;
-    close(&none.tensor().to_vec::<f64>().unwrap(), &want[..n], "none");
-    let mean = f(Reduction::Mean).unwrap();
-    assert_eq!(mean.dim(), 0);
-    close(&[mean.item::<f64>().unwrap()], &want[n..n + 1], "mean");
-    close(&[f(Reduction::Sum).unwrap().item::<f64>().unwrap()], &want[n + 1..], "sum");
 }
 
 /// Class weights and label smoothing, PyTorch's default `ignore_index=-100`.
