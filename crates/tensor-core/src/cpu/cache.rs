@@ -15,7 +15,7 @@
 //! feature nothing is cached.
 
 use super::CpuStorage;
-use crate::{DType, Element};
+use crate::Element;
 use alloc::vec::Vec;
 
 /// Buffers smaller than this are not kept.
@@ -57,7 +57,7 @@ pub fn set_cpu_cache_limit(bytes: usize) {
 
 /// Frees every cached buffer.
 pub fn empty_cpu_cache() {
-    imp::set_limit_and_trim(None)
+    imp::empty()
 }
 
 /// The bytes held by the cache now.
@@ -65,6 +65,7 @@ pub fn cpu_cache_bytes() -> usize {
     imp::held()
 }
 
+#[cfg(feature = "std")]
 fn bytes_of(s: &CpuStorage) -> usize {
     crate::with_cpu!(s, |v| core::mem::size_of_val(v.as_slice()))
 }
@@ -72,6 +73,7 @@ fn bytes_of(s: &CpuStorage) -> usize {
 #[cfg(feature = "std")]
 mod imp {
     use super::*;
+    use crate::DType;
     use std::collections::VecDeque;
     use std::sync::Mutex;
 
@@ -141,23 +143,20 @@ mod imp {
     }
 
     pub(super) fn set_limit(bytes: usize) {
-        set_limit_and_trim(Some(bytes))
-    }
-
-    /// Sets the limit (or keeps it, with `None`, while emptying the cache) and evicts.
-    pub(super) fn set_limit_and_trim(bytes: Option<usize>) {
         let evicted = {
             let mut c = lock();
-            match bytes {
-                Some(b) => {
-                    c.limit = b;
-                    c.trim()
-                }
-                None => {
-                    c.held = 0;
-                    c.entries.drain(..).map(|(_, _, s)| s).collect()
-                }
-            }
+            c.limit = bytes;
+            c.trim()
+        };
+        // Freed outside the lock.
+        drop(evicted);
+    }
+
+    pub(super) fn empty() {
+        let evicted: Vec<CpuStorage> = {
+            let mut c = lock();
+            c.held = 0;
+            c.entries.drain(..).map(|(_, _, s)| s).collect()
         };
         drop(evicted);
     }
@@ -178,7 +177,7 @@ mod imp {
         0
     }
     pub(super) fn set_limit(_: usize) {}
-    pub(super) fn set_limit_and_trim(_: Option<usize>) {}
+    pub(super) fn empty() {}
 }
 
 #[cfg(all(test, feature = "std"))]

@@ -151,6 +151,11 @@ fn arg_extreme<T: Element>(out: &mut [i64], x: &[T], layout: &Layout, dims: &[us
     )
 }
 
+/// The number of output elements: the product of the kept dims.
+fn kept_numel(layout: &Layout, dims: &[usize]) -> usize {
+    layout.dims().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).product()
+}
+
 /// The dtype `op` gives for an input of `dtype`.
 pub(crate) fn result_dtype(dtype: DType, op: ReduceOp) -> DType {
     match op {
@@ -163,8 +168,7 @@ pub(crate) fn result_dtype(dtype: DType, op: ReduceOp) -> DType {
 /// Reduces `dims` (sorted) of `x[layout]`; the result is contiguous (reduced dims removed or
 /// kept as 1 — the same elements either way).
 pub(crate) fn reduce(x: &CpuStorage, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<CpuStorage> {
-    let kept: usize = layout.dims().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).product();
-    let mut out = CpuStorage::for_overwrite(result_dtype(x.dtype(), op), kept);
+    let mut out = CpuStorage::for_overwrite(result_dtype(x.dtype(), op), kept_numel(layout, dims));
     reduce_into(x, layout, dims, op, &mut out, 0)?;
     Ok(out)
 }
@@ -178,7 +182,7 @@ pub(crate) fn reduce_into(
     out: &mut CpuStorage,
     start: usize,
 ) -> Result<()> {
-    let kept: usize = layout.dims().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).product();
+    let kept = kept_numel(layout, dims);
     let want = result_dtype(x.dtype(), op);
     if out.dtype() != want {
         bail!(
