@@ -4,7 +4,7 @@
 //! made inside the checked function. Data is kept away from the points where an op is not
 //! differentiable (|x| and relu at 0, clamp bounds, ties of max/min).
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

@@ -2,7 +2,7 @@
 //! softmax and friends, the views and index ops whose backward is another op's forward; and
 //! Hessian-vector products done by hand with `grad(.., create_graph: true)`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

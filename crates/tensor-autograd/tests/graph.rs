@@ -2,7 +2,7 @@
 //! thread stack, nodes freed once nothing needs them (no cycles, even with create_graph),
 //! PyTorch's node names, `next_functions`, and shared sub-graphs (diamonds, fan-out).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::sync::{Arc, Weak};

@@ -2,7 +2,7 @@
 //! with PyTorch's messages, retain_grad, hooks, detach, requires_grad_, grad modes, in-place ops
 //! and version checks, the functional `grad`, user-defined Functions, and how a Var prints.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::sync::{Arc, Mutex};

@@ -5,7 +5,7 @@
 // PyTorch's float32 values are quoted as Python prints them (as doubles).
 #![allow(clippy::excessive_precision)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use half::{bf16, f16};

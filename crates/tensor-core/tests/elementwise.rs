@@ -2,7 +2,7 @@
 //! with non-contiguous inputs: values, result shapes, result dtypes (`torch.result_type`, with
 //! PyTorch literals), errors, and special values (NaN, ±inf, ±0) as PyTorch gives them.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

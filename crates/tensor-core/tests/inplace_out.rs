@@ -2,7 +2,7 @@
 //! sources; writes to expanded tensors refused; `*_out` forms writing into the caller's tensor;
 //! the version counter.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

@@ -2,7 +2,7 @@
 //! transposed and expanded operands), `mm`/`bmm`/`mv`/`dot`/`outer`/`addmm`/`matmul_out`, against
 //! a naive triple loop; shape errors.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

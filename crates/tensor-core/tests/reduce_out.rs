@@ -3,7 +3,7 @@
 //! shape (replaced, as PyTorch resizes), of another dtype (cast), and an `out` that aliases the
 //! input. Plus the errors.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

@@ -2,7 +2,7 @@
 //! reference, with PyTorch's dtype rules (integers sum to int64, `mean` of integers is an error)
 //! and PyTorch literals for NaN, ties, corrections and integer overflow.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

@@ -4,7 +4,7 @@
 //!
 //! Literal expectations come from PyTorch 2.x (CPU); the snippet is quoted beside each.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! Unary elementwise ops against a naive f64 reference on random shapes with non-contiguous
 //! inputs (values, dtypes, in-place and `_out` forms), and special values as PyTorch gives them.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

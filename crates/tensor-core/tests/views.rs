@@ -1,7 +1,7 @@
 //! Views over random shapes, strides and offsets against the naive reference; `view`/`reshape`
 //! rules and errors as PyTorch's; `contiguous`, deep `clone`, and `copy_` across layouts and dtypes.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

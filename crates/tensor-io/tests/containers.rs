@@ -1,7 +1,7 @@
 //! `.npz` archives and safetensors files: round trips of named tensors of every dtype and
 //! layout, memory-mapped loading by name, and bad files.
 
-mod common;
+use crate::common;
 
 use common::{assert_same, pattern};
 use std::collections::BTreeMap;

@@ -2,7 +2,7 @@
 //! docstring lists them), read here and compared with the generating formula
 //! (`common::pattern`).
 
-mod common;
+use crate::common;
 
 use common::{assert_same, fixture, pattern, scalar_f64, NUMPY_DTYPES};
 use tensor_core::{DType, Device, ErrorKind, Tensor};

@@ -4,7 +4,7 @@
 //! `Ok` or `Err`, never a panic, and a successful read never holds more elements than the
 //! input has bytes for.
 
-mod common;
+use crate::common;
 
 use common::pattern;
 use proptest::prelude::*;

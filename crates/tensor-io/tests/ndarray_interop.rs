@@ -2,7 +2,7 @@
 //! dev-dependency): a Fortran-order `.npy` viewed as an ndarray without a copy, and an
 //! `ndarray` array written as `.npy`.
 
-mod common;
+use crate::common;
 
 use common::{fixture, pattern};
 use tensor_core::{DType, Tensor};

@@ -1,7 +1,7 @@
 //! `.npy`: round trips of every dtype and layout, bf16 as float32, streams, and one error per
 //! kind of bad file (each naming the file and the problem).
 
-mod common;
+use crate::common;
 
 use common::{assert_same, pattern};
 use std::path::PathBuf;

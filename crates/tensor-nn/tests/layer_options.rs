@@ -16,7 +16,7 @@ use tensor_nn::{
     Padding,
 };
 
-mod common;
+use crate::common;
 use common::*;
 
 /// shape [1, 3, 5, 4]

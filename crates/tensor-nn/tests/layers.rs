@@ -15,10 +15,10 @@ use tensor_nn::{
     Sequential, SiLU, Sigmoid, Softmax, Tanh, GELU,
 };
 
-mod layers_literals;
+use crate::layers_literals;
 use layers_literals::*;
 
-mod common;
+use crate::common;
 use common::*;
 
 /// `nn_layers.py`'s `distinct`: a permutation of `(k - n/2) / 16`, no ties.

@@ -11,7 +11,7 @@ use tensor_core::{DType, Result, Tensor};
 use tensor_nn::functional as F;
 use tensor_nn::{ClassLossOptions, CrossEntropyLoss, Reduction};
 
-mod common;
+use crate::common;
 use common::*;
 use common::{input as c, pattern_f64 as pattern};
 

@@ -1,0 +1,9 @@
+//! tensor-autograd's integration tests, one module per file, linked into one test binary (one link
+//! and one executable instead of one per file: CI's disk and time).
+
+mod common;
+mod gradcheck_ops;
+mod gradgrad;
+mod graph;
+mod seed_tour;
+mod semantics;

@@ -1,0 +1,18 @@
+//! tensor-core's integration tests, one module per file, linked into one test binary (one link
+//! and one executable instead of one per file: CI's disk and time).
+//! `alloc.rs` stays a binary of its own: it installs a counting global allocator.
+
+mod common;
+mod conv;
+mod creation;
+mod display;
+mod elementwise;
+mod index_ops;
+mod inplace_out;
+mod matmul;
+mod pool;
+mod reduce_out;
+mod reductions;
+mod shape_ops;
+mod unary;
+mod views;

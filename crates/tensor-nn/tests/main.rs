@@ -1,0 +1,14 @@
+//! tensor-nn's integration tests, one module per file, linked into one test binary (one link
+//! and one executable instead of one per file: CI's disk and time).
+//! `training.rs` stays a binary of its own: it draws from the global generator after `manual_seed` and
+//! must not share it with tests on other threads.
+
+mod common;
+mod layer_options;
+mod layers;
+mod layers_literals;
+mod loss_options;
+mod losses;
+mod mnist_data;
+mod optim;
+mod state_dict;
