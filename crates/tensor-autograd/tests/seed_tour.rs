@@ -5,12 +5,12 @@
 
 #[path = "../examples/seed_tour.rs"]
 #[allow(dead_code)]
-mod seed_tour;
+mod example;
 
 #[test]
 fn seed_tour_prints_the_expected_output() {
     let mut out = Vec::new();
-    seed_tour::run(&mut out).expect("the tour runs");
+    example::run(&mut out).expect("the tour runs");
     let got = String::from_utf8(out).expect("utf-8 output");
     let (got, cuda) = split_cuda_sections(&got);
     if !cuda.is_empty() {
