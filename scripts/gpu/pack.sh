@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds what the GPU machine runs for this workspace and lays it in .gpu/ (git-ignored):
-# tensor-cuda's test binaries, tensor-autograd's tests with `cuda` (the seed tour's CUDA part), the `bench` binary and the
-# `mnist` example, stripped and packed into one xz archive (the device takes 64 MiB at most),
+# tensor-cuda's test binaries, tensor-autograd's and tensor-nn's integration tests with `cuda` (their
+# `cuda` modules compare the GPU with the CPU; the seed tour's CUDA part), the `bench` binary and
+# the `mnist` example, stripped and packed into one xz archive (the device takes 64 MiB at most),
 # with a runner .gpu/run.sh. A narrower, smaller variant of ../shared/gpu/pack.sh, which
 # builds every test binary of the workspace (CPU-only tests included).
 #
@@ -26,6 +27,7 @@ for line in sys.stdin:
 {
   cargo test --release -p tensor-cuda --no-run --message-format=json
   cargo test --release -p tensor-autograd --features cuda --test integration --no-run --message-format=json
+  cargo test --release -p tensor-nn --features cuda --test integration --no-run --message-format=json
   cargo build --release -p tensor-bench --features cuda --bin bench --message-format=json
   cargo build --release -p tensor-nn --features cuda --example mnist --message-format=json
 } | executables | sort -u > .gpu/executables.txt

@@ -101,7 +101,10 @@ fn ci_steps(nextest: bool, cuda: bool) -> Vec<Step> {
     ];
     if cuda {
         // Clippy rather than check: the CUDA-only tests (`#[cfg(feature = "cuda")]`) compile and lint too.
-        steps.push(Step::new("cuda", &["clippy", "--workspace", "--all-targets", "--features", "cuda", "--", "-D", "warnings"]));
+        steps.push(Step::new(
+            "cuda",
+            &["clippy", "--workspace", "--all-targets", "--features", "cuda", "--", "-D", "warnings"],
+        ));
     }
     steps
 }

@@ -2,6 +2,8 @@
 //! and one executable instead of one per file: CI's disk and time).
 
 mod common;
+#[cfg(feature = "cuda")]
+mod cuda;
 mod gradcheck_ops;
 mod gradgrad;
 mod graph;

@@ -869,20 +869,21 @@ fn copy_casts_and_broadcasts() {
 
 #[test]
 fn large_transposes_copy_through_the_tiled_path() {
-    // Dims of 64 and more take the banded, tiled transpose kernel; sizes that are not multiples
-    // of its bands and tiles, an offset (a narrowed source) and two dtypes.
-    for (rows, cols) in [(300usize, 150usize), (64, 64), (129, 200)] {
-        let n = rows * cols;
+    // Dims of 64 and more take the tiled transpose kernel (8x8 tiles, in AVX registers for
+    // 4-byte dtypes): sizes that are not multiples of its bands and tiles, a source narrowed in
+    // both dims (an offset, and a row pitch wider than the rows), 4- and 8-byte dtypes.
+    for (rows, cols) in [(300usize, 150usize), (64, 64), (129, 200), (71, 1030)] {
+        let (h, w) = (rows + 1, cols + 3);
         let base =
-            Tensor::arange(0.0, (n + cols) as f64, 1.0, &Device::Cpu).unwrap().reshape(&[-1, cols as isize]).unwrap();
-        let src = base.narrow(0, 1, rows).unwrap();
-        for dtype in [DType::F32, DType::I64] {
-            let t = src.to_dtype(dtype).unwrap().t().unwrap().contiguous().unwrap();
+            Tensor::arange(0.0, (h * w) as f64, 1.0, &Device::Cpu).unwrap().reshape(&[h as isize, w as isize]).unwrap();
+        for dtype in [DType::F32, DType::I32, DType::I64, DType::F64] {
+            let src = base.to_dtype(dtype).unwrap().narrow(0, 1, rows).unwrap().narrow(1, 2, cols).unwrap();
+            let t = src.t().unwrap().contiguous().unwrap();
             assert_eq!(t.size(), &[cols, rows]);
             let got = t.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap();
             for c in 0..cols {
                 for r in 0..rows {
-                    assert_eq!(got[c * rows + r], ((r + 1) * cols + c) as f64, "{rows}x{cols} {dtype} at ({c}, {r})");
+                    assert_eq!(got[c * rows + r], ((r + 1) * w + c + 2) as f64, "{rows}x{cols} {dtype} at ({c}, {r})");
                 }
             }
         }

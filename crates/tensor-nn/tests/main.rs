@@ -4,6 +4,8 @@
 //! must not share it with tests on other threads.
 
 mod common;
+#[cfg(feature = "cuda")]
+mod cuda;
 mod layer_options;
 mod layers;
 mod layers_literals;

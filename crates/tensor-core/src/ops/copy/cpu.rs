@@ -1,5 +1,6 @@
 //! CPU kernels for copies: strided → contiguous, dtype casts, strided writes and fills.
 
+use super::transpose::transpose2d;
 use crate::cpu::{buffer_for_overwrite, fill_rows, with_cpu2, CpuStorage, Row, StorageOf};
 use crate::{with_cpu, DType, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
@@ -27,41 +28,6 @@ pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
         }
     });
     out
-}
-
-/// Tiled transpose for a 2-d layout whose first dim is the dense one (`x.t().contiguous()`).
-fn transpose2d<T: Element>(out: &mut [T], src: &[T], layout: &Layout) -> bool {
-    let (dims, st) = (layout.dims(), layout.strides());
-    if dims.len() != 2 || st[0] != 1 || st[1] < dims[0] || dims[0] < 64 || dims[1] < 64 {
-        return false;
-    }
-    let (cols, ld, off) = (dims[1], st[1], layout.offset());
-    // out[r][c] = src[off + r + c * ld], in bands of ROWS output rows (one per task) walked in
-    // tiles of COLS columns: a tile reads COLS source rows ROWS elements long (512 contiguous
-    // bytes each for f32, so the prefetcher and the TLB see few, long runs) and writes ROWS
-    // output rows COLS long; both fit in L1.
-    const ROWS: usize = 128;
-    const COLS: usize = 32;
-    let band = |chunk: &mut [T], r0: usize| {
-        let nr = chunk.len() / cols;
-        for c0 in (0..cols).step_by(COLS) {
-            let c1 = (c0 + COLS).min(cols);
-            for r in 0..nr {
-                let row = &mut chunk[r * cols..(r + 1) * cols];
-                for c in c0..c1 {
-                    row[c] = src[off + r0 + r + c * ld];
-                }
-            }
-        }
-    };
-    #[cfg(feature = "std")]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(ROWS * cols).enumerate().for_each(|(i, chunk)| band(chunk, i * ROWS));
-    }
-    #[cfg(not(feature = "std"))]
-    out.chunks_mut(ROWS * cols).enumerate().for_each(|(i, chunk)| band(chunk, i * ROWS));
-    true
 }
 
 /// `src[layout]` as a new contiguous storage.
