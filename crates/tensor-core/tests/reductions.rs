@@ -500,6 +500,13 @@ fn large_reductions_split_across_threads() {
         let w: f32 = v[r * 500..(r + 1) * 500].iter().sum();
         assert_eq!(got, w);
     }
+    // A conv bias gradient's reduction: the kept dim in the middle, contiguous rows of 5000.
+    let per_channel = x.view(&[10, 6, 50, 100]).unwrap().sum_dim(&[0, 2, 3], false).unwrap().to_vec::<f32>().unwrap();
+    for (c, &got) in per_channel.iter().enumerate() {
+        let w: f64 =
+            (0..10).map(|b| v[(b * 6 + c) * 5000..(b * 6 + c + 1) * 5000].iter().map(|&x| x as f64).sum::<f64>()).sum();
+        assert_eq!(got as f64, w, "channel {c}");
+    }
     let amax = m.amax(&[0], false).unwrap().to_vec::<f32>().unwrap();
     assert!(amax.iter().all(|&a| a == 3.0));
     let cs = x.cumsum(0).unwrap().to_vec::<f32>().unwrap();

@@ -35,18 +35,33 @@ fn fold<T: Element, A: Copy + Send + Sync, U: Element>(
     step: impl Fn(A, T, usize) -> A + Sync + Send,
     finish: impl Fn(A) -> U + Sync + Send,
 ) {
+    let row = |mut acc: A, p: usize, st: usize, len: usize, idx: usize| {
+        for i in 0..len {
+            acc = step(acc, x[p + i * st], idx + i);
+        }
+        acc
+    };
+    fold_rows(out, layout, dims, init, row, finish)
+}
+
+/// [`fold`] a row at a time: `row(acc, start, stride, len, index)` folds the `len` elements at
+/// `start + i * stride` (the `index`-th reduced element onwards) into `acc`.
+fn fold_rows<A: Copy + Send + Sync, U: Element>(
+    out: &mut [U],
+    layout: &Layout,
+    dims: &[usize],
+    init: A,
+    row: impl Fn(A, usize, usize, usize, usize) -> A + Sync + Send,
+    finish: impl Fn(A) -> U + Sync + Send,
+) {
     let (kept, red) = split(layout, dims);
-    let row = Row::new([&red]);
-    let st = row.stride[0];
+    let rows = Row::new([&red]);
+    let (st, len) = (rows.stride[0], rows.len);
     let one = |base: usize| {
-        let mut acc = init;
-        let mut idx = 0;
-        row.for_each(0..row.count(), |[s]| {
-            let p = base + s;
-            for i in 0..row.len {
-                acc = step(acc, x[p + i * st], idx);
-                idx += 1;
-            }
+        let (mut acc, mut idx) = (init, 0);
+        rows.for_each(0..rows.count(), |[s]| {
+            acc = row(acc, base + s, st, len, idx);
+            idx += len;
         });
         finish(acc)
     };
@@ -110,7 +125,13 @@ fn sum<T: Element, A: Element + core::ops::Add<Output = A>>(
             return;
         }
     }
-    fold(out, x, layout, dims, A::ZERO, move |acc, v, _| acc + to(v), back)
+    // Rows that are contiguous (the reduced dims innermost, as a conv's bias gradient over
+    // [N, H, W]) sum with the vectorised slice sum.
+    let row = |acc: A, p: usize, st: usize, len: usize, _| match st {
+        1 => acc + sum_slice(&x[p..p + len], to),
+        _ => (0..len).fold(acc, |acc, i| acc + to(x[p + i * st])),
+    };
+    fold_rows(out, layout, dims, A::ZERO, row, back)
 }
 
 fn is_nan<T: Element>(v: T) -> bool {
