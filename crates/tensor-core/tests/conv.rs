@@ -453,3 +453,39 @@ fn conv2d_errors_name_op_and_shapes() {
     let (_, m) = msg(t(&[1, 8, 5]).fold([3, 3], [2, 2], [1, 1], [0, 0], [1, 1]));
     assert!(m.contains("calculated number of sliding blocks 4, but got input.size(2)=5"), "{m}");
 }
+
+#[test]
+fn outputs_never_show_recycled_buffers() {
+    // Conv outputs and max-pool values/indices come from the CPU buffer cache without clearing
+    // (every element is written): fill the cache with NaN buffers of exactly their sizes, and
+    // the results must equal those computed with an empty cache, bit for bit. Both conv paths:
+    // the direct kernel (one input channel, as LeNet's first layer) and im2col + gemm.
+    use tensor_core::cpu::cache::empty_cpu_cache;
+    let p = Conv2dParams { stride: [1, 1], padding: [2, 2], dilation: [1, 1], groups: 1 };
+    let mut g = tensor_core::random::Generator::new(7);
+    for (x_shape, w_shape) in [([64usize, 1, 28, 28], [6usize, 1, 5, 5]), ([16, 6, 32, 32], [16, 6, 5, 5])] {
+        let x = Tensor::randn_with(x_shape, DType::F32, &Device::Cpu, &mut g).unwrap();
+        let w = Tensor::randn_with(w_shape, DType::F32, &Device::Cpu, &mut g).unwrap();
+        let run = || {
+            let y = x.conv2d(&w, None, p).unwrap();
+            let (v, i) = y.max_pool2d_with_indices([2, 2], [2, 2], [0, 0], [1, 1], false).unwrap();
+            (y.to_vec::<f32>().unwrap(), v.to_vec::<f32>().unwrap(), i.to_vec::<i64>().unwrap())
+        };
+        empty_cpu_cache();
+        let want = run();
+        let (ny, nv) = (want.0.len(), want.1.len());
+        // Dropped, these NaN (and -1 index) buffers go to the cache, ready for the next outputs.
+        drop([
+            Tensor::full([ny], f64::NAN, DType::F32, &Device::Cpu).unwrap(),
+            Tensor::full([nv], f64::NAN, DType::F32, &Device::Cpu).unwrap(),
+        ]);
+        drop(Tensor::full([nv], -1.0, DType::I64, &Device::Cpu).unwrap());
+        let got = run();
+        assert!(want.0.iter().map(|v| v.to_bits()).eq(got.0.iter().map(|v| v.to_bits())), "conv {x_shape:?}");
+        assert!(
+            want.1.iter().map(|v| v.to_bits()).eq(got.1.iter().map(|v| v.to_bits())),
+            "max-pool values {x_shape:?}"
+        );
+        assert_eq!(want.2, got.2, "max-pool indices {x_shape:?}");
+    }
+}

@@ -40,8 +40,9 @@ fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usi
 fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
     let (plane, l) = (g.h * g.w, g.positions());
     let planes = batch * g.c;
-    let mut vals = crate::cpu::zeroed_buffer::<T>(planes * l);
-    let mut idx = crate::cpu::zeroed_buffer::<i64>(planes * l);
+    // `max_plane` writes every value and index of its plane: no clearing needed.
+    let mut vals = crate::cpu::buffer_for_overwrite::<T>(planes * l);
+    let mut idx = crate::cpu::buffer_for_overwrite::<i64>(planes * l);
     // The first input column each output column's window reads.
     let first: Vec<usize> = (0..g.ow).map(|o| taps(o, g.sw, g.pw, g.kw, g.dw, g.w).0).collect();
     // Values and indices of a plane are written by the same task: pair them up first.
