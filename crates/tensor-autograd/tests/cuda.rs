@@ -12,6 +12,7 @@
 //! `TENSOR_REQUIRE_CUDA=1` set it fails instead. Left out: `cumsum` and `prod` over an input with
 //! zeros (their forward or backward needs tensor-cuda's scan, which is not implemented).
 
+use tensor_autograd::cuda::testing::{self, cuda_or_skip};
 use tensor_autograd::{grad, no_grad, BackwardOptions, Var};
 use tensor_core::ops::conv::Conv2dParams;
 use tensor_core::random::Generator;
@@ -19,21 +20,6 @@ use tensor_core::{DType, Device, Norm, Result, Tensor};
 
 const CPU: &Device = &Device::Cpu;
 const DTYPES: [DType; 2] = [DType::F32, DType::F64];
-
-/// The first GPU, or `None` after printing why the test is skipped. With
-/// `TENSOR_REQUIRE_CUDA=1` set, a missing GPU fails the test instead.
-fn cuda_or_skip() -> Option<Device> {
-    match tensor_autograd::cuda::cuda(0) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            if std::env::var("TENSOR_REQUIRE_CUDA").is_ok_and(|v| v == "1") {
-                panic!("TENSOR_REQUIRE_CUDA=1 but no CUDA device is usable: {e}");
-            }
-            eprintln!("skipping: no CUDA device ({e})");
-            None
-        }
-    }
-}
 
 /// Which of PyTorch's tolerances applies.
 #[derive(Clone, Copy, Debug)]
@@ -54,22 +40,10 @@ fn tol(dtype: DType, kind: Tol) -> (f64, f64) {
     }
 }
 
-fn host(t: &Tensor) -> Vec<f64> {
-    t.to_device(CPU).unwrap().to_vec::<f64>().unwrap()
-}
-
-/// Asserts that `got` (on the GPU) matches `want` (on the CPU): shape, dtype, and values within
-/// `rtol`/`atol` (NaN matches NaN, infinities must be equal).
+/// Asserts that `got` (on the GPU) matches `want` (on the CPU) within `rtol`/`atol`.
 #[track_caller]
 fn assert_close(what: &str, want: &Tensor, got: &Tensor, (rtol, atol): (f64, f64)) {
-    assert!(got.device().is_cuda(), "{what}: the result is on {}, not on the GPU", got.device());
-    assert_eq!(got.size(), want.size(), "{what}: shapes differ");
-    assert_eq!(got.dtype(), want.dtype(), "{what}: dtypes differ");
-    let (w, g) = (host(want), host(got));
-    for (i, (&a, &b)) in w.iter().zip(&g).enumerate() {
-        let ok = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= atol + rtol * a.abs();
-        assert!(ok, "{what}: element {i}: cpu {a} vs cuda {b} (rtol {rtol}, atol {atol})\ncpu:  {w:?}\ncuda: {g:?}");
-    }
+    testing::assert_close(what, want, got, rtol, atol);
 }
 
 /// A CPU tensor of `shape` and `dtype` from two uniform draws per element.

@@ -68,6 +68,7 @@ mod error;
 mod kernels;
 mod ops;
 mod storage;
+pub mod testing;
 
 pub use device::CudaDevice;
 pub use storage::CudaStorage;

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use tensor_autograd::Var;
 use tensor_core::random::Generator;
 use tensor_core::{DType, Device, Result, Tensor};
+use tensor_nn::cuda::testing::{self, cuda_or_skip, host_f64};
 use tensor_nn::models::LeNet5;
 use tensor_nn::optim::{clip_grad_norm_, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
 use tensor_nn::{
@@ -32,21 +33,6 @@ const CPU: &Device = &Device::Cpu;
 const DTYPES: [DType; 2] = [DType::F32, DType::F64];
 const REDUCTIONS: [Reduction; 3] = [Reduction::None, Reduction::Mean, Reduction::Sum];
 
-/// The first GPU, or `None` after printing why the test is skipped. With
-/// `TENSOR_REQUIRE_CUDA=1` set, a missing GPU fails the test instead.
-fn cuda_or_skip() -> Option<Device> {
-    match tensor_nn::cuda::cuda(0) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            if std::env::var("TENSOR_REQUIRE_CUDA").is_ok_and(|v| v == "1") {
-                panic!("TENSOR_REQUIRE_CUDA=1 but no CUDA device is usable: {e}");
-            }
-            eprintln!("skipping: no CUDA device ({e})");
-            None
-        }
-    }
-}
-
 /// `(rtol, atol)`: PyTorch's `assert_close` defaults for float64 (1e-7, 1e-7); for float32,
 /// rtol 1e-4 and atol 1e-5 (every result here goes through reductions, matmul or conv sums).
 fn tol(dtype: DType) -> (f64, f64) {
@@ -57,23 +43,11 @@ fn tol(dtype: DType) -> (f64, f64) {
     }
 }
 
-fn host(t: &Tensor) -> Vec<f64> {
-    t.to_device(CPU).unwrap().to_vec::<f64>().unwrap()
-}
-
-/// Asserts that `got` (on the GPU) matches `want` (on the CPU): shape, dtype, and values within
-/// the dtype's tolerance (NaN matches NaN, infinities must be equal).
+/// Asserts that `got` (on the GPU) matches `want` (on the CPU) within the dtype's tolerance.
 #[track_caller]
 fn assert_close(what: &str, want: &Tensor, got: &Tensor) {
     let (rtol, atol) = tol(want.dtype());
-    assert!(got.device().is_cuda(), "{what}: the result is on {}, not on the GPU", got.device());
-    assert_eq!(got.size(), want.size(), "{what}: shapes differ");
-    assert_eq!(got.dtype(), want.dtype(), "{what}: dtypes differ");
-    let (w, g) = (host(want), host(got));
-    for (i, (&a, &b)) in w.iter().zip(&g).enumerate() {
-        let ok = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= atol + rtol * a.abs();
-        assert!(ok, "{what}: element {i}: cpu {a} vs cuda {b} (rtol {rtol}, atol {atol})\ncpu:  {w:?}\ncuda: {g:?}");
-    }
+    testing::assert_close(what, want, got, rtol, atol);
 }
 
 /// Standard normal numbers on the CPU.
@@ -284,7 +258,7 @@ fn dropout_in_training_on_the_gpu() {
     let x = Var::new(Tensor::ones([100, 100], DType::F32, &gpu).unwrap(), true);
     let y = Dropout::new(0.25).unwrap().forward(&x).unwrap();
     assert!(y.device().is_cuda());
-    let v = host(y.tensor_ref());
+    let v = host_f64(y.tensor_ref());
     let scale = 1.0 / 0.75;
     assert!(v.iter().all(|&e| e == 0.0 || (e - scale).abs() < 1e-6), "values other than 0 and 1/(1-p)");
     let dropped = v.iter().filter(|&&e| e == 0.0).count() as f64 / v.len() as f64;
@@ -292,7 +266,7 @@ fn dropout_in_training_on_the_gpu() {
     y.sum().unwrap().backward().unwrap();
     let g = x.grad().unwrap();
     assert!(g.device().is_cuda());
-    assert_eq!(host(&g), v, "the gradient is the scaled mask");
+    assert_eq!(host_f64(&g), v, "the gradient is the scaled mask");
 }
 
 /// Conv2d → BatchNorm2d → ReLU → MaxPool2d → Flatten → (Dropout) → Linear → Tanh.

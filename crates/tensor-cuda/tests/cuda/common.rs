@@ -4,21 +4,7 @@
 
 use tensor_core::random::Generator;
 use tensor_core::{DType, Device, Tensor};
-
-/// The first GPU, or `None` after printing why the test is skipped. With
-/// `TENSOR_REQUIRE_CUDA=1` set, a missing GPU fails the test instead.
-pub fn cuda_or_skip() -> Option<Device> {
-    match tensor_cuda::cuda(0) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            if std::env::var("TENSOR_REQUIRE_CUDA").is_ok_and(|v| v == "1") {
-                panic!("TENSOR_REQUIRE_CUDA=1 but no CUDA device is usable: {e}");
-            }
-            eprintln!("skipping: no CUDA device ({e})");
-            None
-        }
-    }
-}
+pub use tensor_cuda::testing::{cuda_or_skip, host_f64};
 
 /// The CPU.
 pub fn cpu() -> Device {
@@ -73,27 +59,9 @@ pub fn tol(dtype: DType) -> (f64, f64) {
     }
 }
 
-/// The elements of `t` (on any device) as f64, on the host.
-pub fn host_f64(t: &Tensor) -> Vec<f64> {
-    t.to_device(&cpu()).unwrap().to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap()
-}
-
-/// Asserts that `gpu` (a CUDA tensor) equals `want` (a CPU tensor): same shape and dtype,
-/// values within `rtol`/`atol` (NaN equals NaN, infinities must match exactly).
+/// Asserts that `gpu` (a CUDA tensor) equals `want` (a CPU tensor) within `rtol`/`atol`.
 pub fn assert_close_tol(what: &str, want: &Tensor, gpu: &Tensor, rtol: f64, atol: f64) {
-    assert!(gpu.device().is_cuda(), "{what}: the result is on {}, not on the GPU", gpu.device());
-    assert_eq!(gpu.size(), want.size(), "{what}: shapes differ");
-    assert_eq!(gpu.dtype(), want.dtype(), "{what}: dtypes differ");
-    let (w, g) = (host_f64(want), host_f64(gpu));
-    for (i, (&a, &b)) in w.iter().zip(&g).enumerate() {
-        let ok = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= atol + rtol * a.abs();
-        assert!(ok, "{what}: element {i}: cpu {a} vs cuda {b} (rtol {rtol}, atol {atol})\ncpu:  {w:?}\ncuda: {g:?}");
-    }
-    if want.dtype() == DType::I64 {
-        let w = want.to_vec::<i64>().unwrap();
-        let g = gpu.to_device(&cpu()).unwrap().to_vec::<i64>().unwrap();
-        assert_eq!(w, g, "{what}: int64 values differ");
-    }
+    tensor_cuda::testing::assert_close(what, want, gpu, rtol, atol);
 }
 
 /// [`assert_close_tol`] with the tolerance of the result's dtype.

@@ -1,0 +1,47 @@
+//! Helpers for test suites that compare the GPU with the CPU (tensor-cuda's own, and the
+//! `cuda` tests of tensor-autograd and tensor-nn), so that every suite skips and fails alike.
+//!
+//! The contract: without a usable GPU a test prints `skipping: no CUDA device (...)` and
+//! passes, unless `TENSOR_REQUIRE_CUDA=1` is set (as on the GPU machine), where it fails.
+
+use tensor_core::{DType, Device, Tensor};
+
+/// The first GPU, or `None` after printing why the test is skipped. With
+/// `TENSOR_REQUIRE_CUDA=1` set, a missing GPU panics (fails the test) instead.
+pub fn cuda_or_skip() -> Option<Device> {
+    match crate::cuda(0) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            if std::env::var("TENSOR_REQUIRE_CUDA").is_ok_and(|v| v == "1") {
+                panic!("TENSOR_REQUIRE_CUDA=1 but no CUDA device is usable: {e}");
+            }
+            eprintln!("skipping: no CUDA device ({e})");
+            None
+        }
+    }
+}
+
+/// The elements of `t` (on any device) as f64, on the host.
+pub fn host_f64(t: &Tensor) -> Vec<f64> {
+    t.to_device(&Device::Cpu).unwrap().to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap()
+}
+
+/// Asserts that `gpu` (a CUDA tensor) matches `want` (a CPU tensor): same shape and dtype,
+/// values within `rtol`/`atol` as PyTorch's `assert_close` (NaN equals NaN, infinities must be
+/// equal), and int64 values exactly (f64 cannot hold all of them).
+#[track_caller]
+pub fn assert_close(what: &str, want: &Tensor, gpu: &Tensor, rtol: f64, atol: f64) {
+    assert!(gpu.device().is_cuda(), "{what}: the result is on {}, not on the GPU", gpu.device());
+    assert_eq!(gpu.size(), want.size(), "{what}: shapes differ");
+    assert_eq!(gpu.dtype(), want.dtype(), "{what}: dtypes differ");
+    let (w, g) = (host_f64(want), host_f64(gpu));
+    for (i, (&a, &b)) in w.iter().zip(&g).enumerate() {
+        let ok = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= atol + rtol * a.abs();
+        assert!(ok, "{what}: element {i}: cpu {a} vs cuda {b} (rtol {rtol}, atol {atol})\ncpu:  {w:?}\ncuda: {g:?}");
+    }
+    if want.dtype() == DType::I64 {
+        let w = want.to_vec::<i64>().unwrap();
+        let g = gpu.to_device(&Device::Cpu).unwrap().to_vec::<i64>().unwrap();
+        assert_eq!(w, g, "{what}: int64 values differ");
+    }
+}
