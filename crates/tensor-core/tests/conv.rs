@@ -67,8 +67,10 @@ impl Case {
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        // Up to 12 output channels per group: both the direct kernel and im2col + gemm run.
-        (1usize..3, 1usize..4, 1usize..4, 1usize..13),
+        // Up to 20 output channels per group: the direct kernel (up to 8), im2col + gemm, and
+        // the channel-vectorised kernel (12 and more: one partial or one whole vector, or a
+        // whole one and a partial one) all run.
+        (1usize..3, 1usize..4, 1usize..4, 1usize..21),
         (1usize..10, 1usize..10, 1usize..5, 1usize..5),
         (1usize..4, 1usize..4, 0usize..3, 0usize..3, 1usize..3, 1usize..3),
         any::<bool>(),

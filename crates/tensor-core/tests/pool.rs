@@ -194,6 +194,41 @@ fn max_pool2d_matches_naive_reference() {
         .unwrap();
 }
 
+/// The common CNN pool (2×2 windows at stride 2, no padding) has its own kernel: planes of
+/// every parity and size (fewer outputs than a vector, and more), ties, NaN and -inf, in floor
+/// and ceil mode (where odd sizes put the last window partly outside the plane).
+#[test]
+fn max_pool2d_2x2_stride_2_matches_naive_reference() {
+    let sizes = (1usize..3, 1usize..4, 2usize..19, 2usize..19, any::<bool>(), any::<u64>());
+    runner()
+        .run(&sizes, |(n, ch, h, w, ceil, seed)| {
+            let c = Case { x: [n, ch, h, w], k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], ceil, seed };
+            let mut x = values(n * ch * h * w, seed);
+            for (i, v) in x.iter_mut().enumerate() {
+                match (i as u64 ^ seed) % 23 {
+                    0 => *v = f64::NAN,
+                    1 => *v = f64::NEG_INFINITY,
+                    _ => {}
+                }
+            }
+            let (want_v, want_i) = max_ref(&c, &x);
+            for dtype in [DType::F64, DType::F32] {
+                let (v, i) = tensor(&x, &c.x)
+                    .to_dtype(dtype)
+                    .unwrap()
+                    .max_pool2d_with_indices(c.k, c.s, c.p, c.d, ceil)
+                    .unwrap();
+                assert_eq!(v.size(), &c.out(), "{c:?}");
+                let got = v.to_vec::<f64>().unwrap();
+                let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+                assert!(got.iter().zip(&want_v).all(|(&a, &b)| same(a, b)), "{dtype} {c:?}: {got:?} != {want_v:?}");
+                assert_eq!(i.to_vec::<i64>().unwrap(), want_i, "{dtype} {c:?}");
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
 #[test]
 fn avg_pool2d_and_gradient_match_naive_reference() {
     runner()

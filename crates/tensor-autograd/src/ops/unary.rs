@@ -225,7 +225,9 @@ impl Var {
     }
 }
 
-/// `g` where `keep` is true, zero elsewhere.
+/// `g` where `keep` is true, zero elsewhere (even where `g` is not finite, as PyTorch's
+/// `threshold_backward`): one pass over `g`, where multiplying by `keep` as a float mask took
+/// two (the cast, then the product).
 fn mask_grad(g: &Var, keep: &Tensor) -> Result<Var> {
-    g.mul(&keep.to_dtype(g.dtype())?)
+    g.where_(keep, 0.0)
 }

@@ -7,8 +7,8 @@
 //! one image per task (gemm single-threaded); smaller batches let gemm use every thread.
 //! f32 and f64 compute natively; f16 and bf16 through f32.
 
-use super::direct;
 use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem, Geo, Mat};
+use super::{direct, lanes};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::CpuStorage;
 use crate::ops::copy::cpu::{cast, gather_vec};
@@ -152,13 +152,13 @@ fn per_image_tasks(batch: usize, work: usize) -> bool {
     threads > 1 && batch >= threads && work >= 1 << 16
 }
 
-/// Runs `f(image index, output chunk, scratch buffer, gemm may thread)` for every image, whose
-/// output is `out.chunks_mut(chunk)`, one task per image when that pays.
-fn for_each_image<T: ConvElem>(
+/// Runs `f(image index, output chunk, scratch, gemm may thread)` for every image, whose output
+/// is `out.chunks_mut(chunk)`, one task per image when that pays.
+fn for_each_image<T: ConvElem, S: Default>(
     out: &mut [T],
     chunk: usize,
     work: usize,
-    f: impl Fn(usize, &mut [T], &mut Vec<T>, bool) + Sync + Send,
+    f: impl Fn(usize, &mut [T], &mut S, bool) + Sync + Send,
 ) {
     if chunk == 0 {
         return;
@@ -167,11 +167,11 @@ fn for_each_image<T: ConvElem>(
     #[cfg(feature = "std")]
     if per_image_tasks(batch, work) {
         use rayon::prelude::*;
-        out.par_chunks_mut(chunk).enumerate().for_each_init(Vec::new, |buf, (i, o)| f(i, o, buf, false));
+        out.par_chunks_mut(chunk).enumerate().for_each_init(S::default, |buf, (i, o)| f(i, o, buf, false));
         return;
     }
     let _ = (batch, work);
-    let mut buf = Vec::new();
+    let mut buf = S::default();
     for (i, o) in out.chunks_mut(chunk).enumerate() {
         f(i, o, &mut buf, true);
     }
@@ -213,10 +213,13 @@ fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usi
     }
     let work = o * l * (g.c / groups) * g.taps();
     let image = g.image();
-    let direct = direct::applies(g, o / groups, g.c / groups);
-    for_each_image(&mut out, o * l, work, |i, oi, buf, par| {
+    let by_lanes = lanes::applies::<T>(g, o / groups, g.c / groups);
+    let direct = !by_lanes && direct::applies(g, o / groups, g.c / groups);
+    for_each_image(&mut out, o * l, work, |i, oi, (buf, lanes_buf): &mut (Vec<T>, lanes::Scratch<f32>), par| {
         let xi = x.image(i, image);
-        if direct {
+        if let (true, Some(x32), Some(w32)) = (by_lanes, T::as_f32(&xi), T::as_f32(w)) {
+            lanes::forward_image(x32, w32, T::as_f32_mut(oi).expect("f32 like its input"), g, groups, lanes_buf)
+        } else if direct {
             direct::forward_image(&xi, w, oi, g, groups, buf)
         } else {
             forward_image(&xi, w, oi, g, groups, buf, par)
@@ -308,7 +311,7 @@ fn backward_input<T: ConvElem>(gr: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize
         return dx;
     }
     let work = o * l * (g.c / groups) * g.taps();
-    for_each_image(&mut dx, image, work, |i, dxi, buf, par| {
+    for_each_image(&mut dx, image, work, |i, dxi, buf: &mut Vec<T>, par| {
         backward_input_image(&gr.image(i, o * l), w, dxi, g, groups, buf, par)
     });
     dx
@@ -364,11 +367,17 @@ fn backward_weight<T: ConvElem>(
     if dw.is_empty() || l == 0 || batch == 0 {
         return dw;
     }
+    let by_lanes = lanes::applies::<T>(g, o / groups, g.c / groups);
     let run = |range: core::ops::Range<usize>, dw: &mut [T], par: bool| {
-        let mut buf = Vec::new();
+        let (mut buf, mut lanes_buf) = (Vec::new(), lanes::Scratch::default());
         for i in range {
             let (gi, xi) = (gr.image(i, o * l), x.image(i, image));
-            backward_weight_image(&gi, &xi, dw, g, groups, &mut buf, par);
+            if let (true, Some(g32), Some(x32)) = (by_lanes, T::as_f32(&gi), T::as_f32(&xi)) {
+                let dw32 = T::as_f32_mut(dw).expect("f32 like its inputs");
+                lanes::weight_image(g32, x32, dw32, g, groups, &mut lanes_buf);
+            } else {
+                backward_weight_image(&gi, &xi, dw, g, groups, &mut buf, par);
+            }
         }
     };
     #[cfg(feature = "std")]
@@ -400,14 +409,18 @@ fn im2col_all<T: ConvElem>(x: &[T], g: &Geo, batch: usize) -> Vec<T> {
     let n = g.c * g.taps() * g.positions();
     let mut out = crate::cpu::zeroed_buffer::<T>(batch * n);
     let image = g.image();
-    for_each_image(&mut out, n, n * 16, |i, o, _, _| im2col_band(&x[i * image..(i + 1) * image], g, 0, g.oh, o));
+    for_each_image(&mut out, n, n * 16, |i, o, _: &mut (), _| {
+        im2col_band(&x[i * image..(i + 1) * image], g, 0, g.oh, o)
+    });
     out
 }
 
 fn col2im_all<T: ConvElem>(cols: &[T], g: &Geo, batch: usize) -> Vec<T> {
     let (n, image) = (g.c * g.taps() * g.positions(), g.image());
     let mut out = crate::cpu::zeroed_buffer::<T>(batch * image);
-    for_each_image(&mut out, image, n * 16, |i, o, _, _| col2im_band(&cols[i * n..(i + 1) * n], g, 0, g.oh, o));
+    for_each_image(&mut out, image, n * 16, |i, o, _: &mut (), _| {
+        col2im_band(&cols[i * n..(i + 1) * n], g, 0, g.oh, o)
+    });
     out
 }
 

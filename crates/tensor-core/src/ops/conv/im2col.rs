@@ -94,8 +94,13 @@ fn copy_run<T: Copy>(d: &mut [T], s: &[T]) {
 
 /// Fills `cols` (`[c * kh * kw, (oh1 - oh0) * ow]`) from the image `x` (`[c, h, w]`) for the
 /// output rows `oh0..oh1`; padding reads as zero.
+///
+/// Each column row (one channel and tap) is a block of output rows: the runs of rows that fall
+/// on vertical padding are zeroed in one fill each, and every other row copies its valid span
+/// (the same columns for the whole block), zeroing only the few columns on horizontal padding.
 pub(crate) fn im2col<T: Copy + Default>(x: &[T], g: &Geo, oh0: usize, oh1: usize, cols: &mut [T]) {
-    let nb = (oh1 - oh0) * g.ow;
+    let (rows, ow) = (oh1 - oh0, g.ow);
+    let nb = rows * ow;
     if nb == 0 {
         return;
     }
@@ -103,23 +108,27 @@ pub(crate) fn im2col<T: Copy + Default>(x: &[T], g: &Geo, oh0: usize, oh1: usize
     for (r, dst) in cols.chunks_exact_mut(nb).take(g.c * g.taps()).enumerate() {
         let (c, ki, kj) = (r / g.taps(), (r / g.kw) % g.kh, r % g.kw);
         let off_w = (kj * g.dw) as isize - g.pw as isize;
-        let (lo, hi) = valid(g.ow, g.sw, off_w, g.w);
+        let (lo, hi) = valid(ow, g.sw, off_w, g.w);
+        // The band's rows whose input row is inside the image.
+        let off_h = (oh0 * g.sh + ki * g.dh) as isize - g.ph as isize;
+        let (i0, i1) = if lo < hi { valid(rows, g.sh, off_h, g.h) } else { (0, 0) };
+        dst[..i0 * ow].fill(T::default());
+        dst[i1 * ow..].fill(T::default());
         let src_plane = &x[c * plane..(c + 1) * plane];
-        for (i, d) in dst.chunks_exact_mut(g.ow).enumerate() {
-            let ih = ((oh0 + i) * g.sh + ki * g.dh) as isize - g.ph as isize;
-            if ih < 0 || ih >= g.h as isize || lo == hi {
-                d.fill(T::default());
-                continue;
+        let start = ((lo * g.sw) as isize + off_w) as usize;
+        for (i, d) in dst[i0 * ow..i1 * ow].chunks_exact_mut(ow).enumerate() {
+            let ih = ((i0 + i) * g.sh) as isize + off_h;
+            let src = &src_plane[ih as usize * g.w + start..];
+            let (head, rest) = d.split_at_mut(lo);
+            let (body, tail) = rest.split_at_mut(hi - lo);
+            for v in head.iter_mut().chain(tail) {
+                *v = T::default();
             }
-            let src = &src_plane[ih as usize * g.w..(ih as usize + 1) * g.w];
-            d[..lo].fill(T::default());
-            d[hi..].fill(T::default());
-            let start = (lo * g.sw) as isize + off_w;
             if g.sw == 1 {
-                copy_run(&mut d[lo..hi], &src[start as usize..start as usize + (hi - lo)]);
+                copy_run(body, &src[..hi - lo]);
             } else {
-                for (o, v) in d[lo..hi].iter_mut().enumerate() {
-                    *v = src[start as usize + o * g.sw];
+                for (o, v) in body.iter_mut().enumerate() {
+                    *v = src[o * g.sw];
                 }
             }
         }
@@ -174,9 +183,27 @@ pub(crate) struct Mat<'a, T> {
 pub(crate) trait ConvElem:
     crate::Element + num_traits::Float + core::ops::AddAssign + core::iter::Sum + Send + Sync
 {
+    /// The slice as f32, if that is this type (for the f32-only kernels).
+    fn as_f32(s: &[Self]) -> Option<&[f32]>;
+    /// The slice as f32, if that is this type.
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
 }
-impl ConvElem for f32 {}
-impl ConvElem for f64 {}
+impl ConvElem for f32 {
+    fn as_f32(s: &[f32]) -> Option<&[f32]> {
+        Some(s)
+    }
+    fn as_f32_mut(s: &mut [f32]) -> Option<&mut [f32]> {
+        Some(s)
+    }
+}
+impl ConvElem for f64 {
+    fn as_f32(_: &[f64]) -> Option<&[f32]> {
+        None
+    }
+    fn as_f32_mut(_: &mut [f64]) -> Option<&mut [f32]> {
+        None
+    }
+}
 
 /// `dst[m x n] (+)= lhs[m x k] @ rhs[k x n]`, with `dst` at row stride `drs` and unit column
 /// stride; `acc` adds to `dst` instead of overwriting it; `par` lets gemm use every thread.

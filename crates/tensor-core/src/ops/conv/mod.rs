@@ -21,6 +21,7 @@
 pub(crate) mod cpu;
 mod direct;
 pub(crate) mod im2col;
+mod lanes;
 
 use crate::backend::Conv2dGeometry;
 use crate::{bail, Result, Shape, Tensor};

@@ -2,7 +2,7 @@
 //! planes, windows clipped to the input as PyTorch's CPU kernels clip them. f32 and f64
 //! compute natively; f16 and bf16 through f32.
 
-use super::max::{max_plane, taps, MaxElem};
+use super::max::{max_plane, MaxElem, Windows};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::{CpuStorage, FloatElem};
 use crate::ops::conv::cpu::{contig, float1, from_f32, to_f32};
@@ -43,15 +43,14 @@ fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
     // `max_plane` writes every value and index of its plane: no clearing needed.
     let mut vals = crate::cpu::buffer_for_overwrite::<T>(planes * l);
     let mut idx = crate::cpu::buffer_for_overwrite::<i64>(planes * l);
-    // The first input column each output column's window reads.
-    let first: Vec<usize> = (0..g.ow).map(|o| taps(o, g.sw, g.pw, g.kw, g.dw, g.w).0).collect();
+    let windows = Windows::new(g);
     // Values and indices of a plane are written by the same task: pair them up first.
     let mut pairs: Vec<(&mut [T], &mut [i64])> = vals.chunks_mut(l.max(1)).zip(idx.chunks_mut(l.max(1))).collect();
     let work = planes * l * g.taps();
     let run = |i: usize, p: &mut [(&mut [T], &mut [i64])]| {
         for (j, (v, ix)) in p.iter_mut().enumerate() {
             let n = i + j;
-            max_plane(&x[n * plane..(n + 1) * plane], g, v, ix, &first);
+            max_plane(&x[n * plane..(n + 1) * plane], g, v, ix, &windows);
         }
     };
     if l > 0 {

@@ -102,6 +102,12 @@ pub(crate) fn taps(o: usize, s: usize, p: usize, k: usize, d: usize, len: usize)
 /// One tap over [`V`] outputs: `v[l]` against `e[l]`, whose index is `at + l * sw`.
 #[inline(always)]
 fn chunk<T: MaxElem>(e: &[T; V], at: usize, sw: usize, v: &mut [T; V], i: &mut [T::I; V]) {
+    chunk_at(e, &core::array::from_fn(|l| at + l * sw), v, i)
+}
+
+/// One tap over [`V`] outputs: `v[l]` against `e[l]`, whose index is `at[l]`.
+#[inline(always)]
+fn chunk_at<T: MaxElem>(e: &[T; V], at: &[usize; V], v: &mut [T; V], i: &mut [T::I; V]) {
     // The masks first, in their own loop: computed inline, the blends fold back into selects,
     // which LLVM turns into branches.
     let mut m = [T::M::default(); V];
@@ -109,7 +115,7 @@ fn chunk<T: MaxElem>(e: &[T; V], at: usize, sw: usize, v: &mut [T; V], i: &mut [
         *m = T::mask((e > v) | e.is_nan());
     }
     for l in 0..V {
-        (v[l], i[l]) = T::blend(m[l], e[l], T::ix(at + l * sw), v[l], i[l]);
+        (v[l], i[l]) = T::blend(m[l], e[l], T::ix(at[l]), v[l], i[l]);
     }
 }
 
@@ -181,6 +187,54 @@ fn plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &
     }
 }
 
+/// How [`max_plane`] walks a plane's windows: computed once per call, shared by every plane.
+#[derive(Debug)]
+pub(crate) enum Windows {
+    /// 2×2 windows at stride 2, all inside the plane (no padding, dilation 1, at least [`V`]
+    /// outputs): the input index of each window's top-left element.
+    Quad(alloc::vec::Vec<usize>),
+    /// Any other geometry: the first input column each output column's window reads.
+    General(alloc::vec::Vec<usize>),
+}
+
+impl Windows {
+    pub(crate) fn new(g: &Geo) -> Windows {
+        let quad = (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw) == (2, 2, 2, 2, 0, 0, 1, 1);
+        if quad && 2 * g.oh <= g.h && 2 * g.ow <= g.w && g.oh * g.ow >= V {
+            let corner = |q: usize| 2 * (q / g.ow) * g.w + 2 * (q % g.ow);
+            return Windows::Quad((0..g.oh * g.ow).map(corner).collect());
+        }
+        Windows::General((0..g.ow).map(|o| taps(o, g.sw, g.pw, g.kw, g.dw, g.w).0).collect())
+    }
+}
+
+/// 2×2 windows at stride 2 inside the plane: [`V`] outputs at a time (the last chunk overlaps
+/// the one before it), all four taps in registers, in the general path's order (row-major, a
+/// later tap wins only when greater or NaN).
+#[inline(always)]
+fn plane_quad<T: MaxElem>(x: &[T], w: usize, corners: &[usize], vals: &mut [T], idx: &mut [i64]) {
+    let n = corners.len();
+    let mut q = 0;
+    loop {
+        let q0 = q.min(n - V);
+        let at: &[usize; V] = corners[q0..q0 + V].try_into().expect("chunk");
+        let mut v: [T; V] = core::array::from_fn(|l| x[at[l]]);
+        let mut i: [T::I; V] = core::array::from_fn(|l| T::ix(at[l]));
+        for d in [1, w, w + 1] {
+            let tap: [usize; V] = core::array::from_fn(|l| at[l] + d);
+            chunk_at(&core::array::from_fn(|l| x[tap[l]]), &tap, &mut v, &mut i);
+        }
+        vals[q0..q0 + V].copy_from_slice(&v);
+        for (o, &i) in idx[q0..q0 + V].iter_mut().zip(&i) {
+            *o = T::wide(i);
+        }
+        if q0 == n - V {
+            break;
+        }
+        q += V;
+    }
+}
+
 /// The plain loop, for planes whose indices do not fit the narrow index type.
 fn plane_wide<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64]) {
     for oh in 0..g.oh {
@@ -203,13 +257,21 @@ fn plane_wide<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64]) {
 
 #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
 #[target_feature(enable = "avx2")]
-fn plane_avx2<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
-    plane(x, g, vals, idx, first)
+fn plane_avx2<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
+    plane_any(x, g, vals, idx, windows)
 }
 
-/// Max pooling of one plane `x` (`[h, w]`) into `vals` and `idx` (`[oh, ow]`); `first[o]` is the
-/// first input column window column `o` reads.
-pub(crate) fn max_plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
+#[inline(always)]
+fn plane_any<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
+    match windows {
+        Windows::Quad(corners) => plane_quad(x, g.w, corners, vals, idx),
+        Windows::General(first) => plane(x, g, vals, idx, first),
+    }
+}
+
+/// Max pooling of one plane `x` (`[h, w]`) into `vals` and `idx` (`[oh, ow]`), walked as
+/// `windows` says (made by [`Windows::new`] for `g`).
+pub(crate) fn max_plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
     if !T::fits(g.h * g.w) {
         return plane_wide(x, g, vals, idx);
     }
@@ -217,8 +279,8 @@ pub(crate) fn max_plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut 
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above), the only requirement of `plane_avx2`,
         // whose body is safe code.
-        unsafe { plane_avx2(x, g, vals, idx, first) };
+        unsafe { plane_avx2(x, g, vals, idx, windows) };
         return;
     }
-    plane(x, g, vals, idx, first)
+    plane_any(x, g, vals, idx, windows)
 }
