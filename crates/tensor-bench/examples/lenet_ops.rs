@@ -38,7 +38,7 @@ fn main() -> Result<()> {
     total += time("conv1 grad weight", || conv2d_backward_weight(&g1, &x, [5, 5], p2).map(drop))?;
     total += time("conv1 grad bias", || g1.sum_dim(&[0, 2, 3], false).map(drop))?;
     total += time("relu1 forward", || y1.relu().map(drop))?;
-    total += time("relu1 backward (mask*grad)", || g1.mul(&y1.gt(0.0)?.to_dtype(DType::F32)?).map(drop))?;
+    total += time("relu1 backward (where)", || g1.where_(&y1.gt(0.0)?, 0.0).map(drop))?;
     let (pv, pi) = y1.max_pool2d_with_indices([2, 2], [2, 2], [0, 0], [1, 1], false)?;
     total += time("pool1 forward", || y1.max_pool2d_with_indices([2, 2], [2, 2], [0, 0], [1, 1], false).map(drop))?;
     total += time("pool1 backward", || {

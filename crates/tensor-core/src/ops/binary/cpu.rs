@@ -395,8 +395,33 @@ pub(crate) fn where_cond(
         let row = Row::new([lc, lt, lf]);
         let [sc, st, sf] = row.stride;
         fill_rows(&mut out, &row, |d, [oc, ot, of]| {
-            for (i, o) in d.iter_mut().enumerate() {
-                *o = if c[oc + i * sc] { t[ot + i * st] } else { f[of + i * sf] };
+            let n = d.len();
+            // Unit-stride condition and values, or a scalar on one side (ReLU's gradient,
+            // `masked_fill`): slices the compiler vectorises into blends.
+            match (sc, st, sf) {
+                (1, 1, 1) => {
+                    let (c, t, f) = (&c[oc..oc + n], &t[ot..ot + n], &f[of..of + n]);
+                    for (((o, &c), &t), &f) in d.iter_mut().zip(c).zip(t).zip(f) {
+                        *o = if c { t } else { f };
+                    }
+                }
+                (1, 1, 0) => {
+                    let (c, t, f) = (&c[oc..oc + n], &t[ot..ot + n], f[of]);
+                    for ((o, &c), &t) in d.iter_mut().zip(c).zip(t) {
+                        *o = if c { t } else { f };
+                    }
+                }
+                (1, 0, 1) => {
+                    let (c, t, f) = (&c[oc..oc + n], t[ot], &f[of..of + n]);
+                    for ((o, &c), &f) in d.iter_mut().zip(c).zip(f) {
+                        *o = if c { t } else { f };
+                    }
+                }
+                _ => {
+                    for (i, o) in d.iter_mut().enumerate() {
+                        *o = if c[oc + i * sc] { t[ot + i * st] } else { f[of + i * sf] };
+                    }
+                }
             }
         });
         out

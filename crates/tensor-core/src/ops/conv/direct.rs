@@ -2,14 +2,18 @@
 //! channels per group (LeNet's first layer, depthwise convs, the input gradient of a layer with
 //! one input channel) or a very short contraction. Each group's input channels are copied once
 //! into a zero-padded buffer; every output row is then a sum of shifted rows of it, computed in
-//! register tiles of output channels x rows x [`LANES`] pixels. The tile loop is compiled twice:
-//! for AVX2 + FMA (chosen at run time) and for the baseline target.
+//! register tiles of output channels x rows x `L` pixels (one vector). The tile loop is compiled
+//! three times: for AVX-512 with 16 pixels per tile, for AVX2 + FMA with 8 (chosen at run time),
+//! and for the baseline target with 8.
 
 use super::im2col::{ConvElem, Geo};
 use alloc::vec::Vec;
 
-/// Pixels per register tile (one AVX2 vector of f32).
+/// Pixels per register tile without AVX-512 (one AVX2 vector of f32).
 const LANES: usize = 8;
+/// Pixels per register tile with AVX-512.
+#[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+const WIDE: usize = 16;
 
 /// Whether the direct kernel should compute this convolution (`og` output and `cg` input
 /// channels per group).
@@ -27,28 +31,29 @@ struct Pad {
 }
 
 impl Pad {
-    fn new(g: &Geo, cg: usize) -> Self {
-        let tiles = g.ow.div_ceil(LANES) * LANES;
+    /// For tiles of `lanes` pixels.
+    fn new(g: &Geo, cg: usize, lanes: usize) -> Self {
+        let tiles = g.ow.div_ceil(lanes) * lanes;
         Pad { cg, hp: g.h + 2 * g.ph, wp: (g.w + 2 * g.pw).max(tiles + (g.kw - 1) * g.dw) }
     }
 }
 
-/// `OB` output channels x `R` output rows (from `oh`) x `LANES` pixels (from `ow0`); `wp` holds
+/// `OB` output channels x `R` output rows (from `oh`) x `L` pixels (from `ow0`); `wp` holds
 /// the block's weights tap-major (`[kk][OB]`). `OB * R` independent accumulators hide the FMA
 /// latency.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn tile<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
+fn tile<T: ConvElem, const OB: usize, const R: usize, const L: usize, const FMA: bool>(
     pad: &[T],
     p: &Pad,
     g: &Geo,
     wp: &[T],
     oh: usize,
     ow0: usize,
-) -> [[[T; LANES]; R]; OB] {
-    let mut acc = [[[T::zero(); LANES]; R]; OB];
-    let span = (g.kw - 1) * g.dw + LANES;
-    let zero = [T::zero(); LANES];
+) -> [[[T; L]; R]; OB] {
+    let mut acc = [[[T::zero(); L]; R]; OB];
+    let span = (g.kw - 1) * g.dw + L;
+    let zero = [T::zero(); L];
     for c in 0..p.cg {
         for ki in 0..g.kh {
             let mut rows: [&[T]; R] = [&[]; R];
@@ -58,9 +63,9 @@ fn tile<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
             }
             let taps = &wp[(c * g.kh + ki) * g.kw * OB..(c * g.kh + ki + 1) * g.kw * OB];
             for (kj, wv) in taps.chunks_exact(OB).enumerate() {
-                let mut xs: [&[T; LANES]; R] = [&zero; R];
+                let mut xs: [&[T; L]; R] = [&zero; R];
                 for (x, row) in xs.iter_mut().zip(&rows) {
-                    *x = row[kj * g.dw..kj * g.dw + LANES].try_into().expect("tile width");
+                    *x = row[kj * g.dw..kj * g.dw + L].try_into().expect("tile width");
                 }
                 // One weight at a time, applied to every row: OB * R accumulators, R inputs and
                 // one broadcast weight live in registers.
@@ -80,7 +85,7 @@ fn tile<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
 /// Output channels `o0..o0 + OB` of one group (`out` is the group's `[og, oh * ow]`), in tiles
 /// of `R` rows; the last tile is moved up to end at the last row (recomputing a few rows).
 #[inline(always)]
-fn rows<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
+fn rows<T: ConvElem, const OB: usize, const R: usize, const L: usize, const FMA: bool>(
     pad: &[T],
     p: &Pad,
     g: &Geo,
@@ -89,11 +94,11 @@ fn rows<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
     o0: usize,
 ) {
     let l = g.positions();
-    let mut store = |oh: usize, ow0: usize, r: usize, a: &[T; LANES], o: usize| {
+    let mut store = |oh: usize, ow0: usize, r: usize, a: &[T; L], o: usize| {
         let at = (o0 + o) * l + (oh + r) * g.ow + ow0;
-        if ow0 + LANES <= g.ow {
+        if ow0 + L <= g.ow {
             // A whole tile: a fixed-size copy, which compiles to vector stores.
-            let dst: &mut [T; LANES] = (&mut out[at..at + LANES]).try_into().expect("tile width");
+            let dst: &mut [T; L] = (&mut out[at..at + L]).try_into().expect("tile width");
             *dst = *a;
         } else {
             for (d, &v) in out[at..at + g.ow - ow0].iter_mut().zip(a) {
@@ -103,8 +108,8 @@ fn rows<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
     };
     if g.oh < R {
         for oh in 0..g.oh {
-            for ow0 in (0..g.ow).step_by(LANES) {
-                let acc = tile::<T, OB, 1, FMA>(pad, p, g, wp, oh, ow0);
+            for ow0 in (0..g.ow).step_by(L) {
+                let acc = tile::<T, OB, 1, L, FMA>(pad, p, g, wp, oh, ow0);
                 (0..OB).for_each(|o| store(oh, ow0, 0, &acc[o][0], o));
             }
         }
@@ -112,8 +117,8 @@ fn rows<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
     }
     for oh in (0..g.oh).step_by(R) {
         let oh = oh.min(g.oh - R);
-        for ow0 in (0..g.ow).step_by(LANES) {
-            let acc = tile::<T, OB, R, FMA>(pad, p, g, wp, oh, ow0);
+        for ow0 in (0..g.ow).step_by(L) {
+            let acc = tile::<T, OB, R, L, FMA>(pad, p, g, wp, oh, ow0);
             for (o, a) in acc.iter().enumerate() {
                 a.iter().enumerate().for_each(|(r, a)| store(oh, ow0, r, a, o));
             }
@@ -122,11 +127,18 @@ fn rows<T: ConvElem, const OB: usize, const R: usize, const FMA: bool>(
 }
 
 #[inline(always)]
-fn image<T: ConvElem, const FMA: bool>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
+fn image<T: ConvElem, const L: usize, const FMA: bool>(
+    x: &[T],
+    w: &[T],
+    out: &mut [T],
+    g: &Geo,
+    groups: usize,
+    buf: &mut Vec<T>,
+) {
     let l = g.positions();
     let (og, cg) = (out.len() / l / groups, g.c / groups);
     let kk = cg * g.taps();
-    let p = Pad::new(g, cg);
+    let p = Pad::new(g, cg, L);
     let plane = g.h * g.w;
     let len = cg * p.hp * p.wp;
     if buf.len() < len + 8 * kk {
@@ -162,11 +174,11 @@ fn image<T: ConvElem, const FMA: bool>(x: &[T], w: &[T], out: &mut [T], g: &Geo,
             }
             let (pad, wp) = (&*pad, &*wp);
             match ob {
-                8 => rows::<T, 8, 1, FMA>(pad, &p, g, wp, out_g, o),
-                6 => rows::<T, 6, 2, FMA>(pad, &p, g, wp, out_g, o),
-                4 => rows::<T, 4, 3, FMA>(pad, &p, g, wp, out_g, o),
-                2 => rows::<T, 2, 4, FMA>(pad, &p, g, wp, out_g, o),
-                _ => rows::<T, 1, 8, FMA>(pad, &p, g, wp, out_g, o),
+                8 => rows::<T, 8, 1, L, FMA>(pad, &p, g, wp, out_g, o),
+                6 => rows::<T, 6, 2, L, FMA>(pad, &p, g, wp, out_g, o),
+                4 => rows::<T, 4, 3, L, FMA>(pad, &p, g, wp, out_g, o),
+                2 => rows::<T, 2, 4, L, FMA>(pad, &p, g, wp, out_g, o),
+                _ => rows::<T, 1, 8, L, FMA>(pad, &p, g, wp, out_g, o),
             }
             o += ob;
         }
@@ -176,7 +188,13 @@ fn image<T: ConvElem, const FMA: bool>(x: &[T], w: &[T], out: &mut [T], g: &Geo,
 #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
 #[target_feature(enable = "avx2,fma")]
 fn image_avx2_fma<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
-    image::<T, true>(x, w, out, g, groups, buf)
+    image::<T, LANES, true>(x, w, out, g, groups, buf)
+}
+
+#[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn image_avx512<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
+    image::<T, WIDE, true>(x, w, out, g, groups, buf)
 }
 
 /// One image's convolution: `x` is `[c, h, w]`, `w` is `[o, c / groups, kh, kw]`, `out` is
@@ -186,11 +204,18 @@ pub(crate) fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Ge
         return;
     }
     #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+    if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has AVX-512F, AVX2 (implied by AVX-512F) and FMA (checked just
+        // above), the only requirements of `image_avx512`, whose body is safe code.
+        unsafe { image_avx512(x, w, out, g, groups, buf) };
+        return;
+    }
+    #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of
         // `image_avx2_fma`, whose body is safe code.
         unsafe { image_avx2_fma(x, w, out, g, groups, buf) };
         return;
     }
-    image::<T, false>(x, w, out, g, groups, buf)
+    image::<T, LANES, false>(x, w, out, g, groups, buf)
 }
