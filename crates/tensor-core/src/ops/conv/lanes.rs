@@ -144,6 +144,35 @@ mod avx512 {
     }
 }
 
+/// [`avx512::forward_tile`] where the CPU has it (the only place [`applies`] lets this kernel
+/// run).
+///
+/// # Safety
+/// Every `taps[t] + corner[r]` is an index of `pad`.
+unsafe fn forward_tile(pad: &[f32], taps: &[usize], wq: &[f32], corner: &[usize; R]) -> [[f32; LANES]; R] {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F (checked just above); bounds by the caller's contract.
+        return unsafe { avx512::forward_tile(pad, taps, wq, corner) };
+    }
+    let _ = (pad, taps, wq, corner);
+    unreachable!("conv2d: the channel-vectorised kernel needs AVX-512")
+}
+
+/// [`avx512::weight_tile`] where the CPU has it.
+///
+/// # Safety
+/// Every `tap[j] + corners[p]` is an index of `pad`.
+unsafe fn weight_tile(pad: &[f32], corners: &[usize], gq: &[f32], tap: &[usize; R]) -> [[f32; LANES]; R] {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if avx512() {
+        // SAFETY: as in `forward_tile`.
+        return unsafe { avx512::weight_tile(pad, corners, gq, tap) };
+    }
+    let _ = (pad, corners, gq, tap);
+    unreachable!("conv2d: the channel-vectorised kernel needs AVX-512")
+}
+
 /// Scratch of one image: the padded input, the packed vectors, tap offsets and corners.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch<T> {
@@ -198,13 +227,9 @@ pub(crate) fn forward_image(x: &[f32], w: &[f32], out: &mut [f32], g: &Geo, grou
             for p0 in (0..l).step_by(R) {
                 // A last partial tile repeats the last position in its spare rows.
                 let corner: [usize; R] = core::array::from_fn(|r| s.corners[(p0 + r).min(l - 1)]);
-                #[cfg(all(feature = "std", target_arch = "x86_64"))]
-                // SAFETY: AVX-512F was asserted above; taps and corners come from `prepare`,
-                // which checked that the largest of each add up to an index of `pad` (both
-                // lists are increasing).
-                let acc = unsafe { avx512::forward_tile(&s.pad, &s.taps, &s.packed, &corner) };
-                #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-                let acc: [[f32; LANES]; R] = unreachable!("no AVX-512 {corner:?}");
+                // SAFETY: taps and corners come from `prepare`, which checked that the largest
+                // of each add up to an index of `pad` (both lists are increasing).
+                let acc = unsafe { forward_tile(&s.pad, &s.taps, &s.packed, &corner) };
                 for (r, acc) in acc.iter().enumerate().take(l - p0) {
                     for (lane, &v) in acc[..lanes].iter().enumerate() {
                         out_g[(o0 + lane) * l + p0 + r] = v;
@@ -232,11 +257,8 @@ pub(crate) fn weight_image(gr: &[f32], x: &[f32], dw: &mut [f32], g: &Geo, group
             for t0 in (0..kk).step_by(R) {
                 // A last partial tile repeats the last tap in its spare rows.
                 let tap: [usize; R] = core::array::from_fn(|j| s.taps[(t0 + j).min(kk - 1)]);
-                #[cfg(all(feature = "std", target_arch = "x86_64"))]
                 // SAFETY: as in `forward_image`.
-                let acc = unsafe { avx512::weight_tile(&s.pad, &s.corners, &s.packed, &tap) };
-                #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-                let acc: [[f32; LANES]; R] = unreachable!("no AVX-512 {tap:?}");
+                let acc = unsafe { weight_tile(&s.pad, &s.corners, &s.packed, &tap) };
                 for (j, acc) in acc.iter().enumerate().take(kk - t0) {
                     for (lane, &v) in acc[..lanes].iter().enumerate() {
                         dw_g[(o0 + lane) * kk + t0 + j] += v;

@@ -21,9 +21,12 @@ use crate::{Element, Layout};
 const TASK_ROWS: usize = 64;
 /// Outputs of at least this many bytes are written with streaming stores (where the CPU has
 /// them): more than the last-level cache holds, so caching them would only evict the source.
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
 const STREAM_BYTES: usize = 32 << 20;
 
 /// How the tiles are copied.
+// Without std or off x86_64 only the scalar path exists.
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Path {
     /// Element by element, in 8×8 tiles.
