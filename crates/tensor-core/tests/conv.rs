@@ -276,6 +276,10 @@ fn large_shapes_use_bands_threads_and_pointwise() {
         Case { x: [1, 32, 30, 30], w: [16, 32, 3, 3], p: p(1, 1, 1, 1), bias: false, seed: 5 },
         // Depthwise.
         Case { x: [4, 8, 17, 13], w: [8, 1, 3, 3], p: p(1, 1, 1, 8), bias: true, seed: 6 },
+        // Many input channels on a small plane: the input gradient (a convolution with the
+        // channel dims swapped) runs the channel-vectorised kernel, with dilation too.
+        Case { x: [2, 16, 9, 11], w: [6, 16, 3, 3], p: p(1, 1, 1, 1), bias: false, seed: 9 },
+        Case { x: [2, 20, 8, 7], w: [5, 20, 2, 3], p: p(1, 2, 2, 1), bias: true, seed: 10 },
         // The LeNet shapes.
         Case { x: [4, 1, 28, 28], w: [6, 1, 5, 5], p: p(1, 2, 1, 1), bias: true, seed: 7 },
         Case { x: [4, 6, 14, 14], w: [16, 6, 5, 5], p: p(1, 0, 1, 1), bias: true, seed: 8 },
