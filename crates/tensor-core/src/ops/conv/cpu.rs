@@ -213,12 +213,17 @@ fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usi
     }
     let work = o * l * (g.c / groups) * g.taps();
     let image = g.image();
-    let by_lanes = lanes::applies::<T>(g, o / groups, g.c / groups);
-    let direct = !by_lanes && direct::applies(g, o / groups, g.c / groups);
-    for_each_image(&mut out, o * l, work, |i, oi, (buf, lanes_buf): &mut (Vec<T>, lanes::Scratch<f32>), par| {
+    // The channel-vectorised kernel (f32 only) with its weights packed once for every image.
+    let by_lanes = lanes::Plan::new::<T>(g, o / groups, groups).map(|plan| {
+        let packed = plan.pack_weights(T::as_f32(w).expect("a plan is made for f32 only"));
+        (plan, packed)
+    });
+    let direct = by_lanes.is_none() && direct::applies(g, o / groups, g.c / groups);
+    for_each_image(&mut out, o * l, work, |i, oi, (buf, lanes_buf): &mut (Vec<T>, lanes::Scratch), par| {
         let xi = x.image(i, image);
-        if let (true, Some(x32), Some(w32)) = (by_lanes, T::as_f32(&xi), T::as_f32(w)) {
-            lanes::forward_image(x32, w32, T::as_f32_mut(oi).expect("f32 like its input"), g, groups, lanes_buf)
+        if let Some((plan, packed)) = &by_lanes {
+            let (x32, o32) = (T::as_f32(&xi), T::as_f32_mut(oi));
+            plan.forward_image(x32.expect("f32 like its weights"), packed, o32.expect("f32 output"), lanes_buf)
         } else if direct {
             direct::forward_image(&xi, w, oi, g, groups, buf)
         } else {
@@ -367,14 +372,19 @@ fn backward_weight<T: ConvElem>(
     if dw.is_empty() || l == 0 || batch == 0 {
         return dw;
     }
-    let by_lanes = lanes::applies::<T>(g, o / groups, g.c / groups);
+    let by_lanes = lanes::Plan::new::<T>(g, o / groups, groups);
     let run = |range: core::ops::Range<usize>, dw: &mut [T], par: bool| {
         let (mut buf, mut lanes_buf) = (Vec::new(), lanes::Scratch::default());
         for i in range {
             let (gi, xi) = (gr.image(i, o * l), x.image(i, image));
-            if let (true, Some(g32), Some(x32)) = (by_lanes, T::as_f32(&gi), T::as_f32(&xi)) {
-                let dw32 = T::as_f32_mut(dw).expect("f32 like its inputs");
-                lanes::weight_image(g32, x32, dw32, g, groups, &mut lanes_buf);
+            if let Some(plan) = &by_lanes {
+                let (g32, x32, dw32) = (T::as_f32(&gi), T::as_f32(&xi), T::as_f32_mut(dw));
+                plan.weight_image(
+                    g32.expect("f32 plan"),
+                    x32.expect("f32 plan"),
+                    dw32.expect("f32 plan"),
+                    &mut lanes_buf,
+                );
             } else {
                 backward_weight_image(&gi, &xi, dw, g, groups, &mut buf, par);
             }

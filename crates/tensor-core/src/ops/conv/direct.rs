@@ -6,7 +6,7 @@
 //! three times: for AVX-512 with 16 pixels per tile, for AVX2 + FMA with 8 (chosen at run time),
 //! and for the baseline target with 8.
 
-use super::im2col::{ConvElem, Geo};
+use super::im2col::{pad_channels, ConvElem, Geo};
 use alloc::vec::Vec;
 
 /// Pixels per register tile without AVX-512 (one AVX2 vector of f32).
@@ -139,21 +139,13 @@ fn image<T: ConvElem, const L: usize, const FMA: bool>(
     let (og, cg) = (out.len() / l / groups, g.c / groups);
     let kk = cg * g.taps();
     let p = Pad::new(g, cg, L);
-    let plane = g.h * g.w;
     let len = cg * p.hp * p.wp;
     if buf.len() < len + 8 * kk {
         buf.resize(len + 8 * kk, T::zero());
     }
     let (pad, wbuf) = buf.split_at_mut(len);
     for gi in 0..groups {
-        pad.fill(T::zero());
-        for c in 0..cg {
-            let src = &x[(gi * cg + c) * plane..(gi * cg + c + 1) * plane];
-            for (ih, s) in src.chunks_exact(g.w).enumerate() {
-                let at = (c * p.hp + ih + g.ph) * p.wp + g.pw;
-                pad[at..at + g.w].copy_from_slice(s);
-            }
-        }
+        pad_channels(x, g, gi * cg, p.hp, p.wp, pad);
         let out_g = &mut out[gi * og * l..(gi + 1) * og * l];
         let mut o = 0;
         while o < og {

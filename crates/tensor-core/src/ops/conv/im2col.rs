@@ -92,6 +92,21 @@ fn copy_run<T: Copy>(d: &mut [T], s: &[T]) {
     d[n - B..].copy_from_slice(last);
 }
 
+/// Channels `c0..` of the image `x` (`[c, h, w]`) zero-padded into `pad`: planes of `hp` rows of
+/// `wp` elements (as many planes as `pad` holds), the image at row `g.ph`, column `g.pw`.
+/// Rows or columns past the padding (a kernel's wider tiles) are zero too.
+pub(crate) fn pad_channels<T: Copy + Default>(x: &[T], g: &Geo, c0: usize, hp: usize, wp: usize, pad: &mut [T]) {
+    let plane = g.h * g.w;
+    pad.fill(T::default());
+    for (c, dst) in pad.chunks_exact_mut(hp * wp).enumerate() {
+        let src = &x[(c0 + c) * plane..(c0 + c + 1) * plane];
+        for (ih, row) in src.chunks_exact(g.w).enumerate() {
+            let at = (ih + g.ph) * wp + g.pw;
+            dst[at..at + g.w].copy_from_slice(row);
+        }
+    }
+}
+
 /// Fills `cols` (`[c * kh * kw, (oh1 - oh0) * ow]`) from the image `x` (`[c, h, w]`) for the
 /// output rows `oh0..oh1`; padding reads as zero.
 ///

@@ -9,6 +9,7 @@
 use crate::cpu::FloatElem;
 use crate::ops::conv::im2col::Geo;
 use alloc::vec;
+use alloc::vec::Vec;
 
 /// Outputs updated together.
 const V: usize = 8;
@@ -192,9 +193,9 @@ fn plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &
 pub(crate) enum Windows {
     /// 2×2 windows at stride 2, all inside the plane (no padding, dilation 1, at least [`V`]
     /// outputs): the input index of each window's top-left element.
-    Quad(alloc::vec::Vec<usize>),
+    Quad(Vec<usize>),
     /// Any other geometry: the first input column each output column's window reads.
-    General(alloc::vec::Vec<usize>),
+    General(Vec<usize>),
 }
 
 impl Windows {
