@@ -81,7 +81,10 @@ impl Tensor {
             bail!(DType, "matmul", "\"addmm\" not implemented for 'Bool'");
         }
         let p = plan(&self.to_dtype(dtype)?, &rhs.to_dtype(dtype)?)?;
-        let mut out = self.device().zeros(dtype, p.batch * p.m * p.n)?;
+        // With a contraction, the kernel writes every element (beta = 0 reads none): no memset.
+        let numel = p.batch * p.m * p.n;
+        let k = p.lhs.size()[2];
+        let mut out = if k > 0 { self.device().uninit(dtype, numel)? } else { self.device().zeros(dtype, numel)? };
         let lo = Layout::contiguous([p.batch, p.m, p.n]);
         p.lhs.read2(&p.rhs, |a, b| out.matmul_into(&lo, a, p.lhs.layout(), b, p.rhs.layout(), 1.0, 0.0))?;
         Ok(Tensor::from_op(out, p.out_shape, self.device()))
