@@ -1,29 +1,40 @@
 //! Times each kernel of a LeNet-5 training step (batch 64 by default) on its own, so a profile of
 //! `lenet_step_bs64` can be read as milliseconds per op: `cargo run --release -p tensor-bench
-//! --example lenet_ops [batch]`. Prints the median of 50 runs after 5 warm-ups.
+//! --example lenet_ops [batch] [name]`. Prints the median of 50 runs after 5 warm-ups; with a
+//! name, times only the kernels whose names contain it, 500 runs each (for a profiler).
 
+use std::sync::OnceLock;
 use std::time::Instant;
 use tensor_core::ops::conv::{conv2d_backward_input, conv2d_backward_weight, Conv2dParams};
 use tensor_core::ops::pool::max_pool2d_backward;
 use tensor_core::{DType, Device, Result, Tensor};
 
+/// The kernels to time (all when empty), from the second argument.
+static ONLY: OnceLock<String> = OnceLock::new();
+
 fn time(name: &str, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    let only = ONLY.get().map_or("", String::as_str);
+    if !name.contains(only) {
+        return Ok(0.0);
+    }
     for _ in 0..5 {
         f()?;
     }
-    let mut ms: Vec<f64> = (0..50)
+    let runs = if only.is_empty() { 50 } else { 500 };
+    let mut ms: Vec<f64> = (0..runs)
         .map(|_| {
             let t = Instant::now();
             f().map(|()| t.elapsed().as_secs_f64() * 1e3)
         })
         .collect::<Result<_>>()?;
     ms.sort_by(f64::total_cmp);
-    println!("{name:28} {:8.3} ms", ms[25]);
-    Ok(ms[25])
+    println!("{name:28} {:8.3} ms", ms[runs / 2]);
+    Ok(ms[runs / 2])
 }
 
 fn main() -> Result<()> {
     let n: usize = std::env::args().nth(1).map_or(64, |s| s.parse().expect("batch size"));
+    ONLY.set(std::env::args().nth(2).unwrap_or_default()).expect("set once");
     let cpu = Device::Cpu;
     let r = |s: &[usize]| Tensor::randn(s, DType::F32, &cpu);
     let p2 = Conv2dParams { padding: [2, 2], ..Conv2dParams::default() };

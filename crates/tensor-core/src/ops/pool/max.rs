@@ -4,7 +4,8 @@
 //! are chosen by bit masks, which vectorise (selects would become branches); the running index
 //! has the value's width (i32 beside f32). Taps are visited in row-major order with a strict
 //! `>`, so the first maximum wins and NaN wins over numbers, as in PyTorch. Compiled for AVX2
-//! (chosen at run time) and for the baseline target.
+//! (chosen at run time) and for the baseline target; the common 2×2 / stride 2 case has an
+//! AVX-512 kernel for f32 ([`avx512`]).
 
 use crate::cpu::FloatElem;
 use crate::ops::conv::im2col::Geo;
@@ -30,6 +31,11 @@ pub(crate) trait MaxElem: FloatElem {
     fn mask(win: bool) -> Self::M;
     /// `m ? (e, at) : (v, i)`, with bit operations rather than a branch.
     fn blend(m: Self::M, e: Self, at: Self::I, v: Self, i: Self::I) -> (Self, Self::I);
+    /// [`plane_quad`] in SIMD registers, where this type and the CPU have them: false when it
+    /// did not run. `x` is a plane of rows of `w`, with `oh × ow` 2×2 windows inside it.
+    fn quad_simd(_x: &[Self], _w: usize, _out: (usize, usize), _vals: &mut [Self], _idx: &mut [i64]) -> bool {
+        false
+    }
 }
 
 impl MaxElem for f32 {
@@ -53,6 +59,16 @@ impl MaxElem for f32 {
     #[inline(always)]
     fn blend(m: u32, e: f32, at: i32, v: f32, i: i32) -> (f32, i32) {
         (f32::from_bits((e.to_bits() & m) | (v.to_bits() & !m)), (at & m as i32) | (i & !m as i32))
+    }
+    fn quad_simd(x: &[f32], w: usize, out: (usize, usize), vals: &mut [f32], idx: &mut [i64]) -> bool {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (the kernel checks its bounds itself).
+            unsafe { avx512::plane_quad(x, w, out, vals, idx) };
+            return true;
+        }
+        let _ = (x, w, out, vals, idx);
+        false
     }
 }
 
@@ -192,8 +208,8 @@ fn plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &
 #[derive(Debug)]
 pub(crate) enum Windows {
     /// 2×2 windows at stride 2, all inside the plane (no padding, dilation 1, at least [`V`]
-    /// outputs): the input index of each window's top-left element.
-    Quad(Vec<usize>),
+    /// outputs, fewer than 2^31 elements): the input index of each window's top-left element.
+    Quad(Vec<u32>),
     /// Any other geometry: the first input column each output column's window reads.
     General(Vec<usize>),
 }
@@ -201,8 +217,9 @@ pub(crate) enum Windows {
 impl Windows {
     pub(crate) fn new(g: &Geo) -> Windows {
         let quad = (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw) == (2, 2, 2, 2, 0, 0, 1, 1);
-        if quad && 2 * g.oh <= g.h && 2 * g.ow <= g.w && g.oh * g.ow >= V {
-            let corner = |q: usize| 2 * (q / g.ow) * g.w + 2 * (q % g.ow);
+        let inside = 2 * g.oh <= g.h && 2 * g.ow <= g.w && g.h * g.w <= i32::MAX as usize;
+        if quad && inside && g.oh * g.ow >= V {
+            let corner = |q: usize| (2 * (q / g.ow) * g.w + 2 * (q % g.ow)) as u32;
             return Windows::Quad((0..g.oh * g.ow).map(corner).collect());
         }
         Windows::General((0..g.ow).map(|o| taps(o, g.sw, g.pw, g.kw, g.dw, g.w).0).collect())
@@ -213,12 +230,12 @@ impl Windows {
 /// the one before it), all four taps in registers, in the general path's order (row-major, a
 /// later tap wins only when greater or NaN).
 #[inline(always)]
-fn plane_quad<T: MaxElem>(x: &[T], w: usize, corners: &[usize], vals: &mut [T], idx: &mut [i64]) {
+fn plane_quad<T: MaxElem>(x: &[T], w: usize, corners: &[u32], vals: &mut [T], idx: &mut [i64]) {
     let n = corners.len();
     let mut q = 0;
     loop {
         let q0 = q.min(n - V);
-        let at: &[usize; V] = corners[q0..q0 + V].try_into().expect("chunk");
+        let at: [usize; V] = core::array::from_fn(|l| corners[q0 + l] as usize);
         let mut v: [T; V] = core::array::from_fn(|l| x[at[l]]);
         let mut i: [T::I; V] = core::array::from_fn(|l| T::ix(at[l]));
         for d in [1, w, w + 1] {
@@ -233,6 +250,70 @@ fn plane_quad<T: MaxElem>(x: &[T], w: usize, corners: &[usize], vals: &mut [T], 
             break;
         }
         q += V;
+    }
+}
+
+/// [`plane_quad`] for f32 with AVX-512: 16 windows of an output row at a time, from two
+/// 32-element loads per input row split into even and odd columns by permutes. (Gathers, one per
+/// tap, were slower than the scalar loop on this CPU: about 66 cycles each.)
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod avx512 {
+    use core::arch::x86_64::*;
+
+    /// Lanes `0..n` (`n` at most 16).
+    #[inline(always)]
+    fn lanes(n: usize) -> __mmask16 {
+        ((1u32 << n) - 1) as __mmask16
+    }
+
+    /// Windows `oh × ow` of a plane `x` with rows of `w` elements into `vals` and `idx`.
+    ///
+    /// # Safety
+    /// AVX-512F is available.
+    ///
+    /// # Panics
+    /// If the windows do not fit in the plane (`2 * oh` rows, `2 * ow <= w` columns, fewer than
+    /// 2^31 elements) or `vals` and `idx` hold fewer than `oh * ow` elements.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn plane_quad(x: &[f32], w: usize, (oh, ow): (usize, usize), vals: &mut [f32], idx: &mut [i64]) {
+        assert!(2 * ow <= w && 2 * oh * w <= x.len() && x.len() <= i32::MAX as usize);
+        assert!(vals.len() >= oh * ow && idx.len() >= oh * ow);
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        for r in 0..oh {
+            let top = 2 * r * w;
+            for o0 in (0..ow).step_by(16) {
+                let cnt = (ow - o0).min(16);
+                let (m_lo, m_hi) = (lanes((2 * cnt).min(16)), lanes((2 * cnt).saturating_sub(16)));
+                // SAFETY: the loads read columns `2 * o0..2 * (o0 + cnt)` (masked lanes are not
+                // read) of rows `2r` and `2r + 1`, inside `x` by the assertions; the stores
+                // write outputs `r * ow + o0..+cnt` (masked), inside `vals` and `idx`.
+                unsafe {
+                    let split = |at: usize| {
+                        let lo = _mm512_maskz_loadu_ps(m_lo, x.as_ptr().add(at));
+                        let hi = _mm512_maskz_loadu_ps(m_hi, x.as_ptr().add(at + 16));
+                        (_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi))
+                    };
+                    let at = top + 2 * o0;
+                    let ((a, b), (c, d)) = (split(at), split(at + w));
+                    let corner = _mm512_add_epi32(_mm512_set1_epi32(at as i32), even);
+                    let (mut v, mut i) = (a, corner);
+                    // The other taps in row-major order: a later tap wins only when greater or
+                    // NaN. Lanes past `cnt` compare zeros and are never stored.
+                    for (e, d) in [(b, 1), (c, w), (d, w + 1)] {
+                        let win = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(e, v) | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(e, e);
+                        let tap = _mm512_add_epi32(corner, _mm512_set1_epi32(d as i32));
+                        (v, i) = (_mm512_mask_blend_ps(win, v, e), _mm512_mask_blend_epi32(win, i, tap));
+                    }
+                    let out = r * ow + o0;
+                    let m = lanes(cnt);
+                    _mm512_mask_storeu_ps(vals.as_mut_ptr().add(out), m, v);
+                    let (lo, hi) = (_mm512_castsi512_si256(i), _mm512_extracti64x4_epi64::<1>(i));
+                    _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(out), m as u8, _mm512_cvtepi32_epi64(lo));
+                    _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(out + 8), (m >> 8) as u8, _mm512_cvtepi32_epi64(hi));
+                }
+            }
+        }
     }
 }
 
@@ -265,7 +346,11 @@ fn plane_avx2<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], win
 #[inline(always)]
 fn plane_any<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
     match windows {
-        Windows::Quad(corners) => plane_quad(x, g.w, corners, vals, idx),
+        Windows::Quad(corners) => {
+            if !T::quad_simd(x, g.w, (g.oh, g.ow), vals, idx) {
+                plane_quad(x, g.w, corners, vals, idx)
+            }
+        }
         Windows::General(first) => plane(x, g, vals, idx, first),
     }
 }
