@@ -218,14 +218,15 @@ fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usi
         let packed = plan.pack_weights(T::as_f32(w).expect("a plan is made for f32 only"));
         (plan, packed)
     });
-    let direct = by_lanes.is_none() && direct::applies(g, o / groups, g.c / groups);
+    let direct = (by_lanes.is_none() && direct::applies(g, o / groups, g.c / groups))
+        .then(|| direct::pack_weights(w, o / groups, groups));
     for_each_image(&mut out, o * l, work, |i, oi, (buf, lanes_buf): &mut (Vec<T>, lanes::Scratch), par| {
         let xi = x.image(i, image);
         if let Some((plan, packed)) = &by_lanes {
             let (x32, o32) = (T::as_f32(&xi), T::as_f32_mut(oi));
             plan.forward_image(x32.expect("f32 like its weights"), packed, o32.expect("f32 output"), lanes_buf)
-        } else if direct {
-            direct::forward_image(&xi, w, oi, g, groups, buf)
+        } else if let Some(packed) = &direct {
+            direct::forward_image(&xi, packed, oi, g, groups, buf)
         } else {
             forward_image(&xi, w, oi, g, groups, buf, par)
         }

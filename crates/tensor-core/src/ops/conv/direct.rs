@@ -126,10 +126,47 @@ fn rows<T: ConvElem, const OB: usize, const R: usize, const L: usize, const FMA:
     }
 }
 
+/// The blocks of output channels the tiles take, as `(first, count)`: as many of 8 as fit, then
+/// one of 6, 4, 2 or 1 channels for the rest.
+fn blocks(og: usize) -> impl Iterator<Item = (usize, usize)> {
+    let mut o = 0;
+    core::iter::from_fn(move || {
+        let ob = match og.checked_sub(o)? {
+            0 => return None,
+            8.. => 8,
+            6..=7 => 6,
+            4..=5 => 4,
+            2..=3 => 2,
+            _ => 1,
+        };
+        o += ob;
+        Some((o - ob, ob))
+    })
+}
+
+/// The weights (`[o, c / groups, kh, kw]`, `og` output channels per group) as the tiles read
+/// them: each block of output channels (see [`blocks`]) tap-major, `packed[t * ob + j]` =
+/// `w[o + j][t]`, at the block's place in `w`. Packed once per call, shared by every image.
+pub(crate) fn pack_weights<T: ConvElem>(w: &[T], og: usize, groups: usize) -> Vec<T> {
+    let kk = w.len() / (og * groups).max(1);
+    let mut packed = alloc::vec![T::zero(); w.len()];
+    for gi in 0..groups {
+        for (o, ob) in blocks(og) {
+            let at = (gi * og + o) * kk;
+            for j in 0..ob {
+                for (t, &v) in w[at + j * kk..at + (j + 1) * kk].iter().enumerate() {
+                    packed[at + t * ob + j] = v;
+                }
+            }
+        }
+    }
+    packed
+}
+
 #[inline(always)]
 fn image<T: ConvElem, const L: usize, const FMA: bool>(
     x: &[T],
-    w: &[T],
+    packed: &[T],
     out: &mut [T],
     g: &Geo,
     groups: usize,
@@ -140,31 +177,15 @@ fn image<T: ConvElem, const L: usize, const FMA: bool>(
     let kk = cg * g.taps();
     let p = Pad::new(g, cg, L);
     let len = cg * p.hp * p.wp;
-    if buf.len() < len + 8 * kk {
-        buf.resize(len + 8 * kk, T::zero());
+    if buf.len() < len {
+        buf.resize(len, T::zero());
     }
-    let (pad, wbuf) = buf.split_at_mut(len);
+    let pad = &mut buf[..len];
     for gi in 0..groups {
         pad_channels(x, g, gi * cg, p.hp, p.wp, pad);
         let out_g = &mut out[gi * og * l..(gi + 1) * og * l];
-        let mut o = 0;
-        while o < og {
-            let ob = match og - o {
-                8.. => 8,
-                6..=7 => 6,
-                4..=5 => 4,
-                2..=3 => 2,
-                _ => 1,
-            };
-            // This block's weights, tap-major: wp[t * ob + j] = w[gi * og + o + j][t].
-            let wp = &mut wbuf[..kk * ob];
-            for j in 0..ob {
-                let row = &w[(gi * og + o + j) * kk..(gi * og + o + j + 1) * kk];
-                for (t, &v) in row.iter().enumerate() {
-                    wp[t * ob + j] = v;
-                }
-            }
-            let (pad, wp) = (&*pad, &*wp);
+        for (o, ob) in blocks(og) {
+            let (pad, wp) = (&*pad, &packed[(gi * og + o) * kk..(gi * og + o + ob) * kk]);
             match ob {
                 8 => rows::<T, 8, 1, L, FMA>(pad, &p, g, wp, out_g, o),
                 6 => rows::<T, 6, 2, L, FMA>(pad, &p, g, wp, out_g, o),
@@ -175,26 +196,32 @@ fn image<T: ConvElem, const L: usize, const FMA: bool>(
                 2 => rows::<T, 2, 4, LANES, FMA>(pad, &p, g, wp, out_g, o),
                 _ => rows::<T, 1, 8, LANES, FMA>(pad, &p, g, wp, out_g, o),
             }
-            o += ob;
         }
     }
 }
 
 #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
 #[target_feature(enable = "avx2,fma")]
-fn image_avx2_fma<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
-    image::<T, LANES, true>(x, w, out, g, groups, buf)
+fn image_avx2_fma<T: ConvElem>(x: &[T], packed: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
+    image::<T, LANES, true>(x, packed, out, g, groups, buf)
 }
 
 #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn image_avx512<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
-    image::<T, WIDE, true>(x, w, out, g, groups, buf)
+fn image_avx512<T: ConvElem>(x: &[T], packed: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
+    image::<T, WIDE, true>(x, packed, out, g, groups, buf)
 }
 
-/// One image's convolution: `x` is `[c, h, w]`, `w` is `[o, c / groups, kh, kw]`, `out` is
-/// `[o, oh * ow]` (every element written); `buf` is scratch.
-pub(crate) fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
+/// One image's convolution: `x` is `[c, h, w]`, `packed` the weights from [`pack_weights`],
+/// `out` is `[o, oh * ow]` (every element written); `buf` is scratch.
+pub(crate) fn forward_image<T: ConvElem>(
+    x: &[T],
+    packed: &[T],
+    out: &mut [T],
+    g: &Geo,
+    groups: usize,
+    buf: &mut Vec<T>,
+) {
     if g.positions() == 0 {
         return;
     }
@@ -202,15 +229,15 @@ pub(crate) fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Ge
     if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX-512F, AVX2 (implied by AVX-512F) and FMA (checked just
         // above), the only requirements of `image_avx512`, whose body is safe code.
-        unsafe { image_avx512(x, w, out, g, groups, buf) };
+        unsafe { image_avx512(x, packed, out, g, groups, buf) };
         return;
     }
     #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of
         // `image_avx2_fma`, whose body is safe code.
-        unsafe { image_avx2_fma(x, w, out, g, groups, buf) };
+        unsafe { image_avx2_fma(x, packed, out, g, groups, buf) };
         return;
     }
-    image::<T, LANES, false>(x, w, out, g, groups, buf)
+    image::<T, LANES, false>(x, packed, out, g, groups, buf)
 }
