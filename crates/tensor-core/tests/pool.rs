@@ -224,6 +224,35 @@ fn max_pool2d_2x2_stride_2_matches_naive_reference() {
                 assert!(got.iter().zip(&want_v).all(|(&a, &b)| same(a, b)), "{dtype} {c:?}: {got:?} != {want_v:?}");
                 assert_eq!(i.to_vec::<i64>().unwrap(), want_i, "{dtype} {c:?}");
             }
+            // Backward: each window's elements written from its index (the tiled kernel), and
+            // with some indices moved out of their windows (the scatter that adds), in f32 and
+            // f64, against a scatter-add; a non-finite gradient must stay where it belongs.
+            let plane = h * w;
+            let per = want_v.len() / (n * ch);
+            let mut g = values(want_v.len(), seed ^ 5);
+            g[0] = f64::INFINITY;
+            for moved in [false, true] {
+                let mut idx = want_i.clone();
+                if moved {
+                    for (j, ix) in idx.iter_mut().enumerate().filter(|(j, _)| j % 7 == 3) {
+                        *ix = ((j as u64 ^ seed) % plane as u64) as i64;
+                    }
+                }
+                let mut want_dx = vec![0.0; x.len()];
+                for (j, (&gv, &ix)) in g.iter().zip(&idx).enumerate() {
+                    want_dx[(j / per) * plane + ix as usize] += gv;
+                }
+                let it =
+                    tensor(&idx.iter().map(|&v| v as f64).collect::<Vec<_>>(), &c.out()).to_dtype(DType::I64).unwrap();
+                for dtype in [DType::F64, DType::F32] {
+                    let gt = tensor(&g, &c.out()).to_dtype(dtype).unwrap();
+                    let dx = max_pool2d_backward(&gt, &it, &c.x, c.k, c.s, c.p, c.d, ceil).unwrap();
+                    let got = dx.to_vec::<f64>().unwrap();
+                    let want: Vec<f64> =
+                        want_dx.iter().map(|&v| if dtype == DType::F32 { v as f32 as f64 } else { v }).collect();
+                    assert_eq!(got, want, "{dtype} moved={moved} {c:?}");
+                }
+            }
             Ok(())
         })
         .unwrap();

@@ -2,7 +2,7 @@
 //! planes, windows clipped to the input as PyTorch's CPU kernels clip them. f32 and f64
 //! compute natively; f16 and bf16 through f32.
 
-use super::max::{max_plane, MaxElem, Windows};
+use super::max::{is_quad, max_plane, MaxElem, Windows};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::{CpuStorage, FloatElem};
 use crate::ops::conv::cpu::{contig, float1, from_f32, to_f32};
@@ -60,19 +60,24 @@ fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
     (vals, idx)
 }
 
-fn max_backward<T: FloatElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> Result<Vec<T>> {
+fn max_backward<T: MaxElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
     if let Some(&bad) = idx.iter().find(|&&i| i < 0 || i as usize >= plane) {
         bail!(Index, "max_pool2d_backward", "index {} out of range for an input plane of {} x {}", bad, g.h, g.w);
     }
-    let mut dx = crate::cpu::zeroed_buffer::<T>(batch * g.c * plane);
-    if l > 0 {
-        for_each_plane(&mut dx, plane, gr.len(), |n, d| {
-            for (&v, &i) in gr[n * l..(n + 1) * l].iter().zip(&idx[n * l..(n + 1) * l]) {
+    // Every plane is written whole below: windows that tile it write each element once; else
+    // the plane is cleared and each output's gradient added at its index.
+    let mut dx = crate::cpu::buffer_for_overwrite::<T>(batch * g.c * plane);
+    let quad = is_quad(g);
+    for_each_plane(&mut dx, plane, gr.len(), |n, d| {
+        let (gr, idx) = (&gr[n * l..(n + 1) * l], &idx[n * l..(n + 1) * l]);
+        if !(quad && T::quad_backward_simd(gr, idx, (g.oh, g.ow), g.w, d)) {
+            d.fill(T::zero());
+            for (&v, &i) in gr.iter().zip(idx) {
                 d[i as usize] += v;
             }
-        });
-    }
+        }
+    });
     Ok(dx)
 }
 

@@ -36,6 +36,12 @@ pub(crate) trait MaxElem: FloatElem {
     fn quad_simd(_x: &[Self], _w: usize, _out: (usize, usize), _vals: &mut [Self], _idx: &mut [i64]) -> bool {
         false
     }
+    /// The gradient of one plane `dx` (`h × w`) of 2×2 windows at stride 2 (`oh × ow` of them
+    /// inside it) in SIMD registers, every element written, where this type and the CPU have
+    /// them: false when it did not run or an index (each in `0..h * w`) is not in its window.
+    fn quad_backward_simd(_gr: &[Self], _idx: &[i64], _out: (usize, usize), _w: usize, _dx: &mut [Self]) -> bool {
+        false
+    }
 }
 
 impl MaxElem for f32 {
@@ -68,6 +74,15 @@ impl MaxElem for f32 {
             return true;
         }
         let _ = (x, w, out, vals, idx);
+        false
+    }
+    fn quad_backward_simd(gr: &[f32], idx: &[i64], out: (usize, usize), w: usize, dx: &mut [f32]) -> bool {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (the kernel checks its bounds itself).
+            return unsafe { avx512::plane_quad_backward(gr, idx, out, w, dx) };
+        }
+        let _ = (gr, idx, out, w, dx);
         false
     }
 }
@@ -214,11 +229,17 @@ pub(crate) enum Windows {
     General(Vec<usize>),
 }
 
+/// Whether `g` pools 2×2 windows at stride 2 that all lie inside a plane of fewer than 2^31
+/// elements (no padding, dilation 1, no partial window of ceil mode): each input element is
+/// then in at most one window.
+pub(crate) fn is_quad(g: &Geo) -> bool {
+    let quad = (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw) == (2, 2, 2, 2, 0, 0, 1, 1);
+    quad && 2 * g.oh <= g.h && 2 * g.ow <= g.w && g.h * g.w <= i32::MAX as usize
+}
+
 impl Windows {
     pub(crate) fn new(g: &Geo) -> Windows {
-        let quad = (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw) == (2, 2, 2, 2, 0, 0, 1, 1);
-        let inside = 2 * g.oh <= g.h && 2 * g.ow <= g.w && g.h * g.w <= i32::MAX as usize;
-        if quad && inside && g.oh * g.ow >= V {
+        if is_quad(g) && g.oh * g.ow >= V {
             let corner = |q: usize| (2 * (q / g.ow) * g.w + 2 * (q % g.ow)) as u32;
             return Windows::Quad((0..g.oh * g.ow).map(corner).collect());
         }
@@ -314,6 +335,74 @@ mod avx512 {
                 }
             }
         }
+    }
+
+    /// The gradient of a plane of rows of `w` from `oh × ow` windows (`gr`, `idx`): each window's
+    /// four elements get the gradient where its index points and 0 elsewhere (even and odd
+    /// columns interleaved back by permutes), and the rows and columns outside every window 0.
+    /// False, with `dx` partly written, if an index is not in its window.
+    ///
+    /// # Safety
+    /// AVX-512F is available.
+    ///
+    /// # Panics
+    /// If the windows do not fit in `dx` (as [`plane_quad`]), `gr` or `idx` hold fewer than
+    /// `oh * ow` elements, or an index is outside `0..dx.len()`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn plane_quad_backward(
+        gr: &[f32],
+        idx: &[i64],
+        (oh, ow): (usize, usize),
+        w: usize,
+        dx: &mut [f32],
+    ) -> bool {
+        assert!(2 * ow <= w && 2 * oh * w <= dx.len() && dx.len() <= i32::MAX as usize);
+        assert!(gr.len() >= oh * ow && idx.len() >= oh * ow);
+        // The truncation to i32 below is exact only for indices inside the plane.
+        assert!(idx[..oh * ow].iter().all(|&i| 0 <= i && (i as usize) < dx.len()));
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        let second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
+        for r in 0..oh {
+            let top = 2 * r * w;
+            for o0 in (0..ow).step_by(16) {
+                let cnt = (ow - o0).min(16);
+                let (m, m_lo, m_hi) = (lanes(cnt), lanes((2 * cnt).min(16)), lanes((2 * cnt).saturating_sub(16)));
+                let at = top + 2 * o0;
+                // SAFETY: reads outputs `r * ow + o0..+cnt` of `gr` and `idx` and writes columns
+                // `2 * o0..2 * (o0 + cnt)` of rows `2r` and `2r + 1` of `dx` (masked lanes are
+                // not touched), inside the slices by the assertions.
+                unsafe {
+                    let q = r * ow + o0;
+                    let g = _mm512_maskz_loadu_ps(m, gr.as_ptr().add(q));
+                    let i_lo = _mm512_maskz_loadu_epi64(m as u8, idx.as_ptr().add(q).cast());
+                    let i_hi = _mm512_maskz_loadu_epi64((m >> 8) as u8, idx.as_ptr().add(q + 8).cast());
+                    let i = _mm512_inserti64x4::<1>(
+                        _mm512_castsi256_si512(_mm512_cvtepi64_epi32(i_lo)),
+                        _mm512_cvtepi64_epi32(i_hi),
+                    );
+                    let corner = _mm512_add_epi32(_mm512_set1_epi32(at as i32), even);
+                    let hit =
+                        |d: usize| _mm512_cmpeq_epi32_mask(i, _mm512_add_epi32(corner, _mm512_set1_epi32(d as i32)));
+                    let (a, b, c, d) = (hit(0), hit(1), hit(w), hit(w + 1));
+                    if (a | b | c | d) & m != m {
+                        return false;
+                    }
+                    let mut store = |row: usize, e: __mmask16, o: __mmask16| {
+                        let (e, o) = (_mm512_maskz_mov_ps(e, g), _mm512_maskz_mov_ps(o, g));
+                        let p = dx.as_mut_ptr().add(row);
+                        _mm512_mask_storeu_ps(p, m_lo, _mm512_permutex2var_ps(e, first, o));
+                        _mm512_mask_storeu_ps(p.add(16), m_hi, _mm512_permutex2var_ps(e, second, o));
+                    };
+                    store(at, a, b);
+                    store(at + w, c, d);
+                }
+            }
+            dx[top + 2 * ow..top + w].fill(0.0);
+            dx[top + w + 2 * ow..top + 2 * w].fill(0.0);
+        }
+        dx[2 * oh * w..].fill(0.0);
+        true
     }
 }
 
