@@ -398,8 +398,10 @@ mod avx512 {
                     store(at + w, c, d);
                 }
             }
-            dx[top + 2 * ow..top + w].fill(0.0);
-            dx[top + w + 2 * ow..top + 2 * w].fill(0.0);
+            if 2 * ow < w {
+                dx[top + 2 * ow..top + w].fill(0.0);
+                dx[top + w + 2 * ow..top + 2 * w].fill(0.0);
+            }
         }
         dx[2 * oh * w..].fill(0.0);
         true
