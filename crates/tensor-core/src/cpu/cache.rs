@@ -10,8 +10,8 @@
 //!
 //! Only buffers of at least [`MIN_BYTES`] are kept (smaller ones come from the allocator's
 //! warm heap; at 100–200 KB glibc still handed back fresh pages: LeNet's second pooling layer
-//! spent a third of its time in page faults before the bound went from 256 to 64 KB), up to a total of [`cpu_cache_limit`] bytes (default
-//! [`DEFAULT_LIMIT`]), oldest evicted first. [`empty_cpu_cache`] frees them all, as
+//! spent a third of its time in page faults before the bound went from 256 to 64 KB), up to a
+//! total of [`cpu_cache_limit`] bytes (default [`DEFAULT_LIMIT`]), oldest evicted first. [`empty_cpu_cache`] frees them all, as
 //! `torch.cuda.empty_cache()`; `set_cpu_cache_limit(0)` turns caching off. Without the `std`
 //! feature nothing is cached.
 

@@ -287,6 +287,36 @@ mod avx512 {
         ((1u32 << n) - 1) as __mmask16
     }
 
+    /// Up to 16 windows of one output row, as both kernels walk them.
+    struct Chunk {
+        /// Input index of the first window's top-left element.
+        at: usize,
+        /// Output index of the first window.
+        out: usize,
+        /// The chunk's windows (outputs).
+        m: __mmask16,
+        /// The input columns they cover, in the first and second 16 of the 32 read per row.
+        m_lo: __mmask16,
+        m_hi: __mmask16,
+    }
+
+    /// The chunks of `oh × ow` windows over a plane with rows of `w`, row by row.
+    #[inline(always)]
+    fn chunks(oh: usize, ow: usize, w: usize) -> impl Iterator<Item = Chunk> {
+        (0..oh).flat_map(move |r| {
+            (0..ow).step_by(16).map(move |o0| {
+                let cnt = (ow - o0).min(16);
+                Chunk {
+                    at: 2 * r * w + 2 * o0,
+                    out: r * ow + o0,
+                    m: lanes(cnt),
+                    m_lo: lanes((2 * cnt).min(16)),
+                    m_hi: lanes((2 * cnt).saturating_sub(16)),
+                }
+            })
+        })
+    }
+
     /// Windows `oh × ow` of a plane `x` with rows of `w` elements into `vals` and `idx`.
     ///
     /// # Safety
@@ -301,38 +331,30 @@ mod avx512 {
         assert!(vals.len() >= oh * ow && idx.len() >= oh * ow);
         let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-        for r in 0..oh {
-            let top = 2 * r * w;
-            for o0 in (0..ow).step_by(16) {
-                let cnt = (ow - o0).min(16);
-                let (m_lo, m_hi) = (lanes((2 * cnt).min(16)), lanes((2 * cnt).saturating_sub(16)));
-                // SAFETY: the loads read columns `2 * o0..2 * (o0 + cnt)` (masked lanes are not
-                // read) of rows `2r` and `2r + 1`, inside `x` by the assertions; the stores
-                // write outputs `r * ow + o0..+cnt` (masked), inside `vals` and `idx`.
-                unsafe {
-                    let split = |at: usize| {
-                        let lo = _mm512_maskz_loadu_ps(m_lo, x.as_ptr().add(at));
-                        let hi = _mm512_maskz_loadu_ps(m_hi, x.as_ptr().add(at + 16));
-                        (_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi))
-                    };
-                    let at = top + 2 * o0;
-                    let ((a, b), (c, d)) = (split(at), split(at + w));
-                    let corner = _mm512_add_epi32(_mm512_set1_epi32(at as i32), even);
-                    let (mut v, mut i) = (a, corner);
-                    // The other taps in row-major order: a later tap wins only when greater or
-                    // NaN. Lanes past `cnt` compare zeros and are never stored.
-                    for (e, d) in [(b, 1), (c, w), (d, w + 1)] {
-                        let win = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(e, v) | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(e, e);
-                        let tap = _mm512_add_epi32(corner, _mm512_set1_epi32(d as i32));
-                        (v, i) = (_mm512_mask_blend_ps(win, v, e), _mm512_mask_blend_epi32(win, i, tap));
-                    }
-                    let out = r * ow + o0;
-                    let m = lanes(cnt);
-                    _mm512_mask_storeu_ps(vals.as_mut_ptr().add(out), m, v);
-                    let (lo, hi) = (_mm512_castsi512_si256(i), _mm512_extracti64x4_epi64::<1>(i));
-                    _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(out), m as u8, _mm512_cvtepi32_epi64(lo));
-                    _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(out + 8), (m >> 8) as u8, _mm512_cvtepi32_epi64(hi));
+        for Chunk { at, out, m, m_lo, m_hi } in chunks(oh, ow, w) {
+            // SAFETY: the loads read the chunk's columns (masked lanes are not read) of its two
+            // input rows, inside `x` by the assertions; the stores write its outputs (masked),
+            // inside `vals` and `idx`.
+            unsafe {
+                let split = |at: usize| {
+                    let lo = _mm512_maskz_loadu_ps(m_lo, x.as_ptr().add(at));
+                    let hi = _mm512_maskz_loadu_ps(m_hi, x.as_ptr().add(at + 16));
+                    (_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi))
+                };
+                let ((a, b), (c, d)) = (split(at), split(at + w));
+                let corner = _mm512_add_epi32(_mm512_set1_epi32(at as i32), even);
+                let (mut v, mut i) = (a, corner);
+                // The other taps in row-major order: a later tap wins only when greater or NaN.
+                // Lanes past the chunk compare zeros and are never stored.
+                for (e, d) in [(b, 1), (c, w), (d, w + 1)] {
+                    let win = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(e, v) | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(e, e);
+                    let tap = _mm512_add_epi32(corner, _mm512_set1_epi32(d as i32));
+                    (v, i) = (_mm512_mask_blend_ps(win, v, e), _mm512_mask_blend_epi32(win, i, tap));
                 }
+                _mm512_mask_storeu_ps(vals.as_mut_ptr().add(out), m, v);
+                let (lo, hi) = (_mm512_castsi512_si256(i), _mm512_extracti64x4_epi64::<1>(i));
+                _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(out), m as u8, _mm512_cvtepi32_epi64(lo));
+                _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(out + 8), (m >> 8) as u8, _mm512_cvtepi32_epi64(hi));
             }
         }
     }
@@ -340,14 +362,15 @@ mod avx512 {
     /// The gradient of a plane of rows of `w` from `oh × ow` windows (`gr`, `idx`): each window's
     /// four elements get the gradient where its index points and 0 elsewhere (even and odd
     /// columns interleaved back by permutes), and the rows and columns outside every window 0.
-    /// False, with `dx` partly written, if an index is not in its window.
+    /// False, with `dx` partly written, if an index is not in its window. The indices must lie
+    /// in `0..dx.len()` (the caller checks them all once): they are compared as i32.
     ///
     /// # Safety
     /// AVX-512F is available.
     ///
     /// # Panics
-    /// If the windows do not fit in `dx` (as [`plane_quad`]), `gr` or `idx` hold fewer than
-    /// `oh * ow` elements, or an index is outside `0..dx.len()`.
+    /// If the windows do not fit in `dx` (as [`plane_quad`]), or `gr` or `idx` hold fewer than
+    /// `oh * ow` elements.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn plane_quad_backward(
         gr: &[f32],
@@ -358,50 +381,41 @@ mod avx512 {
     ) -> bool {
         assert!(2 * ow <= w && 2 * oh * w <= dx.len() && dx.len() <= i32::MAX as usize);
         assert!(gr.len() >= oh * ow && idx.len() >= oh * ow);
-        // The truncation to i32 below is exact only for indices inside the plane.
-        assert!(idx[..oh * ow].iter().all(|&i| 0 <= i && (i as usize) < dx.len()));
+        debug_assert!(idx[..oh * ow].iter().all(|&i| 0 <= i && (i as usize) < dx.len()));
         let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         let first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         let second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
-        for r in 0..oh {
-            let top = 2 * r * w;
-            for o0 in (0..ow).step_by(16) {
-                let cnt = (ow - o0).min(16);
-                let (m, m_lo, m_hi) = (lanes(cnt), lanes((2 * cnt).min(16)), lanes((2 * cnt).saturating_sub(16)));
-                let at = top + 2 * o0;
-                // SAFETY: reads outputs `r * ow + o0..+cnt` of `gr` and `idx` and writes columns
-                // `2 * o0..2 * (o0 + cnt)` of rows `2r` and `2r + 1` of `dx` (masked lanes are
-                // not touched), inside the slices by the assertions.
-                unsafe {
-                    let q = r * ow + o0;
-                    let g = _mm512_maskz_loadu_ps(m, gr.as_ptr().add(q));
-                    let i_lo = _mm512_maskz_loadu_epi64(m as u8, idx.as_ptr().add(q).cast());
-                    let i_hi = _mm512_maskz_loadu_epi64((m >> 8) as u8, idx.as_ptr().add(q + 8).cast());
-                    let i = _mm512_inserti64x4::<1>(
-                        _mm512_castsi256_si512(_mm512_cvtepi64_epi32(i_lo)),
-                        _mm512_cvtepi64_epi32(i_hi),
-                    );
-                    let corner = _mm512_add_epi32(_mm512_set1_epi32(at as i32), even);
-                    let hit =
-                        |d: usize| _mm512_cmpeq_epi32_mask(i, _mm512_add_epi32(corner, _mm512_set1_epi32(d as i32)));
-                    let (a, b, c, d) = (hit(0), hit(1), hit(w), hit(w + 1));
-                    if (a | b | c | d) & m != m {
-                        return false;
-                    }
-                    let mut store = |row: usize, e: __mmask16, o: __mmask16| {
-                        let (e, o) = (_mm512_maskz_mov_ps(e, g), _mm512_maskz_mov_ps(o, g));
-                        let p = dx.as_mut_ptr().add(row);
-                        _mm512_mask_storeu_ps(p, m_lo, _mm512_permutex2var_ps(e, first, o));
-                        _mm512_mask_storeu_ps(p.add(16), m_hi, _mm512_permutex2var_ps(e, second, o));
-                    };
-                    store(at, a, b);
-                    store(at + w, c, d);
+        for Chunk { at, out, m, m_lo, m_hi } in chunks(oh, ow, w) {
+            // SAFETY: reads the chunk's outputs of `gr` and `idx` and writes its columns of its
+            // two rows of `dx` (masked lanes are not touched), inside the slices by the
+            // assertions.
+            unsafe {
+                let g = _mm512_maskz_loadu_ps(m, gr.as_ptr().add(out));
+                let i_lo = _mm512_maskz_loadu_epi64(m as u8, idx.as_ptr().add(out).cast());
+                let i_hi = _mm512_maskz_loadu_epi64((m >> 8) as u8, idx.as_ptr().add(out + 8).cast());
+                let i = _mm512_inserti64x4::<1>(
+                    _mm512_castsi256_si512(_mm512_cvtepi64_epi32(i_lo)),
+                    _mm512_cvtepi64_epi32(i_hi),
+                );
+                let corner = _mm512_add_epi32(_mm512_set1_epi32(at as i32), even);
+                let hit = |d: usize| _mm512_cmpeq_epi32_mask(i, _mm512_add_epi32(corner, _mm512_set1_epi32(d as i32)));
+                let (a, b, c, d) = (hit(0), hit(1), hit(w), hit(w + 1));
+                if (a | b | c | d) & m != m {
+                    return false;
                 }
+                let mut store = |row: usize, e: __mmask16, o: __mmask16| {
+                    let (e, o) = (_mm512_maskz_mov_ps(e, g), _mm512_maskz_mov_ps(o, g));
+                    let p = dx.as_mut_ptr().add(row);
+                    _mm512_mask_storeu_ps(p, m_lo, _mm512_permutex2var_ps(e, first, o));
+                    _mm512_mask_storeu_ps(p.add(16), m_hi, _mm512_permutex2var_ps(e, second, o));
+                };
+                store(at, a, b);
+                store(at + w, c, d);
             }
-            if 2 * ow < w {
-                dx[top + 2 * ow..top + w].fill(0.0);
-                dx[top + w + 2 * ow..top + 2 * w].fill(0.0);
-            }
+        }
+        // Columns right of the last window, then rows below it.
+        if 2 * ow < w {
+            dx[..2 * oh * w].chunks_exact_mut(w).for_each(|row| row[2 * ow..].fill(0.0));
         }
         dx[2 * oh * w..].fill(0.0);
         true
