@@ -280,6 +280,16 @@ fn large_shapes_use_bands_threads_and_pointwise() {
         // channel dims swapped) runs the channel-vectorised kernel, with dilation too.
         Case { x: [2, 16, 9, 11], w: [6, 16, 3, 3], p: p(1, 1, 1, 1), bias: false, seed: 9 },
         Case { x: [2, 20, 8, 7], w: [5, 20, 2, 3], p: p(1, 2, 2, 1), bias: true, seed: 10 },
+        // Rows wider than one row tile of the channel-vectorised kernel (three chunks of 12
+        // columns, the last one overlapping), and its general tiles (stride 2 in width).
+        Case { x: [2, 3, 4, 37], w: [16, 3, 2, 3], p: p(1, 0, 1, 1), bias: false, seed: 12 },
+        Case {
+            x: [2, 3, 6, 37],
+            w: [13, 3, 2, 3],
+            p: Conv2dParams { stride: [1, 2], ..p(1, 1, 1, 1) },
+            bias: true,
+            seed: 13,
+        },
         // The LeNet shapes.
         Case { x: [4, 1, 28, 28], w: [6, 1, 5, 5], p: p(1, 2, 1, 1), bias: true, seed: 7 },
         Case { x: [4, 6, 14, 14], w: [16, 6, 5, 5], p: p(1, 0, 1, 1), bias: true, seed: 8 },

@@ -379,16 +379,14 @@ fn backward_weight<T: ConvElem>(
         for i in range {
             let (gi, xi) = (gr.image(i, o * l), x.image(i, image));
             if let Some(plan) = &by_lanes {
-                let (g32, x32, dw32) = (T::as_f32(&gi), T::as_f32(&xi), T::as_f32_mut(dw));
-                plan.weight_image(
-                    g32.expect("f32 plan"),
-                    x32.expect("f32 plan"),
-                    dw32.expect("f32 plan"),
-                    &mut lanes_buf,
-                );
+                let (g32, x32) = (T::as_f32(&gi), T::as_f32(&xi));
+                plan.weight_image(g32.expect("f32 plan"), x32.expect("f32 plan"), &mut lanes_buf);
             } else {
                 backward_weight_image(&gi, &xi, dw, g, groups, &mut buf, par);
             }
+        }
+        if let Some(plan) = &by_lanes {
+            plan.weight_finish(&mut lanes_buf, T::as_f32_mut(dw).expect("f32 plan"));
         }
     };
     #[cfg(feature = "std")]

@@ -2,4 +2,4 @@
 //! `tensor/convert.rs`; the CPU kernels are here.
 
 pub(crate) mod cpu;
-mod transpose;
+pub(crate) mod transpose;

@@ -82,6 +82,42 @@ fn transpose2d_with<T: Element>(out: &mut [T], src: &[T], layout: &Layout, path:
     true
 }
 
+/// Small f32 matrices: `dst[j * pitch + i] = src[i * ld + j]` for `i < rows`, `j < cols`, in
+/// 16×16 register tiles where the CPU has AVX-512 (the rest one element at a time). For the
+/// conv kernels' per-image packing, where a whole parallel band would be overhead.
+pub(crate) fn transpose_f32(src: &[f32], ld: usize, rows: usize, cols: usize, dst: &mut [f32], pitch: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    assert!(
+        cols <= ld && rows <= pitch && (rows - 1) * ld + cols <= src.len() && (cols - 1) * pitch + rows <= dst.len(),
+        "transpose_f32: {rows}x{cols} (ld {ld}, pitch {pitch}) outside its buffers ({} and {})",
+        src.len(),
+        dst.len()
+    );
+    let (mut full_rows, mut full_cols) = (0, 0);
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        (full_rows, full_cols) = (rows / 16 * 16, cols / 16 * 16);
+        for i in (0..full_rows).step_by(16) {
+            for j in (0..full_cols).step_by(16) {
+                // SAFETY: the CPU has AVX-512F (checked above); the tile reads `src[(i + a) * ld
+                // + j + b]` and writes `dst[(j + b) * pitch + i + a]` for `a, b < 16`, inside
+                // the buffers by the assertion above.
+                unsafe {
+                    tile16_avx512::<false>(src.as_ptr().add(i * ld + j), ld, dst.as_mut_ptr().add(j * pitch + i), pitch)
+                }
+            }
+        }
+    }
+    for i in 0..rows {
+        let from = if i < full_rows { full_cols } else { 0 };
+        for j in from..cols {
+            dst[j * pitch + i] = src[i * ld + j];
+        }
+    }
+}
+
 /// One band: `out` holds whole output rows, `out[r][c] = src[base + r + c * ld]`.
 fn band_dispatch<T: Element>(out: &mut [T], src: &[T], base: usize, cols: usize, ld: usize, path: Path) {
     match path {
@@ -333,6 +369,24 @@ mod tests {
                             assert_eq!(out[r * cols + c], src[2 + r + c * ld], "{rows}x{cols} at {at:?}");
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// The small-matrix transpose (16×16 register tiles and the elements around them) against
+    /// the definition, with pitches wider than the rows, leaving the rest of `dst` alone.
+    #[test]
+    fn transpose_f32_matches_the_definition() {
+        for (rows, cols) in [(1, 1), (3, 40), (16, 16), (16, 100), (13, 100), (33, 17), (40, 48)] {
+            let (ld, pitch) = (cols + 3, rows + 5);
+            let src: Vec<f32> = (0..rows * ld).map(|i| i as f32 * 0.5 - 7.0).collect();
+            let mut dst = alloc::vec![-1.0f32; cols * pitch];
+            transpose_f32(&src, ld, rows, cols, &mut dst, pitch);
+            for j in 0..cols {
+                for i in 0..pitch {
+                    let want = if i < rows { src[i * ld + j] } else { -1.0 };
+                    assert_eq!(dst[j * pitch + i], want, "{rows}x{cols} at ({i}, {j})");
                 }
             }
         }
