@@ -8,7 +8,7 @@
 //! f32 and f64 compute natively; f16 and bf16 through f32.
 
 use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem, Geo, Mat};
-use super::{direct, lanes};
+use super::{direct, direct_weight, lanes};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::CpuStorage;
 use crate::ops::copy::cpu::{cast, gather_vec};
@@ -374,19 +374,24 @@ fn backward_weight<T: ConvElem>(
         return dw;
     }
     let by_lanes = lanes::Plan::new::<T>(g, o / groups, groups);
+    let by_columns = by_lanes.is_none().then(|| direct_weight::Plan::new::<T>(g, o / groups, groups)).flatten();
     let run = |range: core::ops::Range<usize>, dw: &mut [T], par: bool| {
-        let (mut buf, mut lanes_buf) = (Vec::new(), lanes::Scratch::default());
+        let (mut buf, mut lanes_buf, mut columns_buf) = (Vec::new(), lanes::Scratch::default(), Default::default());
         for i in range {
             let (gi, xi) = (gr.image(i, o * l), x.image(i, image));
+            let (g32, x32) = (T::as_f32(&gi), T::as_f32(&xi));
             if let Some(plan) = &by_lanes {
-                let (g32, x32) = (T::as_f32(&gi), T::as_f32(&xi));
                 plan.weight_image(g32.expect("f32 plan"), x32.expect("f32 plan"), &mut lanes_buf);
+            } else if let Some(plan) = &by_columns {
+                plan.image(g32.expect("f32 plan"), x32.expect("f32 plan"), &mut columns_buf);
             } else {
                 backward_weight_image(&gi, &xi, dw, g, groups, &mut buf, par);
             }
         }
         if let Some(plan) = &by_lanes {
             plan.weight_finish(&mut lanes_buf, T::as_f32_mut(dw).expect("f32 plan"));
+        } else if let Some(plan) = &by_columns {
+            plan.finish(&mut columns_buf, T::as_f32_mut(dw).expect("f32 plan"));
         }
     };
     #[cfg(feature = "std")]

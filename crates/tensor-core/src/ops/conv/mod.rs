@@ -20,6 +20,7 @@
 
 pub(crate) mod cpu;
 mod direct;
+mod direct_weight;
 pub(crate) mod im2col;
 mod lanes;
 
