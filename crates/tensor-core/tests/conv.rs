@@ -290,6 +290,15 @@ fn large_shapes_use_bands_threads_and_pointwise() {
             bias: true,
             seed: 13,
         },
+        // Many channels, stride 1: one gemm per tap without im2col (forward and input
+        // gradient), with dilation, groups and a non-square kernel.
+        Case {
+            x: [2, 32, 20, 37],
+            w: [32, 16, 3, 2],
+            p: Conv2dParams { dilation: [2, 1], ..p(1, 1, 1, 2) },
+            bias: true,
+            seed: 14,
+        },
         // The LeNet shapes.
         Case { x: [4, 1, 28, 28], w: [6, 1, 5, 5], p: p(1, 2, 1, 1), bias: true, seed: 7 },
         Case { x: [4, 6, 14, 14], w: [16, 6, 5, 5], p: p(1, 0, 1, 1), bias: true, seed: 8 },

@@ -8,7 +8,7 @@
 //! f32 and f64 compute natively; f16 and bf16 through f32.
 
 use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem, Geo, Mat};
-use super::{direct, direct_weight, lanes};
+use super::{direct, direct_weight, lanes, taps};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::CpuStorage;
 use crate::ops::copy::cpu::{cast, gather_vec};
@@ -220,6 +220,7 @@ fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usi
     });
     let direct = (by_lanes.is_none() && direct::applies(g, o / groups, g.c / groups))
         .then(|| direct::pack_weights(w, o / groups, groups));
+    let by_taps = taps::applies(g, g.c / groups);
     for_each_image(&mut out, o * l, work, |i, oi, (buf, lanes_buf): &mut (Vec<T>, lanes::Scratch), par| {
         let xi = x.image(i, image);
         if let Some((plan, packed)) = &by_lanes {
@@ -227,6 +228,8 @@ fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usi
             plan.forward_image(x32.expect("f32 like its weights"), packed, o32.expect("f32 output"), lanes_buf)
         } else if let Some(packed) = &direct {
             direct::forward_image(&xi, packed, oi, g, groups, buf)
+        } else if by_taps {
+            taps::forward_image(&xi, w, oi, g, groups, buf, par)
         } else {
             forward_image(&xi, w, oi, g, groups, buf, par)
         }

@@ -23,6 +23,7 @@ mod direct;
 mod direct_weight;
 pub(crate) mod im2col;
 mod lanes;
+mod taps;
 
 use crate::backend::Conv2dGeometry;
 use crate::{bail, Result, Shape, Tensor};
