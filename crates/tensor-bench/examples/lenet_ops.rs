@@ -1,8 +1,8 @@
 //! Times each kernel of a LeNet-5 training step (batch 64 by default) on its own, so a profile of
 //! `lenet_step_bs64` can be read as milliseconds per op: `cargo run --release -p tensor-bench
-//! --example lenet_ops [batch] [name]`. Prints the median (and the minimum) of 50 runs after 5
-//! warm-ups; with a
-//! name, times only the kernels whose names contain it, 500 runs each (for a profiler).
+//! --example lenet_ops [batch] [name]`. Prints the median and the minimum of 50 runs after 5
+//! warm-ups (the minimum is the steadier figure on a noisy machine); with a name, times only
+//! the kernels whose names contain it, 500 runs each (for a profiler).
 
 use std::sync::OnceLock;
 use std::time::Instant;

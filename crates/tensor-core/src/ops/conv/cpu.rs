@@ -1,4 +1,6 @@
-//! CPU kernels for 2-d convolution: im2col/col2im and conv forward/backward.
+//! CPU kernels for 2-d convolution: im2col/col2im and conv forward/backward, and the choice of
+//! kernel by shape: the channel-vectorised kernel (`lanes`), the direct kernels (`direct`,
+//! `direct_weight`), one gemm per tap (`taps`), else im2col + gemm as below.
 //!
 //! Every pass works image by image on bands of output rows: the band's columns (im2col) are
 //! built in a small per-thread buffer that stays in cache, and one gemm per group consumes them,

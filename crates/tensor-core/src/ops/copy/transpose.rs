@@ -95,27 +95,42 @@ pub(crate) fn transpose_f32(src: &[f32], ld: usize, rows: usize, cols: usize, ds
         src.len(),
         dst.len()
     );
-    let (mut full_rows, mut full_cols) = (0, 0);
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx512f") {
-        (full_rows, full_cols) = (rows / 16 * 16, cols / 16 * 16);
-        for i in (0..full_rows).step_by(16) {
-            for j in (0..full_cols).step_by(16) {
-                // SAFETY: the CPU has AVX-512F (checked above); the tile reads `src[(i + a) * ld
-                // + j + b]` and writes `dst[(j + b) * pitch + i + a]` for `a, b < 16`, inside
-                // the buffers by the assertion above.
-                unsafe {
-                    tile16_avx512::<false>(src.as_ptr().add(i * ld + j), ld, dst.as_mut_ptr().add(j * pitch + i), pitch)
-                }
-            }
-        }
-    }
+    let (full_rows, full_cols) = transpose_tiles16(src, ld, rows, cols, dst, pitch);
     for i in 0..rows {
         let from = if i < full_rows { full_cols } else { 0 };
         for j in from..cols {
             dst[j * pitch + i] = src[i * ld + j];
         }
     }
+}
+
+/// The whole 16×16 tiles of [`transpose_f32`] (after its bounds check), where the CPU has
+/// AVX-512: returns how many rows and columns they covered (none elsewhere).
+fn transpose_tiles16(
+    src: &[f32],
+    ld: usize,
+    rows: usize,
+    cols: usize,
+    dst: &mut [f32],
+    pitch: usize,
+) -> (usize, usize) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        let (full_rows, full_cols) = (rows / 16 * 16, cols / 16 * 16);
+        for i in (0..full_rows).step_by(16) {
+            for j in (0..full_cols).step_by(16) {
+                // SAFETY: the CPU has AVX-512F (checked above); the tile reads `src[(i + a) * ld
+                // + j + b]` and writes `dst[(j + b) * pitch + i + a]` for `a, b < 16`, inside
+                // the buffers by `transpose_f32`'s assertion.
+                unsafe {
+                    tile16_avx512::<false>(src.as_ptr().add(i * ld + j), ld, dst.as_mut_ptr().add(j * pitch + i), pitch)
+                }
+            }
+        }
+        return (full_rows, full_cols);
+    }
+    let _ = (src, ld, rows, cols, dst, pitch);
+    (0, 0)
 }
 
 /// One band: `out` holds whole output rows, `out[r][c] = src[base + r + c * ld]`.
