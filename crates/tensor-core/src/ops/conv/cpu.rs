@@ -378,7 +378,7 @@ fn backward_weight<T: ConvElem>(
     if dw.is_empty() || l == 0 || batch == 0 {
         return dw;
     }
-    let by_lanes = lanes::Plan::new::<T>(g, o / groups, groups);
+    let by_lanes = lanes::Plan::for_weight::<T>(g, o / groups, groups);
     let by_columns = by_lanes.is_none().then(|| direct_weight::Plan::new::<T>(g, o / groups, groups)).flatten();
     let run = |range: core::ops::Range<usize>, dw: &mut [T], par: bool| {
         let (mut buf, mut lanes_buf, mut columns_buf) = (Vec::new(), lanes::Scratch::default(), Default::default());

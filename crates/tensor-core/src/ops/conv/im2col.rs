@@ -97,12 +97,19 @@ fn copy_run<T: Copy>(d: &mut [T], s: &[T]) {
 /// Rows or columns past the padding (a kernel's wider tiles) are zero too.
 pub(crate) fn pad_channels<T: Copy + Default>(x: &[T], g: &Geo, c0: usize, hp: usize, wp: usize, pad: &mut [T]) {
     let plane = g.h * g.w;
-    pad.fill(T::default());
+    assert!(pad.len().is_multiple_of(hp * wp), "pad_channels: a buffer of whole planes");
+    // Only the padding is cleared: the rows above and below the image, and each image row's
+    // columns left and right of it (a fill of the whole buffer first wrote each element twice).
+    let zero = T::default();
     for (c, dst) in pad.chunks_exact_mut(hp * wp).enumerate() {
         let src = &x[(c0 + c) * plane..(c0 + c + 1) * plane];
+        dst[..g.ph * wp].fill(zero);
+        dst[(g.ph + g.h) * wp..].fill(zero);
         for (ih, row) in src.chunks_exact(g.w).enumerate() {
-            let at = (ih + g.ph) * wp + g.pw;
-            dst[at..at + g.w].copy_from_slice(row);
+            let line = &mut dst[(ih + g.ph) * wp..(ih + g.ph + 1) * wp];
+            line[..g.pw].fill(zero);
+            line[g.pw..g.pw + g.w].copy_from_slice(row);
+            line[g.pw + g.w..].fill(zero);
         }
     }
 }

@@ -247,8 +247,24 @@ impl Plan {
     /// channels (fewer wastes lanes), and a contraction (`cg * kh * kw`) and plane small enough
     /// that gemm's packing and call overhead dominate.
     pub(crate) fn new<T: ConvElem>(g: &Geo, og: usize, groups: usize) -> Option<Plan> {
+        let small = g.c / groups * g.taps() <= 512 && g.positions() <= 256;
+        Self::build::<T>(g, og, groups, small)
+    }
+
+    /// The plan of a weight gradient: as [`Plan::new`], and also at any size where the tiles
+    /// are row tiles (dilation 1 in width, at most 16 columns): they stream the output gradient
+    /// once per tile of 24 taps, which is no slower than gemm's packing of im2col's columns.
+    pub(crate) fn for_weight<T: ConvElem>(g: &Geo, og: usize, groups: usize) -> Option<Plan> {
+        let rows = g.dw == 1 && g.kw <= MAX_COLUMNS && !g.is_pointwise();
+        let small = g.c / groups * g.taps() <= 512 && g.positions() <= 256;
+        Self::build::<T>(g, og, groups, rows || small)
+    }
+
+    /// The plan where `applies` and this kernel can run: f32, AVX-512, and at least 12 output
+    /// channels per group.
+    fn build<T: ConvElem>(g: &Geo, og: usize, groups: usize, applies: bool) -> Option<Plan> {
         let cg = g.c / groups;
-        let applies = T::as_f32(&[]).is_some() && og >= 12 && cg * g.taps() <= 512 && g.positions() <= 256;
+        let applies = applies && T::as_f32(&[]).is_some() && og >= 12;
         if !applies || g.positions() == 0 || !avx512() {
             return None;
         }
