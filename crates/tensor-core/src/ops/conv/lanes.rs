@@ -1,6 +1,7 @@
 //! Convolution vectorised over output channels, for layers with a short contraction and few
 //! output positions (LeNet's second layer), where im2col + gemm spent most of its time building
-//! columns and in the overhead of many small gemm calls.
+//! columns and in the overhead of many small gemm calls; and the weight gradient of larger
+//! layers (ResNet's 3×3), where building the columns was most of the cost.
 //!
 //! The input of one group is copied once into a zero-padded buffer, where the element a tap
 //! `(c, ki, kj)` reads for an output position is at the tap's offset plus the position's window
