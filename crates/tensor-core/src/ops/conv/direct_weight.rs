@@ -12,19 +12,11 @@
 //! f32 with AVX-512, written with intrinsics.
 
 use super::direct::blocks;
-use super::im2col::{pad_channels, ConvElem, Geo};
+use super::im2col::{has_avx512, pad_channels, ConvElem, Geo};
 use alloc::vec::Vec;
 
 /// Output columns per chunk (one AVX-512 vector of f32).
 const LANES: usize = 16;
-
-/// Whether the AVX-512 kernel can run here.
-fn avx512() -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    return std::is_x86_feature_detected!("avx512f");
-    #[allow(unreachable_code)]
-    false
-}
 
 /// What every image shares: the geometry and each tap's offset in the padded input of a group.
 #[derive(Debug)]
@@ -54,7 +46,7 @@ impl Plan {
     /// channels per group, and not a pointwise kernel (gemm's case).
     pub(crate) fn new<T: ConvElem>(g: &Geo, og: usize, groups: usize) -> Option<Plan> {
         let applies = T::as_f32(&[]).is_some() && g.sw == 1 && og <= 8 && !g.is_pointwise() && g.positions() > 0;
-        if !applies || !avx512() {
+        if !applies || !has_avx512() {
             return None;
         }
         let (cg, hp) = (g.c / groups, g.h + 2 * g.ph);

@@ -60,6 +60,14 @@ impl Geo {
     }
 }
 
+/// Whether the f32 AVX-512 conv kernels (`lanes`, `direct_weight`) can run here.
+pub(crate) fn has_avx512() -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    return std::is_x86_feature_detected!("avx512f");
+    #[allow(unreachable_code)]
+    false
+}
+
 /// The outputs `o` in `0..n` whose input `o * s + off` lies in `0..len` (a contiguous range).
 #[inline]
 fn valid(n: usize, s: usize, off: isize, len: usize) -> (usize, usize) {

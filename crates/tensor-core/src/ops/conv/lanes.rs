@@ -14,31 +14,23 @@
 //! Where a tile's elements are consecutive in the padded input (stride 1 in width for the
 //! forward, dilation 1 for the weight gradient), a tile is `Q` rows of `C` consecutive elements
 //! (`C` compiled in, up to 16): one pointer per row and constant displacements, so each
-//! multiply-add is one instruction with its broadcast load. Otherwise a tile is [`R`] elements
-//! at any offsets, each its own address (the general tile). Offsets, corners and packed weights
+//! multiply-add is one instruction with its broadcast load. Otherwise a tile is [`R`] rows of
+//! one element, each at its own offset (the general tile). Offsets, corners and packed weights
 //! depend only on the geometry and the weights, so a [`Plan`] computes them once per call.
 //! f32 only, with AVX-512 (a tile's [`LANES`] channels are one register), written with
 //! intrinsics: left to the compiler, the generic loop was vectorised over the tile's positions
 //! with gathers and scatters, 20× slower. Other dtypes and CPUs take the other kernels.
 
-use super::im2col::{pad_channels, ConvElem, Geo};
+use super::im2col::{has_avx512, pad_channels, ConvElem, Geo};
 use crate::ops::copy::transpose::transpose_f32;
 use alloc::vec::Vec;
 
 /// Output channels per vector.
 const LANES: usize = 16;
-/// Elements per general tile (any offsets).
+/// Elements per general tile (any offsets: `R` rows of one column).
 const R: usize = 8;
 /// The most columns of a row tile.
 const MAX_COLUMNS: usize = 16;
-
-/// Whether the AVX-512 kernels can run here.
-fn avx512() -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    return std::is_x86_feature_detected!("avx512f");
-    #[allow(unreachable_code)]
-    false
-}
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod avx512 {
@@ -50,50 +42,12 @@ mod avx512 {
         (&mut sums[i * LANES..(i + 1) * LANES]).try_into().expect("a vector")
     }
 
-    /// `N` sums of `LANES` lanes: for each step `i`, `vectors[i]` times the input at
-    /// `steps[i] + fixed[r]`, broadcast, added to sum `r`, which is stored as vector `at[r]` of
-    /// `sums` (added to what is there when `ADD`; an entry equal to the one before it is a
-    /// repeat, stored once). Forward: the steps are taps (with the
-    /// weights as vectors) and `fixed` are positions; weight gradient: the steps are positions
-    /// (with the output gradients) and `fixed` are taps.
-    ///
-    /// # Safety
-    /// AVX-512F is available; every `steps[i] + fixed[r]` is an index of `pad`.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn tile<const N: usize, const ADD: bool>(
-        pad: &[f32],
-        steps: &[usize],
-        vectors: &[f32],
-        fixed: &[usize; N],
-        sums: &mut [f32],
-        at: &[usize; N],
-    ) {
-        let mut acc = [_mm512_setzero_ps(); N];
-        for (&step, v) in steps.iter().zip(vectors.chunks_exact(LANES)) {
-            // SAFETY: `v` is 16 floats; the pad index is in bounds by the caller's contract.
-            unsafe {
-                let v = _mm512_loadu_ps(v.as_ptr());
-                for (acc, &off) in acc.iter_mut().zip(fixed) {
-                    *acc = _mm512_fmadd_ps(_mm512_set1_ps(*pad.get_unchecked(step + off)), v, *acc);
-                }
-            }
-        }
-        for (r, (acc, &i)) in acc.iter().zip(at).enumerate() {
-            // A last partial tile repeats its last element: store it once.
-            if r > 0 && i == at[r - 1] {
-                continue;
-            }
-            let v = vector(sums, i);
-            // SAFETY: `v` is 16 floats.
-            unsafe {
-                let sum = if ADD { _mm512_add_ps(*acc, _mm512_loadu_ps(v.as_ptr())) } else { *acc };
-                _mm512_storeu_ps(v.as_mut_ptr(), sum);
-            }
-        }
-    }
-
-    /// As [`tile`] for `Q` rows of `C` consecutive elements: sum `(q, r)` takes the input at
-    /// `steps[i] + rows[q] + r` and is vector `at[q] + r` of `sums`.
+    /// `Q × C` sums of `LANES` lanes: for each step `i`, `vectors[i]` times the input at
+    /// `steps[i] + rows[q] + r`, broadcast, added to sum `(q, r)`, which is stored as vector
+    /// `at[q] + r` of `sums` (added to what is there when `ADD`; a row equal to the one before it
+    /// is a repeat, stored once). Forward: the steps are taps (with the weights as vectors) and
+    /// the rows are runs of positions; weight gradient: the steps are positions (with the
+    /// output gradients) and the rows are runs of taps. A general tile is `R` rows of one.
     ///
     /// # Safety
     /// AVX-512F is available; every `steps[i] + rows[q] + C - 1` is an index of `pad`.
@@ -137,28 +91,7 @@ mod avx512 {
     }
 }
 
-/// [`avx512::tile`] where the CPU has it (a [`Plan`] exists only there).
-///
-/// # Safety
-/// Every `steps[i] + fixed[r]` is an index of `pad`.
-unsafe fn tile<const ADD: bool>(
-    pad: &[f32],
-    steps: &[usize],
-    vectors: &[f32],
-    fixed: &[usize; R],
-    sums: &mut [f32],
-    at: &[usize; R],
-) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if avx512() {
-        // SAFETY: the CPU has AVX-512F (checked just above); bounds by the caller's contract.
-        return unsafe { avx512::tile::<R, ADD>(pad, steps, vectors, fixed, sums, at) };
-    }
-    let _ = (pad, steps, vectors, fixed, sums, at);
-    unreachable!("conv2d: the channel-vectorised kernel needs AVX-512")
-}
-
-/// [`avx512::row_tile`] where the CPU has it.
+/// [`avx512::row_tile`] where the CPU has it (a [`Plan`] exists only there).
 ///
 /// # Safety
 /// Every `steps[i] + rows[q] + C - 1` is an index of `pad`.
@@ -171,7 +104,7 @@ unsafe fn row_tile<const Q: usize, const C: usize, const ADD: bool>(
     at: &[usize; Q],
 ) {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if avx512() {
+    if has_avx512() {
         // SAFETY: the CPU has AVX-512F (checked just above); bounds by the caller's contract.
         return unsafe { avx512::row_tile::<Q, C, ADD>(pad, steps, vectors, rows, sums, at) };
     }
@@ -248,8 +181,13 @@ impl Plan {
     /// channels (fewer wastes lanes), and a contraction (`cg * kh * kw`) and plane small enough
     /// that gemm's packing and call overhead dominate.
     pub(crate) fn new<T: ConvElem>(g: &Geo, og: usize, groups: usize) -> Option<Plan> {
-        let small = g.c / groups * g.taps() <= 512 && g.positions() <= 256;
-        Self::build::<T>(g, og, groups, small)
+        Self::build::<T>(g, og, groups, Self::small(g, groups))
+    }
+
+    /// A contraction (`cg * kh * kw`) and plane small enough that gemm's packing and call
+    /// overhead would dominate.
+    fn small(g: &Geo, groups: usize) -> bool {
+        g.c / groups * g.taps() <= 512 && g.positions() <= 256
     }
 
     /// The plan of a weight gradient: as [`Plan::new`], and also at any size where the tiles
@@ -257,8 +195,7 @@ impl Plan {
     /// once per tile of 24 taps, which is no slower than gemm's packing of im2col's columns.
     pub(crate) fn for_weight<T: ConvElem>(g: &Geo, og: usize, groups: usize) -> Option<Plan> {
         let rows = g.dw == 1 && g.kw <= MAX_COLUMNS && !g.is_pointwise();
-        let small = g.c / groups * g.taps() <= 512 && g.positions() <= 256;
-        Self::build::<T>(g, og, groups, rows || small)
+        Self::build::<T>(g, og, groups, rows || Self::small(g, groups))
     }
 
     /// The plan where `applies` and this kernel can run: f32, AVX-512, and at least 12 output
@@ -266,7 +203,7 @@ impl Plan {
     fn build<T: ConvElem>(g: &Geo, og: usize, groups: usize, applies: bool) -> Option<Plan> {
         let cg = g.c / groups;
         let applies = applies && T::as_f32(&[]).is_some() && og >= 12;
-        if !applies || g.positions() == 0 || !avx512() {
+        if !applies || g.positions() == 0 || !has_avx512() {
             return None;
         }
         let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
@@ -335,7 +272,14 @@ impl Plan {
                             // SAFETY: taps and corners are the plan's, whose largest sum `new`
                             // checked against the padded input's size.
                             unsafe {
-                                tile::<false>(pad, &self.taps, block, &p.map(|p| self.corners[p]), &mut s.sums, &p)
+                                row_tile::<R, 1, false>(
+                                    pad,
+                                    &self.taps,
+                                    block,
+                                    &p.map(|p| self.corners[p]),
+                                    &mut s.sums,
+                                    &p,
+                                )
                             };
                         }
                     }
@@ -366,7 +310,9 @@ impl Plan {
                     for t0 in (0..kk).step_by(R) {
                         let t: [usize; R] = core::array::from_fn(|r| (t0 + r).min(kk - 1));
                         // SAFETY: as in `forward_image`.
-                        unsafe { tile::<true>(pad, &self.corners, &s.packed, &t.map(|t| self.taps[t]), sums, &t) };
+                        unsafe {
+                            row_tile::<R, 1, true>(pad, &self.corners, &s.packed, &t.map(|t| self.taps[t]), sums, &t)
+                        };
                     }
                 }
             }
