@@ -2,7 +2,8 @@
 //! `lenet_step_bs64` can be read as milliseconds per op: `cargo run --release -p tensor-bench
 //! --example lenet_ops [batch] [name]`. Prints the median and the minimum of 50 runs after 5
 //! warm-ups (the minimum is the steadier figure on a noisy machine); with a name, times only
-//! the kernels whose names contain it, 500 runs each (for a profiler).
+//! the kernels whose names contain it, 500 runs each (for a profiler). After the LeNet kernels,
+//! the three passes of the ResNet conv workload (`resnet` selects only them).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -21,7 +22,7 @@ fn time(name: &str, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
     for _ in 0..5 {
         f()?;
     }
-    let runs = if only.is_empty() { 50 } else { 500 };
+    let runs = if only.is_empty() || name.starts_with("resnet") { 50 } else { 500 };
     let mut ms: Vec<f64> = (0..runs)
         .map(|_| {
             let t = Instant::now();
@@ -68,5 +69,11 @@ fn main() -> Result<()> {
     total += time("fc1 grad input", || gl.matmul(&wl).map(drop))?;
     total += time("fc1 grad weight", || gl.t()?.matmul(&h).map(drop))?;
     println!("{:28} {total:8.3} ms", "sum");
+    // And the three passes of the `conv_resnet_fwdbwd` workload, not in the sum.
+    let p1 = Conv2dParams { padding: [1, 1], ..Conv2dParams::default() };
+    let (x, w, g) = (r(&[8, 64, 56, 56])?, r(&[64, 64, 3, 3])?, r(&[8, 64, 56, 56])?);
+    time("resnet forward", || x.conv2d(&w, None, p1).map(drop))?;
+    time("resnet grad input", || conv2d_backward_input(&g, &w, [56, 56], p1).map(drop))?;
+    time("resnet grad weight", || conv2d_backward_weight(&g, &x, [3, 3], p1).map(drop))?;
     Ok(())
 }

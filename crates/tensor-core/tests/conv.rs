@@ -299,6 +299,28 @@ fn large_shapes_use_bands_threads_and_pointwise() {
             bias: true,
             seed: 14,
         },
+        // Tiles of several blocks of output channels in the channel-vectorised kernel: four
+        // blocks (64 channels) with two chunks of taps, two bands of rows and a narrower last
+        // column tile, and many chunks of positions in the weight gradient; in the input
+        // gradient too (64 input channels, nine chunks of taps).
+        Case { x: [1, 8, 40, 45], w: [64, 8, 3, 3], p: p(1, 1, 1, 1), bias: true, seed: 15 },
+        Case { x: [2, 64, 6, 13], w: [64, 64, 3, 3], p: p(1, 1, 1, 1), bias: false, seed: 16 },
+        // Two blocks (32 channels): general tiles (stride 2 in width; dilation 2 in width for
+        // the weight gradient), with groups.
+        Case {
+            x: [2, 5, 9, 13],
+            w: [32, 5, 3, 3],
+            p: Conv2dParams { stride: [1, 2], ..p(1, 1, 1, 1) },
+            bias: true,
+            seed: 17,
+        },
+        Case {
+            x: [1, 12, 9, 14],
+            w: [64, 6, 2, 3],
+            p: Conv2dParams { dilation: [1, 2], ..p(1, 1, 1, 2) },
+            bias: false,
+            seed: 18,
+        },
         // The LeNet shapes.
         Case { x: [4, 1, 28, 28], w: [6, 1, 5, 5], p: p(1, 2, 1, 1), bias: true, seed: 7 },
         Case { x: [4, 6, 14, 14], w: [16, 6, 5, 5], p: p(1, 0, 1, 1), bias: true, seed: 8 },

@@ -46,6 +46,13 @@ pub(crate) fn recycle(storage: CpuStorage) {
     imp::put(storage)
 }
 
+/// Offers a scratch buffer to the cache.
+pub(crate) fn recycle_vec<T: Element>(v: Vec<T>) {
+    if !v.is_empty() {
+        imp::put(T::into_storage(v))
+    }
+}
+
 /// The bytes the cache may hold.
 pub fn cpu_cache_limit() -> usize {
     imp::limit()

@@ -5,7 +5,7 @@ pub mod cache;
 mod elem;
 mod iter;
 
-pub(crate) use cache::{buffer_for_overwrite, zeroed_buffer};
+pub(crate) use cache::{buffer_for_overwrite, recycle_vec, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
 pub(crate) use iter::{fill_rows, par_threshold, Row};
 

@@ -1,5 +1,6 @@
 //! Stride-1 convolution as one gemm per kernel tap, without im2col, for layers with many
-//! channels (ResNet's 3×3 convs), where building the columns was a fifth of the time.
+//! channels, where building the columns was a fifth of the time: f64, and f32 where the
+//! channel-vectorised kernel (`lanes`, which took over ResNet's 3×3 convs) does not apply.
 //!
 //! The group's input is copied once into a zero-padded buffer of `hp` rows of `wp` columns.
 //! Output position `(y, x)` reads tap `(ki, kj)` of channel `c` at offset `(y + ki * dh) * wp +
