@@ -294,4 +294,21 @@ fn large_matmul_uses_the_parallel_path() {
     let b2 = Ref::random(&[50, 30], DType::F64, Values::Small, &mut rng);
     let got = a3.tensor(DType::F64).matmul(&b2.tensor(DType::F64)).unwrap();
     assert_ref(&got, &ref_matmul(&a3, &b2), EXACT, "batched");
+    // With two or more threads: panels of columns of unequal widths (100 = 64 + 36), panels of
+    // rows (a narrow product), and gemm's own threads (narrow and short, long contraction);
+    // into a transposed out, and adding to the input (addmm reads what it overwrites).
+    for (m, k, n) in [(70, 60, 100), (200, 70, 20), (40, 400, 30)] {
+        let a = Ref::random(&[m, k], DType::F64, Values::Small, &mut rng);
+        let b = Ref::random(&[k, n], DType::F64, Values::Small, &mut rng);
+        let c = Ref::random(&[m, n], DType::F64, Values::Small, &mut rng);
+        let (ta, tb) = (a.tensor(DType::F64), b.tensor(DType::F64));
+        let want = ref_matmul(&a, &b);
+        assert_ref(&ta.matmul(&tb).unwrap(), &want, EXACT, &format!("{m}x{k}x{n}"));
+        let backing = Tensor::zeros([n, m], DType::F64, &CPU).unwrap();
+        let mut out = backing.t().unwrap();
+        Tensor::matmul_out(&ta, &tb, &mut out).unwrap();
+        assert_ref(&out, &want, EXACT, &format!("{m}x{k}x{n} into a transposed out"));
+        let got = c.tensor(DType::F64).addmm(&ta, &tb, 0.5, 2.0).unwrap();
+        assert_ref(&got, &c.zip(&want, |x, p| 0.5 * x + 2.0 * p), EXACT, &format!("{m}x{k}x{n} addmm"));
+    }
 }

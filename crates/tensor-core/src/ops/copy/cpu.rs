@@ -21,6 +21,9 @@ pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
         let st = row.stride[0];
         if st == 1 {
             d.copy_from_slice(&src[s..s + d.len()]);
+        } else if st == 0 {
+            // An expanded dim (the gradient of `.sum()`): one value repeated.
+            d.fill(src[s]);
         } else {
             for (i, x) in d.iter_mut().enumerate() {
                 *x = src[s + i * st];

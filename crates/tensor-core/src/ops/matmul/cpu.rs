@@ -74,37 +74,106 @@ fn with_gemm<T: GemmElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f6
             "matmul: operand layout out of bounds"
         );
     }
-    let flops = g.m * g.n * g.k;
-    let par =
-        if flops >= 1 << 18 { gemm::Parallelism::Rayon(rayon::current_num_threads()) } else { gemm::Parallelism::None };
+    let threads = rayon::current_num_threads();
+    let split = if g.m * g.n * g.k >= 1 << 18 && threads > 1 { Split::new(g, threads) } else { Split::None };
+    let dst = DstPtr(d.as_mut_ptr());
     for bi in 0..g.batch {
-        // SAFETY: the bounds were checked above for the largest index of each operand; `d` is a
-        // unique borrow, so the output cannot alias the inputs; strides are non-negative and
-        // small enough for isize (they index a live allocation).
-        unsafe {
-            gemm::gemm(
-                g.m,
-                g.n,
-                g.k,
-                d.as_mut_ptr().add(g.offs[0] + bi * g.dst[0]),
-                g.dst[2] as isize,
-                g.dst[1] as isize,
-                beta != 0.0,
-                a.as_ptr().add(g.offs[1] + bi * g.lhs[0]),
-                g.lhs[2] as isize,
-                g.lhs[1] as isize,
-                b.as_ptr().add(g.offs[2] + bi * g.rhs[0]),
-                g.rhs[2] as isize,
-                g.rhs[1] as isize,
-                T::of(beta),
-                T::of(alpha),
-                false,
-                false,
-                false,
-                par,
-            );
+        let at = |operand: usize, s: [usize; 3]| g.offs[operand] + bi * s[0];
+        let (d0, a0, b0) = (at(0, g.dst), at(1, g.lhs), at(2, g.rhs));
+        // One gemm of `rows × cols` of the product, starting at row `i0` and column `j0`.
+        let part = |i0: usize, rows: usize, j0: usize, cols: usize, par: gemm::Parallelism| {
+            // SAFETY: the bounds were checked above for the largest index of each operand, and
+            // a part lies inside the whole; parts running at once write disjoint rows or columns
+            // of `d`, a unique borrow (so the output cannot alias the inputs); strides are
+            // non-negative and small enough for isize (they index a live allocation).
+            unsafe {
+                let (d, a, b) = (dst.get(), a.as_ptr(), b.as_ptr());
+                gemm::gemm(
+                    rows,
+                    cols,
+                    g.k,
+                    d.add(d0 + i0 * g.dst[1] + j0 * g.dst[2]),
+                    g.dst[2] as isize,
+                    g.dst[1] as isize,
+                    beta != 0.0,
+                    a.add(a0 + i0 * g.lhs[1]),
+                    g.lhs[2] as isize,
+                    g.lhs[1] as isize,
+                    b.add(b0 + j0 * g.rhs[2]),
+                    g.rhs[2] as isize,
+                    g.rhs[1] as isize,
+                    T::of(beta),
+                    T::of(alpha),
+                    false,
+                    false,
+                    false,
+                    par,
+                )
+            }
+        };
+        match split {
+            Split::None => part(0, g.m, 0, g.n, gemm::Parallelism::None),
+            Split::Inside => part(0, g.m, 0, g.n, gemm::Parallelism::Rayon(threads)),
+            Split::Columns(w) => parallel_parts(g.n, w, |j0, cols| part(0, g.m, j0, cols, gemm::Parallelism::None)),
+            Split::Rows(h) => parallel_parts(g.m, h, |i0, rows| part(i0, rows, 0, g.n, gemm::Parallelism::None)),
         }
     }
+}
+
+/// The output's base pointer, shared by the threads that write its disjoint parts.
+#[cfg(feature = "std")]
+#[derive(Clone, Copy)]
+struct DstPtr<T>(*mut T);
+// SAFETY: only ever used to write disjoint parts of one output from the threads of one call,
+// which all end before the call returns (and so before the borrow the pointer came from ends).
+#[cfg(feature = "std")]
+unsafe impl<T: Send> Send for DstPtr<T> {}
+#[cfg(feature = "std")]
+unsafe impl<T: Send> Sync for DstPtr<T> {}
+#[cfg(feature = "std")]
+impl<T> DstPtr<T> {
+    /// The pointer (a method, so that closures capture the whole `Sync` wrapper).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// How one product is spread over the threads.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, Copy)]
+enum Split {
+    /// On the calling thread (small products).
+    None,
+    /// By the `gemm` crate's own threading.
+    Inside,
+    /// One single-threaded gemm per panel of this many columns (or rows): each thread packs
+    /// only its panel of the right (left) operand and nobody waits for anybody, where gemm's
+    /// own threading synchronises its threads at every block. 1024³ on two threads: about 10%
+    /// faster; LeNet's first linear layer (64×400 @ 400×120): 0.094 → 0.040 ms (medians).
+    Columns(usize),
+    Rows(usize),
+}
+
+#[cfg(feature = "std")]
+impl Split {
+    fn new(g: &Geometry, threads: usize) -> Split {
+        // Panels a whole number of vectors wide, at least two vectors each.
+        let panel = |len: usize| len.div_ceil(threads).next_multiple_of(16);
+        if g.n >= 32 * threads {
+            Split::Columns(panel(g.n))
+        } else if g.m >= 32 * threads {
+            Split::Rows(panel(g.m))
+        } else {
+            Split::Inside
+        }
+    }
+}
+
+/// `f(start, len)` for each panel of `width` of `0..total`, in parallel.
+#[cfg(feature = "std")]
+fn parallel_parts(total: usize, width: usize, f: impl Fn(usize, usize) + Sync) {
+    use rayon::prelude::*;
+    (0..total.div_ceil(width)).into_par_iter().for_each(|p| f(p * width, width.min(total - p * width)));
 }
 
 fn via_f32<T: Element>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f64, beta: f64) {
