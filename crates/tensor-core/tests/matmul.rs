@@ -311,4 +311,18 @@ fn large_matmul_uses_the_parallel_path() {
         let got = c.tensor(DType::F64).addmm(&ta, &tb, 0.5, 2.0).unwrap();
         assert_ref(&got, &c.zip(&want, |x, p| 0.5 * x + 2.0 * p), EXACT, &format!("{m}x{k}x{n} addmm"));
     }
+    // Many small products (one task each), and a few large ones (each split in turn), into a
+    // permuted out.
+    for (batch, m, k, n) in [(40, 20, 30, 25), (3, 70, 60, 100)] {
+        let a = Ref::random(&[batch, m, k], DType::F64, Values::Small, &mut rng);
+        let b = Ref::random(&[batch, k, n], DType::F64, Values::Small, &mut rng);
+        let (ta, tb) = (a.tensor(DType::F64), b.tensor(DType::F64));
+        let want = ref_matmul(&a, &b);
+        assert_ref(&ta.matmul(&tb).unwrap(), &want, EXACT, &format!("{batch}x{m}x{k}x{n}"));
+        let backing = Tensor::zeros([m, batch, n], DType::F64, &CPU).unwrap();
+        let mut out = backing.permute(&[1, 0, 2]).unwrap();
+        Tensor::matmul_out(&ta, &tb, &mut out).unwrap();
+        assert!(out.shares_storage(&backing), "a fitting out is written in place");
+        assert_ref(&out, &want, EXACT, &format!("{batch}x{m}x{k}x{n} into a permuted out"));
+    }
 }

@@ -74,18 +74,28 @@ fn with_gemm<T: GemmElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f6
             "matmul: operand layout out of bounds"
         );
     }
-    let threads = rayon::current_num_threads();
-    let split = if g.m * g.n * g.k >= 1 << 18 && threads > 1 { Split::new(g, threads) } else { Split::None };
+    // Threads write disjoint parts only if no two output elements share a location.
+    let threads = if distinct_outputs(g) { rayon::current_num_threads() } else { 1 };
+    let per_product = g.m * g.n * g.k;
+    // Many products, or many small ones: one product per task, each on one thread. Else each
+    // product is spread over the threads (when large enough) in turn.
+    let by_product = threads > 1
+        && g.batch > 1
+        && g.batch * per_product >= 1 << 18
+        && (per_product < 1 << 18 || g.batch >= 2 * threads);
+    let split = if per_product >= 1 << 18 && threads > 1 && !by_product { Split::new(g, threads) } else { Split::None };
     let dst = DstPtr(d.as_mut_ptr());
-    for bi in 0..g.batch {
+    let product = |bi: usize| {
         let at = |operand: usize, s: [usize; 3]| g.offs[operand] + bi * s[0];
         let (d0, a0, b0) = (at(0, g.dst), at(1, g.lhs), at(2, g.rhs));
         // One gemm of `rows × cols` of the product, starting at row `i0` and column `j0`.
         let part = |i0: usize, rows: usize, j0: usize, cols: usize, par: gemm::Parallelism| {
             // SAFETY: the bounds were checked above for the largest index of each operand, and
             // a part lies inside the whole; parts running at once write disjoint rows or columns
-            // of `d`, a unique borrow (so the output cannot alias the inputs); strides are
-            // non-negative and small enough for isize (they index a live allocation).
+            // of one product, or different products, of `d`, whose elements are distinct
+            // locations (else one thread runs); `d` is a unique borrow (so the output cannot
+            // alias the inputs); strides are non-negative and small enough for isize (they
+            // index a live allocation).
             unsafe {
                 let (d, a, b) = (dst.get(), a.as_ptr(), b.as_ptr());
                 gemm::gemm(
@@ -117,7 +127,29 @@ fn with_gemm<T: GemmElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f6
             Split::Columns(w) => parallel_parts(g.n, w, |j0, cols| part(0, g.m, j0, cols, gemm::Parallelism::None)),
             Split::Rows(h) => parallel_parts(g.m, h, |i0, rows| part(i0, rows, 0, g.n, gemm::Parallelism::None)),
         }
+    };
+    if by_product {
+        use rayon::prelude::*;
+        (0..g.batch).into_par_iter().for_each(product);
+    } else {
+        (0..g.batch).for_each(product);
     }
+}
+
+/// Whether every element of the output (`batch × m × n` at its strides) is a distinct
+/// location: with the dims ordered by stride, each stride passes the reach of the smaller ones.
+#[cfg(feature = "std")]
+fn distinct_outputs(g: &Geometry) -> bool {
+    let mut dims = [(g.dst[0], g.batch), (g.dst[1], g.m), (g.dst[2], g.n)];
+    dims.sort_unstable();
+    let mut reach = 0;
+    for (stride, size) in dims.into_iter().filter(|&(_, size)| size > 1) {
+        if stride <= reach {
+            return false;
+        }
+        reach += stride * (size - 1);
+    }
+    true
 }
 
 /// The output's base pointer, shared by the threads that write its disjoint parts.
@@ -235,4 +267,27 @@ pub(crate) fn matmul_into(
         ),
     }
     Ok(())
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+
+    fn geo(batch: usize, m: usize, n: usize, dst: [usize; 3]) -> Geometry {
+        Geometry { batch, m, n, k: 1, dst, lhs: [0; 3], rhs: [0; 3], offs: [0; 3] }
+    }
+
+    #[test]
+    fn distinct_outputs_finds_shared_locations() {
+        // Contiguous, transposed and permuted outputs, and any stride on a dim of size 1.
+        assert!(distinct_outputs(&geo(2, 3, 4, [12, 4, 1])));
+        assert!(distinct_outputs(&geo(2, 3, 4, [12, 1, 3])));
+        assert!(distinct_outputs(&geo(2, 3, 4, [4, 8, 1])));
+        assert!(distinct_outputs(&geo(1, 3, 4, [0, 4, 1])));
+        // An expanded dim, and overlapping windows.
+        assert!(!distinct_outputs(&geo(2, 3, 4, [0, 4, 1])));
+        assert!(!distinct_outputs(&geo(1, 3, 4, [0, 0, 1])));
+        assert!(!distinct_outputs(&geo(1, 3, 4, [0, 3, 1])));
+        assert!(!distinct_outputs(&geo(1, 3, 3, [0, 1, 1])));
+    }
 }
