@@ -240,25 +240,10 @@ pub(crate) struct Plan {
 /// clearing.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    pad: Vec<f32>,
+    pad: Aligned,
     packed: Aligned,
     sums: Aligned,
     dw: Aligned,
-}
-
-/// `v` with `n` elements, their values unspecified: a cached buffer where it had another
-/// length.
-fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    if v.len() != n {
-        crate::cpu::recycle_vec(core::mem::replace(v, crate::cpu::buffer_for_overwrite(n)));
-    }
-    v
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        crate::cpu::recycle_vec(core::mem::take(&mut self.pad));
-    }
 }
 
 /// An f32 buffer (from the CPU buffer cache, and back to it when dropped) whose elements start
@@ -274,9 +259,10 @@ impl Aligned {
     /// The buffer with `n` elements, their values unspecified.
     fn sized(&mut self, n: usize) -> &mut [f32] {
         if self.len != n {
-            let buf = sized(&mut self.buf, n + LANES - 1);
+            let fresh = crate::cpu::buffer_for_overwrite(n + LANES - 1);
+            crate::cpu::recycle_vec(core::mem::replace(&mut self.buf, fresh));
             // The f32s to skip to a 64-byte boundary: at most 15, as `buf` is 4-byte aligned.
-            self.start = buf.as_ptr().align_offset(LANES * 4);
+            self.start = self.buf.as_ptr().align_offset(LANES * 4);
             self.len = n;
         }
         &mut self.buf[self.start..self.start + n]
@@ -364,9 +350,9 @@ impl Plan {
     }
 
     /// Group `gi` of `x` (`[c, h, w]`), zero-padded into `pad`.
-    fn pad_group<'a>(&self, x: &[f32], gi: usize, pad: &'a mut Vec<f32>) -> &'a [f32] {
+    fn pad_group<'a>(&self, x: &[f32], gi: usize, pad: &'a mut Aligned) -> &'a [f32] {
         let cg = self.g.c / self.groups;
-        let pad = sized(pad, cg * self.hp * self.wp);
+        let pad = pad.sized(cg * self.hp * self.wp);
         pad_channels(x, &self.g, gi * cg, self.hp, self.wp, pad);
         pad
     }
@@ -429,7 +415,7 @@ impl Plan {
         let (g, blocks) = (&self.g, self.blocks);
         if g.sw != 1 {
             let positions = rows.start * g.ow..rows.end * g.ow;
-            return by_tile!(blocks, 1, forward_general(self, pad, steps, out, positions));
+            return by_tile!(blocks, 1, general_tiles(pad, steps, out, &self.corners, positions));
         }
         let columns = g.ow.div_ceil(g.ow.div_ceil(max_columns(blocks)));
         let full = g.ow / columns * columns;
@@ -464,7 +450,7 @@ impl Plan {
                     if by_rows {
                         by_tile!(self.blocks, self.g.kw, weight_rows(self, pad, steps, out));
                     } else {
-                        by_tile!(self.blocks, 1, weight_general(self, pad, steps, out));
+                        by_tile!(self.blocks, 1, general_tiles(pad, steps, out, &self.taps, 0..kk));
                     }
                 }
             }
@@ -514,18 +500,21 @@ fn forward_rows<const V: usize, const Q: usize, const C: usize>(
     }
 }
 
-/// General tiles of `Q` of the output `positions` at any stride (`C` is 1).
-fn forward_general<const V: usize, const Q: usize, const C: usize>(
-    plan: &Plan,
+/// General tiles of `Q` of the `items` (output positions for the forward, taps for the weight
+/// gradient) at any stride or dilation, each at its offset in `offsets` (corners or taps); `C`
+/// is 1. A last partial tile repeats the last item, stored once.
+fn general_tiles<const V: usize, const Q: usize, const C: usize>(
     pad: &[f32],
     steps: Steps<'_>,
     out: &mut Sums<'_>,
-    positions: Range<usize>,
+    offsets: &[usize],
+    items: Range<usize>,
 ) {
-    for p0 in positions.clone().step_by(Q) {
-        let p: [usize; Q] = core::array::from_fn(|q| (p0 + q).min(positions.end - 1));
-        // SAFETY: each index is a tap plus a corner, checked by `build`.
-        unsafe { row_tile::<V, Q, 1>(pad, steps, &p.map(|p| plan.corners[p]), &p, out) };
+    for i0 in items.clone().step_by(Q) {
+        let at: [usize; Q] = core::array::from_fn(|q| (i0 + q).min(items.end - 1));
+        // SAFETY: each index is a step's offset plus an item's (a tap plus a corner), checked
+        // by `build`.
+        unsafe { row_tile::<V, Q, 1>(pad, steps, &at.map(|i| offsets[i]), &at, out) };
     }
 }
 
@@ -544,20 +533,5 @@ fn weight_rows<const V: usize, const Q: usize, const C: usize>(
         // SAFETY: every row is the first tap of a kernel row, whose `C` taps are consecutive
         // (dilation 1): each index is a corner plus a tap, checked by `build`.
         unsafe { row_tile::<V, Q, C>(pad, steps, &at.map(|t| plan.taps[t]), &at, out) };
-    }
-}
-
-/// The weight gradient in general tiles of `Q` taps at any dilation (`C` is 1).
-fn weight_general<const V: usize, const Q: usize, const C: usize>(
-    plan: &Plan,
-    pad: &[f32],
-    steps: Steps<'_>,
-    out: &mut Sums<'_>,
-) {
-    let kk = plan.taps.len();
-    for t0 in (0..kk).step_by(Q) {
-        let t: [usize; Q] = core::array::from_fn(|q| (t0 + q).min(kk - 1));
-        // SAFETY: each index is a corner plus a tap, checked by `build`.
-        unsafe { row_tile::<V, Q, 1>(pad, steps, &t.map(|t| plan.taps[t]), &t, out) };
     }
 }

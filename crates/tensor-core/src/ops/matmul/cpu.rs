@@ -81,9 +81,9 @@ fn with_gemm<T: GemmElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f6
     // product is spread over the threads (when large enough) in turn.
     let by_product = threads > 1
         && g.batch > 1
-        && g.batch * per_product >= 1 << 18
-        && (per_product < 1 << 18 || g.batch >= 2 * threads);
-    let split = if per_product >= 1 << 18 && threads > 1 && !by_product { Split::new(g, threads) } else { Split::None };
+        && g.batch * per_product >= THREADED_WORK
+        && (per_product < THREADED_WORK || g.batch >= 2 * threads);
+    let split = if by_product { Split::None } else { Split::new(g, threads) };
     let dst = DstPtr(d.as_mut_ptr());
     let product = |bi: usize| {
         let at = |operand: usize, s: [usize; 3]| g.offs[operand] + bi * s[0];
@@ -181,14 +181,22 @@ enum Split {
     /// One single-threaded gemm per panel of this many columns (or rows): each thread packs
     /// only its panel of the right (left) operand and nobody waits for anybody, where gemm's
     /// own threading synchronises its threads at every block. 1024³ on two threads: about 10%
-    /// faster; LeNet's first linear layer (64×400 @ 400×120): 0.094 → 0.040 ms (medians).
+    /// faster; LeNet's first linear layer (64×400 @ 400×120): 0.10–0.14 → 0.075 ms (medians).
     Columns(usize),
     Rows(usize),
 }
 
+/// Multiply-adds from which a product (or a batch of them) is worth the threads.
+#[cfg(feature = "std")]
+const THREADED_WORK: usize = 1 << 18;
+
 #[cfg(feature = "std")]
 impl Split {
+    /// How to spread one product of `g` over `threads`.
     fn new(g: &Geometry, threads: usize) -> Split {
+        if threads < 2 || g.m * g.n * g.k < THREADED_WORK {
+            return Split::None;
+        }
         // Panels a whole number of vectors wide, at least two vectors each.
         let panel = |len: usize| len.div_ceil(threads).next_multiple_of(16);
         if g.n >= 32 * threads {
