@@ -702,3 +702,36 @@ fn where_and_masked_fill_errors() {
     z2.masked_fill_(&m, 5).unwrap();
     assert_eq!(z.to_vec::<i64>().unwrap(), [5, 0]);
 }
+
+/// Results of 16 MiB and more are written with streaming stores through a staging block
+/// (`cpu/stream.rs`): every element, at every alignment, and nothing outside the result.
+#[test]
+fn large_results_are_written_whole() {
+    // Rows of 4099 f32 (rows start off a cache line), one long row (split between threads),
+    // and 1-byte and 8-byte elements.
+    let (rows, cols) = (1025, 4099);
+    let a: Vec<f32> = (0..rows * cols).map(|i| (i % 1000) as f32).collect();
+    let b: Vec<f32> = (0..cols).map(|j| (j * 3) as f32).collect();
+    let at = Tensor::from_vec(a.clone(), [rows, cols]).unwrap();
+    let bt = Tensor::from_vec(b.clone(), [cols]).unwrap();
+    let want: Vec<f32> = (0..rows * cols).map(|i| a[i] + b[i % cols]).collect();
+    assert_eq!((&at + &bt).to_vec::<f32>().unwrap(), want);
+    // Into rows 1.. of an existing tensor: the out starts mid-line, row 0 stays.
+    let backing = Tensor::full([rows + 1, cols], -1.0, DType::F32, &CPU).unwrap();
+    let mut out = backing.narrow(0, 1, rows).unwrap();
+    Tensor::add_out(&at, &bt, &mut out).unwrap();
+    let got = backing.to_vec::<f32>().unwrap();
+    assert!(got[..cols].iter().all(|&x| x == -1.0));
+    assert_eq!(&got[cols..], &want[..]);
+    // One long row, offset by one element.
+    let flat = at.flatten(0, -1).unwrap();
+    let tail = flat.narrow(0, 1, rows * cols - 1).unwrap();
+    let doubled = (&tail * 2.0f32).to_vec::<f32>().unwrap();
+    assert!(doubled.iter().enumerate().all(|(i, &x)| x == 2.0 * a[i + 1]));
+    // A cast to f64 (8-byte elements) and a comparison giving bool (1-byte).
+    let wide = at.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap();
+    assert!(wide.iter().zip(&a).all(|(&w, &x)| w == x as f64));
+    let big = Tensor::from_vec((0..(17usize << 20)).map(|i| (i % 7) as u8).collect::<Vec<u8>>(), [17 << 20]).unwrap();
+    let fives = big.eq(5).unwrap().to_vec::<bool>().unwrap();
+    assert!(fives.iter().enumerate().all(|(i, &x)| x == (i % 7 == 5)));
+}

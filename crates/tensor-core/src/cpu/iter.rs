@@ -103,9 +103,25 @@ impl<const N: usize> Row<N> {
 }
 
 /// Fills the contiguous `dst` row by row: `f(dst_row, starts)` gets each row of `row` (built over
-/// the source layouts, whose shape `dst` has) with the start of every source. Large work is
-/// split across threads by rows.
-pub(crate) fn fill_rows<T: Send, const N: usize>(
+/// the source layouts, whose shape `dst` has) with the start of every source, and must write
+/// the whole row without reading it. Large work is split across threads by rows; a large result
+/// is written with streaming stores (see [`super::stream`]).
+pub(crate) fn fill_rows<T: Copy + Default + Send, const N: usize>(
+    dst: &mut [T],
+    row: &Row<N>,
+    f: impl Fn(&mut [T], [usize; N]) + Sync + Send,
+) {
+    if super::stream::worthwhile::<T>(dst.len(), row.len) {
+        let stride = row.stride;
+        return update_rows(dst, row, |d, starts| {
+            super::stream::fill_streaming(d, |part, at| f(part, core::array::from_fn(|k| starts[k] + at * stride[k])))
+        });
+    }
+    update_rows(dst, row, f)
+}
+
+/// [`fill_rows`] for an `f` that may read the row it writes (an in-place op): no streaming.
+pub(crate) fn update_rows<T: Send, const N: usize>(
     dst: &mut [T],
     row: &Row<N>,
     f: impl Fn(&mut [T], [usize; N]) + Sync + Send,

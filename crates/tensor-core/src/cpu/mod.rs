@@ -4,10 +4,11 @@
 pub mod cache;
 mod elem;
 mod iter;
+mod stream;
 
 pub(crate) use cache::{buffer_for_overwrite, recycle_vec, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
-pub(crate) use iter::{fill_rows, par_threshold, Row};
+pub(crate) use iter::{fill_rows, par_threshold, update_rows, Row};
 
 use crate::backend::*;
 use crate::ops;

@@ -3,7 +3,7 @@
 
 use crate::backend::{BinaryOp, CmpOp};
 use crate::cpu::buffer_for_overwrite;
-use crate::cpu::{fill_rows, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
+use crate::cpu::{fill_rows, update_rows, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
 use crate::{bail, Element, Layout, Result, Scalar, Shape};
 use alloc::vec::Vec;
 
@@ -91,7 +91,7 @@ fn zip_inplace<T: Element>(v: &mut [T], l: &Layout, b: &[T], lb: &Layout, f: imp
     if let Some((s, e)) = l.contiguous_range() {
         let row = Row::new([lb]);
         let sb = row.stride[0];
-        fill_rows(&mut v[s..e], &row, |d, [ob]| {
+        update_rows(&mut v[s..e], &row, |d, [ob]| {
             let n = d.len();
             match sb {
                 1 => d.iter_mut().zip(&b[ob..ob + n]).for_each(|(x, &y)| *x = f(*x, y)),
