@@ -1,3 +1,9 @@
+//! The `gemm` crate alone, single-threaded and with its own threads, at the shapes our matmul
+//! and convs hand it (row-major operands and result): the ceiling that `ops/matmul` is measured
+//! against.
+//!
+//! `cargo run --release -p tensor-core --example gemm_probe`
+
 use std::time::Instant;
 fn bench(m: usize, n: usize, k: usize, rowmajor_dst: bool, par: bool) -> f64 {
     let a = vec![1.0f32; m * k];

@@ -1,7 +1,7 @@
 //! Creating tensors: filled (`zeros`, `ones`, `full`, `empty`), ranges (`arange`, `linspace`,
 //! `eye`), random (`rand`, `randn`, `randint`), from Rust values and buffers, `*_like`, `new_*`.
 
-use crate::cpu::{CpuStorage, StorageOf};
+use crate::cpu::{buffer_for_overwrite, CpuStorage, StorageOf};
 use crate::random::{self, Generator};
 use crate::{bail, DType, Device, Element, Result, Scalar, Shape, Tensor};
 use alloc::vec::Vec;
@@ -178,11 +178,21 @@ impl Tensor {
             let s = d.random(dtype, n, g.seed(), off, normal)?;
             return Ok(Tensor::from_storage(s, shape, device.clone()));
         }
-        let s = if normal {
-            CpuStorage::from_f64s(dtype, g.normal(n))
-        } else {
-            // Round toward zero so an f32/f16 value never rounds up to 1.0.
-            CpuStorage::from_f64s(dtype, g.uniform(n).map(|u| round_below_one(u, dtype)))
+        fn draw<T: Element>(n: usize, g: &mut Generator, normal: bool) -> CpuStorage {
+            let mut out = buffer_for_overwrite::<T>(n);
+            if normal {
+                g.normal_into(&mut out, T::from_f64);
+            } else {
+                // Round toward zero so an f32/f16 value never rounds up to 1.0.
+                g.uniform_into(&mut out, |u| T::from_f64(round_below_one(u, T::DTYPE)));
+            }
+            StorageOf::into_storage(out)
+        }
+        let s = match dtype {
+            DType::F16 => draw::<half::f16>(n, g, normal),
+            DType::BF16 => draw::<half::bf16>(n, g, normal),
+            DType::F32 => draw::<f32>(n, g, normal),
+            _ => draw::<f64>(n, g, normal), // F64: a float dtype, checked above
         };
         Ok(Tensor::from_storage(alloc::boxed::Box::new(s), shape, Device::Cpu))
     }
