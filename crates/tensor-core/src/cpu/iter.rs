@@ -7,8 +7,10 @@
 use crate::shape::Dims;
 use crate::Layout;
 
-/// Minimum elements before a kernel splits work across threads.
-pub(crate) const fn par_threshold() -> usize {
+/// Minimum elements before a kernel splits work across threads. (Asked before a kernel's first
+/// split, so it is also where the main thread joins the pool: see [`super::threads`].)
+pub(crate) fn par_threshold() -> usize {
+    super::enlist_main_thread();
     1 << 15
 }
 

@@ -5,10 +5,12 @@ pub mod cache;
 mod elem;
 mod iter;
 mod stream;
+mod threads;
 
 pub(crate) use cache::{buffer_for_overwrite, recycle_vec, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
 pub(crate) use iter::{fill_rows, par_threshold, update_rows, Row};
+pub(crate) use threads::enlist_main_thread;
 
 use crate::backend::*;
 use crate::ops;

@@ -62,6 +62,8 @@ pub struct Tensor {
 impl Tensor {
     /// A tensor owning `storage`, contiguous with `shape`.
     pub(crate) fn from_storage(storage: Box<dyn BackendStorage>, shape: impl Into<Shape>, device: Device) -> Tensor {
+        // Before any CPU kernel can run on it, the main thread joins the kernels' thread pool.
+        crate::cpu::enlist_main_thread();
         let dtype = storage.dtype();
         Tensor {
             storage: Arc::new(StorageCell { data: RwLock::new(storage), version: AtomicUsize::new(0), device, dtype }),
