@@ -7,8 +7,8 @@ use crate::cpu::{fill_rows, CpuStorage, FloatElem, IntElem, Row};
 use crate::{bail, with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 
-/// `out = f(src[layout])`, contiguous.
-fn map<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
+/// `out = f(src[layout])`, contiguous (also a binary op with a scalar, which it captures).
+pub(crate) fn map<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
     let mut out = buffer_for_overwrite::<U>(layout.numel());
     let row = Row::new([layout]);
     let st = row.stride[0];
@@ -28,7 +28,7 @@ fn map<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + 
 }
 
 /// `v[layout] = f(v[layout])`.
-fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
+pub(crate) fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
     if let Some((a, b)) = layout.contiguous_range() {
         let d = &mut v[a..b];
         #[cfg(feature = "std")]
