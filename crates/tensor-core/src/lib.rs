@@ -41,6 +41,8 @@ pub mod shape;
 mod sync;
 mod tensor;
 
+#[cfg(feature = "std")]
+pub use cpu::{get_num_threads, set_num_threads};
 pub use device::Device;
 pub use display::PrintOptions;
 pub use dtype::{result_type, Category, DType, Element, Operand, Scalar, DEFAULT_FLOAT};

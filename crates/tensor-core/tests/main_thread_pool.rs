@@ -35,6 +35,10 @@ fn main() -> Result<()> {
     let threads = rayon::current_num_threads();
     // With two threads or more, the main thread is thread 0 of the pool; else it is not in it.
     assert_eq!(rayon::current_thread_index(), (threads >= 2).then_some(0), "{threads} threads");
+    // The count is fixed once the pool runs: `set_num_threads` now says so, with the count.
+    assert_eq!(tensor_core::get_num_threads(), threads);
+    let late = tensor_core::set_num_threads(threads + 1).unwrap_err().to_string();
+    assert!(late.contains(&format!("already running with {threads} threads")), "{late}");
     let w = Tensor::randn([32, 32, 3, 3], DType::F32, &cpu)?;
     let m = Tensor::randn([384, 384], DType::F32, &cpu)?;
     let here = work(&x, &w, &m)?;

@@ -11,6 +11,8 @@ pub(crate) use cache::{buffer_for_overwrite, recycle_vec, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
 pub(crate) use iter::{fill_rows, par_threshold, update_rows, Row};
 pub(crate) use threads::enlist_main_thread;
+#[cfg(feature = "std")]
+pub use threads::{get_num_threads, set_num_threads};
 
 use crate::backend::*;
 use crate::ops;

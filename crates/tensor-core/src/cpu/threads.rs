@@ -15,30 +15,87 @@
 //!   a pool of it alone would leave another thread's parallel op waiting on the main thread;
 //! - never over a pool that the program (or another library) has already built or used: that
 //!   pool is kept as it is.
+//!
+//! [`set_num_threads`] and [`get_num_threads`] are PyTorch's `torch.set_num_threads` and
+//! `torch.get_num_threads`.
 
 /// Makes the calling thread thread 0 of rayon's global pool, the first time it is called on the
 /// main thread (see the module doc); otherwise does nothing.
 #[cfg(feature = "std")]
 pub(crate) fn enlist_main_thread() {
-    use core::sync::atomic::{AtomicBool, Ordering};
-    static DONE: AtomicBool = AtomicBool::new(false);
-    if DONE.load(Ordering::Relaxed) || std::thread::current().name() != Some("main") {
+    if CLAIMED.load(Ordering::Relaxed) || !on_main_thread() || CLAIMED.swap(true, Ordering::Relaxed) {
         return;
     }
-    if DONE.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    let threads = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
-        .unwrap_or(1);
-    if threads >= 2 {
-        // An error means the global pool exists already: it stays as it is.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).use_current_thread().build_global();
-    }
+    // An error means the global pool exists already: it stays as it is.
+    let _ = build_pool(default_threads());
 }
 
 #[cfg(not(feature = "std"))]
 pub(crate) fn enlist_main_thread() {}
+
+/// Sets the number of threads the CPU kernels use, as `torch.set_num_threads`; 0 means rayon's
+/// default (`RAYON_NUM_THREADS`, else the CPU count). Called on the main thread, that thread is
+/// one of them. rayon's pool is built once, so this must come before the program's first
+/// tensor; afterwards it returns an error naming the running pool's size.
+///
+/// ```
+/// // The first thing in `main`:
+/// tensor_core::set_num_threads(2)?;
+/// assert_eq!(tensor_core::get_num_threads(), 2);
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+#[cfg(feature = "std")]
+pub fn set_num_threads(threads: usize) -> crate::Result<()> {
+    CLAIMED.store(true, Ordering::Relaxed);
+    let threads = if threads == 0 { default_threads() } else { threads };
+    build_pool(threads).map_err(|_| {
+        crate::err!(
+            Value,
+            "set_num_threads",
+            "the CPU thread pool is already running with {} threads; set the count before the first tensor is made (or with RAYON_NUM_THREADS)",
+            rayon::current_num_threads()
+        )
+    })
+}
+
+/// The number of threads the CPU kernels use, as `torch.get_num_threads`.
+#[cfg(feature = "std")]
+pub fn get_num_threads() -> usize {
+    enlist_main_thread();
+    rayon::current_num_threads()
+}
+
+/// Set once the main thread has tried to join the pool, or the program has set the count.
+#[cfg(feature = "std")]
+static CLAIMED: AtomicBool = AtomicBool::new(false);
+
+#[cfg(feature = "std")]
+use core::sync::atomic::{AtomicBool, Ordering};
+
+#[cfg(feature = "std")]
+fn on_main_thread() -> bool {
+    std::thread::current().name() == Some("main")
+}
+
+/// The count rayon would choose.
+#[cfg(feature = "std")]
+fn default_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1)
+}
+
+/// Builds rayon's global pool of `threads`, with the calling thread in it where that is safe
+/// (the main thread, and at least one other thread to run other threads' jobs).
+#[cfg(feature = "std")]
+fn build_pool(threads: usize) -> Result<(), rayon::ThreadPoolBuildError> {
+    let builder = rayon::ThreadPoolBuilder::new().num_threads(threads);
+    if threads >= 2 && on_main_thread() {
+        builder.use_current_thread().build_global()
+    } else {
+        builder.build_global()
+    }
+}
