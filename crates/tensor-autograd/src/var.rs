@@ -6,7 +6,7 @@ use crate::node::{BackwardCtx, BackwardFn, Edge, Node, PerInput, SavedVar};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use tensor_core::{bail, DType, Device, Result, Shape, Tensor};
 
 /// A gradient hook: sees the gradient and may replace it (return `Some`).
@@ -64,7 +64,8 @@ impl GradSlot {
 struct VarInner {
     tensor: Tensor,
     grad_fn: RwLock<Option<Arc<Node>>>,
-    slot: Arc<GradSlot>,
+    /// Made on first use: most variables (an op's result, a gradient) never need one.
+    slot: OnceLock<Arc<GradSlot>>,
     /// Set when recorded as a view of another variable (its tensor shares that input's
     /// storage): the base (the first non-view one) and its history count at that time.
     view_of: Option<ViewOf>,
@@ -98,7 +99,7 @@ impl Var {
         Var(Arc::new(VarInner {
             tensor,
             grad_fn: RwLock::new(None),
-            slot: Arc::new(GradSlot::new(requires_grad)),
+            slot: if requires_grad { OnceLock::from(Arc::new(GradSlot::new(true))) } else { OnceLock::new() },
             view_of: None,
         }))
     }
@@ -111,12 +112,7 @@ impl Var {
         Var::new(tensor, true)
     }
     pub(crate) fn from_node(tensor: Tensor, node: Option<Arc<Node>>) -> Var {
-        Var(Arc::new(VarInner {
-            tensor,
-            grad_fn: RwLock::new(node),
-            slot: Arc::new(GradSlot::new(false)),
-            view_of: None,
-        }))
+        Var(Arc::new(VarInner { tensor, grad_fn: RwLock::new(node), slot: OnceLock::new(), view_of: None }))
     }
 
     /// A variable holding `tensor` at the same place in the graph as `v` (same `grad_fn`).
@@ -142,7 +138,7 @@ impl Var {
     }
     /// True when gradients flow to or through this variable.
     pub fn requires_grad(&self) -> bool {
-        self.grad_fn().is_some() || self.0.slot.requires_grad.load(Ordering::Relaxed)
+        self.grad_fn().is_some() || self.0.slot.get().is_some_and(|s| s.requires_grad.load(Ordering::Relaxed))
     }
     /// True for variables not produced by a recorded op.
     pub fn is_leaf(&self) -> bool {
@@ -164,12 +160,12 @@ impl Var {
                 self.0.tensor.dtype()
             );
         }
-        self.0.slot.requires_grad.store(requires_grad, Ordering::Relaxed);
+        self.slot().requires_grad.store(requires_grad, Ordering::Relaxed);
         Ok(self)
     }
     /// The accumulated gradient, as `x.grad`.
     pub fn grad(&self) -> Option<Tensor> {
-        self.0.slot.grad.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(Tensor::shallow_clone)
+        self.0.slot.get()?.grad.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(Tensor::shallow_clone)
     }
     /// Sets or clears `.grad` (`set_grad(None)` is `x.grad = None`).
     pub fn set_grad(&self, grad: Option<Tensor>) -> Result<()> {
@@ -184,21 +180,23 @@ impl Var {
                 );
             }
         }
-        *self.0.slot.grad.lock().unwrap_or_else(|e| e.into_inner()) = grad;
+        *self.slot().grad.lock().unwrap_or_else(|e| e.into_inner()) = grad;
         Ok(())
     }
     /// Clears `.grad` (sets it to `None`, as `zero_grad(set_to_none=True)`).
     pub fn zero_grad(&self) {
-        *self.0.slot.grad.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(slot) = self.0.slot.get() {
+            *slot.grad.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
     }
     /// Keeps `.grad` for this non-leaf after backward, as `x.retain_grad()`.
     pub fn retain_grad(&self) {
-        self.0.slot.retains_grad.store(true, Ordering::Relaxed);
+        self.slot().retains_grad.store(true, Ordering::Relaxed);
         self.attach_slot_to_node();
     }
     /// True for a leaf that requires grad or a non-leaf after `retain_grad`.
     pub fn retains_grad(&self) -> bool {
-        self.0.slot.retains_grad.load(Ordering::Relaxed)
+        self.0.slot.get().is_some_and(|s| s.retains_grad.load(Ordering::Relaxed))
     }
     /// Registers a hook run on this variable's gradient during backward; it may return a
     /// replacement, as `x.register_hook(fn)`.
@@ -206,13 +204,13 @@ impl Var {
         if !self.requires_grad() {
             bail!(Autograd, "register_hook", "cannot register a hook on a tensor that doesn't require gradient");
         }
-        self.0.slot.hooks.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(hook));
+        self.slot().hooks.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(hook));
         self.attach_slot_to_node();
         Ok(())
     }
     fn attach_slot_to_node(&self) {
         if let Some(n) = self.grad_fn() {
-            *n.output_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::downgrade(&self.0.slot));
+            *n.output_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::downgrade(self.slot()));
         }
     }
     /// A new variable sharing the data but not the graph, as `x.detach()`.
@@ -222,7 +220,9 @@ impl Var {
     /// Detaches this variable from the graph in place, making it a leaf, as `x.detach_()`.
     pub fn detach_(&self) {
         *self.0.grad_fn.write().unwrap_or_else(|e| e.into_inner()) = None;
-        self.0.slot.requires_grad.store(false, Ordering::Relaxed);
+        if let Some(slot) = self.0.slot.get() {
+            slot.requires_grad.store(false, Ordering::Relaxed);
+        }
     }
 
     /// The sizes.
@@ -254,15 +254,20 @@ impl Var {
         self.0.tensor.item()
     }
 
+    /// This variable's gradient slot, made on first use.
+    fn slot(&self) -> &Arc<GradSlot> {
+        self.0.slot.get_or_init(|| Arc::new(GradSlot::new(false)))
+    }
+
     /// Where gradients for this variable go, if it needs any.
     pub(crate) fn edge(&self) -> Option<Edge> {
         if let Some(n) = self.grad_fn() {
             return Some(Edge::Node(n));
         }
-        if self.0.slot.requires_grad.load(Ordering::Relaxed) {
-            return Some(Edge::Leaf(self.0.slot.clone()));
+        match self.0.slot.get() {
+            Some(slot) if slot.requires_grad.load(Ordering::Relaxed) => Some(Edge::Leaf(slot.clone())),
+            _ => None,
         }
-        None
     }
     /// If this is the last handle, its node (for the iterative unlinking in `Node::drop`).
     pub(crate) fn into_node_if_unique(self) -> Option<Arc<Node>> {
@@ -281,7 +286,7 @@ impl Var {
     /// Replaces this variable's history (in-place ops).
     pub(crate) fn set_grad_fn(&self, node: Option<Arc<Node>>) {
         *self.0.grad_fn.write().unwrap_or_else(|e| e.into_inner()) = node;
-        self.0.slot.history.fetch_add(1, Ordering::Relaxed);
+        self.slot().history.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records an op: `value` computed from `inputs`, with `backward` giving the input gradients
@@ -353,14 +358,14 @@ impl Var {
         let view_of = inputs.clone().find(|v| v.requires_grad() && value.shares_storage(v.tensor_ref())).map(|b| {
             match &b.0.view_of {
                 Some(v) => ViewOf { base: v.base.clone(), history: v.history },
-                None => ViewOf { base: b.0.slot.clone(), history: b.0.slot.history.load(Ordering::Relaxed) },
+                None => ViewOf { base: b.slot().clone(), history: b.slot().history.load(Ordering::Relaxed) },
             }
         });
         let node = Node::new(name, edges, backward, saved, input_shapes);
         Var(Arc::new(VarInner {
             tensor: value,
             grad_fn: RwLock::new(Some(Arc::new(node))),
-            slot: Arc::new(GradSlot::new(false)),
+            slot: OnceLock::new(),
             view_of,
         }))
     }
