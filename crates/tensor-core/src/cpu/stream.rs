@@ -6,9 +6,9 @@
 //! loops: [`fill_streaming`] runs them into a small staging block in L1 and streams each block
 //! out. Measured on the 2-vCPU bench VM (C probes, `out = a + b` of 16M f32): normal stores
 //! 5.7 ms, streamed 3.0 ms; streamed through a 256-byte stage 3.0–3.1 ms (a 4 KiB stage was
-//! 3.8: the streams came in bursts). With the next op reading the result, streaming still won
-//! from about 8 MB (`add` then `sum`: 2.7 against 3.5 ms at 32 MB; even at 8 MB; slower at
-//! 4 MB), hence [`STREAM_BYTES`].
+//! 3.8: the streams came in bursts). With the next op reading the result (`add` then `sum`),
+//! streaming still won at 32 MB (2.7 against 3.5 ms) and 16 MB (1.40 against 1.59), was level at
+//! 8 MB and lost at 4 MB, hence [`STREAM_BYTES`].
 
 /// Results of at least this many bytes are written with streaming stores.
 pub(crate) const STREAM_BYTES: usize = 16 << 20;

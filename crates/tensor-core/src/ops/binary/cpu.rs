@@ -277,41 +277,41 @@ fn scalar_as<T: Element>(s: Scalar) -> T {
     T::from_f64(s.to_f64())
 }
 
-/// Evaluates `$body` with `$a` the typed input, `$b` a one-element slice holding the scalar `$s`
-/// as the same type, and `$f` the op's closure.
+/// Evaluates `$body` with `$a` the typed input, `$b` the scalar `$s` as the same type, and `$f`
+/// the op's closure.
 macro_rules! dispatch_binary_scalar {
     ($x:expr, $s:expr, $op:expr, |$a:ident, $b:ident, $f:ident| $body:expr) => {
         match $x {
             CpuStorage::F16($a) => {
-                let $b = &[scalar_as::<half::f16>($s)][..];
+                let $b = scalar_as::<half::f16>($s);
                 float_binary!($op, half::f16, |$f| $body)
             }
             CpuStorage::BF16($a) => {
-                let $b = &[scalar_as::<half::bf16>($s)][..];
+                let $b = scalar_as::<half::bf16>($s);
                 float_binary!($op, half::bf16, |$f| $body)
             }
             CpuStorage::F32($a) => {
-                let $b = &[scalar_as::<f32>($s)][..];
+                let $b = scalar_as::<f32>($s);
                 float_binary!($op, f32, |$f| $body)
             }
             CpuStorage::F64($a) => {
-                let $b = &[scalar_as::<f64>($s)][..];
+                let $b = scalar_as::<f64>($s);
                 float_binary!($op, f64, |$f| $body)
             }
             CpuStorage::U8($a) => {
-                let $b = &[scalar_as::<u8>($s)][..];
+                let $b = scalar_as::<u8>($s);
                 int_binary!($op, u8, |$f| $body)
             }
             CpuStorage::I32($a) => {
-                let $b = &[scalar_as::<i32>($s)][..];
+                let $b = scalar_as::<i32>($s);
                 int_binary!($op, i32, |$f| $body)
             }
             CpuStorage::I64($a) => {
-                let $b = &[scalar_as::<i64>($s)][..];
+                let $b = scalar_as::<i64>($s);
                 int_binary!($op, i64, |$f| $body)
             }
             CpuStorage::Bool($a) => {
-                let $b = &[scalar_as::<bool>($s)][..];
+                let $b = scalar_as::<bool>($s);
                 bool_binary!($op, |$f| $body)
             }
         }
@@ -321,18 +321,12 @@ macro_rules! dispatch_binary_scalar {
 /// `a[la] op s`, contiguous: a unary map of `a` with the scalar captured (no tensor or layout
 /// is made for it; that was a tenth of a one-element op's time).
 pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<CpuStorage> {
-    Ok(dispatch_binary_scalar!(a, s, op, |x, y, f| {
-        let y = y[0];
-        StorageOf::into_storage(map(x, la, |v| f(v, y)))
-    }))
+    Ok(dispatch_binary_scalar!(a, s, op, |x, y, f| StorageOf::into_storage(map(x, la, |v| f(v, y)))))
 }
 
 /// `a[la] = a[la] op s`.
 pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<()> {
-    dispatch_binary_scalar!(a, s, op, |x, y, f| {
-        let y = y[0];
-        map_inplace(x, la, |v| f(v, y))
-    });
+    dispatch_binary_scalar!(a, s, op, |x, y, f| map_inplace(x, la, |v| f(v, y)));
     Ok(())
 }
 
