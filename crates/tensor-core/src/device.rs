@@ -35,17 +35,17 @@ impl Device {
             Device::External(d) => d.name(),
         }
     }
-    /// A zeroed storage of `numel` elements.
-    pub(crate) fn zeros(&self, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
+    /// A zeroed storage of `numel` elements (an OutOfMemory error naming `op` without room).
+    pub(crate) fn zeros(&self, op: &'static str, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
         match self {
-            Device::Cpu => Ok(Box::new(CpuStorage::zeros(dtype, numel))),
+            Device::Cpu => Ok(Box::new(CpuStorage::zeros(op, dtype, numel)?)),
             Device::External(d) => d.zeros(dtype, numel),
         }
     }
     /// A storage whose elements the caller will all overwrite.
-    pub(crate) fn uninit(&self, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
+    pub(crate) fn uninit(&self, op: &'static str, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
         match self {
-            Device::Cpu => Ok(Box::new(CpuStorage::for_overwrite(dtype, numel))),
+            Device::Cpu => Ok(Box::new(CpuStorage::for_overwrite(op, dtype, numel)?)),
             Device::External(d) => d.uninit(dtype, numel),
         }
     }

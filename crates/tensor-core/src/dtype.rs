@@ -227,7 +227,17 @@ mod sealed {
 
 /// A Rust type that is the element of one [`DType`]. Sealed: the eight dtypes are fixed.
 pub trait Element:
-    sealed::Sealed + crate::cpu::StorageOf + Copy + Send + Sync + PartialEq + PartialOrd + fmt::Debug + Default + 'static
+    sealed::Sealed
+    + crate::cpu::StorageOf
+    + bytemuck::Zeroable
+    + Copy
+    + Send
+    + Sync
+    + PartialEq
+    + PartialOrd
+    + fmt::Debug
+    + Default
+    + 'static
 {
     /// The dtype of this type.
     const DTYPE: DType;

@@ -24,6 +24,11 @@ pub enum ErrorKind {
     Io,
     /// Autograd: a freed graph, a modified saved tensor, a leaf modified in place, ...
     Autograd,
+    /// An allocation the system could not satisfy (the message says how many bytes).
+    OutOfMemory,
+    /// A storage this thread already borrows (an `as_slice` guard, a `with_mut_slice`
+    /// closure, an ndarray view) was asked for in a way that would wait forever.
+    Borrow,
 }
 
 /// An error raised by a tensor op: its kind, the op's name and a message with the shapes.

@@ -8,8 +8,14 @@ use crate::{bail, Result};
 
 /// Shape + strides (in elements) + offset into the storage.
 ///
-/// Invariant: `shape.rank() == strides.len()`, and every element the layout addresses lies
-/// inside the storage it was made for (views only ever narrow or rearrange).
+/// Invariants, kept by every constructor with checked arithmetic:
+/// - `shape.rank() == strides.len()`;
+/// - the element count fits in `usize`, every stride is at most `isize::MAX`, and the
+///   [`extent`](Self::extent) (one past the largest index reached) is computable without
+///   overflow, so kernels may add and multiply strides, sizes and indices freely;
+/// - a tensor's layout reaches only elements inside its storage: views only ever narrow or
+///   rearrange, and `Tensor` checks the extent against the storage's length once, where a
+///   layout is attached to it. Kernels rely on this (each `unsafe` block says so).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Layout {
     shape: Shape,
@@ -27,7 +33,25 @@ impl Layout {
     /// A layout from its parts (crate-internal: callers uphold the invariant).
     pub(crate) fn from_parts(shape: Shape, strides: Dims, offset: usize) -> Self {
         debug_assert_eq!(shape.rank(), strides.len());
-        Layout { shape, strides, offset }
+        let l = Layout { shape, strides, offset };
+        debug_assert!(l.checked_extent().is_some(), "layout {l:?} overflows");
+        l
+    }
+    /// A layout from its parts, checked: an error naming `op` unless the sizes and strides
+    /// satisfy the invariants above and every element lies below `storage_len`.
+    pub fn from_parts_checked(
+        op: &'static str,
+        shape: Shape,
+        strides: Dims,
+        offset: usize,
+        storage_len: usize,
+    ) -> Result<Self> {
+        if shape.rank() != strides.len() {
+            bail!(Shape, op, "{} strides {:?} for {} sizes {:?}", strides.len(), &strides[..], shape.rank(), shape);
+        }
+        let l = Layout { shape, strides, offset };
+        l.check_within(op, storage_len)?;
+        Ok(l)
     }
     /// The sizes.
     pub fn shape(&self) -> &Shape {
@@ -87,10 +111,39 @@ impl Layout {
 
     /// One past the largest storage index this layout reads (0 when it has no elements).
     pub fn max_extent(&self) -> usize {
-        if self.numel() == 0 {
-            return 0;
+        self.checked_extent().unwrap_or(usize::MAX)
+    }
+    /// [`max_extent`](Self::max_extent) with checked arithmetic: `None` when a stride exceeds
+    /// `isize::MAX` or the sum overflows (never for a layout that satisfies its invariants).
+    pub fn checked_extent(&self) -> Option<usize> {
+        if self.strides.iter().any(|&s| s > isize::MAX as usize) {
+            return None;
         }
-        self.offset + self.dims().iter().zip(self.strides.iter()).map(|(&d, &s)| (d - 1) * s).sum::<usize>() + 1
+        if self.dims().contains(&0) {
+            return Some(0);
+        }
+        crate::shape::checked_product("", self.dims()).ok()?;
+        let mut last = self.offset;
+        for (&d, &s) in self.dims().iter().zip(self.strides.iter()) {
+            last = last.checked_add((d - 1).checked_mul(s)?)?;
+        }
+        last.checked_add(1)
+    }
+    /// Checks the invariants against a storage of `storage_len` elements: an Index error naming
+    /// `op` when an element would lie outside it (or the arithmetic overflows).
+    pub fn check_within(&self, op: &'static str, storage_len: usize) -> Result<()> {
+        match self.checked_extent() {
+            Some(e) if e <= storage_len => Ok(()),
+            _ => bail!(
+                Index,
+                op,
+                "a view of shape {:?}, strides {:?} and offset {} reaches outside its storage of {} elements",
+                self.shape,
+                &self.strides[..],
+                self.offset,
+                storage_len
+            ),
+        }
     }
 
     /// `view`: the same elements under a new shape, one `-1` inferred. An error, as PyTorch's,
@@ -106,7 +159,14 @@ impl Layout {
             bail!(Shape, "view", "shape '{:?}' is invalid for input of size {}", shape, self.numel());
         }
         match compute_view_strides(self.dims(), &self.strides, shape.dims()) {
-            Some(strides) => Ok(Layout { shape, strides, offset: self.offset }),
+            Some(strides) => {
+                let l = Layout { shape, strides, offset: self.offset };
+                // The same elements as `self`, so never larger; checked all the same.
+                if l.checked_extent().is_none_or(|e| e > self.max_extent()) {
+                    bail!(Shape, "view", "view size {:?} of a tensor of size {:?} and stride {:?} overflows", l.shape, self.shape, self.strides());
+                }
+                Ok(l)
+            }
             None => bail!(
                 Shape,
                 "view",
@@ -159,8 +219,8 @@ impl Layout {
         }
         let d = normalize_dim("narrow", dim, self.rank())?;
         let size = self.dims()[d];
-        let start = if start < 0 { start + size as isize } else { start };
-        if start < 0 || start as usize + len > size {
+        let start = if start < 0 { start.saturating_add(size as isize) } else { start };
+        if start < 0 || (start as usize).checked_add(len).is_none_or(|end| end > size) {
             bail!(
                 Index,
                 "narrow",
@@ -173,7 +233,7 @@ impl Layout {
             );
         }
         let mut out = self.clone();
-        out.offset += start as usize * self.strides[d];
+        out.offset = self.offset_plus("narrow", start as usize, d)?;
         out.shape.dims_mut()[d] = len;
         Ok(out)
     }
@@ -193,9 +253,23 @@ impl Layout {
         let end = clamp(end.unwrap_or(size)).max(start);
         let len = ((end - start) as usize).div_ceil(step);
         let mut out = self.clone();
-        out.offset += start as usize * self.strides[d];
+        out.offset = self.offset_plus("slice", start as usize, d)?;
         out.shape.dims_mut()[d] = len;
-        out.strides[d] = self.strides[d] * step;
+        // A stride beyond isize::MAX cannot address two elements of a real storage: it is an
+        // error when the slice has two or more, and irrelevant (kept as it was) otherwise.
+        out.strides[d] = match self.strides[d].checked_mul(step).filter(|&s| s <= isize::MAX as usize) {
+            Some(s) => s,
+            None if len <= 1 => self.strides[d],
+            None => bail!(
+                Index,
+                "slice",
+                "step {} times stride {} of dim {} overflows (shape {:?})",
+                step,
+                self.strides[d],
+                d,
+                self.shape
+            ),
+        };
         Ok(out)
     }
 
@@ -218,7 +292,7 @@ impl Layout {
         }
         let i = if index < 0 { index + size } else { index } as usize;
         let mut out = self.clone();
-        out.offset += i * self.strides[d];
+        out.offset = self.offset_plus("select", i, d)?;
         out.shape.dims_mut().remove(d);
         out.strides.remove(d);
         Ok(out)
@@ -251,7 +325,11 @@ impl Layout {
     /// Inserts a size-1 dim at `dim` (in `-(rank+1)..=rank`).
     pub fn unsqueeze(&self, dim: isize) -> Result<Layout> {
         let d = normalize_dim("unsqueeze", dim, self.rank() + 1)?;
-        let stride = if d < self.rank() { self.strides[d] * self.dims()[d] } else { 1 };
+        // Any stride serves a size-1 dim: PyTorch's, unless it would pass isize::MAX.
+        let stride = match self.strides.get(d) {
+            Some(&s) => s.checked_mul(self.dims()[d]).filter(|&s| s <= isize::MAX as usize).unwrap_or(1),
+            None => 1,
+        };
         let mut out = self.clone();
         out.shape.dims_mut().insert(d, 1);
         out.strides.insert(d, stride);
@@ -307,6 +385,7 @@ impl Layout {
                 );
             }
         }
+        crate::shape::checked_product("expand", &shape)?;
         Ok(Layout { shape: Shape::from_dims(shape), strides, offset: self.offset })
     }
 
@@ -314,6 +393,14 @@ impl Layout {
     pub fn broadcast_to(&self, shape: &Shape) -> Result<Layout> {
         let sizes: smallvec::SmallVec<[isize; 6]> = shape.dims().iter().map(|&d| d as isize).collect();
         self.expand(&sizes)
+    }
+
+    /// `offset + index * strides[dim]`, checked (an index below the dim's size never overflows
+    /// in a layout that keeps its invariants; this keeps it so for any input).
+    fn offset_plus(&self, op: &'static str, index: usize, dim: usize) -> Result<usize> {
+        index.checked_mul(self.strides[dim]).and_then(|o| o.checked_add(self.offset)).ok_or_else(|| {
+            crate::err!(Index, op, "offset of element {} of dim {} overflows (shape {:?})", index, dim, self.shape)
+        })
     }
 
     /// Iterates the storage index of every element, in row-major order.
@@ -416,7 +503,8 @@ impl Iterator for StridedOffsets<'_> {
 /// PyTorch's `computeStride`: strides for `new` over the same memory as (`old`, `old_strides`),
 /// or `None` when no strides can express it.
 fn compute_view_strides(old: &[usize], old_strides: &[usize], new: &[usize]) -> Option<Dims> {
-    let numel: usize = old.iter().product();
+    // Products saturate: a saturated one matches no real stride, so the view is refused.
+    let numel: usize = Shape::new(old).numel();
     let mut new_strides = Dims::from_elem(0, new.len());
     if old.is_empty() {
         return Some(Shape::new(new).contiguous_strides());
@@ -433,10 +521,12 @@ fn compute_view_strides(old: &[usize], old_strides: &[usize], new: &[usize]) -> 
     let mut view_numel = 1;
     for tensor_d in (0..old.len()).rev() {
         tensor_numel *= old[tensor_d];
-        if tensor_d == 0 || (old[tensor_d - 1] != 1 && old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride) {
+        if tensor_d == 0
+            || (old[tensor_d - 1] != 1 && old_strides[tensor_d - 1] != tensor_numel.saturating_mul(chunk_base_stride))
+        {
             while view_d >= 0 && (view_numel < tensor_numel || new[view_d as usize] == 1) {
-                new_strides[view_d as usize] = view_numel * chunk_base_stride;
-                view_numel *= new[view_d as usize];
+                new_strides[view_d as usize] = view_numel.saturating_mul(chunk_base_stride);
+                view_numel = view_numel.saturating_mul(new[view_d as usize]);
                 view_d -= 1;
             }
             if view_numel != tensor_numel {

@@ -37,17 +37,28 @@ impl Shape {
     pub fn rank(&self) -> usize {
         self.0.len()
     }
-    /// Number of elements (1 for a 0-d shape).
+    /// Number of elements (1 for a 0-d shape). Never wraps: a count past `usize::MAX` saturates
+    /// there (no allocation can hold it), and a zero size anywhere gives 0. Every shape a tensor
+    /// has was checked with [`checked_numel`](Self::checked_numel) when the tensor was made.
     pub fn numel(&self) -> usize {
-        self.0.iter().product()
+        match self.0.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
+            Some(n) => n,
+            None if self.0.contains(&0) => 0,
+            None => usize::MAX,
+        }
     }
-    /// The strides of a row-major contiguous tensor of this shape.
+    /// Number of elements, or a Shape error naming `op` when it does not fit in `usize`.
+    pub fn checked_numel(&self, op: &'static str) -> Result<usize> {
+        checked_product(op, &self.0)
+    }
+    /// The strides of a row-major contiguous tensor of this shape. They saturate at
+    /// `isize::MAX` (only a shape with no elements can reach it: see [`Layout`](crate::Layout)).
     pub fn contiguous_strides(&self) -> Dims {
         let mut strides = Dims::from_elem(0, self.rank());
-        let mut acc = 1;
+        let mut acc = 1usize;
         for (s, &d) in strides.iter_mut().zip(self.0.iter()).rev() {
             *s = acc;
-            acc *= d.max(1);
+            acc = acc.saturating_mul(d.max(1)).min(isize::MAX as usize);
         }
         strides
     }
@@ -104,6 +115,16 @@ impl<const N: usize> PartialEq<[usize; N]> for Shape {
     }
 }
 
+/// The product of `dims`, or a Shape error naming `op` when it overflows `usize` (a zero size
+/// anywhere makes it 0, as the element count of such a shape is).
+pub fn checked_product(op: &'static str, dims: &[usize]) -> Result<usize> {
+    match dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
+        Some(n) => Ok(n),
+        None if dims.contains(&0) => Ok(0),
+        None => bail!(Shape, op, "the number of elements of shape {:?} overflows usize", dims),
+    }
+}
+
 /// Reads a user dim (negative counts from the end) for a tensor of `rank` dims, as PyTorch's
 /// `maybe_wrap_dim`: a 0-d tensor accepts 0 and -1.
 pub fn normalize_dim(op: &'static str, dim: isize, rank: usize) -> Result<usize> {
@@ -140,7 +161,7 @@ pub fn infer_shape(op: &'static str, spec: &[isize], numel: usize) -> Result<Sha
         } else if s < 0 {
             bail!(Shape, op, "invalid shape dimension {} in {:?}", s, spec);
         } else {
-            known *= s as usize;
+            known = known.saturating_mul(s as usize);
         }
     }
     let mut dims: Dims = spec.iter().map(|&s| s.max(0) as usize).collect();
@@ -160,7 +181,7 @@ pub fn infer_shape(op: &'static str, spec: &[isize], numel: usize) -> Result<Sha
             }
             dims[i] = numel / known;
         }
-        None if known != numel => {
+        None if known != numel || checked_product(op, &dims).is_err() => {
             bail!(Shape, op, "shape '{:?}' is invalid for input of size {}", spec, numel)
         }
         None => {}
@@ -191,6 +212,7 @@ pub fn broadcast_shapes(op: &'static str, a: &Shape, b: &Shape) -> Result<Shape>
             ),
         };
     }
+    checked_product(op, &dims)?;
     Ok(Shape(dims))
 }
 

@@ -13,6 +13,7 @@ mod matmul;
 mod pool;
 mod reduce_out;
 mod reductions;
+mod safety;
 mod shape_ops;
 mod unary;
 mod views;

@@ -16,7 +16,7 @@
 //! feature nothing is cached.
 
 use super::CpuStorage;
-use crate::Element;
+use crate::{Element, Result};
 use alloc::vec::Vec;
 
 /// Buffers smaller than this are not kept.
@@ -25,19 +25,55 @@ pub const MIN_BYTES: usize = 64 << 10;
 pub const DEFAULT_LIMIT: usize = 512 << 20;
 
 /// A buffer of `n` elements whose contents the caller overwrites entirely: a cached one (holding
-/// stale values) when there is one of that length, else fresh zeroed memory.
-pub(crate) fn buffer_for_overwrite<T: Element>(n: usize) -> Vec<T> {
+/// stale values) when there is one of that length, else fresh zeroed memory. An OutOfMemory
+/// error naming `op` when the system has no room for it.
+pub(crate) fn buffer_for_overwrite<T: Element>(op: &'static str, n: usize) -> Result<Vec<T>> {
+    match imp::take::<T>(n) {
+        Some(v) => Ok(v),
+        None => try_zeroed_vec(op, n),
+    }
+}
+
+/// Kernel scratch of `n` elements, values unspecified: as [`buffer_for_overwrite`], but for
+/// sizes bounded by inputs that already exist (a tile, a padded plane), so infallible.
+pub(crate) fn scratch_for_overwrite<T: Element>(n: usize) -> Vec<T> {
     imp::take::<T>(n).unwrap_or_else(|| alloc::vec![T::ZERO; n])
 }
 
 /// A buffer of `n` zeros (a cached one is cleared: a memset is far cheaper than page faults).
-pub(crate) fn zeroed_buffer<T: Element>(n: usize) -> Vec<T> {
+pub(crate) fn zeroed_buffer<T: Element>(op: &'static str, n: usize) -> Result<Vec<T>> {
     match imp::take::<T>(n) {
         Some(mut v) => {
             v.fill(T::ZERO);
-            v
+            Ok(v)
         }
-        None => alloc::vec![T::ZERO; n],
+        None => try_zeroed_vec(op, n),
+    }
+}
+
+/// `n` zeros in fresh memory from the allocator's zeroed allocation (calloc: the system hands
+/// out zero pages lazily), or an OutOfMemory error naming `op` and the bytes asked for, as
+/// PyTorch raises, instead of aborting the process.
+pub(crate) fn try_zeroed_vec<T: Element>(op: &'static str, n: usize) -> Result<Vec<T>> {
+    bytemuck::allocation::try_zeroed_slice_box::<T>(n).map(Vec::from).map_err(|()| out_of_memory::<T>(op, n))
+}
+
+/// The error for a failed allocation of `n` elements of `T`.
+#[cold]
+#[inline(never)]
+pub(crate) fn out_of_memory<T: Element>(op: &'static str, n: usize) -> crate::Error {
+    match n.checked_mul(core::mem::size_of::<T>()) {
+        Some(bytes) => crate::err!(
+            OutOfMemory,
+            op,
+            "not enough memory: tried to allocate {} bytes ({} elements of {})",
+            bytes,
+            n,
+            T::DTYPE
+        ),
+        None => {
+            crate::err!(OutOfMemory, op, "not enough memory: {} elements of {} overflow the address space", n, T::DTYPE)
+        }
     }
 }
 
@@ -111,7 +147,7 @@ mod imp {
     }
 
     pub(super) fn take<T: Element>(n: usize) -> Option<Vec<T>> {
-        if n * core::mem::size_of::<T>() < MIN_BYTES {
+        if n.saturating_mul(core::mem::size_of::<T>()) < MIN_BYTES {
             return None;
         }
         let mut c = lock();
@@ -201,9 +237,25 @@ mod tests {
         // Another dtype or length does not take it.
         assert!(imp::take::<i32>(n).is_none());
         assert!(imp::take::<f32>(n + 1).is_none());
-        let z = zeroed_buffer::<f32>(n);
+        let z = zeroed_buffer::<f32>("test", n).unwrap();
         assert_eq!(z.as_ptr(), ptr);
         assert!(z.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn a_huge_buffer_is_an_error_not_an_abort() {
+        let e = try_zeroed_vec::<f32>("zeros", 1 << 40).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::OutOfMemory);
+        assert_eq!(
+            e.to_string(),
+            "zeros: not enough memory: tried to allocate 4398046511104 bytes (1099511627776 elements of torch.float32)"
+        );
+        // Past the address space: no "capacity overflow" panic either.
+        let e = buffer_for_overwrite::<f64>("empty", usize::MAX / 2).unwrap_err();
+        assert!(
+            e.to_string().contains("overflow the address space") || e.to_string().contains("not enough memory"),
+            "{e}"
+        );
     }
 
     #[test]

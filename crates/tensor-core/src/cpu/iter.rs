@@ -30,6 +30,19 @@ pub(crate) struct Row<const N: usize> {
 impl<const N: usize> Row<N> {
     /// Merges the layouts (all of the same shape) into rows.
     pub fn new(layouts: [&Layout; N]) -> Self {
+        let base = core::array::from_fn(|i| layouts[i].offset());
+        if layouts[0].numel() == 0 {
+            // No rows. (The sizes of an empty layout may multiply past usize: not merged.)
+            return Row {
+                outer_dims: Dims::new(),
+                outer_strides: core::array::from_fn(|_| Dims::new()),
+                base,
+                len: 0,
+                stride: [0; N],
+            };
+        }
+        // From here the element count fits in usize and every stride times its size (minus
+        // one) lies inside a storage (the layout invariants): no product below overflows.
         let dims = layouts[0].dims();
         // Drop size-1 dims, then merge neighbours that are dense in every layout.
         let mut md = Dims::new();
@@ -52,10 +65,9 @@ impl<const N: usize> Row<N> {
                 }
             }
         }
-        let base = core::array::from_fn(|i| layouts[i].offset());
         let (len, stride) = match md.pop() {
             Some(len) => (len, core::array::from_fn(|i| ms[i].pop().unwrap_or(0))),
-            None => (if layouts[0].numel() == 0 { 0 } else { 1 }, [0; N]),
+            None => (1, [0; N]),
         };
         Row { outer_dims: md, outer_strides: ms, base, len, stride }
     }

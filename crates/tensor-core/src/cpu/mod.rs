@@ -7,7 +7,7 @@ mod iter;
 mod stream;
 mod threads;
 
-pub(crate) use cache::{buffer_for_overwrite, recycle_vec, zeroed_buffer};
+pub(crate) use cache::{buffer_for_overwrite, recycle_vec, scratch_for_overwrite, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
 pub(crate) use iter::{fill_rows, par_threshold, update_rows, Row};
 pub(crate) use threads::enlist_main_thread;
@@ -97,32 +97,45 @@ impl CpuStorage {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// `numel` zeros of `dtype` (a cleared cached buffer, or calloc: the OS zeroes pages lazily).
-    pub fn zeros(dtype: DType, numel: usize) -> Self {
-        match dtype {
-            DType::Bool => CpuStorage::Bool(zeroed_buffer(numel)),
-            DType::U8 => CpuStorage::U8(zeroed_buffer(numel)),
-            DType::I32 => CpuStorage::I32(zeroed_buffer(numel)),
-            DType::I64 => CpuStorage::I64(zeroed_buffer(numel)),
-            DType::F16 => CpuStorage::F16(zeroed_buffer(numel)),
-            DType::BF16 => CpuStorage::BF16(zeroed_buffer(numel)),
-            DType::F32 => CpuStorage::F32(zeroed_buffer(numel)),
-            DType::F64 => CpuStorage::F64(zeroed_buffer(numel)),
-        }
+    /// `numel` zeros of `dtype` (a cleared cached buffer, or calloc: the OS zeroes pages lazily);
+    /// an OutOfMemory error naming `op` when there is no room.
+    pub fn zeros(op: &'static str, dtype: DType, numel: usize) -> Result<Self> {
+        Ok(match dtype {
+            DType::Bool => CpuStorage::Bool(zeroed_buffer(op, numel)?),
+            DType::U8 => CpuStorage::U8(zeroed_buffer(op, numel)?),
+            DType::I32 => CpuStorage::I32(zeroed_buffer(op, numel)?),
+            DType::I64 => CpuStorage::I64(zeroed_buffer(op, numel)?),
+            DType::F16 => CpuStorage::F16(zeroed_buffer(op, numel)?),
+            DType::BF16 => CpuStorage::BF16(zeroed_buffer(op, numel)?),
+            DType::F32 => CpuStorage::F32(zeroed_buffer(op, numel)?),
+            DType::F64 => CpuStorage::F64(zeroed_buffer(op, numel)?),
+        })
     }
     /// A storage of `numel` elements that the caller overwrites entirely (perhaps a cached
-    /// buffer holding stale values).
-    pub(crate) fn for_overwrite(dtype: DType, numel: usize) -> Self {
-        match dtype {
-            DType::Bool => CpuStorage::Bool(buffer_for_overwrite(numel)),
-            DType::U8 => CpuStorage::U8(buffer_for_overwrite(numel)),
-            DType::I32 => CpuStorage::I32(buffer_for_overwrite(numel)),
-            DType::I64 => CpuStorage::I64(buffer_for_overwrite(numel)),
-            DType::F16 => CpuStorage::F16(buffer_for_overwrite(numel)),
-            DType::BF16 => CpuStorage::BF16(buffer_for_overwrite(numel)),
-            DType::F32 => CpuStorage::F32(buffer_for_overwrite(numel)),
-            DType::F64 => CpuStorage::F64(buffer_for_overwrite(numel)),
-        }
+    /// buffer holding stale values); an OutOfMemory error naming `op` when there is no room.
+    pub(crate) fn for_overwrite(op: &'static str, dtype: DType, numel: usize) -> Result<Self> {
+        Ok(match dtype {
+            DType::Bool => CpuStorage::Bool(buffer_for_overwrite(op, numel)?),
+            DType::U8 => CpuStorage::U8(buffer_for_overwrite(op, numel)?),
+            DType::I32 => CpuStorage::I32(buffer_for_overwrite(op, numel)?),
+            DType::I64 => CpuStorage::I64(buffer_for_overwrite(op, numel)?),
+            DType::F16 => CpuStorage::F16(buffer_for_overwrite(op, numel)?),
+            DType::BF16 => CpuStorage::BF16(buffer_for_overwrite(op, numel)?),
+            DType::F32 => CpuStorage::F32(buffer_for_overwrite(op, numel)?),
+            DType::F64 => CpuStorage::F64(buffer_for_overwrite(op, numel)?),
+        })
+    }
+    /// `n` values of `dtype` from `values` (which yields at least `n`), in memory asked for
+    /// first: an OutOfMemory error naming `op` instead of an abort.
+    pub(crate) fn try_from_f64s(
+        op: &'static str,
+        dtype: DType,
+        n: usize,
+        values: impl Iterator<Item = f64>,
+    ) -> Result<Self> {
+        let mut s = CpuStorage::for_overwrite(op, dtype, n)?;
+        crate::with_cpu!(&mut s, |v| v.iter_mut().zip(values).for_each(|(o, x)| *o = Element::from_f64(x)));
+        Ok(s)
     }
     /// Converts `f64` values to a storage of `dtype`.
     pub fn from_f64s(dtype: DType, values: impl Iterator<Item = f64>) -> Self {
@@ -215,10 +228,10 @@ impl BackendStorage for CpuStorage {
         CpuStorage::len(self)
     }
     fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
-        Ok(ops::copy::cpu::contiguous(self, layout))
+        ops::copy::cpu::contiguous(self, layout)
     }
     fn cast(&self, layout: &Layout, dtype: DType) -> Result<Box<dyn BackendStorage>> {
-        Ok(boxed(ops::copy::cpu::cast(self, layout, dtype)))
+        ops::copy::cpu::cast(self, layout, dtype).map(boxed)
     }
     fn copy_from(&mut self, dst_layout: &Layout, src: &dyn BackendStorage, src_layout: &Layout) -> Result<()> {
         ops::copy::cpu::copy_from(self, dst_layout, cpu_of("copy_", src)?, src_layout)
@@ -234,7 +247,7 @@ impl BackendStorage for CpuStorage {
         ops::unary::cpu::unary_inplace(self, layout, op)
     }
     fn test(&self, layout: &Layout, op: TestOp) -> Result<Box<dyn BackendStorage>> {
-        Ok(boxed(ops::unary::cpu::test(self, layout, op)))
+        ops::unary::cpu::test(self, layout, op).map(boxed)
     }
     fn binary(
         &self,

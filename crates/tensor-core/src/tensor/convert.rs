@@ -38,7 +38,7 @@ impl Tensor {
     }
     /// A contiguous deep copy (PyTorch's `clone()`), or the device's allocation error.
     pub fn try_clone(&self) -> Result<Tensor> {
-        let mut out = self.device().uninit(self.dtype(), self.numel())?;
+        let mut out = self.device().uninit("contiguous", self.dtype(), self.numel())?;
         out.copy_from(&Layout::contiguous(self.shape()), self.read().as_ref(), self.layout())?;
         Ok(Tensor::from_storage(out, self.shape(), self.device().clone()))
     }

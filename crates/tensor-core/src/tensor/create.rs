@@ -10,20 +10,21 @@ impl Tensor {
     /// A tensor of `shape` filled with `value`, as `torch.full`.
     pub fn full(shape: impl Into<Shape>, value: impl Into<Scalar>, dtype: DType, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
+        let numel = shape.checked_numel("full")?;
         let value = value.into();
         let storage = match device {
             Device::Cpu => {
                 let s = if value.to_f64() == 0.0 {
-                    CpuStorage::zeros(dtype, shape.numel())
+                    CpuStorage::zeros("full", dtype, numel)?
                 } else {
-                    let mut s = CpuStorage::for_overwrite(dtype, shape.numel());
+                    let mut s = CpuStorage::for_overwrite("full", dtype, numel)?;
                     crate::ops::copy::cpu::fill(&mut s, &crate::Layout::contiguous(shape.clone()), value);
                     s
                 };
                 alloc::boxed::Box::new(s) as alloc::boxed::Box<dyn crate::backend::BackendStorage>
             }
             Device::External(_) => {
-                let mut s = device.uninit(dtype, shape.numel())?;
+                let mut s = device.uninit("full", dtype, numel)?;
                 s.fill(&crate::Layout::contiguous(shape.clone()), value)?;
                 s
             }
@@ -33,7 +34,7 @@ impl Tensor {
     /// Zeros, as `torch.zeros`.
     pub fn zeros(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
-        let storage = device.zeros(dtype, shape.numel())?;
+        let storage = device.zeros("zeros", dtype, shape.checked_numel("zeros")?)?;
         Ok(Tensor::from_storage(storage, shape, device.clone()))
     }
     /// Ones, as `torch.ones`.
@@ -44,7 +45,7 @@ impl Tensor {
     /// freed buffer taken from the CPU buffer cache; never uninitialised memory.
     pub fn empty(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
-        let storage = device.uninit(dtype, shape.numel())?;
+        let storage = device.uninit("empty", dtype, shape.checked_numel("empty")?)?;
         Ok(Tensor::from_storage(storage, shape, device.clone()))
     }
 
@@ -73,8 +74,12 @@ impl Tensor {
                 "upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})"
             );
         }
-        let n = libm::ceil((end - start) / step) as usize;
-        let s = CpuStorage::from_f64s(dtype, (0..n).map(|i| start + i as f64 * step));
+        let len = libm::ceil((end - start) / step);
+        if len >= usize::MAX as f64 {
+            bail!(Value, "arange", "{len} elements are too many (start {start}, end {end}, step {step})");
+        }
+        let n = len as usize;
+        let s = CpuStorage::try_from_f64s("arange", dtype, n, (0..n).map(|i| start + i as f64 * step))?;
         Tensor::from_cpu_storage(s, [n], device)
     }
     /// `steps` values evenly spaced from `start` to `end` inclusive, as `torch.linspace`.
@@ -88,19 +93,22 @@ impl Tensor {
             // torch.linspace(2, 5, 1) == tensor([2.])
             return Tensor::full([1], start, dtype, device);
         }
-        fn float<T: crate::cpu::FloatElem>(start: f64, end: f64, steps: usize) -> Vec<T> {
+        fn float<T: crate::cpu::FloatElem>(start: f64, end: f64, steps: usize) -> Result<Vec<T>> {
             let (s, e) = (T::of(start), T::of(end));
             let step = if steps > 1 { (e - s) / T::of((steps - 1) as f64) } else { T::ZERO };
             let half = steps / 2;
-            (0..steps)
-                .map(|i| if i < half { s + step * T::of(i as f64) } else { e - step * T::of((steps - 1 - i) as f64) })
-                .collect()
+            let mut out = buffer_for_overwrite::<T>("linspace", steps)?;
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = if i < half { s + step * T::of(i as f64) } else { e - step * T::of((steps - 1 - i) as f64) };
+            }
+            Ok(out)
         }
+        // The memory is asked for first: an OutOfMemory error, not an abort, for huge `steps`.
         let storage = match dtype {
-            DType::F16 => CpuStorage::F16(float(start, end, steps)),
-            DType::BF16 => CpuStorage::BF16(float(start, end, steps)),
-            DType::F32 => CpuStorage::F32(float(start, end, steps)),
-            DType::F64 => CpuStorage::F64(float(start, end, steps)),
+            DType::F16 => CpuStorage::F16(float(start, end, steps)?),
+            DType::BF16 => CpuStorage::BF16(float(start, end, steps)?),
+            DType::F32 => CpuStorage::F32(float(start, end, steps)?),
+            DType::F64 => CpuStorage::F64(float(start, end, steps)?),
             _ => {
                 let (start, end) = (libm::trunc(start), libm::trunc(end));
                 let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
@@ -112,15 +120,20 @@ impl Tensor {
                         end - step * (steps - 1 - i) as f64
                     }
                 });
-                CpuStorage::from_f64s(dtype, vals)
+                CpuStorage::try_from_f64s("linspace", dtype, steps, vals)?
             }
         };
         Tensor::from_cpu_storage(storage, [steps], device)
     }
     /// The `n x n` identity matrix, as `torch.eye`.
     pub fn eye(n: usize, dtype: DType, device: &Device) -> Result<Tensor> {
-        let vals = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 });
-        Tensor::from_cpu_storage(CpuStorage::from_f64s(dtype, vals), [n, n], device)
+        let numel = Shape::new(&[n, n]).checked_numel("eye")?;
+        let mut s = CpuStorage::zeros("eye", dtype, numel)?;
+        fn diagonal<T: Element>(v: &mut [T], n: usize) {
+            v.iter_mut().step_by(n + 1).for_each(|x| *x = T::ONE);
+        }
+        crate::with_cpu!(&mut s, |v| diagonal(v, n));
+        Tensor::from_cpu_storage(s, [n, n], device)
     }
 
     /// Uniform numbers in [0, 1) from the global generator, as `torch.rand`.
@@ -155,44 +168,43 @@ impl Tensor {
             bail!(Value, "randint", "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}");
         }
         let shape = shape.into();
-        let range = (high - low) as u128;
-        let off = g.reserve(2 * shape.numel() as u64);
+        let range = (high as i128 - low as i128) as u128;
+        let mut vals = buffer_for_overwrite::<i64>("randint", shape.checked_numel("randint")?)?;
+        let off = g.reserve(2 * vals.len() as u64);
         let seed = g.seed();
-        let vals: Vec<i64> = (0..shape.numel() as u64)
-            .map(|i| {
-                let w = ((random::philox_word(seed, off, 2 * i) as u64) << 32)
-                    | random::philox_word(seed, off, 2 * i + 1) as u64;
-                low + (w as u128 % range) as i64
-            })
-            .collect();
+        for (i, v) in (0..).zip(vals.iter_mut()) {
+            let w = ((random::philox_word(seed, off, 2 * i) as u64) << 32)
+                | random::philox_word(seed, off, 2 * i + 1) as u64;
+            *v = (low as i128 + (w as u128 % range) as i128) as i64;
+        }
         Tensor::from_cpu_storage(CpuStorage::I64(vals), shape, device)
     }
     fn random(shape: Shape, dtype: DType, device: &Device, g: &mut Generator, normal: bool) -> Result<Tensor> {
         if !dtype.is_float() {
             bail!(DType, if normal { "randn" } else { "rand" }, "expected a floating point dtype, got {dtype}");
         }
-        let n = shape.numel();
+        let n = shape.checked_numel(if normal { "randn" } else { "rand" })?;
         if let Device::External(d) = device {
             let words = if normal { n.next_multiple_of(2) } else { n } as u64;
             let off = g.reserve(words);
             let s = d.random(dtype, n, g.seed(), off, normal)?;
             return Ok(Tensor::from_storage(s, shape, device.clone()));
         }
-        fn draw<T: Element>(n: usize, g: &mut Generator, normal: bool) -> CpuStorage {
-            let mut out = buffer_for_overwrite::<T>(n);
+        fn draw<T: Element>(n: usize, g: &mut Generator, normal: bool) -> Result<CpuStorage> {
+            let mut out = buffer_for_overwrite::<T>(if normal { "randn" } else { "rand" }, n)?;
             if normal {
                 g.normal_into(&mut out, T::from_f64);
             } else {
                 // Round toward zero so an f32/f16 value never rounds up to 1.0.
                 g.uniform_into(&mut out, |u| T::from_f64(round_below_one(u, T::DTYPE)));
             }
-            StorageOf::into_storage(out)
+            Ok(StorageOf::into_storage(out))
         }
         let s = match dtype {
-            DType::F16 => draw::<half::f16>(n, g, normal),
-            DType::BF16 => draw::<half::bf16>(n, g, normal),
-            DType::F32 => draw::<f32>(n, g, normal),
-            _ => draw::<f64>(n, g, normal), // F64: a float dtype, checked above
+            DType::F16 => draw::<half::f16>(n, g, normal)?,
+            DType::BF16 => draw::<half::bf16>(n, g, normal)?,
+            DType::F32 => draw::<f32>(n, g, normal)?,
+            _ => draw::<f64>(n, g, normal)?, // F64: a float dtype, checked above
         };
         Ok(Tensor::from_storage(alloc::boxed::Box::new(s), shape, Device::Cpu))
     }

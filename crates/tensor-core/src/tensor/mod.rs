@@ -29,6 +29,9 @@ pub(crate) struct StorageCell {
     version: AtomicUsize,
     device: Device,
     dtype: DType,
+    /// The storage's length in elements (fixed for its life): every layout of a tensor over
+    /// this storage reaches only indices below it.
+    len: usize,
 }
 
 impl Drop for StorageCell {
@@ -65,9 +68,22 @@ impl Tensor {
         // Before any CPU kernel can run on it, the main thread joins the kernels' thread pool.
         crate::cpu::enlist_main_thread();
         let dtype = storage.dtype();
+        let len = storage.len();
+        let layout = Layout::contiguous(shape);
+        assert!(
+            layout.numel() <= len,
+            "tensor-core: a storage of {len} elements was given the shape {:?}",
+            layout.shape()
+        );
         Tensor {
-            storage: Arc::new(StorageCell { data: RwLock::new(storage), version: AtomicUsize::new(0), device, dtype }),
-            layout: Layout::contiguous(shape),
+            storage: Arc::new(StorageCell {
+                data: RwLock::new(storage),
+                version: AtomicUsize::new(0),
+                device,
+                dtype,
+                len,
+            }),
+            layout,
         }
     }
 
@@ -77,10 +93,12 @@ impl Tensor {
         Tensor { storage: self.storage.clone(), layout: self.layout.clone() }
     }
 
-    /// A handle to this tensor's storage with another layout (crate-internal: views).
+    /// A handle to this tensor's storage with another layout (crate-internal: views). The one
+    /// place a layout meets a storage: an error unless every element it reaches lies inside.
     #[inline]
-    pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
-        Tensor { storage: self.storage.clone(), layout }
+    pub(crate) fn with_layout(&self, layout: Layout) -> Result<Tensor> {
+        layout.check_within("view", self.storage.len)?;
+        Ok(Tensor { storage: self.storage.clone(), layout })
     }
 
     /// The sizes, as `torch.Size`.

@@ -10,11 +10,11 @@ impl Tensor {
     /// The same elements in a new shape; one `-1` is inferred (`x.view(&[-1, 8])`). An error
     /// when the strides cannot express it, as in PyTorch; [`reshape`](Self::reshape) copies then.
     pub fn view(&self, shape: &[isize]) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().view(shape)?))
+        self.with_layout(self.layout().view(shape)?)
     }
     /// `view` to the shape of `other`.
     pub fn view_as(&self, other: &Tensor) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().view_as_shape(other.shape().clone())?))
+        self.with_layout(self.layout().view_as_shape(other.shape().clone())?)
     }
     /// A view when possible, else a contiguous copy, in the new shape (one `-1` inferred).
     pub fn reshape(&self, shape: &[isize]) -> Result<Tensor> {
@@ -28,8 +28,8 @@ impl Tensor {
             bail!(Shape, "reshape", "shape '{:?}' is invalid for input of size {}", shape, self.numel());
         }
         match self.layout().view_as_shape(shape.clone()) {
-            Ok(l) => Ok(self.with_layout(l)),
-            Err(_) => Ok(self.contiguous()?.with_layout(Layout::contiguous(shape))),
+            Ok(l) => self.with_layout(l),
+            Err(_) => self.contiguous()?.with_layout(Layout::contiguous(shape)),
         }
     }
     /// Merges dims `start..=end` into one, as `torch.flatten` (a view when possible).
@@ -58,11 +58,11 @@ impl Tensor {
         let mut dims: crate::shape::Dims = self.size()[..d].iter().copied().collect();
         dims.extend_from_slice(inner.dims());
         dims.extend_from_slice(&self.size()[d + 1..]);
-        Ok(self.with_layout(self.layout().view_as_shape(Shape::new(&dims))?))
+        self.with_layout(self.layout().view_as_shape(Shape::new(&dims))?)
     }
     /// Swaps two dims.
     pub fn transpose(&self, dim0: isize, dim1: isize) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().transpose(dim0, dim1)?))
+        self.with_layout(self.layout().transpose(dim0, dim1)?)
     }
     /// The transpose of a matrix (0-d and 1-d tensors are returned as they are), as `x.t()`.
     pub fn t(&self) -> Result<Tensor> {
@@ -74,35 +74,36 @@ impl Tensor {
     }
     /// Reorders the dims, as `x.permute(2, 0, 1)`.
     pub fn permute(&self, dims: &[isize]) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().permute(dims)?))
+        self.with_layout(self.layout().permute(dims)?)
     }
     /// `len` elements of `dim` from `start`.
     pub fn narrow(&self, dim: isize, start: isize, len: usize) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().narrow(dim, start, len)?))
+        self.with_layout(self.layout().narrow(dim, start, len)?)
     }
     /// Python's `x[start:end:step]` along `dim` (bounds may be negative or out of range).
     pub fn slice(&self, dim: isize, start: Option<isize>, end: Option<isize>, step: usize) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().slice(dim, start, end, step)?))
+        self.with_layout(self.layout().slice(dim, start, end, step)?)
     }
     /// Removes `dim`, keeping element `index` of it.
     pub fn select(&self, dim: isize, index: isize) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().select(dim, index)?))
+        self.with_layout(self.layout().select(dim, index)?)
     }
     /// Removes every size-1 dim.
     pub fn squeeze(&self) -> Tensor {
-        self.with_layout(self.layout().squeeze())
+        // Dropping size-1 dims reaches the same elements: nothing to check.
+        Tensor { storage: self.storage.clone(), layout: self.layout().squeeze() }
     }
     /// Removes `dim` if its size is 1.
     pub fn squeeze_dim(&self, dim: isize) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().squeeze_dim(dim)?))
+        self.with_layout(self.layout().squeeze_dim(dim)?)
     }
     /// Inserts a size-1 dim at `dim`.
     pub fn unsqueeze(&self, dim: isize) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().unsqueeze(dim)?))
+        self.with_layout(self.layout().unsqueeze(dim)?)
     }
     /// Repeats size-1 dims without copying (`-1` keeps a size), as `x.expand(...)`.
     pub fn expand(&self, sizes: &[isize]) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().expand(sizes)?))
+        self.with_layout(self.layout().expand(sizes)?)
     }
     /// `expand` to `other`'s shape.
     pub fn expand_as(&self, other: &Tensor) -> Result<Tensor> {
@@ -110,7 +111,7 @@ impl Tensor {
     }
     /// Broadcasts to `shape`, as `torch.broadcast_to`.
     pub fn broadcast_to(&self, shape: &Shape) -> Result<Tensor> {
-        Ok(self.with_layout(self.layout().broadcast_to(shape)?))
+        self.with_layout(self.layout().broadcast_to(shape)?)
     }
     /// Splits `dim` into pieces of `size` (the last may be smaller), as `torch.split`.
     pub fn split(&self, size: usize, dim: isize) -> Result<Vec<Tensor>> {
@@ -213,7 +214,7 @@ impl Tensor {
                 }
             }
         }
-        Ok(self.with_layout(layout))
+        self.with_layout(layout)
     }
 }
 

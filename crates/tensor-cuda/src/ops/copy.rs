@@ -69,7 +69,7 @@ pub(crate) fn to_cpu(src: &CudaStorage, layout: &Layout) -> Result<CpuStorage> {
     let dtype = src.dtype();
     let n = layout.numel();
     if n == 0 {
-        return Ok(CpuStorage::zeros(dtype, 0));
+        return CpuStorage::zeros("to", dtype, 0);
     }
     check_extent("to", layout, src)?;
     let gathered;
@@ -87,7 +87,7 @@ pub(crate) fn to_cpu(src: &CudaStorage, layout: &Layout) -> Result<CpuStorage> {
         .try_slice(range.clone())
         .ok_or_else(|| Error::new(ErrorKind::Index, "to", format!("bytes {range:?} lie outside the device buffer")))?;
     let stream = from.dev.stream();
-    let mut out = CpuStorage::zeros(dtype, n);
+    let mut out = CpuStorage::zeros("to", dtype, n)?;
     let mut bools = Vec::new();
     let dst: &mut [u8] = match &mut out {
         CpuStorage::Bool(_) => {

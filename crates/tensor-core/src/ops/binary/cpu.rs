@@ -45,10 +45,10 @@ fn zip_map<T: Element, U: Element>(
     b: &[T],
     lb: &Layout,
     f: impl Fn(T, T) -> U + Sync + Send,
-) -> Vec<U> {
-    let mut out = buffer_for_overwrite::<U>(la.numel());
+) -> Result<Vec<U>> {
+    let mut out = buffer_for_overwrite::<U>("binary", la.numel())?;
     zip_map_into(&mut out, a, la, b, lb, f);
-    out
+    Ok(out)
 }
 
 /// `out = f(a[la], b[lb])` for a contiguous `out`.
@@ -321,7 +321,7 @@ macro_rules! dispatch_binary_scalar {
 /// `a[la] op s`, contiguous: a unary map of `a` with the scalar captured (no tensor or layout
 /// is made for it; that was a tenth of a one-element op's time).
 pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<CpuStorage> {
-    Ok(dispatch_binary_scalar!(a, s, op, |x, y, f| StorageOf::into_storage(map(x, la, |v| f(v, y)))))
+    Ok(dispatch_binary_scalar!(a, s, op, |x, y, f| StorageOf::into_storage(map(x, la, |v| f(v, y))?)))
 }
 
 /// `a[la] = a[la] op s`.
@@ -332,7 +332,7 @@ pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, 
 
 /// `a[la] op b[lb]`, contiguous.
 pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<CpuStorage> {
-    Ok(dispatch_binary!(a, b, op, |x, y, f| StorageOf::into_storage(zip_map(x, la, y, lb, f))))
+    Ok(dispatch_binary!(a, b, op, |x, y, f| StorageOf::into_storage(zip_map(x, la, y, lb, f)?)))
 }
 
 /// `a[la] = a[la] op b[lb]`.
@@ -360,7 +360,7 @@ pub(crate) fn binary_into(
 
 /// `a[la] cmp b[lb]` as Bool.
 pub(crate) fn cmp(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: CmpOp) -> Result<CpuStorage> {
-    fn go<T: Element>(x: &[T], la: &Layout, y: &[T], lb: &Layout, op: CmpOp) -> Vec<bool> {
+    fn go<T: Element>(x: &[T], la: &Layout, y: &[T], lb: &Layout, op: CmpOp) -> Result<Vec<bool>> {
         match op {
             CmpOp::Eq => zip_map(x, la, y, lb, |a, b| a == b),
             CmpOp::Ne => zip_map(x, la, y, lb, |a, b| a != b),
@@ -370,7 +370,7 @@ pub(crate) fn cmp(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: 
             CmpOp::Ge => zip_map(x, la, y, lb, |a, b| a >= b),
         }
     }
-    with_cpu2!("cmp", a, b, |x, y| Ok(CpuStorage::Bool(go(x, la, y, lb, op))))
+    with_cpu2!("cmp", a, b, |x, y| Ok(CpuStorage::Bool(go(x, la, y, lb, op)?)))
 }
 
 /// `cond ? t : f`, contiguous.
@@ -390,8 +390,8 @@ pub(crate) fn where_cond(
             cond.dtype()
         );
     };
-    fn go<T: Element>(c: &[bool], lc: &Layout, t: &[T], lt: &Layout, f: &[T], lf: &Layout) -> Vec<T> {
-        let mut out = buffer_for_overwrite::<T>(lc.numel());
+    fn go<T: Element>(c: &[bool], lc: &Layout, t: &[T], lt: &Layout, f: &[T], lf: &Layout) -> Result<Vec<T>> {
+        let mut out = buffer_for_overwrite::<T>("where", lc.numel())?;
         let row = Row::new([lc, lt, lf]);
         let [sc, st, sf] = row.stride;
         fill_rows(&mut out, &row, |d, [oc, ot, of]| {
@@ -424,9 +424,9 @@ pub(crate) fn where_cond(
                 }
             }
         });
-        out
+        Ok(out)
     }
-    with_cpu2!("where", t, f, |x, y| Ok(StorageOf::into_storage(go(c, lc, x, lt, y, lf))))
+    with_cpu2!("where", t, f, |x, y| Ok(StorageOf::into_storage(go(c, lc, x, lt, y, lf)?)))
 }
 
 /// `dst`'s elements as the type of `_like` (the caller has checked the dtypes agree).

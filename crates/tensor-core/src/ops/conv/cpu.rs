@@ -13,30 +13,30 @@ use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem
 use super::{direct, direct_weight, lanes, taps};
 use crate::backend::Conv2dGeometry;
 use crate::cpu::CpuStorage;
-use crate::ops::copy::cpu::{cast, gather_vec};
+use crate::ops::copy::cpu::{cast, gather_scratch, gather_vec};
 use crate::{bail, DType, Element, Layout, Result};
 use alloc::borrow::Cow;
 use alloc::vec;
 use alloc::vec::Vec;
 
 /// The elements of `v[layout]`, contiguous: borrowed when they already are.
-pub(crate) fn contig<'a, T: Element>(v: &'a [T], layout: &Layout) -> Cow<'a, [T]> {
-    match layout.contiguous_range() {
+pub(crate) fn contig<'a, T: Element>(v: &'a [T], layout: &Layout) -> Result<Cow<'a, [T]>> {
+    Ok(match layout.contiguous_range() {
         Some((a, b)) => Cow::Borrowed(&v[a..b]),
-        None => Cow::Owned(gather_vec(v, layout)),
-    }
+        None => Cow::Owned(gather_vec(v, layout)?),
+    })
 }
 
 /// The elements of `s[layout]` as a contiguous f32 `Vec`.
-pub(crate) fn to_f32(s: &CpuStorage, layout: &Layout) -> Vec<f32> {
-    match cast(s, layout, DType::F32) {
-        CpuStorage::F32(v) => v,
+pub(crate) fn to_f32(s: &CpuStorage, layout: &Layout) -> Result<Vec<f32>> {
+    match cast(s, layout, DType::F32)? {
+        CpuStorage::F32(v) => Ok(v),
         _ => unreachable!("cast to f32 gives f32"),
     }
 }
 
 /// An f32 result converted back to `dtype`.
-pub(crate) fn from_f32(v: Vec<f32>, dtype: DType) -> CpuStorage {
+pub(crate) fn from_f32(v: Vec<f32>, dtype: DType) -> Result<CpuStorage> {
     let n = v.len();
     cast(&CpuStorage::F32(v), &Layout::contiguous([n]), dtype)
 }
@@ -63,14 +63,14 @@ impl<'a, T: Element> Batch<'a, T> {
     pub(crate) fn image(&self, i: usize, per: usize) -> Cow<'a, [T]> {
         match *self {
             Batch::Dense(s) => Cow::Borrowed(&s[i * per..(i + 1) * per]),
-            Batch::Strided(v, l) => Cow::Owned(gather_vec(v, &l.narrow(0, i as isize, 1).expect("image in range"))),
+            Batch::Strided(v, l) => Cow::Owned(gather_scratch(v, &l.narrow(0, i as isize, 1).expect("image in range"))),
         }
     }
     /// Every element, contiguous.
     pub(crate) fn whole(&self) -> Cow<'a, [T]> {
         match *self {
             Batch::Dense(s) => Cow::Borrowed(s),
-            Batch::Strided(v, l) => Cow::Owned(gather_vec(v, l)),
+            Batch::Strided(v, l) => Cow::Owned(gather_scratch(v, l)),
         }
     }
 }
@@ -90,9 +90,9 @@ macro_rules! float2 {
                 CpuStorage::F64($body)
             }
             (CpuStorage::F16(_), CpuStorage::F16(_)) | (CpuStorage::BF16(_), CpuStorage::BF16(_)) => {
-                let (xa, yb) = (to_f32(a, $al), to_f32(b, $bl));
+                let (xa, yb) = (to_f32(a, $al)?, to_f32(b, $bl)?);
                 let ($x, $y) = (Batch::Dense(&xa[..]), Batch::Dense(&yb[..]));
-                from_f32($body, a.dtype())
+                from_f32($body, a.dtype())?
             }
             _ => bail!(
                 DType,
@@ -111,19 +111,19 @@ macro_rules! float1 {
         let a: &CpuStorage = $a;
         match a {
             CpuStorage::F32(av) => {
-                let xa = contig(av, $al);
+                let xa = contig(av, $al)?;
                 let $x: &[f32] = &xa;
                 CpuStorage::F32($body)
             }
             CpuStorage::F64(av) => {
-                let xa = contig(av, $al);
+                let xa = contig(av, $al)?;
                 let $x: &[f64] = &xa;
                 CpuStorage::F64($body)
             }
             CpuStorage::F16(_) | CpuStorage::BF16(_) => {
-                let xa = to_f32(a, $al);
+                let xa = to_f32(a, $al)?;
                 let $x: &[f32] = &xa;
-                from_f32($body, a.dtype())
+                from_f32($body, a.dtype())?
             }
             _ => bail!(DType, $op, "expected a floating point tensor, got {}", a.dtype()),
         }
@@ -205,13 +205,13 @@ fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: 
     }
 }
 
-fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Result<Vec<T>> {
     let l = g.positions();
     // Every element is written below (the direct kernel and the band gemms, which zero-fill
     // when there is nothing to sum), so a cached buffer needs no clearing.
-    let mut out = crate::cpu::buffer_for_overwrite::<T>(batch * o * l);
+    let mut out = crate::cpu::buffer_for_overwrite::<T>("conv2d", batch * o * l)?;
     if o == 0 || l == 0 {
-        return out;
+        return Ok(out);
     }
     let work = o * l * (g.c / groups) * g.taps();
     let image = g.image();
@@ -236,7 +236,7 @@ fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usi
             forward_image(&xi, w, oi, g, groups, buf, par)
         }
     });
-    out
+    Ok(out)
 }
 
 /// For stride 1 with padding at most the dilated kernel's reach, the input gradient is itself a
@@ -310,22 +310,29 @@ fn backward_input_image<T: ConvElem>(
     }
 }
 
-fn backward_input<T: ConvElem>(gr: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Vec<T> {
+fn backward_input<T: ConvElem>(
+    gr: &Batch<'_, T>,
+    w: &[T],
+    g: &Geo,
+    batch: usize,
+    o: usize,
+    groups: usize,
+) -> Result<Vec<T>> {
     if let Some(tg) = transposed_geometry(g, o) {
         let flipped = flip_weights(w, o, g.c / groups, g, groups);
         return forward(gr, &flipped, &tg, batch, g.c, groups);
     }
     let image = g.image();
-    let mut dx = crate::cpu::zeroed_buffer::<T>(batch * image);
+    let mut dx = crate::cpu::zeroed_buffer::<T>("conv2d_backward_input", batch * image)?;
     let l = g.positions();
     if o == 0 || l == 0 {
-        return dx;
+        return Ok(dx);
     }
     let work = o * l * (g.c / groups) * g.taps();
     for_each_image(&mut dx, image, work, |i, dxi, buf: &mut Vec<T>, par| {
         backward_input_image(&gr.image(i, o * l), w, dxi, g, groups, buf, par)
     });
-    dx
+    Ok(dx)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -424,35 +431,35 @@ fn backward_weight<T: ConvElem>(
     dw
 }
 
-fn im2col_all<T: ConvElem>(x: &[T], g: &Geo, batch: usize) -> Vec<T> {
+fn im2col_all<T: ConvElem>(x: &[T], g: &Geo, batch: usize) -> Result<Vec<T>> {
     let n = g.c * g.taps() * g.positions();
-    let mut out = crate::cpu::zeroed_buffer::<T>(batch * n);
+    let mut out = crate::cpu::zeroed_buffer::<T>("im2col", batch * n)?;
     let image = g.image();
     for_each_image(&mut out, n, n * 16, |i, o, _: &mut (), _| {
         im2col_band(&x[i * image..(i + 1) * image], g, 0, g.oh, o)
     });
-    out
+    Ok(out)
 }
 
-fn col2im_all<T: ConvElem>(cols: &[T], g: &Geo, batch: usize) -> Vec<T> {
+fn col2im_all<T: ConvElem>(cols: &[T], g: &Geo, batch: usize) -> Result<Vec<T>> {
     let (n, image) = (g.c * g.taps() * g.positions(), g.image());
-    let mut out = crate::cpu::zeroed_buffer::<T>(batch * image);
+    let mut out = crate::cpu::zeroed_buffer::<T>("col2im", batch * image)?;
     for_each_image(&mut out, image, n * 16, |i, o, _: &mut (), _| {
         col2im_band(&cols[i * n..(i + 1) * n], g, 0, g.oh, o)
     });
-    out
+    Ok(out)
 }
 
 /// im2col: `[batch, c * kh * kw, oh * ow]`.
 pub(crate) fn im2col(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CpuStorage> {
     let geo = Geo::new(g);
-    Ok(float1!("im2col", (x, layout), |xs| im2col_all(xs, &geo, g.batch)))
+    Ok(float1!("im2col", (x, layout), |xs| im2col_all(xs, &geo, g.batch)?))
 }
 
 /// col2im: the adjoint of im2col, `[batch, c, h, w]`.
 pub(crate) fn col2im(cols: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CpuStorage> {
     let geo = Geo::new(g);
-    Ok(float1!("col2im", (cols, layout), |cs| col2im_all(cs, &geo, g.batch)))
+    Ok(float1!("col2im", (cols, layout), |cs| col2im_all(cs, &geo, g.batch)?))
 }
 
 /// conv2d forward (no bias): `[batch, out_channels, oh, ow]`.
@@ -465,7 +472,7 @@ pub(crate) fn conv2d(
     groups: usize,
 ) -> Result<CpuStorage> {
     let (geo, o) = (Geo::new(g), wl.dims()[0]);
-    Ok(float2!("conv2d", (x, layout), (w, wl), |xs, ws| forward(&xs, &ws.whole(), &geo, g.batch, o, groups)))
+    Ok(float2!("conv2d", (x, layout), (w, wl), |xs, ws| forward(&xs, &ws.whole(), &geo, g.batch, o, groups)?))
 }
 
 /// Gradient of conv2d to its input; `grad` is `[batch, out_channels, oh, ow]`.
@@ -485,7 +492,7 @@ pub(crate) fn conv2d_backward_input(
         g.batch,
         o,
         groups
-    )))
+    )?))
 }
 
 /// Gradient of conv2d to its weight.

@@ -259,7 +259,7 @@ impl Aligned {
     /// The buffer with `n` elements, their values unspecified.
     fn sized(&mut self, n: usize) -> &mut [f32] {
         if self.len != n {
-            let fresh = crate::cpu::buffer_for_overwrite(n + LANES - 1);
+            let fresh = crate::cpu::scratch_for_overwrite(n + LANES - 1);
             crate::cpu::recycle_vec(core::mem::replace(&mut self.buf, fresh));
             // The f32s to skip to a 64-byte boundary: at most 15, as `buf` is 4-byte aligned.
             self.start = self.buf.as_ptr().align_offset(LANES * 4);

@@ -64,14 +64,20 @@ impl Conv2dParams {
 }
 
 /// The output length of a convolution or pooling window along one dim (floor mode), or `None`
-/// when the dilated kernel is larger than the padded input.
+/// when the dilated kernel is larger than the padded input (or either overflows `usize`).
 pub fn conv_output_len(input: usize, kernel: usize, stride: usize, padding: usize, dilation: usize) -> Option<usize> {
-    let span = dilation * (kernel.max(1) - 1) + 1;
-    let padded = input + 2 * padding;
+    let (span, padded) = spans(input, kernel, padding, dilation)?;
     if span > padded || stride == 0 {
         return None;
     }
     Some((padded - span) / stride + 1)
+}
+
+/// The dilated kernel's span and the padded input's length, checked.
+fn spans(input: usize, kernel: usize, padding: usize, dilation: usize) -> Option<(usize, usize)> {
+    let span = dilation.checked_mul(kernel.max(1) - 1)?.checked_add(1)?;
+    let padded = padding.checked_mul(2)?.checked_add(input)?;
+    Some((span, padded))
 }
 
 /// The geometry of `conv2d(input, weight, params)` for a 4-d input shape `[n, c, h, w]` and a
@@ -120,6 +126,18 @@ pub fn conv2d_geometry(input: &[usize], weight: &[usize], params: &Conv2dParams)
 
 /// The geometry for a 4-d input and a kernel size, checking that the kernel fits.
 fn geometry(op: &'static str, input: &[usize], kernel: [usize; 2], p: &Conv2dParams) -> Result<Conv2dGeometry> {
+    let spans = |d: usize| spans(input[2 + d], kernel[d], p.padding[d], p.dilation[d]);
+    if spans(0).is_none() || spans(1).is_none() {
+        bail!(
+            Shape,
+            op,
+            "padding {:?} or dilation {:?} with kernel {:?} overflows for input {:?}",
+            p.padding,
+            p.dilation,
+            kernel,
+            input
+        );
+    }
     let out = |d: usize| conv_output_len(input[2 + d], kernel[d], p.stride[d], p.padding[d], p.dilation[d]);
     let (Some(oh), Some(ow)) = (out(0), out(1)) else {
         bail!(
@@ -135,6 +153,9 @@ fn geometry(op: &'static str, input: &[usize], kernel: [usize; 2], p: &Conv2dPar
     if kernel.contains(&0) {
         bail!(Shape, op, "kernel size should be greater than zero, but got {:?}", kernel);
     }
+    // The output and the unfolded input (im2col's columns) must be countable.
+    crate::shape::checked_product(op, &[input[0], input[1], oh, ow])?;
+    crate::shape::checked_product(op, &[input[0], input[1], kernel[0], kernel[1], oh, ow])?;
     Ok(Conv2dGeometry {
         batch: input[0],
         in_channels: input[1],
@@ -195,6 +216,7 @@ impl Tensor {
         check_dtypes(OP, &x, &[weight])?;
         let g = conv2d_geometry(x.size(), weight.size(), &params)?;
         let o = weight.size()[0];
+        crate::shape::checked_product(OP, &[g.batch, o, g.out_hw[0], g.out_hw[1]])?;
         if let Some(b) = bias {
             check_dtypes(OP, &x, &[b])?;
             if b.dim() != 1 || b.size()[0] != o {

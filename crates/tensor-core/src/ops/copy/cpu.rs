@@ -5,19 +5,33 @@ use crate::cpu::{buffer_for_overwrite, fill_rows, with_cpu2, CpuStorage, Row, St
 use crate::{with_cpu, DType, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
 
-/// Copies `src[layout]` into a new contiguous `Vec`.
-pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
+/// Copies `src[layout]` into a new contiguous `Vec` (an OutOfMemory error when there is no
+/// room: the layout may be an expanded view of far more elements than its storage holds).
+pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Result<Vec<T>> {
+    let mut out = buffer_for_overwrite::<T>("contiguous", layout.numel())?;
+    gather_into(&mut out, src, layout);
+    Ok(out)
+}
+
+/// As [`gather_vec`] into kernel scratch, for a part of an operand that exists whole (an
+/// image of a batch): bounded by memory already held, so infallible.
+pub(crate) fn gather_scratch<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
+    let mut out = crate::cpu::scratch_for_overwrite::<T>(layout.numel());
+    gather_into(&mut out, src, layout);
+    out
+}
+
+/// `out = src[layout]`, row-major (`out.len() == layout.numel()`).
+fn gather_into<T: Element>(out: &mut [T], src: &[T], layout: &Layout) {
     if let Some((a, b)) = layout.contiguous_range() {
-        let mut out = buffer_for_overwrite::<T>(b - a);
         out.copy_from_slice(&src[a..b]);
-        return out;
+        return;
     }
-    let mut out = buffer_for_overwrite::<T>(layout.numel());
-    if transpose2d(&mut out, src, layout) {
-        return out;
+    if transpose2d(out, src, layout) {
+        return;
     }
     let row = Row::new([layout]);
-    fill_rows(&mut out, &row, |d, [s]| {
+    fill_rows(out, &row, |d, [s]| {
         let st = row.stride[0];
         if st == 1 {
             d.copy_from_slice(&src[s..s + d.len()]);
@@ -30,21 +44,20 @@ pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
             }
         }
     });
-    out
 }
 
 /// `src[layout]` as a new contiguous storage.
-pub(crate) fn contiguous(src: &CpuStorage, layout: &Layout) -> CpuStorage {
-    with_cpu!(src, |v| StorageOf::into_storage(gather_vec(v, layout)))
+pub(crate) fn contiguous(src: &CpuStorage, layout: &Layout) -> Result<CpuStorage> {
+    with_cpu!(src, |v| Ok(StorageOf::into_storage(gather_vec(v, layout)?)))
 }
 
-fn cast_vec<T: Element, U: Element>(src: &[T], layout: &Layout) -> Vec<U> {
+fn cast_vec<T: Element, U: Element>(src: &[T], layout: &Layout) -> Result<Vec<U>> {
     map_vec(src, layout, |x| U::from_f64(x.to_f64()))
 }
 
 /// `f(src[layout])`, contiguous.
-fn map_vec<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
-    let mut out = buffer_for_overwrite::<U>(layout.numel());
+fn map_vec<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Result<Vec<U>> {
+    let mut out = buffer_for_overwrite::<U>("to", layout.numel())?;
     let row = Row::new([layout]);
     fill_rows(&mut out, &row, |d, [s]| {
         let st = row.stride[0];
@@ -52,11 +65,11 @@ fn map_vec<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> 
             *x = f(src[s + i * st]);
         }
     });
-    out
+    Ok(out)
 }
 
 /// `src[layout]` converted to `dtype`, contiguous.
-pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> CpuStorage {
+pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> Result<CpuStorage> {
     if src.dtype() == dtype {
         return contiguous(src, layout);
     }
@@ -64,24 +77,24 @@ pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> CpuStorag
     // (integers wrap, floats round once; half types through float, as c10::Half(float)).
     if let CpuStorage::I64(v) = src {
         match dtype {
-            DType::U8 => return CpuStorage::U8(map_vec(v, layout, |x| x as u8)),
-            DType::I32 => return CpuStorage::I32(map_vec(v, layout, |x| x as i32)),
-            DType::F32 => return CpuStorage::F32(map_vec(v, layout, |x| x as f32)),
-            DType::F16 => return CpuStorage::F16(map_vec(v, layout, |x| half::f16::from_f32(x as f32))),
-            DType::BF16 => return CpuStorage::BF16(map_vec(v, layout, |x| half::bf16::from_f32(x as f32))),
+            DType::U8 => return Ok(CpuStorage::U8(map_vec(v, layout, |x| x as u8)?)),
+            DType::I32 => return Ok(CpuStorage::I32(map_vec(v, layout, |x| x as i32)?)),
+            DType::F32 => return Ok(CpuStorage::F32(map_vec(v, layout, |x| x as f32)?)),
+            DType::F16 => return Ok(CpuStorage::F16(map_vec(v, layout, |x| half::f16::from_f32(x as f32))?)),
+            DType::BF16 => return Ok(CpuStorage::BF16(map_vec(v, layout, |x| half::bf16::from_f32(x as f32))?)),
             _ => {}
         }
     }
-    with_cpu!(src, |v| match dtype {
-        DType::Bool => CpuStorage::Bool(cast_vec(v, layout)),
-        DType::U8 => CpuStorage::U8(cast_vec(v, layout)),
-        DType::I32 => CpuStorage::I32(cast_vec(v, layout)),
-        DType::I64 => CpuStorage::I64(cast_vec(v, layout)),
-        DType::F16 => CpuStorage::F16(cast_vec(v, layout)),
-        DType::BF16 => CpuStorage::BF16(cast_vec(v, layout)),
-        DType::F32 => CpuStorage::F32(cast_vec(v, layout)),
-        DType::F64 => CpuStorage::F64(cast_vec(v, layout)),
-    })
+    Ok(with_cpu!(src, |v| match dtype {
+        DType::Bool => CpuStorage::Bool(cast_vec(v, layout)?),
+        DType::U8 => CpuStorage::U8(cast_vec(v, layout)?),
+        DType::I32 => CpuStorage::I32(cast_vec(v, layout)?),
+        DType::I64 => CpuStorage::I64(cast_vec(v, layout)?),
+        DType::F16 => CpuStorage::F16(cast_vec(v, layout)?),
+        DType::BF16 => CpuStorage::BF16(cast_vec(v, layout)?),
+        DType::F32 => CpuStorage::F32(cast_vec(v, layout)?),
+        DType::F64 => CpuStorage::F64(cast_vec(v, layout)?),
+    }))
 }
 
 /// `dst[dst_layout] = src[src_layout]` (same dtype; shapes already broadcast).

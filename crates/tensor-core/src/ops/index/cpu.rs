@@ -22,7 +22,7 @@ fn index_i64<'a>(op: &'static str, index: &'a CpuStorage, il: &Layout) -> Result
     match index {
         CpuStorage::I64(v) => Ok((Cow::Borrowed(v.as_slice()), il.clone())),
         CpuStorage::I32(_) => {
-            let wide = i64::from_storage(cast(index, il, DType::I64)).expect("cast to int64 gives int64");
+            let wide = i64::from_storage(cast(index, il, DType::I64)?).expect("cast to int64 gives int64");
             Ok((Cow::Owned(wide), Layout::contiguous(il.shape().clone())))
         }
         other => bail!(DType, op, "expected an int64 or int32 index, got {}", other.dtype()),
@@ -69,8 +69,8 @@ fn index_along(il: &Layout, shape: &[usize], dim: usize) -> Layout {
 }
 
 /// `out[p] = x[xl(p) + idx[il(p)] * sd]` over the shape of `xl` and `il`, contiguous.
-fn gather_rows<T: Element>(x: &[T], xl: &Layout, idx: &[i64], il: &Layout, sd: usize) -> Vec<T> {
-    let mut out = buffer_for_overwrite::<T>(xl.numel());
+fn gather_rows<T: Element>(x: &[T], xl: &Layout, idx: &[i64], il: &Layout, sd: usize) -> Result<Vec<T>> {
+    let mut out = buffer_for_overwrite::<T>("index", xl.numel())?;
     let row = Row::new([xl, il]);
     let [sx, si] = row.stride;
     fill_rows(&mut out, &row, |d, [ox, oi]| {
@@ -89,7 +89,7 @@ fn gather_rows<T: Element>(x: &[T], xl: &Layout, idx: &[i64], il: &Layout, sd: u
             }
         }
     });
-    out
+    Ok(out)
 }
 
 /// Addition as `scatter_add` and `index_add` do it: wrapping for integers, `or` for bool.
@@ -154,7 +154,7 @@ pub(crate) fn index_select(
     let xl = along(layout, &shape, dim);
     let ixl = index_along(&il, &shape, dim);
     let sd = layout.strides()[dim];
-    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows(v, &xl, &idx, &ixl, sd))))
+    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows(v, &xl, &idx, &ixl, sd)?)))
 }
 
 /// `out[p] = x[p with p[dim] = index[p]]`; contiguous result of the index's shape. `layout` is
@@ -170,7 +170,7 @@ pub(crate) fn gather(
     check_indices("gather", &idx, &il, dim, layout)?;
     let xl = along(layout, il.dims(), dim);
     let sd = layout.strides()[dim];
-    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows(v, &xl, &idx, &il, sd))))
+    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows(v, &xl, &idx, &il, sd)?)))
 }
 
 /// `x[p with p[dim] = index[p]] (=|+=) src[p]` for every position `p` of the index. `layout` is

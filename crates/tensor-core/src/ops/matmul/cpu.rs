@@ -60,17 +60,24 @@ impl GemmElem for f64 {
 
 #[cfg(feature = "std")]
 fn with_gemm<T: GemmElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f64, beta: f64) {
-    // Every index the kernel touches lies inside the slices: the layouts were built for these
-    // storages (checked once here, cheaply, by the extreme corner of each operand).
-    let last =
-        |off: usize, s: [usize; 3], r: usize, c: usize| off + (g.batch - 1) * s[0] + (r - 1) * s[1] + (c - 1) * s[2];
+    // Every index the kernel touches lies inside the slices: the layouts were checked against
+    // these storages where they were made; checked again here, cheaply and with checked
+    // arithmetic, by the extreme corner of each operand (the unsafe block below relies on it).
+    let inside = |off: usize, s: [usize; 3], r: usize, c: usize, len: usize| {
+        let reach = |n: usize, s: usize| (n - 1).checked_mul(s);
+        let last = reach(g.batch, s[0])
+            .zip(reach(r, s[1]))
+            .zip(reach(c, s[2]))
+            .and_then(|((x, y), z)| off.checked_add(x)?.checked_add(y)?.checked_add(z));
+        last.is_some_and(|l| l < len) && s.iter().all(|&s| s <= isize::MAX as usize)
+    };
     if g.batch == 0 || g.m == 0 || g.n == 0 {
         return;
     }
-    assert!(last(g.offs[0], g.dst, g.m, g.n) < d.len(), "matmul: dst layout out of bounds");
+    assert!(inside(g.offs[0], g.dst, g.m, g.n, d.len()), "matmul: dst layout out of bounds");
     if g.k > 0 {
         assert!(
-            last(g.offs[1], g.lhs, g.m, g.k) < a.len() && last(g.offs[2], g.rhs, g.k, g.n) < b.len(),
+            inside(g.offs[1], g.lhs, g.m, g.k, a.len()) && inside(g.offs[2], g.rhs, g.k, g.n, b.len()),
             "matmul: operand layout out of bounds"
         );
     }

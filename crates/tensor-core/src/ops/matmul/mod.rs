@@ -55,7 +55,7 @@ fn plan(a: &Tensor, b: &Tensor) -> Result<Plan> {
     if batch_b.rank() == 0 && batch_a.rank() > 0 {
         if let Ok(l) = a2.layout().view_as_shape(Shape::new(&[1, nb * m, k])) {
             let rhs = b2.unsqueeze(0)?;
-            return Ok(Plan { lhs: a2.with_layout(l), rhs, batch: 1, m: nb * m, n, out_shape: Shape::new(&out) });
+            return Ok(Plan { lhs: a2.with_layout(l)?, rhs, batch: 1, m: nb * m, n, out_shape: Shape::new(&out) });
         }
     }
     let to3 = |t: &Tensor, r: usize, c: usize| -> Result<Tensor> {
@@ -64,7 +64,7 @@ fn plan(a: &Tensor, b: &Tensor) -> Result<Plan> {
         full.push(c);
         let e = t.broadcast_to(&Shape::new(&full))?;
         match e.layout().view_as_shape(Shape::new(&[nb, r, c])) {
-            Ok(l) => Ok(e.with_layout(l)),
+            Ok(l) => e.with_layout(l),
             Err(_) => e.contiguous()?.reshape_to([nb, r, c]),
         }
     };
@@ -82,9 +82,13 @@ impl Tensor {
         }
         let p = plan(&self.to_dtype(dtype)?, &rhs.to_dtype(dtype)?)?;
         // With a contraction, the kernel writes every element (beta = 0 reads none): no memset.
-        let numel = p.batch * p.m * p.n;
+        let numel = p.out_shape.checked_numel("matmul")?;
         let k = p.lhs.size()[2];
-        let mut out = if k > 0 { self.device().uninit(dtype, numel)? } else { self.device().zeros(dtype, numel)? };
+        let mut out = if k > 0 {
+            self.device().uninit("matmul", dtype, numel)?
+        } else {
+            self.device().zeros("matmul", dtype, numel)?
+        };
         let lo = Layout::contiguous([p.batch, p.m, p.n]);
         p.lhs.read2(&p.rhs, |a, b| out.matmul_into(&lo, a, p.lhs.layout(), b, p.rhs.layout(), 1.0, 0.0))?;
         Ok(Tensor::from_op(out, p.out_shape, self.device()))

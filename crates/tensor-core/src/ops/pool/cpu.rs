@@ -37,12 +37,12 @@ fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usi
     (start.max(0) as usize, end.min(len as isize).max(0) as usize, size)
 }
 
-fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
+fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> Result<(Vec<T>, Vec<i64>)> {
     let (plane, l) = (g.h * g.w, g.positions());
     let planes = batch * g.c;
     // `max_plane` writes every value and index of its plane: no clearing needed.
-    let mut vals = crate::cpu::buffer_for_overwrite::<T>(planes * l);
-    let mut idx = crate::cpu::buffer_for_overwrite::<i64>(planes * l);
+    let mut vals = crate::cpu::buffer_for_overwrite::<T>("max_pool2d", planes * l)?;
+    let mut idx = crate::cpu::buffer_for_overwrite::<i64>("max_pool2d", planes * l)?;
     let windows = Windows::new(g);
     // Values and indices of a plane are written by the same task: pair them up first.
     let mut pairs: Vec<(&mut [T], &mut [i64])> = vals.chunks_mut(l.max(1)).zip(idx.chunks_mut(l.max(1))).collect();
@@ -57,7 +57,7 @@ fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> (Vec<T>, Vec<i64>) {
         for_each_plane(&mut pairs, 1, work, |i, p| run(i, p));
     }
     drop(pairs);
-    (vals, idx)
+    Ok((vals, idx))
 }
 
 fn max_backward<T: MaxElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> Result<Vec<T>> {
@@ -68,7 +68,7 @@ fn max_backward<T: MaxElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> Res
     // Every plane is written whole below: windows that tile it write each element once; else
     // the plane is cleared and each output's gradient added at its index. Rows of fewer than 8
     // windows take the latter: LeNet's 10×10 planes ran 2.5× slower in the tiled kernel.
-    let mut dx = crate::cpu::buffer_for_overwrite::<T>(batch * g.c * plane);
+    let mut dx = crate::cpu::buffer_for_overwrite::<T>("max_pool2d_backward", batch * g.c * plane)?;
     let quad = is_quad(g) && g.ow >= 8;
     for_each_plane(&mut dx, plane, gr.len(), |n, d| {
         let (gr, idx) = (&gr[n * l..(n + 1) * l], &idx[n * l..(n + 1) * l]);
@@ -112,20 +112,20 @@ fn avg_plane<T: FloatElem>(x: &[T], g: &Geo, out: &mut [T], cols: &[(usize, usiz
     }
 }
 
-fn avg_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize, include_pad: bool) -> Vec<T> {
+fn avg_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize, include_pad: bool) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
-    let mut out = crate::cpu::zeroed_buffer::<T>(batch * g.c * l);
+    let mut out = crate::cpu::zeroed_buffer::<T>("avg_pool2d", batch * g.c * l)?;
     let work = out.len() * g.taps();
     let cols = avg_cols(g, include_pad);
     for_each_plane(&mut out, l, work, |n, o| avg_plane(&x[n * plane..(n + 1) * plane], g, o, &cols, include_pad));
-    out
+    Ok(out)
 }
 
-fn avg_backward<T: FloatElem>(gr: &[T], g: &Geo, batch: usize, include_pad: bool) -> Vec<T> {
+fn avg_backward<T: FloatElem>(gr: &[T], g: &Geo, batch: usize, include_pad: bool) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
-    let mut dx = crate::cpu::zeroed_buffer::<T>(batch * g.c * plane);
+    let mut dx = crate::cpu::zeroed_buffer::<T>("avg_pool2d_backward", batch * g.c * plane)?;
     if l == 0 {
-        return dx;
+        return Ok(dx);
     }
     let work = gr.len() * g.taps();
     let cols = avg_cols(g, include_pad);
@@ -146,7 +146,7 @@ fn avg_backward<T: FloatElem>(gr: &[T], g: &Geo, batch: usize, include_pad: bool
             }
         }
     });
-    dx
+    Ok(dx)
 }
 
 /// Max pooling: (values, flat `h * w` I64 indices).
@@ -154,16 +154,16 @@ pub(crate) fn max_pool2d(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) ->
     let geo = Geo::new(g);
     let (v, i) = match x {
         CpuStorage::F32(v) => {
-            let (v, i) = max_pool(&contig(v, layout), &geo, g.batch);
+            let (v, i) = max_pool(&contig(v, layout)?, &geo, g.batch)?;
             (CpuStorage::F32(v), i)
         }
         CpuStorage::F64(v) => {
-            let (v, i) = max_pool(&contig(v, layout), &geo, g.batch);
+            let (v, i) = max_pool(&contig(v, layout)?, &geo, g.batch)?;
             (CpuStorage::F64(v), i)
         }
         CpuStorage::F16(_) | CpuStorage::BF16(_) => {
-            let (v, i) = max_pool(&to_f32(x, layout), &geo, g.batch);
-            (from_f32(v, x.dtype()), i)
+            let (v, i) = max_pool(&to_f32(x, layout)?, &geo, g.batch)?;
+            (from_f32(v, x.dtype())?, i)
         }
         _ => bail!(DType, "max_pool2d", "expected a floating point tensor, got {}", x.dtype()),
     };
@@ -182,7 +182,7 @@ pub(crate) fn max_pool2d_backward(
     let CpuStorage::I64(iv) = indices else {
         bail!(DType, "max_pool2d_backward", "expected int64 indices, got {}", indices.dtype());
     };
-    let idx = contig(iv, il);
+    let idx = contig(iv, il)?;
     Ok(float1!("max_pool2d_backward", (grad, layout), |gs| max_backward(gs, &idx, &geo, g.batch)?))
 }
 
@@ -194,7 +194,7 @@ pub(crate) fn avg_pool2d(
     count_include_pad: bool,
 ) -> Result<CpuStorage> {
     let geo = Geo::new(g);
-    Ok(float1!("avg_pool2d", (x, layout), |xs| avg_pool(xs, &geo, g.batch, count_include_pad)))
+    Ok(float1!("avg_pool2d", (x, layout), |xs| avg_pool(xs, &geo, g.batch, count_include_pad)?))
 }
 
 /// Gradient of average pooling.
@@ -205,5 +205,5 @@ pub(crate) fn avg_pool2d_backward(
     count_include_pad: bool,
 ) -> Result<CpuStorage> {
     let geo = Geo::new(g);
-    Ok(float1!("avg_pool2d_backward", (grad, layout), |gs| avg_backward(gs, &geo, g.batch, count_include_pad)))
+    Ok(float1!("avg_pool2d_backward", (grad, layout), |gs| avg_backward(gs, &geo, g.batch, count_include_pad)?))
 }

@@ -189,7 +189,7 @@ pub(crate) fn result_dtype(dtype: DType, op: ReduceOp) -> DType {
 /// Reduces `dims` (sorted) of `x[layout]`; the result is contiguous (reduced dims removed or
 /// kept as 1 — the same elements either way).
 pub(crate) fn reduce(x: &CpuStorage, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<CpuStorage> {
-    let mut out = CpuStorage::for_overwrite(result_dtype(x.dtype(), op), kept_numel(layout, dims));
+    let mut out = CpuStorage::for_overwrite("reduce", result_dtype(x.dtype(), op), kept_numel(layout, dims))?;
     reduce_into(x, layout, dims, op, &mut out, 0)?;
     Ok(out)
 }
@@ -310,13 +310,13 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
         init: A,
         step: impl Fn(A, T) -> A,
         back: impl Fn(A) -> T,
-    ) -> Vec<T> {
+    ) -> Result<Vec<T>> {
         // Move `dim` last, copy to contiguous, then scan each row.
         let rank = layout.rank();
         let perm: Dims = (0..rank).filter(|&d| d != dim).chain(core::iter::once(dim)).collect();
         let perm_i: smallvec::SmallVec<[isize; 6]> = perm.iter().map(|&d| d as isize).collect();
         let moved = layout.permute(&perm_i).expect("valid permutation");
-        let mut rows = crate::ops::copy::cpu::gather_vec(v, &moved);
+        let mut rows = crate::ops::copy::cpu::gather_vec(v, &moved)?;
         let n = layout.dims()[dim];
         if n > 0 {
             for r in rows.chunks_mut(n) {
@@ -336,29 +336,29 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
         let back = Layout::contiguous(Shape::new(&moved_shape)).permute(&inv).expect("valid permutation");
         crate::ops::copy::cpu::gather_vec(&rows, &back)
     }
-    fn float<T: Element>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Vec<T> {
+    fn float<T: Element>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Result<Vec<T>> {
         match op {
             ScanOp::CumSum => go(v, layout, dim, 0.0, |a, x: T| a + x.to_f64(), T::from_f64),
             ScanOp::CumProd => go(v, layout, dim, 1.0, |a, x: T| a * x.to_f64(), T::from_f64),
         }
     }
-    fn int<T: crate::cpu::IntElem>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Vec<T> {
+    fn int<T: crate::cpu::IntElem>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Result<Vec<T>> {
         match op {
             ScanOp::CumSum => go(v, layout, dim, 0i64, |a, x: T| a.wrapping_add(x.i64()), T::of_i64),
             ScanOp::CumProd => go(v, layout, dim, 1i64, |a, x: T| a.wrapping_mul(x.i64()), T::of_i64),
         }
     }
     if layout.rank() == 0 {
-        return Ok(crate::ops::copy::cpu::contiguous(x, layout));
+        return crate::ops::copy::cpu::contiguous(x, layout);
     }
     Ok(match x {
         CpuStorage::Bool(_) => bail!(DType, "cumsum", "expected a numeric tensor, got torch.bool"),
-        CpuStorage::U8(v) => CpuStorage::U8(int(v, layout, dim, op)),
-        CpuStorage::I32(v) => CpuStorage::I32(int(v, layout, dim, op)),
-        CpuStorage::I64(v) => CpuStorage::I64(int(v, layout, dim, op)),
-        CpuStorage::F16(v) => CpuStorage::F16(float(v, layout, dim, op)),
-        CpuStorage::BF16(v) => CpuStorage::BF16(float(v, layout, dim, op)),
-        CpuStorage::F32(v) => CpuStorage::F32(float(v, layout, dim, op)),
-        CpuStorage::F64(v) => CpuStorage::F64(float(v, layout, dim, op)),
+        CpuStorage::U8(v) => CpuStorage::U8(int(v, layout, dim, op)?),
+        CpuStorage::I32(v) => CpuStorage::I32(int(v, layout, dim, op)?),
+        CpuStorage::I64(v) => CpuStorage::I64(int(v, layout, dim, op)?),
+        CpuStorage::F16(v) => CpuStorage::F16(float(v, layout, dim, op)?),
+        CpuStorage::BF16(v) => CpuStorage::BF16(float(v, layout, dim, op)?),
+        CpuStorage::F32(v) => CpuStorage::F32(float(v, layout, dim, op)?),
+        CpuStorage::F64(v) => CpuStorage::F64(float(v, layout, dim, op)?),
     })
 }

@@ -70,7 +70,9 @@ impl Tensor {
                     t.shape()
                 );
             }
-            total += t.size()[d];
+            total = usize::checked_add(total, t.size()[d]).ok_or_else(|| {
+                crate::err!(Shape, OP, "the sizes along dim {} add up past usize::MAX (tensor number {})", d, i)
+            })?;
         }
         let mut shape = Dims::from_slice(base.size());
         shape[d] = total;
@@ -181,11 +183,15 @@ impl Tensor {
         let mut out_shape = Dims::new();
         for (k, (&r, &s)) in repeats.iter().zip(padded.iter()).enumerate() {
             x = x.unsqueeze(2 * k as isize)?;
+            let size = r.checked_mul(s).filter(|_| r <= isize::MAX as usize).ok_or_else(|| {
+                crate::err!(Shape, "repeat", "repeats {:?} of shape {:?} overflow at dim {}", repeats, self.shape(), k)
+            })?;
             sizes.push(r as isize);
             sizes.push(s as isize);
-            out_shape.push(r * s);
+            out_shape.push(size);
         }
-        if out_shape.iter().product::<usize>() == 0 {
+        Shape::new(&out_shape).checked_numel("repeat")?;
+        if Shape::new(&out_shape).numel() == 0 {
             return Tensor::empty(Shape::from_dims(out_shape), self.dtype(), self.device());
         }
         x.expand(&sizes)?.try_clone()?.reshape_to(Shape::from_dims(out_shape))
@@ -236,8 +242,25 @@ impl Tensor {
         }
         let mut shape = Dims::from_slice(self.size());
         for i in 0..k {
-            shape[rank - 1 - i] += pads[2 * i] + pads[2 * i + 1];
+            let d = rank - 1 - i;
+            shape[d] = pads[2 * i]
+                .checked_add(pads[2 * i + 1])
+                .and_then(|p| p.checked_add(shape[d]))
+                .filter(|&n| n <= isize::MAX as usize)
+                .ok_or_else(|| {
+                    crate::err!(
+                        Shape,
+                        "pad",
+                        "padding ({}, {}) of dim {} (size {}) overflows (input {:?})",
+                        pads[2 * i],
+                        pads[2 * i + 1],
+                        d,
+                        shape[d],
+                        self.shape()
+                    )
+                })?;
         }
+        Shape::new(&shape).checked_numel("pad")?;
         let value = match mode {
             PadMode::Constant(v) => v,
             _ => return self.pad_from_edges(pads, mode),

@@ -49,13 +49,13 @@ fn sort_row<T: Element>(vals: &mut [T], idx: &mut [i64], descending: bool, paral
     }
 }
 
-fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool) -> (Vec<T>, Vec<i64>) {
+fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool) -> Result<(Vec<T>, Vec<i64>)> {
     let rank = layout.rank();
     let perm: Dims = (0..rank).filter(|&d| d != dim).chain(core::iter::once(dim)).collect();
     let perm_i: smallvec::SmallVec<[isize; 6]> = perm.iter().map(|&d| d as isize).collect();
     let moved = layout.permute(&perm_i).expect("a permutation of the layout's dims");
-    let mut vals = gather_vec(x, &moved);
-    let mut idx = alloc::vec![0i64; vals.len()];
+    let mut vals = gather_vec(x, &moved)?;
+    let mut idx = crate::cpu::buffer_for_overwrite::<i64>("sort", vals.len())?;
     let n = layout.dims()[dim];
     if n > 0 && !vals.is_empty() {
         let rows = vals.len() / n;
@@ -82,7 +82,7 @@ fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool
         }
     }
     if dim + 1 == rank {
-        return (vals, idx);
+        return Ok((vals, idx));
     }
     // Move `dim` back to its place.
     let moved_shape: Dims = perm.iter().map(|&d| layout.dims()[d]).collect();
@@ -91,19 +91,19 @@ fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool
         inv[d] = i as isize;
     }
     let back = Layout::contiguous(Shape::new(&moved_shape)).permute(&inv).expect("the inverse permutation");
-    (gather_vec(&vals, &back), gather_vec(&idx, &back))
+    Ok((gather_vec(&vals, &back)?, gather_vec(&idx, &back)?))
 }
 
 /// Stable sort of `x[layout]` along `dim`: (values, I64 indices), both contiguous.
 pub(crate) fn sort(x: &CpuStorage, layout: &Layout, dim: usize, descending: bool) -> Result<(CpuStorage, CpuStorage)> {
     if layout.rank() == 0 {
-        return Ok((contiguous(x, layout), CpuStorage::I64(alloc::vec![0])));
+        return Ok((contiguous(x, layout)?, CpuStorage::I64(alloc::vec![0])));
     }
     if layout.numel() == 0 {
-        return Ok((CpuStorage::zeros(x.dtype(), 0), CpuStorage::I64(alloc::vec![])));
+        return Ok((CpuStorage::zeros("sort", x.dtype(), 0)?, CpuStorage::I64(alloc::vec![])));
     }
     Ok(with_cpu!(x, |v| {
-        let (vals, idx) = sort_typed(v, layout, dim, descending);
+        let (vals, idx) = sort_typed(v, layout, dim, descending)?;
         (StorageOf::into_storage(vals), CpuStorage::I64(idx))
     }))
 }

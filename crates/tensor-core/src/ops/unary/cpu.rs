@@ -8,8 +8,12 @@ use crate::{bail, with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 
 /// `out = f(src[layout])`, contiguous (also a binary op with a scalar, which it captures).
-pub(crate) fn map<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
-    let mut out = buffer_for_overwrite::<U>(layout.numel());
+pub(crate) fn map<T: Element, U: Element>(
+    src: &[T],
+    layout: &Layout,
+    f: impl Fn(T) -> U + Sync + Send,
+) -> Result<Vec<U>> {
+    let mut out = buffer_for_overwrite::<U>("unary", layout.numel())?;
     let row = Row::new([layout]);
     let st = row.stride[0];
     fill_rows(&mut out, &row, |d, [s]| {
@@ -24,7 +28,7 @@ pub(crate) fn map<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn
             }
         }
     });
-    out
+    Ok(out)
 }
 
 /// `v[layout] = f(v[layout])`.
@@ -224,7 +228,7 @@ macro_rules! dispatch_unary {
 /// `op(src[layout])`, contiguous.
 pub(crate) fn unary(src: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<CpuStorage> {
     use crate::cpu::StorageOf;
-    Ok(dispatch_unary!(src, op, |v, f| StorageOf::into_storage(map(v, layout, f))))
+    Ok(dispatch_unary!(src, op, |v, f| StorageOf::into_storage(map(v, layout, f)?)))
 }
 
 /// `src[layout] = op(src[layout])`.
@@ -234,8 +238,8 @@ pub(crate) fn unary_inplace(src: &mut CpuStorage, layout: &Layout, op: UnaryOp) 
 }
 
 /// `test(src[layout])` as Bool.
-pub(crate) fn test(src: &CpuStorage, layout: &Layout, op: TestOp) -> CpuStorage {
-    fn go<T: Element>(v: &[T], layout: &Layout, op: TestOp) -> Vec<bool> {
+pub(crate) fn test(src: &CpuStorage, layout: &Layout, op: TestOp) -> Result<CpuStorage> {
+    fn go<T: Element>(v: &[T], layout: &Layout, op: TestOp) -> Result<Vec<bool>> {
         let nan = |x: T| x.partial_cmp(&x).is_none();
         let inf = |x: T| {
             let f = x.to_f64();
@@ -248,5 +252,5 @@ pub(crate) fn test(src: &CpuStorage, layout: &Layout, op: TestOp) -> CpuStorage 
             TestOp::IsZero => map(v, layout, |x| x == T::ZERO),
         }
     }
-    CpuStorage::Bool(with_cpu!(src, |v| go(v, layout, op)))
+    Ok(CpuStorage::Bool(with_cpu!(src, |v| go(v, layout, op)?)))
 }
