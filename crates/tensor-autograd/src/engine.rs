@@ -100,7 +100,7 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
         if let Some(slot) =
             node.output_slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|w| w.upgrade())
         {
-            let hooked = slot.run_hooks(grad.tensor());
+            let hooked = slot.run_hooks(grad.tensor())?;
             if !hooked.shares_storage(grad.tensor_ref()) {
                 grad = Var::constant(hooked);
             }
@@ -166,7 +166,7 @@ fn add_opt(acc: Option<Var>, g: Var) -> Result<Var> {
 
 fn deliver_leaf(edge: &Edge, g: Var, captured_ids: &[usize], captured: &mut [Option<Var>]) -> Result<()> {
     let Edge::Leaf(slot) = edge else { return Ok(()) };
-    let g = Var::constant(slot.run_hooks(g.tensor())).with_graph_of(&g);
+    let g = Var::constant(slot.run_hooks(g.tensor())?).with_graph_of(&g);
     if let Some(i) = captured_ids.iter().position(|&c| c == edge.id()) {
         captured[i] = Some(add_opt(captured[i].take(), g)?);
         return Ok(());

@@ -1,16 +1,10 @@
 //! Whether ops record a graph: a thread-local flag with RAII guards, as `torch.no_grad()`,
-//! `torch.enable_grad()` and `torch.set_grad_enabled(b)`.
+//! `torch.enable_grad()` and `torch.set_grad_enabled(b)`. The flag itself is tensor-core's
+//! ([`tensor_core::grad_mode`]), so the CPU kernels can keep it from leaking into jobs of other
+//! threads that rayon runs on this one while it waits in a parallel op.
 
-use std::cell::Cell;
-
-thread_local! {
-    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
-}
-
-/// True when ops on this thread record the graph.
-pub fn is_grad_enabled() -> bool {
-    GRAD_ENABLED.with(|g| g.get())
-}
+pub use tensor_core::grad_mode::is_grad_enabled;
+use tensor_core::grad_mode::replace_grad_enabled;
 
 /// Restores the previous grad mode when dropped.
 #[derive(Debug)]
@@ -21,13 +15,13 @@ pub struct GradModeGuard {
 
 impl Drop for GradModeGuard {
     fn drop(&mut self) {
-        GRAD_ENABLED.with(|g| g.set(self.previous));
+        replace_grad_enabled(self.previous);
     }
 }
 
 /// Sets the grad mode until the guard is dropped, as `torch.set_grad_enabled(enabled)`.
 pub fn set_grad_enabled(enabled: bool) -> GradModeGuard {
-    let previous = GRAD_ENABLED.with(|g| g.replace(enabled));
+    let previous = replace_grad_enabled(enabled);
     GradModeGuard { previous }
 }
 

@@ -43,10 +43,30 @@ impl GradSlot {
             history: AtomicUsize::new(0),
         }
     }
-    /// Runs the hooks in order; each may replace the gradient.
-    pub(crate) fn run_hooks(&self, grad: Tensor) -> Tensor {
+    /// Runs the hooks in order; each may replace the gradient, with one of the same shape,
+    /// dtype and device (else an error, as PyTorch's "hook ... has changed the size/type").
+    pub(crate) fn run_hooks(&self, grad: Tensor) -> Result<Tensor> {
         let hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
-        hooks.iter().fold(grad, |g, h| h(&g).unwrap_or(g))
+        let mut g = grad;
+        for h in hooks.iter() {
+            if let Some(r) = h(&g) {
+                if r.shape() != g.shape() || r.dtype() != g.dtype() || r.device() != g.device() {
+                    bail!(
+                        Shape,
+                        "backward",
+                        "a hook returned a gradient of shape {:?} ({} on {}) for a gradient of shape {:?} ({} on {})",
+                        r.shape(),
+                        r.dtype(),
+                        r.device(),
+                        g.shape(),
+                        g.dtype(),
+                        g.device()
+                    );
+                }
+                g = r;
+            }
+        }
+        Ok(g)
     }
     /// Adds `g` into `.grad` (a new tensor: the previous one is never written in place).
     pub(crate) fn accumulate(&self, g: Tensor) -> Result<()> {
@@ -95,7 +115,28 @@ pub struct Var(Arc<VarInner>);
 
 impl Var {
     /// A leaf variable (`requires_grad` as given), as `torch.tensor(..., requires_grad=...)`.
+    ///
+    /// # Panics
+    /// Where [`try_new`](Self::try_new) errs (a non-float tensor that would require grad), with
+    /// its message, as the operators panic where their methods err.
+    #[track_caller]
     pub fn new(tensor: Tensor, requires_grad: bool) -> Var {
+        Var::try_new(tensor, requires_grad).unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// A leaf variable, or an error when `requires_grad` is asked of a tensor that is not
+    /// floating point (as `torch.tensor([1, 2], requires_grad=True)` raises).
+    pub fn try_new(tensor: Tensor, requires_grad: bool) -> Result<Var> {
+        if requires_grad && !tensor.is_floating_point() {
+            bail!(
+                Autograd,
+                "Var::new",
+                "only Tensors of floating point dtype can require gradients (got {})",
+                tensor.dtype()
+            );
+        }
+        Ok(Var::leaf(tensor, requires_grad))
+    }
+    fn leaf(tensor: Tensor, requires_grad: bool) -> Var {
         Var(Arc::new(VarInner {
             tensor,
             grad_fn: RwLock::new(None),
@@ -105,9 +146,10 @@ impl Var {
     }
     /// A variable that does not require grad.
     pub fn constant(tensor: Tensor) -> Var {
-        Var::new(tensor, false)
+        Var::leaf(tensor, false)
     }
-    /// A trainable leaf (`requires_grad = true`).
+    /// A trainable leaf (`requires_grad = true`); panics as [`new`](Self::new) does.
+    #[track_caller]
     pub fn parameter(tensor: Tensor) -> Var {
         Var::new(tensor, true)
     }
@@ -177,6 +219,17 @@ impl Var {
                     "assigned grad has data of a different size: {:?} vs the variable's {:?}",
                     g.shape(),
                     self.shape()
+                );
+            }
+            if g.dtype() != self.0.tensor.dtype() || g.device() != self.0.tensor.device() {
+                bail!(
+                    DType,
+                    "set_grad",
+                    "assigned grad has dtype {} on {}, but the variable is {} on {}",
+                    g.dtype(),
+                    g.device(),
+                    self.0.tensor.dtype(),
+                    self.0.tensor.device()
                 );
             }
         }

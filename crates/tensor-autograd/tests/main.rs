@@ -8,4 +8,5 @@ mod gradcheck_ops;
 mod gradgrad;
 mod graph;
 mod seed_tour;
+mod safety;
 mod semantics;

@@ -33,6 +33,7 @@ pub mod cpu;
 mod device;
 mod display;
 mod dtype;
+pub mod grad_mode;
 pub mod interop;
 mod layout;
 pub mod ops;

@@ -70,7 +70,9 @@ fn fill_by_block<T: Send>(out: &mut [T], seed: u64, offset: u64, f: impl Fn([u32
     if out.len() >= crate::cpu::par_threshold() {
         use rayon::prelude::*;
         const PIECE: usize = 1 << 14; // elements per task, a multiple of 4
-        return out.par_chunks_mut(PIECE).enumerate().for_each(|(i, part)| fill(part, (i * PIECE / 4) as u64));
+        return crate::grad_mode::suspended(|| {
+            out.par_chunks_mut(PIECE).enumerate().for_each(|(i, part)| fill(part, (i * PIECE / 4) as u64))
+        });
     }
     fill(out, 0)
 }

@@ -307,3 +307,120 @@ proptest! {
         prop_assert_eq!(t.sum().unwrap().item::<f64>().unwrap(), want.iter().sum::<f64>());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Locks: no deadlock between threads, none on one thread
+// ---------------------------------------------------------------------------------------------
+
+/// `a.copy_(&b)` on one thread beside `b.copy_(&a)` on another (and the in-place and `out`
+/// forms) took the two storages' locks in opposite orders and hung in 6 of 8 runs. The locks
+/// are now taken in one global order: every loop finishes.
+#[test]
+fn writing_each_others_sources_on_two_threads_does_not_deadlock() {
+    let a = Tensor::ones([64, 64], DType::F32, &CPU).unwrap();
+    let b = Tensor::full([64, 64], 2.0, DType::F32, &CPU).unwrap();
+    let run = |mut dst: Tensor, src: Tensor| {
+        std::thread::spawn(move || {
+            for _ in 0..2000 {
+                dst.copy_(&src).unwrap();
+                dst.add_(&src).unwrap();
+                Tensor::matmul_out(&src, &src.t().unwrap(), &mut dst).unwrap();
+                Tensor::binary_out("add", &src, &src, tensor_core::backend::BinaryOp::Add, &mut dst).unwrap();
+                dst.mul_(0.0).unwrap();
+            }
+        })
+    };
+    let t1 = run(a.shallow_clone(), b.shallow_clone());
+    let t2 = run(b.shallow_clone(), a.shallow_clone());
+    t1.join().unwrap();
+    t2.join().unwrap();
+}
+
+/// Borrowing a storage and then writing it (or reading what this thread writes) on the same
+/// thread waited forever; now it is a Borrow error naming the op and the borrow.
+#[test]
+fn a_write_under_a_borrow_on_the_same_thread_is_an_error() {
+    let mut x = Tensor::zeros([4], DType::F32, &CPU).unwrap();
+    let mut view = x.narrow(0, 1, 2).unwrap();
+    {
+        let slice = x.as_slice::<f32>().unwrap();
+        let e = view.add_(1.0).unwrap_err();
+        assert_eq!((e.kind(), e.op()), (ErrorKind::Borrow, "add_"), "{e}");
+        assert!(e.to_string().contains("as_slice"), "{e}");
+        assert_eq!(kind_of(view.fill_(3.0)), ErrorKind::Borrow);
+        assert_eq!(kind_of(view.copy_(&Tensor::ones([2], DType::F32, &CPU).unwrap())), ErrorKind::Borrow);
+        // Reading while reading is fine: a recursive read.
+        assert_eq!(view.sum().unwrap().item::<f32>().unwrap(), 0.0);
+        assert_eq!(slice.len(), 4);
+    }
+    view.add_(1.0).unwrap();
+    let inner = view.shallow_clone();
+    let r = x.with_mut_slice::<f32, _>(|s| {
+        s[0] = 9.0;
+        inner.sum().map(|t| t.item::<f32>())
+    });
+    let e = r.unwrap().unwrap_err();
+    assert_eq!((e.kind(), e.op()), (ErrorKind::Borrow, "sum"), "{e}");
+    assert_eq!(x.to_vec::<f32>().unwrap(), [9.0, 1.0, 1.0, 0.0]);
+}
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn fill_under_an_ndarray_view_is_an_error() {
+    let mut x = Tensor::zeros([2, 2], DType::F64, &CPU).unwrap();
+    let mut y = x.shallow_clone();
+    let view = x.array_view::<f64>().unwrap();
+    assert_eq!(kind_of(y.fill_(1.0)), ErrorKind::Borrow);
+    drop(view);
+    y.fill_(1.0).unwrap();
+    assert_eq!(x.sum().unwrap().item::<f64>().unwrap(), 4.0);
+    let _ = &mut x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Smaller defects of item 9
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn fill_and_zero_refuse_an_expanded_tensor_as_add_and_copy_do() {
+    let base = Tensor::zeros([1, 3], DType::F32, &CPU).unwrap();
+    let mut e = base.expand(&[4, 3]).unwrap();
+    for r in [e.fill_(1.0), e.zero_(), e.add_(1.0)] {
+        let err = r.unwrap_err();
+        assert!(err.to_string().contains("more than one element of the written-to tensor"), "{err}");
+    }
+    assert_eq!(base.to_vec::<f32>().unwrap(), [0.0; 3]);
+}
+
+#[test]
+fn unary_out_resizes_out_as_the_other_out_forms() {
+    let x = Tensor::from_vec(vec![0.0f32, 1.0], [2]).unwrap();
+    let mut out = Tensor::zeros([3, 2], DType::F32, &CPU).unwrap();
+    Tensor::unary_out(&x, tensor_core::backend::UnaryOp::Exp, &mut out).unwrap();
+    assert_eq!(out.size(), &[2]);
+    assert_eq!(out.to_vec::<f32>().unwrap(), [1.0, 1.0f32.exp()]);
+    let mut out = Tensor::zeros([3, 2], DType::F32, &CPU).unwrap();
+    Tensor::binary_out("add", &x, &x, tensor_core::backend::BinaryOp::Add, &mut out).unwrap();
+    assert_eq!(out.size(), &[2]);
+}
+
+/// Products past 2^53 are exact (wrapping on overflow, as PyTorch's integer matmul), where the
+/// f64 path lost their low bits.
+#[test]
+fn int64_matmul_is_exact() {
+    let big = (1i64 << 53) + 1;
+    let a = Tensor::from_vec(vec![big, 3], [1, 2]).unwrap();
+    let b = Tensor::from_vec(vec![3i64, big], [2, 1]).unwrap();
+    // 3 * (2^53 + 1) twice: 6 * 2^53 + 6.
+    assert_eq!(a.matmul(&b).unwrap().to_vec::<i64>().unwrap(), [6 * (1i64 << 53) + 6]);
+    let w = Tensor::from_vec(vec![i64::MAX, 2], [1, 2]).unwrap();
+    let v = Tensor::from_vec(vec![2i64, 1], [2, 1]).unwrap();
+    assert_eq!(w.matmul(&v).unwrap().to_vec::<i64>().unwrap(), [i64::MAX.wrapping_mul(2).wrapping_add(2)]);
+}
+
+#[test]
+fn set_num_threads_refuses_absurd_counts_at_once() {
+    let e = tensor_core::set_num_threads(100_000).unwrap_err();
+    assert_eq!((e.kind(), e.op()), (ErrorKind::Value, "set_num_threads"), "{e}");
+    assert!(e.to_string().contains("more than the 1024 allowed"), "{e}");
+}

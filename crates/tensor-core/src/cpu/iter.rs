@@ -152,13 +152,15 @@ pub(crate) fn update_rows<T: Send, const N: usize>(
         // Rows per task: enough tasks to balance, each at least a few thousand elements.
         let rows_per_task = count.div_ceil(threads * 4).max(4096usize.div_ceil(len));
         if rows_per_task < count {
-            dst.par_chunks_mut(rows_per_task * len).enumerate().for_each(|(task, chunk)| {
-                let first = task * rows_per_task;
-                let mut r = 0;
-                row.for_each(first..first + chunk.len() / len, |starts| {
-                    f(&mut chunk[r * len..(r + 1) * len], starts);
-                    r += 1;
-                });
+            crate::grad_mode::suspended(|| {
+                dst.par_chunks_mut(rows_per_task * len).enumerate().for_each(|(task, chunk)| {
+                    let first = task * rows_per_task;
+                    let mut r = 0;
+                    row.for_each(first..first + chunk.len() / len, |starts| {
+                        f(&mut chunk[r * len..(r + 1) * len], starts);
+                        r += 1;
+                    });
+                })
             });
             return;
         }
@@ -172,7 +174,9 @@ pub(crate) fn update_rows<T: Send, const N: usize>(
             };
             let stride = row.stride;
             let sub = |i: usize| -> [usize; N] { core::array::from_fn(|k| base[k] + i * piece * stride[k]) };
-            dst.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| f(chunk, sub(i)));
+            crate::grad_mode::suspended(|| {
+                dst.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| f(chunk, sub(i)))
+            });
             return;
         }
     }

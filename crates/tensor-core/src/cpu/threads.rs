@@ -46,6 +46,10 @@ pub(crate) fn enlist_main_thread() {}
 /// ```
 #[cfg(feature = "std")]
 pub fn set_num_threads(threads: usize) -> crate::Result<()> {
+    if threads > MAX_THREADS {
+        // rayon would spawn them all before returning: 100,000 threads did not return at all.
+        crate::bail!(Value, "set_num_threads", "{} threads is more than the {} allowed", threads, MAX_THREADS);
+    }
     CLAIMED.store(true, Ordering::Relaxed);
     let threads = if threads == 0 { default_threads() } else { threads };
     build_pool(threads).map_err(|_| {
@@ -64,6 +68,10 @@ pub fn get_num_threads() -> usize {
     enlist_main_thread();
     rayon::current_num_threads()
 }
+
+/// The most threads [`set_num_threads`] takes (PyTorch's CPU builds run far fewer usefully).
+#[cfg(feature = "std")]
+pub const MAX_THREADS: usize = 1024;
 
 /// Set once the main thread has tried to join the pool, or the program has set the count.
 #[cfg(feature = "std")]

@@ -60,7 +60,7 @@ impl Tensor {
     /// ```
     pub fn array_view<T: Element>(&self) -> Result<ArrayViewGuard<'_, T>> {
         check::<T>("array_view", self)?;
-        let guard = self.read();
+        let guard = self.read("array_view")?;
         let elems = elements_of::<T>(guard.as_ref());
         let (shape, start) = nd_shape(self.layout(), elems.len());
         ArrayViewD::from_shape(shape, &elems[start..])
@@ -103,7 +103,7 @@ impl Tensor {
     pub fn with_array_view_mut<T: Element, R>(&mut self, f: impl FnOnce(ArrayViewMutD<'_, T>) -> R) -> Result<R> {
         check::<T>("with_array_view_mut", self)?;
         self.check_writable("with_array_view_mut")?;
-        let mut g = self.write();
+        let mut g = self.write("with_array_view_mut")?;
         let cpu = g.as_any_mut().downcast_mut::<CpuStorage>().expect("cpu device holds cpu storage");
         let elems = T::slice_of_mut(cpu).expect("dtype checked");
         let (shape, start) = nd_shape(self.layout(), elems.len());

@@ -14,7 +14,7 @@ impl Tensor {
         if dtype == self.dtype() {
             return Ok(self.shallow_clone());
         }
-        let s = self.read().cast(self.layout(), dtype)?;
+        let s = self.read("cast")?.cast(self.layout(), dtype)?;
         Ok(Tensor::from_storage(s, self.shape(), self.device().clone()))
     }
     /// The tensor on `device` (this one when it is already there), as `x.to(device)`.
@@ -22,7 +22,7 @@ impl Tensor {
         if device == self.device() {
             return Ok(self.shallow_clone());
         }
-        let host = self.read().to_cpu(self.layout())?;
+        let host = self.read("to_cpu")?.to_cpu(self.layout())?;
         Tensor::from_cpu_storage(host, self.shape(), device)
     }
     /// `to_device` then `to_dtype`, as `z.to("cpu", torch.double)`.
@@ -39,7 +39,7 @@ impl Tensor {
     /// A contiguous deep copy (PyTorch's `clone()`), or the device's allocation error.
     pub fn try_clone(&self) -> Result<Tensor> {
         let mut out = self.device().uninit("contiguous", self.dtype(), self.numel())?;
-        out.copy_from(&Layout::contiguous(self.shape()), self.read().as_ref(), self.layout())?;
+        out.copy_from(&Layout::contiguous(self.shape()), self.read("as_ref")?.as_ref(), self.layout())?;
         Ok(Tensor::from_storage(out, self.shape(), self.device().clone()))
     }
     /// A tensor that shares the storage but not the graph: on a plain tensor, the same handle.
@@ -66,8 +66,7 @@ impl Tensor {
         } else {
             src_b
         };
-        let s = src_b.read();
-        self.write().copy_from(self.layout(), s.as_ref(), src_b.layout())
+        self.write_reading("copy_", [&src_b], |dst, [s]| dst.copy_from(self.layout(), s, src_b.layout()))
     }
 
     /// When `self` shares storage with `other`, a private copy; else `self`.
@@ -79,10 +78,12 @@ impl Tensor {
         }
     }
 
-    /// Sets every element to `value`, as `x.fill_(v)`.
+    /// Sets every element to `value`, as `x.fill_(v)`. An expanded tensor (several elements
+    /// at one location) is refused, as by every in-place op and as in PyTorch.
     pub fn fill_(&mut self, value: impl Into<crate::Scalar>) -> Result<()> {
         let v = value.into();
-        self.write().fill(self.layout(), v)
+        self.check_writable("fill_")?;
+        self.write("fill_")?.fill(self.layout(), v)
     }
     /// Sets every element to zero, as `x.zero_()`.
     pub fn zero_(&mut self) -> Result<()> {
@@ -91,7 +92,7 @@ impl Tensor {
 
     /// The elements, contiguous, on the host.
     pub fn to_cpu_storage(&self) -> Result<CpuStorage> {
-        self.read().to_cpu(self.layout())
+        self.read("to_cpu")?.to_cpu(self.layout())
     }
     /// The elements in row-major order as `T` (converted from the tensor's dtype if needed).
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
@@ -147,7 +148,7 @@ impl Tensor {
                 self.stride()
             );
         };
-        Ok(SliceGuard { guard: self.read(), start, end, _t: core::marker::PhantomData })
+        Ok(SliceGuard { guard: self.read("as_slice")?, start, end, _t: core::marker::PhantomData })
     }
 
     /// Runs `f` on the contiguous elements of a CPU tensor of element type `T`, mutably.
@@ -171,7 +172,7 @@ impl Tensor {
                 self.stride()
             );
         };
-        let mut g = self.write();
+        let mut g = self.write("with_mut_slice")?;
         let cpu = g.as_any_mut().downcast_mut::<CpuStorage>().expect("cpu device holds cpu storage");
         Ok(f(&mut T::slice_of_mut(cpu).expect("dtype checked")[start..end]))
     }

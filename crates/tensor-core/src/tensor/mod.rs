@@ -176,29 +176,59 @@ impl Tensor {
         Arc::as_ptr(&self.storage) as *const () as usize
     }
 
-    /// Read access to the storage.
-    pub(crate) fn read(&self) -> ReadGuard<'_, Box<dyn BackendStorage>> {
-        self.storage.data.read()
+    /// Read access to the storage for `op` (a Borrow error when this thread writes it).
+    pub(crate) fn read(&self, op: &'static str) -> Result<ReadGuard<'_, Box<dyn BackendStorage>>> {
+        self.storage.data.read(op)
     }
-    /// Write access to the storage; bumps the version.
-    pub(crate) fn write(&self) -> WriteGuard<'_, Box<dyn BackendStorage>> {
+    /// Write access to the storage for `op`; bumps the version. A Borrow error when this
+    /// thread holds the storage already (see [`crate::sync`]).
+    pub(crate) fn write(&self, op: &'static str) -> Result<WriteGuard<'_, Box<dyn BackendStorage>>> {
+        let guard = self.storage.data.write(op)?;
         self.storage.version.fetch_add(1, Ordering::AcqRel);
-        self.storage.data.write()
+        Ok(guard)
     }
 
-    /// Runs `f` on the storages of `self` and `other` under read locks (one lock when shared).
+    /// Runs `f` on the storages of `self` and `other` under read locks (one lock when shared),
+    /// taken in the global order of [`write_reading`](Self::write_reading).
     pub(crate) fn read2<R>(
         &self,
         other: &Tensor,
         f: impl FnOnce(&dyn BackendStorage, &dyn BackendStorage) -> Result<R>,
     ) -> Result<R> {
-        let a = self.read();
-        if self.shares_storage(other) {
-            f(a.as_ref(), a.as_ref())
-        } else {
-            let b = other.read();
-            f(a.as_ref(), b.as_ref())
+        Tensor::read_all("read", [self, other], |[a, b]| f(a, b))
+    }
+
+    /// Runs `f` on the storages of `tensors` under read locks, taken in the global order of
+    /// [`write_reading`](Self::write_reading) (a storage shared by several is locked once).
+    pub(crate) fn read_all<R, const N: usize>(
+        op: &'static str,
+        tensors: [&Tensor; N],
+        f: impl FnOnce([&dyn BackendStorage; N]) -> Result<R>,
+    ) -> Result<R> {
+        lock_in_order(op, None, tensors, |_, refs| f(refs))
+    }
+
+    /// Runs `f` with this tensor's storage locked for writing and each of `sources` for
+    /// reading (a storage shared by several sources is locked once). The locks are taken in
+    /// one global order, by storage address, so two threads writing each other's sources
+    /// (`a.copy_(&b)` beside `b.copy_(&a)`) cannot deadlock. A source that shares this tensor's
+    /// storage is a Borrow error naming `op`: callers copy such a source first.
+    pub(crate) fn write_reading<R, const N: usize>(
+        &self,
+        op: &'static str,
+        sources: [&Tensor; N],
+        f: impl FnOnce(&mut dyn BackendStorage, [&dyn BackendStorage; N]) -> Result<R>,
+    ) -> Result<R> {
+        if let Some(s) = sources.iter().find(|s| s.shares_storage(self)) {
+            crate::bail!(
+                Borrow,
+                op,
+                "a source of shape {:?} shares the storage it would be written into (of shape {:?})",
+                s.shape(),
+                self.shape()
+            );
         }
+        lock_in_order(op, Some(self), sources, |w, refs| f(w.expect("a writer was given"), refs))
     }
 
     /// Checks that `others` live on this tensor's device.
@@ -250,4 +280,36 @@ impl Tensor {
         }
         Ok(())
     }
+}
+
+/// Locks `writer` (if any) for writing and `sources` for reading, each storage once, in the
+/// order of their addresses, then runs `f`. (`writer` shares no storage with a source.)
+fn lock_in_order<R, const N: usize>(
+    op: &'static str,
+    writer: Option<&Tensor>,
+    sources: [&Tensor; N],
+    f: impl FnOnce(Option<&mut dyn BackendStorage>, [&dyn BackendStorage; N]) -> Result<R>,
+) -> Result<R> {
+    let mut order: smallvec::SmallVec<[&Tensor; 4]> = smallvec::SmallVec::new();
+    for s in sources.iter().copied().chain(writer) {
+        if !order.iter().any(|o| o.shares_storage(s)) {
+            order.push(s);
+        }
+    }
+    order.sort_by_key(|t| t.storage_id());
+    let mut readers: smallvec::SmallVec<[(usize, ReadGuard<'_, Box<dyn BackendStorage>>); 4]> =
+        smallvec::SmallVec::new();
+    let mut written = None;
+    for t in order {
+        if writer.is_some_and(|w| w.shares_storage(t)) {
+            written = Some(t.write(op)?);
+        } else {
+            readers.push((t.storage_id(), t.read(op)?));
+        }
+    }
+    let refs: [&dyn BackendStorage; N] = core::array::from_fn(|i| {
+        let id = sources[i].storage_id();
+        readers.iter().find(|(k, _)| *k == id).map(|(_, g)| g.as_ref()).expect("every source was locked")
+    });
+    f(written.as_mut().map(|w| w.as_mut()), refs)
 }

@@ -71,7 +71,7 @@ impl Tensor {
         check_pow_scalar(name, op, self.dtype(), &rhs)?;
         if let (Rhs::Scalar(s), true) = (&rhs, compute == self.dtype()) {
             check_int_scalar_divisor(op, compute, *s)?;
-            if let Some(r) = self.read().binary_scalar(self.layout(), *s, op) {
+            if let Some(r) = self.read("binary_scalar")?.binary_scalar(self.layout(), *s, op) {
                 return Ok(Tensor::from_op(r?, self.shape(), self.device()));
             }
         }
@@ -102,7 +102,7 @@ impl Tensor {
         }
         if let Rhs::Scalar(s) = rhs {
             check_int_scalar_divisor(op, compute, s)?;
-            if let Some(r) = self.write().binary_scalar_inplace(self.layout(), s, op) {
+            if let Some(r) = self.write(name)?.binary_scalar_inplace(self.layout(), s, op) {
                 return r;
             }
         }
@@ -122,8 +122,7 @@ impl Tensor {
         let b = b.detached_copy_if_shared(self)?;
         let lb =
             if b.layout().dims() == lb.dims() { b.layout().clone() } else { b.layout().broadcast_to(self.shape())? };
-        let bs = b.read();
-        self.write().binary_inplace(self.layout(), bs.as_ref(), &lb, op)
+        self.write_reading(name, [&b], |dst, [bs]| dst.binary_inplace(self.layout(), bs, &lb, op))
     }
 
     /// `out = a op b`, into the caller's tensor: no allocation when `out` has the result's shape
@@ -162,7 +161,7 @@ impl Tensor {
         let a = a.detached_copy_if_shared(out)?;
         let bt = bt.detached_copy_if_shared(out)?;
         let (la, lb) = (a.layout().broadcast_to(&shape)?, bt.layout().broadcast_to(&shape)?);
-        a.read2(&bt, |x, y| out.write().binary_into(out.layout(), x, &la, y, &lb, op))
+        out.write_reading(name, [&a, &bt], |dst, [x, y]| dst.binary_into(out.layout(), x, &la, y, &lb, op))
     }
 
     /// `self + alpha * rhs`, as `torch.add(x, y, alpha=...)`.
@@ -229,8 +228,7 @@ impl Tensor {
             a.layout().broadcast_to(&shape)?,
             b.layout().broadcast_to(&shape)?,
         );
-        let c = condition.read();
-        let s = a.read2(&b, |x, y| c.where_cond(&lc, x, &la, y, &lb))?;
+        let s = Tensor::read_all("where", [condition, &a, &b], |[c, x, y]| c.where_cond(&lc, x, &la, y, &lb))?;
         Ok(Tensor::from_op(s, shape, self.device()))
     }
 

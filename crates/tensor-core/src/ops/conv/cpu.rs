@@ -169,7 +169,9 @@ fn for_each_image<T: ConvElem, S: Default>(
     #[cfg(feature = "std")]
     if per_image_tasks(batch, work) {
         use rayon::prelude::*;
-        out.par_chunks_mut(chunk).enumerate().for_each_init(S::default, |buf, (i, o)| f(i, o, buf, false));
+        crate::grad_mode::suspended(|| {
+            out.par_chunks_mut(chunk).enumerate().for_each_init(S::default, |buf, (i, o)| f(i, o, buf, false))
+        });
         return;
     }
     let _ = (batch, work);
@@ -412,14 +414,16 @@ fn backward_weight<T: ConvElem>(
         // One partial gradient per thread, summed at the end.
         let tasks = rayon::current_num_threads().min(batch);
         let per = batch.div_ceil(tasks);
-        let partials: Vec<Vec<T>> = (0..tasks)
-            .into_par_iter()
-            .map(|t| {
-                let mut part = vec![T::zero(); o * kk];
-                run(t * per..((t + 1) * per).min(batch), &mut part, false);
-                part
-            })
-            .collect();
+        let partials: Vec<Vec<T>> = crate::grad_mode::suspended(|| {
+            (0..tasks)
+                .into_par_iter()
+                .map(|t| {
+                    let mut part = vec![T::zero(); o * kk];
+                    run(t * per..((t + 1) * per).min(batch), &mut part, false);
+                    part
+                })
+                .collect()
+        });
         for p in partials {
             for (d, v) in dw.iter_mut().zip(p) {
                 *d += v;

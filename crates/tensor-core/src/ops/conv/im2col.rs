@@ -275,7 +275,7 @@ pub(crate) fn gemm<T: ConvElem>(
         // SAFETY: the largest index of each operand was checked against its slice above; `dst`
         // is a unique borrow, so it aliases neither input; strides index live allocations, so
         // they fit in isize. T is f32 or f64, which gemm supports.
-        unsafe {
+        crate::grad_mode::suspended(|| unsafe {
             gemm::gemm(
                 m,
                 n,
@@ -297,7 +297,7 @@ pub(crate) fn gemm<T: ConvElem>(
                 false,
                 par,
             );
-        }
+        });
     }
     #[cfg(not(feature = "std"))]
     {

@@ -268,7 +268,7 @@ impl Tensor {
                 padding
             )
         })?;
-        let s = x.read().im2col(x.layout(), &g)?;
+        let s = x.read("im2col")?.im2col(x.layout(), &g)?;
         let shape = [g.batch, g.in_channels * kernel[0] * kernel[1], g.out_hw[0] * g.out_hw[1]];
         unbatch(Tensor::from_op(s, shape, self.device()), was_3d)
     }
@@ -324,7 +324,7 @@ impl Tensor {
                 l
             ),
         };
-        let s = cols.read().col2im(cols.layout(), &g)?;
+        let s = cols.read("col2im")?.col2im(cols.layout(), &g)?;
         let out = Tensor::from_op(s, image, self.device());
         unbatch(out, was_2d)
     }

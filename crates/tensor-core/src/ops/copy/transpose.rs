@@ -75,7 +75,7 @@ fn transpose2d_with<T: Element>(out: &mut [T], src: &[T], layout: &Layout, path:
     #[cfg(feature = "std")]
     {
         use rayon::prelude::*;
-        out.par_chunks_mut(TASK_ROWS * cols).enumerate().for_each(task);
+        crate::grad_mode::suspended(|| out.par_chunks_mut(TASK_ROWS * cols).enumerate().for_each(task));
     }
     #[cfg(not(feature = "std"))]
     out.chunks_mut(TASK_ROWS * cols).enumerate().for_each(task);

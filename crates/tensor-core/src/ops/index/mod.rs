@@ -161,7 +161,9 @@ impl Tensor {
         }
         let s = narrow_to(&s, i.size())?.detached_copy_if_shared(self)?;
         let i = i.detached_copy_if_shared(self)?;
-        i.read2(&s, |ib, sb| self.write().scatter_inplace(&layout, d, ib, i.layout(), sb, s.layout(), reduce))
+        self.write_reading(op, [&i, &s], |dst, [ib, sb]| {
+            dst.scatter_inplace(&layout, d, ib, i.layout(), sb, s.layout(), reduce)
+        })
     }
 
     /// Writes `src[p]` to `self[p with p[dim] = index[p]]` for every position `p` of the index,
@@ -256,7 +258,9 @@ impl Tensor {
         let src = if alpha.to_f64() == 1.0 { src } else { src.mul(alpha)?.to_dtype(self.dtype())? };
         let src = src.detached_copy_if_shared(self)?;
         let idx = idx.detached_copy_if_shared(self)?;
-        idx.read2(&src, |ib, sb| self.write().index_add_inplace(&layout, d, ib, idx.layout(), sb, src.layout()))
+        self.write_reading(OP, [&idx, &src], |dst, [ib, sb]| {
+            dst.index_add_inplace(&layout, d, ib, idx.layout(), sb, src.layout())
+        })
     }
     /// `index_add_` with `alpha = 1`.
     pub fn index_add_(&mut self, dim: isize, index: &Tensor, source: &Tensor) -> Result<()> {

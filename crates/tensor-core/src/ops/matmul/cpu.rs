@@ -41,6 +41,34 @@ fn naive<T: Element>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f64, be
     }
 }
 
+/// [`naive`] for integers: exact, in wrapping i64 arithmetic as PyTorch's integer matmul
+/// (through f64, products past 2^53 lost their low bits). Integral `alpha`/`beta` (the only
+/// ones PyTorch takes for integer tensors) stay exact; others go through f64.
+fn naive_int<T: crate::cpu::IntElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f64, beta: f64) {
+    let integral = |v: f64| libm::trunc(v) == v && libm::fabs(v) < 9e18;
+    let exact = integral(alpha) && integral(beta);
+    for bi in 0..g.batch {
+        for i in 0..g.m {
+            for j in 0..g.n {
+                let mut acc = 0i64;
+                for p in 0..g.k {
+                    let x = a[g.offs[1] + bi * g.lhs[0] + i * g.lhs[1] + p * g.lhs[2]].i64();
+                    let y = b[g.offs[2] + bi * g.rhs[0] + p * g.rhs[1] + j * g.rhs[2]].i64();
+                    acc = acc.wrapping_add(x.wrapping_mul(y));
+                }
+                let o = &mut d[g.offs[0] + bi * g.dst[0] + i * g.dst[1] + j * g.dst[2]];
+                *o = if exact {
+                    let prev = if beta == 0.0 { 0 } else { (beta as i64).wrapping_mul(o.i64()) };
+                    T::of_i64(prev.wrapping_add((alpha as i64).wrapping_mul(acc)))
+                } else {
+                    let prev = if beta == 0.0 { 0.0 } else { beta * o.to_f64() };
+                    T::from_f64(prev + alpha * acc as f64)
+                };
+            }
+        }
+    }
+}
+
 #[cfg(feature = "std")]
 trait GemmElem: Element {
     fn of(v: f64) -> Self;
@@ -135,12 +163,15 @@ fn with_gemm<T: GemmElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f6
             Split::Rows(h) => parallel_parts(g.m, h, |i0, rows| part(i0, rows, 0, g.n, gemm::Parallelism::None)),
         }
     };
-    if by_product {
-        use rayon::prelude::*;
-        (0..g.batch).into_par_iter().for_each(product);
-    } else {
-        (0..g.batch).for_each(product);
-    }
+    // Parallel sections: another thread's job may run here meanwhile (see grad_mode).
+    crate::grad_mode::suspended(|| {
+        if by_product {
+            use rayon::prelude::*;
+            (0..g.batch).into_par_iter().for_each(product);
+        } else {
+            (0..g.batch).for_each(product);
+        }
+    });
 }
 
 /// Whether every element of the output (`batch × m × n` at its strides) is a distinct
@@ -265,6 +296,9 @@ pub(crate) fn matmul_into(
         (CpuStorage::F64(d), CpuStorage::F64(a), CpuStorage::F64(b)) => with_gemm(d, a, b, &g, alpha, beta),
         (CpuStorage::F16(d), CpuStorage::F16(a), CpuStorage::F16(b)) => via_f32(d, a, b, &g, alpha, beta),
         (CpuStorage::BF16(d), CpuStorage::BF16(a), CpuStorage::BF16(b)) => via_f32(d, a, b, &g, alpha, beta),
+        (CpuStorage::U8(d), CpuStorage::U8(a), CpuStorage::U8(b)) => naive_int(d, a, b, &g, alpha, beta),
+        (CpuStorage::I32(d), CpuStorage::I32(a), CpuStorage::I32(b)) => naive_int(d, a, b, &g, alpha, beta),
+        (CpuStorage::I64(d), CpuStorage::I64(a), CpuStorage::I64(b)) => naive_int(d, a, b, &g, alpha, beta),
         (d, a, b) if d.dtype() == a.dtype() && a.dtype() == b.dtype() && d.dtype() != crate::DType::Bool => {
             crate::with_cpu!(d, |dv| {
                 let av = StorageOf::slice_of(a).expect("dtype checked");

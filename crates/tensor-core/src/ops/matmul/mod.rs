@@ -111,8 +111,8 @@ impl Tensor {
         match lo {
             Some(lo) => {
                 out.check_writable("matmul_out")?;
-                p.lhs.read2(&p.rhs, |x, y| {
-                    out.write().matmul_into(&lo, x, p.lhs.layout(), y, p.rhs.layout(), alpha, beta)
+                out.write_reading("matmul_out", [&p.lhs, &p.rhs], |dst, [x, y]| {
+                    dst.matmul_into(&lo, x, p.lhs.layout(), y, p.rhs.layout(), alpha, beta)
                 })
             }
             None => {

@@ -19,8 +19,10 @@ fn for_each_plane<T: Send>(out: &mut [T], chunk: usize, work: usize, f: impl Fn(
     if work >= crate::cpu::par_threshold() && out.len() > chunk {
         use rayon::prelude::*;
         let planes = (out.len() / chunk).div_ceil(4 * rayon::current_num_threads()).max(1);
-        out.par_chunks_mut(chunk * planes).enumerate().for_each(|(t, o)| {
-            o.chunks_mut(chunk).enumerate().for_each(|(i, p)| f(t * planes + i, p));
+        crate::grad_mode::suspended(|| {
+            out.par_chunks_mut(chunk * planes).enumerate().for_each(|(t, o)| {
+                o.chunks_mut(chunk).enumerate().for_each(|(i, p)| f(t * planes + i, p));
+            })
         });
         return;
     }

@@ -180,7 +180,7 @@ impl Tensor {
         const OP: &str = "max_pool2d";
         let (x, was_3d) = batched(OP, self)?;
         let g = pool2d_geometry(OP, x.size(), kernel, stride, padding, dilation, ceil_mode)?;
-        let (v, i) = x.read().max_pool2d(x.layout(), &g)?;
+        let (v, i) = x.read("max_pool2d")?.max_pool2d(x.layout(), &g)?;
         let shape = out_shape(&g, false);
         let v = Tensor::from_op(v, shape.as_slice(), self.device());
         let i = Tensor::from_op(i, shape.as_slice(), self.device());
@@ -213,7 +213,7 @@ impl Tensor {
         const OP: &str = "avg_pool2d";
         let (x, was_3d) = batched(OP, self)?;
         let g = pool2d_geometry(OP, x.size(), kernel, stride, padding, [1, 1], ceil_mode)?;
-        let s = x.read().avg_pool2d(x.layout(), &g, count_include_pad)?;
+        let s = x.read("avg_pool2d")?.avg_pool2d(x.layout(), &g, count_include_pad)?;
         unbatch(Tensor::from_op(s, out_shape(&g, false).as_slice(), self.device()), was_3d)
     }
 
@@ -305,7 +305,7 @@ pub fn avg_pool2d_backward(
     let (shape, was_3d) = shape4(OP, input_shape)?;
     let g = pool2d_geometry(OP, &shape, kernel, stride, padding, [1, 1], ceil_mode)?;
     let gr = check_grad(OP, grad_out, &g, was_3d)?;
-    let s = gr.read().avg_pool2d_backward(gr.layout(), &g, count_include_pad)?;
+    let s = gr.read("avg_pool2d_backward")?.avg_pool2d_backward(gr.layout(), &g, count_include_pad)?;
     unbatch(Tensor::from_op(s, shape, grad_out.device()), was_3d)
 }
 

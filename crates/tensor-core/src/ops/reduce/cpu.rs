@@ -70,7 +70,7 @@ fn fold_rows<A: Copy + Send + Sync, U: Element>(
     if layout.numel() >= crate::cpu::par_threshold() && kept.numel() > 1 {
         use rayon::prelude::*;
         let bases: Vec<usize> = bases.collect();
-        out.par_iter_mut().zip(bases.par_iter()).for_each(|(o, &b)| *o = one(b));
+        crate::grad_mode::suspended(|| out.par_iter_mut().zip(bases.par_iter()).for_each(|(o, &b)| *o = one(b)));
         return;
     }
     for (o, b) in out.iter_mut().zip(bases) {
@@ -106,7 +106,9 @@ fn sum_contiguous<T: Element, A: Element + core::ops::Add<Output = A>>(
     #[cfg(feature = "std")]
     if v.len() >= crate::cpu::par_threshold() {
         use rayon::prelude::*;
-        return v.par_chunks(1 << 16).map(|c| sum_slice(c, &to)).reduce(|| A::ZERO, |a, b| a + b);
+        return crate::grad_mode::suspended(|| {
+            v.par_chunks(1 << 16).map(|c| sum_slice(c, &to)).reduce(|| A::ZERO, |a, b| a + b)
+        });
     }
     sum_slice(v, to)
 }

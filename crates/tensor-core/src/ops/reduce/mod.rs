@@ -28,7 +28,7 @@ impl Tensor {
         let (dims, shape) = self.reduce_plan(name, dims, keepdim, op)?;
         // The storage holds the kept elements in row-major order, whether or not the reduced
         // dims are kept as 1.
-        let s = self.read().reduce(self.layout(), &dims, op)?;
+        let s = self.read("reduce")?.reduce(self.layout(), &dims, op)?;
         Ok(Tensor::from_op(s, shape, self.device()))
     }
 
@@ -269,7 +269,7 @@ impl Tensor {
     pub(crate) fn scan(&self, name: &'static str, dim: isize, op: ScanOp) -> Result<Tensor> {
         let d = normalize_dim(name, dim, self.dim())?;
         let x = self.sum_input()?;
-        let s = x.read().scan(x.layout(), d, op)?;
+        let s = x.read("scan")?.scan(x.layout(), d, op)?;
         Ok(Tensor::from_op(s, x.shape(), x.device()))
     }
 }

@@ -53,9 +53,7 @@ impl Tensor {
             return assign(name, x.reduce(name, dims, keepdim, op)?, out);
         }
         out.check_writable(name)?;
-        let src = x.read();
-        let mut dst = out.write();
-        src.reduce_into(x.layout(), &red, op, dst.as_mut(), out.layout())
+        out.write_reading(name, [x], |dst, [src]| src.reduce_into(x.layout(), &red, op, dst, out.layout()))
     }
 
     /// `out = x.sum_dim(dims, keepdim)` (all dims when empty), as `torch.sum(x, dims, out=out)`.

@@ -34,7 +34,7 @@ fn sort_row<T: Element>(vals: &mut [T], idx: &mut [i64], descending: bool, paral
     #[cfg(feature = "std")]
     if parallel {
         use rayon::slice::ParallelSliceMut;
-        pairs.par_sort_by(cmp);
+        crate::grad_mode::suspended(|| pairs.par_sort_by(cmp));
     } else {
         pairs.sort_by(cmp);
     }
@@ -63,9 +63,11 @@ fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool
         #[cfg(feature = "std")]
         if big && rows > 1 {
             use rayon::prelude::*;
-            vals.par_chunks_mut(n)
-                .zip(idx.par_chunks_mut(n))
-                .for_each_init(Vec::new, |pairs, (v, i)| sort_row(v, i, descending, false, pairs));
+            crate::grad_mode::suspended(|| {
+                vals.par_chunks_mut(n)
+                    .zip(idx.par_chunks_mut(n))
+                    .for_each_init(Vec::new, |pairs, (v, i)| sort_row(v, i, descending, false, pairs))
+            });
         } else {
             let mut pairs = Vec::with_capacity(n);
             for (v, i) in vals.chunks_mut(n).zip(idx.chunks_mut(n)) {

@@ -11,7 +11,7 @@ impl Tensor {
     /// values and, for each, its int64 position along `dim` in `self`.
     pub fn sort(&self, dim: isize, descending: bool) -> Result<(Tensor, Tensor)> {
         let d = normalize_dim("sort", dim, self.dim())?;
-        let (v, i) = self.read().sort(self.layout(), d, descending)?;
+        let (v, i) = self.read("sort")?.sort(self.layout(), d, descending)?;
         Ok((Tensor::from_op(v, self.shape(), self.device()), Tensor::from_op(i, self.shape(), self.device())))
     }
 

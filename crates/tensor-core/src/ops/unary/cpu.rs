@@ -38,7 +38,9 @@ pub(crate) fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T
         #[cfg(feature = "std")]
         if d.len() >= crate::cpu::par_threshold() {
             use rayon::prelude::*;
-            d.par_chunks_mut(1 << 14).for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
+            crate::grad_mode::suspended(|| {
+                d.par_chunks_mut(1 << 14).for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)))
+            });
             return;
         }
         d.iter_mut().for_each(|x| *x = f(*x));

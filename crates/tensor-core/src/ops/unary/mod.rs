@@ -15,7 +15,7 @@ impl Tensor {
         } else {
             self.shallow_clone()
         };
-        let s = x.read().unary(x.layout(), op)?;
+        let s = x.read("unary")?.unary(x.layout(), op)?;
         Ok(Tensor::from_op(s, x.shape(), x.device()))
     }
     /// Applies `op` elementwise in place.
@@ -31,9 +31,10 @@ impl Tensor {
             );
         }
         self.check_writable("unary_")?;
-        self.write().unary_inplace(self.layout(), op)
+        self.write("unary_inplace")?.unary_inplace(self.layout(), op)
     }
-    /// Applies `op` elementwise from `src` into `out` (same shape and dtype as the result).
+    /// Applies `op` elementwise from `src` into `out`, in `out`'s dtype. As every `out` form:
+    /// an `out` of another shape (or device) is replaced by a new tensor, as PyTorch resizes it.
     pub fn unary_out(src: &Tensor, op: UnaryOp, out: &mut Tensor) -> Result<()> {
         // Refuse before writing anything: a float result never goes into an integer `out`.
         let result = if op.needs_float() { src.dtype().to_float() } else { src.dtype() };
@@ -47,11 +48,17 @@ impl Tensor {
                 op
             );
         }
+        if out.shape() != src.shape() || out.device() != src.device() {
+            let mut r = src.to_dtype(out.dtype())?.detached_copy_if_shared(src)?;
+            r.unary_(op)?;
+            *out = r;
+            return Ok(());
+        }
         out.copy_(src)?;
         out.unary_(op)
     }
     fn test(&self, op: TestOp) -> Result<Tensor> {
-        let s = self.read().test(self.layout(), op)?;
+        let s = self.read("test")?.test(self.layout(), op)?;
         Ok(Tensor::from_op(s, self.shape(), self.device()))
     }
     /// True where the element is NaN.
