@@ -4,7 +4,9 @@
 //! An entry `name.npy` is the array `name`, as `np.load(path)["name"]`. Each array follows
 //! the [`.npy` rules](crate::npy) (dtypes, bf16 written as float32, Fortran order, byte
 //! orders), and a problem in one is an error that names the archive and the entry. The zip
-//! crate checks every entry's CRC-32.
+//! crate checks every entry's CRC-32. An archive that holds a name twice (two `a.npy` entries,
+//! or `a.npy` beside `a`) is an error when it is opened, naming the name: the zip crate keeps
+//! one entry per name, so one of the two arrays would otherwise be dropped unseen.
 //!
 //! ```
 //! use std::io::Cursor;
@@ -22,9 +24,9 @@
 use crate::bytes::io_error;
 use crate::npy::{read_npy_impl, write_npy_impl, Input};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use tensor_core::{Result, Tensor};
 use zip::write::SimpleFileOptions;
@@ -71,18 +73,38 @@ impl<R: Read + Seek> NpzFile<R> {
     fn with_source(reader: R, source: String) -> Result<Self> {
         let archive =
             ZipArchive::new(reader).map_err(|e| io_error("read_npz", &source, format!("not a zip archive: {e}")))?;
-        Ok(NpzFile { archive, source })
+        if archive.has_duplicate_names() {
+            // The zip crate kept one of the entries that share a name: find the name in the
+            // central directory (any `len + 1` of its records hold one name twice).
+            let (dir, entries) = (archive.central_directory_start(), archive.len());
+            let mut reader = archive.into_inner();
+            let name = duplicate_in_directory(&mut reader, dir, entries + 1)
+                .map_or_else(|| "an entry".to_string(), |n| format!("the entry {:?}", String::from_utf8_lossy(&n)));
+            return Err(io_error("read_npz", &source, format!("{name} is in the archive twice")));
+        }
+        let npz = NpzFile { archive, source };
+        // Two entries that give one array name (`a.npy` and `a`).
+        let mut seen = BTreeMap::new();
+        for (name, entry) in npz.names().into_iter().zip(npz.entry_names()) {
+            if let Some(first) = seen.insert(name.clone(), entry.clone()) {
+                let msg = format!("the array {name:?} is in the archive twice (the entries {first:?} and {entry:?})");
+                return Err(io_error("read_npz", &npz.source, msg));
+            }
+        }
+        Ok(npz)
     }
 
     /// The names of the arrays, in the archive's order (each entry's name less `.npy`; a name
     /// that is not valid text is shown lossily).
     pub fn names(&self) -> Vec<String> {
+        self.entry_names().into_iter().map(|n| n.strip_suffix(".npy").map(str::to_string).unwrap_or(n)).collect()
+    }
+
+    /// The entries' names, in the archive's order (lossily, as [`names`](Self::names)).
+    fn entry_names(&self) -> Vec<String> {
         let names = self.archive.file_names().zip(self.archive.file_names_raw());
         names
-            .map(|(n, raw)| {
-                let n = n.map(Cow::into_owned).unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned());
-                n.strip_suffix(".npy").map(str::to_string).unwrap_or(n)
-            })
+            .map(|(n, raw)| n.map(Cow::into_owned).unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned()))
             .collect()
     }
 
@@ -127,6 +149,54 @@ impl<R: Read + Seek> NpzFile<R> {
         let t = read_npy_impl(&mut entry, "read_npz", &entry_source, Input::Whole)?;
         Ok((name.to_string(), t))
     }
+}
+
+/// The first name that the zip central directory at `start` gives twice, reading at most
+/// `records` records (`None` when the directory cannot be read).
+///
+/// The zip crate's name is the record's raw name, or the UTF-8 name of an Info-ZIP Unicode
+/// Path extra field (0x7075) whose CRC-32 matches the raw name; so is this one.
+fn duplicate_in_directory<R: Read + Seek>(reader: &mut R, start: u64, records: usize) -> Option<Vec<u8>> {
+    reader.seek(SeekFrom::Start(start)).ok()?;
+    let mut r = BufReader::new(reader);
+    let mut seen = HashSet::new();
+    for _ in 0..records {
+        let mut fixed = [0u8; 46];
+        r.read_exact(&mut fixed).ok()?;
+        if fixed[..4] != *b"PK\x01\x02" {
+            return None;
+        }
+        let field = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
+        let mut name = vec![0u8; field(28)];
+        let mut extra = vec![0u8; field(30)];
+        r.read_exact(&mut name).ok()?;
+        r.read_exact(&mut extra).ok()?;
+        std::io::copy(&mut (&mut r).take(field(32) as u64), &mut std::io::sink()).ok()?;
+        let name = unicode_path(&extra, &name).unwrap_or(name);
+        if let Some(again) = seen.replace(name) {
+            return Some(again);
+        }
+    }
+    None
+}
+
+/// The name of an Info-ZIP Unicode Path extra field in `extra` whose CRC-32 is `raw`'s (the
+/// last such field, as the zip crate).
+fn unicode_path(mut extra: &[u8], raw: &[u8]) -> Option<Vec<u8>> {
+    let mut found = None;
+    while extra.len() >= 4 {
+        let id = u16::from_le_bytes([extra[0], extra[1]]);
+        let len = usize::from(u16::from_le_bytes([extra[2], extra[3]]));
+        let Some(data) = extra.get(4..4 + len) else { break };
+        if id == 0x7075 && data.len() >= 5 && data[0] == 1 {
+            let crc = u32::from_le_bytes([data[1], data[2], data[3], data[4]]);
+            if crc == crc32fast::hash(raw) && std::str::from_utf8(&data[5..]).is_ok() {
+                found = Some(data[5..].to_vec());
+            }
+        }
+        extra = &extra[4 + len..];
+    }
+    found
 }
 
 /// Reads every array of the `.npz` archive at `path`, by name, as CPU tensors (as

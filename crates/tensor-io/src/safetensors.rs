@@ -12,7 +12,9 @@
 //! checkpoint is never read whole. The header checks are the safetensors crate's: a header
 //! that is not JSON, offsets that overlap, leave gaps or run past the end, a shape whose size
 //! overflows or disagrees with its offsets, and bytes after the last tensor are all errors
-//! that name the file.
+//! that name the file. A header that names a key twice (a tensor, a `__metadata__` entry, a
+//! field of a tensor) is one too, naming the key: JSON parsers keep the last of the two, so
+//! the first tensor's bytes would be read with the second's dtype and shape.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -31,8 +33,9 @@
 use crate::bytes::{checked_numel, io_error, storage_from_bytes, LeBytes};
 use ::safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, View};
 use memmap2::Mmap;
+use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
 use tensor_core::{err, DType, Device, Result, Tensor};
@@ -94,8 +97,84 @@ fn describe(e: &SafeTensorError, len: usize) -> String {
     }
 }
 
+/// Walks a JSON value and fails at the first object that holds a key twice, leaving the key
+/// (and the key of the object that holds it, if any) in `dup`.
+struct NoDuplicateKeys<'a> {
+    parent: Option<&'a str>,
+    dup: &'a mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for NoDuplicateKeys<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NoDuplicateKeys<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while seq.next_element_seed(NoDuplicateKeys { parent: self.parent, dup: &mut *self.dup })?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut keys = HashSet::new();
+        // Keys are compared unescaped: "x" and "\u0078" are the same key.
+        while let Some(key) = map.next_key::<String>()? {
+            if keys.contains(&key) {
+                *self.dup = Some(match self.parent {
+                    None => format!("{key:?}"),
+                    Some(p) => format!("{key:?} (in {p:?})"),
+                });
+                return Err(A::Error::custom("duplicate key"));
+            }
+            map.next_value_seed(NoDuplicateKeys { parent: Some(&key), dup: &mut *self.dup })?;
+            keys.insert(key);
+        }
+        Ok(())
+    }
+}
+
+/// The first key that the JSON header of `buf` holds twice in one object, found before any
+/// other problem of the header (those are left to the safetensors crate's checks).
+fn duplicate_key(buf: &[u8]) -> Option<String> {
+    let len = usize::try_from(u64::from_le_bytes(buf.get(..8)?.try_into().ok()?)).ok()?;
+    if len > 100_000_000 {
+        return None; // more than the safetensors crate reads (its MAX_HEADER_SIZE)
+    }
+    let header = std::str::from_utf8(buf.get(8..8usize.checked_add(len)?)?).ok()?;
+    let mut dup = None;
+    let mut de = serde_json::Deserializer::from_str(header);
+    let _ = NoDuplicateKeys { parent: None, dup: &mut dup }.deserialize(&mut de);
+    dup
+}
+
 impl Index {
     fn parse(buf: &[u8], op: &'static str, source: &str) -> Result<Self> {
+        if let Some(key) = duplicate_key(buf) {
+            return Err(io_error(op, source, format!("the header names the key {key} twice")));
+        }
         let (n, meta) = SafeTensors::read_metadata(buf).map_err(|e| io_error(op, source, describe(&e, buf.len())))?;
         let base = 8 + n;
         let mut entries = BTreeMap::new();

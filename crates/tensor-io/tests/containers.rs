@@ -179,3 +179,98 @@ fn safetensors_bad_files_are_errors_naming_the_file() {
     let e = serialize_safetensors([("a", &pattern(DType::U8, &[1])), ("a", &pattern(DType::U8, &[1]))]).unwrap_err();
     assert!(e.message().contains("given twice"), "{e}");
 }
+
+/// An archive of `a.npy` and `b.npy` whose second entry is renamed `a.npy` (in its local
+/// header and in the directory): the zip crate's writer refuses to write a name twice.
+fn npz_with_a_twice(compression: NpzCompression) -> Vec<u8> {
+    let (a, b) = (pattern(DType::F32, &[2]), pattern(DType::I32, &[3]));
+    let mut v = write_npz_to([("a", &a), ("b", &b)], Cursor::new(Vec::new()), compression).unwrap().into_inner();
+    while let Some(at) = find(&v, b"b.npy") {
+        v[at] = b'a';
+    }
+    v
+}
+
+#[test]
+fn npz_names_given_twice_are_errors() {
+    for compression in [NpzCompression::Stored, NpzCompression::Deflated] {
+        let bytes = npz_with_a_twice(compression);
+        let e = read_npz_from(Cursor::new(&bytes)).unwrap_err();
+        assert!(e.message().contains("the entry \"a.npy\" is in the archive twice"), "{e}");
+        assert!(NpzFile::from_reader(Cursor::new(&bytes)).is_err());
+        let path = tmp(&format!("npz_twice_{compression:?}.npz"));
+        std::fs::write(&path, &bytes).unwrap();
+        for e in [read_npz(&path).unwrap_err(), NpzFile::open(&path).unwrap_err()] {
+            assert_eq!(e.kind(), ErrorKind::Io);
+            assert!(e.message().contains(&format!("npz_twice_{compression:?}.npz: the entry \"a.npy\"")), "{e}");
+        }
+    }
+    // `a.npy` and `a` are both the array "a".
+    let npy = |t: &Tensor| {
+        let mut v = Vec::new();
+        tensor_io::write_npy_to(t, &mut v).unwrap();
+        v
+    };
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, t) in [("a.npy", pattern(DType::F32, &[2])), ("a", pattern(DType::I64, &[1]))] {
+        z.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut z, &npy(&t)).unwrap();
+    }
+    let bytes = z.finish().unwrap().into_inner();
+    let e = NpzFile::from_reader(Cursor::new(&bytes)).unwrap_err();
+    assert!(e.message().contains("the array \"a\" is in the archive twice (the entries \"a.npy\" and \"a\")"), "{e}");
+    // A name given by an Info-ZIP Unicode Path field (which the zip crate reads) counts too.
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let mut field = vec![1u8];
+    field.extend(crc32fast::hash(b"x.npy").to_le_bytes());
+    field.extend(b"a.npy");
+    for name in ["a.npy", "x.npy"] {
+        let mut options = zip::write::FullFileOptions::default();
+        if name == "x.npy" {
+            options.add_extra_field(0x7075, &field, true).unwrap();
+        }
+        z.start_file(name, options).unwrap();
+        std::io::Write::write_all(&mut z, &npy(&pattern(DType::U8, &[2]))).unwrap();
+    }
+    let bytes = z.finish().unwrap().into_inner();
+    let e = read_npz_from(Cursor::new(&bytes)).unwrap_err();
+    assert!(e.message().contains("the entry \"a.npy\" is in the archive twice"), "{e}");
+}
+
+#[test]
+fn safetensors_keys_given_twice_are_errors() {
+    let x = r#""x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#;
+    let cases = [
+        // The second "x" would read the first's float32 bytes as int32.
+        (format!(r#"{{{x},"x":{{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}}}"#), 4, r#"key "x" twice"#),
+        // Two tensors' bytes, the first "x" dropped: the data would seem too long.
+        (format!(r#"{{{x},"x":{{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}}}"#), 8, r#"key "x" twice"#),
+        // The same key, escaped.
+        (format!(r#"{{{x},"\u0078":{{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}}}"#), 4, r#"key "x" twice"#),
+        (format!(r#"{{"__metadata__":{{"format":"pt"}},{x},"__metadata__":{{}}}}"#), 4, r#"key "__metadata__" twice"#),
+        (
+            format!(r#"{{"__metadata__":{{"format":"pt","format":"np"}},{x}}}"#),
+            4,
+            r#""format" (in "__metadata__") twice"#,
+        ),
+        (
+            r#"{"x":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}}"#.to_string(),
+            4,
+            r#""dtype" (in "x")"#,
+        ),
+    ];
+    for (i, (header, n, words)) in cases.iter().enumerate() {
+        let bytes = st_file(header, &1.0f32.to_le_bytes().repeat(n / 4));
+        let e = load_safetensors_bytes(&bytes, CPU).unwrap_err();
+        assert!(e.message().contains(words) && e.message().starts_with("<memory>: "), "{header}: {e}");
+        let path = tmp(&format!("st_twice_{i}.safetensors"));
+        std::fs::write(&path, &bytes).unwrap();
+        for e in [SafetensorsFile::open(&path).unwrap_err(), load_safetensors(&path, CPU).unwrap_err()] {
+            assert_eq!(e.kind(), ErrorKind::Io);
+            assert!(e.message().contains(&format!("st_twice_{i}.safetensors: ")) && e.message().contains(words), "{e}");
+        }
+    }
+    // The same key in two objects is no repeat.
+    let ok = format!(r#"{{"__metadata__":{{"x":"1"}},{x},"y":{{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}}}"#);
+    assert_eq!(load_safetensors_bytes(&st_file(&ok, &[0; 8]), CPU).unwrap().len(), 2);
+}

@@ -1,118 +1,33 @@
 //! The readers fuzzed with proptest (a fixed seed: every run draws the same cases): valid
-//! files, mutated by flipping and setting bytes, truncating, inserting and removing bytes, and
-//! editing the header (the shape's numbers, the dtype, random header-like text), must give
-//! `Ok` or `Err`, never a panic, and a successful read never holds more elements than the
-//! input has bytes for.
+//! files and the seed corpus of `tests/fuzz_corpus/` (see its README), mutated by the edits of
+//! `common/mutate.rs`, must give `Ok` or `Err`, never a panic, and a successful read never
+//! holds more elements than the input has bytes for. 2,000 inputs per format.
+//!
+//! `corpus_files_read_as_the_readme_says` checks each seed file's outcome; the ignored test
+//! `write_fuzz_corpus` wrote them (`cargo test -p tensor-io --test integration -- --ignored
+//! write_fuzz_corpus` writes them again).
 
 use crate::common;
 
+use common::mutate::{apply, cfg, corpus, edits, find, Edit};
 use common::pattern;
 use proptest::prelude::*;
-use proptest::sample::Index;
-use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use tensor_core::{DType, Device, Tensor};
 use tensor_io::{
     load_safetensors_bytes, read_npy_bytes, read_npy_from, read_npz_from, serialize_safetensors, write_npy_to,
+    write_npz_to, NpzCompression,
 };
 
-fn cfg(cases: u32) -> Config {
-    Config {
-        cases,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        rng_seed: RngSeed::Fixed(0x10_f1e5),
-        failure_persistence: None,
-        ..Config::default()
-    }
+fn corpus_dir(format: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_corpus").join(format)
 }
 
-/// One change to a file's bytes.
-#[derive(Debug, Clone)]
-enum Edit {
-    Flip(Index, u8),
-    Set(Index, u8),
-    Truncate(Index),
-    Insert(Index, Vec<u8>),
-    Remove(Index, usize),
-    /// Replaces the first occurrence of a pattern (`'shape': (...)`, `"shape":[...]`, a dtype)
-    /// with the given text.
-    Header(usize, String),
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    let number = || prop_oneof![Just(0u64), Just(1), 0..10u64, any::<u32>().prop_map(u64::from), any::<u64>()];
-    let dims = prop::collection::vec(number(), 0..5);
-    let junk = "[{}()'\":, 0-9a-zA-Z<>|_\\[\\]-]{0,12}";
-    prop_oneof![
-        (any::<Index>(), 1..=255u8).prop_map(|(i, x)| Edit::Flip(i, x)),
-        (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Set(i, b)),
-        any::<Index>().prop_map(Edit::Truncate),
-        (any::<Index>(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(i, b)| Edit::Insert(i, b)),
-        (any::<Index>(), 1..64usize).prop_map(|(i, n)| Edit::Remove(i, n)),
-        dims.prop_map(|d| {
-            let list = d.iter().map(u64::to_string).collect::<Vec<_>>();
-            Edit::Header(0, format!("({},)", list.join(", ")))
-        }),
-        prop::collection::vec(number(), 0..4).prop_map(|d| {
-            let list = d.iter().map(u64::to_string).collect::<Vec<_>>();
-            Edit::Header(1, format!("[{}]", list.join(",")))
-        }),
-        prop::sample::select(vec![
-            "'<f8'", "'>i4'", "'|b1'", "'<U3'", "'O'", "''", "\"F64\"", "\"I16\"", "\"BOOL\"", "\"\""
-        ])
-        .prop_map(|d| Edit::Header(2, d.to_string())),
-        junk.prop_map(|j| Edit::Header(3, j)),
-    ]
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Applies the edits in turn. Header edits: 0 replaces the `.npy` shape tuple, 1 the first
-/// JSON list (a safetensors shape), 2 the dtype string (either format), 3 inserts text after
-/// the first `{`.
-fn apply(mut v: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
-    for e in edits {
-        match e {
-            Edit::Flip(i, x) if !v.is_empty() => {
-                let at = i.index(v.len());
-                v[at] ^= x;
-            }
-            Edit::Set(i, b) if !v.is_empty() => {
-                let at = i.index(v.len());
-                v[at] = *b;
-            }
-            Edit::Truncate(i) => v.truncate(i.index(v.len() + 1)),
-            Edit::Insert(i, b) => {
-                let at = i.index(v.len() + 1);
-                v.splice(at..at, b.iter().copied());
-            }
-            Edit::Remove(i, n) if !v.is_empty() => {
-                let at = i.index(v.len());
-                v.drain(at..(at + n).min(v.len()));
-            }
-            Edit::Header(t, text) => {
-                let (needle, open, close): (&[u8], u8, u8) = match t {
-                    0 => (b"'shape': ", b'(', b')'),
-                    1 => (b"[", b'[', b']'),
-                    2 if v.starts_with(&[0x93]) => (b"'descr': ", b'\'', b'\''),
-                    2 => (b"\"dtype\":", b'"', b'"'),
-                    _ => (b"{", b'{', b'{'),
-                };
-                let Some(p) = find(&v, needle) else { continue };
-                if *t == 3 {
-                    v.splice(p + 1..p + 1, text.bytes());
-                    continue;
-                }
-                let Some(start) = v[p..].iter().position(|&c| c == open).map(|q| p + q) else { continue };
-                let end = v[start + 1..].iter().position(|&c| c == close).map_or(v.len(), |q| start + q + 2);
-                v.splice(start..end, text.bytes());
-            }
-            _ => {}
-        }
-    }
-    v
+/// Generated files, then the corpus's.
+fn seeds(generated: Vec<Vec<u8>>, format: &str) -> Vec<Vec<u8>> {
+    generated.into_iter().chain(corpus(&corpus_dir(format)).into_iter().map(|(_, b)| b)).collect()
 }
 
 fn npy(t: &Tensor) -> Vec<u8> {
@@ -122,14 +37,15 @@ fn npy(t: &Tensor) -> Vec<u8> {
 }
 
 fn npy_seeds() -> Vec<Vec<u8>> {
-    vec![
+    let generated = vec![
         npy(&pattern(DType::F32, &[2, 3])),
         npy(&pattern(DType::I64, &[3, 2]).t().unwrap()),
         npy(&pattern(DType::Bool, &[])),
         npy(&Tensor::zeros([0, 4], DType::F16, &Device::Cpu).unwrap()),
         include_bytes!("fixtures/float16_be_fortran.npy").to_vec(),
         include_bytes!("fixtures/float32_v3.npy").to_vec(),
-    ]
+    ];
+    seeds(generated, "npy")
 }
 
 /// A read that worked holds no more elements than the input could.
@@ -140,45 +56,61 @@ fn check_npy(input: &[u8]) {
     let _ = read_npy_from(input);
 }
 
-proptest! {
-    #![proptest_config(cfg(600))]
-
-    #[test]
-    fn npy_mutations_never_panic(seed in 0..6usize, edits in prop::collection::vec(edit(), 1..4)) {
-        let input = apply(npy_seeds()[seed].clone(), &edits);
-        check_npy(&input);
-    }
+fn npz(entries: &[(&str, Tensor)], compression: NpzCompression) -> Vec<u8> {
+    let entries = entries.iter().map(|(n, t)| (*n, t));
+    write_npz_to(entries, Cursor::new(Vec::new()), compression).unwrap().into_inner()
 }
 
 fn npz_seeds() -> Vec<Vec<u8>> {
-    vec![include_bytes!("fixtures/arrays_stored.npz").to_vec(), include_bytes!("fixtures/arrays_deflated.npz").to_vec()]
+    let generated = vec![
+        include_bytes!("fixtures/arrays_stored.npz").to_vec(),
+        include_bytes!("fixtures/arrays_deflated.npz").to_vec(),
+    ];
+    seeds(generated, "npz")
 }
 
-proptest! {
-    #![proptest_config(cfg(400))]
-
-    #[test]
-    fn npz_mutations_never_panic(seed in 0..2usize, edits in prop::collection::vec(edit(), 1..4)) {
-        let input = apply(npz_seeds()[seed].clone(), &edits);
-        let _ = read_npz_from(Cursor::new(input));
+/// Every array that loaded holds no more bytes than the archive has (deflated seeds, which
+/// could hold more, are skipped).
+fn check_npz(input: Vec<u8>, deflated: bool) {
+    let len = input.len();
+    if let Ok(all) = read_npz_from(Cursor::new(input)) {
+        let total: usize = all.values().map(|t| t.numel() * t.dtype().size_in_bytes()).sum();
+        assert!(deflated || total <= len, "{total} bytes of arrays from {len}");
     }
 }
 
 fn safetensors_seeds() -> Vec<Vec<u8>> {
     let t = pattern(DType::BF16, &[2, 3]);
     let e = Tensor::zeros([0], DType::I64, &Device::Cpu).unwrap();
-    vec![
+    let generated = vec![
         serialize_safetensors([("a", &t), ("b.e", &e), ("c", &pattern(DType::U8, &[]))]).unwrap(),
         include_bytes!("fixtures/all_dtypes.safetensors").to_vec(),
-    ]
+    ];
+    seeds(generated, "safetensors")
 }
 
+static NPY: LazyLock<Vec<Vec<u8>>> = LazyLock::new(npy_seeds);
+static NPZ: LazyLock<Vec<Vec<u8>>> = LazyLock::new(npz_seeds);
+static SAFETENSORS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(safetensors_seeds);
+
 proptest! {
-    #![proptest_config(cfg(600))]
+    #![proptest_config(cfg(2000))]
 
     #[test]
-    fn safetensors_mutations_never_panic(seed in 0..2usize, edits in prop::collection::vec(edit(), 1..4)) {
-        let input = apply(safetensors_seeds()[seed].clone(), &edits);
+    fn npy_mutations_never_panic(seed in any::<prop::sample::Index>(), edits in edits()) {
+        check_npy(&apply(seed.get(&NPY).clone(), &edits));
+    }
+
+    #[test]
+    fn npz_mutations_never_panic(seed in any::<prop::sample::Index>(), edits in edits()) {
+        let s = seed.get(&NPZ);
+        let deflated = find(s, b"\x93NUMPY").is_none();
+        check_npz(apply(s.clone(), &edits), deflated);
+    }
+
+    #[test]
+    fn safetensors_mutations_never_panic(seed in any::<prop::sample::Index>(), edits in edits()) {
+        let input = apply(seed.get(&SAFETENSORS).clone(), &edits);
         if let Ok(all) = load_safetensors_bytes(&input, &Device::Cpu) {
             let total: usize = all.values().map(|t| t.numel() * t.dtype().size_in_bytes()).sum();
             prop_assert!(total <= input.len());
@@ -198,4 +130,132 @@ fn the_edits_reach_the_header() {
     assert!(load_safetensors_bytes(&s, &Device::Cpu).is_err());
     let d = apply(safetensors_seeds()[0].clone(), &[Edit::Header(2, "\"I16\"".into())]);
     assert!(String::from_utf8_lossy(&d).contains("\"I16\""));
+    // A word edit writes a number in either byte order (cut short at the end of the input).
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let index = proptest::strategy::ValueTree::current(&any::<prop::sample::Index>().new_tree(&mut runner).unwrap());
+    assert_eq!(apply(vec![0], &[Edit::Word(index, 0xab00_00cd, true)]), [0xab]);
+    assert_eq!(apply(vec![0], &[Edit::Word(index, 0xab00_00cd, false)]), [0xcd]);
+}
+
+/// The corpus: each file's name and what reading it gives (`None`: it reads; else words of
+/// the error). Every file in `fuzz_corpus/` must be listed, so the README stays true.
+const CORPUS: [(&str, &str, Option<&str>); 13] = [
+    ("npy", "ok_f32_2x3.npy", None),
+    ("npy", "ok_i64_fortran.npy", None),
+    ("npy", "ok_bool_0d.npy", None),
+    ("npy", "bad_lying_shape.npy", Some("needs 8000000000000000000 bytes of data, but only 24 follow")),
+    ("npy", "bad_header_length.npy", Some("truncated")),
+    ("npz", "ok_stored.npz", None),
+    ("npz", "ok_deflated.npz", None),
+    ("npz", "bad_name_twice.npz", Some("the entry \"a.npy\" is in the archive twice")),
+    ("npz", "bad_array_twice.npz", Some("the array \"a\" is in the archive twice")),
+    ("safetensors", "ok_three.safetensors", None),
+    ("safetensors", "bad_key_twice.safetensors", Some("the header names the key \"x\" twice")),
+    ("safetensors", "bad_lying_offsets.safetensors", Some("does not end where the file ends")),
+    ("safetensors", "bad_header_length.safetensors", Some("header")),
+];
+
+fn read_any(format: &str, bytes: &[u8]) -> tensor_core::Result<usize> {
+    match format {
+        "npy" => read_npy_bytes(bytes).map(|t| t.numel()),
+        "npz" => read_npz_from(Cursor::new(bytes)).map(|m| m.len()),
+        _ => load_safetensors_bytes(bytes, &Device::Cpu).map(|m| m.len()),
+    }
+}
+
+#[test]
+fn corpus_files_read_as_the_readme_says() {
+    for format in ["npy", "npz", "safetensors"] {
+        let listed: Vec<&str> = CORPUS.iter().filter(|c| c.0 == format).map(|c| c.1).collect();
+        let files = corpus(&corpus_dir(format));
+        let mut names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+        names.sort();
+        let mut want = listed.clone();
+        want.sort();
+        assert_eq!(names, want, "fuzz_corpus/{format}: the files and the list differ");
+        for (name, bytes) in &files {
+            let (_, _, outcome) = CORPUS.iter().find(|c| c.0 == format && c.1 == name).unwrap();
+            match (outcome, read_any(format, bytes)) {
+                (None, r) => assert!(r.is_ok(), "{name}: {r:?}"),
+                (Some(words), Err(e)) => assert!(e.message().contains(words), "{name}: {e}"),
+                (Some(_), Ok(n)) => panic!("{name} read ({n})"),
+            }
+        }
+    }
+}
+
+/// Writes the corpus's files (run by hand; the files are committed).
+#[test]
+#[ignore = "writes tests/fuzz_corpus/"]
+fn write_fuzz_corpus() {
+    let cpu = &Device::Cpu;
+    let lying = {
+        let v = npy(&pattern(DType::F64, &[3]));
+        let at = find(&v, b"(3,)").unwrap();
+        // The same header length: pad the longer shape over the header's spaces.
+        let shape = b"(1000000000, 1000000000)";
+        let mut out = [&v[..at], shape, &v[at + 4..]].concat();
+        let newline = out.iter().rposition(|&c| c == b'\n').unwrap();
+        out.drain(newline - (shape.len() - 4)..newline);
+        out
+    };
+    let mut header_length = npy(&pattern(DType::U8, &[4]));
+    header_length[8..10].copy_from_slice(&0xfff0u16.to_le_bytes());
+    let a = pattern(DType::F32, &[2, 3]);
+    let b = pattern(DType::I64, &[3]);
+    let mut name_twice = npz(&[("a", a.shallow_clone()), ("b", b.shallow_clone())], NpzCompression::Stored);
+    while let Some(at) = find(&name_twice, b"b.npy") {
+        name_twice[at] = b'a';
+    }
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, t) in [("a.npy", &a), ("a", &b)] {
+        z.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut z, &npy(t)).unwrap();
+    }
+    let array_twice = z.finish().unwrap().into_inner();
+    let st = |header: &str, data: &[u8]| [&(header.len() as u64).to_le_bytes()[..], header.as_bytes(), data].concat();
+    let files: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("npy", "ok_f32_2x3.npy", npy(&a)),
+        ("npy", "ok_i64_fortran.npy", npy(&pattern(DType::I64, &[3, 2]).t().unwrap())),
+        ("npy", "ok_bool_0d.npy", npy(&pattern(DType::Bool, &[]))),
+        ("npy", "bad_lying_shape.npy", lying),
+        ("npy", "bad_header_length.npy", header_length),
+        ("npz", "ok_stored.npz", npz(&[("a", a.shallow_clone()), ("b", b.shallow_clone())], NpzCompression::Stored)),
+        (
+            "npz",
+            "ok_deflated.npz",
+            npz(&[("a", a.shallow_clone()), ("b", b.shallow_clone())], NpzCompression::Deflated),
+        ),
+        ("npz", "bad_name_twice.npz", name_twice),
+        ("npz", "bad_array_twice.npz", array_twice),
+        (
+            "safetensors",
+            "ok_three.safetensors",
+            serialize_safetensors([
+                ("a", &pattern(DType::BF16, &[2, 3])),
+                ("b", &Tensor::zeros([0], DType::I64, cpu).unwrap()),
+                ("c", &pattern(DType::U8, &[])),
+            ])
+            .unwrap(),
+        ),
+        (
+            "safetensors",
+            "bad_key_twice.safetensors",
+            st(
+                r#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"x":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}"#,
+                &1.0f32.to_le_bytes(),
+            ),
+        ),
+        (
+            "safetensors",
+            "bad_lying_offsets.safetensors",
+            st(r#"{"w":{"dtype":"F32","shape":[1000000],"data_offsets":[0,4000000]}}"#, &[0; 4]),
+        ),
+        ("safetensors", "bad_header_length.safetensors", [&u64::MAX.to_le_bytes()[..], b"{}"].concat()),
+    ];
+    for (format, name, bytes) in files {
+        let dir = corpus_dir(format);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
 }

@@ -6,6 +6,7 @@
 mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
+mod fuzz;
 mod layer_options;
 mod layers;
 mod layers_literals;

@@ -1,9 +1,13 @@
-//! The MNIST idx reader on the bundled 10k subset (`data/mnist-10k`), malformed files, and the
-//! DataLoader's batching and seeded shuffles.
+//! The MNIST idx reader on the bundled 10k subset (`data/mnist-10k`), malformed files (gzip
+//! bombs, endless streams and lying headers among them, read no further than their header
+//! declares), and the DataLoader's batching and seeded shuffles.
 
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use tensor_core::{DType, Device, Result, Tensor};
-use tensor_nn::data::{read_idx, DataLoader, Mnist};
+use tensor_nn::data::{read_idx, read_idx_from, DataLoader, Mnist};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist-10k");
 
@@ -102,6 +106,112 @@ fn malformed_files_are_errors() {
     std::fs::write(&p, &real[..real.len() / 2]).unwrap();
     assert!(read_idx(&p).is_err());
     assert!(read_idx(&tmp("idx_missing")).is_err());
+}
+
+/// A reader that counts the bytes it gives, and fails once it has given `limit` (so a reader
+/// that reads too far errs instead of running on).
+struct Counted<R> {
+    inner: R,
+    count: usize,
+    limit: usize,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.count >= self.limit {
+            return Err(io::Error::other("the test's read limit"));
+        }
+        let n = buf.len().min(self.limit - self.count);
+        let got = self.inner.read(&mut buf[..n])?;
+        self.count += got;
+        Ok(got)
+    }
+}
+
+fn counted<R: Read>(inner: R, limit: usize) -> Counted<R> {
+    Counted { inner, count: 0, limit }
+}
+
+fn gzip(chunks: impl IntoIterator<Item = Vec<u8>>) -> Vec<u8> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    for c in chunks {
+        gz.write_all(&c).unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+#[track_caller]
+fn assert_err(r: Result<(Vec<usize>, Vec<u8>)>, words: &str) {
+    let e = r.expect_err(words);
+    assert!(e.message().contains(words), "{e}");
+}
+
+#[test]
+fn gzip_bomb_is_refused_at_its_magic() {
+    // 256 MiB of zeros, about 255 KB of gzip: the magic is bad, and reading the first bytes of
+    // it pulls one 32 KiB buffer of the compressed stream, not the whole of it.
+    let bomb = gzip((0..256).map(|_| vec![0u8; 1 << 20]));
+    assert!(bomb.len() > 200_000, "{}", bomb.len());
+    let mut r = counted(&bomb[..], 64 << 10);
+    assert_err(read_idx_from(&mut r), "<reader>: not an idx file of unsigned bytes (bad magic [00, 00, 00, 00]");
+    assert!(r.count <= 40 << 10, "{} bytes pulled", r.count);
+    let p = tmp("idx_bomb.gz");
+    std::fs::write(&p, &bomb).unwrap();
+    assert_err(read_idx(&p), "idx_bomb.gz: not an idx file of unsigned bytes (bad magic");
+    // A valid header declaring 16 bytes, then the 256 MiB: trailing data after 17 bytes.
+    let bomb = gzip([idx(&[4, 4], 16)].into_iter().chain((0..256).map(|_| vec![0u8; 1 << 20])));
+    let mut r = counted(&bomb[..], 64 << 10);
+    assert_err(read_idx_from(&mut r), "<reader>: trailing data: dims [4, 4] need 16 bytes of data, and more follow");
+}
+
+#[test]
+fn endless_streams_end_at_the_header() {
+    let mut r = counted(io::repeat(0), 1 << 20);
+    assert_err(read_idx_from(&mut r), "bad magic [00, 00, 00, 00]");
+    assert_eq!(r.count, 4);
+    // A valid header declaring 10 bytes, then zeros without end: the 10 bytes and one more.
+    let header = idx(&[10], 0);
+    let mut r = counted((&header[..]).chain(io::repeat(0)), 1 << 20);
+    assert_err(read_idx_from(&mut r), "trailing data: dims [10] need 10 bytes of data, and more follow");
+    assert_eq!(r.count, header.len() + 11);
+    // The same header, a gzip of its 10 bytes and zeros without end behind it (GzDecoder
+    // stops at the end of the first gzip member).
+    let one = gzip([idx(&[10], 10)]);
+    let mut r = counted((&one[..]).chain(io::repeat(0)), 1 << 20);
+    assert_eq!(read_idx_from(&mut r).unwrap(), (vec![10], (0..10).collect::<Vec<u8>>()));
+    // Last: a reader that reads to the end never returns from this one.
+    #[cfg(target_os = "linux")]
+    assert_err(read_idx(Path::new("/dev/zero")), "/dev/zero: not an idx file of unsigned bytes (bad magic");
+}
+
+#[test]
+fn lying_and_malformed_headers() {
+    // 2^63 - 3 * 2^31 bytes declared, 8 present: truncated, not an allocation of the declared size.
+    let lying = idx(&[u32::MAX, i32::MAX as u32], 8);
+    assert_err(read_idx_from(&lying[..]), "truncated: dims [4294967295, 2147483647] need 9223372030412324865 bytes");
+    // 1 GiB declared by a gzip of 1 MiB of it: truncated after reading that much.
+    let big = gzip([idx(&[1 << 30], 1 << 20)]);
+    assert_err(read_idx_from(&big[..]), "need 1073741824 bytes of data, the file has 1048576");
+    assert_err(read_idx_from(&idx(&[u32::MAX; 3], 8)[..]), "dims [4294967295, 4294967295, 4294967295] overflow");
+    assert_err(
+        read_idx_from(&idx(&[3, 4, 4], 47)[..]),
+        "truncated: dims [3, 4, 4] need 48 bytes of data, the file has 47",
+    );
+    assert_err(read_idx_from(&idx(&[3, 4, 4], 49)[..]), "trailing data: dims [3, 4, 4] need 48 bytes");
+    assert_err(read_idx_from(&idx(&[3, 28, 28], 0)[..10]), "truncated header: 3 dims need 12 bytes, the file has 6");
+    assert_err(read_idx_from(&[0u8, 0][..]), "truncated: 2 bytes, less than the 4-byte magic");
+    assert_err(read_idx_from(&[0u8, 0, 0x0c, 1][..]), "bad magic [00, 00, 0c, 01]");
+    assert_err(read_idx_from(&[0x1f, 0x8b, 1, 2, 3][..]), "<reader>: bad gzip data: ");
+    // Errors name the file.
+    let p = tmp("idx_lying");
+    std::fs::write(&p, &lying).unwrap();
+    assert_err(read_idx(&p), "idx_lying: truncated: dims [4294967295, 2147483647]");
+    // Well-formed files read, plain and gzip, a 0-d one (one byte) and an empty one too.
+    let good = idx(&[3, 4, 4], 48);
+    assert_eq!(read_idx_from(&good[..]).unwrap(), (vec![3, 4, 4], good[16..].to_vec()));
+    assert_eq!(read_idx_from(&gzip([good.clone()])[..]).unwrap(), (vec![3, 4, 4], good[16..].to_vec()));
+    assert_eq!(read_idx_from(&idx(&[], 1)[..]).unwrap(), (vec![], vec![0]));
+    assert_eq!(read_idx_from(&idx(&[2, 0], 0)[..]).unwrap(), (vec![2, 0], vec![]));
 }
 
 fn loader_data(n: usize) -> (Tensor, Tensor) {

@@ -10,6 +10,8 @@
 //! | floats | `((i * 37 + 11) % 23 - 11) / 8` (exact in every float type) |
 #![allow(dead_code)]
 
+pub mod mutate;
+
 use std::path::{Path, PathBuf};
 use tensor_core::{DType, Device, Tensor};
 

@@ -4,4 +4,4 @@ mod loader;
 mod mnist;
 
 pub use loader::{Batches, DataLoader};
-pub use mnist::{read_idx, Mnist};
+pub use mnist::{read_idx, read_idx_from, Mnist};
