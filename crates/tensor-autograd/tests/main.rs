@@ -7,6 +7,6 @@ mod cuda;
 mod gradcheck_ops;
 mod gradgrad;
 mod graph;
-mod seed_tour;
 mod safety;
+mod seed_tour;
 mod semantics;
