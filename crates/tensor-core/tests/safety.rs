@@ -179,7 +179,7 @@ enum View {
     Squeeze,
     Transpose(isize, isize),
     Expand(Vec<isize>),
-    View(Vec<isize>),
+    ViewAs(Vec<isize>),
     Permute(Vec<isize>),
 }
 
@@ -222,7 +222,7 @@ fn view_op() -> impl Strategy<Value = View> {
         Just(View::Squeeze),
         (dim(), dim()).prop_map(|(a, b)| View::Transpose(a, b)),
         prop::collection::vec(prop_oneof![Just(-1isize), 0..4isize, extreme_isize()], 0..5).prop_map(View::Expand),
-        prop::collection::vec(prop_oneof![Just(-1isize), 0..6isize, extreme_isize()], 0..5).prop_map(View::View),
+        prop::collection::vec(prop_oneof![Just(-1isize), 0..6isize, extreme_isize()], 0..5).prop_map(View::ViewAs),
         prop::collection::vec(-3..3isize, 0..4).prop_map(View::Permute),
     ]
 }
@@ -236,7 +236,7 @@ fn apply(t: &Tensor, v: &View) -> tensor_core::Result<Tensor> {
         View::Squeeze => Ok(t.squeeze()),
         View::Transpose(a, b) => t.transpose(*a, *b),
         View::Expand(s) => t.expand(s),
-        View::View(s) => t.view(s),
+        View::ViewAs(s) => t.view(s),
         View::Permute(p) => t.permute(p),
     }
 }

@@ -282,6 +282,9 @@ impl Tensor {
     }
 }
 
+/// A read lock on a storage.
+type StorageRead<'a> = ReadGuard<'a, Box<dyn BackendStorage>>;
+
 /// Locks `writer` (if any) for writing and `sources` for reading, each storage once, in the
 /// order of their addresses, then runs `f`. (`writer` shares no storage with a source.)
 fn lock_in_order<R, const N: usize>(
@@ -297,8 +300,7 @@ fn lock_in_order<R, const N: usize>(
         }
     }
     order.sort_by_key(|t| t.storage_id());
-    let mut readers: smallvec::SmallVec<[(usize, ReadGuard<'_, Box<dyn BackendStorage>>); 4]> =
-        smallvec::SmallVec::new();
+    let mut readers: smallvec::SmallVec<[(usize, StorageRead<'_>); 4]> = smallvec::SmallVec::new();
     let mut written = None;
     for t in order {
         if writer.is_some_and(|w| w.shares_storage(t)) {
