@@ -171,7 +171,7 @@ fn sizes_no_memory_holds_are_out_of_memory_errors() {
 
 /// One view with its (possibly extreme) arguments.
 #[derive(Debug, Clone)]
-enum View {
+enum Step {
     Narrow(isize, isize, usize),
     Slice(isize, Option<isize>, Option<isize>, usize),
     Select(isize, isize),
@@ -179,7 +179,7 @@ enum View {
     Squeeze,
     Transpose(isize, isize),
     Expand(Vec<isize>),
-    ViewAs(Vec<isize>),
+    View(Vec<isize>),
     Permute(Vec<isize>),
 }
 
@@ -211,33 +211,33 @@ fn extreme_isize() -> impl Strategy<Value = isize> {
     ]
 }
 
-fn view_op() -> impl Strategy<Value = View> {
+fn view_op() -> impl Strategy<Value = Step> {
     let dim = || -3..3isize;
     prop_oneof![
-        (dim(), extreme_isize(), extreme_usize()).prop_map(|(d, s, l)| View::Narrow(d, s, l)),
+        (dim(), extreme_isize(), extreme_usize()).prop_map(|(d, s, l)| Step::Narrow(d, s, l)),
         (dim(), prop::option::of(extreme_isize()), prop::option::of(extreme_isize()), extreme_usize())
-            .prop_map(|(d, a, b, s)| View::Slice(d, a, b, s)),
-        (dim(), extreme_isize()).prop_map(|(d, i)| View::Select(d, i)),
-        (-4..4isize).prop_map(View::Unsqueeze),
-        Just(View::Squeeze),
-        (dim(), dim()).prop_map(|(a, b)| View::Transpose(a, b)),
-        prop::collection::vec(prop_oneof![Just(-1isize), 0..4isize, extreme_isize()], 0..5).prop_map(View::Expand),
-        prop::collection::vec(prop_oneof![Just(-1isize), 0..6isize, extreme_isize()], 0..5).prop_map(View::ViewAs),
-        prop::collection::vec(-3..3isize, 0..4).prop_map(View::Permute),
+            .prop_map(|(d, a, b, s)| Step::Slice(d, a, b, s)),
+        (dim(), extreme_isize()).prop_map(|(d, i)| Step::Select(d, i)),
+        (-4..4isize).prop_map(Step::Unsqueeze),
+        Just(Step::Squeeze),
+        (dim(), dim()).prop_map(|(a, b)| Step::Transpose(a, b)),
+        prop::collection::vec(prop_oneof![Just(-1isize), 0..4isize, extreme_isize()], 0..5).prop_map(Step::Expand),
+        prop::collection::vec(prop_oneof![Just(-1isize), 0..6isize, extreme_isize()], 0..5).prop_map(Step::View),
+        prop::collection::vec(-3..3isize, 0..4).prop_map(Step::Permute),
     ]
 }
 
-fn apply(t: &Tensor, v: &View) -> tensor_core::Result<Tensor> {
+fn apply(t: &Tensor, v: &Step) -> tensor_core::Result<Tensor> {
     match v {
-        View::Narrow(d, s, l) => t.narrow(*d, *s, *l),
-        View::Slice(d, a, b, s) => t.slice(*d, *a, *b, *s),
-        View::Select(d, i) => t.select(*d, *i),
-        View::Unsqueeze(d) => t.unsqueeze(*d),
-        View::Squeeze => Ok(t.squeeze()),
-        View::Transpose(a, b) => t.transpose(*a, *b),
-        View::Expand(s) => t.expand(s),
-        View::ViewAs(s) => t.view(s),
-        View::Permute(p) => t.permute(p),
+        Step::Narrow(d, s, l) => t.narrow(*d, *s, *l),
+        Step::Slice(d, a, b, s) => t.slice(*d, *a, *b, *s),
+        Step::Select(d, i) => t.select(*d, *i),
+        Step::Unsqueeze(d) => t.unsqueeze(*d),
+        Step::Squeeze => Ok(t.squeeze()),
+        Step::Transpose(a, b) => t.transpose(*a, *b),
+        Step::Expand(s) => t.expand(s),
+        Step::View(s) => t.view(s),
+        Step::Permute(p) => t.permute(p),
     }
 }
 
