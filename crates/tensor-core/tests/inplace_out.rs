@@ -402,10 +402,13 @@ fn writes_to_expanded_tensors_are_refused() {
     }
     assert_eq!(base.version(), v, "refused writes do not bump the version");
     assert_eq!(base.to_vec::<f32>().unwrap(), [0.; 3]);
-    // An expanded size-1 dim (stride 0, size 1) is fine; so are fill_ and zero_.
+    // fill_ and zero_ are refused too, as in PyTorch (issue 19: they used to write through).
+    assert!(ex().fill_(2.0).unwrap_err().to_string().contains("more than one element"));
+    assert!(ex().zero_().is_err());
+    // An expanded size-1 dim (stride 0, size 1) is fine.
     let mut one = base.expand(&[3, 1]).unwrap();
     one.add_(1.0).unwrap();
-    ex().fill_(2.0).unwrap();
+    one.fill_(2.0).unwrap();
     assert_eq!(base.to_vec::<f32>().unwrap(), [2.; 3]);
 }
 
