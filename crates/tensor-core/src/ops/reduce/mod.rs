@@ -28,7 +28,7 @@ impl Tensor {
         let (dims, shape) = self.reduce_plan(name, dims, keepdim, op)?;
         // The storage holds the kept elements in row-major order, whether or not the reduced
         // dims are kept as 1.
-        let s = self.read("reduce")?.reduce(self.layout(), &dims, op)?;
+        let s = self.read(name)?.reduce(self.layout(), &dims, op)?;
         Ok(Tensor::from_op(s, shape, self.device()))
     }
 
