@@ -3,7 +3,7 @@
 //! because the CPU kernels must protect it: while a thread waits in a parallel kernel, rayon
 //! may run another thread's job on it (the main thread is one of the pool's threads), and that
 //! job must see its own default mode, not this thread's `no_grad`. So every parallel section of
-//! the kernels runs inside [`suspended`], which resets the flag to its default and restores it
+//! the kernels runs inside `suspended`, which resets the flag to its default and restores it
 //! after. tensor-autograd's `no_grad`, `enable_grad` and `set_grad_enabled` are built on this.
 
 #[cfg(feature = "std")]
@@ -47,6 +47,7 @@ pub use imp::*;
 
 /// Runs `f` (a parallel section that may run other threads' jobs on this thread) with this
 /// thread's grad mode at its default, restored afterwards even if `f` panics.
+#[cfg(feature = "std")]
 #[inline]
 pub(crate) fn suspended<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(bool);

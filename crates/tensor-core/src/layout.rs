@@ -11,7 +11,7 @@ use crate::{bail, Result};
 /// Invariants, kept by every constructor with checked arithmetic:
 /// - `shape.rank() == strides.len()`;
 /// - the element count fits in `usize`, every stride is at most `isize::MAX`, and the
-///   [`extent`](Self::extent) (one past the largest index reached) is computable without
+///   [`max_extent`](Self::max_extent) (one past the largest index reached) is computable without
 ///   overflow, so kernels may add and multiply strides, sizes and indices freely;
 /// - a tensor's layout reaches only elements inside its storage: views only ever narrow or
 ///   rearrange, and `Tensor` checks the extent against the storage's length once, where a
