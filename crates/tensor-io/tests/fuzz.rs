@@ -3,9 +3,9 @@
 //! `common/mutate.rs`, must give `Ok` or `Err`, never a panic, and a successful read never
 //! holds more elements than the input has bytes for. 2,000 inputs per format.
 //!
-//! `corpus_files_read_as_the_readme_says` checks each seed file's outcome; the ignored test
-//! `write_fuzz_corpus` wrote them (`cargo test -p tensor-io --test integration -- --ignored
-//! write_fuzz_corpus` writes them again).
+//! `corpus_files_read_as_the_readme_says` checks each seed file's outcome;
+//! `the_corpus_files_are_what_their_recipes_make` checks each against the recipe that made it
+//! (`WRITE_FUZZ_CORPUS=1 cargo test -p tensor-io --test integration corpus` writes them again).
 
 use crate::common;
 
@@ -184,10 +184,8 @@ fn corpus_files_read_as_the_readme_says() {
     }
 }
 
-/// Writes the corpus's files (run by hand; the files are committed).
-#[test]
-#[ignore = "writes tests/fuzz_corpus/"]
-fn write_fuzz_corpus() {
+/// The corpus's files, by their recipes: (format, name, bytes).
+fn corpus_recipes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let cpu = &Device::Cpu;
     let lying = {
         let v = npy(&pattern(DType::F64, &[3]));
@@ -214,7 +212,7 @@ fn write_fuzz_corpus() {
     }
     let array_twice = z.finish().unwrap().into_inner();
     let st = |header: &str, data: &[u8]| [&(header.len() as u64).to_le_bytes()[..], header.as_bytes(), data].concat();
-    let files: Vec<(&str, &str, Vec<u8>)> = vec![
+    let files: Vec<(&'static str, &'static str, Vec<u8>)> = vec![
         ("npy", "ok_f32_2x3.npy", npy(&a)),
         ("npy", "ok_i64_fortran.npy", npy(&pattern(DType::I64, &[3, 2]).t().unwrap())),
         ("npy", "ok_bool_0d.npy", npy(&pattern(DType::Bool, &[]))),
@@ -253,9 +251,26 @@ fn write_fuzz_corpus() {
         ),
         ("safetensors", "bad_header_length.safetensors", [&u64::MAX.to_le_bytes()[..], b"{}"].concat()),
     ];
-    for (format, name, bytes) in files {
-        let dir = corpus_dir(format);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(name), bytes).unwrap();
+    files
+}
+
+/// The committed corpus is exactly what its recipes make (so a recipe and its file cannot
+/// drift apart). `WRITE_FUZZ_CORPUS=1` writes the files again instead, after a recipe changes.
+#[test]
+fn the_corpus_files_are_what_their_recipes_make() {
+    let write = std::env::var_os("WRITE_FUZZ_CORPUS").is_some();
+    for (format, name, bytes) in corpus_recipes() {
+        let path = corpus_dir(format).join(name);
+        if write {
+            std::fs::create_dir_all(corpus_dir(format)).unwrap();
+            std::fs::write(&path, bytes).unwrap();
+        } else {
+            let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(
+                committed == bytes,
+                "{}: differs from its recipe (WRITE_FUZZ_CORPUS=1 writes it again)",
+                path.display()
+            );
+        }
     }
 }

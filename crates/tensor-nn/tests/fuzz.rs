@@ -12,8 +12,9 @@
 //!   `load_state_dict` (strict or not) into a small model; a load that works leaves every
 //!   parameter and buffer with its shape and dtype, and the model runs.
 //!
-//! `corpus_files_read_as_the_readme_says` checks each seed file's outcome; the ignored test
-//! `write_fuzz_corpus` wrote them.
+//! `corpus_files_read_as_the_readme_says` checks each seed file's outcome;
+//! `the_corpus_files_are_what_their_recipes_make` checks each against the recipe that made it
+//! (`WRITE_FUZZ_CORPUS=1` writes them again).
 
 #[path = "../../tensor-io/tests/common/mutate.rs"]
 mod mutate;
@@ -263,10 +264,8 @@ fn corpus_files_read_as_the_readme_says() {
     }
 }
 
-/// Writes the corpus's files (run by hand with `--ignored`; the files are committed).
-#[test]
-#[ignore = "writes tests/fuzz_corpus/"]
-fn write_fuzz_corpus() {
+/// The corpus's files, by their recipes: (format, name, bytes).
+fn corpus_recipes() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let lying_bomb = {
         let mut gz = GzEncoder::new(Vec::new(), Compression::best());
         gz.write_all(&idx(&[1 << 30], 0)).unwrap();
@@ -284,7 +283,7 @@ fn write_fuzz_corpus() {
     bad_shape.insert("fc.weight".into(), Tensor::zeros([3, 3], DType::F32, CPU).unwrap());
     let mut extra = state.clone();
     extra.insert("extra".into(), Tensor::zeros([1], DType::F32, CPU).unwrap());
-    let files: Vec<(&str, &str, Vec<u8>)> = vec![
+    let files: Vec<(&'static str, &'static str, Vec<u8>)> = vec![
         ("idx", "ok_3x4x4.idx", idx(&[3, 4, 4], 48)),
         ("idx", "ok_labels.idx.gz", gzip(&idx(&[10], 10))),
         ("idx", "bad_trailing.idx", idx(&[2, 2], 5)),
@@ -309,9 +308,26 @@ fn write_fuzz_corpus() {
             st(r#"{"fc.bias":{"dtype":"F32","shape":[1000000],"data_offsets":[0,4000000]}}"#, &[0; 8]),
         ),
     ];
-    for (format, name, bytes) in files {
-        let dir = corpus_dir(format);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(name), bytes).unwrap();
+    files
+}
+
+/// The committed corpus is exactly what its recipes make (so a recipe and its file cannot
+/// drift apart). `WRITE_FUZZ_CORPUS=1` writes the files again instead, after a recipe changes.
+#[test]
+fn the_corpus_files_are_what_their_recipes_make() {
+    let write = std::env::var_os("WRITE_FUZZ_CORPUS").is_some();
+    for (format, name, bytes) in corpus_recipes() {
+        let path = corpus_dir(format).join(name);
+        if write {
+            std::fs::create_dir_all(corpus_dir(format)).unwrap();
+            std::fs::write(&path, bytes).unwrap();
+        } else {
+            let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(
+                committed == bytes,
+                "{}: differs from its recipe (WRITE_FUZZ_CORPUS=1 writes it again)",
+                path.display()
+            );
+        }
     }
 }
