@@ -2,7 +2,6 @@
 //! own work, and gradients that do not fit their variable (a hook's, `set_grad`'s) and integer
 //! leaves that require grad are errors.
 
-use rayon::prelude::*;
 use tensor_autograd::{no_grad, Var};
 use tensor_core::{DType, Device, ErrorKind, Tensor};
 
@@ -10,30 +9,45 @@ const CPU: Device = Device::Cpu;
 
 /// A pool thread inside `no_grad` that waits in a parallel kernel runs other threads' jobs
 /// meanwhile (work stealing); those jobs recorded no graph (4240 of 4963 in one run). Now the
-/// kernels' parallel sections hide the waiting thread's grad mode, so every job records.
+/// kernels' parallel sections hide the waiting thread's grad mode, so every job sees its own.
+///
+/// A pool of two: one worker loops parallel kernels inside `no_grad` (the other worker steals
+/// half of each, so the first waits, and takes queued jobs meanwhile) while the queue holds
+/// thousands of jobs that each read the grad mode. Without the fix hundreds of them read
+/// "disabled"; the pool is the test's own, so no other test's work changes the picture.
 #[test]
 fn no_grad_does_not_leak_into_other_threads_jobs() {
-    // A bounded loop: rayon serves a worker's own split work before injected jobs, so an
-    // endless one would starve the recording thread's jobs.
-    let quiet = std::thread::spawn(|| {
-        let x = Tensor::ones([1 << 16], DType::F32, &CPU).unwrap();
-        // On a worker of the global pool, in no_grad, waiting in parallel kernels.
-        rayon::scope(|s| {
-            s.spawn(|_| {
-                let _g = no_grad();
-                for _ in 0..200 {
-                    let _ = x.exp().unwrap().sum().unwrap();
-                }
-            });
-        });
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let (ran, disabled) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let (done_tx, done) = std::sync::mpsc::channel();
+    pool.spawn(move || {
+        let big = Tensor::ones([1 << 18], DType::F32, &CPU).unwrap();
+        let _g = no_grad();
+        started_tx.send(()).unwrap();
+        for _ in 0..100 {
+            let _ = big.exp().unwrap();
+        }
+        done_tx.send(()).unwrap();
     });
-    let x = Var::new(Tensor::ones([4], DType::F32, &CPU).unwrap(), true);
-    let mut recorded = 0;
-    while !quiet.is_finished() || recorded == 0 {
-        recorded += (0..256).into_par_iter().filter(|_| x.mul(2.0).unwrap().requires_grad()).count();
-        assert_eq!(recorded % 256, 0, "a job run inside another thread's no_grad recorded no graph");
+    started.recv().unwrap();
+    const JOBS: usize = 20_000;
+    for _ in 0..JOBS {
+        let (ran, disabled) = (ran.clone(), disabled.clone());
+        pool.spawn(move || {
+            if !tensor_autograd::is_grad_enabled() {
+                disabled.fetch_add(1, Ordering::Relaxed);
+            }
+            ran.fetch_add(1, Ordering::Relaxed);
+        });
     }
-    quiet.join().unwrap();
+    done.recv().unwrap();
+    while ran.load(Ordering::Relaxed) < JOBS {
+        std::thread::yield_now();
+    }
+    assert_eq!(disabled.load(Ordering::Relaxed), 0, "jobs run inside another thread's no_grad saw it");
 }
 
 #[test]

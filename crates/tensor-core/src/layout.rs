@@ -37,22 +37,6 @@ impl Layout {
         debug_assert!(l.checked_extent().is_some(), "layout {l:?} overflows");
         l
     }
-    /// A layout from its parts, checked: an error naming `op` unless the sizes and strides
-    /// satisfy the invariants above and every element lies below `storage_len`.
-    pub fn from_parts_checked(
-        op: &'static str,
-        shape: Shape,
-        strides: Dims,
-        offset: usize,
-        storage_len: usize,
-    ) -> Result<Self> {
-        if shape.rank() != strides.len() {
-            bail!(Shape, op, "{} strides {:?} for {} sizes {:?}", strides.len(), &strides[..], shape.rank(), shape);
-        }
-        let l = Layout { shape, strides, offset };
-        l.check_within(op, storage_len)?;
-        Ok(l)
-    }
     /// The sizes.
     pub fn shape(&self) -> &Shape {
         &self.shape

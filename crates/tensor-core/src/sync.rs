@@ -27,13 +27,11 @@ enum Held {
 }
 
 fn conflict(op: &'static str, held: Held, want: Held) -> crate::Error {
-    let (held, want) = match (held, want) {
-        (Held::Read, _) => ("borrowed for reading (an `as_slice` guard or ndarray view still alive?)", "write to"),
-        (Held::Write, Held::Read) => ("borrowed for writing (inside `with_mut_slice` or an ndarray view?)", "read"),
-        (Held::Write, Held::Write) => {
-            ("borrowed for writing (inside `with_mut_slice` or an ndarray view?)", "write to")
-        }
+    let held = match held {
+        Held::Read => "borrowed for reading (an `as_slice` guard or ndarray view still alive?)",
+        Held::Write => "borrowed for writing (inside `with_mut_slice` or an ndarray view?)",
     };
+    let want = if want == Held::Read { "read" } else { "write to" };
     crate::err!(
         Borrow,
         op,
@@ -57,15 +55,24 @@ mod imp {
         static BORROWS: RefCell<Borrows> = const { RefCell::new(Borrows(SmallVec::new_const())) };
     }
 
-    fn held(key: usize) -> Option<Held> {
-        BORROWS.with(|b| b.borrow().0.iter().find(|e| e.0 == key).map(|e| if e.2 { Held::Write } else { Held::Read }))
-    }
-    fn enter(key: usize, write: bool) {
+    /// Records a borrow of `key` by this thread (one thread-local access per lock): `Ok(true)`
+    /// when this thread reads it already (the lock must then be taken recursively), or the
+    /// error for a borrow that would wait on this thread itself. Recorded before the lock is
+    /// taken: only this thread reads its record.
+    fn claim(op: &'static str, key: usize, want: Held) -> Result<bool> {
         BORROWS.with(|b| {
             let mut b = b.borrow_mut();
             match b.0.iter_mut().find(|e| e.0 == key) {
-                Some(e) => e.1 += 1,
-                None => b.0.push((key, u32::from(!write), write)),
+                None => {
+                    b.0.push((key, u32::from(want == Held::Read), want == Held::Write));
+                    Ok(false)
+                }
+                Some(e) if e.2 => Err(conflict(op, Held::Write, want)),
+                Some(_) if want == Held::Write => Err(conflict(op, Held::Read, want)),
+                Some(e) => {
+                    e.1 += 1;
+                    Ok(true)
+                }
             }
         })
     }
@@ -111,23 +118,14 @@ mod imp {
         /// Shared access for `op`; recursive when this thread reads it already.
         pub fn read(&self, op: &'static str) -> Result<ReadGuard<'_, T>> {
             let key = self.key();
-            let guard = match held(key) {
-                None => self.0.read(),
-                Some(Held::Read) => self.0.read_recursive(),
-                Some(Held::Write) => return Err(conflict(op, Held::Write, Held::Read)),
-            };
-            enter(key, false);
+            let guard = if claim(op, key, Held::Read)? { self.0.read_recursive() } else { self.0.read() };
             Ok(ReadGuard { guard, key })
         }
         /// Exclusive access for `op`; an error when this thread holds it in any way.
         pub fn write(&self, op: &'static str) -> Result<WriteGuard<'_, T>> {
             let key = self.key();
-            if let Some(h) = held(key) {
-                return Err(conflict(op, h, Held::Write));
-            }
-            let guard = self.0.write();
-            enter(key, true);
-            Ok(WriteGuard { guard, key })
+            claim(op, key, Held::Write)?;
+            Ok(WriteGuard { guard: self.0.write(), key })
         }
         pub fn get_mut(&mut self) -> &mut T {
             self.0.get_mut()

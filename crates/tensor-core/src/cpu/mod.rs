@@ -75,6 +75,48 @@ macro_rules! with_cpu2 {
 }
 pub(crate) use with_cpu2;
 
+/// Runs `$body` with `$t` naming the element type of `$dtype` (the inverse of [`with_cpu`]):
+/// `with_dtype!(dtype, |T| StorageOf::into_storage(buffer::<T>(n)?))`.
+macro_rules! with_dtype {
+    ($dtype:expr, |$t:ident| $body:expr) => {
+        match $dtype {
+            $crate::DType::Bool => {
+                type $t = bool;
+                $body
+            }
+            $crate::DType::U8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::DType::I32 => {
+                type $t = i32;
+                $body
+            }
+            $crate::DType::I64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::DType::F16 => {
+                type $t = half::f16;
+                $body
+            }
+            $crate::DType::BF16 => {
+                type $t = half::bf16;
+                $body
+            }
+            $crate::DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::DType::F64 => {
+                type $t = f64;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_dtype;
+
 impl CpuStorage {
     /// The dtype of the elements.
     pub fn dtype(&self) -> DType {
@@ -100,30 +142,12 @@ impl CpuStorage {
     /// `numel` zeros of `dtype` (a cleared cached buffer, or calloc: the OS zeroes pages lazily);
     /// an OutOfMemory error naming `op` when there is no room.
     pub fn zeros(op: &'static str, dtype: DType, numel: usize) -> Result<Self> {
-        Ok(match dtype {
-            DType::Bool => CpuStorage::Bool(zeroed_buffer(op, numel)?),
-            DType::U8 => CpuStorage::U8(zeroed_buffer(op, numel)?),
-            DType::I32 => CpuStorage::I32(zeroed_buffer(op, numel)?),
-            DType::I64 => CpuStorage::I64(zeroed_buffer(op, numel)?),
-            DType::F16 => CpuStorage::F16(zeroed_buffer(op, numel)?),
-            DType::BF16 => CpuStorage::BF16(zeroed_buffer(op, numel)?),
-            DType::F32 => CpuStorage::F32(zeroed_buffer(op, numel)?),
-            DType::F64 => CpuStorage::F64(zeroed_buffer(op, numel)?),
-        })
+        Ok(with_dtype!(dtype, |T| StorageOf::into_storage(zeroed_buffer::<T>(op, numel)?)))
     }
     /// A storage of `numel` elements that the caller overwrites entirely (perhaps a cached
     /// buffer holding stale values); an OutOfMemory error naming `op` when there is no room.
     pub(crate) fn for_overwrite(op: &'static str, dtype: DType, numel: usize) -> Result<Self> {
-        Ok(match dtype {
-            DType::Bool => CpuStorage::Bool(buffer_for_overwrite(op, numel)?),
-            DType::U8 => CpuStorage::U8(buffer_for_overwrite(op, numel)?),
-            DType::I32 => CpuStorage::I32(buffer_for_overwrite(op, numel)?),
-            DType::I64 => CpuStorage::I64(buffer_for_overwrite(op, numel)?),
-            DType::F16 => CpuStorage::F16(buffer_for_overwrite(op, numel)?),
-            DType::BF16 => CpuStorage::BF16(buffer_for_overwrite(op, numel)?),
-            DType::F32 => CpuStorage::F32(buffer_for_overwrite(op, numel)?),
-            DType::F64 => CpuStorage::F64(buffer_for_overwrite(op, numel)?),
-        })
+        Ok(with_dtype!(dtype, |T| StorageOf::into_storage(buffer_for_overwrite::<T>(op, numel)?)))
     }
     /// `n` values of `dtype` from `values` (which yields at least `n`), in memory asked for
     /// first: an OutOfMemory error naming `op` instead of an abort.
@@ -139,19 +163,7 @@ impl CpuStorage {
     }
     /// Converts `f64` values to a storage of `dtype`.
     pub fn from_f64s(dtype: DType, values: impl Iterator<Item = f64>) -> Self {
-        fn conv<T: Element>(it: impl Iterator<Item = f64>) -> Vec<T> {
-            it.map(T::from_f64).collect()
-        }
-        match dtype {
-            DType::Bool => CpuStorage::Bool(conv(values)),
-            DType::U8 => CpuStorage::U8(conv(values)),
-            DType::I32 => CpuStorage::I32(conv(values)),
-            DType::I64 => CpuStorage::I64(conv(values)),
-            DType::F16 => CpuStorage::F16(conv(values)),
-            DType::BF16 => CpuStorage::BF16(conv(values)),
-            DType::F32 => CpuStorage::F32(conv(values)),
-            DType::F64 => CpuStorage::F64(conv(values)),
-        }
+        with_dtype!(dtype, |T| StorageOf::into_storage(values.map(T::from_f64).collect::<Vec<T>>()))
     }
     /// The elements as a slice of `T`, if `T` is the dtype.
     pub fn as_slice<T: Element>(&self) -> Option<&[T]> {

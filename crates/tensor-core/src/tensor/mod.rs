@@ -188,16 +188,6 @@ impl Tensor {
         Ok(guard)
     }
 
-    /// Runs `f` on the storages of `self` and `other` under read locks (one lock when shared),
-    /// taken in the global order of [`write_reading`](Self::write_reading).
-    pub(crate) fn read2<R>(
-        &self,
-        other: &Tensor,
-        f: impl FnOnce(&dyn BackendStorage, &dyn BackendStorage) -> Result<R>,
-    ) -> Result<R> {
-        Tensor::read_all("read", [self, other], |[a, b]| f(a, b))
-    }
-
     /// Runs `f` on the storages of `tensors` under read locks, taken in the global order of
     /// [`write_reading`](Self::write_reading) (a storage shared by several is locked once).
     pub(crate) fn read_all<R, const N: usize>(

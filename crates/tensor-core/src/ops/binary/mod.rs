@@ -81,7 +81,7 @@ impl Tensor {
         let shape = broadcast_shapes(name, a.shape(), b.shape())?;
         check_int_divisor(op, compute, &b)?;
         let (la, lb) = (a.layout().broadcast_to(&shape)?, b.layout().broadcast_to(&shape)?);
-        let s = a.read2(&b, |x, y| x.binary(&la, y, &lb, op))?;
+        let s = Tensor::read_all(name, [&a, &b], |[x, y]| x.binary(&la, y, &lb, op))?;
         Ok(Tensor::from_op(s, shape, self.device()))
     }
 
@@ -187,7 +187,7 @@ impl Tensor {
                     let a = self.to_dtype(common)?;
                     let shape = broadcast_shapes("div", a.shape(), b.shape())?;
                     let (la, lb) = (a.layout().broadcast_to(&shape)?, b.layout().broadcast_to(&shape)?);
-                    let s = a.read2(&b, |x, y| x.binary(&la, y, &lb, BinaryOp::Div))?;
+                    let s = Tensor::read_all("div", [&a, &b], |[x, y]| x.binary(&la, y, &lb, BinaryOp::Div))?;
                     Ok(Tensor::from_op(s, shape, self.device()))
                 }
             }
@@ -203,7 +203,7 @@ impl Tensor {
         let a = self.to_dtype(common)?;
         let shape = broadcast_shapes(name, a.shape(), b.shape())?;
         let (la, lb) = (a.layout().broadcast_to(&shape)?, b.layout().broadcast_to(&shape)?);
-        let s = a.read2(&b, |x, y| x.cmp(&la, y, &lb, op))?;
+        let s = Tensor::read_all(name, [&a, &b], |[x, y]| x.cmp(&la, y, &lb, op))?;
         Ok(Tensor::from_op(s, shape, self.device()))
     }
 

@@ -230,7 +230,8 @@ impl Tensor {
                 );
             }
         }
-        let s = x.read2(weight, |a, w| a.conv2d(x.layout(), w, weight.layout(), &g, params.groups))?;
+        let s =
+            Tensor::read_all(OP, [&x, weight], |[a, w]| a.conv2d(x.layout(), w, weight.layout(), &g, params.groups))?;
         let mut out = Tensor::from_op(s, [g.batch, o, g.out_hw[0], g.out_hw[1]], self.device());
         if let Some(b) = bias {
             out.add_(&b.view(&[1, o as isize, 1, 1])?)?;
@@ -356,7 +357,9 @@ pub fn conv2d_backward_input(
     let input = [gr.size()[0], w[1] * params.groups, input_hw[0], input_hw[1]];
     let g = conv2d_geometry(&input, w, &params).map_err(|e| crate::err!(Shape, OP, "{}", e.message()))?;
     check_out_hw(OP, &g, gr.size())?;
-    let s = gr.read2(weight, |a, b| a.conv2d_backward_input(gr.layout(), b, weight.layout(), &g, params.groups))?;
+    let s = Tensor::read_all("conv2d_backward_input", [&gr, weight], |[a, b]| {
+        a.conv2d_backward_input(gr.layout(), b, weight.layout(), &g, params.groups)
+    })?;
     unbatch(Tensor::from_op(s, input, grad_out.device()), was_3d)
 }
 
@@ -388,7 +391,9 @@ pub fn conv2d_backward_weight(
     let weight = [o, c / params.groups, weight_hw[0], weight_hw[1]];
     let g = conv2d_geometry(x.size(), &weight, &params).map_err(|e| crate::err!(Shape, OP, "{}", e.message()))?;
     check_out_hw(OP, &g, gr.size())?;
-    let s = gr.read2(&x, |a, b| a.conv2d_backward_weight(gr.layout(), b, x.layout(), &g, params.groups, o))?;
+    let s = Tensor::read_all("conv2d_backward_weight", [&gr, &x], |[a, b]| {
+        a.conv2d_backward_weight(gr.layout(), b, x.layout(), &g, params.groups, o)
+    })?;
     Ok(Tensor::from_op(s, weight, grad_out.device()))
 }
 

@@ -1,7 +1,7 @@
 //! CPU kernels for copies: strided → contiguous, dtype casts, strided writes and fills.
 
 use super::transpose::transpose2d;
-use crate::cpu::{buffer_for_overwrite, fill_rows, with_cpu2, CpuStorage, Row, StorageOf};
+use crate::cpu::{buffer_for_overwrite, fill_rows, with_cpu2, with_dtype, CpuStorage, Row, StorageOf};
 use crate::{with_cpu, DType, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
 
@@ -85,16 +85,7 @@ pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> Result<Cp
             _ => {}
         }
     }
-    Ok(with_cpu!(src, |v| match dtype {
-        DType::Bool => CpuStorage::Bool(cast_vec(v, layout)?),
-        DType::U8 => CpuStorage::U8(cast_vec(v, layout)?),
-        DType::I32 => CpuStorage::I32(cast_vec(v, layout)?),
-        DType::I64 => CpuStorage::I64(cast_vec(v, layout)?),
-        DType::F16 => CpuStorage::F16(cast_vec(v, layout)?),
-        DType::BF16 => CpuStorage::BF16(cast_vec(v, layout)?),
-        DType::F32 => CpuStorage::F32(cast_vec(v, layout)?),
-        DType::F64 => CpuStorage::F64(cast_vec(v, layout)?),
-    }))
+    Ok(with_cpu!(src, |v| with_dtype!(dtype, |U| StorageOf::into_storage(cast_vec::<_, U>(v, layout)?))))
 }
 
 /// `dst[dst_layout] = src[src_layout]` (same dtype; shapes already broadcast).

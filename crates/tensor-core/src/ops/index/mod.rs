@@ -64,7 +64,7 @@ impl Tensor {
         let x = at_least_1d(self)?;
         let mut shape = Dims::from_slice(x.size());
         shape[d] = idx.numel();
-        let s = x.read2(&idx, |a, b| a.index_select(x.layout(), d, b, idx.layout()))?;
+        let s = Tensor::read_all(OP, [&x, &idx], |[a, b]| a.index_select(x.layout(), d, b, idx.layout()))?;
         let out = Tensor::from_op(s, Shape::from_dims(shape), self.device());
         if self.dim() == 0 {
             return out.reshape_to(Shape::scalar());
@@ -105,7 +105,7 @@ impl Tensor {
         if i.numel() == 0 {
             return Tensor::empty(index.shape(), self.dtype(), self.device());
         }
-        let s = x.read2(&i, |a, b| a.gather(x.layout(), d, b, i.layout()))?;
+        let s = Tensor::read_all("gather", [&x, &i], |[a, b]| a.gather(x.layout(), d, b, i.layout()))?;
         Ok(Tensor::from_op(s, index.shape(), self.device()))
     }
 

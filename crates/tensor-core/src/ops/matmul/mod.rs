@@ -90,7 +90,9 @@ impl Tensor {
             self.device().zeros("matmul", dtype, numel)?
         };
         let lo = Layout::contiguous([p.batch, p.m, p.n]);
-        p.lhs.read2(&p.rhs, |a, b| out.matmul_into(&lo, a, p.lhs.layout(), b, p.rhs.layout(), 1.0, 0.0))?;
+        Tensor::read_all("matmul", [&p.lhs, &p.rhs], |[a, b]| {
+            out.matmul_into(&lo, a, p.lhs.layout(), b, p.rhs.layout(), 1.0, 0.0)
+        })?;
         Ok(Tensor::from_op(out, p.out_shape, self.device()))
     }
     /// `matmul` into `out` (no allocation when `out` is contiguous with the result's shape and

@@ -287,7 +287,9 @@ pub fn max_pool2d_backward(
     }
     grad_out.same_device(OP, &[indices])?;
     let idx = if was_3d { indices.unsqueeze(0)? } else { indices.shallow_clone() };
-    let s = gr.read2(&idx, |a, b| a.max_pool2d_backward(gr.layout(), b, idx.layout(), &g))?;
+    let s = Tensor::read_all("max_pool2d_backward", [&gr, &idx], |[a, b]| {
+        a.max_pool2d_backward(gr.layout(), b, idx.layout(), &g)
+    })?;
     unbatch(Tensor::from_op(s, shape, grad_out.device()), was_3d)
 }
 
