@@ -26,6 +26,8 @@ enum Held {
     Write,
 }
 
+#[cold]
+#[inline(never)]
 fn conflict(op: &'static str, held: Held, want: Held) -> crate::Error {
     let held = match held {
         Held::Read => "borrowed for reading (an `as_slice` guard or ndarray view still alive?)",
@@ -59,6 +61,7 @@ mod imp {
     /// when this thread reads it already (the lock must then be taken recursively), or the
     /// error for a borrow that would wait on this thread itself. Recorded before the lock is
     /// taken: only this thread reads its record.
+    #[inline]
     fn claim(op: &'static str, key: usize, want: Held) -> Result<bool> {
         BORROWS.with(|b| {
             let mut b = b.borrow_mut();
@@ -76,11 +79,13 @@ mod imp {
             }
         })
     }
+    #[inline]
     fn leave(key: usize, write: bool) {
         // `try_with`: a guard dropped while the thread's locals are torn down.
         let _ = BORROWS.try_with(|b| {
             let mut b = b.borrow_mut();
-            if let Some(i) = b.0.iter().position(|e| e.0 == key) {
+            // Guards mostly go in the order they came: the newest entry first.
+            if let Some(i) = b.0.iter().rposition(|e| e.0 == key) {
                 let e = &mut b.0[i];
                 if write || e.1 <= 1 {
                     b.0.swap_remove(i);
