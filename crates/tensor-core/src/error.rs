@@ -43,8 +43,17 @@ pub struct Error {
 
 impl Error {
     /// A new error of `kind`, raised by `op`.
+    #[cold]
     pub fn new(kind: ErrorKind, op: &'static str, message: impl Into<String>) -> Self {
         Self { kind, op, message: message.into() }
+    }
+    /// [`bail!`] and [`err!`]'s constructor: the message is formatted here, out of line and
+    /// marked cold, so that an op's error paths cost its hot path one call, not a `format!`.
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn from_args(kind: ErrorKind, op: &'static str, message: core::fmt::Arguments<'_>) -> Self {
+        Self { kind, op, message: alloc::fmt::format(message) }
     }
     /// What kind of mistake this is.
     pub fn kind(&self) -> ErrorKind {
@@ -76,7 +85,7 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 #[macro_export]
 macro_rules! bail {
     ($kind:ident, $op:expr, $($arg:tt)*) => {
-        return Err($crate::Error::new($crate::ErrorKind::$kind, $op, $crate::__format!($($arg)*)))
+        return Err($crate::Error::from_args($crate::ErrorKind::$kind, $op, ::core::format_args!($($arg)*)))
     };
 }
 
@@ -84,6 +93,6 @@ macro_rules! bail {
 #[macro_export]
 macro_rules! err {
     ($kind:ident, $op:expr, $($arg:tt)*) => {
-        $crate::Error::new($crate::ErrorKind::$kind, $op, $crate::__format!($($arg)*))
+        $crate::Error::from_args($crate::ErrorKind::$kind, $op, ::core::format_args!($($arg)*))
     };
 }

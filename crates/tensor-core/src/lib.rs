@@ -23,9 +23,6 @@
 
 extern crate alloc;
 
-#[doc(hidden)]
-pub use alloc::format as __format;
-
 mod error;
 
 pub mod backend;

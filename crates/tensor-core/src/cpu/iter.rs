@@ -82,7 +82,14 @@ impl<const N: usize> Row<N> {
     }
 
     /// Calls `f(starts)` for rows `range`, in order.
+    #[inline]
     pub fn for_each(&self, range: core::ops::Range<usize>, mut f: impl FnMut([usize; N])) {
+        self.for_each_dyn(range, &mut f)
+    }
+
+    /// [`Row::for_each`]'s body, compiled once per `N` rather than once per kernel: the row
+    /// kernel is called through a pointer, once per row (a row is a whole inner loop).
+    fn for_each_dyn(&self, range: core::ops::Range<usize>, f: &mut dyn FnMut([usize; N])) {
         if range.is_empty() {
             return;
         }
@@ -120,26 +127,44 @@ impl<const N: usize> Row<N> {
 /// the source layouts, whose shape `dst` has) with the start of every source, and must write
 /// the whole row without reading it. Large work is split across threads by rows; a large result
 /// is written with streaming stores (see [`super::stream`]).
+#[inline]
 pub(crate) fn fill_rows<T: Copy + Default + Send, const N: usize>(
     dst: &mut [T],
     row: &Row<N>,
     f: impl Fn(&mut [T], [usize; N]) + Sync + Send,
 ) {
+    fill_rows_dyn(dst, row, &f)
+}
+
+/// A row kernel: writes one row of the destination, given where each source's row starts.
+/// Walkers take it as a trait object, so that their bodies (and rayon's machinery) are compiled
+/// once per element type, not once per (op, dtype): that was most of tensor-core's build time.
+pub(crate) type RowKernel<'a, T, const N: usize> = dyn Fn(&mut [T], [usize; N]) + Sync + Send + 'a;
+
+fn fill_rows_dyn<T: Copy + Default + Send, const N: usize>(dst: &mut [T], row: &Row<N>, f: &RowKernel<'_, T, N>) {
     if super::stream::worthwhile::<T>(dst.len(), row.len) {
         let stride = row.stride;
-        return update_rows(dst, row, |d, starts| {
-            super::stream::fill_streaming(d, |part, at| f(part, core::array::from_fn(|k| starts[k] + at * stride[k])))
-        });
+        let streamed = |d: &mut [T], starts: [usize; N]| {
+            super::stream::fill_streaming(d, &|part: &mut [T], at: usize| {
+                f(part, core::array::from_fn(|k| starts[k] + at * stride[k]))
+            })
+        };
+        return update_rows_dyn(dst, row, &streamed);
     }
-    update_rows(dst, row, f)
+    update_rows_dyn(dst, row, f)
 }
 
 /// [`fill_rows`] for an `f` that may read the row it writes (an in-place op): no streaming.
+#[inline]
 pub(crate) fn update_rows<T: Send, const N: usize>(
     dst: &mut [T],
     row: &Row<N>,
     f: impl Fn(&mut [T], [usize; N]) + Sync + Send,
 ) {
+    update_rows_dyn(dst, row, &f)
+}
+
+fn update_rows_dyn<T: Send, const N: usize>(dst: &mut [T], row: &Row<N>, f: &RowKernel<'_, T, N>) {
     let len = row.len;
     let count = row.count();
     if count == 0 || len == 0 {
@@ -185,4 +210,37 @@ pub(crate) fn update_rows<T: Send, const N: usize>(
         f(&mut dst[r * len..(r + 1) * len], starts);
         r += 1;
     });
+}
+
+/// Applies `f` to `dst` in pieces, across threads when it is large (an in-place op on a
+/// contiguous tensor). Compiled once per element type, as [`update_rows`].
+#[inline]
+pub(crate) fn update_chunks<T: Send>(dst: &mut [T], f: impl Fn(&mut [T]) + Sync + Send) {
+    update_chunks_dyn(dst, &f)
+}
+
+fn update_chunks_dyn<T: Send>(dst: &mut [T], f: &(dyn Fn(&mut [T]) + Sync + Send)) {
+    #[cfg(feature = "std")]
+    if dst.len() >= par_threshold() {
+        use rayon::prelude::*;
+        crate::grad_mode::suspended(|| dst.par_chunks_mut(1 << 14).for_each(f));
+        return;
+    }
+    f(dst)
+}
+
+/// Fills `out` across threads in pieces: `f(first, piece)` writes `piece`, the elements of
+/// `out` from index `first` on (a reduction's outputs, each one a whole fold). Compiled once per
+/// element type, as [`update_rows`].
+#[cfg(feature = "std")]
+#[inline]
+pub(crate) fn par_fill_pieces<U: Send>(out: &mut [U], f: impl Fn(usize, &mut [U]) + Sync + Send) {
+    par_fill_pieces_dyn(out, &f)
+}
+
+#[cfg(feature = "std")]
+fn par_fill_pieces_dyn<U: Send>(out: &mut [U], f: &(dyn Fn(usize, &mut [U]) + Sync + Send)) {
+    use rayon::prelude::*;
+    let piece = out.len().div_ceil(rayon::current_num_threads().max(1) * 8).max(1);
+    crate::grad_mode::suspended(|| out.par_chunks_mut(piece).enumerate().for_each(|(i, p)| f(i * piece, p)));
 }

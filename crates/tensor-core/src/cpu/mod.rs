@@ -9,7 +9,9 @@ mod threads;
 
 pub(crate) use cache::{buffer_for_overwrite, recycle_vec, scratch_for_overwrite, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
-pub(crate) use iter::{fill_rows, par_threshold, update_rows, Row};
+#[cfg(feature = "std")]
+pub(crate) use iter::par_fill_pieces;
+pub(crate) use iter::{fill_rows, par_threshold, update_chunks, update_rows, Row};
 pub(crate) use threads::enlist_main_thread;
 #[cfg(feature = "std")]
 pub use threads::{get_num_threads, set_num_threads};

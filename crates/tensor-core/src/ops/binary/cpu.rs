@@ -4,6 +4,7 @@
 use crate::backend::{BinaryOp, CmpOp};
 use crate::cpu::buffer_for_overwrite;
 use crate::cpu::{fill_rows, update_rows, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
+use crate::ops::copy::cpu::{is_half, narrow_into, narrowed, widened};
 use crate::ops::unary::cpu::{map, map_inplace};
 use crate::{bail, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
@@ -254,8 +255,6 @@ macro_rules! bool_binary {
 macro_rules! dispatch_binary {
     ($x:expr, $y:expr, $op:expr, |$a:ident, $b:ident, $f:ident| $body:expr) => {
         match ($x, $y) {
-            (CpuStorage::F16($a), CpuStorage::F16($b)) => float_binary!($op, half::f16, |$f| $body),
-            (CpuStorage::BF16($a), CpuStorage::BF16($b)) => float_binary!($op, half::bf16, |$f| $body),
             (CpuStorage::F32($a), CpuStorage::F32($b)) => float_binary!($op, f32, |$f| $body),
             (CpuStorage::F64($a), CpuStorage::F64($b)) => float_binary!($op, f64, |$f| $body),
             (CpuStorage::U8($a), CpuStorage::U8($b)) => int_binary!($op, u8, |$f| $body),
@@ -282,14 +281,6 @@ fn scalar_as<T: Element>(s: Scalar) -> T {
 macro_rules! dispatch_binary_scalar {
     ($x:expr, $s:expr, $op:expr, |$a:ident, $b:ident, $f:ident| $body:expr) => {
         match $x {
-            CpuStorage::F16($a) => {
-                let $b = scalar_as::<half::f16>($s);
-                float_binary!($op, half::f16, |$f| $body)
-            }
-            CpuStorage::BF16($a) => {
-                let $b = scalar_as::<half::bf16>($s);
-                float_binary!($op, half::bf16, |$f| $body)
-            }
             CpuStorage::F32($a) => {
                 let $b = scalar_as::<f32>($s);
                 float_binary!($op, f32, |$f| $body)
@@ -314,6 +305,8 @@ macro_rules! dispatch_binary_scalar {
                 let $b = scalar_as::<bool>($s);
                 bool_binary!($op, |$f| $body)
             }
+            // f16 and bf16 never come here: they are computed in f32 (see `widened`).
+            other => bail!(DType, "binary", "{:?} is not implemented for {}", $op, other.dtype()),
         }
     };
 }
@@ -321,22 +314,40 @@ macro_rules! dispatch_binary_scalar {
 /// `a[la] op s`, contiguous: a unary map of `a` with the scalar captured (no tensor or layout
 /// is made for it; that was a tenth of a one-element op's time).
 pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<CpuStorage> {
+    if is_half(a) {
+        let (wide, l) = widened(a, la)?;
+        return narrowed(&binary_scalar(&wide, &l, s, op)?, &l, a.dtype());
+    }
     Ok(dispatch_binary_scalar!(a, s, op, |x, y, f| StorageOf::into_storage(map(x, la, |v| f(v, y))?)))
 }
 
 /// `a[la] = a[la] op s`.
 pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<()> {
+    if is_half(a) {
+        let (mut wide, l) = widened(a, la)?;
+        binary_scalar_inplace(&mut wide, &l, s, op)?;
+        return narrow_into(a, la, &wide, &l);
+    }
     dispatch_binary_scalar!(a, s, op, |x, y, f| map_inplace(x, la, |v| f(v, y)));
     Ok(())
 }
 
 /// `a[la] op b[lb]`, contiguous.
 pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<CpuStorage> {
+    if is_half(a) && a.dtype() == b.dtype() {
+        let ((wa, l), (wb, _)) = (widened(a, la)?, widened(b, lb)?);
+        return narrowed(&binary(&wa, &l, &wb, &l, op)?, &l, a.dtype());
+    }
     Ok(dispatch_binary!(a, b, op, |x, y, f| StorageOf::into_storage(zip_map(x, la, y, lb, f)?)))
 }
 
 /// `a[la] = a[la] op b[lb]`.
 pub(crate) fn binary_inplace(a: &mut CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<()> {
+    if is_half(a) && a.dtype() == b.dtype() {
+        let ((mut wa, l), (wb, _)) = (widened(a, la)?, widened(b, lb)?);
+        binary_inplace(&mut wa, &l, &wb, &l, op)?;
+        return narrow_into(a, la, &wa, &l);
+    }
     dispatch_binary!(a, b, op, |x, y, f| zip_inplace(x, la, y, lb, f));
     Ok(())
 }
@@ -353,6 +364,10 @@ pub(crate) fn binary_into(
 ) -> Result<()> {
     if dst.dtype() != a.dtype() {
         bail!(DType, "binary_out", "out has dtype {} but the result is {}", dst.dtype(), a.dtype());
+    }
+    if is_half(a) && a.dtype() == b.dtype() {
+        let l = Layout::contiguous(la.shape().clone());
+        return crate::ops::copy::cpu::copy_from(dst, ld, &binary(a, la, b, lb, op)?, &l);
     }
     dispatch_binary!(a, b, op, |x, y, f| zip_map_strided(typed_mut(x, dst), ld, x, la, y, lb, f));
     Ok(())

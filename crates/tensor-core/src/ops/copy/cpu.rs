@@ -88,6 +88,30 @@ pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> Result<Cp
     Ok(with_cpu!(src, |v| with_dtype!(dtype, |U| StorageOf::into_storage(cast_vec::<_, U>(v, layout)?))))
 }
 
+/// Whether a storage holds half-precision floats (f16 or bf16), which elementwise kernels
+/// compute in f32: see [`widened`].
+pub(crate) fn is_half(s: &CpuStorage) -> bool {
+    matches!(s, CpuStorage::F16(_) | CpuStorage::BF16(_))
+}
+
+/// `src[layout]` as contiguous f32, with its layout. Elementwise ops on f16 and bf16 widen their
+/// inputs, run the f32 kernel and round the result back once ([`narrowed`]), as PyTorch's CPU
+/// kernels compute half types in float (`opmath_t`): each op has one float body for three
+/// dtypes, which keeps tensor-core's build time and binary size down.
+pub(crate) fn widened(src: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Layout)> {
+    Ok((cast(src, layout, DType::F32)?, Layout::contiguous(layout.shape().clone())))
+}
+
+/// A contiguous f32 result rounded to the half `dtype` of the inputs that [`widened`] widened.
+pub(crate) fn narrowed(wide: &CpuStorage, layout: &Layout, dtype: DType) -> Result<CpuStorage> {
+    cast(wide, layout, dtype)
+}
+
+/// `dst[dst_layout] = result`, for a contiguous f32 `result` of an op on half `dst` in place.
+pub(crate) fn narrow_into(dst: &mut CpuStorage, dst_layout: &Layout, wide: &CpuStorage, layout: &Layout) -> Result<()> {
+    copy_from(dst, dst_layout, &narrowed(wide, layout, dst.dtype())?, layout)
+}
+
 /// `dst[dst_layout] = src[src_layout]` (same dtype; shapes already broadcast).
 pub(crate) fn copy_from(
     dst: &mut CpuStorage,

@@ -68,9 +68,12 @@ fn fold_rows<A: Copy + Send + Sync, U: Element>(
     let bases: StridedOffsets<'_> = kept.offsets();
     #[cfg(feature = "std")]
     if layout.numel() >= crate::cpu::par_threshold() && kept.numel() > 1 {
-        use rayon::prelude::*;
         let bases: Vec<usize> = bases.collect();
-        crate::grad_mode::suspended(|| out.par_iter_mut().zip(bases.par_iter()).for_each(|(o, &b)| *o = one(b)));
+        crate::cpu::par_fill_pieces(out, |first, piece| {
+            for (o, &b) in piece.iter_mut().zip(&bases[first..]) {
+                *o = one(b);
+            }
+        });
         return;
     }
     for (o, b) in out.iter_mut().zip(bases) {

@@ -3,7 +3,8 @@
 
 use crate::backend::{TestOp, UnaryOp};
 use crate::cpu::buffer_for_overwrite;
-use crate::cpu::{fill_rows, CpuStorage, FloatElem, IntElem, Row};
+use crate::cpu::{fill_rows, update_chunks, CpuStorage, FloatElem, IntElem, Row};
+use crate::ops::copy::cpu::{is_half, narrow_into, narrowed, widened};
 use crate::{bail, with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 
@@ -34,16 +35,7 @@ pub(crate) fn map<T: Element, U: Element>(
 /// `v[layout] = f(v[layout])`.
 pub(crate) fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
     if let Some((a, b)) = layout.contiguous_range() {
-        let d = &mut v[a..b];
-        #[cfg(feature = "std")]
-        if d.len() >= crate::cpu::par_threshold() {
-            use rayon::prelude::*;
-            crate::grad_mode::suspended(|| {
-                d.par_chunks_mut(1 << 14).for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)))
-            });
-            return;
-        }
-        d.iter_mut().for_each(|x| *x = f(*x));
+        update_chunks(&mut v[a..b], |c| c.iter_mut().for_each(|x| *x = f(*x)));
         return;
     }
     let row = Row::new([layout]);
@@ -215,14 +207,13 @@ fn gelu_tanh(x: f64) -> f64 {
 macro_rules! dispatch_unary {
     ($s:expr, $op:expr, |$v:ident, $f:ident| $body:expr) => {
         match $s {
-            CpuStorage::F16($v) => float_unary!($op, half::f16, |$f| $body),
-            CpuStorage::BF16($v) => float_unary!($op, half::bf16, |$f| $body),
             CpuStorage::F32($v) => float_unary!($op, f32, |$f| $body),
             CpuStorage::F64($v) => float_unary!($op, f64, |$f| $body),
             CpuStorage::U8($v) => int_unary!($op, u8, |$f| $body),
             CpuStorage::I32($v) => int_unary!($op, i32, |$f| $body),
             CpuStorage::I64($v) => int_unary!($op, i64, |$f| $body),
-            CpuStorage::Bool(_) => bail!(DType, "unary", "{:?} is not implemented for torch.bool", $op),
+            // f16 and bf16 never come here: they are computed in f32 (see `widened`).
+            other => bail!(DType, "unary", "{:?} is not implemented for {}", $op, other.dtype()),
         }
     };
 }
@@ -230,11 +221,20 @@ macro_rules! dispatch_unary {
 /// `op(src[layout])`, contiguous.
 pub(crate) fn unary(src: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<CpuStorage> {
     use crate::cpu::StorageOf;
+    if is_half(src) {
+        let (wide, l) = widened(src, layout)?;
+        return narrowed(&unary(&wide, &l, op)?, &l, src.dtype());
+    }
     Ok(dispatch_unary!(src, op, |v, f| StorageOf::into_storage(map(v, layout, f)?)))
 }
 
 /// `src[layout] = op(src[layout])`.
 pub(crate) fn unary_inplace(src: &mut CpuStorage, layout: &Layout, op: UnaryOp) -> Result<()> {
+    if is_half(src) {
+        let (mut wide, l) = widened(src, layout)?;
+        unary_inplace(&mut wide, &l, op)?;
+        return narrow_into(src, layout, &wide, &l);
+    }
     dispatch_unary!(src, op, |v, f| map_inplace(v, layout, f));
     Ok(())
 }
