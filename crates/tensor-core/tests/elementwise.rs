@@ -735,3 +735,34 @@ fn large_results_are_written_whole() {
     let fives = big.eq(5).unwrap().to_vec::<bool>().unwrap();
     assert!(fives.iter().enumerate().all(|(i, &x)| x == (i % 7 == 5)));
 }
+
+#[test]
+fn half_precision_computes_in_float_and_rounds_once() -> Result<()> {
+    // PyTorch 2.15, CPU:
+    //   x = torch.tensor([3.0], dtype=torch.float16)
+    //   (x * 0.1).item()                                      # 0.300048828125
+    //   (x * torch.tensor(0.1, dtype=torch.float16)).item()   # 0.2998046875
+    //   b = torch.tensor([3.0, 5.0], dtype=torch.bfloat16)
+    //   (b * 0.1).tolist(), (b / 3).tolist()                  # [0.30078125, 0.5], [1.0, 1.6640625]
+    //   torch.exp(torch.tensor([0.1, 0.2, 1000.0], dtype=torch.float16)).tolist()
+    //                                                         # [1.10546875, 1.2216796875, inf]
+    // The Python scalar stays a float in the kernel; rounding it to f16 first gives the second.
+    let x = Tensor::new([3.0f64], &CPU)?.to_dtype(DType::F16)?;
+    assert_eq!(values(&x.mul(0.1)?), vec![0.300048828125]);
+    let tenth = Tensor::new([0.1f64], &CPU)?.to_dtype(DType::F16)?;
+    assert_eq!(values(&x.mul(&tenth)?), vec![0.2998046875]);
+    let mut y = x.clone().contiguous()?;
+    y.mul_(0.1)?;
+    assert_eq!((y.dtype(), values(&y)), (DType::F16, vec![0.300048828125]));
+    let b = Tensor::new([3.0f64, 5.0], &CPU)?.to_dtype(DType::BF16)?;
+    assert_eq!(values(&b.mul(0.1)?), vec![0.30078125, 0.5]);
+    assert_eq!(values(&b.div(3)?), vec![1.0, 1.6640625]);
+    // In place through a transposed view, with a broadcast row: row i of `m` gains r[i].
+    let m = Tensor::new([[1.0f64, 2.0], [3.0, 4.0]], &CPU)?.to_dtype(DType::F16)?;
+    let mut t = m.t()?;
+    t.add_(&Tensor::new([0.5f64, 0.25], &CPU)?.to_dtype(DType::F16)?)?;
+    assert_eq!(values(&m), vec![1.5, 2.5, 3.25, 4.25]);
+    let e = Tensor::new([0.1f64, 0.2, 1000.0], &CPU)?.to_dtype(DType::F16)?.exp()?;
+    assert_eq!((e.dtype(), values(&e)), (DType::F16, vec![1.10546875, 1.2216796875, f64::INFINITY]));
+    Ok(())
+}

@@ -133,26 +133,31 @@ pub(crate) fn fill_rows<T: Copy + Default + Send, const N: usize>(
     row: &Row<N>,
     f: impl Fn(&mut [T], [usize; N]) + Sync + Send,
 ) {
-    fill_rows_dyn(dst, row, &f)
+    if super::stream::worthwhile::<T>(dst.len(), row.len) {
+        // The kernel fills one small staging block at a time here, so it is called directly
+        // (inlined into `fill_streaming`), not through a pointer per block.
+        let stride = row.stride;
+        let streamed = |d: &mut [T], starts: [usize; N]| {
+            super::stream::fill_streaming(d, |part: &mut [T], at: usize| f(part, advanced(starts, stride, at)))
+        };
+        return update_rows_dyn(dst, row, &streamed);
+    }
+    update_rows_dyn(dst, row, &f)
+}
+
+/// Each source's start moved `by` elements along its row.
+#[inline(always)]
+fn advanced<const N: usize>(mut starts: [usize; N], stride: [usize; N], by: usize) -> [usize; N] {
+    for (s, st) in starts.iter_mut().zip(stride) {
+        *s += by * st;
+    }
+    starts
 }
 
 /// A row kernel: writes one row of the destination, given where each source's row starts.
 /// Walkers take it as a trait object, so that their bodies (and rayon's machinery) are compiled
 /// once per element type, not once per (op, dtype): that was most of tensor-core's build time.
 pub(crate) type RowKernel<'a, T, const N: usize> = dyn Fn(&mut [T], [usize; N]) + Sync + Send + 'a;
-
-fn fill_rows_dyn<T: Copy + Default + Send, const N: usize>(dst: &mut [T], row: &Row<N>, f: &RowKernel<'_, T, N>) {
-    if super::stream::worthwhile::<T>(dst.len(), row.len) {
-        let stride = row.stride;
-        let streamed = |d: &mut [T], starts: [usize; N]| {
-            super::stream::fill_streaming(d, &|part: &mut [T], at: usize| {
-                f(part, core::array::from_fn(|k| starts[k] + at * stride[k]))
-            })
-        };
-        return update_rows_dyn(dst, row, &streamed);
-    }
-    update_rows_dyn(dst, row, f)
-}
 
 /// [`fill_rows`] for an `f` that may read the row it writes (an in-place op): no streaming.
 #[inline]
@@ -198,7 +203,7 @@ fn update_rows_dyn<T: Send, const N: usize>(dst: &mut [T], row: &Row<N>, f: &Row
                 b
             };
             let stride = row.stride;
-            let sub = |i: usize| -> [usize; N] { core::array::from_fn(|k| base[k] + i * piece * stride[k]) };
+            let sub = |i: usize| advanced(base, stride, i * piece);
             crate::grad_mode::suspended(|| {
                 dst.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| f(chunk, sub(i)))
             });

@@ -27,7 +27,7 @@ pub(crate) fn worthwhile<T>(len: usize, row_len: usize) -> bool {
 /// Fills `dst` by `fill(part, at)`, which must write every element of `part` (the elements of
 /// `dst` from `at` on) without reading it. The cache-line-aligned middle of `dst` goes through
 /// a staging block and non-temporal stores; the unaligned ends are filled in place.
-pub(crate) fn fill_streaming<T: Copy + Default>(dst: &mut [T], fill: &dyn Fn(&mut [T], usize)) {
+pub(crate) fn fill_streaming<T: Copy + Default>(dst: &mut [T], fill: impl Fn(&mut [T], usize)) {
     let size = core::mem::size_of::<T>();
     if size == 0 || !LINE.is_multiple_of(size) {
         return fill(dst, 0);
@@ -91,7 +91,7 @@ mod tests {
         for start in 0..16 {
             for len in [0, 1, 63, 64, 65, 300, 1000] {
                 buf.fill(u32::MAX);
-                fill_streaming(&mut buf[start..start + len], &|part: &mut [u32], at| {
+                fill_streaming(&mut buf[start..start + len], |part: &mut [u32], at| {
                     for (i, x) in part.iter_mut().enumerate() {
                         *x = (at + i) as u32;
                     }
