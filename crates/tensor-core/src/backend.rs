@@ -19,52 +19,87 @@ use core::fmt;
 
 /// An elementwise op on one tensor whose result has the input's dtype.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[allow(missing_docs)]
 pub enum UnaryOp {
+    /// `-x` (wrapping for integers).
     Neg,
+    /// `|x|`.
     Abs,
+    /// -1, 0 or 1 (+0.0 for NaN and -0.0, as PyTorch).
     Sign,
+    /// `e^x`.
     Exp,
+    /// `2^x`.
     Exp2,
+    /// Natural logarithm.
     Log,
+    /// Base-2 logarithm.
     Log2,
+    /// `ln(1 + x)`, accurate near 0.
     Log1p,
+    /// `e^x - 1`, accurate near 0.
     Expm1,
+    /// Square root.
     Sqrt,
+    /// `1 / sqrt(x)`.
     Rsqrt,
+    /// Sine.
     Sin,
+    /// Cosine.
     Cos,
+    /// Tangent.
     Tan,
+    /// Hyperbolic tangent.
     Tanh,
+    /// `1 / (1 + e^-x)`.
     Sigmoid,
+    /// `max(x, 0)`, keeping NaN.
     Relu,
     /// Exact GELU, `x * Φ(x)`.
     Gelu,
     /// GELU's tanh approximation.
     GeluTanh,
+    /// `x * sigmoid(x)`.
     Silu,
+    /// `ln(1 + e^(beta x)) / beta`, and `x` itself where `beta x > threshold`.
     Softplus {
+        /// The sharpness.
         beta: f64,
+        /// Above this `beta x`, the identity.
         threshold: f64,
     },
+    /// Round down.
     Floor,
+    /// Round up.
     Ceil,
     /// Round half to even, as `torch.round`.
     Round,
+    /// Round toward zero.
     Trunc,
+    /// `1 / x`.
     Reciprocal,
+    /// `x * x`.
     Square,
+    /// The error function.
     Erf,
+    /// `x` limited to `[min, max]` (either bound may be absent).
     Clamp {
+        /// The lower bound.
         min: Option<f64>,
+        /// The upper bound.
         max: Option<f64>,
     },
+    /// NaN, +inf and -inf replaced by the given values.
     NanToNum {
+        /// What NaN becomes.
         nan: f64,
+        /// What +inf becomes.
         posinf: f64,
+        /// What -inf becomes.
         neginf: f64,
     },
+    /// `x` where positive, else `slope * x`.
     LeakyRelu {
+        /// The negative slope.
         slope: f64,
     },
 }
@@ -91,10 +126,12 @@ impl UnaryOp {
 
 /// An elementwise test whose result is Bool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub enum TestOp {
+    /// `x != x`.
     IsNan,
+    /// `x` is +inf or -inf.
     IsInf,
+    /// Neither NaN nor infinite.
     IsFinite,
     /// `x == 0`, as `logical_not`.
     IsZero,
@@ -102,20 +139,26 @@ pub enum TestOp {
 
 /// An elementwise op on two tensors of the same dtype whose result has that dtype.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub enum BinaryOp {
+    /// `a + b` (wrapping for integers; OR for bool).
     Add,
+    /// `a - b`.
     Sub,
+    /// `a * b` (AND for bool).
     Mul,
     /// True division for floats; truncating for integers (tensor-core promotes first).
     Div,
     /// Division rounded down, as `rounding_mode="floor"`.
     FloorDiv,
+    /// `a ** b`.
     Pow,
+    /// The larger of the two (NaN propagates).
     Maximum,
+    /// The smaller of the two (NaN propagates).
     Minimum,
     /// Python's modulo: the result has the sign of the divisor.
     Remainder,
+    /// `atan(a / b)` in the right quadrant.
     Atan2,
     /// Bool inputs only.
     LogicalAnd,
@@ -127,13 +170,18 @@ pub enum BinaryOp {
 
 /// A comparison of two tensors of the same dtype; the result is Bool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub enum CmpOp {
+    /// `a == b`.
     Eq,
+    /// `a != b`.
     Ne,
+    /// `a < b`.
     Lt,
+    /// `a <= b`.
     Le,
+    /// `a > b`.
     Gt,
+    /// `a >= b`.
     Ge,
 }
 
@@ -160,9 +208,10 @@ pub enum ReduceOp {
 
 /// A running reduction along one dim, keeping the shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub enum ScanOp {
+    /// Running sum.
     CumSum,
+    /// Running product.
     CumProd,
 }
 

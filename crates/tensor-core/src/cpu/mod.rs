@@ -27,15 +27,22 @@ use half::{bf16, f16};
 
 /// The elements of a tensor in host memory: one `Vec` of the dtype's Rust type.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)]
 pub enum CpuStorage {
+    /// `torch.bool`.
     Bool(Vec<bool>),
+    /// `torch.uint8`.
     U8(Vec<u8>),
+    /// `torch.int32`.
     I32(Vec<i32>),
+    /// `torch.int64`.
     I64(Vec<i64>),
+    /// `torch.float16`.
     F16(Vec<f16>),
+    /// `torch.bfloat16`.
     BF16(Vec<bf16>),
+    /// `torch.float32`.
     F32(Vec<f32>),
+    /// `torch.float64`.
     F64(Vec<f64>),
 }
 
