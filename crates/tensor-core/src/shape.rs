@@ -250,3 +250,53 @@ mod tests {
         assert!(normalize_dims("sum", &[0, -3], 3).is_err());
     }
 }
+
+/// The walk of `sizes` by `N` operands with the given strides, in fewer dims: size-1 dims
+/// dropped and neighbours that are dense in every operand (outer stride = inner stride × inner
+/// size) merged into one. Row-major order is kept, so the `i`-th element of the merged walk is
+/// the `i`-th of the original in every operand. The CPU's strided walker (`cpu::Row`) and the
+/// CUDA backend's launch plan both walk this.
+///
+/// ```
+/// # use tensor_core::shape::merge_dense_dims;
+/// // A contiguous [2, 3, 4] is one run of 24; the same shape transposed in its last two dims
+/// // merges nothing there (strides [12, 1, 3] against [12, 4, 1]).
+/// let m = merge_dense_dims(&[2, 3, 4], [&[12, 4, 1]]);
+/// assert_eq!((&m.sizes[..], &m.strides[0][..]), (&[24][..], &[1][..]));
+/// let m = merge_dense_dims(&[2, 3, 4], [&[12, 4, 1], &[12, 1, 3]]);
+/// assert_eq!(&m.sizes[..], &[2, 3, 4][..]);
+/// ```
+pub fn merge_dense_dims<const N: usize>(sizes: &[usize], strides: [&[usize]; N]) -> MergedDims<N> {
+    let mut merged = MergedDims { sizes: Dims::new(), strides: core::array::from_fn(|_| Dims::new()) };
+    for (d, &size) in sizes.iter().enumerate() {
+        if size == 1 {
+            continue;
+        }
+        let last = merged.sizes.len().wrapping_sub(1);
+        // The kept dim `last` continues into `d` when, in every operand, one step along it is
+        // a whole run of `d`. (Checked: an empty shape's sizes may multiply past usize.)
+        let dense = !merged.sizes.is_empty()
+            && (0..N).all(|k| strides[k][d].checked_mul(size) == Some(merged.strides[k][last]));
+        if dense {
+            merged.sizes[last] = merged.sizes[last].saturating_mul(size);
+            for (k, st) in merged.strides.iter_mut().enumerate() {
+                st[last] = strides[k][d];
+            }
+        } else {
+            merged.sizes.push(size);
+            for (k, st) in merged.strides.iter_mut().enumerate() {
+                st.push(strides[k][d]);
+            }
+        }
+    }
+    merged
+}
+
+/// The result of [`merge_dense_dims`]: sizes and each operand's strides, outermost first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedDims<const N: usize> {
+    /// The merged sizes (no 1s).
+    pub sizes: Dims,
+    /// Each operand's stride for each merged dim.
+    pub strides: [Dims; N],
+}

@@ -155,41 +155,25 @@ pub(crate) fn plan<const N: usize>(
     strides: [&[usize]; N],
     offsets: [usize; N],
 ) -> Result<(KDims, [KStrides; N])> {
-    // Innermost first: (size, strides of each operand).
-    let mut merged: Vec<(usize, [usize; N])> = Vec::with_capacity(shape.len());
-    for d in (0..shape.len()).rev() {
-        let size = shape[d];
-        if size == 1 {
-            continue;
-        }
-        let st: [usize; N] = std::array::from_fn(|k| strides[k][d]);
-        if let Some((inner, ist)) = merged.last_mut() {
-            if (0..N).all(|k| st[k] == ist[k].wrapping_mul(*inner)) {
-                *inner *= size;
-                continue;
-            }
-        }
-        merged.push((size, st));
-    }
-    if merged.len() > MAX_DIMS {
+    let merged = tensor_core::shape::merge_dense_dims(shape, strides);
+    let rank = merged.sizes.len();
+    if rank > MAX_DIMS {
         return Err(unsupported(
             op,
             format!(
-                "a layout of shape {shape:?} walks {} dims after merging; the CUDA kernels take at most {MAX_DIMS} (make it contiguous first)",
-                merged.len()
+                "a layout of shape {shape:?} walks {rank} dims after merging; the CUDA kernels take at most {MAX_DIMS} (make it contiguous first)"
             ),
         ));
     }
-    merged.reverse();
-    let mut dims = KDims { rank: merged.len() as i32, ..Default::default() };
+    let mut dims = KDims { rank: rank as i32, ..Default::default() };
     let mut out = [KStrides::default(); N];
     for (o, &off) in out.iter_mut().zip(offsets.iter()) {
         o.offset = to_i64(op, off)?;
     }
-    for (i, (size, st)) in merged.iter().enumerate() {
-        dims.size[i] = to_i64(op, *size)?;
-        for (o, &s) in out.iter_mut().zip(st.iter()) {
-            o.st[i] = to_i64(op, s)?;
+    for (i, &size) in merged.sizes.iter().enumerate() {
+        dims.size[i] = to_i64(op, size)?;
+        for (o, st) in out.iter_mut().zip(merged.strides.iter()) {
+            o.st[i] = to_i64(op, st[i])?;
         }
     }
     Ok((dims, out))

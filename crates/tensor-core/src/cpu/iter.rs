@@ -42,29 +42,10 @@ impl<const N: usize> Row<N> {
             };
         }
         // From here the element count fits in usize and every stride times its size (minus
-        // one) lies inside a storage (the layout invariants): no product below overflows.
-        let dims = layouts[0].dims();
-        // Drop size-1 dims, then merge neighbours that are dense in every layout.
-        let mut md = Dims::new();
-        let mut ms: [Dims; N] = core::array::from_fn(|_| Dims::new());
-        for (d, &size) in dims.iter().enumerate() {
-            if size == 1 {
-                continue;
-            }
-            let mergeable = !md.is_empty() && (0..N).all(|i| ms[i][ms[i].len() - 1] == layouts[i].strides()[d] * size);
-            if mergeable {
-                let last = md.len() - 1;
-                md[last] *= size;
-                for (i, s) in ms.iter_mut().enumerate() {
-                    s[last] = layouts[i].strides()[d];
-                }
-            } else {
-                md.push(size);
-                for (i, s) in ms.iter_mut().enumerate() {
-                    s.push(layouts[i].strides()[d]);
-                }
-            }
-        }
+        // one) lies inside a storage (the layout invariants).
+        let strides: [&[usize]; N] = core::array::from_fn(|i| layouts[i].strides());
+        let merged = crate::shape::merge_dense_dims(layouts[0].dims(), strides);
+        let (mut md, mut ms) = (merged.sizes, merged.strides);
         let (len, stride) = match md.pop() {
             Some(len) => (len, core::array::from_fn(|i| ms[i].pop().unwrap_or(0))),
             None => (1, [0; N]),
