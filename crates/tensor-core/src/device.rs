@@ -1,10 +1,9 @@
 //! [`Device`]: where a tensor's storage lives — the CPU, or a device of an external backend
 //! (tensor-cuda's `cuda(0)?`) given as a [`BackendDevice`] trait object.
 
-use crate::backend::{BackendDevice, BackendStorage};
+use crate::backend::{BackendDevice, Storage};
 use crate::cpu::CpuStorage;
 use crate::{DType, Result};
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::fmt;
@@ -36,23 +35,23 @@ impl Device {
         }
     }
     /// A zeroed storage of `numel` elements (an OutOfMemory error naming `op` without room).
-    pub(crate) fn zeros(&self, op: &'static str, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
+    pub(crate) fn zeros(&self, op: &'static str, dtype: DType, numel: usize) -> Result<Storage> {
         match self {
-            Device::Cpu => Ok(Box::new(CpuStorage::zeros(op, dtype, numel)?)),
+            Device::Cpu => Ok(Storage::new(CpuStorage::zeros(op, dtype, numel)?)),
             Device::External(d) => d.zeros(dtype, numel),
         }
     }
     /// A storage whose elements the caller will all overwrite.
-    pub(crate) fn uninit(&self, op: &'static str, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
+    pub(crate) fn uninit(&self, op: &'static str, dtype: DType, numel: usize) -> Result<Storage> {
         match self {
-            Device::Cpu => Ok(Box::new(CpuStorage::for_overwrite(op, dtype, numel)?)),
+            Device::Cpu => Ok(Storage::new(CpuStorage::for_overwrite(op, dtype, numel)?)),
             Device::External(d) => d.uninit(dtype, numel),
         }
     }
     /// Moves a host storage onto this device.
-    pub(crate) fn upload(&self, s: CpuStorage) -> Result<Box<dyn BackendStorage>> {
+    pub(crate) fn upload(&self, s: CpuStorage) -> Result<Storage> {
         match self {
-            Device::Cpu => Ok(Box::new(s)),
+            Device::Cpu => Ok(Storage::new(s)),
             Device::External(d) => d.upload(&s),
         }
     }

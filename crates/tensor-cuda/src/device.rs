@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use tensor_core::backend::{BackendDevice, BackendStorage};
+use tensor_core::backend::{BackendDevice, Storage};
 use tensor_core::cpu::CpuStorage;
 use tensor_core::{DType, Error, ErrorKind, Result};
 
@@ -194,24 +194,17 @@ impl BackendDevice for CudaDevice {
     fn name(&self) -> String {
         format!("cuda:{}", self.ordinal)
     }
-    fn zeros(&self, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
-        Ok(Box::new(CudaStorage::zeros(&self.handle()?, dtype, numel)?))
+    fn zeros(&self, dtype: DType, numel: usize) -> Result<Storage> {
+        Ok(Storage::new(CudaStorage::zeros(&self.handle()?, dtype, numel)?))
     }
-    fn uninit(&self, dtype: DType, numel: usize) -> Result<Box<dyn BackendStorage>> {
-        Ok(Box::new(CudaStorage::alloc(&self.handle()?, dtype, numel)?))
+    fn uninit(&self, dtype: DType, numel: usize) -> Result<Storage> {
+        Ok(Storage::new(CudaStorage::alloc(&self.handle()?, dtype, numel)?))
     }
-    fn upload(&self, src: &CpuStorage) -> Result<Box<dyn BackendStorage>> {
-        Ok(Box::new(crate::ops::copy::upload(&self.handle()?, src)?))
+    fn upload(&self, src: &CpuStorage) -> Result<Storage> {
+        Ok(Storage::new(crate::ops::copy::upload(&self.handle()?, src)?))
     }
-    fn random(
-        &self,
-        dtype: DType,
-        numel: usize,
-        seed: u64,
-        offset: u64,
-        normal: bool,
-    ) -> Result<Box<dyn BackendStorage>> {
-        Ok(Box::new(crate::ops::random::random(&self.handle()?, dtype, numel, seed, offset, normal)?))
+    fn random(&self, dtype: DType, numel: usize, seed: u64, offset: u64, normal: bool) -> Result<Storage> {
+        Ok(Storage::new(crate::ops::random::random(&self.handle()?, dtype, numel, seed, offset, normal)?))
     }
     fn synchronize(&self) -> Result<()> {
         self.stream.synchronize().map_err(|e| error::driver("synchronize", e))

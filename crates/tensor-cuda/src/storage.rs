@@ -8,14 +8,14 @@
 
 use crate::device::CudaDevice;
 use crate::error;
-use crate::ops;
+
 use cudarc::driver::{CudaSlice, DevicePtr, DevicePtrMut};
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
-use tensor_core::backend::*;
-use tensor_core::cpu::CpuStorage;
-use tensor_core::{DType, Error, ErrorKind, Layout, Result, Scalar};
+use tensor_core::backend::{Storage, StorageBase};
+
+use tensor_core::{DType, Error, ErrorKind, Result};
 
 /// The elements of one tensor storage on a CUDA device.
 pub struct CudaStorage {
@@ -88,7 +88,7 @@ impl CudaStorage {
 }
 
 /// Downcasts a backend storage to a CUDA storage on `dev`'s device, or errors naming `op`.
-pub(crate) fn cuda_of<'a>(op: &'static str, s: &'a dyn BackendStorage, dev: &CudaDevice) -> Result<&'a CudaStorage> {
+pub(crate) fn cuda_of<'a>(op: &'static str, s: &'a Storage, dev: &CudaDevice) -> Result<&'a CudaStorage> {
     match s.as_any().downcast_ref::<CudaStorage>() {
         Some(c) if c.dev.ordinal() == dev.ordinal() => Ok(c),
         Some(c) => Err(Error::new(
@@ -112,11 +112,7 @@ pub(crate) fn same_dtype(op: &'static str, a: DType, b: DType) -> Result<()> {
     Ok(())
 }
 
-fn boxed(s: CudaStorage) -> Box<dyn BackendStorage> {
-    Box::new(s)
-}
-
-impl BackendStorage for CudaStorage {
+impl StorageBase for CudaStorage {
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -131,225 +127,5 @@ impl BackendStorage for CudaStorage {
     }
     fn len(&self) -> usize {
         self.len
-    }
-    fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
-        ops::copy::to_cpu(self, layout)
-    }
-    fn cast(&self, layout: &Layout, dtype: DType) -> Result<Box<dyn BackendStorage>> {
-        ops::copy::cast(self, layout, dtype).map(boxed)
-    }
-    fn copy_from(&mut self, dst_layout: &Layout, src: &dyn BackendStorage, src_layout: &Layout) -> Result<()> {
-        ops::copy::copy_from(self, dst_layout, src, src_layout)
-    }
-    fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
-        ops::copy::fill(self, layout, value)
-    }
-    fn unary(&self, layout: &Layout, op: UnaryOp) -> Result<Box<dyn BackendStorage>> {
-        ops::unary::unary(self, layout, op).map(boxed)
-    }
-    fn unary_inplace(&mut self, layout: &Layout, op: UnaryOp) -> Result<()> {
-        ops::unary::unary_inplace(self, layout, op)
-    }
-    fn test(&self, layout: &Layout, op: TestOp) -> Result<Box<dyn BackendStorage>> {
-        ops::unary::test(self, layout, op).map(boxed)
-    }
-    fn binary(
-        &self,
-        layout: &Layout,
-        rhs: &dyn BackendStorage,
-        rhs_layout: &Layout,
-        op: BinaryOp,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let rhs = cuda_of("binary", rhs, &self.dev)?;
-        ops::binary::binary(self, layout, rhs, rhs_layout, op).map(boxed)
-    }
-    fn binary_inplace(
-        &mut self,
-        layout: &Layout,
-        rhs: &dyn BackendStorage,
-        rhs_layout: &Layout,
-        op: BinaryOp,
-    ) -> Result<()> {
-        let rhs = cuda_of("binary", rhs, &self.dev)?;
-        ops::binary::binary_inplace(self, layout, rhs, rhs_layout, op)
-    }
-    fn binary_scalar(&self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<Box<dyn BackendStorage>>> {
-        Some(ops::binary::binary_scalar(self, layout, s, op).map(boxed))
-    }
-    fn binary_scalar_inplace(&mut self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<()>> {
-        Some(ops::binary::binary_scalar_inplace(self, layout, s, op))
-    }
-    fn binary_into(
-        &mut self,
-        dst_layout: &Layout,
-        lhs: &dyn BackendStorage,
-        lhs_layout: &Layout,
-        rhs: &dyn BackendStorage,
-        rhs_layout: &Layout,
-        op: BinaryOp,
-    ) -> Result<()> {
-        let lhs = cuda_of("binary", lhs, &self.dev)?;
-        let rhs = cuda_of("binary", rhs, &self.dev)?;
-        ops::binary::binary_into(self, dst_layout, lhs, lhs_layout, rhs, rhs_layout, op)
-    }
-    fn cmp(
-        &self,
-        layout: &Layout,
-        rhs: &dyn BackendStorage,
-        rhs_layout: &Layout,
-        op: CmpOp,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let rhs = cuda_of("cmp", rhs, &self.dev)?;
-        ops::binary::cmp(self, layout, rhs, rhs_layout, op).map(boxed)
-    }
-    fn where_cond(
-        &self,
-        layout: &Layout,
-        on_true: &dyn BackendStorage,
-        true_layout: &Layout,
-        on_false: &dyn BackendStorage,
-        false_layout: &Layout,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let t = cuda_of("where", on_true, &self.dev)?;
-        let f = cuda_of("where", on_false, &self.dev)?;
-        ops::binary::where_cond(self, layout, t, true_layout, f, false_layout).map(boxed)
-    }
-    fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Box<dyn BackendStorage>> {
-        ops::reduce::reduce(self, layout, dims, op).map(boxed)
-    }
-    fn matmul_into(
-        &mut self,
-        dst_layout: &Layout,
-        lhs: &dyn BackendStorage,
-        lhs_layout: &Layout,
-        rhs: &dyn BackendStorage,
-        rhs_layout: &Layout,
-        alpha: f64,
-        beta: f64,
-    ) -> Result<()> {
-        let lhs = cuda_of("matmul", lhs, &self.dev)?;
-        let rhs = cuda_of("matmul", rhs, &self.dev)?;
-        ops::matmul::matmul_into(self, dst_layout, lhs, lhs_layout, rhs, rhs_layout, alpha, beta)
-    }
-    fn index_select(
-        &self,
-        layout: &Layout,
-        dim: usize,
-        indices: &dyn BackendStorage,
-        il: &Layout,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let indices = cuda_of("index_select", indices, &self.dev)?;
-        ops::index::index_select(self, layout, dim, indices, il).map(boxed)
-    }
-    fn gather(
-        &self,
-        layout: &Layout,
-        dim: usize,
-        index: &dyn BackendStorage,
-        il: &Layout,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let index = cuda_of("gather", index, &self.dev)?;
-        ops::index::gather(self, layout, dim, index, il).map(boxed)
-    }
-    fn scatter_inplace(
-        &mut self,
-        layout: &Layout,
-        dim: usize,
-        index: &dyn BackendStorage,
-        il: &Layout,
-        src: &dyn BackendStorage,
-        sl: &Layout,
-        reduce: ScatterReduce,
-    ) -> Result<()> {
-        let index = cuda_of("scatter", index, &self.dev)?;
-        let src = cuda_of("scatter", src, &self.dev)?;
-        ops::index::scatter_inplace(self, layout, dim, index, il, src, sl, reduce)
-    }
-    fn index_add_inplace(
-        &mut self,
-        layout: &Layout,
-        dim: usize,
-        indices: &dyn BackendStorage,
-        il: &Layout,
-        src: &dyn BackendStorage,
-        sl: &Layout,
-    ) -> Result<()> {
-        let indices = cuda_of("index_add", indices, &self.dev)?;
-        let src = cuda_of("index_add", src, &self.dev)?;
-        ops::index::index_add_inplace(self, layout, dim, indices, il, src, sl)
-    }
-    fn im2col(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Box<dyn BackendStorage>> {
-        ops::conv::im2col(self, layout, g).map(boxed)
-    }
-    fn col2im(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Box<dyn BackendStorage>> {
-        ops::conv::col2im(self, layout, g).map(boxed)
-    }
-    fn conv2d(
-        &self,
-        layout: &Layout,
-        w: &dyn BackendStorage,
-        wl: &Layout,
-        g: &Conv2dGeometry,
-        groups: usize,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let w = cuda_of("conv2d", w, &self.dev)?;
-        ops::conv::conv2d(self, layout, w, wl, g, groups).map(boxed)
-    }
-    fn conv2d_backward_input(
-        &self,
-        layout: &Layout,
-        w: &dyn BackendStorage,
-        wl: &Layout,
-        g: &Conv2dGeometry,
-        groups: usize,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let w = cuda_of("conv2d_backward_input", w, &self.dev)?;
-        ops::conv::conv2d_backward_input(self, layout, w, wl, g, groups).map(boxed)
-    }
-    fn conv2d_backward_weight(
-        &self,
-        layout: &Layout,
-        x: &dyn BackendStorage,
-        xl: &Layout,
-        g: &Conv2dGeometry,
-        groups: usize,
-        out_channels: usize,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let x = cuda_of("conv2d_backward_weight", x, &self.dev)?;
-        ops::conv::conv2d_backward_weight(self, layout, x, xl, g, groups, out_channels).map(boxed)
-    }
-    fn max_pool2d(
-        &self,
-        layout: &Layout,
-        g: &Conv2dGeometry,
-    ) -> Result<(Box<dyn BackendStorage>, Box<dyn BackendStorage>)> {
-        let (v, i) = ops::pool::max_pool2d(self, layout, g)?;
-        Ok((boxed(v), boxed(i)))
-    }
-    fn max_pool2d_backward(
-        &self,
-        layout: &Layout,
-        indices: &dyn BackendStorage,
-        il: &Layout,
-        g: &Conv2dGeometry,
-    ) -> Result<Box<dyn BackendStorage>> {
-        let indices = cuda_of("max_pool2d_backward", indices, &self.dev)?;
-        ops::pool::max_pool2d_backward(self, layout, indices, il, g).map(boxed)
-    }
-    fn avg_pool2d(
-        &self,
-        layout: &Layout,
-        g: &Conv2dGeometry,
-        count_include_pad: bool,
-    ) -> Result<Box<dyn BackendStorage>> {
-        ops::pool::avg_pool2d(self, layout, g, count_include_pad).map(boxed)
-    }
-    fn avg_pool2d_backward(
-        &self,
-        layout: &Layout,
-        g: &Conv2dGeometry,
-        count_include_pad: bool,
-    ) -> Result<Box<dyn BackendStorage>> {
-        ops::pool::avg_pool2d_backward(self, layout, g, count_include_pad).map(boxed)
     }
 }

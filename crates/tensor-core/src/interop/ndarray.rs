@@ -8,12 +8,12 @@
 //! lend the view to a closure. Any layout works for reading, expanded (zero-stride) dims
 //! included; a mutable view refuses a tensor whose elements overlap, as in-place ops do.
 
-use crate::backend::BackendStorage;
+use crate::backend::Storage;
 use crate::cpu::CpuStorage;
 use crate::sync::ReadGuard;
 use crate::{bail, err, Element, Layout, Result, Tensor};
 use ::ndarray::{Array, ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn, ShapeBuilder, StrideShape};
-use alloc::boxed::Box;
+
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
@@ -35,7 +35,7 @@ fn check<T: Element>(op: &'static str, t: &Tensor) -> Result<()> {
     Ok(())
 }
 
-fn elements_of<T: Element>(s: &dyn BackendStorage) -> &[T] {
+fn elements_of<T: Element>(s: &Storage) -> &[T] {
     let cpu = s.as_any().downcast_ref::<CpuStorage>().expect("cpu device holds cpu storage");
     T::slice_of(cpu).expect("dtype checked")
 }
@@ -61,7 +61,7 @@ impl Tensor {
     pub fn array_view<T: Element>(&self) -> Result<ArrayViewGuard<'_, T>> {
         check::<T>("array_view", self)?;
         let guard = self.read("array_view")?;
-        let elems = elements_of::<T>(guard.as_ref());
+        let elems = elements_of::<T>(&guard);
         let (shape, start) = nd_shape(self.layout(), elems.len());
         ArrayViewD::from_shape(shape, &elems[start..])
             .map_err(|e| err!(Shape, "array_view", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride()))?;
@@ -174,7 +174,7 @@ impl Tensor {
 /// A read-locked, zero-copy view of a CPU tensor's elements as an ndarray (see
 /// [`Tensor::array_view`]); [`view`](ArrayViewGuard::view) gives the [`ArrayViewD`].
 pub struct ArrayViewGuard<'a, T> {
-    guard: ReadGuard<'a, Box<dyn BackendStorage>>,
+    guard: ReadGuard<'a, Storage>,
     layout: Layout,
     _t: PhantomData<T>,
 }
@@ -182,7 +182,7 @@ pub struct ArrayViewGuard<'a, T> {
 impl<T: Element> ArrayViewGuard<'_, T> {
     /// The view, with the tensor's shape and strides (in elements).
     pub fn view(&self) -> ArrayViewD<'_, T> {
-        let elems = elements_of::<T>(self.guard.as_ref());
+        let elems = elements_of::<T>(&self.guard);
         let (shape, start) = nd_shape(&self.layout, elems.len());
         ArrayViewD::from_shape(shape, &elems[start..]).expect("checked when the guard was made")
     }

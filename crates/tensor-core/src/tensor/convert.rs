@@ -3,8 +3,7 @@
 
 use crate::cpu::CpuStorage;
 use crate::sync::ReadGuard;
-use crate::{backend::BackendStorage, bail, DType, Device, Element, Layout, Result, Tensor};
-use alloc::boxed::Box;
+use crate::{backend::Storage, bail, DType, Device, Element, Layout, Result, Tensor};
 use alloc::vec::Vec;
 
 impl Tensor {
@@ -39,7 +38,7 @@ impl Tensor {
     /// A contiguous deep copy (PyTorch's `clone()`), or the device's allocation error.
     pub fn try_clone(&self) -> Result<Tensor> {
         let mut out = self.device().uninit("contiguous", self.dtype(), self.numel())?;
-        out.copy_from(&Layout::contiguous(self.shape()), self.read("as_ref")?.as_ref(), self.layout())?;
+        out.copy_from(&Layout::contiguous(self.shape()), &*self.read("as_ref")?, self.layout())?;
         Ok(Tensor::from_storage(out, self.shape(), self.device().clone()))
     }
     /// A tensor that shares the storage but not the graph: on a plain tensor, the same handle.
@@ -178,14 +177,14 @@ impl Tensor {
     }
 
     /// A contiguous tensor owning a new storage made by `f` (crate-internal).
-    pub(crate) fn from_op(storage: Box<dyn BackendStorage>, shape: impl Into<crate::Shape>, device: &Device) -> Tensor {
+    pub(crate) fn from_op(storage: Storage, shape: impl Into<crate::Shape>, device: &Device) -> Tensor {
         Tensor::from_storage(storage, shape, device.clone())
     }
 }
 
 /// A borrowed, zero-copy view of a contiguous CPU tensor's elements (see [`Tensor::as_slice`]).
 pub struct SliceGuard<'a, T> {
-    guard: ReadGuard<'a, Box<dyn BackendStorage>>,
+    guard: ReadGuard<'a, Storage>,
     start: usize,
     end: usize,
     _t: core::marker::PhantomData<T>,

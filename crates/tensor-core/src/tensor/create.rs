@@ -21,7 +21,7 @@ impl Tensor {
                     crate::ops::copy::cpu::fill(&mut s, &crate::Layout::contiguous(shape.clone()), value);
                     s
                 };
-                alloc::boxed::Box::new(s) as alloc::boxed::Box<dyn crate::backend::BackendStorage>
+                crate::backend::Storage::new(s)
             }
             Device::External(_) => {
                 let mut s = device.uninit("full", dtype, numel)?;
@@ -206,7 +206,7 @@ impl Tensor {
             DType::F32 => draw::<f32>(n, g, normal)?,
             _ => draw::<f64>(n, g, normal)?, // F64: a float dtype, checked above
         };
-        Ok(Tensor::from_storage(alloc::boxed::Box::new(s), shape, Device::Cpu))
+        Ok(Tensor::from_storage(crate::backend::Storage::new(s), shape, Device::Cpu))
     }
 
     /// Fills with U(low, high) from the global generator, as `x.uniform_(low, high)`.
@@ -263,7 +263,7 @@ impl Tensor {
                 data.len()
             );
         }
-        Ok(Tensor::from_storage(alloc::boxed::Box::new(T::into_storage(data)), shape, Device::Cpu))
+        Ok(Tensor::from_storage(crate::backend::Storage::new(T::into_storage(data)), shape, Device::Cpu))
     }
     /// A tensor from a host storage, moved to `device`.
     pub fn from_cpu_storage(s: CpuStorage, shape: impl Into<Shape>, device: &Device) -> Result<Tensor> {

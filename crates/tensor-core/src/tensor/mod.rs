@@ -13,11 +13,10 @@ pub use create::NdArray;
 pub use rhs::Rhs;
 pub use views::{s, IndexItem, IndexItems, NewAxis, Slice};
 
-use crate::backend::BackendStorage;
+use crate::backend::Storage;
 use crate::cpu::CpuStorage;
 use crate::sync::{ReadGuard, RwLock, WriteGuard};
 use crate::{DType, Device, Layout, Result, Shape};
-use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -25,7 +24,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 /// that every in-place write bumps (autograd checks it, as PyTorch does).
 #[derive(Debug)]
 pub(crate) struct StorageCell {
-    data: RwLock<Box<dyn BackendStorage>>,
+    data: RwLock<Storage>,
     version: AtomicUsize,
     device: Device,
     dtype: DType,
@@ -64,7 +63,7 @@ pub struct Tensor {
 
 impl Tensor {
     /// A tensor owning `storage`, contiguous with `shape`.
-    pub(crate) fn from_storage(storage: Box<dyn BackendStorage>, shape: impl Into<Shape>, device: Device) -> Tensor {
+    pub(crate) fn from_storage(storage: Storage, shape: impl Into<Shape>, device: Device) -> Tensor {
         // Before any CPU kernel can run on it, the main thread joins the kernels' thread pool.
         crate::cpu::enlist_main_thread();
         let dtype = storage.dtype();
@@ -177,12 +176,12 @@ impl Tensor {
     }
 
     /// Read access to the storage for `op` (a Borrow error when this thread writes it).
-    pub(crate) fn read(&self, op: &'static str) -> Result<ReadGuard<'_, Box<dyn BackendStorage>>> {
+    pub(crate) fn read(&self, op: &'static str) -> Result<ReadGuard<'_, Storage>> {
         self.storage.data.read(op)
     }
     /// Write access to the storage for `op`; bumps the version. A Borrow error when this
     /// thread holds the storage already (see [`crate::sync`]).
-    pub(crate) fn write(&self, op: &'static str) -> Result<WriteGuard<'_, Box<dyn BackendStorage>>> {
+    pub(crate) fn write(&self, op: &'static str) -> Result<WriteGuard<'_, Storage>> {
         let guard = self.storage.data.write(op)?;
         self.storage.version.fetch_add(1, Ordering::AcqRel);
         Ok(guard)
@@ -193,7 +192,7 @@ impl Tensor {
     pub(crate) fn read_all<R, const N: usize>(
         op: &'static str,
         tensors: [&Tensor; N],
-        f: impl FnOnce([&dyn BackendStorage; N]) -> Result<R>,
+        f: impl FnOnce([&Storage; N]) -> Result<R>,
     ) -> Result<R> {
         lock_in_order(op, None, tensors, |_, refs| f(refs))
     }
@@ -207,7 +206,7 @@ impl Tensor {
         &self,
         op: &'static str,
         sources: [&Tensor; N],
-        f: impl FnOnce(&mut dyn BackendStorage, [&dyn BackendStorage; N]) -> Result<R>,
+        f: impl FnOnce(&mut Storage, [&Storage; N]) -> Result<R>,
     ) -> Result<R> {
         if let Some(s) = sources.iter().find(|s| s.shares_storage(self)) {
             crate::bail!(
@@ -273,7 +272,7 @@ impl Tensor {
 }
 
 /// A read lock on a storage.
-type StorageRead<'a> = ReadGuard<'a, Box<dyn BackendStorage>>;
+type StorageRead<'a> = ReadGuard<'a, Storage>;
 
 /// Locks `writer` (if any) for writing and `sources` for reading, each storage once, in the
 /// order of their addresses, then runs `f`. (`writer` shares no storage with a source.)
@@ -281,7 +280,7 @@ fn lock_in_order<R, const N: usize>(
     op: &'static str,
     writer: Option<&Tensor>,
     sources: [&Tensor; N],
-    f: impl FnOnce(Option<&mut dyn BackendStorage>, [&dyn BackendStorage; N]) -> Result<R>,
+    f: impl FnOnce(Option<&mut Storage>, [&Storage; N]) -> Result<R>,
 ) -> Result<R> {
     let mut order: smallvec::SmallVec<[&Tensor; 4]> = smallvec::SmallVec::new();
     for s in sources.iter().copied().chain(writer) {
@@ -299,9 +298,9 @@ fn lock_in_order<R, const N: usize>(
             readers.push((t.storage_id(), t.read(op)?));
         }
     }
-    let refs: [&dyn BackendStorage; N] = core::array::from_fn(|i| {
+    let refs: [&Storage; N] = core::array::from_fn(|i| {
         let id = sources[i].storage_id();
-        readers.iter().find(|(k, _)| *k == id).map(|(_, g)| g.as_ref()).expect("every source was locked")
+        readers.iter().find(|(k, _)| *k == id).map(|(_, g)| &**g).expect("every source was locked")
     });
-    f(written.as_mut().map(|w| w.as_mut()), refs)
+    f(written.as_deref_mut(), refs)
 }

@@ -7,9 +7,56 @@ use super::copy::{check_extent, fill};
 use super::launch;
 use crate::error;
 use crate::kernels::{contiguous_strides, grid, plan, suffix, to_i64, Family};
-use crate::storage::{same_dtype, CudaStorage};
+use crate::storage::{cuda_of, same_dtype, CudaStorage};
 use tensor_core::backend::{BinaryOp, CmpOp};
+use tensor_core::backend::{BinaryOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result, Scalar, Shape};
+
+impl BinaryOps<Storage> for CudaStorage {
+    fn binary(&self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: BinaryOp) -> Result<Storage> {
+        let rhs = cuda_of("binary", rhs, &self.dev)?;
+        binary(self, layout, rhs, rhs_layout, op).map(Storage::new)
+    }
+    fn binary_inplace(&mut self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
+        let rhs = cuda_of("binary", rhs, &self.dev)?;
+        binary_inplace(self, layout, rhs, rhs_layout, op)
+    }
+    fn binary_scalar(&self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<Storage>> {
+        Some(binary_scalar(self, layout, s, op).map(Storage::new))
+    }
+    fn binary_scalar_inplace(&mut self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<()>> {
+        Some(binary_scalar_inplace(self, layout, s, op))
+    }
+    fn binary_into(
+        &mut self,
+        dst_layout: &Layout,
+        lhs: &Storage,
+        lhs_layout: &Layout,
+        rhs: &Storage,
+        rhs_layout: &Layout,
+        op: BinaryOp,
+    ) -> Result<()> {
+        let lhs = cuda_of("binary", lhs, &self.dev)?;
+        let rhs = cuda_of("binary", rhs, &self.dev)?;
+        binary_into(self, dst_layout, lhs, lhs_layout, rhs, rhs_layout, op)
+    }
+    fn cmp(&self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: CmpOp) -> Result<Storage> {
+        let rhs = cuda_of("cmp", rhs, &self.dev)?;
+        cmp(self, layout, rhs, rhs_layout, op).map(Storage::new)
+    }
+    fn where_cond(
+        &self,
+        layout: &Layout,
+        on_true: &Storage,
+        true_layout: &Layout,
+        on_false: &Storage,
+        false_layout: &Layout,
+    ) -> Result<Storage> {
+        let t = cuda_of("where", on_true, &self.dev)?;
+        let f = cuda_of("where", on_false, &self.dev)?;
+        where_cond(self, layout, t, true_layout, f, false_layout).map(Storage::new)
+    }
+}
 
 /// The op's number in `binary.cu`, once `dtype` is known to take it.
 fn binary_code(dtype: DType, op: BinaryOp) -> Result<i32> {

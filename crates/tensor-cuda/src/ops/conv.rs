@@ -13,10 +13,47 @@ use super::matmul::{gemm, Mat};
 use crate::device::CudaDevice;
 use crate::error;
 use crate::kernels::{grid, suffix, to_i64, Family};
-use crate::storage::{same_dtype, CudaStorage};
+use crate::storage::{cuda_of, same_dtype, CudaStorage};
 use cudarc::driver::DeviceRepr;
 use tensor_core::backend::{Conv2dGeometry, ReduceOp};
+use tensor_core::backend::{ConvOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
+
+impl ConvOps<Storage> for CudaStorage {
+    fn im2col(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Storage> {
+        im2col(self, layout, g).map(Storage::new)
+    }
+    fn col2im(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Storage> {
+        col2im(self, layout, g).map(Storage::new)
+    }
+    fn conv2d(&self, layout: &Layout, w: &Storage, wl: &Layout, g: &Conv2dGeometry, groups: usize) -> Result<Storage> {
+        let w = cuda_of("conv2d", w, &self.dev)?;
+        conv2d(self, layout, w, wl, g, groups).map(Storage::new)
+    }
+    fn conv2d_backward_input(
+        &self,
+        layout: &Layout,
+        w: &Storage,
+        wl: &Layout,
+        g: &Conv2dGeometry,
+        groups: usize,
+    ) -> Result<Storage> {
+        let w = cuda_of("conv2d_backward_input", w, &self.dev)?;
+        conv2d_backward_input(self, layout, w, wl, g, groups).map(Storage::new)
+    }
+    fn conv2d_backward_weight(
+        &self,
+        layout: &Layout,
+        x: &Storage,
+        xl: &Layout,
+        g: &Conv2dGeometry,
+        groups: usize,
+        out_channels: usize,
+    ) -> Result<Storage> {
+        let x = cuda_of("conv2d_backward_weight", x, &self.dev)?;
+        conv2d_backward_weight(self, layout, x, xl, g, groups, out_channels).map(Storage::new)
+    }
+}
 
 /// The kernels' geometry; `#[repr(C)]` as `ConvGeo` in `conv.cu`.
 #[repr(C)]

@@ -10,9 +10,25 @@ use crate::kernels::{grid, plan, suffix, to_i64, Family};
 use crate::storage::CudaStorage;
 use std::borrow::Cow;
 use std::sync::Arc;
-use tensor_core::backend::BackendStorage;
+
+use tensor_core::backend::{CopyOps, Storage};
 use tensor_core::cpu::CpuStorage;
 use tensor_core::{DType, Error, ErrorKind, Layout, Result, Scalar};
+
+impl CopyOps<Storage> for CudaStorage {
+    fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
+        to_cpu(self, layout)
+    }
+    fn cast(&self, layout: &Layout, dtype: DType) -> Result<Storage> {
+        cast(self, layout, dtype).map(Storage::new)
+    }
+    fn copy_from(&mut self, dst_layout: &Layout, src: &Storage, src_layout: &Layout) -> Result<()> {
+        copy_from(self, dst_layout, src, src_layout)
+    }
+    fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
+        fill(self, layout, value)
+    }
+}
 
 /// Errors unless every element `layout` addresses lies inside `s` (tensor-core guarantees it;
 /// checked here too, as a kernel reading past a buffer would be undefined behaviour).
@@ -129,7 +145,7 @@ fn copy_strided(dst: &mut CudaStorage, dl: &Layout, src: &CudaStorage, sl: &Layo
 }
 
 /// `dst[dl] = cast(src[sl])` between any two dtypes (shapes equal; `sl` may broadcast).
-fn cast_strided(dst: &mut CudaStorage, dl: &Layout, src: &CudaStorage, sl: &Layout) -> Result<()> {
+pub(crate) fn cast_strided(dst: &mut CudaStorage, dl: &Layout, src: &CudaStorage, sl: &Layout) -> Result<()> {
     if dst.dtype() == src.dtype() {
         return copy_strided(dst, dl, src, sl);
     }
@@ -155,7 +171,7 @@ pub(crate) fn cast(src: &CudaStorage, layout: &Layout, dtype: DType) -> Result<C
 }
 
 /// `dst[dl] = src[sl]`; the source may be on this device or on the host, of any dtype.
-pub(crate) fn copy_from(dst: &mut CudaStorage, dl: &Layout, src: &dyn BackendStorage, sl: &Layout) -> Result<()> {
+pub(crate) fn copy_from(dst: &mut CudaStorage, dl: &Layout, src: &Storage, sl: &Layout) -> Result<()> {
     if dl.dims() != sl.dims() {
         return Err(Error::new(
             ErrorKind::Shape,

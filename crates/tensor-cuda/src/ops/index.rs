@@ -13,10 +13,49 @@ use super::copy::{cast, check_extent, to_cpu};
 use super::launch;
 use crate::error;
 use crate::kernels::{grid, plan, suffix, to_i64, Family};
-use crate::storage::{same_dtype, CudaStorage};
+use crate::storage::{cuda_of, same_dtype, CudaStorage};
 use tensor_core::backend::ScatterReduce;
+use tensor_core::backend::{IndexOps, Storage};
 use tensor_core::cpu::CpuStorage;
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
+
+impl IndexOps<Storage> for CudaStorage {
+    fn index_select(&self, layout: &Layout, dim: usize, indices: &Storage, il: &Layout) -> Result<Storage> {
+        let indices = cuda_of("index_select", indices, &self.dev)?;
+        index_select(self, layout, dim, indices, il).map(Storage::new)
+    }
+    fn gather(&self, layout: &Layout, dim: usize, index: &Storage, il: &Layout) -> Result<Storage> {
+        let index = cuda_of("gather", index, &self.dev)?;
+        gather(self, layout, dim, index, il).map(Storage::new)
+    }
+    fn scatter_inplace(
+        &mut self,
+        layout: &Layout,
+        dim: usize,
+        index: &Storage,
+        il: &Layout,
+        src: &Storage,
+        sl: &Layout,
+        reduce: ScatterReduce,
+    ) -> Result<()> {
+        let index = cuda_of("scatter", index, &self.dev)?;
+        let src = cuda_of("scatter", src, &self.dev)?;
+        scatter_inplace(self, layout, dim, index, il, src, sl, reduce)
+    }
+    fn index_add_inplace(
+        &mut self,
+        layout: &Layout,
+        dim: usize,
+        indices: &Storage,
+        il: &Layout,
+        src: &Storage,
+        sl: &Layout,
+    ) -> Result<()> {
+        let indices = cuda_of("index_add", indices, &self.dev)?;
+        let src = cuda_of("index_add", src, &self.dev)?;
+        index_add_inplace(self, layout, dim, indices, il, src, sl)
+    }
+}
 
 /// The index as int64: `(widened copy, its layout)`, the copy `None` when already int64.
 fn widen(op: &'static str, index: &CudaStorage, il: &Layout) -> Result<(Option<CudaStorage>, Layout)> {

@@ -9,16 +9,34 @@
 //! temporary and copied back. Integers (and `k == 0`, and sizes past cuBLAS's 32-bit
 //! arguments) use a naive kernel that accumulates in f64, as the CPU's fallback does.
 
-use super::copy::{check_extent, contiguous, copy_from};
+use super::copy::{cast_strided, check_extent, contiguous};
 use super::launch;
 use crate::device::CudaDevice;
 use crate::error;
 use crate::kernels::{grid, suffix, to_i64, Family};
-use crate::storage::CudaStorage;
+use crate::storage::{cuda_of, CudaStorage};
 use cudarc::cublas::sys::{cublasComputeType_t, cublasGemmAlgo_t, cublasOperation_t, cudaDataType};
 use cudarc::driver::DeviceRepr;
 use std::ffi::c_void;
+use tensor_core::backend::{MatmulOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
+
+impl MatmulOps<Storage> for CudaStorage {
+    fn matmul_into(
+        &mut self,
+        dst_layout: &Layout,
+        lhs: &Storage,
+        lhs_layout: &Layout,
+        rhs: &Storage,
+        rhs_layout: &Layout,
+        alpha: f64,
+        beta: f64,
+    ) -> Result<()> {
+        let lhs = cuda_of("matmul", lhs, &self.dev)?;
+        let rhs = cuda_of("matmul", rhs, &self.dev)?;
+        matmul_into(self, dst_layout, lhs, lhs_layout, rhs, rhs_layout, alpha, beta)
+    }
+}
 
 /// The naive kernel's geometry; `#[repr(C)]` as `MMGeo` in `matmul.cu`.
 #[repr(C)]
@@ -153,7 +171,7 @@ pub(crate) fn matmul_into(
     let mut tmp = if beta == 0.0 { CudaStorage::alloc(&dst.dev, dtype, batch * m * n)? } else { contiguous(dst, dl)? };
     let tp = tmp.ptr_mut();
     gemm(&dst.dev, dtype, (tp, Mat::contiguous(m, n)), (lp, la), (rp, ra), [batch, m, n, k], alpha, beta)?;
-    copy_from(dst, dl, &tmp, &Layout::contiguous([batch, m, n]))
+    cast_strided(dst, dl, &tmp, &Layout::contiguous([batch, m, n]))
 }
 
 /// One column-major cuBLAS strided-batched gemm, `Z = op(X) @ op(Y)` per batch, computing the

@@ -9,6 +9,7 @@ pub(crate) mod matmul;
 pub(crate) mod pool;
 pub(crate) mod random;
 pub(crate) mod reduce;
+pub(crate) mod sort;
 pub(crate) mod unary;
 
 /// Launches kernel `$name` of `$family` on `$dev`'s stream with launch config `$cfg` and the

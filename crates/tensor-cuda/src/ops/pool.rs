@@ -7,9 +7,33 @@ use super::conv::{dense_ptr, float_only, ConvGeometry};
 use super::index::find_out_of_range;
 use super::launch;
 use crate::kernels::{grid, suffix, Family};
-use crate::storage::CudaStorage;
+use crate::storage::{cuda_of, CudaStorage};
 use tensor_core::backend::Conv2dGeometry;
+use tensor_core::backend::{PoolOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
+
+impl PoolOps<Storage> for CudaStorage {
+    fn max_pool2d(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<(Storage, Storage)> {
+        let (v, i) = max_pool2d(self, layout, g)?;
+        Ok((Storage::new(v), Storage::new(i)))
+    }
+    fn max_pool2d_backward(
+        &self,
+        layout: &Layout,
+        indices: &Storage,
+        il: &Layout,
+        g: &Conv2dGeometry,
+    ) -> Result<Storage> {
+        let indices = cuda_of("max_pool2d_backward", indices, &self.dev)?;
+        max_pool2d_backward(self, layout, indices, il, g).map(Storage::new)
+    }
+    fn avg_pool2d(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Storage> {
+        avg_pool2d(self, layout, g, count_include_pad).map(Storage::new)
+    }
+    fn avg_pool2d_backward(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Storage> {
+        avg_pool2d_backward(self, layout, g, count_include_pad).map(Storage::new)
+    }
+}
 
 fn planes(g: &Conv2dGeometry) -> usize {
     g.batch * g.in_channels

@@ -12,7 +12,14 @@ use super::launch;
 use crate::kernels::{blocks, grid, plan, suffix, to_i64, Family};
 use crate::storage::CudaStorage;
 use tensor_core::backend::ReduceOp;
+use tensor_core::backend::{ReduceOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
+
+impl ReduceOps<Storage> for CudaStorage {
+    fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Storage> {
+        reduce(self, layout, dims, op).map(Storage::new)
+    }
+}
 
 /// Reductions up to this length run one thread per output.
 const THREAD_MAX: usize = 32;

@@ -8,8 +8,21 @@ use crate::error;
 use crate::kernels::{contiguous_strides, grid, plan, suffix, to_i64, Family};
 use crate::storage::CudaStorage;
 use cudarc::driver::DeviceRepr;
+use tensor_core::backend::{Storage, UnaryOps};
 use tensor_core::backend::{TestOp, UnaryOp};
 use tensor_core::{DType, Layout, Result};
+
+impl UnaryOps<Storage> for CudaStorage {
+    fn unary(&self, layout: &Layout, op: UnaryOp) -> Result<Storage> {
+        unary(self, layout, op).map(Storage::new)
+    }
+    fn unary_inplace(&mut self, layout: &Layout, op: UnaryOp) -> Result<()> {
+        unary_inplace(self, layout, op)
+    }
+    fn test(&self, layout: &Layout, op: TestOp) -> Result<Storage> {
+        test(self, layout, op).map(Storage::new)
+    }
+}
 
 /// The kernel's op argument; `#[repr(C)]` as `UParams` in `unary.cu`.
 #[repr(C)]

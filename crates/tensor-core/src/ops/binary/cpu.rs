@@ -2,12 +2,53 @@
 //! inner loop has unit-stride, broadcast-scalar and general-stride forms.
 
 use crate::backend::{BinaryOp, CmpOp};
+use crate::backend::{BinaryOps, Storage};
 use crate::cpu::buffer_for_overwrite;
 use crate::cpu::{fill_rows, update_rows, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
 use crate::ops::copy::cpu::{is_half, narrow_into, narrowed, widened};
 use crate::ops::unary::cpu::{map, map_inplace};
 use crate::{bail, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
+
+impl BinaryOps<Storage> for CpuStorage {
+    fn binary(&self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: BinaryOp) -> Result<Storage> {
+        binary(self, layout, rhs.cpu("binary")?, rhs_layout, op).map(Storage::new)
+    }
+    fn binary_inplace(&mut self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
+        binary_inplace(self, layout, rhs.cpu("binary")?, rhs_layout, op)
+    }
+    fn binary_scalar(&self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<Storage>> {
+        Some(binary_scalar(self, layout, s, op).map(Storage::new))
+    }
+    fn binary_scalar_inplace(&mut self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<()>> {
+        Some(binary_scalar_inplace(self, layout, s, op))
+    }
+    fn binary_into(
+        &mut self,
+        dst_layout: &Layout,
+        lhs: &Storage,
+        lhs_layout: &Layout,
+        rhs: &Storage,
+        rhs_layout: &Layout,
+        op: BinaryOp,
+    ) -> Result<()> {
+        binary_into(self, dst_layout, lhs.cpu("binary")?, lhs_layout, rhs.cpu("binary")?, rhs_layout, op)
+    }
+    fn cmp(&self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: CmpOp) -> Result<Storage> {
+        cmp(self, layout, rhs.cpu("cmp")?, rhs_layout, op).map(Storage::new)
+    }
+    fn where_cond(
+        &self,
+        layout: &Layout,
+        on_true: &Storage,
+        true_layout: &Layout,
+        on_false: &Storage,
+        false_layout: &Layout,
+    ) -> Result<Storage> {
+        where_cond(self, layout, on_true.cpu("where")?, true_layout, on_false.cpu("where")?, false_layout)
+            .map(Storage::new)
+    }
+}
 
 /// One row of `out[i] = f(a[i * sa], b[i * sb])`, with the common stride patterns unrolled.
 #[inline(always)]

@@ -2,6 +2,7 @@
 //! `mul`, ...), comparisons (`eq`, `lt`, ... giving Bool), logical ops, `where_`/`masked_fill`,
 //! their in-place `_` and `_out` forms, and the operator traits (in `operators.rs`).
 
+pub(crate) mod backend;
 pub(crate) mod cpu;
 mod operators;
 

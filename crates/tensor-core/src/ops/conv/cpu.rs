@@ -12,12 +12,47 @@
 use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem, Geo, Mat};
 use super::{direct, direct_weight, lanes, taps};
 use crate::backend::Conv2dGeometry;
+use crate::backend::{ConvOps, Storage};
 use crate::cpu::CpuStorage;
 use crate::ops::copy::cpu::{cast, gather_scratch, gather_vec};
 use crate::{bail, DType, Element, Layout, Result};
 use alloc::borrow::Cow;
 use alloc::vec;
 use alloc::vec::Vec;
+
+impl ConvOps<Storage> for CpuStorage {
+    fn im2col(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Storage> {
+        im2col(self, layout, g).map(Storage::new)
+    }
+    fn col2im(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Storage> {
+        col2im(self, layout, g).map(Storage::new)
+    }
+    fn conv2d(&self, layout: &Layout, w: &Storage, wl: &Layout, g: &Conv2dGeometry, groups: usize) -> Result<Storage> {
+        conv2d(self, layout, w.cpu("conv2d")?, wl, g, groups).map(Storage::new)
+    }
+    fn conv2d_backward_input(
+        &self,
+        layout: &Layout,
+        w: &Storage,
+        wl: &Layout,
+        g: &Conv2dGeometry,
+        groups: usize,
+    ) -> Result<Storage> {
+        conv2d_backward_input(self, layout, w.cpu("conv2d_backward_input")?, wl, g, groups).map(Storage::new)
+    }
+    fn conv2d_backward_weight(
+        &self,
+        layout: &Layout,
+        x: &Storage,
+        xl: &Layout,
+        g: &Conv2dGeometry,
+        groups: usize,
+        out_channels: usize,
+    ) -> Result<Storage> {
+        conv2d_backward_weight(self, layout, x.cpu("conv2d_backward_weight")?, xl, g, groups, out_channels)
+            .map(Storage::new)
+    }
+}
 
 /// The elements of `v[layout]`, contiguous: borrowed when they already are.
 pub(crate) fn contig<'a, T: Element>(v: &'a [T], layout: &Layout) -> Result<Cow<'a, [T]>> {

@@ -18,6 +18,7 @@
 //! # Ok::<(), tensor_core::Error>(())
 //! ```
 
+pub(crate) mod backend;
 pub(crate) mod cpu;
 mod direct;
 mod direct_weight;

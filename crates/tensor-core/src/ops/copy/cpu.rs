@@ -1,9 +1,26 @@
 //! CPU kernels for copies: strided → contiguous, dtype casts, strided writes and fills.
 
 use super::transpose::transpose2d;
+use crate::backend::{CopyOps, Storage};
 use crate::cpu::{buffer_for_overwrite, fill_rows, with_cpu2, with_dtype, CpuStorage, Row, StorageOf};
 use crate::{with_cpu, DType, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
+
+impl CopyOps<Storage> for CpuStorage {
+    fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
+        contiguous(self, layout)
+    }
+    fn cast(&self, layout: &Layout, dtype: DType) -> Result<Storage> {
+        cast(self, layout, dtype).map(Storage::new)
+    }
+    fn copy_from(&mut self, dst_layout: &Layout, src: &Storage, src_layout: &Layout) -> Result<()> {
+        copy_from(self, dst_layout, src.cpu("copy_")?, src_layout)
+    }
+    fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
+        fill(self, layout, value);
+        Ok(())
+    }
+}
 
 /// Copies `src[layout]` into a new contiguous `Vec` (an OutOfMemory error when there is no
 /// room: the layout may be an expanded view of far more elements than its storage holds).

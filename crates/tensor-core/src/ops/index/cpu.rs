@@ -8,6 +8,7 @@
 //! Every index is checked before anything is read or written.
 
 use crate::backend::ScatterReduce;
+use crate::backend::{IndexOps, Storage};
 use crate::cpu::buffer_for_overwrite;
 use crate::cpu::{fill_rows, with_cpu2, CpuStorage, Row, StorageOf};
 use crate::ops::copy::cpu::cast;
@@ -16,6 +17,38 @@ use crate::{bail, with_cpu, DType, Element, Layout, Result};
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use half::{bf16, f16};
+
+impl IndexOps<Storage> for CpuStorage {
+    fn index_select(&self, layout: &Layout, dim: usize, indices: &Storage, il: &Layout) -> Result<Storage> {
+        index_select(self, layout, dim, indices.cpu("index_select")?, il).map(Storage::new)
+    }
+    fn gather(&self, layout: &Layout, dim: usize, index: &Storage, il: &Layout) -> Result<Storage> {
+        gather(self, layout, dim, index.cpu("gather")?, il).map(Storage::new)
+    }
+    fn scatter_inplace(
+        &mut self,
+        layout: &Layout,
+        dim: usize,
+        index: &Storage,
+        il: &Layout,
+        src: &Storage,
+        sl: &Layout,
+        reduce: ScatterReduce,
+    ) -> Result<()> {
+        scatter_inplace(self, layout, dim, index.cpu("scatter")?, il, src.cpu("scatter")?, sl, reduce)
+    }
+    fn index_add_inplace(
+        &mut self,
+        layout: &Layout,
+        dim: usize,
+        indices: &Storage,
+        il: &Layout,
+        src: &Storage,
+        sl: &Layout,
+    ) -> Result<()> {
+        index_add_inplace(self, layout, dim, indices.cpu("index_add")?, il, src.cpu("index_add")?, sl)
+    }
+}
 
 /// The index elements as i64 (an I32 index is widened first) and the layout to read them with.
 fn index_i64<'a>(op: &'static str, index: &'a CpuStorage, il: &Layout) -> Result<(Cow<'a, [i64]>, Layout)> {

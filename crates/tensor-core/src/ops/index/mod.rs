@@ -7,6 +7,7 @@
 //! backend ops only (a cumulative sum gives each selected element its slot, a scatter writes it),
 //! so they run on any device; only their element count is read back to the host, as in PyTorch.
 
+pub(crate) mod backend;
 pub(crate) mod cpu;
 
 use crate::backend::ScatterReduce;

@@ -1,9 +1,25 @@
 //! CPU matmul: f32 and f64 through the `gemm` crate (packed, SIMD, threaded), f16/bf16 through
 //! f32, integers by a plain loop. Batches of `[m, k] @ [k, n]` with any strides.
 
+use crate::backend::{MatmulOps, Storage};
 use crate::cpu::{CpuStorage, StorageOf};
 use crate::{bail, Element, Layout, Result};
 use alloc::vec::Vec;
+
+impl MatmulOps<Storage> for CpuStorage {
+    fn matmul_into(
+        &mut self,
+        dst_layout: &Layout,
+        lhs: &Storage,
+        lhs_layout: &Layout,
+        rhs: &Storage,
+        rhs_layout: &Layout,
+        alpha: f64,
+        beta: f64,
+    ) -> Result<()> {
+        matmul_into(self, dst_layout, lhs.cpu("matmul")?, lhs_layout, rhs.cpu("matmul")?, rhs_layout, alpha, beta)
+    }
+}
 
 /// One batched product: sizes and the strides of each operand as (batch, row, col).
 #[derive(Debug, Clone, Copy)]

@@ -2,6 +2,7 @@
 //! `mv`, `dot`, `outer`, `addmm`, and `matmul_out`. Every form reduces to one backend call over
 //! 3-d layouts `[batch, m, k] @ [batch, k, n]`.
 
+pub(crate) mod backend;
 pub(crate) mod cpu;
 
 use crate::shape::{broadcast_shapes, Dims};

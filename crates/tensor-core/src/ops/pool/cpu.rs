@@ -4,11 +4,34 @@
 
 use super::max::{is_quad, max_plane, MaxElem, Windows};
 use crate::backend::Conv2dGeometry;
+use crate::backend::{PoolOps, Storage};
 use crate::cpu::{CpuStorage, FloatElem};
 use crate::ops::conv::cpu::{contig, float1, from_f32, to_f32};
 use crate::ops::conv::im2col::Geo;
 use crate::{bail, Layout, Result};
 use alloc::vec::Vec;
+
+impl PoolOps<Storage> for CpuStorage {
+    fn max_pool2d(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<(Storage, Storage)> {
+        let (v, i) = max_pool2d(self, layout, g)?;
+        Ok((Storage::new(v), Storage::new(i)))
+    }
+    fn max_pool2d_backward(
+        &self,
+        layout: &Layout,
+        indices: &Storage,
+        il: &Layout,
+        g: &Conv2dGeometry,
+    ) -> Result<Storage> {
+        max_pool2d_backward(self, layout, indices.cpu("max_pool2d_backward")?, il, g).map(Storage::new)
+    }
+    fn avg_pool2d(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Storage> {
+        avg_pool2d(self, layout, g, count_include_pad).map(Storage::new)
+    }
+    fn avg_pool2d_backward(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Storage> {
+        avg_pool2d_backward(self, layout, g, count_include_pad).map(Storage::new)
+    }
+}
 
 /// Calls `f(plane, out_chunk)` for every `chunk` of `out`, in parallel when `work` is large.
 fn for_each_plane<T: Send>(out: &mut [T], chunk: usize, work: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {

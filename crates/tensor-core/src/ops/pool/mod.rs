@@ -16,6 +16,7 @@
 //! # Ok::<(), tensor_core::Error>(())
 //! ```
 
+pub(crate) mod backend;
 pub(crate) mod cpu;
 mod max;
 

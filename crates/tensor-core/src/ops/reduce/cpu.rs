@@ -3,11 +3,34 @@
 //! slice sum that vectorises.
 
 use crate::backend::{ReduceOp, ScanOp};
+use crate::backend::{ReduceOps, Storage};
 use crate::cpu::{CpuStorage, Row, StorageOf};
 use crate::layout::StridedOffsets;
 use crate::shape::{Dims, Shape};
 use crate::{bail, with_cpu, DType, Element, Layout, Result};
 use alloc::vec::Vec;
+
+impl ReduceOps<Storage> for CpuStorage {
+    fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Storage> {
+        reduce(self, layout, dims, op).map(Storage::new)
+    }
+    fn reduce_into(
+        &self,
+        layout: &Layout,
+        dims: &[usize],
+        op: ReduceOp,
+        dst: &mut Storage,
+        dst_layout: &Layout,
+    ) -> Option<Result<()>> {
+        match (dst.as_any_mut().downcast_mut::<CpuStorage>(), dst_layout.contiguous_range()) {
+            (Some(out), Some((start, _))) => Some(reduce_into(self, layout, dims, op, out, start)),
+            _ => None,
+        }
+    }
+    fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Storage> {
+        scan(self, layout, dim, op).map(Storage::new)
+    }
+}
 
 /// The kept and the reduced part of a layout.
 fn split(layout: &Layout, dims: &[usize]) -> (Layout, Layout) {

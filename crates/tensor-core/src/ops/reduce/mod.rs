@@ -2,6 +2,7 @@
 //! `amax`/`amin`, `all`/`any`, `var`/`std`, `norm`, `logsumexp`, `softmax`/`log_softmax`, and
 //! the running `cumsum`/`cumprod`. `dims` of `None` (or an empty list) reduce every dim.
 
+pub(crate) mod backend;
 pub(crate) mod cpu;
 mod out;
 

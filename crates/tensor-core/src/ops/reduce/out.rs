@@ -53,7 +53,14 @@ impl Tensor {
             return assign(name, x.reduce(name, dims, keepdim, op)?, out);
         }
         out.check_writable(name)?;
-        out.write_reading(name, [x], |dst, [src]| src.reduce_into(x.layout(), &red, op, dst, out.layout()))
+        out.write_reading(name, [x], |dst, [src]| match src.reduce_into(x.layout(), &red, op, dst, out.layout()) {
+            Some(done) => done,
+            // No kernel that writes into `out`: reduce into a new storage and copy it over.
+            None => {
+                let r = src.reduce(x.layout(), &red, op)?;
+                dst.copy_from(out.layout(), &r, &crate::Layout::contiguous(out.layout().shape().clone()))
+            }
+        })
     }
 
     /// `out = x.sum_dim(dims, keepdim)` (all dims when empty), as `torch.sum(x, dims, out=out)`.

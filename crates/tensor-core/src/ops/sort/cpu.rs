@@ -2,12 +2,20 @@
 //! sorted stably by (value, position) with NaN as the largest value (as PyTorch), and the rows
 //! are moved back. Many rows sort in parallel; one long row uses a parallel merge sort.
 
+use crate::backend::{SortOps, Storage};
 use crate::cpu::{CpuStorage, StorageOf};
 use crate::ops::copy::cpu::{contiguous, gather_vec};
 use crate::shape::{Dims, Shape};
 use crate::{with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 use core::cmp::Ordering;
+
+impl SortOps<Storage> for CpuStorage {
+    fn sort(&self, layout: &Layout, dim: usize, descending: bool) -> Result<(Storage, Storage)> {
+        let (v, i) = sort(self, layout, dim, descending)?;
+        Ok((Storage::new(v), Storage::new(i)))
+    }
+}
 
 /// The order of `torch.sort`: the usual one, with NaN above everything (and equal to NaN).
 #[inline]

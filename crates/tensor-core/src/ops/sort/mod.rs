@@ -1,6 +1,7 @@
 //! Sorting: `sort` (stable), `argsort`, `topk`, as PyTorch: NaN sorts as the largest value,
 //! equal values keep their order (descending too), indices are int64. One backend call sorts.
 
+pub(crate) mod backend;
 pub(crate) mod cpu;
 
 use crate::shape::normalize_dim;

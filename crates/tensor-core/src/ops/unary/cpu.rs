@@ -1,12 +1,25 @@
 //! CPU kernels for unary ops. The op is matched once, outside the loop, so each (op, dtype)
 //! pair is its own inlined, vectorisable loop.
 
+use crate::backend::{Storage, UnaryOps};
 use crate::backend::{TestOp, UnaryOp};
 use crate::cpu::buffer_for_overwrite;
 use crate::cpu::{fill_rows, update_chunks, CpuStorage, FloatElem, IntElem, Row};
 use crate::ops::copy::cpu::{is_half, narrow_into, narrowed, widened};
 use crate::{bail, with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
+
+impl UnaryOps<Storage> for CpuStorage {
+    fn unary(&self, layout: &Layout, op: UnaryOp) -> Result<Storage> {
+        unary(self, layout, op).map(Storage::new)
+    }
+    fn unary_inplace(&mut self, layout: &Layout, op: UnaryOp) -> Result<()> {
+        unary_inplace(self, layout, op)
+    }
+    fn test(&self, layout: &Layout, op: TestOp) -> Result<Storage> {
+        test(self, layout, op).map(Storage::new)
+    }
+}
 
 /// `out = f(src[layout])`, contiguous (also a binary op with a scalar, which it captures).
 pub(crate) fn map<T: Element, U: Element>(

@@ -2,6 +2,7 @@
 //! for each; tests (`isnan`, ...) that give Bool. Ops that need floats turn integer inputs into
 //! the default float dtype, as PyTorch's `torch.exp(int_tensor)` does.
 
+pub(crate) mod backend;
 pub(crate) mod cpu;
 
 use crate::backend::{TestOp, UnaryOp};

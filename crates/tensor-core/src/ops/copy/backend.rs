@@ -1,0 +1,30 @@
+//! The copy family's backend trait, [`CopyOps`], and its op descriptors: what a storage of any
+//! device implements to run copies, casts and fills. The CPU's impl is in `cpu.rs` beside this file; a
+//! device crate implements it for its own storage (tensor-cuda: `src/ops/copy.rs`).
+
+use crate::backend::base::{unsupported_default, StorageBase};
+use crate::cpu::CpuStorage;
+use crate::{DType, Layout, Result, Scalar};
+
+/// The copy ops of a storage. `S` is the storage handle the ops take and return (tensor-core's
+/// [`Storage`](crate::backend::Storage)); every method defaults to an `Unsupported` error (or
+/// `None` where tensor-core has a fallback), so a backend grows op by op.
+#[allow(clippy::too_many_arguments)]
+pub trait CopyOps<S>: StorageBase {
+    /// Copies the elements under `layout` into a new contiguous host storage.
+    fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
+        unsupported_default!(self, "to_cpu", layout)
+    }
+    /// The elements under `layout`, converted to `dtype`, as a new contiguous storage.
+    fn cast(&self, layout: &Layout, dtype: DType) -> Result<S> {
+        unsupported_default!(self, "cast", layout, dtype)
+    }
+    /// `self[dst_layout] = src[src_layout]` (same dtype, same shape after broadcasting).
+    fn copy_from(&mut self, dst_layout: &Layout, src: &S, src_layout: &Layout) -> Result<()> {
+        unsupported_default!(self, "copy_", dst_layout, src, src_layout)
+    }
+    /// `self[layout] = value`.
+    fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
+        unsupported_default!(self, "fill", layout, value)
+    }
+}
