@@ -5,10 +5,11 @@
 //! (and dtype), and every broadcasting op calls it.
 
 mod binary;
+mod conv;
 mod index;
 mod inplace;
-mod linalg;
-mod nn;
+mod matmul;
+mod pool;
 mod reduce;
 mod unary;
 mod views;
