@@ -1,7 +1,8 @@
 //! Convolution with its own backward. Its two gradients are themselves recorded ops (each
 //! bilinear in its inputs), so double backward through `conv2d` works.
 
-use crate::var::{Saved, Var};
+use crate::node::Var;
+use crate::var::Saved;
 use tensor_core::ops::conv::{conv2d_backward_input, conv2d_backward_weight, Conv2dParams};
 use tensor_core::Result;
 

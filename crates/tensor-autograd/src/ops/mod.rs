@@ -14,7 +14,7 @@ mod reduce;
 mod unary;
 mod views;
 
-use crate::var::Var;
+use crate::node::Var;
 use tensor_core::{result_type, DType, Operand, Result, Scalar, Shape, Tensor};
 
 /// The second operand of a binary op on a [`Var`]: another variable, a plain tensor (a

@@ -2,7 +2,8 @@
 //! recorded op as well (max pooling's gathers from the argmax positions, the average poolings'
 //! are linear), so double backward through pooling works.
 
-use crate::var::{Saved, Var};
+use crate::node::Var;
+use crate::var::Saved;
 use tensor_core::ops::pool::{adaptive_avg_pool2d_backward, avg_pool2d_backward, max_pool2d_backward};
 use tensor_core::Result;
 
