@@ -3,8 +3,7 @@
 //! hooks, and accumulates into leaves' `.grad` (or captures them for [`grad`]).
 
 use crate::grad_mode::set_grad_enabled;
-use crate::node::{Edge, Node};
-use crate::var::Var;
+use crate::node::{Edge, Node, Var};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BinaryHeap;
 use std::sync::Arc;

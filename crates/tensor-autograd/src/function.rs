@@ -28,7 +28,8 @@
 //! ```
 
 use crate::grad_mode::no_grad;
-use crate::var::{Saved, Var};
+use crate::node::Var;
+use crate::var::Saved;
 use std::sync::Arc;
 use tensor_core::{Result, Tensor};
 

@@ -3,7 +3,7 @@
 
 use crate::engine::{grad, BackwardOptions};
 use crate::grad_mode::{enable_grad, no_grad};
-use crate::var::Var;
+use crate::node::Var;
 use tensor_core::{bail, DType, Result, Tensor};
 
 /// Tolerances and step of a gradient check (PyTorch's defaults).

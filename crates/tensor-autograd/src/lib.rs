@@ -22,6 +22,7 @@
 mod engine;
 mod function;
 mod grad_mode;
+mod grad_slot;
 mod gradcheck;
 mod node;
 mod ops;
@@ -30,10 +31,11 @@ mod var;
 pub use engine::{grad, BackwardOptions};
 pub use function::{apply, Function, FunctionCtx};
 pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
+pub use grad_slot::{GradSlot, Hook};
 pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
-pub use node::{BackwardCtx, BackwardFn, Node};
+pub use node::{BackwardCtx, BackwardFn, Node, Var};
 pub use ops::VarRhs;
 /// The CUDA backend (`tensor_cuda`), with the `cuda` feature.
 #[cfg(feature = "cuda")]
 pub use tensor_cuda as cuda;
-pub use var::{GradSlot, Hook, Saved, Var};
+pub use var::Saved;

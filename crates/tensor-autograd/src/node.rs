@@ -1,15 +1,19 @@
 //! The graph: a [`Node`] per recorded op (PyTorch's `grad_fn`), holding its backward
 //! [`BackwardFn`], the tensors it saved (with their versions), and an [`Edge`] per input.
 //!
+//! The [`Var`] handle is declared here too, with the few constructors and accessors a node
+//! uses: a variable holds its node and a node holds variables (saved values, gradients), so
+//! the two types live in one file and `var.rs` (the rest of `Var`'s API) builds on this one.
+//!
 //! Nodes own their inputs' nodes (`Arc`), never their outputs, so the graph has no cycles and
 //! is freed when the last output is dropped; `Drop` unlinks long chains iteratively so that a
 //! 100,000-op graph does not overflow the stack.
 
-use crate::var::{GradSlot, Var};
+use crate::grad_slot::GradSlot;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use tensor_core::{bail, Result, Shape, Tensor};
 
 /// One entry per input of a node: inline for the one- and two-input ops that most nodes are.
@@ -87,6 +91,54 @@ pub(crate) enum SavedVar {
     /// The op's own output: kept as a plain tensor (a strong reference to the node from inside
     /// the node would be a cycle) and re-attached to the node when unpacked.
     Output { tensor: Tensor, version: usize },
+}
+
+/// A tensor that autograd tracks: PyTorch's `torch.Tensor` with `requires_grad`.
+///
+/// `Clone` is cheap (another handle to the same variable). Ops on `Var` mirror tensor-core's and
+/// record a [`Node`] when grad mode is on and an input requires grad.
+///
+/// ```
+/// use tensor_autograd::Var;
+/// use tensor_core::{Tensor, DType, Device};
+/// let x = Var::new(Tensor::ones(&[2, 2], DType::F32, &Device::Cpu)?, true);
+/// let out = x.add(2.0)?.mul(&x.add(2.0)?)?.mul(3.0)?.mean()?;
+/// out.backward()?;
+/// assert_eq!(x.grad().unwrap().to_vec::<f32>()?, [4.5; 4]);
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Var(pub(crate) Arc<VarInner>);
+
+/// What the handles of one variable share.
+pub(crate) struct VarInner {
+    pub(crate) tensor: Tensor,
+    pub(crate) grad_fn: RwLock<Option<Arc<Node>>>,
+    /// Made on first use: most variables (an op's result, a gradient) never need one.
+    pub(crate) slot: OnceLock<Arc<GradSlot>>,
+    /// Set when recorded as a view of another variable (its tensor shares that input's
+    /// storage): the base (the first non-view one) and its history count at that time.
+    pub(crate) view_of: Option<ViewOf>,
+}
+
+/// The base a view was taken of, and the base's history count when it was taken.
+pub(crate) struct ViewOf {
+    pub(crate) base: Arc<GradSlot>,
+    pub(crate) history: usize,
+}
+
+impl Var {
+    pub(crate) fn from_node(tensor: Tensor, node: Option<Arc<Node>>) -> Var {
+        Var(Arc::new(VarInner { tensor, grad_fn: RwLock::new(node), slot: OnceLock::new(), view_of: None }))
+    }
+    /// The tensor, borrowed.
+    pub fn tensor_ref(&self) -> &Tensor {
+        &self.0.tensor
+    }
+    /// If this is the last handle, its node (for the iterative unlinking in `Node::drop`).
+    pub(crate) fn into_node_if_unique(self) -> Option<Arc<Node>> {
+        Arc::try_unwrap(self.0).ok().and_then(|inner| inner.grad_fn.into_inner().ok().flatten())
+    }
 }
 
 /// One recorded op: PyTorch's `grad_fn`.

@@ -1,117 +1,15 @@
-//! [`Var`]: a tensor together with its place in the autograd graph (PyTorch's `Tensor` with
-//! `requires_grad`, `grad`, `grad_fn`), and how ops record themselves ([`Var::record`]).
+//! [`Var`]'s API: a tensor together with its place in the autograd graph (PyTorch's `Tensor`
+//! with `requires_grad`, `grad`, `grad_fn`), and how ops record themselves ([`Var::record`]).
+//! The type itself is declared in `node.rs`, beside [`Node`], which holds variables in turn.
 
 use crate::grad_mode::is_grad_enabled;
-use crate::node::{BackwardCtx, BackwardFn, Edge, Node, PerInput, SavedVar};
+use crate::grad_slot::GradSlot;
+use crate::node::{BackwardCtx, BackwardFn, Edge, Node, PerInput, SavedVar, Var, VarInner, ViewOf};
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock, RwLock};
 use tensor_core::{bail, DType, Device, Result, Shape, Tensor};
-
-/// A gradient hook: sees the gradient and may replace it (return `Some`).
-pub type Hook = Box<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
-
-/// Where a variable's gradient is kept (leaves, and non-leaves after `retain_grad`), with its
-/// hooks. The graph points at a leaf's slot; a `Var` and its clones share one.
-pub struct GradSlot {
-    pub(crate) grad: Mutex<Option<Tensor>>,
-    pub(crate) hooks: Mutex<Vec<Hook>>,
-    pub(crate) requires_grad: AtomicBool,
-    pub(crate) retains_grad: AtomicBool,
-    /// How many times a recorded in-place op replaced the variable's history: views taken
-    /// before a change are stale after it.
-    pub(crate) history: AtomicUsize,
-}
-
-impl fmt::Debug for GradSlot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GradSlot")
-            .field("requires_grad", &self.requires_grad)
-            .field("retains_grad", &self.retains_grad)
-            .finish_non_exhaustive()
-    }
-}
-
-impl GradSlot {
-    fn new(requires_grad: bool) -> Self {
-        GradSlot {
-            grad: Mutex::new(None),
-            hooks: Mutex::new(Vec::new()),
-            requires_grad: AtomicBool::new(requires_grad),
-            retains_grad: AtomicBool::new(false),
-            history: AtomicUsize::new(0),
-        }
-    }
-    /// Runs the hooks in order; each may replace the gradient, with one of the same shape,
-    /// dtype and device (else an error, as PyTorch's "hook ... has changed the size/type").
-    pub(crate) fn run_hooks(&self, grad: Tensor) -> Result<Tensor> {
-        let hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
-        let mut g = grad;
-        for h in hooks.iter() {
-            if let Some(r) = h(&g) {
-                if r.shape() != g.shape() || r.dtype() != g.dtype() || r.device() != g.device() {
-                    bail!(
-                        Shape,
-                        "backward",
-                        "a hook returned a gradient of shape {:?} ({} on {}) for a gradient of shape {:?} ({} on {})",
-                        r.shape(),
-                        r.dtype(),
-                        r.device(),
-                        g.shape(),
-                        g.dtype(),
-                        g.device()
-                    );
-                }
-                g = r;
-            }
-        }
-        Ok(g)
-    }
-    /// Adds `g` into `.grad` (a new tensor: the previous one is never written in place).
-    pub(crate) fn accumulate(&self, g: Tensor) -> Result<()> {
-        let mut slot = self.grad.lock().unwrap_or_else(|e| e.into_inner());
-        // A private contiguous copy: the incoming gradient may be an expanded view or shared
-        // with other inputs' gradients, and users update `.grad` in place.
-        *slot = Some(match slot.take() {
-            None => g.try_clone()?,
-            Some(prev) => prev.add(&g)?,
-        });
-        Ok(())
-    }
-}
-
-struct VarInner {
-    tensor: Tensor,
-    grad_fn: RwLock<Option<Arc<Node>>>,
-    /// Made on first use: most variables (an op's result, a gradient) never need one.
-    slot: OnceLock<Arc<GradSlot>>,
-    /// Set when recorded as a view of another variable (its tensor shares that input's
-    /// storage): the base (the first non-view one) and its history count at that time.
-    view_of: Option<ViewOf>,
-}
-
-struct ViewOf {
-    base: Arc<GradSlot>,
-    history: usize,
-}
-
-/// A tensor that autograd tracks: PyTorch's `torch.Tensor` with `requires_grad`.
-///
-/// `Clone` is cheap (another handle to the same variable). Ops on `Var` mirror tensor-core's and
-/// record a [`Node`] when grad mode is on and an input requires grad.
-///
-/// ```
-/// use tensor_autograd::Var;
-/// use tensor_core::{Tensor, DType, Device};
-/// let x = Var::new(Tensor::ones(&[2, 2], DType::F32, &Device::Cpu)?, true);
-/// let out = x.add(2.0)?.mul(&x.add(2.0)?)?.mul(3.0)?.mean()?;
-/// out.backward()?;
-/// assert_eq!(x.grad().unwrap().to_vec::<f32>()?, [4.5; 4]);
-/// # Ok::<(), tensor_core::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct Var(Arc<VarInner>);
 
 impl Var {
     /// A leaf variable (`requires_grad` as given), as `torch.tensor(..., requires_grad=...)`.
@@ -153,10 +51,6 @@ impl Var {
     pub fn parameter(tensor: Tensor) -> Var {
         Var::new(tensor, true)
     }
-    pub(crate) fn from_node(tensor: Tensor, node: Option<Arc<Node>>) -> Var {
-        Var(Arc::new(VarInner { tensor, grad_fn: RwLock::new(node), slot: OnceLock::new(), view_of: None }))
-    }
-
     /// A variable holding `tensor` at the same place in the graph as `v` (same `grad_fn`).
     pub(crate) fn from_graph_of(v: &Var, tensor: Tensor) -> Var {
         Var::from_node(tensor, v.grad_fn())
@@ -165,10 +59,6 @@ impl Var {
     /// The tensor (another handle to the same storage; in-place writes to it are not recorded).
     pub fn tensor(&self) -> Tensor {
         self.0.tensor.shallow_clone()
-    }
-    /// The tensor, borrowed.
-    pub fn tensor_ref(&self) -> &Tensor {
-        &self.0.tensor
     }
     /// The data without the graph, as `x.data`.
     pub fn data(&self) -> Tensor {
@@ -321,10 +211,6 @@ impl Var {
             Some(slot) if slot.requires_grad.load(Ordering::Relaxed) => Some(Edge::Leaf(slot.clone())),
             _ => None,
         }
-    }
-    /// If this is the last handle, its node (for the iterative unlinking in `Node::drop`).
-    pub(crate) fn into_node_if_unique(self) -> Option<Arc<Node>> {
-        Arc::try_unwrap(self.0).ok().and_then(|inner| inner.grad_fn.into_inner().ok().flatten())
     }
     /// True for a variable recorded as a view of another one (in-place ops on it are refused:
     /// the base's history would not see them).

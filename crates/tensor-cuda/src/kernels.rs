@@ -40,8 +40,10 @@ pub(crate) enum Family {
     Random,
     /// index_select, gather, scatter, index_add.
     Index,
-    /// im2col, col2im, pooling.
+    /// im2col, col2im.
     Conv,
+    /// Max and average pooling and their gradients.
+    Pool,
 }
 
 impl Family {
@@ -55,6 +57,7 @@ impl Family {
             Family::Random => "random",
             Family::Index => "index",
             Family::Conv => "conv",
+            Family::Pool => "pool",
         }
     }
     fn source(self) -> &'static str {
@@ -67,6 +70,7 @@ impl Family {
             Family::Random => include_str!("kernels/random.cu"),
             Family::Index => include_str!("kernels/index.cu"),
             Family::Conv => include_str!("kernels/conv.cu"),
+            Family::Pool => include_str!("kernels/pool.cu"),
         }
     }
 }

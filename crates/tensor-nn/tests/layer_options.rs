@@ -340,24 +340,13 @@ fn same(dilation: [usize; 2], groups: usize, bias: bool) -> Conv2dConfig {
     Conv2dConfig { padding: Padding::Same, dilation, groups, bias, ..Conv2dConfig::default() }
 }
 
-/// `nn_gaps.py`'s `conv`: weight `pattern(.., 4)`, bias `pattern(.., 5)`.
-fn same_conv(cin: usize, cout: usize, k: [usize; 2], config: Conv2dConfig) -> Conv2d {
-    let mut c = Conv2d::new(cin, cout, k, config, CPU).unwrap();
-    c.weight = Var::parameter(pattern(&[cout, cin / config.groups, k[0], k[1]], 4));
-    c.bias = config.bias.then(|| Var::parameter(pattern(&[cout], 5)));
-    c
-}
-
-/// A layer, its input shape, its output shape and PyTorch's output.
-type ConvCase = (Conv2d, &'static [usize], &'static [usize], &'static [f64]);
-
 #[test]
 fn conv2d_same_asymmetric_matches_pytorch() -> Result<()> {
     let cases: [ConvCase; 4] = [
-        (same_conv(2, 3, [2, 2], same([1, 1], 1, true)), &[1, 2, 5, 4], &[1, 3, 5, 4], &CONV_SAME_K2),
-        (same_conv(2, 2, [4, 3], same([1, 2], 1, true)), &[2, 2, 6, 5], &[2, 2, 6, 5], &CONV_SAME_K4X3_D1X2),
-        (same_conv(2, 4, [2, 4], same([3, 1], 2, false)), &[1, 2, 5, 7], &[1, 4, 5, 7], &CONV_SAME_K2X4_D3X1_G2),
-        (same_conv(1, 2, [2, 2], same([2, 2], 1, true)), &[1, 1, 4, 5], &[1, 2, 4, 5], &CONV_SAME_K2_D2),
+        (pattern_conv(2, 3, [2, 2], same([1, 1], 1, true)), &[1, 2, 5, 4], &[1, 3, 5, 4], &CONV_SAME_K2),
+        (pattern_conv(2, 2, [4, 3], same([1, 2], 1, true)), &[2, 2, 6, 5], &[2, 2, 6, 5], &CONV_SAME_K4X3_D1X2),
+        (pattern_conv(2, 4, [2, 4], same([3, 1], 2, false)), &[1, 2, 5, 7], &[1, 4, 5, 7], &CONV_SAME_K2X4_D3X1_G2),
+        (pattern_conv(1, 2, [2, 2], same([2, 2], 1, true)), &[1, 1, 4, 5], &[1, 2, 4, 5], &CONV_SAME_K2_D2),
     ];
     for (c, x, shape, want) in &cases {
         assert_values(c.forward(&input(pattern(x, 6)))?.tensor_ref(), shape, want, TOL);
@@ -386,19 +375,7 @@ fn conv2d_same_asymmetric_gradcheck() -> Result<()> {
         (1, 1, [3, 2], same([1, 1], 1, true), &[1, 3, 4]),
     ];
     for (cin, cout, k, config, x) in cases {
-        gradcheck(
-            |v| {
-                let mut c = Conv2d::new(cin, cout, k, config, CPU)?;
-                c.weight = v[1].clone();
-                c.bias = Some(v[2].clone());
-                c.forward(&v[0])
-            },
-            &[
-                f64s(&pattern(x, 1)),
-                f64s(&pattern(&[cout, cin / config.groups, k[0], k[1]], 2)),
-                f64s(&pattern(&[cout], 3)),
-            ],
-        )?;
+        conv_gradcheck(cin, cout, k, config, x)?;
     }
     Ok(())
 }

@@ -76,34 +76,24 @@ fn linear_default_init_bounds() -> Result<()> {
 
 // ---------------------------------------------------------------- Conv2d
 
-fn conv(cin: usize, cout: usize, k: [usize; 2], config: Conv2dConfig) -> Conv2d {
-    let mut c = Conv2d::new(cin, cout, k, config, CPU).unwrap();
-    c.weight = Var::parameter(pattern(&[cout, cin / config.groups, k[0], k[1]], 4));
-    c.bias = config.bias.then(|| Var::parameter(pattern(&[cout], 5)));
-    c
-}
-
-/// A layer, its input shape, its output shape and PyTorch's output.
-type ConvCase = (Conv2d, &'static [usize], &'static [usize], &'static [f64]);
-
 #[test]
 fn conv2d_matches_pytorch() -> Result<()> {
     let d = Conv2dConfig::default();
     let cases: [ConvCase; 4] = [
         (
-            conv(4, 6, [3, 3], Conv2dConfig { stride: [2, 2], padding: 1.into(), groups: 2, ..d }),
+            pattern_conv(4, 6, [3, 3], Conv2dConfig { stride: [2, 2], padding: 1.into(), groups: 2, ..d }),
             &[2, 4, 7, 6],
             &[2, 6, 4, 3],
             &CONV_STRIDE_PAD_GROUPS,
         ),
         (
-            conv(2, 3, [3, 3], Conv2dConfig { padding: Padding::Same, dilation: [2, 2], ..d }),
+            pattern_conv(2, 3, [3, 3], Conv2dConfig { padding: Padding::Same, dilation: [2, 2], ..d }),
             &[1, 2, 6, 5],
             &[1, 3, 6, 5],
             &CONV_SAME_DILATION,
         ),
         (
-            conv(
+            pattern_conv(
                 3,
                 2,
                 [2, 3],
@@ -114,7 +104,7 @@ fn conv2d_matches_pytorch() -> Result<()> {
             &CONV_RECT_NO_BIAS,
         ),
         (
-            conv(3, 3, [3, 3], Conv2dConfig { padding: 1.into(), groups: 3, ..d }),
+            pattern_conv(3, 3, [3, 3], Conv2dConfig { padding: 1.into(), groups: 3, ..d }),
             &[1, 3, 4, 4],
             &[1, 3, 4, 4],
             &CONV_DEPTHWISE,
@@ -134,19 +124,7 @@ fn conv2d_gradcheck() -> Result<()> {
         (Conv2dConfig { padding: Padding::Same, dilation: [2, 2], ..d }, 1, 1, [3, 3], [1, 1, 4, 4]),
         (Conv2dConfig { stride: [1, 2], padding: [1, 0].into(), dilation: [2, 1], ..d }, 2, 1, [2, 3], [1, 2, 3, 5]),
     ] {
-        gradcheck(
-            |v| {
-                let mut c = Conv2d::new(cin, cout, k, config, CPU)?;
-                c.weight = v[1].clone();
-                c.bias = Some(v[2].clone());
-                c.forward(&v[0])
-            },
-            &[
-                f64s(&pattern(&x, 1)),
-                f64s(&pattern(&[cout, cin / config.groups, k[0], k[1]], 2)),
-                f64s(&pattern(&[cout], 3)),
-            ],
-        )?;
+        conv_gradcheck(cin, cout, k, config, &x)?;
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Binary elementwise ops with broadcasting, and comparisons (which never require grad).
 
 use super::VarRhs;
-use crate::node::BackwardCtx;
-use crate::var::{Saved, Var};
+use crate::node::{BackwardCtx, Var};
+use crate::var::Saved;
 use tensor_core::{Result, Scalar, Tensor};
 
 impl Var {

@@ -3,7 +3,8 @@
 //! other's adjoints.
 
 use super::VarRhs;
-use crate::var::{Saved, Var};
+use crate::node::Var;
+use crate::var::Saved;
 use tensor_core::{bail, Result, Scalar, Tensor};
 
 impl Var {

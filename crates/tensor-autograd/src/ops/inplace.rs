@@ -4,8 +4,8 @@
 //! An in-place op on a leaf that requires grad is an error outside `no_grad`.
 
 use crate::grad_mode::is_grad_enabled;
+use crate::node::Var;
 use crate::ops::VarRhs;
-use crate::var::Var;
 use tensor_core::{bail, Result, Scalar, Tensor};
 
 impl Var {

@@ -5,15 +5,16 @@
 //! (and dtype), and every broadcasting op calls it.
 
 mod binary;
+mod conv;
 mod index;
 mod inplace;
-mod linalg;
-mod nn;
+mod matmul;
+mod pool;
 mod reduce;
 mod unary;
 mod views;
 
-use crate::var::Var;
+use crate::node::Var;
 use tensor_core::{result_type, DType, Operand, Result, Scalar, Shape, Tensor};
 
 /// The second operand of a binary op on a [`Var`]: another variable, a plain tensor (a

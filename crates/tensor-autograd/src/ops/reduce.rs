@@ -2,7 +2,8 @@
 //! helper, [`expand_back`]); `var`, `std`, `norm` and `logsumexp` are composed of
 //! differentiable ops.
 
-use crate::var::{Saved, Var};
+use crate::node::Var;
+use crate::var::Saved;
 use tensor_core::shape::normalize_dims;
 use tensor_core::{bail, Norm, Result, Shape, Tensor};
 

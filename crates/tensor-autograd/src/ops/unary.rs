@@ -1,7 +1,8 @@
 //! Unary elementwise ops. Each backward reads either the input or the output, whichever the
 //! formula is cheaper in (`exp` uses its output, `log` its input), as PyTorch's formulas do.
 
-use crate::var::{Saved, Var};
+use crate::node::Var;
+use crate::var::Saved;
 use tensor_core::{DType, Result, Tensor};
 
 /// Which value a unary backward reads.

@@ -1,7 +1,7 @@
 //! Views: the forward shares the input's storage; the backward maps the gradient back to the
 //! input's shape (reshaping, transposing back, or embedding it into zeros for a slice).
 
-use crate::var::Var;
+use crate::node::Var;
 use tensor_core::{IndexItem, IndexItems, Result, Shape, Tensor};
 
 /// A view that picks part of a tensor; its backward embeds the gradient into zeros.

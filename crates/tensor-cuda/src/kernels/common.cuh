@@ -24,6 +24,12 @@ struct KStrides {
     i64 st[MAX_DIMS];
 };
 
+// The geometry of a 2-d convolution or pooling window over NCHW (im2col / col2im in conv.cu,
+// the pooling kernels in pool.cu); must match `ConvGeometry` in src/ops/conv.rs.
+struct ConvGeo {
+    i64 batch, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+};
+
 // Storage types of the half dtypes (the bits; arithmetic goes through float).
 struct f16_t {
     u16 bits;

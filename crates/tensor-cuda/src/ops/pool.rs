@@ -55,7 +55,7 @@ pub(crate) fn max_pool2d(x: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) -
     let name = format!("max_pool_{}", suffix(x.dtype()));
     let (vp, ip) = (vals.ptr_mut(), idx.ptr_mut());
     // max_pool_<T>(T* vals, i64* idx, const T* x, ConvGeo g)
-    launch!(x.dev, Family::Conv, name, grid(n), op; &vp, &ip, &xp, &geo)?;
+    launch!(x.dev, Family::Pool, name, grid(n), op; &vp, &ip, &xp, &geo)?;
     Ok((vals, idx))
 }
 
@@ -92,7 +92,7 @@ pub(crate) fn max_pool2d_backward(
     let name = format!("max_pool_backward_{}", suffix(grad.dtype()));
     let dp = dx.ptr_mut();
     // max_pool_backward_<T>(T* dx, const T* grad, const i64* idx, ConvGeo g)
-    launch!(grad.dev, Family::Conv, name, grid(n), op; &dp, &gp, &ip, &geo)?;
+    launch!(grad.dev, Family::Pool, name, grid(n), op; &dp, &gp, &ip, &geo)?;
     Ok(dx)
 }
 
@@ -116,7 +116,7 @@ pub(crate) fn avg_pool2d(
     let name = format!("avg_pool_{}", suffix(x.dtype()));
     let (op_ptr, pad) = (out.ptr_mut(), count_include_pad as i32);
     // avg_pool_<T>(T* out, const T* x, ConvGeo g, int include_pad)
-    launch!(x.dev, Family::Conv, name, grid(n), op; &op_ptr, &xp, &geo, &pad)?;
+    launch!(x.dev, Family::Pool, name, grid(n), op; &op_ptr, &xp, &geo, &pad)?;
     Ok(out)
 }
 
@@ -140,6 +140,6 @@ pub(crate) fn avg_pool2d_backward(
     let name = format!("avg_pool_backward_{}", suffix(grad.dtype()));
     let (dp, pad) = (dx.ptr_mut(), count_include_pad as i32);
     // avg_pool_backward_<T>(T* dx, const T* grad, ConvGeo g, int include_pad)
-    launch!(grad.dev, Family::Conv, name, grid(n), op; &dp, &gp, &geo, &pad)?;
+    launch!(grad.dev, Family::Pool, name, grid(n), op; &dp, &gp, &geo, &pad)?;
     Ok(dx)
 }

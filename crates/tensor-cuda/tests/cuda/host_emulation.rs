@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const KERNELS: [&str; 8] = [
+const KERNELS: [&str; 9] = [
     include_str!("../../src/kernels/copy.cu"),
     include_str!("../../src/kernels/unary.cu"),
     include_str!("../../src/kernels/binary.cu"),
@@ -20,6 +20,7 @@ const KERNELS: [&str; 8] = [
     include_str!("../../src/kernels/random.cu"),
     include_str!("../../src/kernels/index.cu"),
     include_str!("../../src/kernels/conv.cu"),
+    include_str!("../../src/kernels/pool.cu"),
 ];
 
 /// The kernel sources for the host: PTX f16 conversions become `_Float16` casts (both round to

@@ -2,8 +2,8 @@
 //! PyTorch takes on the CPU), with AMSGrad, L2 (Adam) or decoupled (AdamW) weight decay, and
 //! parameter groups.
 
-use super::Optimizer;
-use tensor_autograd::{no_grad, Var};
+use super::groups::{optimizer, GroupConfig, ParamGroups, WeightDecay};
+use tensor_autograd::Var;
 use tensor_core::{bail, Result, Tensor};
 
 /// The options of one parameter group of [`Adam`], as `torch.optim.Adam`'s keyword arguments.
@@ -56,6 +56,15 @@ impl From<AdamWConfig> for AdamConfig {
     }
 }
 
+impl GroupConfig for AdamConfig {
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+    fn lr_mut(&mut self) -> &mut f64 {
+        &mut self.lr
+    }
+}
+
 /// Per-parameter state, created at the parameter's first step with a gradient.
 struct State {
     step: u64,
@@ -64,17 +73,8 @@ struct State {
     max_exp_avg_sq: Option<Tensor>,
 }
 
-struct Group {
-    params: Vec<Var>,
-    config: AdamConfig,
-    state: Vec<Option<State>>,
-}
-
-/// What Adam and AdamW share; `decoupled` selects AdamW's weight decay.
-struct AdamCore {
-    groups: Vec<Group>,
-    decoupled: bool,
-}
+/// The parameter groups of Adam and AdamW (AdamW's options as Adam's).
+type Groups = ParamGroups<AdamConfig, State>;
 
 fn validate(name: &'static str, c: &AdamConfig) -> Result<()> {
     if c.lr.is_nan() || c.lr < 0.0 {
@@ -105,82 +105,46 @@ fn lerp_(start: &mut Tensor, end: &Tensor, weight: f64) -> Result<()> {
     start.copy_(&next)
 }
 
-impl AdamCore {
-    fn new(name: &'static str, groups: Vec<(Vec<Var>, AdamConfig)>, decoupled: bool) -> Result<AdamCore> {
-        let mut out = Vec::with_capacity(groups.len());
-        for (params, config) in groups {
-            validate(name, &config)?;
-            let n = params.len();
-            out.push(Group { params, config, state: (0..n).map(|_| None).collect() });
-        }
-        Ok(AdamCore { groups: out, decoupled })
-    }
+/// One Adam step of one parameter, with `decay` selecting Adam's or AdamW's weight decay.
+fn update(
+    decay: WeightDecay,
+    c: &AdamConfig,
+    param: &mut Tensor,
+    grad: Tensor,
+    state: &mut Option<State>,
+) -> Result<()> {
+    let (beta1, beta2) = c.betas;
+    let st = match state {
+        Some(s) => s,
+        None => state.insert(State {
+            step: 0,
+            exp_avg: param.zeros_like(None)?,
+            exp_avg_sq: param.zeros_like(None)?,
+            max_exp_avg_sq: if c.amsgrad { Some(param.zeros_like(None)?) } else { None },
+        }),
+    };
+    st.step += 1;
+    let grad = decay.apply(c.weight_decay, c.lr, param, grad)?;
+    // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    lerp_(&mut st.exp_avg, &grad, 1.0 - beta1)?;
+    st.exp_avg_sq.mul_(beta2)?;
+    st.exp_avg_sq.add_(&grad.mul(1.0 - beta2)?.mul(&grad)?)?;
 
-    fn step(&mut self) -> Result<()> {
-        let _guard = no_grad();
-        for group in &mut self.groups {
-            let c = group.config;
-            let (beta1, beta2) = c.betas;
-            for (p, state) in group.params.iter().zip(group.state.iter_mut()) {
-                let Some(mut grad) = p.grad() else { continue };
-                let mut param = p.tensor();
-                let st = match state {
-                    Some(s) => s,
-                    None => state.insert(State {
-                        step: 0,
-                        exp_avg: param.zeros_like(None)?,
-                        exp_avg_sq: param.zeros_like(None)?,
-                        max_exp_avg_sq: if c.amsgrad { Some(param.zeros_like(None)?) } else { None },
-                    }),
-                };
-                st.step += 1;
-                if c.weight_decay != 0.0 {
-                    if self.decoupled {
-                        param.mul_(1.0 - c.lr * c.weight_decay)?;
-                    } else {
-                        grad = grad.add(&param.mul(c.weight_decay)?)?;
-                    }
-                }
-                // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                lerp_(&mut st.exp_avg, &grad, 1.0 - beta1)?;
-                st.exp_avg_sq.mul_(beta2)?;
-                st.exp_avg_sq.add_(&grad.mul(1.0 - beta2)?.mul(&grad)?)?;
-
-                let step = st.step as f64;
-                let bias_correction1 = 1.0 - beta1.powf(step);
-                let bias_correction2 = 1.0 - beta2.powf(step);
-                let step_size = c.lr / bias_correction1;
-                let bias_correction2_sqrt = bias_correction2.powf(0.5);
-                let second = match &mut st.max_exp_avg_sq {
-                    Some(m) => {
-                        m.maximum_(&st.exp_avg_sq)?;
-                        m.shallow_clone()
-                    }
-                    None => st.exp_avg_sq.shallow_clone(),
-                };
-                let denom = second.sqrt()?.div(bias_correction2_sqrt)?.add(c.eps)?;
-                // param.addcdiv_(exp_avg, denom, value=-step_size)
-                param.add_(&st.exp_avg.mul(-step_size)?.div(&denom)?)?;
-            }
+    let step = st.step as f64;
+    let bias_correction1 = 1.0 - beta1.powf(step);
+    let bias_correction2 = 1.0 - beta2.powf(step);
+    let step_size = c.lr / bias_correction1;
+    let bias_correction2_sqrt = bias_correction2.powf(0.5);
+    let second = match &mut st.max_exp_avg_sq {
+        Some(m) => {
+            m.maximum_(&st.exp_avg_sq)?;
+            m.shallow_clone()
         }
-        Ok(())
-    }
-
-    fn zero_grad(&self) {
-        super::zero_grads(self.groups.iter().flat_map(|g| g.params.iter()));
-    }
-    fn learning_rates(&self) -> Vec<f64> {
-        self.groups.iter().map(|g| g.config.lr).collect()
-    }
-    fn set_learning_rate(&mut self, group: usize, lr: f64) {
-        if let Some(g) = self.groups.get_mut(group) {
-            g.config.lr = lr;
-        }
-    }
-    fn fmt(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(name)?;
-        f.debug_list().entries(self.groups.iter().map(|g| (&g.config, g.params.len()))).finish()
-    }
+        None => st.exp_avg_sq.shallow_clone(),
+    };
+    let denom = second.sqrt()?.div(bias_correction2_sqrt)?.add(c.eps)?;
+    // param.addcdiv_(exp_avg, denom, value=-step_size)
+    param.add_(&st.exp_avg.mul(-step_size)?.div(&denom)?)
 }
 
 /// `torch.optim.Adam`: adaptive moments, with an L2 penalty added to the gradient.
@@ -198,7 +162,9 @@ impl AdamCore {
 /// assert!((v[0] - 0.9).abs() < 1e-6 && (v[1] + 1.9).abs() < 1e-6);
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
-pub struct Adam(AdamCore);
+pub struct Adam {
+    groups: Groups,
+}
 
 impl Adam {
     /// One group of parameters with `config`.
@@ -207,13 +173,19 @@ impl Adam {
     }
     /// Several parameter groups, each with its own options.
     pub fn with_groups(groups: Vec<(Vec<Var>, AdamConfig)>) -> Result<Adam> {
-        Ok(Adam(AdamCore::new("Adam", groups, false)?))
+        Ok(Adam { groups: ParamGroups::new(groups, |c| validate("Adam", c))? })
+    }
+
+    fn update(&mut self) -> Result<()> {
+        self.groups.step(|c, param, grad, state| update(WeightDecay::L2, c, param, grad, state))
     }
 }
 
 /// `torch.optim.AdamW`: Adam with decoupled weight decay (the parameter is multiplied by
 /// `1 - lr * weight_decay` before the Adam update, instead of adding an L2 term to the gradient).
-pub struct AdamW(AdamCore);
+pub struct AdamW {
+    groups: Groups,
+}
 
 impl AdamW {
     /// One group of parameters with `config`.
@@ -223,31 +195,12 @@ impl AdamW {
     /// Several parameter groups, each with its own options.
     pub fn with_groups(groups: Vec<(Vec<Var>, AdamWConfig)>) -> Result<AdamW> {
         let groups = groups.into_iter().map(|(p, c)| (p, AdamConfig::from(c))).collect();
-        Ok(AdamW(AdamCore::new("AdamW", groups, true)?))
+        Ok(AdamW { groups: ParamGroups::new(groups, |c| validate("AdamW", c))? })
+    }
+
+    fn update(&mut self) -> Result<()> {
+        self.groups.step(|c, param, grad, state| update(WeightDecay::Decoupled, c, param, grad, state))
     }
 }
 
-macro_rules! optimizer_impl {
-    ($($t:ident),*) => {$(
-        impl Optimizer for $t {
-            fn step(&mut self) -> Result<()> {
-                self.0.step()
-            }
-            fn zero_grad(&self) {
-                self.0.zero_grad()
-            }
-            fn learning_rates(&self) -> Vec<f64> {
-                self.0.learning_rates()
-            }
-            fn set_learning_rate(&mut self, group: usize, lr: f64) {
-                self.0.set_learning_rate(group, lr)
-            }
-        }
-        impl std::fmt::Debug for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(stringify!($t), f)
-            }
-        }
-    )*};
-}
-optimizer_impl!(Adam, AdamW);
+optimizer!(Adam => "Adam", AdamW => "AdamW");

@@ -21,6 +21,7 @@
 
 mod adam;
 mod clip;
+mod groups;
 mod scheduler;
 mod sgd;
 
@@ -29,7 +30,6 @@ pub use clip::clip_grad_norm_;
 pub use scheduler::{CosineAnnealingLR, LrScheduler, StepLR};
 pub use sgd::{Sgd, SgdConfig};
 
-use tensor_autograd::Var;
 use tensor_core::Result;
 
 /// What every optimizer does.
@@ -42,9 +42,4 @@ pub trait Optimizer {
     fn learning_rates(&self) -> Vec<f64>;
     /// Sets the learning rate of group `group`.
     fn set_learning_rate(&mut self, group: usize, lr: f64);
-}
-
-/// Clears the gradients of `params`.
-pub(crate) fn zero_grads<'a>(params: impl Iterator<Item = &'a Var>) {
-    params.for_each(Var::zero_grad);
 }

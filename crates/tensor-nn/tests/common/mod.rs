@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use tensor_autograd::Var;
+use tensor_autograd::{gradcheck, Var};
 use tensor_core::{DType, Device, Result, Tensor};
-use tensor_nn::{ModuleExt, Reduction};
+use tensor_nn::{Conv2d, Conv2dConfig, Module, ModuleExt, Reduction};
 
 pub const CPU: &Device = &Device::Cpu;
 
@@ -25,6 +25,35 @@ pub fn pattern(shape: &[usize], seed: usize) -> Tensor {
 /// `pattern` in float64 (the loss scripts).
 pub fn pattern_f64(shape: &[usize], seed: usize) -> Tensor {
     pattern_as(shape, seed, DType::F64)
+}
+
+/// The scripts' `conv`: a `Conv2d` with weight `pattern(.., 4)` and bias `pattern(.., 5)`.
+pub fn pattern_conv(cin: usize, cout: usize, k: [usize; 2], config: Conv2dConfig) -> Conv2d {
+    let mut c = Conv2d::new(cin, cout, k, config, CPU).unwrap();
+    c.weight = Var::parameter(pattern(&[cout, cin / config.groups, k[0], k[1]], 4));
+    c.bias = config.bias.then(|| Var::parameter(pattern(&[cout], 5)));
+    c
+}
+
+/// A convolution case: the layer, its input shape, its output shape and PyTorch's output.
+pub type ConvCase = (Conv2d, &'static [usize], &'static [usize], &'static [f64]);
+
+/// `gradcheck` of a `Conv2d` with a bias, over its input (`pattern(x, 1)`), weight and bias, in
+/// float64.
+pub fn conv_gradcheck(cin: usize, cout: usize, k: [usize; 2], config: Conv2dConfig, x: &[usize]) -> Result<()> {
+    gradcheck(
+        |v| {
+            let mut c = Conv2d::new(cin, cout, k, config, CPU)?;
+            c.weight = v[1].clone();
+            c.bias = Some(v[2].clone());
+            c.forward(&v[0])
+        },
+        &[
+            f64s(&pattern(x, 1)),
+            f64s(&pattern(&[cout, cin / config.groups, k[0], k[1]], 2)),
+            f64s(&pattern(&[cout], 3)),
+        ],
+    )
 }
 
 pub fn f64s(t: &Tensor) -> Tensor {

@@ -2,7 +2,8 @@
 //! 2-d, the products `g @ bᵀ` and `aᵀ @ g` are formed with broadcasting, and `sum_to` folds
 //! broadcast batch dims back.
 
-use crate::var::{Saved, Var};
+use crate::node::Var;
+use crate::var::Saved;
 use tensor_core::{bail, Result};
 
 impl Var {
