@@ -228,7 +228,7 @@ mod sealed {
 /// A Rust type that is the element of one [`DType`]. Sealed: the eight dtypes are fixed.
 pub trait Element:
     sealed::Sealed
-    + crate::cpu::StorageOf
+    + crate::cpu::storage::StorageOf
     + bytemuck::Zeroable
     + Copy
     + Send

@@ -8,16 +8,15 @@
 
 use crate::error::{self, unsupported};
 use crate::kernels::{self, Family};
-use crate::storage::CudaStorage;
+
 use cudarc::cublas::CudaBlas;
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use tensor_core::backend::{BackendDevice, Storage};
-use tensor_core::cpu::CpuStorage;
-use tensor_core::{DType, Error, ErrorKind, Result};
+
+use tensor_core::{Error, ErrorKind, Result};
 
 /// One CUDA GPU, as a tensor-core backend device (`Device::External`).
 pub struct CudaDevice {
@@ -190,30 +189,9 @@ impl CudaDevice {
     }
 }
 
-impl BackendDevice for CudaDevice {
-    fn name(&self) -> String {
-        format!("cuda:{}", self.ordinal)
-    }
-    fn zeros(&self, dtype: DType, numel: usize) -> Result<Storage> {
-        Ok(Storage::new(CudaStorage::zeros(&self.handle()?, dtype, numel)?))
-    }
-    fn uninit(&self, dtype: DType, numel: usize) -> Result<Storage> {
-        Ok(Storage::new(CudaStorage::alloc(&self.handle()?, dtype, numel)?))
-    }
-    fn upload(&self, src: &CpuStorage) -> Result<Storage> {
-        Ok(Storage::new(crate::ops::copy::upload(&self.handle()?, src)?))
-    }
-    fn random(&self, dtype: DType, numel: usize, seed: u64, offset: u64, normal: bool) -> Result<Storage> {
-        Ok(Storage::new(crate::ops::random::random(&self.handle()?, dtype, numel, seed, offset, normal)?))
-    }
-    fn synchronize(&self) -> Result<()> {
-        self.stream.synchronize().map_err(|e| error::driver("synchronize", e))
-    }
-}
-
 impl CudaDevice {
     /// The shared handle of this device (storages hold one).
-    fn handle(&self) -> Result<Arc<CudaDevice>> {
+    pub(crate) fn handle(&self) -> Result<Arc<CudaDevice>> {
         lock(registry())
             .get(&self.ordinal)
             .cloned()

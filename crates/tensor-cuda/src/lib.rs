@@ -63,6 +63,7 @@
 //! `../shared/gpu/pack.sh` builds every test binary with `--features cuda` into `.gpu/`; on the
 //! GPU machine, `sh .gpu/run.sh` runs them all with `TENSOR_REQUIRE_CUDA=1`.
 
+mod backend;
 mod device;
 mod error;
 mod kernels;

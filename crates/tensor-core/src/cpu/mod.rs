@@ -7,6 +7,7 @@
 pub mod cache;
 mod elem;
 mod iter;
+pub(crate) mod storage;
 mod stream;
 mod threads;
 
@@ -15,6 +16,7 @@ pub use elem::{CpuElem, FloatElem, IntElem};
 #[cfg(feature = "std")]
 pub(crate) use iter::par_fill_pieces;
 pub(crate) use iter::{fill_rows, par_threshold, update_chunks, update_rows, Row};
+pub use storage::{CpuStorage, StorageOf};
 pub(crate) use threads::enlist_main_thread;
 #[cfg(feature = "std")]
 pub use threads::{get_num_threads, set_num_threads};
@@ -24,28 +26,6 @@ use crate::{DType, Element, Result};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::any::Any;
-use half::{bf16, f16};
-
-/// The elements of a tensor in host memory: one `Vec` of the dtype's Rust type.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CpuStorage {
-    /// `torch.bool`.
-    Bool(Vec<bool>),
-    /// `torch.uint8`.
-    U8(Vec<u8>),
-    /// `torch.int32`.
-    I32(Vec<i32>),
-    /// `torch.int64`.
-    I64(Vec<i64>),
-    /// `torch.float16`.
-    F16(Vec<f16>),
-    /// `torch.bfloat16`.
-    BF16(Vec<bf16>),
-    /// `torch.float32`.
-    F32(Vec<f32>),
-    /// `torch.float64`.
-    F64(Vec<f64>),
-}
 
 /// Runs `$body` with `$v` bound to the storage's `Vec` (or slice) of whatever type it holds.
 #[macro_export]
@@ -188,38 +168,6 @@ impl CpuStorage {
         with_cpu!(self, |v| v[i].to_f64())
     }
 }
-
-/// Typed access to a [`CpuStorage`]; implemented for the eight element types.
-pub trait StorageOf: Sized {
-    /// The storage's elements if they are of this type.
-    fn slice_of(s: &CpuStorage) -> Option<&[Self]>;
-    /// The storage's elements, mutably, if they are of this type.
-    fn slice_of_mut(s: &mut CpuStorage) -> Option<&mut [Self]>;
-    /// Wraps a `Vec` of this type, without copying.
-    fn into_storage(v: Vec<Self>) -> CpuStorage;
-    /// Takes the `Vec` back out, if it is of this type.
-    fn from_storage(s: CpuStorage) -> Option<Vec<Self>>;
-}
-
-macro_rules! storage_of {
-    ($($t:ty => $v:ident),*) => {$(
-        impl StorageOf for $t {
-            fn slice_of(s: &CpuStorage) -> Option<&[Self]> {
-                match s { CpuStorage::$v(v) => Some(v), _ => None }
-            }
-            fn slice_of_mut(s: &mut CpuStorage) -> Option<&mut [Self]> {
-                match s { CpuStorage::$v(v) => Some(v), _ => None }
-            }
-            fn into_storage(v: Vec<Self>) -> CpuStorage {
-                CpuStorage::$v(v)
-            }
-            fn from_storage(s: CpuStorage) -> Option<Vec<Self>> {
-                match s { CpuStorage::$v(v) => Some(v), _ => None }
-            }
-        }
-    )*};
-}
-storage_of!(bool => Bool, u8 => U8, i32 => I32, i64 => I64, f16 => F16, bf16 => BF16, f32 => F32, f64 => F64);
 
 impl StorageBase for CpuStorage {
     fn as_any(&self) -> &dyn Any {

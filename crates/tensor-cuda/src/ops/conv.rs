@@ -55,7 +55,7 @@ impl ConvOps<Storage> for CudaStorage {
     }
 }
 
-/// The kernels' geometry; `#[repr(C)]` as `ConvGeo` in `conv.cu`.
+/// The kernels' geometry; `#[repr(C)]` as `ConvGeo` in `common.cuh`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 #[allow(dead_code)] // the fields are read on the device

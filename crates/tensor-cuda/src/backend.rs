@@ -1,0 +1,31 @@
+//! tensor-core's plug-in for a CUDA device: [`BackendDevice`] for [`CudaDevice`], which makes
+//! the device's storages (zeros, uninitialised, uploaded, random). Above both the device
+//! (`device.rs`) and its storage (`storage.rs`), so that neither imports the other's ops.
+
+use crate::device::CudaDevice;
+use crate::error;
+use crate::storage::CudaStorage;
+use tensor_core::backend::{BackendDevice, Storage};
+use tensor_core::cpu::CpuStorage;
+use tensor_core::{DType, Result};
+
+impl BackendDevice for CudaDevice {
+    fn name(&self) -> String {
+        format!("cuda:{}", self.ordinal())
+    }
+    fn zeros(&self, dtype: DType, numel: usize) -> Result<Storage> {
+        Ok(Storage::new(CudaStorage::zeros(&self.handle()?, dtype, numel)?))
+    }
+    fn uninit(&self, dtype: DType, numel: usize) -> Result<Storage> {
+        Ok(Storage::new(CudaStorage::alloc(&self.handle()?, dtype, numel)?))
+    }
+    fn upload(&self, src: &CpuStorage) -> Result<Storage> {
+        Ok(Storage::new(crate::ops::copy::upload(&self.handle()?, src)?))
+    }
+    fn random(&self, dtype: DType, numel: usize, seed: u64, offset: u64, normal: bool) -> Result<Storage> {
+        Ok(Storage::new(crate::ops::random::random(&self.handle()?, dtype, numel, seed, offset, normal)?))
+    }
+    fn synchronize(&self) -> Result<()> {
+        self.stream().synchronize().map_err(|e| error::driver("synchronize", e))
+    }
+}
