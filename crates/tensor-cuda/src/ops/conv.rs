@@ -55,7 +55,8 @@ impl ConvOps<Storage> for CudaStorage {
     }
 }
 
-/// The kernels' geometry; `#[repr(C)]` as `ConvGeo` in `common.cuh`.
+/// [`Conv2dGeometry`] as the kernels take it: the same fields as i64, `#[repr(C)]` as `ConvGeo`
+/// in `common.cuh`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 #[allow(dead_code)] // the fields are read on the device
@@ -82,29 +83,29 @@ unsafe impl DeviceRepr for ConvGeometry {}
 impl ConvGeometry {
     /// The geometry of `g`; strides and dilations must be positive.
     pub(crate) fn of(op: &'static str, g: &Conv2dGeometry) -> Result<Self> {
-        if g.stride.contains(&0) || g.dilation.contains(&0) {
+        if [g.sh, g.sw, g.dh, g.dw].contains(&0) {
             return Err(Error::new(
                 ErrorKind::Value,
                 op,
-                format!("stride {:?} and dilation {:?} must be positive", g.stride, g.dilation),
+                format!("stride {:?} and dilation {:?} must be positive", [g.sh, g.sw], [g.dh, g.dw]),
             ));
         }
         let i = |v: usize| to_i64(op, v);
         Ok(ConvGeometry {
             batch: i(g.batch)?,
-            c: i(g.in_channels)?,
-            h: i(g.in_hw[0])?,
-            w: i(g.in_hw[1])?,
-            kh: i(g.kernel[0])?,
-            kw: i(g.kernel[1])?,
-            sh: i(g.stride[0])?,
-            sw: i(g.stride[1])?,
-            ph: i(g.padding[0])?,
-            pw: i(g.padding[1])?,
-            dh: i(g.dilation[0])?,
-            dw: i(g.dilation[1])?,
-            oh: i(g.out_hw[0])?,
-            ow: i(g.out_hw[1])?,
+            c: i(g.c)?,
+            h: i(g.h)?,
+            w: i(g.w)?,
+            kh: i(g.kh)?,
+            kw: i(g.kw)?,
+            sh: i(g.sh)?,
+            sw: i(g.sw)?,
+            ph: i(g.ph)?,
+            pw: i(g.pw)?,
+            dh: i(g.dh)?,
+            dw: i(g.dw)?,
+            oh: i(g.oh)?,
+            ow: i(g.ow)?,
         })
     }
 }
@@ -139,7 +140,7 @@ pub(crate) fn dense_ptr(
 
 /// Elements per image of the columns: `c * kh * kw * oh * ow`.
 fn cols_per_image(g: &Conv2dGeometry) -> usize {
-    g.in_channels * g.kernel[0] * g.kernel[1] * g.out_hw[0] * g.out_hw[1]
+    g.c * g.kh * g.kw * g.oh * g.ow
 }
 
 /// im2col: `[batch, c * kh * kw, oh * ow]`, contiguous.
@@ -170,7 +171,7 @@ fn col2im_ptr(
 ) -> Result<CudaStorage> {
     let op = "col2im";
     let geo = ConvGeometry::of(op, g)?;
-    let n = g.batch * g.in_channels * g.in_hw[0] * g.in_hw[1];
+    let n = g.batch * g.c * g.h * g.w;
     let mut out = CudaStorage::alloc(dev, dtype, n)?;
     if n == 0 {
         return Ok(out);
@@ -192,7 +193,7 @@ pub(crate) fn col2im(cols: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) ->
 
 /// Channel counts of a grouped convolution: (c, c / groups, o, o / groups, kh * kw).
 fn groups_of(op: &'static str, g: &Conv2dGeometry, out_channels: usize, groups: usize) -> Result<[usize; 5]> {
-    let c = g.in_channels;
+    let c = g.c;
     if groups == 0 || !c.is_multiple_of(groups) || !out_channels.is_multiple_of(groups) {
         return Err(Error::new(
             ErrorKind::Shape,
@@ -200,7 +201,7 @@ fn groups_of(op: &'static str, g: &Conv2dGeometry, out_channels: usize, groups: 
             format!("{c} input and {out_channels} output channels do not split into {groups} groups"),
         ));
     }
-    Ok([c, c / groups, out_channels, out_channels / groups, g.kernel[0] * g.kernel[1]])
+    Ok([c, c / groups, out_channels, out_channels / groups, g.kh * g.kw])
 }
 
 /// conv2d of an NCHW input with `[o, c / groups, kh, kw]` weights (no bias).
@@ -217,7 +218,7 @@ pub(crate) fn conv2d(
     same_dtype(op, x.dtype(), w.dtype())?;
     let o = wl.dims().first().copied().unwrap_or(0);
     let [c, cg, o, og, k] = groups_of(op, g, o, groups)?;
-    let l = g.out_hw[0] * g.out_hw[1];
+    let l = g.oh * g.ow;
     if g.batch * o * l == 0 || cg * k == 0 {
         return CudaStorage::zeros(&x.dev, x.dtype(), g.batch * o * l);
     }
@@ -249,10 +250,10 @@ pub(crate) fn conv2d_backward_input(
     same_dtype(op, grad.dtype(), w.dtype())?;
     let o = wl.dims().first().copied().unwrap_or(0);
     let [c, cg, o, og, k] = groups_of(op, g, o, groups)?;
-    let l = g.out_hw[0] * g.out_hw[1];
+    let l = g.oh * g.ow;
     let n_cols = g.batch * c * k * l;
     if n_cols == 0 || og == 0 {
-        return CudaStorage::zeros(&grad.dev, grad.dtype(), g.batch * c * g.in_hw[0] * g.in_hw[1]);
+        return CudaStorage::zeros(&grad.dev, grad.dtype(), g.batch * c * g.h * g.w);
     }
     let mut dcols = CudaStorage::alloc(&grad.dev, grad.dtype(), n_cols)?;
     let (mut keep_g, mut keep_w) = (None, None);
@@ -283,7 +284,7 @@ pub(crate) fn conv2d_backward_weight(
     float_only(op, grad.dtype())?;
     same_dtype(op, grad.dtype(), x.dtype())?;
     let [c, cg, o, og, k] = groups_of(op, g, out_channels, groups)?;
-    let l = g.out_hw[0] * g.out_hw[1];
+    let l = g.oh * g.ow;
     let per = o * cg * k;
     if g.batch * l == 0 || per == 0 {
         return CudaStorage::zeros(&grad.dev, grad.dtype(), per);

@@ -36,7 +36,7 @@ impl PoolOps<Storage> for CudaStorage {
 }
 
 fn planes(g: &Conv2dGeometry) -> usize {
-    g.batch * g.in_channels
+    g.batch * g.c
 }
 
 /// Max pooling: values and flat `ih * w + iw` I64 indices, `[batch, c, oh, ow]`.
@@ -44,7 +44,7 @@ pub(crate) fn max_pool2d(x: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) -
     let op = "max_pool2d";
     float_only(op, x.dtype())?;
     let geo = ConvGeometry::of(op, g)?;
-    let n = planes(g) * g.out_hw[0] * g.out_hw[1];
+    let n = planes(g) * g.oh * g.ow;
     let mut vals = CudaStorage::alloc(&x.dev, x.dtype(), n)?;
     let mut idx = CudaStorage::alloc(&x.dev, DType::I64, n)?;
     if n == 0 {
@@ -70,16 +70,16 @@ pub(crate) fn max_pool2d_backward(
     let op = "max_pool2d_backward";
     float_only(op, grad.dtype())?;
     let geo = ConvGeometry::of(op, g)?;
-    let plane = g.in_hw[0] * g.in_hw[1];
+    let plane = g.h * g.w;
     if let Some(bad) = find_out_of_range(op, indices, il, plane)? {
         return Err(Error::new(
             ErrorKind::Index,
             op,
-            format!("index {bad} out of range for an input plane of {} x {}", g.in_hw[0], g.in_hw[1]),
+            format!("index {bad} out of range for an input plane of {} x {}", g.h, g.w),
         ));
     }
     let mut dx = CudaStorage::zeros(&grad.dev, grad.dtype(), planes(g) * plane)?;
-    let n = planes(g) * g.out_hw[0] * g.out_hw[1];
+    let n = planes(g) * g.oh * g.ow;
     if n == 0 || plane == 0 {
         return Ok(dx);
     }
@@ -106,7 +106,7 @@ pub(crate) fn avg_pool2d(
     let op = "avg_pool2d";
     float_only(op, x.dtype())?;
     let geo = ConvGeometry::of(op, g)?;
-    let n = planes(g) * g.out_hw[0] * g.out_hw[1];
+    let n = planes(g) * g.oh * g.ow;
     let mut out = CudaStorage::alloc(&x.dev, x.dtype(), n)?;
     if n == 0 {
         return Ok(out);
@@ -130,8 +130,8 @@ pub(crate) fn avg_pool2d_backward(
     let op = "avg_pool2d_backward";
     float_only(op, grad.dtype())?;
     let geo = ConvGeometry::of(op, g)?;
-    let n = planes(g) * g.in_hw[0] * g.in_hw[1];
-    if g.out_hw[0] * g.out_hw[1] == 0 || n == 0 {
+    let n = planes(g) * g.h * g.w;
+    if g.oh * g.ow == 0 || n == 0 {
         return CudaStorage::zeros(&grad.dev, grad.dtype(), n);
     }
     let mut dx = CudaStorage::alloc(&grad.dev, grad.dtype(), n)?;

@@ -6,25 +6,58 @@ use crate::backend::base::{unsupported_default, StorageBase};
 
 use crate::{Layout, Result};
 
-/// Geometry of a 2-d convolution, pooling window or im2col.
+/// Geometry of a 2-d convolution, pooling window or im2col: the one description of a window
+/// walk over NCHW images that tensor-core's checks make and every backend's kernels read (the
+/// CPU's directly; CUDA's as the `#[repr(C)]` `ConvGeo` of `common.cuh`, with the same fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Conv2dGeometry {
     /// Batch size.
     pub batch: usize,
     /// Input channels (all groups).
-    pub in_channels: usize,
-    /// Input height and width.
-    pub in_hw: [usize; 2],
-    /// Kernel height and width.
-    pub kernel: [usize; 2],
-    /// Stride.
-    pub stride: [usize; 2],
-    /// Zero padding on each side.
-    pub padding: [usize; 2],
-    /// Dilation.
-    pub dilation: [usize; 2],
-    /// Output height and width.
-    pub out_hw: [usize; 2],
+    pub c: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Kernel (window) height.
+    pub kh: usize,
+    /// Kernel (window) width.
+    pub kw: usize,
+    /// Vertical stride.
+    pub sh: usize,
+    /// Horizontal stride.
+    pub sw: usize,
+    /// Zero padding above and below.
+    pub ph: usize,
+    /// Zero padding left and right.
+    pub pw: usize,
+    /// Vertical dilation.
+    pub dh: usize,
+    /// Horizontal dilation.
+    pub dw: usize,
+    /// Output height.
+    pub oh: usize,
+    /// Output width.
+    pub ow: usize,
+}
+
+impl Conv2dGeometry {
+    /// Elements of one input image.
+    pub fn image(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    /// Kernel taps per channel.
+    pub fn taps(&self) -> usize {
+        self.kh * self.kw
+    }
+    /// Output positions per image.
+    pub fn positions(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// True when the columns are the image itself (1x1 kernel, stride 1, no padding).
+    pub fn is_pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.sh == 1 && self.sw == 1 && self.ph == 0 && self.pw == 0
+    }
 }
 
 /// The conv ops of a storage. `S` is the storage handle the ops take and return (tensor-core's

@@ -9,7 +9,7 @@
 //! one image per task (gemm single-threaded); smaller batches let gemm use every thread.
 //! f32 and f64 compute natively; f16 and bf16 through f32.
 
-use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem, Geo, Mat};
+use super::im2col::{col2im as col2im_band, gemm, im2col as im2col_band, ConvElem, Mat};
 use super::{direct, direct_weight, lanes, taps};
 use crate::backend::Conv2dGeometry;
 use crate::backend::{ConvOps, Storage};
@@ -170,7 +170,7 @@ pub(crate) use float1;
 const BAND_ELEMS: usize = 1 << 17;
 
 /// Output rows per band: as many as keep the band's columns near [`BAND_ELEMS`].
-fn band_rows(g: &Geo) -> usize {
+fn band_rows(g: &Conv2dGeometry) -> usize {
     (BAND_ELEMS / (g.c * g.taps() * g.ow).max(1)).clamp(1, g.oh.max(1))
 }
 
@@ -216,7 +216,15 @@ fn for_each_image<T: ConvElem, S: Default>(
     }
 }
 
-fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>, par: bool) {
+fn forward_image<T: ConvElem>(
+    x: &[T],
+    w: &[T],
+    out: &mut [T],
+    g: &Conv2dGeometry,
+    groups: usize,
+    buf: &mut Vec<T>,
+    par: bool,
+) {
     let l = g.positions();
     let (og, cg) = (out.len() / l / groups, g.c / groups);
     let kk = cg * g.taps();
@@ -242,7 +250,14 @@ fn forward_image<T: ConvElem>(x: &[T], w: &[T], out: &mut [T], g: &Geo, groups: 
     }
 }
 
-fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usize, groups: usize) -> Result<Vec<T>> {
+fn forward<T: ConvElem>(
+    x: &Batch<'_, T>,
+    w: &[T],
+    g: &Conv2dGeometry,
+    batch: usize,
+    o: usize,
+    groups: usize,
+) -> Result<Vec<T>> {
     let l = g.positions();
     // Every element is written below (the direct kernel and the band gemms, which zero-fill
     // when there is nothing to sum), so a cached buffer needs no clearing.
@@ -279,10 +294,10 @@ fn forward<T: ConvElem>(x: &Batch<'_, T>, w: &[T], g: &Geo, batch: usize, o: usi
 /// For stride 1 with padding at most the dilated kernel's reach, the input gradient is itself a
 /// stride-1 convolution of the output gradient: with the kernel flipped and its channel dims
 /// swapped, and padding `d * (k - 1) - p`. Returns that convolution's geometry.
-fn transposed_geometry(g: &Geo, o: usize) -> Option<Geo> {
+fn transposed_geometry(g: &Conv2dGeometry, o: usize) -> Option<Conv2dGeometry> {
     let reach = |k: usize, d: usize| d * (k - 1);
     let ok = g.sh == 1 && g.sw == 1 && g.ph <= reach(g.kh, g.dh) && g.pw <= reach(g.kw, g.dw);
-    ok.then(|| Geo {
+    ok.then(|| Conv2dGeometry {
         c: o,
         h: g.oh,
         w: g.ow,
@@ -296,7 +311,7 @@ fn transposed_geometry(g: &Geo, o: usize) -> Option<Geo> {
 
 /// `w` (`[o, cg, kh, kw]` in `groups` groups) flipped in space with the channel dims of each
 /// group swapped: `[groups * cg, o / groups, kh, kw]`.
-fn flip_weights<T: ConvElem>(w: &[T], o: usize, cg: usize, g: &Geo, groups: usize) -> Vec<T> {
+fn flip_weights<T: ConvElem>(w: &[T], o: usize, cg: usize, g: &Conv2dGeometry, groups: usize) -> Vec<T> {
     let (og, taps) = (o / groups, g.taps());
     let mut out = vec![T::zero(); w.len()];
     for gi in 0..groups {
@@ -317,7 +332,7 @@ fn backward_input_image<T: ConvElem>(
     gr: &[T],
     w: &[T],
     dx: &mut [T],
-    g: &Geo,
+    g: &Conv2dGeometry,
     groups: usize,
     buf: &mut Vec<T>,
     par: bool,
@@ -350,7 +365,7 @@ fn backward_input_image<T: ConvElem>(
 fn backward_input<T: ConvElem>(
     gr: &Batch<'_, T>,
     w: &[T],
-    g: &Geo,
+    g: &Conv2dGeometry,
     batch: usize,
     o: usize,
     groups: usize,
@@ -377,7 +392,7 @@ fn backward_weight_image<T: ConvElem>(
     gr: &[T],
     x: &[T],
     dw: &mut [T],
-    g: &Geo,
+    g: &Conv2dGeometry,
     groups: usize,
     buf: &mut Vec<T>,
     par: bool,
@@ -411,7 +426,7 @@ fn backward_weight_image<T: ConvElem>(
 fn backward_weight<T: ConvElem>(
     gr: &Batch<'_, T>,
     x: &Batch<'_, T>,
-    g: &Geo,
+    g: &Conv2dGeometry,
     batch: usize,
     o: usize,
     groups: usize,
@@ -470,7 +485,7 @@ fn backward_weight<T: ConvElem>(
     dw
 }
 
-fn im2col_all<T: ConvElem>(x: &[T], g: &Geo, batch: usize) -> Result<Vec<T>> {
+fn im2col_all<T: ConvElem>(x: &[T], g: &Conv2dGeometry, batch: usize) -> Result<Vec<T>> {
     let n = g.c * g.taps() * g.positions();
     let mut out = crate::cpu::zeroed_buffer::<T>("im2col", batch * n)?;
     let image = g.image();
@@ -480,7 +495,7 @@ fn im2col_all<T: ConvElem>(x: &[T], g: &Geo, batch: usize) -> Result<Vec<T>> {
     Ok(out)
 }
 
-fn col2im_all<T: ConvElem>(cols: &[T], g: &Geo, batch: usize) -> Result<Vec<T>> {
+fn col2im_all<T: ConvElem>(cols: &[T], g: &Conv2dGeometry, batch: usize) -> Result<Vec<T>> {
     let (n, image) = (g.c * g.taps() * g.positions(), g.image());
     let mut out = crate::cpu::zeroed_buffer::<T>("col2im", batch * image)?;
     for_each_image(&mut out, image, n * 16, |i, o, _: &mut (), _| {
@@ -491,13 +506,13 @@ fn col2im_all<T: ConvElem>(cols: &[T], g: &Geo, batch: usize) -> Result<Vec<T>> 
 
 /// im2col: `[batch, c * kh * kw, oh * ow]`.
 pub(crate) fn im2col(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CpuStorage> {
-    let geo = Geo::new(g);
+    let geo = *g;
     Ok(float1!("im2col", (x, layout), |xs| im2col_all(xs, &geo, g.batch)?))
 }
 
 /// col2im: the adjoint of im2col, `[batch, c, h, w]`.
 pub(crate) fn col2im(cols: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CpuStorage> {
-    let geo = Geo::new(g);
+    let geo = *g;
     Ok(float1!("col2im", (cols, layout), |cs| col2im_all(cs, &geo, g.batch)?))
 }
 
@@ -510,7 +525,7 @@ pub(crate) fn conv2d(
     g: &Conv2dGeometry,
     groups: usize,
 ) -> Result<CpuStorage> {
-    let (geo, o) = (Geo::new(g), wl.dims()[0]);
+    let (geo, o) = (*g, wl.dims()[0]);
     Ok(float2!("conv2d", (x, layout), (w, wl), |xs, ws| forward(&xs, &ws.whole(), &geo, g.batch, o, groups)?))
 }
 
@@ -523,7 +538,7 @@ pub(crate) fn conv2d_backward_input(
     g: &Conv2dGeometry,
     groups: usize,
 ) -> Result<CpuStorage> {
-    let (geo, o) = (Geo::new(g), wl.dims()[0]);
+    let (geo, o) = (*g, wl.dims()[0]);
     Ok(float2!("conv2d_backward_input", (grad, layout), (w, wl), |gs, ws| backward_input(
         &gs,
         &ws.whole(),
@@ -544,7 +559,7 @@ pub(crate) fn conv2d_backward_weight(
     groups: usize,
     out_channels: usize,
 ) -> Result<CpuStorage> {
-    let geo = Geo::new(g);
+    let geo = *g;
     Ok(float2!("conv2d_backward_weight", (grad, layout), (x, xl), |gs, xs| backward_weight(
         &gs,
         &xs,

@@ -6,7 +6,8 @@
 //! three times: for AVX-512 with 16 pixels per tile, for AVX2 + FMA with 8 (chosen at run time),
 //! and for the baseline target with 8.
 
-use super::im2col::{pad_channels, ConvElem, Geo};
+use super::im2col::{pad_channels, ConvElem};
+use crate::backend::Conv2dGeometry;
 use alloc::vec::Vec;
 
 /// Pixels per register tile without AVX-512 (one AVX2 vector of f32).
@@ -17,7 +18,7 @@ const WIDE: usize = 16;
 
 /// Whether the direct kernel should compute this convolution (`og` output and `cg` input
 /// channels per group).
-pub(crate) fn applies(g: &Geo, og: usize, cg: usize) -> bool {
+pub(crate) fn applies(g: &Conv2dGeometry, og: usize, cg: usize) -> bool {
     g.sh == 1 && g.sw == 1 && !g.is_pointwise() && (og <= 8 || cg * g.taps() <= 32)
 }
 
@@ -32,7 +33,7 @@ struct Pad {
 
 impl Pad {
     /// For tiles of `lanes` pixels.
-    fn new(g: &Geo, cg: usize, lanes: usize) -> Self {
+    fn new(g: &Conv2dGeometry, cg: usize, lanes: usize) -> Self {
         let tiles = g.ow.div_ceil(lanes) * lanes;
         Pad { cg, hp: g.h + 2 * g.ph, wp: (g.w + 2 * g.pw).max(tiles + (g.kw - 1) * g.dw) }
     }
@@ -46,7 +47,7 @@ impl Pad {
 fn tile<T: ConvElem, const OB: usize, const R: usize, const L: usize, const FMA: bool>(
     pad: &[T],
     p: &Pad,
-    g: &Geo,
+    g: &Conv2dGeometry,
     wp: &[T],
     oh: usize,
     ow0: usize,
@@ -88,7 +89,7 @@ fn tile<T: ConvElem, const OB: usize, const R: usize, const L: usize, const FMA:
 fn rows<T: ConvElem, const OB: usize, const R: usize, const L: usize, const FMA: bool>(
     pad: &[T],
     p: &Pad,
-    g: &Geo,
+    g: &Conv2dGeometry,
     wp: &[T],
     out: &mut [T],
     o0: usize,
@@ -133,7 +134,7 @@ fn rows<T: ConvElem, const OB: usize, const R: usize, const L: usize, const FMA:
 /// bound both.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod avx512 {
-    use super::{Geo, Pad, WIDE};
+    use super::{Conv2dGeometry, Pad, WIDE};
     use core::arch::x86_64::*;
 
     /// As [`super::rows`] for f32, `OB` channels × `R` rows × 16 pixels; the last row tile
@@ -145,7 +146,7 @@ mod avx512 {
     pub(super) unsafe fn rows<const OB: usize, const R: usize>(
         pad: &[f32],
         p: &Pad,
-        g: &Geo,
+        g: &Conv2dGeometry,
         wp: &[f32],
         out: &mut [f32],
         o0: usize,
@@ -239,7 +240,7 @@ fn image<T: ConvElem, const L: usize, const FMA: bool>(
     x: &[T],
     packed: &[T],
     out: &mut [T],
-    g: &Geo,
+    g: &Conv2dGeometry,
     groups: usize,
     buf: &mut Vec<T>,
 ) {
@@ -291,13 +292,27 @@ fn image<T: ConvElem, const L: usize, const FMA: bool>(
 
 #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
 #[target_feature(enable = "avx2,fma")]
-fn image_avx2_fma<T: ConvElem>(x: &[T], packed: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
+fn image_avx2_fma<T: ConvElem>(
+    x: &[T],
+    packed: &[T],
+    out: &mut [T],
+    g: &Conv2dGeometry,
+    groups: usize,
+    buf: &mut Vec<T>,
+) {
     image::<T, LANES, true>(x, packed, out, g, groups, buf)
 }
 
 #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn image_avx512<T: ConvElem>(x: &[T], packed: &[T], out: &mut [T], g: &Geo, groups: usize, buf: &mut Vec<T>) {
+fn image_avx512<T: ConvElem>(
+    x: &[T],
+    packed: &[T],
+    out: &mut [T],
+    g: &Conv2dGeometry,
+    groups: usize,
+    buf: &mut Vec<T>,
+) {
     image::<T, WIDE, true>(x, packed, out, g, groups, buf)
 }
 
@@ -307,7 +322,7 @@ pub(crate) fn forward_image<T: ConvElem>(
     x: &[T],
     packed: &[T],
     out: &mut [T],
-    g: &Geo,
+    g: &Conv2dGeometry,
     groups: usize,
     buf: &mut Vec<T>,
 ) {

@@ -12,7 +12,8 @@
 //! f32 with AVX-512, written with intrinsics.
 
 use super::direct::blocks;
-use super::im2col::{has_avx512, pad_channels, ConvElem, Geo};
+use super::im2col::{has_avx512, pad_channels, ConvElem};
+use crate::backend::Conv2dGeometry;
 use alloc::vec::Vec;
 
 /// Output columns per chunk (one AVX-512 vector of f32).
@@ -21,7 +22,7 @@ const LANES: usize = 16;
 /// What every image shares: the geometry and each tap's offset in the padded input of a group.
 #[derive(Debug)]
 pub(crate) struct Plan {
-    g: Geo,
+    g: Conv2dGeometry,
     /// Output channels per group.
     og: usize,
     groups: usize,
@@ -44,7 +45,7 @@ impl Plan {
     /// The plan of the weight gradient of `T` with `og` output channels per group, if this
     /// kernel should compute it: f32 on a CPU with AVX-512, stride 1 in width, at most 8 output
     /// channels per group, and not a pointwise kernel (gemm's case).
-    pub(crate) fn new<T: ConvElem>(g: &Geo, og: usize, groups: usize) -> Option<Plan> {
+    pub(crate) fn new<T: ConvElem>(g: &Conv2dGeometry, og: usize, groups: usize) -> Option<Plan> {
         let applies = T::as_f32(&[]).is_some() && g.sw == 1 && og <= 8 && !g.is_pointwise() && g.positions() > 0;
         if !applies || !has_avx512() {
             return None;

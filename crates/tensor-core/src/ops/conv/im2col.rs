@@ -6,60 +6,6 @@
 
 use crate::backend::Conv2dGeometry;
 
-/// The per-image geometry as signed offsets, for the inner loops.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Geo {
-    pub c: usize,
-    pub h: usize,
-    pub w: usize,
-    pub kh: usize,
-    pub kw: usize,
-    pub sh: usize,
-    pub sw: usize,
-    pub ph: usize,
-    pub pw: usize,
-    pub dh: usize,
-    pub dw: usize,
-    pub oh: usize,
-    pub ow: usize,
-}
-
-impl Geo {
-    pub fn new(g: &Conv2dGeometry) -> Self {
-        Geo {
-            c: g.in_channels,
-            h: g.in_hw[0],
-            w: g.in_hw[1],
-            kh: g.kernel[0],
-            kw: g.kernel[1],
-            sh: g.stride[0],
-            sw: g.stride[1],
-            ph: g.padding[0],
-            pw: g.padding[1],
-            dh: g.dilation[0],
-            dw: g.dilation[1],
-            oh: g.out_hw[0],
-            ow: g.out_hw[1],
-        }
-    }
-    /// Elements of one input image.
-    pub fn image(&self) -> usize {
-        self.c * self.h * self.w
-    }
-    /// Kernel taps per channel.
-    pub fn taps(&self) -> usize {
-        self.kh * self.kw
-    }
-    /// Output positions per image.
-    pub fn positions(&self) -> usize {
-        self.oh * self.ow
-    }
-    /// True when the columns are the image itself (1x1 kernel, stride 1, no padding).
-    pub fn is_pointwise(&self) -> bool {
-        self.kh == 1 && self.kw == 1 && self.sh == 1 && self.sw == 1 && self.ph == 0 && self.pw == 0
-    }
-}
-
 /// Whether the f32 AVX-512 conv kernels (`lanes`, `direct_weight`) can run here.
 pub(crate) fn has_avx512() -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -103,7 +49,14 @@ fn copy_run<T: Copy>(d: &mut [T], s: &[T]) {
 /// Channels `c0..` of the image `x` (`[c, h, w]`) zero-padded into `pad`: planes of `hp` rows of
 /// `wp` elements (as many planes as `pad` holds), the image at row `g.ph`, column `g.pw`.
 /// Rows or columns past the padding (a kernel's wider tiles) are zero too.
-pub(crate) fn pad_channels<T: Copy + Default>(x: &[T], g: &Geo, c0: usize, hp: usize, wp: usize, pad: &mut [T]) {
+pub(crate) fn pad_channels<T: Copy + Default>(
+    x: &[T],
+    g: &Conv2dGeometry,
+    c0: usize,
+    hp: usize,
+    wp: usize,
+    pad: &mut [T],
+) {
     let plane = g.h * g.w;
     assert!(pad.len().is_multiple_of(hp * wp), "pad_channels: a buffer of whole planes");
     // Only the padding is cleared: the rows above and below the image, and each image row's
@@ -128,7 +81,7 @@ pub(crate) fn pad_channels<T: Copy + Default>(x: &[T], g: &Geo, c0: usize, hp: u
 /// Each column row (one channel and tap) is a block of output rows: the runs of rows that fall
 /// on vertical padding are zeroed in one fill each, and every other row copies its valid span
 /// (the same columns for the whole block), zeroing only the few columns on horizontal padding.
-pub(crate) fn im2col<T: Copy + Default>(x: &[T], g: &Geo, oh0: usize, oh1: usize, cols: &mut [T]) {
+pub(crate) fn im2col<T: Copy + Default>(x: &[T], g: &Conv2dGeometry, oh0: usize, oh1: usize, cols: &mut [T]) {
     let (rows, ow) = (oh1 - oh0, g.ow);
     let nb = rows * ow;
     if nb == 0 {
@@ -167,7 +120,13 @@ pub(crate) fn im2col<T: Copy + Default>(x: &[T], g: &Geo, oh0: usize, oh1: usize
 
 /// The adjoint of [`im2col`]: adds `cols` (`[c * kh * kw, (oh1 - oh0) * ow]`) into the image
 /// `x` (`[c, h, w]`); entries that fall on padding are dropped.
-pub(crate) fn col2im<T: Copy + core::ops::AddAssign>(cols: &[T], g: &Geo, oh0: usize, oh1: usize, x: &mut [T]) {
+pub(crate) fn col2im<T: Copy + core::ops::AddAssign>(
+    cols: &[T],
+    g: &Conv2dGeometry,
+    oh0: usize,
+    oh1: usize,
+    x: &mut [T],
+) {
     let nb = (oh1 - oh0) * g.ow;
     if nb == 0 {
         return;

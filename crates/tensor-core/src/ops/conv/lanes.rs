@@ -23,7 +23,8 @@
 //! intrinsics: left to the compiler, the generic loop was vectorised over the tile's positions
 //! with gathers and scatters, 20× slower. Other dtypes and CPUs take the other kernels.
 
-use super::im2col::{has_avx512, pad_channels, ConvElem, Geo};
+use super::im2col::{has_avx512, pad_channels, ConvElem};
+use crate::backend::Conv2dGeometry;
 use crate::ops::copy::transpose::transpose_f32;
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -216,7 +217,7 @@ fn pack(m: &[f32], rows: usize, n: usize, o0: usize, packed: &mut [f32]) {
 /// window corner of each output position in the padded input of one group.
 #[derive(Debug)]
 pub(crate) struct Plan {
-    g: Geo,
+    g: Conv2dGeometry,
     /// Output channels per group.
     og: usize,
     groups: usize,
@@ -294,14 +295,14 @@ impl Plan {
     /// channels (fewer wastes lanes), and either a contraction (`cg * kh * kw`) and plane small
     /// enough that gemm's packing and call overhead dominate, or row tiles (stride 1 in width)
     /// of several blocks of channels, which reuse each loaded value as often as gemm does.
-    pub(crate) fn new<T: ConvElem>(g: &Geo, og: usize, groups: usize) -> Option<Plan> {
+    pub(crate) fn new<T: ConvElem>(g: &Conv2dGeometry, og: usize, groups: usize) -> Option<Plan> {
         let wide = g.sw == 1 && blocks_per_tile(og) > 1 && !g.is_pointwise();
         Self::build::<T>(g, og, groups, wide || Self::small(g, groups), blocks_per_tile(og))
     }
 
     /// A contraction (`cg * kh * kw`) and plane small enough that gemm's packing and call
     /// overhead would dominate.
-    fn small(g: &Geo, groups: usize) -> bool {
+    fn small(g: &Conv2dGeometry, groups: usize) -> bool {
         g.c / groups * g.taps() <= 512 && g.positions() <= 256
     }
 
@@ -309,7 +310,7 @@ impl Plan {
     /// are row tiles (dilation 1 in width, at most [`max_columns`] taps in a kernel row): they
     /// stream the output gradient in chunks that stay in cache, which is faster than gemm's
     /// packing of im2col's columns.
-    pub(crate) fn for_weight<T: ConvElem>(g: &Geo, og: usize, groups: usize) -> Option<Plan> {
+    pub(crate) fn for_weight<T: ConvElem>(g: &Conv2dGeometry, og: usize, groups: usize) -> Option<Plan> {
         let mut blocks = blocks_per_tile(og);
         while g.kw > max_columns(blocks) && blocks > 1 {
             blocks /= 2;
@@ -320,7 +321,7 @@ impl Plan {
 
     /// The plan where `applies` and this kernel can run: f32, AVX-512, and at least 12 output
     /// channels per group.
-    fn build<T: ConvElem>(g: &Geo, og: usize, groups: usize, applies: bool, blocks: usize) -> Option<Plan> {
+    fn build<T: ConvElem>(g: &Conv2dGeometry, og: usize, groups: usize, applies: bool, blocks: usize) -> Option<Plan> {
         let cg = g.c / groups;
         let applies = applies && T::as_f32(&[]).is_some() && og >= 12;
         if !applies || g.positions() == 0 || !has_avx512() {

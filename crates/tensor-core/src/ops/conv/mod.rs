@@ -159,22 +159,27 @@ fn geometry(op: &'static str, input: &[usize], kernel: [usize; 2], p: &Conv2dPar
     crate::shape::checked_product(op, &[input[0], input[1], kernel[0], kernel[1], oh, ow])?;
     Ok(Conv2dGeometry {
         batch: input[0],
-        in_channels: input[1],
-        in_hw: [input[2], input[3]],
-        kernel,
-        stride: p.stride,
-        padding: p.padding,
-        dilation: p.dilation,
-        out_hw: [oh, ow],
+        c: input[1],
+        h: input[2],
+        w: input[3],
+        kh: kernel[0],
+        kw: kernel[1],
+        sh: p.stride[0],
+        sw: p.stride[1],
+        ph: p.padding[0],
+        pw: p.padding[1],
+        dh: p.dilation[0],
+        dw: p.dilation[1],
+        oh,
+        ow,
     })
 }
 
 /// A 4-d view of `t` (a 3-d tensor gains a batch dim of 1), and whether it was 3-d.
 fn batched(op: &'static str, what: &str, t: &Tensor) -> Result<(Tensor, bool)> {
-    match t.dim() {
-        4 => Ok((t.shallow_clone(), false)),
-        3 => Ok((t.unsqueeze(0)?, true)),
-        _ => bail!(
+    match as_batch(t)? {
+        Some(b) => Ok(b),
+        None => bail!(
             Shape,
             op,
             "Expected 3D (unbatched) or 4D (batched) {} to {}, but got {} of size: {:?}",
@@ -183,6 +188,26 @@ fn batched(op: &'static str, what: &str, t: &Tensor) -> Result<(Tensor, bool)> {
             what,
             t.shape()
         ),
+    }
+}
+
+/// `t` as a batch of NCHW images, shared by conv and pool: a 4-d view of a 3-d (CHW) or 4-d
+/// tensor and whether it was 3-d, or `None` for any other rank (each op words its own error,
+/// as PyTorch's do). [`unbatch`] undoes it on the result.
+pub(crate) fn as_batch(t: &Tensor) -> Result<Option<(Tensor, bool)>> {
+    Ok(match t.dim() {
+        4 => Some((t.shallow_clone(), false)),
+        3 => Some((t.unsqueeze(0)?, true)),
+        _ => None,
+    })
+}
+
+/// A result of a batch that [`as_batch`] made from a 3-d tensor, without that batch dim.
+pub(crate) fn unbatch(t: Tensor, was_3d: bool) -> Result<Tensor> {
+    if was_3d {
+        t.squeeze_dim(0)
+    } else {
+        Ok(t)
     }
 }
 
@@ -199,14 +224,6 @@ fn check_dtypes(op: &'static str, t: &Tensor, others: &[&Tensor]) -> Result<()> 
     t.same_device(op, others)
 }
 
-fn unbatch(t: Tensor, was_3d: bool) -> Result<Tensor> {
-    if was_3d {
-        t.squeeze_dim(0)
-    } else {
-        Ok(t)
-    }
-}
-
 impl Tensor {
     /// 2-d convolution (cross-correlation) of an NCHW (or CHW) input with `weight`
     /// (`[out_channels, in_channels / groups, kh, kw]`) plus an optional `bias`
@@ -217,7 +234,7 @@ impl Tensor {
         check_dtypes(OP, &x, &[weight])?;
         let g = conv2d_geometry(x.size(), weight.size(), &params)?;
         let o = weight.size()[0];
-        crate::shape::checked_product(OP, &[g.batch, o, g.out_hw[0], g.out_hw[1]])?;
+        crate::shape::checked_product(OP, &[g.batch, o, g.oh, g.ow])?;
         if let Some(b) = bias {
             check_dtypes(OP, &x, &[b])?;
             if b.dim() != 1 || b.size()[0] != o {
@@ -233,7 +250,7 @@ impl Tensor {
         }
         let s =
             Tensor::read_all(OP, [&x, weight], |[a, w]| a.conv2d(x.layout(), w, weight.layout(), &g, params.groups))?;
-        let mut out = Tensor::from_op(s, [g.batch, o, g.out_hw[0], g.out_hw[1]], self.device());
+        let mut out = Tensor::from_op(s, [g.batch, o, g.oh, g.ow], self.device());
         if let Some(b) = bias {
             out.add_(&b.view(&[1, o as isize, 1, 1])?)?;
         }
@@ -271,7 +288,7 @@ impl Tensor {
             )
         })?;
         let s = x.read("im2col")?.im2col(x.layout(), &g)?;
-        let shape = [g.batch, g.in_channels * kernel[0] * kernel[1], g.out_hw[0] * g.out_hw[1]];
+        let shape = [g.batch, g.c * kernel[0] * kernel[1], g.oh * g.ow];
         unbatch(Tensor::from_op(s, shape, self.device()), was_3d)
     }
 
@@ -310,7 +327,7 @@ impl Tensor {
         }
         let image = [n, ck / taps, output_size[0], output_size[1]];
         let g = geometry(OP, &image, kernel, &p);
-        let blocks = g.as_ref().map(|g| g.out_hw[0] * g.out_hw[1]).unwrap_or(0);
+        let blocks = g.as_ref().map(|g| g.oh * g.ow).unwrap_or(0);
         let g = match g {
             Ok(g) if blocks == l => g,
             _ => bail!(
@@ -408,15 +425,15 @@ pub fn conv2d_backward_bias(grad_out: &Tensor) -> Result<Tensor> {
 }
 
 fn check_out_hw(op: &'static str, g: &Conv2dGeometry, grad: &[usize]) -> Result<()> {
-    if grad[2..] != g.out_hw {
+    if grad[2..] != [g.oh, g.ow] {
         bail!(
             Shape,
             op,
             "grad_output of size {:?} does not match the convolution's output size {:?} (input {:?}, kernel {:?})",
             Shape::new(grad),
-            g.out_hw,
-            g.in_hw,
-            g.kernel
+            [g.oh, g.ow],
+            [g.h, g.w],
+            [g.kh, g.kw]
         );
     }
     Ok(())

@@ -10,7 +10,8 @@
 //! its first `ow` columns of each row are the result, the other `wp - ow` are discarded (they
 //! read across a row's end, and past the last plane into a few zeros of slack).
 
-use super::im2col::{gemm, pad_channels, ConvElem, Geo, Mat};
+use super::im2col::{gemm, pad_channels, ConvElem, Mat};
+use crate::backend::Conv2dGeometry;
 use alloc::vec::Vec;
 
 /// Elements of the wide output of one band (about 512 KiB of f32).
@@ -19,7 +20,7 @@ const BAND_ELEMS: usize = 1 << 17;
 /// Whether to compute this convolution (`og` output and `cg` input channels per group) by
 /// taps: stride 1, not pointwise (gemm's case already), enough input channels for each tap's
 /// gemm to be worth its call, and few discarded columns (at most an eighth more).
-pub(crate) fn applies(g: &Geo, cg: usize) -> bool {
+pub(crate) fn applies(g: &Conv2dGeometry, cg: usize) -> bool {
     let discarded = (g.kw - 1) * g.dw;
     g.sh == 1 && g.sw == 1 && !g.is_pointwise() && cg >= 16 && discarded * 8 <= g.ow
 }
@@ -30,7 +31,7 @@ pub(crate) fn forward_image<T: ConvElem>(
     x: &[T],
     w: &[T],
     out: &mut [T],
-    g: &Geo,
+    g: &Conv2dGeometry,
     groups: usize,
     buf: &mut Vec<T>,
     par: bool,

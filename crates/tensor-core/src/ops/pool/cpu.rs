@@ -7,7 +7,6 @@ use crate::backend::Conv2dGeometry;
 use crate::backend::{PoolOps, Storage};
 use crate::cpu::{CpuStorage, FloatElem};
 use crate::ops::conv::cpu::{contig, float1, from_f32, to_f32};
-use crate::ops::conv::im2col::Geo;
 use crate::{bail, Layout, Result};
 use alloc::vec::Vec;
 
@@ -62,7 +61,7 @@ fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usi
     (start.max(0) as usize, end.min(len as isize).max(0) as usize, size)
 }
 
-fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> Result<(Vec<T>, Vec<i64>)> {
+fn max_pool<T: MaxElem>(x: &[T], g: &Conv2dGeometry, batch: usize) -> Result<(Vec<T>, Vec<i64>)> {
     let (plane, l) = (g.h * g.w, g.positions());
     let planes = batch * g.c;
     // `max_plane` writes every value and index of its plane: no clearing needed.
@@ -85,7 +84,7 @@ fn max_pool<T: MaxElem>(x: &[T], g: &Geo, batch: usize) -> Result<(Vec<T>, Vec<i
     Ok((vals, idx))
 }
 
-fn max_backward<T: MaxElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> Result<Vec<T>> {
+fn max_backward<T: MaxElem>(gr: &[T], idx: &[i64], g: &Conv2dGeometry, batch: usize) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
     if let Some(&bad) = idx.iter().find(|&&i| i < 0 || i as usize >= plane) {
         bail!(Index, "max_pool2d_backward", "index {} out of range for an input plane of {} x {}", bad, g.h, g.w);
@@ -108,7 +107,7 @@ fn max_backward<T: MaxElem>(gr: &[T], idx: &[i64], g: &Geo, batch: usize) -> Res
 }
 
 /// The column windows of average pooling: (start, end, divisor factor) per output column.
-fn avg_cols(g: &Geo, include_pad: bool) -> Vec<(usize, usize, usize)> {
+fn avg_cols(g: &Conv2dGeometry, include_pad: bool) -> Vec<(usize, usize, usize)> {
     (0..g.ow)
         .map(|o| {
             let (a, b, n) = avg_window(o, g.sw, g.pw, g.kw, g.w);
@@ -117,7 +116,13 @@ fn avg_cols(g: &Geo, include_pad: bool) -> Vec<(usize, usize, usize)> {
         .collect()
 }
 
-fn avg_plane<T: FloatElem>(x: &[T], g: &Geo, out: &mut [T], cols: &[(usize, usize, usize)], include_pad: bool) {
+fn avg_plane<T: FloatElem>(
+    x: &[T],
+    g: &Conv2dGeometry,
+    out: &mut [T],
+    cols: &[(usize, usize, usize)],
+    include_pad: bool,
+) {
     for (oh, orow) in out.chunks_exact_mut(g.ow).take(g.oh).enumerate() {
         let (h0, h1, ph) = avg_window(oh, g.sh, g.ph, g.kh, g.h);
         let rows = if include_pad { ph } else { h1.saturating_sub(h0) };
@@ -137,7 +142,7 @@ fn avg_plane<T: FloatElem>(x: &[T], g: &Geo, out: &mut [T], cols: &[(usize, usiz
     }
 }
 
-fn avg_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize, include_pad: bool) -> Result<Vec<T>> {
+fn avg_pool<T: FloatElem>(x: &[T], g: &Conv2dGeometry, batch: usize, include_pad: bool) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
     let mut out = crate::cpu::zeroed_buffer::<T>("avg_pool2d", batch * g.c * l)?;
     let work = out.len() * g.taps();
@@ -146,7 +151,7 @@ fn avg_pool<T: FloatElem>(x: &[T], g: &Geo, batch: usize, include_pad: bool) -> 
     Ok(out)
 }
 
-fn avg_backward<T: FloatElem>(gr: &[T], g: &Geo, batch: usize, include_pad: bool) -> Result<Vec<T>> {
+fn avg_backward<T: FloatElem>(gr: &[T], g: &Conv2dGeometry, batch: usize, include_pad: bool) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
     let mut dx = crate::cpu::zeroed_buffer::<T>("avg_pool2d_backward", batch * g.c * plane)?;
     if l == 0 {
@@ -176,7 +181,7 @@ fn avg_backward<T: FloatElem>(gr: &[T], g: &Geo, batch: usize, include_pad: bool
 
 /// Max pooling: (values, flat `h * w` I64 indices).
 pub(crate) fn max_pool2d(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<(CpuStorage, CpuStorage)> {
-    let geo = Geo::new(g);
+    let geo = *g;
     let (v, i) = match x {
         CpuStorage::F32(v) => {
             let (v, i) = max_pool(&contig(v, layout)?, &geo, g.batch)?;
@@ -203,7 +208,7 @@ pub(crate) fn max_pool2d_backward(
     il: &Layout,
     g: &Conv2dGeometry,
 ) -> Result<CpuStorage> {
-    let geo = Geo::new(g);
+    let geo = *g;
     let CpuStorage::I64(iv) = indices else {
         bail!(DType, "max_pool2d_backward", "expected int64 indices, got {}", indices.dtype());
     };
@@ -218,7 +223,7 @@ pub(crate) fn avg_pool2d(
     g: &Conv2dGeometry,
     count_include_pad: bool,
 ) -> Result<CpuStorage> {
-    let geo = Geo::new(g);
+    let geo = *g;
     Ok(float1!("avg_pool2d", (x, layout), |xs| avg_pool(xs, &geo, g.batch, count_include_pad)?))
 }
 
@@ -229,6 +234,6 @@ pub(crate) fn avg_pool2d_backward(
     g: &Conv2dGeometry,
     count_include_pad: bool,
 ) -> Result<CpuStorage> {
-    let geo = Geo::new(g);
+    let geo = *g;
     Ok(float1!("avg_pool2d_backward", (grad, layout), |gs| avg_backward(gs, &geo, g.batch, count_include_pad)?))
 }

@@ -7,8 +7,8 @@
 //! (chosen at run time) and for the baseline target; the common 2×2 / stride 2 case has an
 //! AVX-512 kernel for f32 ([`avx512`]).
 
+use crate::backend::Conv2dGeometry;
 use crate::cpu::FloatElem;
-use crate::ops::conv::im2col::Geo;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -187,7 +187,7 @@ fn tap<T: MaxElem, const SW: usize>(src: &[T], sw: usize, at: usize, vals: &mut 
 }
 
 #[inline(always)]
-fn plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
+fn plane<T: MaxElem>(x: &[T], g: &Conv2dGeometry, vals: &mut [T], idx: &mut [i64], first: &[usize]) {
     let (vals, idx) = (&mut vals[..g.oh * g.ow], &mut idx[..g.oh * g.ow]);
     let mut row_idx = vec![T::I::default(); g.ow];
     for (oh, (vrow, irow)) in vals.chunks_exact_mut(g.ow).zip(idx.chunks_exact_mut(g.ow)).enumerate() {
@@ -232,13 +232,13 @@ pub(crate) enum Windows {
 /// Whether `g` pools 2×2 windows at stride 2 that all lie inside a plane of fewer than 2^31
 /// elements (no padding, dilation 1, no partial window of ceil mode): each input element is
 /// then in at most one window.
-pub(crate) fn is_quad(g: &Geo) -> bool {
+pub(crate) fn is_quad(g: &Conv2dGeometry) -> bool {
     let quad = (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw) == (2, 2, 2, 2, 0, 0, 1, 1);
     quad && 2 * g.oh <= g.h && 2 * g.ow <= g.w && g.h * g.w <= i32::MAX as usize
 }
 
 impl Windows {
-    pub(crate) fn new(g: &Geo) -> Windows {
+    pub(crate) fn new(g: &Conv2dGeometry) -> Windows {
         if is_quad(g) && g.oh * g.ow >= V {
             let corner = |q: usize| (2 * (q / g.ow) * g.w + 2 * (q % g.ow)) as u32;
             return Windows::Quad((0..g.oh * g.ow).map(corner).collect());
@@ -423,7 +423,7 @@ mod avx512 {
 }
 
 /// The plain loop, for planes whose indices do not fit the narrow index type.
-fn plane_wide<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64]) {
+fn plane_wide<T: FloatElem>(x: &[T], g: &Conv2dGeometry, vals: &mut [T], idx: &mut [i64]) {
     for oh in 0..g.oh {
         let (h0, h1) = taps(oh, g.sh, g.ph, g.kh, g.dh, g.h);
         for ow in 0..g.ow {
@@ -444,12 +444,12 @@ fn plane_wide<T: FloatElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64]) {
 
 #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
 #[target_feature(enable = "avx2")]
-fn plane_avx2<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
+fn plane_avx2<T: MaxElem>(x: &[T], g: &Conv2dGeometry, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
     plane_any(x, g, vals, idx, windows)
 }
 
 #[inline(always)]
-fn plane_any<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
+fn plane_any<T: MaxElem>(x: &[T], g: &Conv2dGeometry, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
     match windows {
         Windows::Quad(corners) => {
             if !T::quad_simd(x, g.w, (g.oh, g.ow), vals, idx) {
@@ -462,7 +462,7 @@ fn plane_any<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], wind
 
 /// Max pooling of one plane `x` (`[h, w]`) into `vals` and `idx` (`[oh, ow]`), walked as
 /// `windows` says (made by [`Windows::new`] for `g`).
-pub(crate) fn max_plane<T: MaxElem>(x: &[T], g: &Geo, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
+pub(crate) fn max_plane<T: MaxElem>(x: &[T], g: &Conv2dGeometry, vals: &mut [T], idx: &mut [i64], windows: &Windows) {
     if !T::fits(g.h * g.w) {
         return plane_wide(x, g, vals, idx);
     }

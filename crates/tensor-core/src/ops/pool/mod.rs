@@ -21,6 +21,7 @@ pub(crate) mod cpu;
 mod max;
 
 use crate::backend::Conv2dGeometry;
+use crate::ops::conv::{as_batch, unbatch};
 use crate::{bail, DType, Result, Tensor};
 use alloc::vec::Vec;
 
@@ -103,13 +104,19 @@ pub fn pool2d_geometry(
     }
     Ok(Conv2dGeometry {
         batch: input[0],
-        in_channels: input[1],
-        in_hw: [input[2], input[3]],
-        kernel,
-        stride,
-        padding,
-        dilation,
-        out_hw: [oh as usize, ow as usize],
+        c: input[1],
+        h: input[2],
+        w: input[3],
+        kh: kernel[0],
+        kw: kernel[1],
+        sh: stride[0],
+        sw: stride[1],
+        ph: padding[0],
+        pw: padding[1],
+        dh: dilation[0],
+        dw: dilation[1],
+        oh: oh as usize,
+        ow: ow as usize,
     })
 }
 
@@ -118,10 +125,9 @@ fn batched(op: &'static str, x: &Tensor) -> Result<(Tensor, bool)> {
     if !x.is_floating_point() {
         bail!(DType, op, "\"{}\" not implemented for '{}': expected a floating point input", op, x.dtype());
     }
-    match x.dim() {
-        4 => Ok((x.shallow_clone(), false)),
-        3 => Ok((x.unsqueeze(0)?, true)),
-        _ => bail!(Shape, op, "non-empty 3D or 4D (batch mode) tensor expected for input, but got {:?}", x.shape()),
+    match as_batch(x)? {
+        Some(b) => Ok(b),
+        None => bail!(Shape, op, "non-empty 3D or 4D (batch mode) tensor expected for input, but got {:?}", x.shape()),
     }
 }
 
@@ -135,7 +141,7 @@ fn shape4(op: &'static str, input_shape: &[usize]) -> Result<([usize; 4], bool)>
 }
 
 fn out_shape(g: &Conv2dGeometry, was_3d: bool) -> Vec<usize> {
-    let mut s = alloc::vec![g.batch, g.in_channels, g.out_hw[0], g.out_hw[1]];
+    let mut s = alloc::vec![g.batch, g.c, g.oh, g.ow];
     if was_3d {
         s.remove(0);
     }
@@ -155,14 +161,6 @@ fn check_grad(op: &'static str, grad: &Tensor, g: &Conv2dGeometry, was_3d: bool)
         grad.unsqueeze(0)
     } else {
         Ok(grad.shallow_clone())
-    }
-}
-
-fn unbatch(t: Tensor, was_3d: bool) -> Result<Tensor> {
-    if was_3d {
-        t.squeeze_dim(0)
-    } else {
-        Ok(t)
     }
 }
 
