@@ -2,9 +2,11 @@
 //!
 //! - `cargo xtask ci` runs every check CI runs, in order, and stops at the first failure.
 //! - `cargo xtask bench [--device cpu|cuda] [--only a,b]` builds and runs the `bench` binary.
+//! - `cargo xtask imports` checks that no two files of a crate import each other in a circle.
 //! - `cargo xtask interop-check` checks that NumPy and safetensors read tensor-io's files (see `interop.rs`).
 //! - `cargo xtask help` prints the usage.
 
+mod imports;
 mod interop;
 mod json;
 
@@ -18,13 +20,15 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  ci                                   fmt, clippy, tests, doctests, docs, the no_std build and,
+  ci                                   fmt, imports, clippy, tests, doctests, docs, the no_std build and,
                                        when a workspace member has a `cuda` feature,
                                        `cargo clippy --workspace --all-targets --features cuda`;
                                        stops at the first failure
   bench [--device cpu|cuda] [--only a,b]
                                        builds the `bench` binary in release and runs it; prints
                                        one JSON line per workload (see ../shared/bench/WORKLOADS.md)
+  imports                              no two files of a crate import each other in a circle
+                                       (each crate's src/, read as text); prints every cycle
   interop-check                        tensor-io writes .npy/.npz/.safetensors files, then NumPy and
                                        PyTorch's safetensors read them ($PYTHON, else
                                        ~/.cache/torch-venv/bin/python); not run by CI
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") if args.len() == 1 => ci(&root),
         Some("bench") => bench(&root, &args[1..]),
+        Some("imports") if args.len() == 1 => check_imports(&root),
         Some("interop-check") if args.len() == 1 => interop::run(&root),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -87,6 +92,7 @@ impl Step {
 fn ci_steps(nextest: bool, cuda: bool) -> Vec<Step> {
     let mut steps = vec![
         Step::new("fmt", &["fmt", "--all", "--", "--check"]),
+        Step::new("imports", &["run", "-q", "-p", "xtask", "--", "imports"]),
         Step::new("clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
         if nextest {
             Step::new("test", &["nextest", "run", "--workspace"])
@@ -153,6 +159,40 @@ fn ci(root: &Path) -> ExitCode {
         }
     }
     println!("xtask ci: {total} steps passed in {}", secs(start.elapsed()));
+    ExitCode::SUCCESS
+}
+
+/// `cargo xtask imports`: the import cycles between files of each crate (see `imports.rs`).
+fn check_imports(root: &Path) -> ExitCode {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
+        .map(|entries| entries.flatten().map(|e| e.path().join("src")).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    dirs.push(root.join("xtask/src"));
+    dirs.sort();
+    let mut failed = false;
+    for dir in &dirs {
+        let name = dir.parent().and_then(|p| p.file_name()).map_or_else(String::new, |n| n.to_string_lossy().into());
+        match imports::cycles(dir) {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => {
+                failed = true;
+                for cycle in found {
+                    eprintln!("xtask imports: {name}: {} files import each other in a circle:", cycle.len());
+                    for (file, to) in cycle {
+                        eprintln!("    {file} -> {}", to.join(", "));
+                    }
+                }
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("xtask imports: {name}: {e}");
+            }
+        }
+    }
+    if failed {
+        return ExitCode::FAILURE;
+    }
+    println!("xtask imports: no import cycle in {} crates", dirs.len());
     ExitCode::SUCCESS
 }
 
@@ -307,9 +347,10 @@ mod tests {
     }
 
     #[test]
-    fn ci_has_seven_steps_with_cuda() {
-        assert_eq!(ci_steps(true, true).len(), 7);
-        assert_eq!(ci_steps(false, false).len(), 6);
-        assert_eq!(ci_steps(false, false)[2].args, ["test", "--workspace"]);
+    fn ci_has_eight_steps_with_cuda() {
+        assert_eq!(ci_steps(true, true).len(), 8);
+        assert_eq!(ci_steps(false, false).len(), 7);
+        assert_eq!(ci_steps(false, false)[1].name, "imports");
+        assert_eq!(ci_steps(false, false)[3].args, ["test", "--workspace"]);
     }
 }
