@@ -230,3 +230,37 @@ fn par_fill_pieces_dyn<U: Send>(out: &mut [U], f: &(dyn Fn(usize, &mut [U]) + Sy
     let piece = out.len().div_ceil(rayon::current_num_threads().max(1) * 8).max(1);
     crate::grad_mode::suspended(|| out.par_chunks_mut(piece).enumerate().for_each(|(i, p)| f(i * piece, p)));
 }
+
+/// Runs `f(index, piece, scratch, alone)` for each `chunk`-element piece of `out` (an image or a
+/// plane of a batch: conv's and pooling's unit of work), in index order. With `per_task =
+/// Some(k)` the pieces go to rayon in tasks of `k`, each task with its own `S` scratch; with
+/// `None` they run one after another on this thread, with one scratch, and `alone` is true (so
+/// `f` may split its own work across threads).
+pub(crate) fn for_each_piece<T: Send, S: Default>(
+    out: &mut [T],
+    chunk: usize,
+    per_task: Option<usize>,
+    f: impl Fn(usize, &mut [T], &mut S, bool) + Sync + Send,
+) {
+    if chunk == 0 {
+        return;
+    }
+    #[cfg(feature = "std")]
+    if let Some(k) = per_task {
+        use rayon::prelude::*;
+        let k = k.max(1);
+        crate::grad_mode::suspended(|| {
+            out.par_chunks_mut(chunk * k).enumerate().for_each_init(S::default, |scratch, (t, task)| {
+                for (i, piece) in task.chunks_mut(chunk).enumerate() {
+                    f(t * k + i, piece, scratch, false);
+                }
+            })
+        });
+        return;
+    }
+    let _ = per_task;
+    let mut scratch = S::default();
+    for (i, piece) in out.chunks_mut(chunk).enumerate() {
+        f(i, piece, &mut scratch, true);
+    }
+}

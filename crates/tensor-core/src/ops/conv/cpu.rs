@@ -197,23 +197,14 @@ fn for_each_image<T: ConvElem, S: Default>(
     work: usize,
     f: impl Fn(usize, &mut [T], &mut S, bool) + Sync + Send,
 ) {
-    if chunk == 0 {
-        return;
-    }
-    let batch = out.len() / chunk;
     #[cfg(feature = "std")]
-    if per_image_tasks(batch, work) {
-        use rayon::prelude::*;
-        crate::grad_mode::suspended(|| {
-            out.par_chunks_mut(chunk).enumerate().for_each_init(S::default, |buf, (i, o)| f(i, o, buf, false))
-        });
-        return;
-    }
-    let _ = (batch, work);
-    let mut buf = S::default();
-    for (i, o) in out.chunks_mut(chunk).enumerate() {
-        f(i, o, &mut buf, true);
-    }
+    let per_task = (chunk > 0 && per_image_tasks(out.len() / chunk, work)).then_some(1);
+    #[cfg(not(feature = "std"))]
+    let per_task = {
+        let _ = work;
+        None
+    };
+    crate::cpu::for_each_piece(out, chunk, per_task, f)
 }
 
 fn forward_image<T: ConvElem>(

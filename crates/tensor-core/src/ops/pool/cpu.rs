@@ -34,22 +34,15 @@ impl PoolOps<Storage> for CpuStorage {
 
 /// Calls `f(plane, out_chunk)` for every `chunk` of `out`, in parallel when `work` is large.
 fn for_each_plane<T: Send>(out: &mut [T], chunk: usize, work: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
-    if chunk == 0 {
-        return;
-    }
     #[cfg(feature = "std")]
-    if work >= crate::cpu::par_threshold() && out.len() > chunk {
-        use rayon::prelude::*;
-        let planes = (out.len() / chunk).div_ceil(4 * rayon::current_num_threads()).max(1);
-        crate::grad_mode::suspended(|| {
-            out.par_chunks_mut(chunk * planes).enumerate().for_each(|(t, o)| {
-                o.chunks_mut(chunk).enumerate().for_each(|(i, p)| f(t * planes + i, p));
-            })
-        });
-        return;
-    }
-    let _ = work;
-    out.chunks_mut(chunk).enumerate().for_each(|(i, p)| f(i, p));
+    let per_task = (chunk > 0 && work >= crate::cpu::par_threshold() && out.len() > chunk)
+        .then(|| (out.len() / chunk).div_ceil(4 * rayon::current_num_threads()).max(1));
+    #[cfg(not(feature = "std"))]
+    let per_task = {
+        let _ = work;
+        None
+    };
+    crate::cpu::for_each_piece(out, chunk, per_task, |i, p, _: &mut (), _| f(i, p))
 }
 
 /// Window bounds for average pooling: (start, end, divisor with padding counted).
