@@ -766,3 +766,65 @@ fn half_precision_computes_in_float_and_rounds_once() -> Result<()> {
     assert_eq!((e.dtype(), values(&e)), (DType::F16, vec![1.10546875, 1.2216796875, f64::INFINITY]));
     Ok(())
 }
+
+#[test]
+fn pow_by_small_exponents_is_pytorchs_multiplies() -> Result<()> {
+    // PyTorch 2.15, CPU:
+    //   x = torch.tensor([1.1, -0.7, 3.3, 0.0, nan, inf, -2.5])   # float32
+    //   for e in [0, 1, 2, 3, -1, -2, 0.5, -0.5]: (x ** e).tolist()
+    // (ATen computes these exponents as multiplies and divisions: x ** 3 is x * x * x, which
+    // `powf` does not always round the same way.) 0.5 and -0.5 are `sqrt` and `1 / sqrt`, checked
+    // against ours below: PyTorch's own sqrt on this AVX2 host reads 1.0488089323043823 for
+    // sqrt(1.1f), one ulp above the correctly rounded 1.0488088130950928 that NumPy and we give.
+    let want: [(f64, [f64; 7]); 6] = [
+        (0.0, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]),
+        (1.0, [1.100000023841858, -0.699999988079071, 3.299999952316284, 0.0, f64::NAN, f64::INFINITY, -2.5]),
+        (2.0, [1.2100000381469727, 0.4899999797344208, 10.889999389648438, 0.0, f64::NAN, f64::INFINITY, 6.25]),
+        (3.0, [1.3310000896453857, -0.34299999475479126, 35.93699645996094, 0.0, f64::NAN, f64::INFINITY, -15.625]),
+        (
+            -1.0,
+            [
+                0.9090908765792847,
+                -1.4285714626312256,
+                0.3030303120613098,
+                f64::INFINITY,
+                f64::NAN,
+                0.0,
+                -0.4000000059604645,
+            ],
+        ),
+        (
+            -2.0,
+            [
+                0.8264462351799011,
+                2.040816307067871,
+                0.09182737022638321,
+                f64::INFINITY,
+                f64::NAN,
+                0.0,
+                0.1599999964237213,
+            ],
+        ),
+    ];
+    let x = Tensor::new([1.1f32, -0.7, 3.3, 0.0, f32::NAN, f32::INFINITY, -2.5], &CPU)?;
+    let same = |got: &[f64], want: &[f64]| got.iter().zip(want).all(|(g, w)| g == w || (g.is_nan() && w.is_nan()));
+    for (e, want) in want {
+        let got = values(&x.pow(e)?);
+        assert!(same(&got, &want), "x ** {e}: got {got:?}, want {want:?}");
+        let mut y = x.clone();
+        y.pow_(e)?;
+        assert!(same(&values(&y), &want), "pow_({e}): got {:?}", values(&y));
+    }
+    let same_as = |e: f64, by: Tensor| -> Result<()> {
+        let (got, want) = (values(&x.pow(e)?), values(&by));
+        assert!(same(&got, &want), "x ** {e}: got {got:?}, want {want:?}");
+        Ok(())
+    };
+    same_as(0.5, x.sqrt()?)?;
+    same_as(-0.5, x.rsqrt()?)?;
+    // The same in f64, and a strided view: x ** 3 is x * x * x element for element.
+    let m = Tensor::new([[1.1f64, -0.7], [3.3, 2.9]], &CPU)?.t()?;
+    let cube: Vec<f64> = values(&m).iter().map(|v| v * v * v).collect();
+    assert_eq!(values(&m.pow(3)?), cube);
+    Ok(())
+}

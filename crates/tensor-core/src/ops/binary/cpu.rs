@@ -359,7 +359,41 @@ pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp
         let (wide, l) = widened(a, la)?;
         return narrowed(&binary_scalar(&wide, &l, s, op)?, &l, a.dtype());
     }
+    if op == BinaryOp::Pow {
+        if let Some(r) = pow_by_multiplying(a, la, s.to_f64()) {
+            return r;
+        }
+    }
     Ok(dispatch_binary_scalar!(a, s, op, |x, y, f| StorageOf::into_storage(map(x, la, |v| f(v, y))?)))
+}
+
+/// `a[la] ** e` for the exponents that PyTorch's CPU kernel computes without `pow`
+/// (`pow_tensor_scalar_optimized_kernel` and its callers in ATen's PowKernel.cpp): 0, 1, 2, 3,
+/// -1, -2, 0.5 and -0.5 as multiplies, divisions and square roots, which is faster and gives
+/// PyTorch's roundings (`x ** 3` is `x * x * x`). `None` for other exponents and dtypes.
+fn pow_by_multiplying(a: &CpuStorage, la: &Layout, e: f64) -> Option<Result<CpuStorage>> {
+    macro_rules! with_exponent {
+        ($v:expr, $T:ty) => {{
+            let v = $v;
+            let r = match e {
+                0.0 => map(v, la, |_: $T| 1.0),
+                1.0 => map(v, la, |x: $T| x),
+                2.0 => map(v, la, |x: $T| x * x),
+                3.0 => map(v, la, |x: $T| x * x * x),
+                -1.0 => map(v, la, |x: $T| 1.0 / x),
+                -2.0 => map(v, la, |x: $T| 1.0 / (x * x)),
+                0.5 => map(v, la, |x: $T| x.sqrt()),
+                -0.5 => map(v, la, |x: $T| 1.0 / x.sqrt()),
+                _ => return None,
+            };
+            Some(r.map(StorageOf::into_storage))
+        }};
+    }
+    match a {
+        CpuStorage::F32(v) => with_exponent!(v, f32),
+        CpuStorage::F64(v) => with_exponent!(v, f64),
+        _ => None,
+    }
 }
 
 /// `a[la] = a[la] op s`.
@@ -369,8 +403,37 @@ pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, 
         binary_scalar_inplace(&mut wide, &l, s, op)?;
         return narrow_into(a, la, &wide, &l);
     }
+    if op == BinaryOp::Pow && pow_by_multiplying_inplace(a, la, s.to_f64()) {
+        return Ok(());
+    }
     dispatch_binary_scalar!(a, s, op, |x, y, f| map_inplace(x, la, |v| f(v, y)));
     Ok(())
+}
+
+/// [`pow_by_multiplying`] in place; false (nothing written) for other exponents and dtypes.
+fn pow_by_multiplying_inplace(a: &mut CpuStorage, la: &Layout, e: f64) -> bool {
+    macro_rules! with_exponent {
+        ($v:expr, $T:ty) => {{
+            let v = $v;
+            match e {
+                0.0 => map_inplace(v, la, |_: $T| 1.0),
+                1.0 => {}
+                2.0 => map_inplace(v, la, |x: $T| x * x),
+                3.0 => map_inplace(v, la, |x: $T| x * x * x),
+                -1.0 => map_inplace(v, la, |x: $T| 1.0 / x),
+                -2.0 => map_inplace(v, la, |x: $T| 1.0 / (x * x)),
+                0.5 => map_inplace(v, la, |x: $T| x.sqrt()),
+                -0.5 => map_inplace(v, la, |x: $T| 1.0 / x.sqrt()),
+                _ => return false,
+            }
+            true
+        }};
+    }
+    match a {
+        CpuStorage::F32(v) => with_exponent!(v, f32),
+        CpuStorage::F64(v) => with_exponent!(v, f64),
+        _ => false,
+    }
 }
 
 /// `a[la] op b[lb]`, contiguous.
