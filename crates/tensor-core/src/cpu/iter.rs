@@ -41,6 +41,16 @@ impl<const N: usize> Row<N> {
                 stride: [0; N],
             };
         }
+        if layouts.iter().all(|l| l.is_contiguous()) {
+            // The common case, and every one-element operand: one run with unit strides.
+            return Row {
+                outer_dims: Dims::new(),
+                outer_strides: core::array::from_fn(|_| Dims::new()),
+                base,
+                len: layouts[0].numel(),
+                stride: [1; N],
+            };
+        }
         // From here the element count fits in usize and every stride times its size (minus
         // one) lies inside a storage (the layout invariants).
         let strides: [&[usize]; N] = core::array::from_fn(|i| layouts[i].strides());
