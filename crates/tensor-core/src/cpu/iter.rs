@@ -84,6 +84,10 @@ impl<const N: usize> Row<N> {
         if range.is_empty() {
             return;
         }
+        if self.outer_dims.is_empty() {
+            // One row (a contiguous walk): no index to keep.
+            return f(self.base);
+        }
         let nd = self.outer_dims.len();
         let mut idx = Dims::from_elem(0, nd);
         let mut rem = range.start;
