@@ -1,7 +1,7 @@
 //! `cargo xtask`: the workspace's automation, in plain Rust with only std.
 //!
 //! - `cargo xtask ci` runs every check CI runs, in order, and stops at the first failure.
-//! - `cargo xtask bench [--device cpu|cuda] [--only a,b]` builds and runs the `bench` binary.
+//! - `cargo xtask bench [--device cpu|cuda] [--sweep] [--only a,b]` builds and runs the `bench` binary.
 //! - `cargo xtask imports` checks that no two files of a crate import each other in a circle.
 //! - `cargo xtask interop-check` checks that NumPy and safetensors read tensor-io's files (see `interop.rs`).
 //! - `cargo xtask help` prints the usage.
@@ -24,9 +24,11 @@ commands:
                                        when a workspace member has a `cuda` feature,
                                        `cargo clippy --workspace --all-targets --features cuda`;
                                        stops at the first failure
-  bench [--device cpu|cuda] [--only a,b]
+  bench [--device cpu|cuda] [--sweep] [--only a,b]
                                        builds the `bench` binary in release and runs it; prints
-                                       one JSON line per workload (see ../shared/bench/WORKLOADS.md)
+                                       one JSON line per workload (see ../shared/bench/WORKLOADS.md);
+                                       with --sweep, the op sweep of ../shared/bench/op_sweep.py
+                                       (sweep/<case>/fwd, .../fwdbwd, .../step; --only names cases)
   imports                              no two files of a crate import each other in a circle
                                        (each crate's src/, read as text); prints every cycle
   interop-check                        tensor-io writes .npy/.npz/.safetensors files, then NumPy and
@@ -221,6 +223,8 @@ fn bench(root: &Path, args: &[String]) -> ExitCode {
                     return usage_error("--only takes a comma-separated list of workloads");
                 }
             }
+            // Passed through to the binary, which runs the op sweep instead of the workloads.
+            "--sweep" => {}
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
