@@ -24,13 +24,16 @@ pub const WARMUP: usize = 3;
 /// Timed runs, as op_sweep.py's `iters=15`.
 pub const ITERS: usize = 15;
 
+/// A case's setup: builds its inputs on a device and returns what to time.
+pub type SetupFn = Box<dyn Fn(&Device) -> Result<Setup>>;
+
 /// One case of the sweep: its name (op_sweep.py's) and how to build its inputs.
 pub struct Case {
     /// The name op_sweep.py gives it: the workloads are `sweep/<name>/fwd`, `.../fwdbwd`,
     /// `.../step`.
     pub name: &'static str,
     /// Builds the inputs on the device and returns what to time.
-    pub setup: Box<dyn Fn(&Device) -> Result<Setup>>,
+    pub setup: SetupFn,
 }
 
 impl Case {
