@@ -1,7 +1,7 @@
 //! `cargo xtask`: the workspace's automation, in plain Rust with only std.
 //!
 //! - `cargo xtask ci` runs every check CI runs, in order, and stops at the first failure.
-//! - `cargo xtask bench [--device cpu|cuda] [--only a,b]` builds and runs the `bench` binary.
+//! - `cargo xtask bench [--device cpu|cuda] [--sweep] [--only a,b]` builds and runs the `bench` binary.
 //! - `cargo xtask imports` checks that no two files of a crate import each other in a circle.
 //! - `cargo xtask interop-check` checks that NumPy and safetensors read tensor-io's files (see `interop.rs`).
 //! - `cargo xtask help` prints the usage.
@@ -24,9 +24,11 @@ commands:
                                        when a workspace member has a `cuda` feature,
                                        `cargo clippy --workspace --all-targets --features cuda`;
                                        stops at the first failure
-  bench [--device cpu|cuda] [--only a,b]
+  bench [--device cpu|cuda] [--sweep] [--only a,b]
                                        builds the `bench` binary in release and runs it; prints
-                                       one JSON line per workload (see ../shared/bench/WORKLOADS.md)
+                                       one JSON line per workload (see ../shared/bench/WORKLOADS.md);
+                                       with --sweep, the op sweep of ../shared/bench/op_sweep.py
+                                       (sweep/<case>/fwd, .../fwdbwd, .../step; --only names cases)
   imports                              no two files of a crate import each other in a circle
                                        (each crate's src/, read as text); prints every cycle
   interop-check                        tensor-io writes .npy/.npz/.safetensors files, then NumPy and
@@ -205,29 +207,41 @@ fn secs(d: Duration) -> String {
     }
 }
 
-fn bench(root: &Path, args: &[String]) -> ExitCode {
-    // Check the arguments here, so a typo does not cost a release build.
+/// Checks `cargo xtask bench`'s arguments (so a typo does not cost a release build) and returns
+/// the device they name, or `None` for `--help`.
+fn bench_device(args: &[String]) -> Result<Option<&str>, String> {
     let mut device = "cpu";
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--device" => match it.next().map(String::as_str) {
                 Some(d @ ("cpu" | "cuda")) => device = d,
-                Some(other) => return usage_error(&format!("--device takes cpu or cuda, not {other:?}")),
-                None => return usage_error("--device takes cpu or cuda"),
+                Some(other) => return Err(format!("--device takes cpu or cuda, not {other:?}")),
+                None => return Err("--device takes cpu or cuda".into()),
             },
             "--only" => {
                 if it.next().is_none() {
-                    return usage_error("--only takes a comma-separated list of workloads");
+                    return Err("--only takes a comma-separated list of workloads".into());
                 }
             }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            other => return usage_error(&format!("unknown argument {other:?}")),
+            // Passed through to the binary, which runs the op sweep instead of the workloads.
+            "--sweep" => {}
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    Ok(Some(device))
+}
+
+fn bench(root: &Path, args: &[String]) -> ExitCode {
+    let device = match bench_device(args) {
+        Ok(Some(device)) => device,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => return usage_error(&msg),
+    };
     let meta = match Metadata::load(root) {
         Ok(m) => m,
         Err(e) => {
@@ -344,6 +358,17 @@ mod tests {
         assert!(!m.package_has_feature("tensor-core", "cuda"));
         let without = r#"{"packages":[{"name":"a","features":{"std":[]}}],"target_directory":"t"}"#;
         assert!(!Metadata::parse(without).unwrap().any_feature("cuda"));
+    }
+
+    #[test]
+    fn bench_arguments_pass_sweep_and_only_through() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(bench_device(&args(&[])), Ok(Some("cpu")));
+        assert_eq!(bench_device(&args(&["--sweep", "--only", "relu,add", "--device", "cuda"])), Ok(Some("cuda")));
+        assert_eq!(bench_device(&args(&["--help"])), Ok(None));
+        assert!(bench_device(&args(&["--only"])).is_err());
+        assert!(bench_device(&args(&["--device", "tpu"])).is_err());
+        assert!(bench_device(&args(&["--swep"])).is_err());
     }
 
     #[test]

@@ -10,8 +10,12 @@
 //!
 //! Adding a workload is one function in one of the [`workloads`] modules plus one line in that
 //! module's `WORKLOADS` table.
+//!
+//! `bench --sweep` runs instead the op sweep of `../shared/bench/op_sweep.py` ([`sweep`]): many
+//! ops at everyday sizes, `sweep/<name>/fwd` and `sweep/<name>/fwdbwd` (or `.../step`).
 
 pub mod device;
+pub mod sweep;
 pub mod timing;
 pub mod workloads;
 
