@@ -372,6 +372,9 @@ pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp
 /// -1, -2, 0.5 and -0.5 as multiplies, divisions and square roots, which is faster and gives
 /// PyTorch's roundings (`x ** 3` is `x * x * x`). `None` for other exponents and dtypes.
 fn pow_by_multiplying(a: &CpuStorage, la: &Layout, e: f64) -> Option<Result<CpuStorage>> {
+    // `sqrt` through libm without std (std's inherent method otherwise).
+    #[allow(unused_imports)]
+    use num_traits::Float;
     macro_rules! with_exponent {
         ($v:expr, $T:ty) => {{
             let v = $v;
@@ -412,6 +415,9 @@ pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, 
 
 /// [`pow_by_multiplying`] in place; false (nothing written) for other exponents and dtypes.
 fn pow_by_multiplying_inplace(a: &mut CpuStorage, la: &Layout, e: f64) -> bool {
+    // `sqrt` through libm without std (std's inherent method otherwise).
+    #[allow(unused_imports)]
+    use num_traits::Float;
     macro_rules! with_exponent {
         ($v:expr, $T:ty) => {{
             let v = $v;
