@@ -118,6 +118,12 @@ impl Var {
     /// `self ** rhs`, broadcasting.
     pub fn pow<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         let rhs = rhs.into();
+        if let VarRhs::Scalar(e) = rhs {
+            // A number exponent other than 0 (whose gradient is masked to 0 below).
+            if e.to_f64() != 0.0 {
+                return self.pow_scalar(e);
+            }
+        }
         // PyTorch's names: a number exponent is PowBackward0, a tensor exponent PowBackward1.
         let name = if matches!(rhs, VarRhs::Scalar(_)) { "PowBackward0" } else { "PowBackward1" };
         self.binary_op(

@@ -3,7 +3,7 @@
 
 use crate::node::Var;
 use crate::var::Saved;
-use tensor_core::{DType, Result, Tensor};
+use tensor_core::{DType, Result, Scalar, Tensor};
 
 /// Which value a unary backward reads.
 #[derive(Clone, Copy)]
@@ -167,6 +167,13 @@ impl Var {
     /// `x * x`.
     pub fn square(&self) -> Result<Var> {
         self.pow(2.0)
+    }
+    /// `x ** e` for a nonzero number `e` ([`pow`](Var::pow) with a number): tensor-core's
+    /// scalar kernel (`x * x` for 2), and the gradient `e * x ** (e - 1)` with a number exponent
+    /// too, as PyTorch's `pow_backward`, instead of a broadcast tensor of `e`.
+    pub(crate) fn pow_scalar(&self, e: Scalar) -> Result<Var> {
+        let ef = e.to_f64();
+        self.unary_op("PowBackward0", |t| t.pow(e), Uses::Input, move |g, x| g.mul(&x.pow(ef - 1.0)?.mul(ef)?))
     }
     /// The error function.
     pub fn erf(&self) -> Result<Var> {
