@@ -102,16 +102,25 @@ macro_rules! float_unary {
             // `max(x, 0)` keeping NaN and -0.0, as PyTorch's clamp_min.
             UnaryOp::Relu => arm!(move |x: $T| if x < zero { zero } else { x }),
             UnaryOp::Gelu => arm!(move |x: $T| of(gelu(x.f64()))),
-            UnaryOp::GeluTanh => arm!(move |x: $T| of(gelu_tanh(x.f64()))),
+            // In the dtype, as PyTorch's kernel: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+            UnaryOp::GeluTanh => {
+                let (k, c, half) = (of(0.7978845608028654), of(0.044715), of(0.5));
+                arm!(move |x: $T| half * x * (one + (k * (x + c * x * x * x)).tanh()))
+            }
             UnaryOp::Silu => arm!(move |x: $T| x / (one + (-x).exp())),
-            UnaryOp::Softplus { beta, threshold } => arm!(move |x: $T| {
-                let bx = x.f64() * beta;
-                if bx > threshold {
-                    x
-                } else {
-                    of(libm::log1p(libm::exp(bx)) / beta)
-                }
-            }),
+            // In the dtype, as PyTorch's kernel: x where beta x > threshold, else
+            // log1p(exp(beta x)) / beta.
+            UnaryOp::Softplus { beta, threshold } => {
+                let (b, t) = (of(beta), of(threshold));
+                arm!(move |x: $T| {
+                    let bx = x * b;
+                    if bx > t {
+                        x
+                    } else {
+                        bx.exp().ln_1p() / b
+                    }
+                })
+            }
             UnaryOp::Floor => arm!(|x: $T| x.floor()),
             UnaryOp::Ceil => arm!(|x: $T| x.ceil()),
             UnaryOp::Round => arm!(move |x: $T| of(libm::rint(x.f64()))),
@@ -209,11 +218,6 @@ macro_rules! int_unary {
 
 fn gelu(x: f64) -> f64 {
     0.5 * x * (1.0 + libm::erf(x * core::f64::consts::FRAC_1_SQRT_2))
-}
-
-fn gelu_tanh(x: f64) -> f64 {
-    let c = libm::sqrt(2.0 / core::f64::consts::PI);
-    0.5 * x * (1.0 + libm::tanh(c * (x + 0.044715 * x * x * x)))
 }
 
 /// Evaluates `$body` with `$v` the typed elements and `$f` the op's closure.
