@@ -350,7 +350,7 @@ mod tests {
                 ("lib.rs", "mod a;\nmod m;\nmod c;\npub use a::A;\n"),
                 ("a.rs", "use crate::m::B;\nuse crate::c;\npub struct A(B);\nfn f() { c::g() }\n"),
                 ("m/mod.rs", "mod b;\npub use b::B;\n"),
-                ("m/b.rs", "pub struct B;\nfn f() -> crate::a::A { todo!() }\n"),
+                ("m/b.rs", "pub struct B;\nfn f(_: crate::a::A) {}\n"),
                 ("c.rs", "pub fn g() {}\n"),
             ],
         );

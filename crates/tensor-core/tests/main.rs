@@ -15,5 +15,6 @@ mod reduce_out;
 mod reductions;
 mod safety;
 mod shape_ops;
+mod strided_walks;
 mod unary;
 mod views;

@@ -222,9 +222,7 @@ pub(crate) fn update_chunks<T: Send>(dst: &mut [T], f: impl Fn(&mut [T]) + Sync 
 fn update_chunks_dyn<T: Send>(dst: &mut [T], f: &(dyn Fn(&mut [T]) + Sync + Send)) {
     #[cfg(feature = "std")]
     if dst.len() >= par_threshold() {
-        use rayon::prelude::*;
-        crate::grad_mode::suspended(|| dst.par_chunks_mut(1 << 14).for_each(f));
-        return;
+        return par_pieces_dyn(dst, 1 << 14, &|_, piece| f(piece));
     }
     f(dst)
 }
@@ -235,20 +233,21 @@ fn update_chunks_dyn<T: Send>(dst: &mut [T], f: &(dyn Fn(&mut [T]) + Sync + Send
 #[cfg(feature = "std")]
 #[inline]
 pub(crate) fn par_fill_pieces<U: Send>(out: &mut [U], f: impl Fn(usize, &mut [U]) + Sync + Send) {
-    par_fill_pieces_dyn(out, &f)
+    let piece = out.len().div_ceil(rayon::current_num_threads().max(1) * 8).max(1);
+    par_pieces_dyn(out, piece, &f)
 }
 
+/// `f(first, piece)` for the `piece`-element pieces of `out`, across rayon's threads.
 #[cfg(feature = "std")]
-fn par_fill_pieces_dyn<U: Send>(out: &mut [U], f: &(dyn Fn(usize, &mut [U]) + Sync + Send)) {
+fn par_pieces_dyn<T: Send>(out: &mut [T], piece: usize, f: &(dyn Fn(usize, &mut [T]) + Sync + Send)) {
     use rayon::prelude::*;
-    let piece = out.len().div_ceil(rayon::current_num_threads().max(1) * 8).max(1);
     crate::grad_mode::suspended(|| out.par_chunks_mut(piece).enumerate().for_each(|(i, p)| f(i * piece, p)));
 }
 
 /// Runs `f(index, piece, scratch, alone)` for each `chunk`-element piece of `out` (an image or a
-/// plane of a batch: conv's and pooling's unit of work), in index order. With `per_task =
+/// plane of a batch: conv's and pooling's unit of work), each once. With `per_task =
 /// Some(k)` the pieces go to rayon in tasks of `k`, each task with its own `S` scratch; with
-/// `None` they run one after another on this thread, with one scratch, and `alone` is true (so
+/// `None` they run in index order on this thread, with one scratch, and `alone` is true (so
 /// `f` may split its own work across threads).
 pub(crate) fn for_each_piece<T: Send, S: Default>(
     out: &mut [T],

@@ -367,34 +367,45 @@ pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp
     Ok(dispatch_binary_scalar!(a, s, op, |x, y, f| StorageOf::into_storage(map(x, la, |v| f(v, y))?)))
 }
 
-/// `a[la] ** e` for the exponents that PyTorch's CPU kernel computes without `pow`
-/// (`pow_tensor_scalar_optimized_kernel` and its callers in ATen's PowKernel.cpp): 0, 1, 2, 3,
-/// -1, -2, 0.5 and -0.5 as multiplies, divisions and square roots, which is faster and gives
-/// PyTorch's roundings (`x ** 3` is `x * x * x`). `None` for other exponents and dtypes.
+/// Evaluates `$body` with `$f` the closure of `x ** $e` for a float `$T`, for the exponents that
+/// PyTorch's CPU kernel computes without `pow` (`pow_tensor_scalar_optimized_kernel` and its
+/// callers in ATen's PowKernel.cpp): 0, 1, 2, 3, -1, -2, 0.5 and -0.5 as multiplies, divisions
+/// and square roots, which is faster and gives PyTorch's roundings (`x ** 3` is `x * x * x`).
+/// `$other` for any other exponent.
+macro_rules! pow_by_multiplying {
+    ($e:expr, $T:ty, |$f:ident| $body:expr, else $other:expr) => {{
+        // `sqrt` through libm without std (std's inherent method otherwise).
+        #[allow(unused_imports)]
+        use num_traits::Float;
+        macro_rules! arm {
+            ($c:expr) => {{
+                let $f = $c;
+                $body
+            }};
+        }
+        match $e {
+            0.0 => arm!(|_: $T| 1.0),
+            1.0 => arm!(|x: $T| x),
+            2.0 => arm!(|x: $T| x * x),
+            3.0 => arm!(|x: $T| x * x * x),
+            -1.0 => arm!(|x: $T| 1.0 / x),
+            -2.0 => arm!(|x: $T| 1.0 / (x * x)),
+            0.5 => arm!(|x: $T| x.sqrt()),
+            -0.5 => arm!(|x: $T| 1.0 / x.sqrt()),
+            _ => $other,
+        }
+    }};
+}
+
+/// `a[la] ** e` by [`pow_by_multiplying!`]; `None` for other exponents and dtypes.
 fn pow_by_multiplying(a: &CpuStorage, la: &Layout, e: f64) -> Option<Result<CpuStorage>> {
-    // `sqrt` through libm without std (std's inherent method otherwise).
-    #[allow(unused_imports)]
-    use num_traits::Float;
-    macro_rules! with_exponent {
-        ($v:expr, $T:ty) => {{
-            let v = $v;
-            let r = match e {
-                0.0 => map(v, la, |_: $T| 1.0),
-                1.0 => map(v, la, |x: $T| x),
-                2.0 => map(v, la, |x: $T| x * x),
-                3.0 => map(v, la, |x: $T| x * x * x),
-                -1.0 => map(v, la, |x: $T| 1.0 / x),
-                -2.0 => map(v, la, |x: $T| 1.0 / (x * x)),
-                0.5 => map(v, la, |x: $T| x.sqrt()),
-                -0.5 => map(v, la, |x: $T| 1.0 / x.sqrt()),
-                _ => return None,
-            };
-            Some(r.map(StorageOf::into_storage))
-        }};
-    }
     match a {
-        CpuStorage::F32(v) => with_exponent!(v, f32),
-        CpuStorage::F64(v) => with_exponent!(v, f64),
+        CpuStorage::F32(v) => {
+            pow_by_multiplying!(e, f32, |f| Some(map(v, la, f).map(StorageOf::into_storage)), else None)
+        }
+        CpuStorage::F64(v) => {
+            pow_by_multiplying!(e, f64, |f| Some(map(v, la, f).map(StorageOf::into_storage)), else None)
+        }
         _ => None,
     }
 }
@@ -415,29 +426,9 @@ pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, 
 
 /// [`pow_by_multiplying`] in place; false (nothing written) for other exponents and dtypes.
 fn pow_by_multiplying_inplace(a: &mut CpuStorage, la: &Layout, e: f64) -> bool {
-    // `sqrt` through libm without std (std's inherent method otherwise).
-    #[allow(unused_imports)]
-    use num_traits::Float;
-    macro_rules! with_exponent {
-        ($v:expr, $T:ty) => {{
-            let v = $v;
-            match e {
-                0.0 => map_inplace(v, la, |_: $T| 1.0),
-                1.0 => {}
-                2.0 => map_inplace(v, la, |x: $T| x * x),
-                3.0 => map_inplace(v, la, |x: $T| x * x * x),
-                -1.0 => map_inplace(v, la, |x: $T| 1.0 / x),
-                -2.0 => map_inplace(v, la, |x: $T| 1.0 / (x * x)),
-                0.5 => map_inplace(v, la, |x: $T| x.sqrt()),
-                -0.5 => map_inplace(v, la, |x: $T| 1.0 / x.sqrt()),
-                _ => return false,
-            }
-            true
-        }};
-    }
     match a {
-        CpuStorage::F32(v) => with_exponent!(v, f32),
-        CpuStorage::F64(v) => with_exponent!(v, f64),
+        CpuStorage::F32(v) => pow_by_multiplying!(e, f32, |f| { map_inplace(v, la, f); true }, else false),
+        CpuStorage::F64(v) => pow_by_multiplying!(e, f64, |f| { map_inplace(v, la, f); true }, else false),
         _ => false,
     }
 }
