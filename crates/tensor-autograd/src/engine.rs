@@ -111,6 +111,9 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
             captured[i] = Some(add_opt(captured[i].take(), grad.clone())?);
         }
         let grads = Node::apply(&node, &grad, retain_graph, opts.create_graph)?;
+        // Released before the leaves take their gradients: one passed straight through (as
+        // by `add`) then has no other handle, and `.grad` takes it over without a copy.
+        drop(grad);
         for (i, (edge, g)) in node.edges.iter().zip(grads).enumerate() {
             let Some(edge) = edge else { continue };
             if let Some(g) = &g {
@@ -165,27 +168,26 @@ fn add_opt(acc: Option<Var>, g: Var) -> Result<Var> {
 
 fn deliver_leaf(edge: &Edge, g: Var, captured_ids: &[usize], captured: &mut [Option<Var>]) -> Result<()> {
     let Edge::Leaf(slot) = edge else { return Ok(()) };
-    let g = Var::constant(slot.run_hooks(g.tensor())?).with_graph_of(&g);
+    // A hook's result replaces the gradient; without one (or when it hands back the same
+    // tensor) `g` itself goes on, keeping its graph and, with no other handle, its buffer.
+    let hooked = slot.run_hooks(g.tensor())?;
+    let g = if hooked.shares_storage(g.tensor_ref()) && hooked.layout() == g.tensor_ref().layout() {
+        drop(hooked);
+        g
+    } else {
+        Var::constant(hooked)
+    };
     if let Some(i) = captured_ids.iter().position(|&c| c == edge.id()) {
         captured[i] = Some(add_opt(captured[i].take(), g)?);
         return Ok(());
     }
     if captured_ids.is_empty() {
-        slot.accumulate(g.tensor())?;
+        slot.accumulate(g.into_tensor())?;
     }
     Ok(())
 }
 
 impl Var {
-    /// `self` if `hooked` is the same tensor as `g`'s, keeping `g`'s graph; else `self`.
-    fn with_graph_of(self, g: &Var) -> Var {
-        if self.tensor_ref().shares_storage(g.tensor_ref()) && self.tensor_ref().layout() == g.tensor_ref().layout() {
-            g.clone()
-        } else {
-            self
-        }
-    }
-
     /// Backward from a one-element variable, seeding with 1, as `out.backward()`.
     pub fn backward(&self) -> Result<()> {
         if self.numel() != 1 {

@@ -69,11 +69,17 @@ impl GradSlot {
     /// Adds `g` into `.grad` (a new tensor: the previous one is never written in place).
     pub(crate) fn accumulate(&self, g: Tensor) -> Result<()> {
         let mut slot = self.grad.lock().unwrap_or_else(|e| e.into_inner());
-        // A private contiguous copy: the incoming gradient may be an expanded view or shared
-        // with other inputs' gradients, and users update `.grad` in place.
+        // Private and contiguous, as users update `.grad` in place: the incoming gradient
+        // itself where nothing else holds it (a fresh result), else a copy (an expanded view,
+        // or one shared with other inputs' gradients or the caller's upstream gradient).
         *slot = Some(match slot.take() {
-            None => g.try_clone()?,
-            Some(prev) => prev.add(&g)?,
+            None => g.into_unshared_contiguous()?,
+            // In place, as PyTorch's `AccumulateGrad` (`grad += new` outside create_graph); a
+            // `.grad` the user set to something not writable in place is replaced instead.
+            Some(mut prev) => match prev.add_(&g) {
+                Ok(()) => prev,
+                Err(_) => prev.add(&g)?,
+            },
         });
         Ok(())
     }

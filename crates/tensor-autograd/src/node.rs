@@ -131,6 +131,14 @@ impl Var {
     pub(crate) fn from_node(tensor: Tensor, node: Option<Arc<Node>>) -> Var {
         Var(Arc::new(VarInner { tensor, grad_fn: RwLock::new(node), slot: OnceLock::new(), view_of: None }))
     }
+    /// The tensor, moved out when this is the variable's last handle (no copy, no other
+    /// holder: what lets `.grad` take over a fresh gradient), else a shallow clone.
+    pub(crate) fn into_tensor(self) -> Tensor {
+        match Arc::try_unwrap(self.0) {
+            Ok(inner) => inner.tensor,
+            Err(shared) => shared.tensor.shallow_clone(),
+        }
+    }
     /// The tensor, borrowed.
     pub fn tensor_ref(&self) -> &Tensor {
         &self.0.tensor

@@ -73,11 +73,13 @@ fn gradients_accumulate_over_backward_calls() {
         x.mul(&x).unwrap().sum().unwrap().backward().unwrap();
     }
     assert_eq!(f32s(&x.grad().unwrap()), [4.0; 4]);
-    // The accumulated gradient is a new tensor each time: an earlier handle keeps its value.
+    // Accumulation is in place, as PyTorch's AccumulateGrad (`grad += new`): an earlier handle
+    // sees the sum. torch 2.15: `b = x.grad; (x * 3).sum().backward(); b` -> all 7, `b is x.grad`.
     let before = x.grad().unwrap();
     x.mul(3.0).unwrap().sum().unwrap().backward().unwrap();
-    assert_eq!(f32s(&before), [4.0; 4]);
+    assert_eq!(f32s(&before), [7.0; 4]);
     assert_eq!(f32s(&x.grad().unwrap()), [7.0; 4]);
+    assert!(before.shares_storage(&x.grad().unwrap()));
     x.zero_grad();
     assert!(x.grad().is_none());
     x.sum().unwrap().backward().unwrap();

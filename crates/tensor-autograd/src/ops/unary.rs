@@ -3,6 +3,7 @@
 
 use crate::node::Var;
 use crate::var::Saved;
+use tensor_core::backend::UnaryOp;
 use tensor_core::{DType, Result, Scalar, Tensor};
 
 /// Which value a unary backward reads.
@@ -35,6 +36,30 @@ impl Var {
             };
             Ok(vec![Some(backward(g, x)?)])
         }))
+    }
+
+    /// An activation whose backward has a fused kernel ([`Tensor::unary_backward`]): one pass
+    /// over the gradient, unless the backward is itself recorded (`create_graph`), where
+    /// `composed` builds the same formula from differentiable ops for double backward.
+    fn activation(
+        &self,
+        name: &'static str,
+        op: UnaryOp,
+        composed: impl Fn(&Var, &Var) -> Result<Var> + Send + Sync + 'static,
+    ) -> Result<Var> {
+        let uses = if op.backward_uses_output() { Uses::Output } else { Uses::Input };
+        self.unary_op(
+            name,
+            |t| t.unary(op),
+            uses,
+            move |g, saved| {
+                if crate::is_grad_enabled() {
+                    composed(g, saved)
+                } else {
+                    Ok(Var::constant(Tensor::unary_backward(g.tensor_ref(), saved.tensor_ref(), op)?))
+                }
+            },
+        )
     }
 
     /// `-x`.
@@ -91,74 +116,59 @@ impl Var {
     }
     /// Hyperbolic tangent.
     pub fn tanh(&self) -> Result<Var> {
-        self.unary_op("TanhBackward0", |t| t.tanh(), Uses::Output, |g, y| g.mul(&y.mul(y)?.neg()?.add(1.0)?))
+        self.activation("TanhBackward0", UnaryOp::Tanh, |g, y| g.mul(&y.mul(y)?.neg()?.add(1.0)?))
     }
     /// Logistic sigmoid.
     pub fn sigmoid(&self) -> Result<Var> {
-        self.unary_op("SigmoidBackward0", |t| t.sigmoid(), Uses::Output, |g, y| g.mul(&y.mul(&y.neg()?.add(1.0)?)?))
+        self.activation("SigmoidBackward0", UnaryOp::Sigmoid, |g, y| g.mul(&y.mul(&y.neg()?.add(1.0)?)?))
     }
     /// `max(x, 0)`.
     pub fn relu(&self) -> Result<Var> {
-        self.unary_op("ReluBackward0", |t| t.relu(), Uses::Output, |g, y| mask_grad(g, &y.tensor_ref().gt(0.0)?))
+        self.activation("ReluBackward0", UnaryOp::Relu, |g, y| mask_grad(g, &y.tensor_ref().le(0.0)?.logical_not()?))
     }
     /// `x` where positive, else `slope * x`.
     pub fn leaky_relu(&self, slope: f64) -> Result<Var> {
-        self.unary_op(
-            "LeakyReluBackward0",
-            |t| t.leaky_relu(slope),
-            Uses::Input,
-            move |g, x| {
-                let pos = x.tensor_ref().gt(0.0)?;
-                let factor = Tensor::full([], slope, g.dtype(), g.device())?.where_(&pos.logical_not()?, 1.0)?;
-                g.mul(&factor)
-            },
-        )
+        self.activation("LeakyReluBackward0", UnaryOp::LeakyRelu { slope }, move |g, x| {
+            let pos = x.tensor_ref().gt(0.0)?;
+            let factor = Tensor::full([], slope, g.dtype(), g.device())?.where_(&pos.logical_not()?, 1.0)?;
+            g.mul(&factor)
+        })
     }
     /// GELU (exact, or the tanh approximation).
     pub fn gelu(&self, tanh_approximation: bool) -> Result<Var> {
         if tanh_approximation {
-            // Composed from differentiable ops: 0.5 x (1 + tanh(c (x + 0.044715 x^3))).
-            let c = (2.0 / std::f64::consts::PI).sqrt();
-            let inner = self.add(&self.pow(3.0)?.mul(0.044715)?)?.mul(c)?;
-            return self.mul(0.5)?.mul(&inner.tanh()?.add(1.0)?);
+            return self.activation("GeluBackward0", UnaryOp::GeluTanh, |g, x| {
+                // sig + x sig (1 - sig) v', sig = sigmoid(v), v = 2 sqrt(2/pi) (x + 0.044715 x^3):
+                // 0.5 x (1 + tanh(v / 2)) is x sigmoid(v).
+                let k = 2.0 * (2.0 / std::f64::consts::PI).sqrt();
+                let x2 = x.mul(x)?;
+                let sig = x.add(&x2.mul(x)?.mul(0.044715)?)?.mul(k)?.sigmoid()?;
+                let dv = x2.mul(3.0 * 0.044715)?.add(1.0)?.mul(k)?;
+                g.mul(&sig.add(&x.mul(&sig)?.mul(&sig.neg()?.add(1.0)?)?.mul(&dv)?)?)
+            });
         }
-        self.unary_op(
-            "GeluBackward0",
-            |t| t.gelu(false),
-            Uses::Input,
-            |g, x| {
-                // d/dx x Φ(x) = Φ(x) + x φ(x)
-                let cdf = x.div(std::f64::consts::SQRT_2)?.erf()?.add(1.0)?.mul(0.5)?;
-                let pdf = x.mul(x)?.mul(-0.5)?.exp()?.mul(1.0 / (2.0 * std::f64::consts::PI).sqrt())?;
-                g.mul(&cdf.add(&x.mul(&pdf)?)?)
-            },
-        )
+        self.activation("GeluBackward0", UnaryOp::Gelu, |g, x| {
+            // d/dx x Φ(x) = Φ(x) + x φ(x)
+            let cdf = x.div(std::f64::consts::SQRT_2)?.erf()?.add(1.0)?.mul(0.5)?;
+            let pdf = x.mul(x)?.mul(-0.5)?.exp()?.mul(1.0 / (2.0 * std::f64::consts::PI).sqrt())?;
+            g.mul(&cdf.add(&x.mul(&pdf)?)?)
+        })
     }
     /// `x * sigmoid(x)`.
     pub fn silu(&self) -> Result<Var> {
-        self.unary_op(
-            "SiluBackward0",
-            |t| t.silu(),
-            Uses::Input,
-            |g, x| {
-                let s = x.sigmoid()?;
-                g.mul(&s.mul(&x.mul(&s.neg()?.add(1.0)?)?.add(1.0)?)?)
-            },
-        )
+        self.activation("SiluBackward0", UnaryOp::Silu, |g, x| {
+            let s = x.sigmoid()?;
+            g.mul(&s.mul(&x.mul(&s.neg()?.add(1.0)?)?.add(1.0)?)?)
+        })
     }
     /// `log(1 + exp(beta x)) / beta`, linear past `threshold`.
     pub fn softplus(&self, beta: f64, threshold: f64) -> Result<Var> {
-        self.unary_op(
-            "SoftplusBackward0",
-            |t| t.softplus(beta, threshold),
-            Uses::Input,
-            move |g, x| {
-                let bx = x.mul(beta)?;
-                let linear = bx.tensor_ref().gt(threshold)?;
-                let s = bx.sigmoid()?.masked_fill(&linear, 1.0)?;
-                g.mul(&s)
-            },
-        )
+        self.activation("SoftplusBackward0", UnaryOp::Softplus { beta, threshold }, move |g, x| {
+            let bx = x.mul(beta)?;
+            let linear = bx.tensor_ref().gt(threshold)?;
+            let s = bx.sigmoid()?.masked_fill(&linear, 1.0)?;
+            g.mul(&s)
+        })
     }
     /// `1 / x`.
     pub fn reciprocal(&self) -> Result<Var> {
@@ -177,12 +187,9 @@ impl Var {
     }
     /// The error function.
     pub fn erf(&self) -> Result<Var> {
-        self.unary_op(
-            "ErfBackward0",
-            |t| t.erf(),
-            Uses::Input,
-            |g, x| g.mul(&x.mul(x)?.neg()?.exp()?.mul(2.0 / std::f64::consts::PI.sqrt())?),
-        )
+        self.activation("ErfBackward0", UnaryOp::Erf, |g, x| {
+            g.mul(&x.mul(x)?.neg()?.exp()?.mul(2.0 / std::f64::consts::PI.sqrt())?)
+        })
     }
     /// Limits to `[min, max]`; the gradient passes where the input is inside.
     pub fn clamp(&self, min: Option<f64>, max: Option<f64>) -> Result<Var> {

@@ -1,6 +1,7 @@
 //! The CPU backend's storage, [`CpuStorage`] (one `Vec` per dtype), and what every CPU kernel
-//! shares: the strided walker (`iter.rs`), the buffer cache, element traits, streaming stores
-//! and the thread pool. The kernels themselves, and each family's `impl <Family>Ops for
+//! shares: the strided walker (`iter.rs`), the buffer cache, element traits, streaming stores,
+//! the thread pool, vectorisable f32 math (`vmath.rs`) and loops run with the widest vector unit
+//! (`wide.rs`). The kernels themselves, and each family's `impl <Family>Ops for
 //! CpuStorage`, live beside their op in `ops/<family>/cpu.rs`, above this module: nothing here
 //! imports them.
 
@@ -10,6 +11,8 @@ mod iter;
 pub(crate) mod storage;
 mod stream;
 mod threads;
+pub(crate) mod vmath;
+pub(crate) mod wide;
 
 pub(crate) use cache::{buffer_for_overwrite, recycle_vec, scratch_for_overwrite, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};

@@ -41,6 +41,18 @@ impl Tensor {
         out.copy_from(&Layout::contiguous(self.shape()), &*self.read("as_ref")?, self.layout())?;
         Ok(Tensor::from_storage(out, self.shape(), self.device().clone()))
     }
+    /// This tensor itself when no other tensor shares its storage and it is contiguous over the
+    /// whole of it, else a contiguous copy ([`try_clone`](Self::try_clone)): a private
+    /// contiguous tensor without a copy where one can be had, as autograd's `AccumulateGrad`
+    /// takes an incoming gradient over as `.grad`.
+    pub fn into_unshared_contiguous(self) -> Result<Tensor> {
+        let len = self.read("into_unshared_contiguous")?.len();
+        if alloc::sync::Arc::strong_count(&self.storage) == 1 && self.layout.contiguous_range() == Some((0, len)) {
+            Ok(self)
+        } else {
+            self.try_clone()
+        }
+    }
     /// A tensor that shares the storage but not the graph: on a plain tensor, the same handle.
     pub fn detach(&self) -> Tensor {
         self.shallow_clone()

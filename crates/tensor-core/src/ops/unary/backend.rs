@@ -113,6 +113,32 @@ impl UnaryOp {
     }
 }
 
+impl UnaryOp {
+    /// True for the ops whose gradient has a fused kernel, [`Tensor::unary_backward`]: the
+    /// activations (tanh, sigmoid, ReLU, leaky ReLU, GELU both ways, SiLU, softplus) and erf.
+    ///
+    /// [`Tensor::unary_backward`]: crate::Tensor::unary_backward
+    pub fn has_fused_backward(self) -> bool {
+        matches!(
+            self,
+            UnaryOp::Tanh
+                | UnaryOp::Sigmoid
+                | UnaryOp::Relu
+                | UnaryOp::LeakyRelu { .. }
+                | UnaryOp::Gelu
+                | UnaryOp::GeluTanh
+                | UnaryOp::Silu
+                | UnaryOp::Softplus { .. }
+                | UnaryOp::Erf
+        )
+    }
+    /// True where the fused gradient reads the op's output (tanh, sigmoid, ReLU, as PyTorch's
+    /// formulas), false where it reads the input.
+    pub fn backward_uses_output(self) -> bool {
+        matches!(self, UnaryOp::Tanh | UnaryOp::Sigmoid | UnaryOp::Relu)
+    }
+}
+
 /// An elementwise test whose result is Bool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestOp {
@@ -138,6 +164,14 @@ pub trait UnaryOps<S>: StorageBase {
     /// `self[layout] = op(self[layout])`.
     fn unary_inplace(&mut self, layout: &Layout, op: UnaryOp) -> Result<()> {
         unsupported_default!(self, "unary_inplace", layout, op)
+    }
+    /// `self[layout] * op'(saved[saved_layout])`, one fused pass: the gradient of `op` from the
+    /// upstream gradient `self` and `saved`, which is `op`'s output where
+    /// [`UnaryOp::backward_uses_output`] says so, else its input (same shape, same dtype).
+    /// `None` where the backend has no such kernel: tensor-core then composes it from other ops.
+    fn unary_backward(&self, layout: &Layout, saved: &S, saved_layout: &Layout, op: UnaryOp) -> Option<Result<S>> {
+        let _ = (layout, saved, saved_layout, op);
+        None
     }
     /// `test(self[layout])` as a new Bool storage.
     fn test(&self, layout: &Layout, op: TestOp) -> Result<S> {

@@ -4,7 +4,8 @@
 use crate::backend::{Storage, UnaryOps};
 use crate::backend::{TestOp, UnaryOp};
 use crate::cpu::buffer_for_overwrite;
-use crate::cpu::{fill_rows, update_chunks, CpuStorage, FloatElem, IntElem, Row};
+use crate::cpu::vmath::Math;
+use crate::cpu::{fill_rows, update_chunks, wide, CpuStorage, FloatElem, IntElem, Row};
 use crate::ops::copy::cpu::{is_half, narrow_into, narrowed, widened};
 use crate::{bail, with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
@@ -19,10 +20,40 @@ impl UnaryOps<Storage> for CpuStorage {
     fn test(&self, layout: &Layout, op: TestOp) -> Result<Storage> {
         test(self, layout, op).map(Storage::new)
     }
+    fn unary_backward(
+        &self,
+        layout: &Layout,
+        saved: &Storage,
+        saved_layout: &Layout,
+        op: UnaryOp,
+    ) -> Option<Result<Storage>> {
+        let saved = match saved.cpu("unary_backward") {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(unary_backward(self, layout, saved, saved_layout, op).map(Storage::new))
+    }
 }
 
 /// `out = f(src[layout])`, contiguous (also a binary op with a scalar, which it captures).
 pub(crate) fn map<T: Element, U: Element>(
+    src: &[T],
+    layout: &Layout,
+    f: impl Fn(T) -> U + Sync + Send,
+) -> Result<Vec<U>> {
+    map_rows::<T, U, false>(src, layout, f)
+}
+
+/// [`map`] with the unit-stride rows run by [`wide::map`]: for arithmetic-heavy `f`.
+pub(crate) fn map_wide<T: Element, U: Element>(
+    src: &[T],
+    layout: &Layout,
+    f: impl Fn(T) -> U + Sync + Send,
+) -> Result<Vec<U>> {
+    map_rows::<T, U, true>(src, layout, f)
+}
+
+fn map_rows<T: Element, U: Element, const WIDE: bool>(
     src: &[T],
     layout: &Layout,
     f: impl Fn(T) -> U + Sync + Send,
@@ -33,8 +64,12 @@ pub(crate) fn map<T: Element, U: Element>(
     fill_rows(&mut out, &row, |d, [s]| {
         if st == 1 {
             let n = d.len();
-            for (o, &x) in d.iter_mut().zip(&src[s..s + n]) {
-                *o = f(x);
+            if WIDE {
+                wide::map(d, &src[s..s + n], &f);
+            } else {
+                for (o, &x) in d.iter_mut().zip(&src[s..s + n]) {
+                    *o = f(x);
+                }
             }
         } else {
             for (i, o) in d.iter_mut().enumerate() {
@@ -47,8 +82,17 @@ pub(crate) fn map<T: Element, U: Element>(
 
 /// `v[layout] = f(v[layout])`.
 pub(crate) fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
+    map_inplace_rows::<T, false>(v, layout, f)
+}
+
+/// [`map_inplace`] with contiguous data run by [`wide::update`].
+fn map_inplace_wide<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
+    map_inplace_rows::<T, true>(v, layout, f)
+}
+
+fn map_inplace_rows<T: Element, const WIDE: bool>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
     if let Some((a, b)) = layout.contiguous_range() {
-        update_chunks(&mut v[a..b], |c| c.iter_mut().for_each(|x| *x = f(*x)));
+        update_chunks(&mut v[a..b], |c| if WIDE { wide::update(c, &f) } else { c.iter_mut().for_each(|x| *x = f(*x)) });
         return;
     }
     let row = Row::new([layout]);
@@ -61,7 +105,8 @@ pub(crate) fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T
 }
 
 /// Evaluates `$body` with `$f` bound to the float closure of `$op` (one arm per op, so each
-/// closure is its own type and inlines into the loop).
+/// closure is its own type and inlines into the loop). The transcendental functions are
+/// [`Math`]'s: vectorisable polynomials for f32.
 macro_rules! float_unary {
     ($op:expr, $T:ty, |$f:ident| $body:expr) => {{
         #[allow(unused_imports)]
@@ -71,7 +116,12 @@ macro_rules! float_unary {
         let one = <$T as Element>::ONE;
         macro_rules! arm {
             ($c:expr) => {{
-                let $f = $c;
+                // Inlined into every loop that calls it (there are several: the vector
+                // variants and the strided rows), or a large one (softplus) stays a call.
+                let $f = core::convert::identity(
+                    #[inline(always)]
+                    $c,
+                );
                 $body
             }};
         }
@@ -86,9 +136,9 @@ macro_rules! float_unary {
             } else {
                 zero
             }),
-            UnaryOp::Exp => arm!(|x: $T| x.exp()),
+            UnaryOp::Exp => arm!(|x: $T| Math::exp(x)),
             UnaryOp::Exp2 => arm!(|x: $T| x.exp2()),
-            UnaryOp::Log => arm!(|x: $T| x.ln()),
+            UnaryOp::Log => arm!(|x: $T| Math::ln(x)),
             UnaryOp::Log2 => arm!(|x: $T| x.log2()),
             UnaryOp::Log1p => arm!(|x: $T| x.ln_1p()),
             UnaryOp::Expm1 => arm!(|x: $T| x.exp_m1()),
@@ -97,29 +147,20 @@ macro_rules! float_unary {
             UnaryOp::Sin => arm!(|x: $T| x.sin()),
             UnaryOp::Cos => arm!(|x: $T| x.cos()),
             UnaryOp::Tan => arm!(|x: $T| x.tan()),
-            UnaryOp::Tanh => arm!(|x: $T| x.tanh()),
-            UnaryOp::Sigmoid => arm!(move |x: $T| one / (one + (-x).exp())),
+            UnaryOp::Tanh => arm!(|x: $T| Math::tanh(x)),
+            UnaryOp::Sigmoid => arm!(|x: $T| Math::sigmoid(x)),
             // `max(x, 0)` keeping NaN and -0.0, as PyTorch's clamp_min.
             UnaryOp::Relu => arm!(move |x: $T| if x < zero { zero } else { x }),
-            UnaryOp::Gelu => arm!(move |x: $T| of(gelu(x.f64()))),
+            UnaryOp::Gelu => arm!(|x: $T| Math::gelu(x)),
             // In the dtype, as PyTorch's kernel: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
-            UnaryOp::GeluTanh => {
-                let (k, c, half) = (of(0.7978845608028654), of(0.044715), of(0.5));
-                arm!(move |x: $T| half * x * (one + (k * (x + c * x * x * x)).tanh()))
-            }
-            UnaryOp::Silu => arm!(move |x: $T| x / (one + (-x).exp())),
+            // In the dtype, as PyTorch's kernel: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+            UnaryOp::GeluTanh => arm!(|x: $T| Math::gelu_tanh(x)),
+            UnaryOp::Silu => arm!(move |x: $T| x / (one + Math::exp(-x))),
             // In the dtype, as PyTorch's kernel: x where beta x > threshold, else
             // log1p(exp(beta x)) / beta.
             UnaryOp::Softplus { beta, threshold } => {
                 let (b, t) = (of(beta), of(threshold));
-                arm!(move |x: $T| {
-                    let bx = x * b;
-                    if bx > t {
-                        x
-                    } else {
-                        bx.exp().ln_1p() / b
-                    }
-                })
+                arm!(move |x: $T| Math::softplus(x, b, t))
             }
             UnaryOp::Floor => arm!(|x: $T| x.floor()),
             UnaryOp::Ceil => arm!(|x: $T| x.ceil()),
@@ -127,7 +168,7 @@ macro_rules! float_unary {
             UnaryOp::Trunc => arm!(|x: $T| x.trunc()),
             UnaryOp::Reciprocal => arm!(|x: $T| x.recip()),
             UnaryOp::Square => arm!(|x: $T| x * x),
-            UnaryOp::Erf => arm!(move |x: $T| of(libm::erf(x.f64()))),
+            UnaryOp::Erf => arm!(|x: $T| Math::erf(x)),
             UnaryOp::Clamp { min, max } => {
                 let (lo, hi) = (min.map(of), max.map(of));
                 arm!(move |x: $T| {
@@ -216,16 +257,13 @@ macro_rules! int_unary {
     }};
 }
 
-fn gelu(x: f64) -> f64 {
-    0.5 * x * (1.0 + libm::erf(x * core::f64::consts::FRAC_1_SQRT_2))
-}
-
-/// Evaluates `$body` with `$v` the typed elements and `$f` the op's closure.
+/// Evaluates `$body` with `$v` the typed elements and `$f` the op's closure (`$wide_body` for
+/// floats, whose ops are worth the widest vectors).
 macro_rules! dispatch_unary {
-    ($s:expr, $op:expr, |$v:ident, $f:ident| $body:expr) => {
+    ($s:expr, $op:expr, |$v:ident, $f:ident| $body:expr, wide: $wide_body:expr) => {
         match $s {
-            CpuStorage::F32($v) => float_unary!($op, f32, |$f| $body),
-            CpuStorage::F64($v) => float_unary!($op, f64, |$f| $body),
+            CpuStorage::F32($v) => float_unary!($op, f32, |$f| $wide_body),
+            CpuStorage::F64($v) => float_unary!($op, f64, |$f| $wide_body),
             CpuStorage::U8($v) => int_unary!($op, u8, |$f| $body),
             CpuStorage::I32($v) => int_unary!($op, i32, |$f| $body),
             CpuStorage::I64($v) => int_unary!($op, i64, |$f| $body),
@@ -242,7 +280,9 @@ pub(crate) fn unary(src: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<Cp
         let (wide, l) = widened(src, layout)?;
         return narrowed(&unary(&wide, &l, op)?, &l, src.dtype());
     }
-    Ok(dispatch_unary!(src, op, |v, f| StorageOf::into_storage(map(v, layout, f)?)))
+    Ok(
+        dispatch_unary!(src, op, |v, f| StorageOf::into_storage(map(v, layout, f)?), wide: StorageOf::into_storage(map_wide(v, layout, f)?)),
+    )
 }
 
 /// `src[layout] = op(src[layout])`.
@@ -252,7 +292,7 @@ pub(crate) fn unary_inplace(src: &mut CpuStorage, layout: &Layout, op: UnaryOp) 
         unary_inplace(&mut wide, &l, op)?;
         return narrow_into(src, layout, &wide, &l);
     }
-    dispatch_unary!(src, op, |v, f| map_inplace(v, layout, f));
+    dispatch_unary!(src, op, |v, f| map_inplace(v, layout, f), wide: map_inplace_wide(v, layout, f));
     Ok(())
 }
 
@@ -272,4 +312,107 @@ pub(crate) fn test(src: &CpuStorage, layout: &Layout, op: TestOp) -> Result<CpuS
         }
     }
     Ok(CpuStorage::Bool(with_cpu!(src, |v| go(v, layout, op)?)))
+}
+
+/// `grad[lg] * op'(saved[ls])` in one pass, contiguous (see `UnaryOps::unary_backward`).
+pub(crate) fn unary_backward(
+    grad: &CpuStorage,
+    lg: &Layout,
+    saved: &CpuStorage,
+    ls: &Layout,
+    op: UnaryOp,
+) -> Result<CpuStorage> {
+    if is_half(grad) && grad.dtype() == saved.dtype() {
+        let (g, lg) = widened(grad, lg)?;
+        let (s, ls) = widened(saved, ls)?;
+        return narrowed(&unary_backward(&g, &lg, &s, &ls, op)?, &lg, grad.dtype());
+    }
+    match (grad, saved) {
+        (CpuStorage::F32(g), CpuStorage::F32(s)) => Ok(CpuStorage::F32(backward_float(g, lg, s, ls, op)?)),
+        (CpuStorage::F64(g), CpuStorage::F64(s)) => Ok(CpuStorage::F64(backward_float(g, lg, s, ls, op)?)),
+        (g, s) => bail!(
+            DType,
+            "unary_backward",
+            "expected a float gradient and saved tensor of one dtype, got {} and {}",
+            g.dtype(),
+            s.dtype()
+        ),
+    }
+}
+
+/// The fused gradients, PyTorch's formulas (`tools/autograd/derivatives.yaml` and its
+/// `*_backward` kernels): `g` the upstream gradient, `y` the op's output, `x` its input.
+fn backward_float<T: Math>(g: &[T], lg: &Layout, s: &[T], ls: &Layout, op: UnaryOp) -> Result<Vec<T>> {
+    let of = <T as FloatElem>::of;
+    let (zero, one) = (T::ZERO, T::ONE);
+    macro_rules! arm {
+        ($c:expr) => {
+            zip_wide(
+                g,
+                lg,
+                s,
+                ls,
+                core::convert::identity(
+                    #[inline(always)]
+                    $c,
+                ),
+            )
+        };
+    }
+    match op {
+        UnaryOp::Tanh => arm!(move |g: T, y: T| g * (one - y * y)),
+        UnaryOp::Sigmoid => arm!(move |g: T, y: T| g * (one - y) * y),
+        // threshold_backward: zero where the output is <= 0 (NaN passes the gradient).
+        UnaryOp::Relu => arm!(move |g: T, y: T| if y <= zero { zero } else { g }),
+        UnaryOp::LeakyRelu { slope } => {
+            let slope = of(slope);
+            arm!(move |g: T, x: T| if x > zero { g } else { g * slope })
+        }
+        UnaryOp::Gelu => arm!(|g: T, x: T| g * Math::gelu_grad(x)),
+        UnaryOp::GeluTanh => arm!(|g: T, x: T| g * Math::gelu_tanh_grad(x)),
+        UnaryOp::Silu => arm!(move |g: T, x: T| {
+            let s = Math::sigmoid(x);
+            g * s * (one + x * (one - s))
+        }),
+        UnaryOp::Softplus { beta, threshold } => {
+            let (b, t) = (of(beta), of(threshold));
+            arm!(move |g: T, x: T| {
+                let bx = x * b;
+                if bx > t {
+                    g
+                } else {
+                    g * Math::sigmoid(bx)
+                }
+            })
+        }
+        UnaryOp::Erf => {
+            let c = of(core::f64::consts::FRAC_2_SQRT_PI);
+            arm!(move |g: T, x: T| g * c * Math::exp(-(x * x)))
+        }
+        other => bail!(Unsupported, "unary_backward", "{:?} has no fused backward", other),
+    }
+}
+
+/// `f(a[la], b[lb])` into a new contiguous `Vec`, unit-stride rows by [`wide::zip`].
+fn zip_wide<T: Element>(
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> Result<Vec<T>> {
+    let mut out = buffer_for_overwrite::<T>("unary_backward", la.numel())?;
+    let row = Row::new([la, lb]);
+    let [sa, sb] = row.stride;
+    fill_rows(&mut out, &row, |d, [oa, ob]| {
+        let n = d.len();
+        if sa == 1 && sb == 1 {
+            wide::zip(d, &a[oa..oa + n], &b[ob..ob + n], &f)
+        } else {
+            for (i, o) in d.iter_mut().enumerate() {
+                *o = f(a[oa + i * sa], b[ob + i * sb]);
+            }
+        }
+    });
+    Ok(out)
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod backend;
 pub(crate) mod cpu;
+mod grad;
 
 use crate::backend::{TestOp, UnaryOp};
 use crate::{bail, DType, Result, Tensor, DEFAULT_FLOAT};

@@ -1,0 +1,498 @@
+//! Vectorisable f32 math for the CPU kernels: `exp`, `ln`, `tanh`, `erf`, and what is built on
+//! them (sigmoid, SiLU, GELU, softplus, and their derivatives). The method is SLEEF's and
+//! Cephes': reduce the argument, evaluate a short polynomial, put the exponent back with integer
+//! operations. Every function is branch-free (selects, no calls, no tables), so a loop calling
+//! one is vectorised by LLVM; [`wide`](super::wide) runs such loops with the widest vector unit
+//! the CPU has. Plain multiplies and adds (no FMA): a result has the same bits on every CPU.
+//!
+//! Accuracy against f64 (the tests at the end measure it on dense grids): `exp`, `ln`, `tanh`
+//! and `erf` within 2 ulp; NaN, ±inf, ±0 and subnormal results as the C library's. The exp and
+//! log polynomials are Cephes' `expf`/`logf`, tanh's small-argument polynomial Cephes' `tanhf`;
+//! erf's two polynomials were fitted for this file (least squares on Chebyshev nodes, relative
+//! error: `x + x P(x^2)` below 0.9, `1 - e^(-x^2) Q(1/x - 0.68)` above).
+
+const LOG2E: f32 = core::f32::consts::LOG2_E;
+/// ln 2 split in two: `LN2_HI` has few enough bits that `n * LN2_HI` is exact for every `n` here.
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// 1.5 * 2^23: adding it rounds an f32 to an integer, held in the low bits of the sum's mantissa.
+const ROUND: f32 = 12_582_912.0;
+
+/// Keeps NaN (every comparison with NaN is false, so NaN passes through both selects).
+#[inline(always)]
+fn clamp(x: f32, lo: f32, hi: f32) -> f32 {
+    let x = if x > hi { hi } else { x };
+    if x < lo {
+        lo
+    } else {
+        x
+    }
+}
+
+#[inline(always)]
+fn abs(x: f32) -> f32 {
+    f32::from_bits(x.to_bits() & 0x7fff_ffff)
+}
+
+/// `|magnitude|` with the sign of `sign`.
+#[inline(always)]
+fn copysign(magnitude: f32, sign: f32) -> f32 {
+    f32::from_bits((magnitude.to_bits() & 0x7fff_ffff) | (sign.to_bits() & 0x8000_0000))
+}
+
+/// `2^k` for `k` in `-126..=127`.
+#[inline(always)]
+fn pow2i(k: i32) -> f32 {
+    f32::from_bits((k.wrapping_add(127) << 23) as u32)
+}
+
+/// `e^x`.
+#[inline(always)]
+pub(crate) fn exp(x: f32) -> f32 {
+    // Past 89 the result is +inf, below -104 it rounds to 0: clamping there changes nothing.
+    let x = clamp(x, -104.0, 89.0);
+    let t = x * LOG2E + ROUND;
+    let n = t - ROUND;
+    let k = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = (((((1.987_569_2e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r
+        + 5e-1)
+        * (r * r)
+        + r
+        + 1.0;
+    // 2^k in two factors, each a normal number: k in -150..=129 overflows to inf and
+    // underflows to subnormals and 0 in the last multiply, rounding once.
+    let k1 = k >> 1;
+    p * pow2i(k1) * pow2i(k.wrapping_sub(k1))
+}
+
+/// The natural logarithm.
+#[inline(always)]
+pub(crate) fn ln(x: f32) -> f32 {
+    // Subnormals are scaled by 2^23 into the normal range first.
+    let subnormal = x < f32::MIN_POSITIVE;
+    let xs = if subnormal { x * 8_388_608.0 } else { x };
+    let bits = xs.to_bits() as i32;
+    // x = m 2^e with m in [0.5, 1).
+    let e = (bits >> 23).wrapping_sub(if subnormal { 126 + 23 } else { 126 });
+    let m = f32::from_bits(((bits & 0x007f_ffff) | 0x3f00_0000) as u32);
+    // m below sqrt(1/2) becomes 2m (and e - 1), so f = m - 1 lies in [-0.29, 0.41].
+    let low = m < core::f32::consts::FRAC_1_SQRT_2;
+    let e = if low { e.wrapping_sub(1) } else { e } as f32;
+    let f = if low { m + m - 1.0 } else { m - 1.0 };
+    let z = f * f;
+    let p = ((((((((7.037_683_6e-2 * f - 1.151_461e-1) * f + 1.167_699_9e-1) * f - 1.242_014_1e-1) * f
+        + 1.424_932_3e-1)
+        * f
+        - 1.666_805_8e-1)
+        * f
+        + 2.000_071_5e-1)
+        * f
+        - 2.499_999_4e-1)
+        * f
+        + 3.333_333e-1)
+        * f
+        * z;
+    let r = f + (p + e * LN2_LO - 0.5 * z) + e * LN2_HI;
+    let r = if x == f32::INFINITY { x } else { r };
+    let r = if x == 0.0 { f32::NEG_INFINITY } else { r };
+    // Negative numbers and NaN.
+    if x >= 0.0 {
+        r
+    } else {
+        f32::NAN
+    }
+}
+
+/// The hyperbolic tangent.
+#[inline(always)]
+pub(crate) fn tanh(x: f32) -> f32 {
+    let a = abs(x);
+    let z = x * x;
+    let small =
+        ((((-5.704_988_7e-3 * z + 2.063_909e-2) * z - 5.373_971_6e-2) * z + 1.333_144_2e-1) * z - 3.333_328e-1) * z * x
+            + x;
+    // The sign of x, for -0.0 too (where the sum above is +0.0).
+    let small = copysign(small, x);
+    // 1 - 2 / (e^2|x| + 1), which is 1 once e^2|x| overflows.
+    let large = copysign(1.0 - 2.0 / (exp(a + a) + 1.0), x);
+    if a < 0.625 {
+        small
+    } else {
+        large
+    }
+}
+
+/// The error function.
+#[inline(always)]
+pub(crate) fn erf(x: f32) -> f32 {
+    let (small, tail) = erf_parts(x, x * x);
+    if abs(x) < 0.9 {
+        small
+    } else {
+        copysign(1.0 - tail, x)
+    }
+}
+
+/// `erf(x)` for `|x| < 0.9`, and `erfc(|x|)` for `|x| >= 0.9` (garbage outside each range);
+/// `z` is `x^2`, which a caller may have computed more accurately than `x * x`.
+#[inline(always)]
+fn erf_parts(x: f32, z: f32) -> (f32, f32) {
+    let a = abs(x);
+    let p = ((((-6.102_999e-4 * z + 5.011_060_3e-3) * z - 2.677_503_4e-2) * z + 1.128_19e-1) * z - 3.761_248e-1) * z
+        + 1.283_791_4e-1;
+    let small = x + x * p;
+    // erfc(a) = e^(-a^2) Q(s), s = 1/a - 0.68 (fitted on a in [0.9, 4]; past 4 erf rounds to 1).
+    let s = 1.0 / if a > 0.9 { a } else { 0.9 } - 0.680_555_6;
+    let q = (((((((((-2.311_466_6e-2 * s + 1.383_103e-2) * s + 1.087_796_3e-2) * s - 2.436_066e-2) * s
+        + 3.356_607e-2)
+        * s
+        - 3.405_583e-2)
+        * s
+        + 1.213_659_3e-2)
+        * s
+        + 4.763_688e-2)
+        * s
+        - 1.647_43e-1)
+        * s
+        + 3.635_48e-1)
+        * s
+        + 3.266_666e-1;
+    (small, exp(-z) * q)
+}
+
+/// The standard normal CDF, `Φ(x) = (1 + erf(x / sqrt 2)) / 2`; from `erfc` in the lower tail,
+/// where `1 + erf` would cancel.
+#[inline(always)]
+fn normal_cdf(x: f32) -> f32 {
+    let u = x * core::f32::consts::FRAC_1_SQRT_2;
+    // u^2 as x^2 / 2, without u's rounding (which e^(-u^2) would magnify by 2 u^2).
+    let (small, tail) = erf_parts(u, x * x * 0.5);
+    let upper = if u < 0.9 { small } else { 1.0 - tail };
+    if u < -0.9 {
+        0.5 * tail
+    } else {
+        0.5 * (1.0 + upper)
+    }
+}
+
+/// `1 / (1 + e^-x)`.
+#[inline(always)]
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + exp(-x))
+}
+
+/// `ln(1 + y)` for `y >= 0` (as `e^x` in softplus): `ln(u) * y / (u - 1)` with `u = 1 + y`
+/// cancels the rounding of `u`, as in Goldberg's log1p.
+#[inline(always)]
+fn ln_1p_nonnegative(y: f32) -> f32 {
+    let u = 1.0 + y;
+    let r = ln(u) * (y / (u - 1.0));
+    // Where u rounds to 1, ln(1 + y) = y; where y is inf, so is the result.
+    if u == 1.0 || y == f32::INFINITY {
+        y
+    } else {
+        r
+    }
+}
+
+/// `ln(1 + e^(beta x)) / beta`, and `x` where `beta x > threshold`, as PyTorch's softplus.
+#[inline(always)]
+pub(crate) fn softplus(x: f32, beta: f32, threshold: f32) -> f32 {
+    let bx = x * beta;
+    let r = ln_1p_nonnegative(exp(bx)) / beta;
+    if bx > threshold {
+        x
+    } else {
+        r
+    }
+}
+
+/// Exact GELU, `x Φ(x) = x (1 + erf(x / sqrt 2)) / 2`.
+#[inline(always)]
+pub(crate) fn gelu(x: f32) -> f32 {
+    x * normal_cdf(x)
+}
+
+/// d/dx of exact GELU: `Φ(x) + x φ(x)`.
+#[inline(always)]
+pub(crate) fn gelu_grad(x: f32) -> f32 {
+    let cdf = normal_cdf(x);
+    // 1 / sqrt(2 pi)
+    let pdf = 0.398_942_3 * exp(-0.5 * x * x);
+    cdf + x * pdf
+}
+
+/// GELU's tanh approximation, `x (1 + tanh(v)) / 2` with `v = sqrt(2/pi) (x + 0.044715 x^3)`,
+/// computed as `x sigmoid(2v)` (the same function: `1 + tanh v = 2 / (1 + e^-2v)`), which
+/// does not cancel for negative `x` as `1 + tanh v` does.
+#[inline(always)]
+pub(crate) fn gelu_tanh(x: f32) -> f32 {
+    let v2 = 1.595_769 * (x + 0.044_715 * x * x * x);
+    x / (1.0 + exp(-v2))
+}
+
+/// d/dx of [`gelu_tanh`]: `s + 2 x s (1 - s) v'`, with `s = sigmoid(2v)`.
+#[inline(always)]
+pub(crate) fn gelu_tanh_grad(x: f32) -> f32 {
+    let x2 = x * x;
+    let s = sigmoid(1.595_769 * (x + 0.044_715 * x2 * x));
+    let dv2 = 1.595_769 * (1.0 + 3.0 * 0.044_715 * x2);
+    s + x * s * (1.0 - s) * dv2
+}
+
+/// The transcendental functions of the float kernels, by type: the polynomials of this module for
+/// f32, the C library's (through `num_traits`, or `libm` without `std`) for f64, whose users ask
+/// for accuracy first. Called as `Math::exp(x)` (an inherent `x.exp()` would win over it).
+pub(crate) trait Math: super::FloatElem {
+    /// `e^x`.
+    fn exp(self) -> Self;
+    /// `ln x`.
+    fn ln(self) -> Self;
+    /// `tanh x`.
+    fn tanh(self) -> Self;
+    /// `erf x`.
+    fn erf(self) -> Self;
+    /// `1 / (1 + e^-x)`.
+    fn sigmoid(self) -> Self;
+    /// PyTorch's softplus (see [`softplus`]).
+    fn softplus(self, beta: Self, threshold: Self) -> Self;
+    /// Exact GELU.
+    fn gelu(self) -> Self;
+    /// Exact GELU's derivative.
+    fn gelu_grad(self) -> Self;
+    /// GELU's tanh approximation.
+    fn gelu_tanh(self) -> Self;
+    /// Its derivative.
+    fn gelu_tanh_grad(self) -> Self;
+}
+
+impl Math for f32 {
+    #[inline(always)]
+    fn exp(self) -> f32 {
+        exp(self)
+    }
+    #[inline(always)]
+    fn ln(self) -> f32 {
+        ln(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> f32 {
+        tanh(self)
+    }
+    #[inline(always)]
+    fn erf(self) -> f32 {
+        erf(self)
+    }
+    #[inline(always)]
+    fn sigmoid(self) -> f32 {
+        sigmoid(self)
+    }
+    #[inline(always)]
+    fn softplus(self, beta: f32, threshold: f32) -> f32 {
+        softplus(self, beta, threshold)
+    }
+    #[inline(always)]
+    fn gelu(self) -> f32 {
+        gelu(self)
+    }
+    #[inline(always)]
+    fn gelu_grad(self) -> f32 {
+        gelu_grad(self)
+    }
+    #[inline(always)]
+    fn gelu_tanh(self) -> f32 {
+        gelu_tanh(self)
+    }
+    #[inline(always)]
+    fn gelu_tanh_grad(self) -> f32 {
+        gelu_tanh_grad(self)
+    }
+}
+
+impl Math for f64 {
+    fn exp(self) -> f64 {
+        num_traits::Float::exp(self)
+    }
+    fn ln(self) -> f64 {
+        num_traits::Float::ln(self)
+    }
+    fn tanh(self) -> f64 {
+        num_traits::Float::tanh(self)
+    }
+    fn erf(self) -> f64 {
+        libm::erf(self)
+    }
+    fn sigmoid(self) -> f64 {
+        1.0 / (1.0 + Math::exp(-self))
+    }
+    fn softplus(self, beta: f64, threshold: f64) -> f64 {
+        let bx = self * beta;
+        if bx > threshold {
+            self
+        } else {
+            num_traits::Float::ln_1p(Math::exp(bx)) / beta
+        }
+    }
+    fn gelu(self) -> f64 {
+        0.5 * self * (1.0 + libm::erf(self * core::f64::consts::FRAC_1_SQRT_2))
+    }
+    fn gelu_grad(self) -> f64 {
+        let cdf = 0.5 * (1.0 + libm::erf(self * core::f64::consts::FRAC_1_SQRT_2));
+        let pdf = 0.398_942_280_401_432_7 * Math::exp(-0.5 * self * self); // 1 / sqrt(2 pi)
+        cdf + self * pdf
+    }
+    fn gelu_tanh(self) -> f64 {
+        // 2 sqrt(2 / pi); as f32's: x sigmoid(2v) = x (1 + tanh v) / 2.
+        let k2 = 1.595_769_121_605_731;
+        self / (1.0 + Math::exp(-k2 * (self + 0.044715 * self * self * self)))
+    }
+    fn gelu_tanh_grad(self) -> f64 {
+        let (k2, c, x) = (1.595_769_121_605_731, 0.044715, self);
+        let s = Math::sigmoid(k2 * (x + c * x * x * x));
+        s + x * s * (1.0 - s) * k2 * (1.0 + 3.0 * c * x * x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each function against f64 on a dense grid and at the special values, in ulps of the
+    //! f32 result (the f64 reference rounded to f32: an error of 0.5 is correctly rounded).
+    use super::*;
+
+    fn ulps(got: f32, want: f64) -> f64 {
+        if got.is_nan() || want.is_nan() {
+            return if got.is_nan() && want.is_nan() { 0.0 } else { f64::INFINITY };
+        }
+        let w = want as f32;
+        if w.is_infinite() || got.is_infinite() {
+            return if got == w { 0.0 } else { f64::INFINITY };
+        }
+        // The spacing of f32s at the reference (the smallest subnormal at 0).
+        let spacing = (f32::from_bits(w.abs().to_bits() + 1) - w.abs()) as f64;
+        (got as f64 - want).abs() / spacing
+    }
+
+    /// The worst error of `f` over `n` points of `[lo, hi]`, and where it is.
+    fn worst(f: impl Fn(f32) -> f32, reference: impl Fn(f64) -> f64, lo: f32, hi: f32, n: usize) -> (f64, f32) {
+        let mut w = (0.0, lo);
+        for i in 0..=n {
+            let x = lo + (hi - lo) * (i as f32 / n as f32);
+            let e = ulps(f(x), reference(x as f64));
+            if e > w.0 {
+                w = (e, x);
+            }
+        }
+        w
+    }
+
+    #[test]
+    fn exp_within_2_ulp() {
+        let (e, at) = worst(exp, libm::exp, -103.0, 88.7, 400_000);
+        assert!(e <= 2.0, "exp: {e} ulp at {at}");
+        let (e, at) = worst(exp, libm::exp, -1.0, 1.0, 200_000);
+        assert!(e <= 1.0, "exp: {e} ulp at {at}");
+        assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(f32::NEG_INFINITY), 0.0);
+        assert_eq!(exp(-200.0), 0.0);
+        assert_eq!(exp(f32::INFINITY), f32::INFINITY);
+        assert_eq!(exp(89.0), f32::INFINITY);
+        assert!(exp(f32::NAN).is_nan());
+        // Subnormal results: e^-100 = 3.72e-44.
+        assert!(ulps(exp(-100.0), libm::exp(-100.0)) <= 1.0);
+    }
+
+    #[test]
+    fn ln_within_2_ulp() {
+        let (e, at) = worst(ln, libm::log, 1e-6, 4.0, 400_000);
+        assert!(e <= 2.0, "ln: {e} ulp at {at}");
+        let (e, at) = worst(ln, libm::log, 4.0, 3e38, 400_000);
+        assert!(e <= 2.0, "ln: {e} ulp at {at}");
+        let (e, at) = worst(ln, libm::log, 1e-44, 1e-37, 100_000);
+        assert!(e <= 2.0, "ln of subnormals: {e} ulp at {at}");
+        assert_eq!(ln(1.0), 0.0);
+        assert_eq!(ln(0.0), f32::NEG_INFINITY);
+        assert_eq!(ln(-0.0), f32::NEG_INFINITY);
+        assert_eq!(ln(f32::INFINITY), f32::INFINITY);
+        assert!(ln(-1.0).is_nan() && ln(f32::NAN).is_nan() && ln(f32::NEG_INFINITY).is_nan());
+    }
+
+    #[test]
+    fn tanh_within_2_ulp() {
+        let (e, at) = worst(tanh, libm::tanh, -12.0, 12.0, 400_000);
+        assert!(e <= 2.0, "tanh: {e} ulp at {at}");
+        let (e, at) = worst(tanh, libm::tanh, -1e-3, 1e-3, 100_000);
+        assert!(e <= 1.0, "tanh near 0: {e} ulp at {at}");
+        assert_eq!(tanh(f32::INFINITY), 1.0);
+        assert_eq!(tanh(f32::NEG_INFINITY), -1.0);
+        assert_eq!(tanh(100.0), 1.0);
+        assert_eq!(tanh(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert!(tanh(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn erf_within_2_ulp() {
+        let (e, at) = worst(erf, libm::erf, -6.0, 6.0, 400_000);
+        assert!(e <= 2.0, "erf: {e} ulp at {at}");
+        let (e, at) = worst(erf, libm::erf, -1e-3, 1e-3, 100_000);
+        assert!(e <= 1.5, "erf near 0: {e} ulp at {at}");
+        assert_eq!(erf(f32::INFINITY), 1.0);
+        assert_eq!(erf(f32::NEG_INFINITY), -1.0);
+        assert_eq!(erf(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert!(erf(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn composites_match_their_f64_formulas() {
+        let sigmoid64 = |x: f64| 1.0 / (1.0 + libm::exp(-x));
+        // Below -87 the result is subnormal and 1 / (1 + e^-x) loses it, as PyTorch's kernel does.
+        let (e, at) = worst(sigmoid, sigmoid64, -87.0, 30.0, 200_000);
+        assert!(e <= 3.0, "sigmoid: {e} ulp at {at}");
+        assert!(sigmoid(-100.0) < 1e-38 && sigmoid(-100.0) >= 0.0);
+        let softplus64 = |x: f64| if x > 20.0 { x } else { libm::log1p(libm::exp(x)) };
+        let (e, at) = worst(|x| softplus(x, 1.0, 20.0), softplus64, -80.0, 30.0, 200_000);
+        assert!(e <= 3.0, "softplus: {e} ulp at {at}");
+        assert_eq!(softplus(-200.0, 1.0, 20.0), 0.0);
+        let gelu64 = |x: f64| 0.5 * x * libm::erfc(-x * core::f64::consts::FRAC_1_SQRT_2);
+        let (e, at) = worst(gelu, gelu64, -3.0, 10.0, 200_000);
+        assert!(e <= 6.0, "gelu: {e} ulp at {at}");
+        // In the lower tail, e^(-x^2/2) from a rounded x^2 costs about x^2/2 ulp (as glibc's
+        // erff before it splits x^2): a relative error under 1e-5 down to -5.6 (erfc's fitted
+        // range), and an absolute one under 1e-12 beyond (|gelu| < 5e-8 there).
+        for i in 0..=9000 {
+            let x = -12.0 + i as f32 * 1e-3;
+            let (got, want) = (gelu(x) as f64, gelu64(x as f64));
+            let ok = if x > -5.6 { ((got - want) / want).abs() < 1e-5 } else { (got - want).abs() < 1e-12 };
+            assert!(ok, "gelu({x}) = {got} != {want}");
+        }
+        // 0.5 x (1 + tanh v) as x / (1 + e^-2v): in f64 too, 1 + tanh v cancels for x < -6.
+        let tanh64 = |x: f64| {
+            let k = (2.0 / core::f64::consts::PI).sqrt();
+            x / (1.0 + libm::exp(-2.0 * k * (x + 0.044715 * x * x * x)))
+        };
+        let (e, at) = worst(gelu_tanh, tanh64, -1.0, 10.0, 200_000);
+        assert!(e <= 8.0, "gelu_tanh: {e} ulp at {at}");
+        // Below, the result is ill-conditioned in v = O(x^3): f32's rounding of v costs |2v| ulp.
+        for i in 0..=8000 {
+            let x = -9.0 + i as f32 * 1e-3;
+            let (got, want) = (gelu_tanh(x) as f64, tanh64(x as f64));
+            assert!(((got - want) / want).abs() < 2e-5, "gelu_tanh({x}) = {got} != {want}");
+        }
+    }
+
+    #[test]
+    fn gradients_match_central_differences() {
+        // In f64 around the f32 formulas: the derivative formulas against (f(x+h) - f(x-h)) / 2h.
+        let gelu64 = |x: f64| 0.5 * x * (1.0 + libm::erf(x * core::f64::consts::FRAC_1_SQRT_2));
+        let k = (2.0 / core::f64::consts::PI).sqrt();
+        let gelu_tanh64 = |x: f64| 0.5 * x * (1.0 + libm::tanh(k * (x + 0.044715 * x * x * x)));
+        let h = 1e-5;
+        for i in 0..=800 {
+            let x = -8.0 + i as f64 * 0.02;
+            let num = (gelu64(x + h) - gelu64(x - h)) / (2.0 * h);
+            assert!((gelu_grad(x as f32) as f64 - num).abs() < 2e-6, "gelu' at {x}");
+            let num = (gelu_tanh64(x + h) - gelu_tanh64(x - h)) / (2.0 * h);
+            assert!((gelu_tanh_grad(x as f32) as f64 - num).abs() < 2e-6, "gelu_tanh' at {x}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Elementwise loops over slices, run with the widest vector unit this CPU has: the same loop is
+//! compiled for AVX-512, for AVX2 + FMA and for the baseline, and the first that the CPU
+//! supports runs (checked at run time; std caches the answer). Worth it where the per-element
+//! function is arithmetic (the polynomials of [`vmath`](super::vmath)): a memory-bound loop gains
+//! nothing. The loops are generic over the function, which is inlined into each variant.
+
+/// Runs `$body` compiled for the widest vector unit available (the body is safe code; only the
+/// call into a `#[target_feature]` function needs the check).
+macro_rules! widest {
+    ($body:expr) => {{
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            fn avx512(f: impl FnOnce()) {
+                f()
+            }
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2(f: impl FnOnce()) {
+                f()
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked just above), which implies AVX2; FMA
+                // comes with every AVX-512 CPU. `avx512` runs safe code.
+                return unsafe { avx512(|| $body) };
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above); `avx2` runs safe code.
+                return unsafe { avx2(|| $body) };
+            }
+        }
+        $body
+    }};
+}
+
+/// `out[i] = f(src[i])`; the slices have one length.
+#[inline]
+pub(crate) fn map<T: Copy, U>(out: &mut [U], src: &[T], f: &impl Fn(T) -> U) {
+    let src = &src[..out.len()];
+    widest!(for (o, &x) in out.iter_mut().zip(src) {
+        *o = f(x);
+    })
+}
+
+/// `v[i] = f(v[i])`.
+#[inline]
+pub(crate) fn update<T: Copy>(v: &mut [T], f: &impl Fn(T) -> T) {
+    widest!(for x in v.iter_mut() {
+        *x = f(*x);
+    })
+}
+
+/// `out[i] = f(a[i], b[i])`; the slices have one length.
+#[inline]
+pub(crate) fn zip<T: Copy, U>(out: &mut [U], a: &[T], b: &[T], f: &impl Fn(T, T) -> U) {
+    let (a, b) = (&a[..out.len()], &b[..out.len()]);
+    widest!(for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = f(x, y);
+    })
+}
