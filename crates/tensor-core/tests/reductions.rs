@@ -315,6 +315,34 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(cfg(300))]
+
+    /// Sums and means over outer dims of tensors whose kept dims are long and contiguous (the
+    /// kernel that adds a run of outputs per reduced position), and over any dims of their
+    /// permuted and sliced views: values as the reference.
+    #[test]
+    fn sums_over_outer_dims_match_reference(
+        op in prop::sample::select(vec![Red::Sum, Red::Mean]),
+        outer in nonempty_shape_strategy(3, 5),
+        inner in 16usize..80,
+        recipe in recipe_strategy(2, true),
+        dtype in prop::sample::select(vec![DType::F32, DType::F64, DType::F16]),
+        dims_seed in any::<u64>(),
+        keepdim in any::<bool>(),
+    ) {
+        let mut shape = outer;
+        shape.push(inner);
+        let x = build(&shape, &recipe, dtype, op.values());
+        let (dims, user) = pick_dims(shape.len(), dims_seed, false);
+        let got = run(op, &x.t, &user, keepdim).unwrap();
+        let input = x.r.map(|v| round_to(dtype, v));
+        let want = reference(op, &input, &dims, keepdim).map(|v| round_to(dtype, v));
+        let ctx = format!("{op:?} of {dtype:?}{shape:?} over {user:?} keepdim={keepdim}");
+        assert_ref(&got, &want, red_tol(op, dtype), &ctx);
+    }
+}
+
 #[test]
 fn dtype_rules_as_torch() {
     let i32s = Tensor::new([1i32, 2, 3], &CPU).unwrap();

@@ -1,6 +1,6 @@
 //! CPU kernels for reductions. The layout is split into kept dims (one output element each) and
 //! reduced dims (walked as rows); a contiguous full reduction is a parallel, multi-accumulator
-//! slice sum that vectorises.
+//! slice sum that vectorises; a sum over outer dims adds whole runs of outputs (`outer.rs`).
 
 use crate::backend::{ReduceOp, ScanOp};
 use crate::backend::{ReduceOps, Storage};
@@ -152,6 +152,12 @@ fn sum<T: Element, A: Element + core::ops::Add<Output = A>>(
             out[0] = back(sum_contiguous(&x[a..b], to));
             return;
         }
+    }
+    // Kept elements that are contiguous (the reduced dims outermost, as `x.sum(0)`) sum a run
+    // of outputs per reduced position.
+    let (kept, red) = split(layout, dims);
+    if super::outer::sum_outer(out, x, &kept, &red, to, &back) {
+        return;
     }
     // Rows that are contiguous (the reduced dims innermost, as a conv's bias gradient over
     // [N, H, W]) sum with the vectorised slice sum.

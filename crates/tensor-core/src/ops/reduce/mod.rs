@@ -5,6 +5,7 @@
 pub(crate) mod backend;
 pub(crate) mod cpu;
 mod out;
+mod outer;
 
 use crate::backend::{ReduceOp, ScanOp};
 use crate::shape::{normalize_dim, normalize_dims, Dims};
