@@ -117,6 +117,29 @@ fn unary_elementwise() {
 }
 
 #[test]
+fn layer_norm_first_and_second_order() {
+    // Rows of 2 to 4 elements (a row of 1 has zero variance and a degenerate gradient).
+    let shapes = (prop::collection::vec(1usize..=3, 0..=1), 2usize..=4, any::<u64>(), 0u8..3);
+    check("layer_norm", CASES, shapes, |(lead, n, seed, affine)| {
+        let mut shape = lead;
+        shape.push(n);
+        let x = uniform(&shape, seed, -2.0, 2.0);
+        let w = uniform(&[n], seed + 1, 0.5, 2.0);
+        let b = uniform(&[n], seed + 2, -1.0, 1.0);
+        let f = move |v: &[Var]| match affine {
+            0 => v[0].layer_norm(&[n], None, None, 1e-5),
+            1 => v[0].layer_norm(&[n], Some(&v[1]), None, 1e-5),
+            _ => v[0].layer_norm(&[n], Some(&v[1]), Some(&v[2]), 1e-5),
+        };
+        let inputs = [x, w, b];
+        let used = &inputs[..1 + affine as usize];
+        // First order: the fused backward; second order: its composed form, differentiated.
+        gc(f, used)?;
+        ggc(f, used)
+    });
+}
+
+#[test]
 fn reductions_and_softmax() {
     check("gradgrad reductions", CASES, (small(1), any::<u64>()), |((shape, seed), pick)| {
         let x = uniform(&shape, seed, -2.0, 2.0);

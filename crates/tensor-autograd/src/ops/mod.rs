@@ -9,6 +9,7 @@ mod conv;
 mod index;
 mod inplace;
 mod matmul;
+mod norm;
 mod pool;
 mod reduce;
 mod unary;

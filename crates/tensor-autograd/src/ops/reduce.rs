@@ -236,19 +236,33 @@ impl Var {
     }
     /// Softmax along `dim`.
     pub fn softmax(&self, dim: isize) -> Result<Var> {
-        let value = self.tensor_ref().softmax(dim)?;
-        Ok(Var::record(value, "SoftmaxBackward0", &[self], vec![Saved::Output], move |ctx| {
-            let (g, y) = (ctx.grad(), ctx.saved(0));
-            let gy = g.mul(y)?;
-            Ok(vec![Some(gy.sub(&y.mul(&gy.sum_dim(&[dim], true)?)?)?)])
-        }))
+        self.softmax_op("SoftmaxBackward0", dim, false)
     }
     /// Log-softmax along `dim`.
     pub fn log_softmax(&self, dim: isize) -> Result<Var> {
-        let value = self.tensor_ref().log_softmax(dim)?;
-        Ok(Var::record(value, "LogSoftmaxBackward0", &[self], vec![Saved::Output], move |ctx| {
+        self.softmax_op("LogSoftmaxBackward0", dim, true)
+    }
+    /// The backward is tensor-core's fused `softmax_backward`, unless it is itself recorded
+    /// (`create_graph`): then the same formula from differentiable ops.
+    fn softmax_op(&self, name: &'static str, dim: isize, log: bool) -> Result<Var> {
+        let t = self.tensor_ref();
+        let value = if log { t.log_softmax(dim)? } else { t.softmax(dim)? };
+        Ok(Var::record(value, name, &[self], vec![Saved::Output], move |ctx| {
             let (g, y) = (ctx.grad(), ctx.saved(0));
-            Ok(vec![Some(g.sub(&y.exp()?.mul(&g.sum_dim(&[dim], true)?)?)?)])
+            if !crate::is_grad_enabled() {
+                return Ok(vec![Some(Var::constant(Tensor::softmax_backward(
+                    g.tensor_ref(),
+                    y.tensor_ref(),
+                    dim,
+                    log,
+                )?))]);
+            }
+            if log {
+                Ok(vec![Some(g.sub(&y.exp()?.mul(&g.sum_dim(&[dim], true)?)?)?)])
+            } else {
+                let gy = g.mul(y)?;
+                Ok(vec![Some(gy.sub(&y.mul(&gy.sum_dim(&[dim], true)?)?)?)])
+            }
         }))
     }
     /// Running sum along `dim`.

@@ -20,6 +20,7 @@ pub use crate::ops::conv::backend::{Conv2dGeometry, ConvOps};
 pub use crate::ops::copy::backend::CopyOps;
 pub use crate::ops::index::backend::{IndexOps, ScatterReduce};
 pub use crate::ops::matmul::backend::MatmulOps;
+pub use crate::ops::norm::backend::NormOps;
 pub use crate::ops::pool::backend::PoolOps;
 pub use crate::ops::reduce::backend::{ReduceOp, ReduceOps, ScanOp};
 pub use crate::ops::sort::backend::SortOps;
@@ -75,6 +76,7 @@ pub trait BackendStorage:
     + IndexOps<Storage>
     + ConvOps<Storage>
     + PoolOps<Storage>
+    + NormOps<Storage>
 {
 }
 
@@ -89,6 +91,7 @@ impl<T> BackendStorage for T where
         + IndexOps<Storage>
         + ConvOps<Storage>
         + PoolOps<Storage>
+        + NormOps<Storage>
 {
 }
 

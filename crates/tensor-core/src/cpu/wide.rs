@@ -4,33 +4,50 @@
 //! function is arithmetic (the polynomials of [`vmath`](super::vmath)): a memory-bound loop gains
 //! nothing. The loops are generic over the function, which is inlined into each variant.
 
-/// Runs `$body` compiled for the widest vector unit available (the body is safe code; only the
-/// call into a `#[target_feature]` function needs the check).
+/// Evaluates `$body` compiled for the widest vector unit available (the body is safe code;
+/// only the call into a `#[target_feature]` function needs the check). Functions that `$body`
+/// calls are compiled with the same features when inlined into it: mark them
+/// `#[inline(always)]`.
 macro_rules! widest {
     ($body:expr) => {{
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         {
             #[target_feature(enable = "avx512f,avx2,fma")]
-            fn avx512(f: impl FnOnce()) {
+            fn avx512<R>(f: impl FnOnce() -> R) -> R {
                 f()
             }
             #[target_feature(enable = "avx2,fma")]
-            fn avx2(f: impl FnOnce()) {
+            fn avx2<R>(f: impl FnOnce() -> R) -> R {
                 f()
             }
             if std::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has AVX-512F (checked just above), which implies AVX2; FMA
                 // comes with every AVX-512 CPU. `avx512` runs safe code.
-                return unsafe { avx512(|| $body) };
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                unsafe {
+                    avx512(
+                        #[inline(always)]
+                        || $body,
+                    )
+                }
+            } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU has AVX2 and FMA (checked just above); `avx2` runs safe code.
-                return unsafe { avx2(|| $body) };
+                unsafe {
+                    avx2(
+                        #[inline(always)]
+                        || $body,
+                    )
+                }
+            } else {
+                $body
             }
         }
-        $body
+        #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+        {
+            $body
+        }
     }};
 }
+pub(crate) use widest;
 
 /// `out[i] = f(src[i])`; the slices have one length.
 #[inline]

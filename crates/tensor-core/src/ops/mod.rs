@@ -6,6 +6,7 @@ pub mod conv;
 pub(crate) mod copy;
 pub mod index;
 pub mod matmul;
+pub mod norm;
 pub mod pool;
 pub mod reduce;
 pub mod shape;

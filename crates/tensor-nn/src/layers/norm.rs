@@ -333,17 +333,6 @@ impl Module for LayerNorm {
                 x.shape()
             );
         }
-        let dims: Vec<isize> = (x.dim() - k..x.dim()).map(|d| d as isize).collect();
-        let mean = x.mean_dim(&dims, true)?;
-        let centered = x.sub(&mean)?;
-        let var = centered.square()?.mean_dim(&dims, true)?;
-        let mut y = centered.div(&var.add(self.eps)?.sqrt()?)?;
-        if let Some(w) = &self.weight {
-            y = y.mul(w)?;
-        }
-        if let Some(b) = &self.bias {
-            y = y.add(b)?;
-        }
-        Ok(y)
+        x.layer_norm(&self.normalized_shape, self.weight.as_ref(), self.bias.as_ref(), self.eps)
     }
 }

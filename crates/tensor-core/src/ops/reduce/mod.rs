@@ -240,26 +240,6 @@ impl Tensor {
             Ok(out)
         }
     }
-    /// `exp(x) / sum(exp(x))` along `dim`, stable (the max is subtracted first).
-    pub fn softmax(&self, dim: isize) -> Result<Tensor> {
-        let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
-        if x.numel() == 0 {
-            normalize_dim("softmax", dim, x.dim())?;
-            return x.zeros_like(None);
-        }
-        let e = x.sub(&x.amax(&[dim], true)?)?.exp()?;
-        e.div(&e.sum_dim(&[dim], true)?)
-    }
-    /// `x - logsumexp(x)` along `dim`, stable.
-    pub fn log_softmax(&self, dim: isize) -> Result<Tensor> {
-        let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
-        if x.numel() == 0 {
-            normalize_dim("log_softmax", dim, x.dim())?;
-            return x.zeros_like(None);
-        }
-        let shifted = x.sub(&x.amax(&[dim], true)?)?;
-        shifted.sub(&shifted.exp()?.sum_dim(&[dim], true)?.log()?)
-    }
     /// Running sum along `dim` (integers accumulate in int64), as `torch.cumsum`.
     pub fn cumsum(&self, dim: isize) -> Result<Tensor> {
         self.scan("cumsum", dim, ScanOp::CumSum)
