@@ -343,6 +343,69 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(cfg(300))]
+
+    /// max / min / argmax / argmin along long contiguous rows (the 16-lane kernel): values from a
+    /// few levels, so that ties are common, and sometimes a NaN; as the reference (first index
+    /// of the extreme, the first NaN winning).
+    #[test]
+    fn extremes_along_long_rows_match_reference(
+        rows in 1usize..4,
+        n in 1usize..100,
+        levels in prop::collection::vec(0u8..6, 400),
+        nan_at in prop::option::of(0usize..400),
+        dtype in prop::sample::select(vec![DType::F32, DType::F64, DType::I64, DType::F16]),
+    ) {
+        let mut v: Vec<f64> = levels[..rows * n].iter().map(|&l| l as f64 - 2.0).collect();
+        if let (Some(i), true) = (nan_at, dtype.is_float()) {
+            if i < v.len() {
+                v[i] = f64::NAN;
+            }
+        }
+        let t = Tensor::from_vec(v.clone(), [rows, n]).unwrap().to_dtype(dtype).unwrap();
+        let (mx, ix) = t.max_dim(-1, false).unwrap();
+        let (mn, jx) = t.min_dim(-1, false).unwrap();
+        let (mx, ix, mn, jx) = (mx.to_vec::<f64>().unwrap(), ix.to_vec::<i64>().unwrap(), mn.to_vec::<f64>().unwrap(), jx.to_vec::<i64>().unwrap());
+        for r in 0..rows {
+            let row = &v[r * n..(r + 1) * n];
+            let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+            prop_assert!(same(mx[r], nan_max(row)), "max of row {} {:?}: {}", r, row, mx[r]);
+            prop_assert!(same(mn[r], nan_min(row)), "min of row {} {:?}: {}", r, row, mn[r]);
+            prop_assert_eq!(ix[r] as f64, arg(row, true), "argmax of row {} {:?}", r, row);
+            prop_assert_eq!(jx[r] as f64, arg(row, false), "argmin of row {} {:?}", r, row);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(cfg(200))]
+
+    /// `reverse_cumsum` along any dim (four rows at a time and the rest): each element plus
+    /// those after it, as a reference loop; integers wrap as cumsum's.
+    #[test]
+    fn reverse_cumsum_matches_reference(
+        shape in nonempty_shape_strategy(3, 7),
+        recipe in recipe_strategy(2, true),
+        dtype in prop::sample::select(vec![DType::F32, DType::F64, DType::I64]),
+        dims_seed in any::<u64>(),
+    ) {
+        prop_assume!(!shape.is_empty());
+        let x = build(&shape, &recipe, dtype, Values::Small);
+        let (dims, user) = pick_dims(shape.len(), dims_seed, true);
+        let got = x.t.reverse_cumsum(user[0]).unwrap();
+        let input = x.r.map(|v| round_to(dtype, v));
+        let want = along(&input, dims[0], |v| {
+            let mut acc = 0.0;
+            let mut out: Vec<f64> = v.iter().rev().map(|&e| { acc += e; acc }).collect();
+            out.reverse();
+            out
+        });
+        let ctx = format!("reverse_cumsum of {dtype:?}{shape:?} over {user:?}");
+        assert_ref(&got, &want, red_tol(Red::CumSum, dtype), &ctx);
+    }
+}
+
 #[test]
 fn dtype_rules_as_torch() {
     let i32s = Tensor::new([1i32, 2, 3], &CPU).unwrap();

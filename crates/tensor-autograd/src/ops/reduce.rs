@@ -148,6 +148,15 @@ impl Var {
         let var = Var::record(values, name, &[self], vec![Saved::Var(Var::constant(idx))], move |ctx| {
             // One-hot of the chosen index along `dim`, times the expanded gradient.
             let idx = ctx.saved(0).tensor();
+            if !crate::is_grad_enabled() && shape.rank() > 0 {
+                // The gradient scattered into zeros at the chosen indices (one pass, as
+                // PyTorch's `value_selecting_reduction_backward`).
+                let g = ctx.grad().tensor();
+                let g = if keepdim { g } else { g.unsqueeze(d[0] as isize)? };
+                let mut z = Tensor::zeros(shape.clone(), g.dtype(), g.device())?;
+                z.scatter_(d[0] as isize, &idx, &g)?;
+                return Ok(vec![Some(Var::constant(z))]);
+            }
             let g = expand_back(ctx.grad(), &shape, &d, keepdim)?;
             if shape.rank() == 0 {
                 return Ok(vec![Some(g)]);
@@ -269,8 +278,12 @@ impl Var {
     pub fn cumsum(&self, dim: isize) -> Result<Var> {
         let value = self.tensor_ref().cumsum(dim)?;
         Ok(Var::record(value, "CumsumBackward0", &[self], vec![], move |ctx| {
-            // Reverse cumulative sum: total - cumsum + g.
+            // Reverse cumulative sum: one pass, or total - cumsum + g from differentiable ops
+            // when the backward is recorded.
             let g = ctx.grad();
+            if !crate::is_grad_enabled() {
+                return Ok(vec![Some(Var::constant(g.tensor_ref().reverse_cumsum(dim)?))]);
+            }
             Ok(vec![Some(g.sum_dim(&[dim], true)?.sub(&g.cumsum(dim)?)?.add(g)?)])
         }))
     }

@@ -144,27 +144,19 @@ pub(crate) fn copy_from(
 
 fn copy_strided<T: Element>(dst: &mut [T], dl: &Layout, src: &[T], sl: &Layout) {
     if let Some((a, b)) = dl.contiguous_range() {
-        if let Some((c, e)) = sl.contiguous_range() {
-            dst[a..b].copy_from_slice(&src[c..e]);
-            return;
-        }
-        if transpose2d(&mut dst[a..b], src, sl) {
-            return;
-        }
-        let row = Row::new([sl]);
-        let st = row.stride[0];
-        fill_rows(&mut dst[a..b], &row, |d, [s]| {
-            for (i, x) in d.iter_mut().enumerate() {
-                *x = src[s + i * st];
-            }
-        });
-        return;
+        return gather_into(&mut dst[a..b], src, sl);
     }
+    // A strided destination (a slice of a bigger tensor, as `cat` writes): rows that are
+    // contiguous on both sides are one `memcpy` each.
     let row = Row::new([dl, sl]);
     let [ds, ss] = row.stride;
     row.for_each(0..row.count(), |[d0, s0]| {
-        for i in 0..row.len {
-            dst[d0 + i * ds] = src[s0 + i * ss];
+        if ds == 1 && ss == 1 {
+            dst[d0..d0 + row.len].copy_from_slice(&src[s0..s0 + row.len]);
+        } else {
+            for i in 0..row.len {
+                dst[d0 + i * ds] = src[s0 + i * ss];
+            }
         }
     });
 }

@@ -34,6 +34,8 @@ pub enum ScanOp {
     CumSum,
     /// Running product.
     CumProd,
+    /// Running sum from the end: each element plus those after it (cumsum's gradient).
+    ReverseCumSum,
 }
 
 /// The reduce ops of a storage. `S` is the storage handle the ops take and return (tensor-core's

@@ -168,42 +168,94 @@ fn sum<T: Element, A: Element + core::ops::Add<Output = A>>(
     fold_rows(out, layout, dims, A::ZERO, row, back)
 }
 
-fn is_nan<T: Element>(v: T) -> bool {
-    v.partial_cmp(&v).is_none()
+/// Whether `v` wins over `best` for max (`max`) or min: NaN wins over any number, as PyTorch's
+/// max/min propagate NaN. Branch-free (`|`, `&`), so that a loop of it vectorises.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+fn wins<T: Element>(v: T, best: T, max: bool) -> bool {
+    let nan = |a: T| a != a;
+    (if max { v > best } else { v < best }) | (nan(v) & !nan(best))
+}
+
+/// The extreme of a contiguous run and its first index, in 16 lanes (each keeps its first
+/// winner; ties between lanes go to the smaller index); u32 indices, the width of an f32, so
+/// that values and indices blend in the same vector registers.
+#[inline(always)]
+fn run_extreme<T: Element>(x: &[T], max: bool) -> (T, usize) {
+    if x.len() > u32::MAX as usize {
+        let mut best = (x[0], 0);
+        for (i, &v) in x.iter().enumerate() {
+            if wins(v, best.0, max) {
+                best = (v, i);
+            }
+        }
+        return best;
+    }
+    let (mut val, mut at) = ([x[0]; 16], [0u32; 16]);
+    let chunks = x.chunks_exact(16);
+    let rest = chunks.remainder();
+    for (c, chunk) in chunks.enumerate() {
+        let first = (c * 16) as u32;
+        for (k, (l, a)) in val.iter_mut().zip(at.iter_mut()).enumerate() {
+            let v = chunk[k];
+            let take = wins(v, *l, max);
+            *l = if take { v } else { *l };
+            *a = if take { first + k as u32 } else { *a };
+        }
+    }
+    let (mut best, mut i) = (val[0], at[0] as usize);
+    for k in 1..16 {
+        if wins(val[k], best, max) || ((at[k] as usize) < i && !wins(best, val[k], max)) {
+            (best, i) = (val[k], at[k] as usize);
+        }
+    }
+    let base = x.len() - rest.len();
+    for (j, &v) in rest.iter().enumerate() {
+        if wins(v, best, max) {
+            (best, i) = (v, base + j);
+        }
+    }
+    (best, i)
+}
+
+/// Folds a run's extreme `(v, i)` into the running one (the earlier index wins ties).
+#[inline(always)]
+fn merge<T: Element>(acc: Option<(T, usize)>, v: T, i: usize, max: bool) -> Option<(T, usize)> {
+    match acc {
+        Some((a, j)) if !wins(v, a, max) => Some((a, j)),
+        _ => Some((v, i)),
+    }
+}
+
+/// Max or min with its first index over the reduced elements; contiguous runs in lanes.
+fn extreme_with_index<T: Element, U: Element>(
+    out: &mut [U],
+    x: &[T],
+    layout: &Layout,
+    dims: &[usize],
+    max: bool,
+    finish: impl Fn(Option<(T, usize)>) -> U + Sync + Send,
+) {
+    let row = move |mut acc: Option<(T, usize)>, p: usize, st: usize, len: usize, idx: usize| {
+        if st == 1 && len > 0 {
+            let run = &x[p..p + len];
+            let (v, i) = crate::cpu::wide::widest!(run_extreme(run, max));
+            return merge(acc, v, idx + i, max);
+        }
+        for i in 0..len {
+            acc = merge(acc, x[p + i * st], idx + i, max);
+        }
+        acc
+    };
+    fold_rows(out, layout, dims, None, row, finish)
 }
 
 fn extreme<T: Element>(out: &mut [T], x: &[T], layout: &Layout, dims: &[usize], max: bool) {
-    let better = move |a: T, b: T| if max { a > b } else { a < b };
-    fold(
-        out,
-        x,
-        layout,
-        dims,
-        None,
-        move |acc: Option<T>, v, _| match acc {
-            None => Some(v),
-            Some(a) if is_nan(a) => Some(a),
-            Some(a) => Some(if is_nan(v) || better(v, a) { v } else { a }),
-        },
-        |a| a.unwrap_or(T::ZERO),
-    )
+    extreme_with_index(out, x, layout, dims, max, |a| a.map_or(T::ZERO, |(v, _)| v))
 }
 
 fn arg_extreme<T: Element>(out: &mut [i64], x: &[T], layout: &Layout, dims: &[usize], max: bool) {
-    let better = move |a: T, b: T| if max { a > b } else { a < b };
-    fold(
-        out,
-        x,
-        layout,
-        dims,
-        None,
-        move |acc: Option<(T, usize)>, v, i| match acc {
-            None => Some((v, i)),
-            Some((a, j)) if is_nan(a) => Some((a, j)),
-            Some((a, j)) => Some(if is_nan(v) || better(v, a) { (v, i) } else { (a, j) }),
-        },
-        |a| a.map_or(0, |(_, i)| i as i64),
-    )
+    extreme_with_index(out, x, layout, dims, max, |a| a.map_or(0, |(_, i)| i as i64))
 }
 
 /// The number of output elements: the product of the kept dims.
@@ -337,15 +389,16 @@ pub(crate) fn reduce_into(
 /// A running sum or product along `dim`, contiguous. Floats accumulate in f64 (as PyTorch's CPU
 /// `acc_type`), integers in i64, wrapping.
 pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> Result<CpuStorage> {
-    fn go<T: Element, A: Copy>(
+    fn go<T: Element, A: Copy + Send + Sync>(
         v: &[T],
         layout: &Layout,
         dim: usize,
         init: A,
-        step: impl Fn(A, T) -> A,
-        back: impl Fn(A) -> T,
+        step: impl Fn(A, T) -> A + Sync + Send,
+        back: impl Fn(A) -> T + Sync + Send,
+        reverse: bool,
     ) -> Result<Vec<T>> {
-        // Move `dim` last, copy to contiguous, then scan each row.
+        // Move `dim` last (a copy; none to undo when it already is), then scan each row.
         let rank = layout.rank();
         let perm: Dims = (0..rank).filter(|&d| d != dim).chain(core::iter::once(dim)).collect();
         let perm_i: smallvec::SmallVec<[isize; 6]> = perm.iter().map(|&d| d as isize).collect();
@@ -353,13 +406,49 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
         let mut rows = crate::ops::copy::cpu::gather_vec(v, &moved)?;
         let n = layout.dims()[dim];
         if n > 0 {
-            for r in rows.chunks_mut(n) {
-                let mut acc = init;
-                for x in r.iter_mut() {
-                    acc = step(acc, *x);
-                    *x = back(acc);
+            #[cfg(feature = "std")]
+            let per_task = (rows.len() >= crate::cpu::par_threshold()).then(|| ((16 << 10) / n).max(4));
+            #[cfg(not(feature = "std"))]
+            let per_task = None;
+            // Four rows at a time: four independent running sums, where one row's chain of
+            // dependent adds would wait on each add's latency.
+            crate::cpu::for_each_piece(&mut rows, n * 4, per_task.map(|k| k.div_ceil(4)), |_, r, _: &mut (), _| {
+                let mut chunks = r.chunks_exact_mut(n);
+                if let (Some(a), Some(b), Some(c), Some(d)) = (chunks.next(), chunks.next(), chunks.next(), chunks.next()) {
+                    let mut acc = [init; 4];
+                    let mut run = |j: usize| {
+                        acc[0] = step(acc[0], a[j]);
+                        a[j] = back(acc[0]);
+                        acc[1] = step(acc[1], b[j]);
+                        b[j] = back(acc[1]);
+                        acc[2] = step(acc[2], c[j]);
+                        c[j] = back(acc[2]);
+                        acc[3] = step(acc[3], d[j]);
+                        d[j] = back(acc[3]);
+                    };
+                    if reverse {
+                        (0..n).rev().for_each(&mut run);
+                    } else {
+                        (0..n).for_each(&mut run);
+                    }
+                    return;
                 }
-            }
+                for row in r.chunks_mut(n) {
+                    let mut acc = init;
+                    let mut run = |x: &mut T| {
+                        acc = step(acc, *x);
+                        *x = back(acc);
+                    };
+                    if reverse {
+                        row.iter_mut().rev().for_each(&mut run);
+                    } else {
+                        row.iter_mut().for_each(&mut run);
+                    }
+                }
+            });
+        }
+        if dim + 1 == rank {
+            return Ok(rows);
         }
         // Move `dim` back to its place.
         let moved_shape: Dims = perm.iter().map(|&d| layout.dims()[d]).collect();
@@ -372,14 +461,16 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
     }
     fn float<T: Element>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Result<Vec<T>> {
         match op {
-            ScanOp::CumSum => go(v, layout, dim, 0.0, |a, x: T| a + x.to_f64(), T::from_f64),
-            ScanOp::CumProd => go(v, layout, dim, 1.0, |a, x: T| a * x.to_f64(), T::from_f64),
+            ScanOp::CumSum => go(v, layout, dim, 0.0, |a, x: T| a + x.to_f64(), T::from_f64, false),
+            ScanOp::ReverseCumSum => go(v, layout, dim, 0.0, |a, x: T| a + x.to_f64(), T::from_f64, true),
+            ScanOp::CumProd => go(v, layout, dim, 1.0, |a, x: T| a * x.to_f64(), T::from_f64, false),
         }
     }
     fn int<T: crate::cpu::IntElem>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Result<Vec<T>> {
         match op {
-            ScanOp::CumSum => go(v, layout, dim, 0i64, |a, x: T| a.wrapping_add(x.i64()), T::of_i64),
-            ScanOp::CumProd => go(v, layout, dim, 1i64, |a, x: T| a.wrapping_mul(x.i64()), T::of_i64),
+            ScanOp::CumSum => go(v, layout, dim, 0i64, |a, x: T| a.wrapping_add(x.i64()), T::of_i64, false),
+            ScanOp::ReverseCumSum => go(v, layout, dim, 0i64, |a, x: T| a.wrapping_add(x.i64()), T::of_i64, true),
+            ScanOp::CumProd => go(v, layout, dim, 1i64, |a, x: T| a.wrapping_mul(x.i64()), T::of_i64, false),
         }
     }
     if layout.rank() == 0 {

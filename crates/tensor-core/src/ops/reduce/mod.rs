@@ -118,17 +118,21 @@ impl Tensor {
     }
     /// Largest values along `dim` and their indices, as `x.max(dim)`.
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
-        Ok((
-            self.reduce("max", Some(&[dim]), keepdim, ReduceOp::Max)?,
-            self.reduce("max", Some(&[dim]), keepdim, ReduceOp::ArgMax)?,
-        ))
+        self.extreme_dim("max", dim, keepdim, ReduceOp::ArgMax)
     }
     /// Smallest values along `dim` and their indices, as `x.min(dim)`.
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
-        Ok((
-            self.reduce("min", Some(&[dim]), keepdim, ReduceOp::Min)?,
-            self.reduce("min", Some(&[dim]), keepdim, ReduceOp::ArgMin)?,
-        ))
+        self.extreme_dim("min", dim, keepdim, ReduceOp::ArgMin)
+    }
+    /// One pass for the indices; the values are gathered at them (a gather of one element per
+    /// output), instead of a second reduction.
+    fn extreme_dim(&self, name: &'static str, dim: isize, keepdim: bool, arg: ReduceOp) -> Result<(Tensor, Tensor)> {
+        let idx = self.reduce(name, Some(&[dim]), true, arg)?;
+        let values = if self.dim() == 0 { self.shallow_clone() } else { self.gather(dim, &idx)? };
+        if keepdim || self.dim() == 0 {
+            return Ok((values, idx));
+        }
+        Ok((values.squeeze_dim(dim)?, idx.squeeze_dim(dim)?))
     }
     /// Index of the largest value along `dim`, or in the flattened tensor when `None`.
     pub fn argmax(&self, dim: Option<isize>, keepdim: bool) -> Result<Tensor> {
@@ -243,6 +247,11 @@ impl Tensor {
     /// Running sum along `dim` (integers accumulate in int64), as `torch.cumsum`.
     pub fn cumsum(&self, dim: isize) -> Result<Tensor> {
         self.scan("cumsum", dim, ScanOp::CumSum)
+    }
+    /// Each element plus those after it along `dim` (`x.flip(dim).cumsum(dim).flip(dim)`, the
+    /// gradient of `cumsum`), in one pass.
+    pub fn reverse_cumsum(&self, dim: isize) -> Result<Tensor> {
+        self.scan("reverse_cumsum", dim, ScanOp::ReverseCumSum)
     }
     /// Running product along `dim`, as `torch.cumprod`.
     pub fn cumprod(&self, dim: isize) -> Result<Tensor> {
