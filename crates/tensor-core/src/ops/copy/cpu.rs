@@ -41,8 +41,7 @@ pub(crate) fn gather_scratch<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
 /// `out = src[layout]`, row-major (`out.len() == layout.numel()`).
 fn gather_into<T: Element>(out: &mut [T], src: &[T], layout: &Layout) {
     if let Some((a, b)) = layout.contiguous_range() {
-        out.copy_from_slice(&src[a..b]);
-        return;
+        return copy_contiguous(out, &src[a..b]);
     }
     if transpose2d(out, src, layout) {
         return;
@@ -61,6 +60,19 @@ fn gather_into<T: Element>(out: &mut [T], src: &[T], layout: &Layout) {
             }
         }
     });
+}
+
+/// `out.copy_from_slice(src)`, across threads when large (a `clone` of a big tensor, as
+/// `.grad` takes a gradient that is shared): one thread's `memcpy` falls well short of the
+/// memory bandwidth.
+fn copy_contiguous<T: Element>(out: &mut [T], src: &[T]) {
+    #[cfg(feature = "std")]
+    if out.len() * core::mem::size_of::<T>() >= 1 << 20 {
+        return crate::cpu::par_fill_pieces(out, |first, piece| {
+            piece.copy_from_slice(&src[first..first + piece.len()])
+        });
+    }
+    out.copy_from_slice(src)
 }
 
 /// `src[layout]` as a new contiguous storage.

@@ -232,7 +232,10 @@ impl Tensor {
             );
         }
         let (h, w) = (d[2], d[3]);
-        let out = if h.is_multiple_of(output_size[0]) && w.is_multiple_of(output_size[1]) {
+        let out = if output_size == [1, 1] {
+            // Global average pooling: a mean over each plane.
+            x.mean_dim(&[2, 3], true)?
+        } else if h.is_multiple_of(output_size[0]) && w.is_multiple_of(output_size[1]) {
             let k = [h / output_size[0], w / output_size[1]];
             x.avg_pool2d(k, k, [0, 0], false, true)?
         } else {
@@ -319,7 +322,10 @@ pub fn adaptive_avg_pool2d_backward(grad_out: &Tensor, input_shape: &[usize]) ->
         bail!(Shape, OP, "grad_output of size {:?} does not fit an input of size {:?}", grad_out.shape(), input_shape);
     }
     let (h, w, oh, ow) = (shape[2], shape[3], gr.size()[2], gr.size()[3]);
-    let out = if h.is_multiple_of(oh) && w.is_multiple_of(ow) {
+    let out = if (oh, ow) == (1, 1) {
+        // Global average pooling: each plane's gradient spread evenly over it.
+        gr.div((h * w) as f64)?.broadcast_to(&crate::Shape::new(&shape))?.contiguous()?
+    } else if h.is_multiple_of(oh) && w.is_multiple_of(ow) {
         let k = [h / oh, w / ow];
         let in_shape: &[usize] = &shape;
         avg_pool2d_backward(&gr, in_shape, k, k, [0, 0], false, true)?

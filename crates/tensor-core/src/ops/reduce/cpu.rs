@@ -105,6 +105,7 @@ fn fold_rows<A: Copy + Send + Sync, U: Element>(
 }
 
 /// Sum of a slice with 16 independent accumulators (vectorisable), in `A`.
+#[inline(always)]
 fn sum_slice<T: Element, A: Element + core::ops::Add<Output = A>>(v: &[T], to: impl Fn(T) -> A) -> A {
     let mut lanes = [A::ZERO; 16];
     let chunks = v.chunks_exact(16);
@@ -151,6 +152,26 @@ fn sum<T: Element, A: Element + core::ops::Add<Output = A>>(
         if let Some((a, b)) = layout.contiguous_range() {
             out[0] = back(sum_contiguous(&x[a..b], to));
             return;
+        }
+    }
+    // A contiguous tensor reduced over its trailing dims (`x.sum(-1)`, a mean over each
+    // plane): output `k` is the sum of the `k`-th run, no walker needed.
+    let rank = layout.rank();
+    if let Some((a, b)) = layout.contiguous_range() {
+        if !dims.is_empty() && dims.iter().enumerate().all(|(i, &d)| d == rank - dims.len() + i) && a < b {
+            let x = &x[a..b];
+            let len = x.len() / out.len().max(1);
+            let fill = |first: usize, piece: &mut [T]| {
+                for (j, o) in piece.iter_mut().enumerate() {
+                    let k = first + j;
+                    *o = back(sum_slice(&x[k * len..(k + 1) * len], to));
+                }
+            };
+            #[cfg(feature = "std")]
+            if x.len() >= crate::cpu::par_threshold() && out.len() > 1 {
+                return crate::cpu::par_fill_pieces(out, fill);
+            }
+            return fill(0, out);
         }
     }
     // Kept elements that are contiguous (the reduced dims outermost, as `x.sum(0)`) sum a run
