@@ -4,7 +4,7 @@
 use crate::backend::{BinaryOp, CmpOp};
 use crate::backend::{BinaryOps, Storage};
 use crate::cpu::buffer_for_overwrite;
-use crate::cpu::{fill_rows, update_rows, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
+use crate::cpu::{fill_rows, update_rows, wide, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
 use crate::ops::copy::cpu::{is_half, narrow_into, narrowed, widened};
 use crate::ops::unary::cpu::{map, map_inplace};
 use crate::{bail, Element, Layout, Result, Scalar};
@@ -93,6 +93,38 @@ fn zip_map<T: Element, U: Element>(
     Ok(out)
 }
 
+/// [`zip_map`] with the unit-stride and broadcast-scalar rows run by [`wide`]: for floats,
+/// whose ops (a division, `maximum` with its NaN test) are worth the widest vectors.
+fn zip_map_wide<T: Element>(
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> Result<Vec<T>> {
+    let mut out = buffer_for_overwrite::<T>("binary", la.numel())?;
+    let row = Row::new([la, lb]);
+    let [sa, sb] = row.stride;
+    fill_rows(&mut out, &row, |d, [oa, ob]| {
+        let n = d.len();
+        match (sa, sb) {
+            (1, 1) => wide::zip(d, &a[oa..oa + n], &b[ob..ob + n], &f),
+            // The scalar captured by value: by reference, it might alias `d`, and the loop
+            // would reload it each element instead of vectorising.
+            (1, 0) => {
+                let (y, f) = (b[ob], &f);
+                wide::map(d, &a[oa..oa + n], &move |x| f(x, y))
+            }
+            (0, 1) => {
+                let (x, f) = (a[oa], &f);
+                wide::map(d, &b[ob..ob + n], &move |y| f(x, y))
+            }
+            _ => row_loop(d, &a[oa..], sa, &b[ob..], sb, &f),
+        }
+    });
+    Ok(out)
+}
+
 /// `out = f(a[la], b[lb])` for a contiguous `out`.
 fn zip_map_into<T: Element, U: Element>(
     out: &mut [U],
@@ -167,7 +199,11 @@ macro_rules! float_binary {
         let half = <$T as FloatElem>::of(0.5);
         macro_rules! arm {
             ($c:expr) => {{
-                let $f = $c;
+                // Inlined into each loop that calls it (the vector variants among them).
+                let $f = core::convert::identity(
+                    #[inline(always)]
+                    $c,
+                );
                 $body
             }};
         }
@@ -292,12 +328,16 @@ macro_rules! bool_binary {
     }};
 }
 
-/// Evaluates `$body` with `$a`, `$b` the typed inputs and `$f` the op's closure.
+/// Evaluates `$body` with `$a`, `$b` the typed inputs and `$f` the op's closure (`$wide` for floats,
+/// where given).
 macro_rules! dispatch_binary {
     ($x:expr, $y:expr, $op:expr, |$a:ident, $b:ident, $f:ident| $body:expr) => {
+        dispatch_binary!($x, $y, $op, |$a, $b, $f| $body, wide: $body)
+    };
+    ($x:expr, $y:expr, $op:expr, |$a:ident, $b:ident, $f:ident| $body:expr, wide: $wide:expr) => {
         match ($x, $y) {
-            (CpuStorage::F32($a), CpuStorage::F32($b)) => float_binary!($op, f32, |$f| $body),
-            (CpuStorage::F64($a), CpuStorage::F64($b)) => float_binary!($op, f64, |$f| $body),
+            (CpuStorage::F32($a), CpuStorage::F32($b)) => float_binary!($op, f32, |$f| $wide),
+            (CpuStorage::F64($a), CpuStorage::F64($b)) => float_binary!($op, f64, |$f| $wide),
             (CpuStorage::U8($a), CpuStorage::U8($b)) => int_binary!($op, u8, |$f| $body),
             (CpuStorage::I32($a), CpuStorage::I32($b)) => int_binary!($op, i32, |$f| $body),
             (CpuStorage::I64($a), CpuStorage::I64($b)) => int_binary!($op, i64, |$f| $body),
@@ -439,7 +479,11 @@ pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, o
         let ((wa, l), (wb, _)) = (widened(a, la)?, widened(b, lb)?);
         return narrowed(&binary(&wa, &l, &wb, &l, op)?, &l, a.dtype());
     }
-    Ok(dispatch_binary!(a, b, op, |x, y, f| StorageOf::into_storage(zip_map(x, la, y, lb, f)?)))
+    Ok(dispatch_binary!(
+        a, b, op,
+        |x, y, f| StorageOf::into_storage(zip_map(x, la, y, lb, f)?),
+        wide: StorageOf::into_storage(zip_map_wide(x, la, y, lb, f)?)
+    ))
 }
 
 /// `a[la] = a[la] op b[lb]`.

@@ -435,7 +435,9 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
             // dependent adds would wait on each add's latency.
             crate::cpu::for_each_piece(&mut rows, n * 4, per_task.map(|k| k.div_ceil(4)), |_, r, _: &mut (), _| {
                 let mut chunks = r.chunks_exact_mut(n);
-                if let (Some(a), Some(b), Some(c), Some(d)) = (chunks.next(), chunks.next(), chunks.next(), chunks.next()) {
+                if let (Some(a), Some(b), Some(c), Some(d)) =
+                    (chunks.next(), chunks.next(), chunks.next(), chunks.next())
+                {
                     let mut acc = [init; 4];
                     let mut run = |j: usize| {
                         acc[0] = step(acc[0], a[j]);
