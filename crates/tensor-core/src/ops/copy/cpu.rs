@@ -67,7 +67,7 @@ fn gather_into<T: Element>(out: &mut [T], src: &[T], layout: &Layout) {
 /// memory bandwidth.
 fn copy_contiguous<T: Element>(out: &mut [T], src: &[T]) {
     #[cfg(feature = "std")]
-    if out.len() * core::mem::size_of::<T>() >= 1 << 20 {
+    if core::mem::size_of_val(out) >= 1 << 20 {
         return crate::cpu::par_fill_pieces(out, |first, piece| {
             piece.copy_from_slice(&src[first..first + piece.len()])
         });
