@@ -140,6 +140,27 @@ fn layer_norm_first_and_second_order() {
 }
 
 #[test]
+fn batch_norm_first_and_second_order() {
+    let shapes = (1usize..=3, 1usize..=3, prop::collection::vec(1usize..=3, 0..=1), any::<u64>(), any::<bool>());
+    check("batch_norm", CASES, shapes, |(n, c, spatial, seed, affine)| {
+        let mut shape = vec![n, c];
+        shape.extend(&spatial);
+        prop_assume!(shape.iter().product::<usize>() / c > 1);
+        let x = uniform(&shape, seed, -2.0, 2.0);
+        let w = uniform(&[c], seed + 1, 0.5, 2.0);
+        let b = uniform(&[c], seed + 2, -1.0, 1.0);
+        let f = move |v: &[Var]| {
+            let (w, b) = if affine { (Some(&v[1]), Some(&v[2])) } else { (None, None) };
+            Ok(v[0].batch_norm_train(w, b, 1e-5)?.0)
+        };
+        let inputs = [x, w, b];
+        let used = if affine { &inputs[..] } else { &inputs[..1] };
+        gc(f, used)?;
+        ggc(f, used)
+    });
+}
+
+#[test]
 fn reductions_and_softmax() {
     check("gradgrad reductions", CASES, (small(1), any::<u64>()), |((shape, seed), pick)| {
         let x = uniform(&shape, seed, -2.0, 2.0);

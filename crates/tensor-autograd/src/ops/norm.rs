@@ -1,4 +1,5 @@
-//! Layer norm as one recorded op (`NativeLayerNormBackward0`), as PyTorch records it:
+//! Layer norm and batch norm's training step as one recorded op each
+//! (`NativeLayerNormBackward0`, `NativeBatchNormBackward0`), as PyTorch records them:
 //! tensor-core's fused kernels forward and backward, and when the backward is itself recorded
 //! (`create_graph`), the same gradients composed from differentiable ops.
 
@@ -94,4 +95,72 @@ fn composed_backward(
     };
     let db = if bias_grad { Some(sum_leading(g.clone())?) } else { None };
     Ok((dx, dw, db))
+}
+
+impl Var {
+    /// Batch norm with batch statistics (training mode) over the channels (dim 1) of an `[N, C,
+    /// *]` input, as one recorded op (`NativeBatchNormBackward0`): the result, and each
+    /// channel's mean and biased variance (for the caller's running statistics).
+    pub fn batch_norm_train(
+        &self,
+        weight: Option<&Var>,
+        bias: Option<&Var>,
+        eps: f64,
+    ) -> Result<(Var, Tensor, Tensor)> {
+        let (y, mean, var) =
+            self.tensor_ref().batch_norm_train(weight.map(Var::tensor_ref), bias.map(Var::tensor_ref), eps)?;
+        let mut inputs = vec![self];
+        inputs.extend(weight);
+        inputs.extend(bias);
+        let mut saved = vec![Saved::Var(self.clone())];
+        saved.extend(weight.map(|w| Saved::Var(w.clone())));
+        let (has_w, has_b) = (weight.is_some(), bias.is_some());
+        let (m, v) = (mean.shallow_clone(), var.shallow_clone());
+        let out = Var::record(y, "NativeBatchNormBackward0", &inputs, saved, move |ctx| {
+            let (g, x) = (ctx.grad(), ctx.saved(0));
+            let w = has_w.then(|| ctx.saved(1));
+            let (dx, dw, db) = if crate::is_grad_enabled() {
+                composed_batch_norm_backward(g, x, w, eps)?
+            } else {
+                let (dx, dw, db) = Tensor::batch_norm_train_backward(
+                    g.tensor_ref(),
+                    x.tensor_ref(),
+                    &m,
+                    &v,
+                    w.map(Var::tensor_ref),
+                    eps,
+                )?;
+                (Var::constant(dx), Var::constant(dw), Var::constant(db))
+            };
+            let mut grads = vec![Some(dx)];
+            if has_w {
+                grads.push(Some(dw));
+            }
+            if has_b {
+                grads.push(Some(db));
+            }
+            Ok(grads)
+        });
+        Ok((out, mean, var))
+    }
+}
+
+/// Batch norm's gradients from differentiable ops, the statistics recomputed from `x`.
+fn composed_batch_norm_backward(g: &Var, x: &Var, w: Option<&Var>, eps: f64) -> Result<(Var, Var, Var)> {
+    let dims: Vec<isize> = (0..x.dim() as isize).filter(|&d| d != 1).collect();
+    let mut view = vec![1isize; x.dim()];
+    view[1] = x.size()[1] as isize;
+    let m = (x.numel() / x.size()[1]) as f64;
+    let mean = x.mean_dim(&dims, true)?;
+    let centered = x.sub(&mean)?;
+    let rstd = centered.square()?.mean_dim(&dims, true)?.add(eps)?.rsqrt()?;
+    let xhat = centered.mul(&rstd)?;
+    let db = g.sum_dim(&dims, true)?;
+    let dot = g.mul(&xhat)?.sum_dim(&dims, true)?;
+    let k = match w {
+        Some(w) => w.view(&view)?.mul(&rstd)?,
+        None => rstd,
+    };
+    let dx = g.sub(&db.div(m)?)?.sub(&xhat.mul(&dot.div(m)?)?)?.mul(&k)?;
+    Ok((dx, dot.reshape(&[-1])?, db.reshape(&[-1])?))
 }

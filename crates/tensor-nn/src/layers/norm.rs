@@ -102,31 +102,26 @@ impl BatchNorm {
         let c = x.size()[1] as isize;
         let mut view = vec![1isize; x.dim()];
         view[1] = c;
-        let dims: Vec<isize> = (0..x.dim() as isize).filter(|&d| d != 1).collect();
-        // As PyTorch: batch statistics in training, and in eval too without running statistics.
-        let (mean, var) = match &self.stats {
-            Some(stats) if !self.training => {
-                (Var::constant(stats.mean.view(&view)?), Var::constant(stats.var.view(&view)?))
+        // As PyTorch: batch statistics in training, and in eval too without running statistics
+        // (one fused op); the running statistics otherwise.
+        if self.training || self.stats.is_none() {
+            let per_channel = x.numel() / self.num_features.max(1);
+            if per_channel <= 1 {
+                bail!(
+                    Value,
+                    self.name,
+                    "Expected more than 1 value per channel when training, got input size {:?}",
+                    x.shape()
+                );
             }
-            _ => {
-                let per_channel: usize =
-                    x.size().iter().enumerate().filter(|&(d, _)| d != 1).map(|(_, &s)| s).product();
-                if per_channel <= 1 {
-                    bail!(
-                        Value,
-                        self.name,
-                        "Expected more than 1 value per channel when training, got input size {:?}",
-                        x.shape()
-                    );
-                }
-                let mean = x.mean_dim(&dims, true)?;
-                let var = x.sub(&mean)?.square()?.mean_dim(&dims, true)?;
-                if let (Some(stats), true) = (&self.stats, self.training) {
-                    self.update_running_stats(stats, &mean, &var, per_channel as f64)?;
-                }
-                (mean, var)
+            let (y, mean, var) = x.batch_norm_train(self.weight.as_ref(), self.bias.as_ref(), self.eps)?;
+            if let (Some(stats), true) = (&self.stats, self.training) {
+                self.update_running_stats(stats, &mean, &var, per_channel as f64)?;
             }
-        };
+            return Ok(y);
+        }
+        let stats = self.stats.as_ref().expect("checked above");
+        let (mean, var) = (Var::constant(stats.mean.view(&view)?), Var::constant(stats.var.view(&view)?));
         let mut y = x.sub(&mean)?.div(&var.add(self.eps)?.sqrt()?)?;
         if let Some(w) = &self.weight {
             y = y.mul(&w.view(&view)?)?;
@@ -140,7 +135,7 @@ impl BatchNorm {
     /// One training step of the running statistics: `num_batches_tracked += 1`, then each
     /// statistic moves towards the batch's (the variance unbiased) by the momentum, or by
     /// `1 / num_batches_tracked` with `momentum=None`.
-    fn update_running_stats(&self, stats: &RunningStats, mean: &Var, var: &Var, n: f64) -> Result<()> {
+    fn update_running_stats(&self, stats: &RunningStats, mean: &Tensor, var: &Tensor, n: f64) -> Result<()> {
         let _g = no_grad();
         let mut tracked = stats.num_batches_tracked.shallow_clone();
         tracked.add_(1)?;
@@ -148,9 +143,9 @@ impl BatchNorm {
             Some(m) => m,
             None => 1.0 / tracked.item::<i64>()? as f64,
         };
-        let unbiased = var.tensor_ref().mul(n / (n - 1.0).max(1.0))?.reshape(&[-1])?;
+        let unbiased = var.mul(n / (n - 1.0).max(1.0))?.reshape(&[-1])?;
         let mut rm = stats.mean.shallow_clone();
-        rm.copy_(&rm.mul(1.0 - m)?.add(&mean.tensor_ref().reshape(&[-1])?.mul(m)?)?)?;
+        rm.copy_(&rm.mul(1.0 - m)?.add(&mean.reshape(&[-1])?.mul(m)?)?)?;
         let mut rv = stats.var.shallow_clone();
         rv.copy_(&rv.mul(1.0 - m)?.add(&unbiased.mul(m)?)?)?;
         Ok(())

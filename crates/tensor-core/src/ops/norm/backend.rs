@@ -1,6 +1,6 @@
 //! The normalisation family's backend trait, [`NormOps`]: softmax and log-softmax along the last
-//! dim and layer norm over the trailing elements of each row, forward and backward, each in one
-//! pass over a row. Every method is optional (`None`): tensor-core composes the same result
+//! dim, layer norm over the trailing elements of each row, and batch norm's training step over
+//! each channel, forward and backward. Every method is optional (`None`): tensor-core composes the same result
 //! from other ops for a backend without the kernel. The CPU's impl is in `cpu.rs` beside this
 //! file; tensor-cuda's in `src/ops/norm.rs`.
 
@@ -49,6 +49,38 @@ pub trait NormOps<S>: StorageBase {
         n: usize,
     ) -> Option<Result<(S, S, S)>> {
         let _ = (layout, x, mean, rstd, weight, n);
+        None
+    }
+    /// Batch norm in training mode of a contiguous `layout` read as `[n, c, s]` (`c` channels,
+    /// `s` elements a plane): each channel's mean and biased variance over `n` and `s`, and
+    /// `(x - mean) / sqrt(var + eps) * weight + bias` (`weight`, `bias`: `c` elements). Returns
+    /// the result, the means and the variances.
+    fn batch_norm_train(
+        &self,
+        layout: &Layout,
+        c: usize,
+        s: usize,
+        weight: Option<&S>,
+        bias: Option<&S>,
+        eps: f64,
+    ) -> Option<Result<(S, S, S)>> {
+        let _ = (layout, c, s, weight, bias, eps);
+        None
+    }
+    /// Its gradients from the upstream gradient `self`, the input `x` and the forward's `mean`
+    /// and `var`: the input's, and each channel's weight and bias gradients.
+    fn batch_norm_train_backward(
+        &self,
+        layout: &Layout,
+        x: &S,
+        mean: &S,
+        var: &S,
+        weight: Option<&S>,
+        c: usize,
+        s: usize,
+        eps: f64,
+    ) -> Option<Result<(S, S, S)>> {
+        let _ = (layout, x, mean, var, weight, c, s, eps);
         None
     }
 }

@@ -1,10 +1,12 @@
 //! Normalisations: `softmax` and `log_softmax` along a dim with their gradient
 //! ([`Tensor::softmax_backward`]), and layer norm over the trailing dims
-//! ([`Tensor::layer_norm`], [`Tensor::native_layer_norm`], [`Tensor::layer_norm_backward`]).
+//! ([`Tensor::layer_norm`], [`Tensor::native_layer_norm`], [`Tensor::layer_norm_backward`]),
+//! and batch norm's training step (`batch_norm.rs`).
 //! A backend's fused kernels ([`NormOps`](backend::NormOps)) run them a row at a time; for a
 //! backend without them, or a softmax along an inner dim, they are composed from other ops.
 
 pub(crate) mod backend;
+mod batch_norm;
 pub(crate) mod cpu;
 
 use crate::shape::normalize_dim;

@@ -1,0 +1,127 @@
+//! Softmax and log-softmax of rows, forward and backward.
+
+use super::{lane_sum, lane_sum2, parallel, rows_per_task, slice};
+use crate::cpu::vmath::Math;
+use crate::cpu::wide::widest;
+use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, FloatElem, StorageOf};
+use crate::ops::copy::cpu::{is_half, narrowed, widened};
+use crate::{bail, DType, Layout, Result};
+use alloc::vec::Vec;
+
+/// The largest element (NaN is ignored here: it reaches the result through the sum of exps).
+#[inline(always)]
+fn row_max<T: FloatElem>(x: &[T]) -> T {
+    let mut lanes = [T::neg_infinity(); 16];
+    let chunks = x.chunks_exact(16);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l = if v > *l { v } else { *l };
+        }
+    }
+    let mut m = T::neg_infinity();
+    for v in lanes.into_iter().chain(rest.iter().copied()) {
+        m = if v > m { v } else { m };
+    }
+    m
+}
+
+/// Softmax (or log-softmax) of one row.
+#[inline(always)]
+fn softmax_row<T: Math>(x: &[T], out: &mut [T], log: bool) {
+    let m = row_max(x);
+    // The exps go through `out` (a row in L1) so that each loop is a plain vector loop.
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = Math::exp(v - m);
+    }
+    let s = lane_sum(out, |e| e);
+    if log {
+        let ls = Math::ln(s);
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = v - m - ls;
+        }
+    } else {
+        let inv = T::ONE / s;
+        for o in out.iter_mut() {
+            *o = *o * inv;
+        }
+    }
+}
+
+fn softmax_typed<T: Math>(x: &[T], n: usize, log: bool) -> Result<Vec<T>> {
+    let mut out = buffer_for_overwrite::<T>("softmax", x.len())?;
+    let per_task = parallel(x.len()).map(|_| rows_per_task(n));
+    for_each_piece(&mut out, n, per_task, |r, row, _: &mut (), _| {
+        let x = &x[r * n..(r + 1) * n];
+        widest!(softmax_row(x, row, log))
+    });
+    Ok(out)
+}
+
+pub(super) fn softmax(x: &CpuStorage, layout: &Layout, n: usize, log: bool) -> Result<CpuStorage> {
+    if is_half(x) {
+        let (wide, l) = widened(x, layout)?;
+        return narrowed(&softmax(&wide, &l, n, log)?, &l, x.dtype());
+    }
+    match x.dtype() {
+        DType::F32 => Ok(StorageOf::into_storage(softmax_typed::<f32>(slice(x, layout, "softmax")?, n, log)?)),
+        DType::F64 => Ok(StorageOf::into_storage(softmax_typed::<f64>(slice(x, layout, "softmax")?, n, log)?)),
+        other => bail!(DType, "softmax", "expected a float tensor, got {}", other),
+    }
+}
+
+/// The gradient of one row: `y (g - sum(g y))`, or `g - exp(y) sum(g)` for log-softmax.
+#[inline(always)]
+fn softmax_backward_row<T: Math>(g: &[T], y: &[T], out: &mut [T], log: bool) {
+    if log {
+        let s = lane_sum(g, |v| v);
+        for ((o, &gi), &yi) in out.iter_mut().zip(g).zip(y) {
+            *o = gi - Math::exp(yi) * s;
+        }
+    } else {
+        let dot = lane_sum2(g, y, |a, b| a * b);
+        for ((o, &gi), &yi) in out.iter_mut().zip(g).zip(y) {
+            *o = yi * (gi - dot);
+        }
+    }
+}
+
+fn softmax_backward_typed<T: Math>(g: &[T], y: &[T], n: usize, log: bool) -> Result<Vec<T>> {
+    let mut out = buffer_for_overwrite::<T>("softmax_backward", g.len())?;
+    let per_task = parallel(g.len()).map(|_| rows_per_task(n));
+    for_each_piece(&mut out, n, per_task, |r, row, _: &mut (), _| {
+        let (g, y) = (&g[r * n..(r + 1) * n], &y[r * n..(r + 1) * n]);
+        widest!(softmax_backward_row(g, y, row, log))
+    });
+    Ok(out)
+}
+
+pub(super) fn softmax_backward(
+    g: &CpuStorage,
+    y: &CpuStorage,
+    layout: &Layout,
+    n: usize,
+    log: bool,
+) -> Result<CpuStorage> {
+    if is_half(g) {
+        let (gw, l) = widened(g, layout)?;
+        let (yw, _) = widened(y, layout)?;
+        return narrowed(&softmax_backward(&gw, &yw, &l, n, log)?, &l, g.dtype());
+    }
+    let op = "softmax_backward";
+    match g.dtype() {
+        DType::F32 => Ok(StorageOf::into_storage(softmax_backward_typed::<f32>(
+            slice(g, layout, op)?,
+            slice(y, layout, op)?,
+            n,
+            log,
+        )?)),
+        DType::F64 => Ok(StorageOf::into_storage(softmax_backward_typed::<f64>(
+            slice(g, layout, op)?,
+            slice(y, layout, op)?,
+            n,
+            log,
+        )?)),
+        other => bail!(DType, op, "expected a float tensor, got {}", other),
+    }
+}
