@@ -4,7 +4,7 @@
 //! `beta = b - mean * alpha`. The backward's per-channel sums likewise, then
 //! `dx = k (g - sum(g) / m - (x - mean) sum(g (x - mean)) / (m (var + eps)))`, `k = w rstd`.
 
-use super::{lane_sum, lane_sum2, slice};
+use super::rows::{lane_sum, lane_sum2, slice};
 use crate::cpu::vmath::Math;
 use crate::cpu::wide::widest;
 use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, StorageOf};

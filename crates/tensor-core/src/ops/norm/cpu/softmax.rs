@@ -1,6 +1,6 @@
 //! Softmax and log-softmax of rows, forward and backward.
 
-use super::{lane_sum, lane_sum2, parallel, rows_per_task, slice};
+use super::rows::{lane_sum, lane_sum2, parallel, rows_per_task, slice};
 use crate::cpu::vmath::Math;
 use crate::cpu::wide::widest;
 use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, FloatElem, StorageOf};

@@ -1,0 +1,81 @@
+//! What the normalisation kernels share: typed slices of contiguous storages, 16-lane sums, and
+//! rows split across threads.
+
+use crate::cpu::CpuStorage;
+use crate::{bail, Element, Layout, Result};
+use alloc::vec::Vec;
+
+/// Rows per parallel task: about 64 KiB of elements, at least one row.
+pub(super) fn rows_per_task(n: usize) -> usize {
+    ((16 << 10) / n.max(1)).max(1)
+}
+
+/// Whether `numel` elements are worth splitting across threads.
+pub(super) fn parallel(numel: usize) -> Option<usize> {
+    #[cfg(feature = "std")]
+    if numel >= crate::cpu::par_threshold() {
+        return Some(0);
+    }
+    let _ = numel;
+    None
+}
+
+/// The contiguous elements of `s[layout]` as `T`.
+pub(super) fn slice<'a, T: Element>(s: &'a CpuStorage, layout: &Layout, op: &'static str) -> Result<&'a [T]> {
+    let Some((a, b)) = layout.contiguous_range() else {
+        bail!(Unsupported, op, "expected a contiguous layout, got strides {:?}", layout.strides());
+    };
+    match T::slice_of(s) {
+        Some(v) => Ok(&v[a..b]),
+        None => bail!(DType, op, "expected {}, got {}", T::DTYPE, s.dtype()),
+    }
+}
+
+/// Sum of `f(a[i], b[i])` in 16 lanes (vectorisable: slices, no indexing).
+#[inline(always)]
+pub(super) fn lane_sum2<T: Element + core::ops::Add<Output = T>>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
+    let mut lanes = [T::ZERO; 16];
+    let (ca, cb) = (a.chunks_exact(16), b[..a.len()].chunks_exact(16));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for ((l, &u), &v) in lanes.iter_mut().zip(x).zip(y) {
+            *l = *l + f(u, v);
+        }
+    }
+    let mut total = T::ZERO;
+    for l in lanes {
+        total = total + l;
+    }
+    for (&u, &v) in ra.iter().zip(rb) {
+        total = total + f(u, v);
+    }
+    total
+}
+
+/// Sum of `f(a[i])` in 16 lanes.
+#[inline(always)]
+pub(super) fn lane_sum<T: Element + core::ops::Add<Output = T>>(a: &[T], f: impl Fn(T) -> T) -> T {
+    lane_sum2(a, a, |u, _| f(u))
+}
+
+pub(super) type Stats<T> = (Vec<T>, Vec<T>, Vec<T>);
+
+/// `f(first_row, out_rows, aux_rows)` over tasks of whole rows, across threads when large:
+/// `out` has `n` elements a row, `aux` one.
+pub(super) fn for_row_tasks<T: Send, U: Send>(
+    out: &mut [T],
+    aux: &mut [U],
+    n: usize,
+    f: impl Fn(usize, &mut [T], &mut [U]) + Sync + Send,
+) {
+    #[cfg(feature = "std")]
+    if parallel(out.len()).is_some() {
+        use rayon::prelude::*;
+        let k = rows_per_task(n);
+        crate::grad_mode::suspended(|| {
+            out.par_chunks_mut(n * k).zip(aux.par_chunks_mut(k)).enumerate().for_each(|(t, (o, a))| f(t * k, o, a))
+        });
+        return;
+    }
+    f(0, out, aux)
+}
