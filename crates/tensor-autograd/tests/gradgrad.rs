@@ -161,6 +161,22 @@ fn batch_norm_first_and_second_order() {
 }
 
 #[test]
+fn pad_first_and_second_order() {
+    check("pad", CASES, (2usize..=4, 3usize..=4, any::<u64>()), |(h, w, seed)| {
+        let x = uniform(&[2, h, w], seed, -2.0, 2.0);
+        for mode in
+            [tensor_core::PadMode::Constant(0.5), tensor_core::PadMode::Reflect, tensor_core::PadMode::Replicate]
+        {
+            // The last dim by (1, 2), the one before by (1, 0): reflect needs pads below the size.
+            let f = move |v: &[Var]| v[0].pad(&[1, 2, 1, 0], mode)?.mul(&v[0].pad(&[1, 2, 1, 0], mode)?);
+            gc(f, &[x.shallow_clone()])?;
+            ggc(f, &[x.shallow_clone()])?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
 fn reductions_and_softmax() {
     check("gradgrad reductions", CASES, (small(1), any::<u64>()), |((shape, seed), pick)| {
         let x = uniform(&shape, seed, -2.0, 2.0);

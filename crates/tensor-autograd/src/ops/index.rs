@@ -1,11 +1,11 @@
-//! Selection and assembly: `where_`, `masked_fill`, `cat`, `stack`, and the index ops
+//! Selection and assembly: `where_`, `masked_fill`, `cat`, `stack`, `pad`, and the index ops
 //! (`index_select`, `gather`, `scatter`, `scatter_add`, `index_add`) whose gradients are each
 //! other's adjoints.
 
 use super::VarRhs;
 use crate::node::Var;
 use crate::var::Saved;
-use tensor_core::{bail, Result, Scalar, Tensor};
+use tensor_core::{bail, PadMode, Result, Scalar, Tensor};
 
 impl Var {
     /// `condition ? self : other`, broadcasting, as `torch.where(cond, self, other)`.
@@ -60,6 +60,62 @@ impl Var {
         let n = vars.len();
         Ok(Var::record(value, "StackBackward0", vars, Vec::new(), move |ctx| {
             (0..n).map(|i| if ctx.needs(i) { ctx.grad().select(d, i as isize).map(Some) } else { Ok(None) }).collect()
+        }))
+    }
+    /// Pads the trailing dims, as `F.pad(x, pads, mode)` (`pads` as PyTorch's: the last dim's
+    /// before and after first). The gradient keeps the middle and, for `Reflect` and
+    /// `Replicate`, adds each padded position's gradient to the input position it copied.
+    pub fn pad(&self, pads: &[usize], mode: PadMode) -> Result<Var> {
+        let value = self.tensor_ref().pad(pads, mode)?;
+        let (pads, shape) = (pads.to_vec(), self.size().to_vec());
+        let name = match mode {
+            PadMode::Constant(_) => "ConstantPadNdBackward0",
+            PadMode::Reflect => "ReflectionPadBackward0",
+            PadMode::Replicate => "ReplicationPadBackward0",
+        };
+        Ok(Var::record(value, name, &[self], vec![], move |ctx| {
+            let rank = shape.len();
+            if !crate::is_grad_enabled() {
+                // Tensors, each dim's middle copied once and the edges added into it in place.
+                let mut g = ctx.grad().tensor();
+                for i in (0..pads.len() / 2).rev() {
+                    let (d, before, after) = (rank - 1 - i, pads[2 * i], pads[2 * i + 1]);
+                    let n = shape[d];
+                    let mut mid = g.narrow(d as isize, before as isize, n)?.try_clone()?;
+                    if !matches!(mode, PadMode::Constant(_)) {
+                        for (range, start) in [(-(before as i64)..0, 0), (n as i64..(n + after) as i64, before + n)] {
+                            let len = range.end.abs_diff(range.start) as usize;
+                            if len > 0 {
+                                let idx: Vec<i64> = range.map(|j| mode.source(j, n as i64)).collect();
+                                let edge = g.narrow(d as isize, start as isize, len)?;
+                                mid.index_add_(d as isize, &Tensor::new(idx, g.device())?, &edge)?;
+                            }
+                        }
+                    }
+                    g = mid;
+                }
+                return Ok(vec![Some(Var::constant(g))]);
+            }
+            // Undo the dims in the reverse of the order they were padded in.
+            let mut g = ctx.grad().clone();
+            for i in (0..pads.len() / 2).rev() {
+                let (d, before, after) = (rank - 1 - i, pads[2 * i], pads[2 * i + 1]);
+                let n = shape[d];
+                let mut mid = g.narrow(d as isize, before as isize, n)?;
+                if !matches!(mode, PadMode::Constant(_)) {
+                    for (range, start) in [(-(before as i64)..0, 0), (n as i64..(n + after) as i64, before + n)] {
+                        if range.is_empty() {
+                            continue;
+                        }
+                        let len = range.end.abs_diff(range.start) as usize;
+                        let idx: Vec<i64> = range.map(|j| mode.source(j, n as i64)).collect();
+                        let idx = Tensor::new(idx, g.device())?;
+                        mid = mid.index_add(d as isize, &idx, &g.narrow(d as isize, start as isize, len)?)?;
+                    }
+                }
+                g = mid;
+            }
+            Ok(vec![Some(g)])
         }))
     }
     /// Entries `indices` along `dim`, as `x.index_select(dim, indices)`.

@@ -4,6 +4,7 @@
 
 use crate::backend::base::{unsupported_default, StorageBase};
 use crate::cpu::CpuStorage;
+use crate::ops::shape::PadMode;
 use crate::{DType, Layout, Result, Scalar};
 
 /// The copy ops of a storage. `S` is the storage handle the ops take and return (tensor-core's
@@ -26,5 +27,12 @@ pub trait CopyOps<S>: StorageBase {
     /// `self[layout] = value`.
     fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
         unsupported_default!(self, "fill", layout, value)
+    }
+    /// `Reflect` / `Replicate` padding of the last `pads.len() / 2` dims (1 or 2) of a
+    /// contiguous `layout`, `pads` as `F.pad`'s (checked by tensor-core), into a new contiguous
+    /// storage. `None`: tensor-core pads with `index_select` and `cat` instead.
+    fn pad_edges(&self, layout: &Layout, pads: &[usize], mode: PadMode) -> Option<Result<S>> {
+        let _ = (layout, pads, mode);
+        None
     }
 }

@@ -20,6 +20,9 @@ impl CopyOps<Storage> for CpuStorage {
         fill(self, layout, value);
         Ok(())
     }
+    fn pad_edges(&self, layout: &Layout, pads: &[usize], mode: crate::ops::shape::PadMode) -> Option<Result<Storage>> {
+        super::pad::pad_edges(self, layout, pads, mode).map(|r| r.map(Storage::new))
+    }
 }
 
 /// Copies `src[layout]` into a new contiguous `Vec` (an OutOfMemory error when there is no

@@ -3,4 +3,5 @@
 
 pub(crate) mod backend;
 pub(crate) mod cpu;
+mod pad;
 pub(crate) mod transpose;

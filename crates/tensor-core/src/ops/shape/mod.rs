@@ -20,6 +20,19 @@ pub enum PadMode {
     Replicate,
 }
 
+impl PadMode {
+    /// For position `j` (`-before..n + after`) of a padded dim of input size `n`, the input
+    /// position whose value it takes (`Reflect`, `Replicate`; `Constant` clamps as `Replicate`,
+    /// though its pads take the constant).
+    pub fn source(self, j: i64, n: i64) -> i64 {
+        match self {
+            PadMode::Reflect if j < 0 => -j,
+            PadMode::Reflect if j >= n => 2 * (n - 1) - j,
+            _ => j.clamp(0, n - 1),
+        }
+    }
+}
+
 impl Tensor {
     /// Joins tensors along an existing `dim`, as `torch.cat`: the result's dtype promotes over
     /// every input (`torch.result_type`); all other dims must match. 1-d empty tensors are
@@ -278,7 +291,8 @@ impl Tensor {
         Ok(out)
     }
 
-    /// `Reflect` / `Replicate` padding: one `index_select` per padded dim.
+    /// `Reflect` / `Replicate` padding: per padded dim, the edges gathered by `index_select` and
+    /// joined to the input by `cat`.
     fn pad_from_edges(&self, pads: &[usize], mode: PadMode) -> Result<Tensor> {
         let (k, rank) = (pads.len() / 2, self.dim());
         if !(1..=3).contains(&k) || (rank != k + 1 && rank != k + 2) {
@@ -300,6 +314,32 @@ impl Tensor {
                 self.shape()
             );
         }
+        for i in 0..k {
+            let (d, before, after) = (rank - 1 - i, pads[2 * i], pads[2 * i + 1]);
+            if mode == PadMode::Reflect && (before >= self.size()[d] || after >= self.size()[d]) {
+                bail!(
+                    Shape,
+                    "pad",
+                    "Argument #4: Padding size should be less than the corresponding input dimension, but got: padding ({}, {}) at dimension {} of input {:?}",
+                    before,
+                    after,
+                    d,
+                    self.shape()
+                );
+            }
+        }
+        // The backend's kernel where it has one (the last one or two dims).
+        if k <= 2 {
+            let x = self.contiguous()?;
+            let padded = x.read("pad")?.pad_edges(x.layout(), pads, mode).transpose()?;
+            if let Some(s) = padded {
+                let mut shape = Dims::from_slice(x.size());
+                for i in 0..k {
+                    shape[rank - 1 - i] += pads[2 * i] + pads[2 * i + 1];
+                }
+                return Ok(Tensor::from_op(s, Shape::from_dims(shape), x.device()));
+            }
+        }
         let mut out = self.shallow_clone();
         for i in 0..k {
             let d = rank - 1 - i;
@@ -318,13 +358,19 @@ impl Tensor {
                     self.shape()
                 );
             }
-            let source = |j: i64| match mode {
-                PadMode::Reflect if j < 0 => -j,
-                PadMode::Reflect if j >= n => 2 * (n - 1) - j,
-                _ => j.clamp(0, n - 1),
+            let source = |j: i64| mode.source(j, n);
+            // The edges gathered (a few slices each), the middle as it is: one `cat` copies
+            // it, in whole rows, where an `index_select` of every position gathered elements.
+            let edge = |range: core::ops::Range<i64>| -> Result<Option<Tensor>> {
+                if range.is_empty() {
+                    return Ok(None);
+                }
+                let idx: Vec<i64> = range.map(source).collect();
+                Ok(Some(out.index_select(d as isize, &Tensor::new(idx, self.device())?)?))
             };
-            let idx: Vec<i64> = (-(before as i64)..n + after as i64).map(source).collect();
-            out = out.index_select(d as isize, &Tensor::new(idx, self.device())?)?;
+            let (left, right) = (edge(-(before as i64)..0)?, edge(n..n + after as i64)?);
+            let parts: Vec<&Tensor> = left.iter().chain(core::iter::once(&out)).chain(right.iter()).collect();
+            out = Tensor::cat(&parts, d as isize)?;
         }
         fresh(out, self)
     }
