@@ -4,7 +4,7 @@
 
 use crate::backend::base::{unsupported_default, StorageBase};
 use crate::cpu::CpuStorage;
-use crate::ops::shape::PadMode;
+use crate::ops::shape::pad_mode::PadMode;
 use crate::{DType, Layout, Result, Scalar};
 
 /// The copy ops of a storage. `S` is the storage handle the ops take and return (tensor-core's

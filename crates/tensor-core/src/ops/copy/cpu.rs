@@ -20,7 +20,12 @@ impl CopyOps<Storage> for CpuStorage {
         fill(self, layout, value);
         Ok(())
     }
-    fn pad_edges(&self, layout: &Layout, pads: &[usize], mode: crate::ops::shape::PadMode) -> Option<Result<Storage>> {
+    fn pad_edges(
+        &self,
+        layout: &Layout,
+        pads: &[usize],
+        mode: crate::ops::shape::pad_mode::PadMode,
+    ) -> Option<Result<Storage>> {
         super::pad::pad_edges(self, layout, pads, mode).map(|r| r.map(Storage::new))
     }
 }

@@ -3,7 +3,7 @@
 //! planes across threads.
 
 use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, StorageOf};
-use crate::ops::shape::PadMode;
+use crate::ops::shape::pad_mode::PadMode;
 use crate::{with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 

@@ -1,37 +1,17 @@
 //! Ops that build new tensors from pieces: `cat`, `stack`, `flip`, `roll`, `repeat`, `pad`,
-//! `tril`, `triu`, with PyTorch's semantics and errors. They have no kernels of their own: each
-//! allocates its result and writes pieces through views with `copy_`, or composes
-//! `index_select` / `masked_fill`, so every device that has those backend ops runs them. Each
-//! returns a new tensor, never a view of its input.
+//! `tril`, `triu`, with PyTorch's semantics and errors. They have no kernels of their own but
+//! reflect/replicate `pad`'s optional `CopyOps::pad_edges`: each allocates its result and writes
+//! pieces through views with `copy_`, or composes `index_select` / `masked_fill`, so every
+//! device that has those backend ops runs them. Each returns a new tensor, never a view of its
+//! input.
+
+pub(crate) mod pad_mode;
+
+pub use pad_mode::PadMode;
 
 use crate::shape::{normalize_dim, normalize_dims, Dims};
 use crate::{bail, result_type, DType, Operand, Result, Shape, Tensor};
 use alloc::vec::Vec;
-
-/// How [`Tensor::pad`] fills the new border, as `mode` in `F.pad`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PadMode {
-    /// A constant value (`mode="constant", value=v`); cast to the tensor's dtype.
-    Constant(f64),
-    /// The mirror image without repeating the edge (`mode="reflect"`): `[1, 2, 3]` padded by 2
-    /// is `[3, 2, 1, 2, 3, 2, 1]`.
-    Reflect,
-    /// The edge value repeated (`mode="replicate"`).
-    Replicate,
-}
-
-impl PadMode {
-    /// For position `j` (`-before..n + after`) of a padded dim of input size `n`, the input
-    /// position whose value it takes (`Reflect`, `Replicate`; `Constant` clamps as `Replicate`,
-    /// though its pads take the constant).
-    pub fn source(self, j: i64, n: i64) -> i64 {
-        match self {
-            PadMode::Reflect if j < 0 => -j,
-            PadMode::Reflect if j >= n => 2 * (n - 1) - j,
-            _ => j.clamp(0, n - 1),
-        }
-    }
-}
 
 impl Tensor {
     /// Joins tensors along an existing `dim`, as `torch.cat`: the result's dtype promotes over
