@@ -1,7 +1,7 @@
 //! [`PadMode`], how `pad` fills the new elements; in a file of its own, so that backend traits
 //! can name it without importing the tensor API.
 
-/// How [`Tensor::pad`] fills the new border, as `mode` in `F.pad`.
+/// How [`Tensor::pad`](crate::Tensor::pad) fills the new border, as `mode` in `F.pad`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PadMode {
     /// A constant value (`mode="constant", value=v`); cast to the tensor's dtype.
