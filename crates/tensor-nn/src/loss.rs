@@ -31,10 +31,34 @@ fn same_shape(op: &'static str, input: &Var, target: &Var) -> Result<()> {
     Ok(())
 }
 
-/// Mean squared error, as `F.mse_loss`.
+/// Mean squared error, as `F.mse_loss`. Reduced, it is one recorded op (`MseLossBackward0`)
+/// whose backward is one pass, `2 (x - y) g / n`, as PyTorch's `mse_loss_backward`; composed
+/// from differentiable ops without reduction, or when the backward is itself recorded.
 pub fn mse_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("mse_loss", input, target)?;
-    reduce(input.sub(target)?.square()?, reduction)
+    if reduction == Reduction::None {
+        return reduce(input.sub(target)?.square()?, reduction);
+    }
+    let diff = input.tensor_ref().sub(target.tensor_ref())?;
+    let squares = diff.mul(&diff)?;
+    let (value, scale) = match reduction {
+        Reduction::Mean => (squares.mean()?, 2.0 / diff.numel().max(1) as f64),
+        _ => (squares.sum()?, 2.0),
+    };
+    drop(squares);
+    let saved = vec![tensor_autograd::Saved::Var(input.clone()), tensor_autograd::Saved::Var(target.clone())];
+    Ok(Var::record(value, "MseLossBackward0", &[input, target], saved, move |ctx| {
+        let g = ctx.grad();
+        if tensor_autograd::is_grad_enabled() {
+            // Recorded: from differentiable ops, for double backward.
+            let gd = ctx.saved(0).sub(ctx.saved(1))?.mul(&g.mul(scale)?)?;
+            let neg = if ctx.needs(1) { Some(gd.neg()?) } else { None };
+            return Ok(vec![ctx.needs(0).then_some(gd), neg]);
+        }
+        let gd = diff.mul(&g.tensor_ref().mul(scale)?)?;
+        let neg = if ctx.needs(1) { Some(Var::constant(gd.neg()?)) } else { None };
+        Ok(vec![ctx.needs(0).then(|| Var::constant(gd)), neg])
+    }))
 }
 
 /// Mean absolute error, as `F.l1_loss`.

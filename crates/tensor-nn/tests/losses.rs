@@ -7,7 +7,7 @@
 // PyTorch's literals are pasted unchanged, ln 2 among them.
 #![allow(clippy::approx_constant)]
 
-use tensor_autograd::{gradcheck, Var};
+use tensor_autograd::{gradcheck, gradgradcheck, Var};
 use tensor_core::{DType, Result, Tensor};
 use tensor_nn::functional as F;
 use tensor_nn::{BCELoss, BCEWithLogitsLoss, ClassLossOptions, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
@@ -288,6 +288,11 @@ fn losses_gradcheck() -> Result<()> {
     )?;
     for r in [Reduction::None, Reduction::Mean, Reduction::Sum] {
         gradcheck(|v| F::mse_loss(&v[0], &v[1], r), &[pattern(&[2, 3], 3), pattern(&[2, 3], 4)])?;
+        // The reduced loss's one-pass backward, and its composed form under create_graph.
+        gradgradcheck(
+            |v| F::mse_loss(&v[0], &v[1], r)?.mul(&v[0].sum()?),
+            &[pattern(&[2, 3], 3), pattern(&[2, 3], 4)],
+        )?;
         gradcheck(|v| F::l1_loss(&v[0], &v[1], r), &[pattern(&[2, 3], 3), pattern(&[2, 3], 4)])?;
         gradcheck(|v| F::binary_cross_entropy(&v[0], &c(yb()), Some(&wb()), r), &[probs()])?;
         gradcheck(

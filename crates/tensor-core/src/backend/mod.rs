@@ -21,6 +21,7 @@ pub use crate::ops::copy::backend::CopyOps;
 pub use crate::ops::index::backend::{IndexOps, ScatterReduce};
 pub use crate::ops::matmul::backend::MatmulOps;
 pub use crate::ops::norm::backend::NormOps;
+pub use crate::ops::optim::backend::{AdamStep, OptimOps, SgdStep};
 pub use crate::ops::pool::backend::PoolOps;
 pub use crate::ops::reduce::backend::{ReduceOp, ReduceOps, ScanOp};
 pub use crate::ops::sort::backend::SortOps;
@@ -77,6 +78,7 @@ pub trait BackendStorage:
     + ConvOps<Storage>
     + PoolOps<Storage>
     + NormOps<Storage>
+    + OptimOps<Storage>
 {
 }
 
@@ -92,6 +94,7 @@ impl<T> BackendStorage for T where
         + ConvOps<Storage>
         + PoolOps<Storage>
         + NormOps<Storage>
+        + OptimOps<Storage>
 {
 }
 

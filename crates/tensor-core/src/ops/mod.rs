@@ -7,6 +7,7 @@ pub(crate) mod copy;
 pub mod index;
 pub mod matmul;
 pub mod norm;
+pub mod optim;
 pub mod pool;
 pub mod reduce;
 pub mod shape;

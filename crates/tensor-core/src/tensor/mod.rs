@@ -220,6 +220,60 @@ impl Tensor {
         lock_in_order(op, Some(self), sources, |w, refs| f(w.expect("a writer was given"), refs))
     }
 
+    /// [`write_reading`](Self::write_reading) for several written tensors at once (an optimizer
+    /// step updates a parameter and its state): each of `writers` locked for writing, each of
+    /// `sources` for reading, all in the one global order. Writers that share a storage with
+    /// each other or with a source are a Borrow error naming `op`.
+    pub(crate) fn write_several<R, const W: usize, const N: usize>(
+        op: &'static str,
+        writers: [&Tensor; W],
+        sources: [&Tensor; N],
+        f: impl FnOnce([&mut Storage; W], [&Storage; N]) -> Result<R>,
+    ) -> Result<R> {
+        for (i, w) in writers.iter().enumerate() {
+            w.check_writable(op)?;
+            let clash = writers[..i].iter().chain(sources.iter()).find(|o| o.shares_storage(w));
+            if let Some(o) = clash {
+                crate::bail!(
+                    Borrow,
+                    op,
+                    "a tensor of shape {:?} shares the storage of one it would be written into (of shape {:?})",
+                    o.shape(),
+                    w.shape()
+                );
+            }
+        }
+        let mut order: smallvec::SmallVec<[(&Tensor, bool); 8]> = smallvec::SmallVec::new();
+        for (t, write) in writers.iter().map(|&w| (w, true)).chain(sources.iter().map(|&s| (s, false))) {
+            if !order.iter().any(|(o, _)| o.shares_storage(t)) {
+                order.push((t, write));
+            }
+        }
+        order.sort_by_key(|(t, _)| t.storage_id());
+        let mut written: smallvec::SmallVec<[(usize, WriteGuard<'_, Storage>); 4]> = smallvec::SmallVec::new();
+        let mut readers: smallvec::SmallVec<[(usize, StorageRead<'_>); 4]> = smallvec::SmallVec::new();
+        for (t, write) in order {
+            if write {
+                written.push((t.storage_id(), t.write(op)?));
+            } else {
+                readers.push((t.storage_id(), t.read(op)?));
+            }
+        }
+        let refs: [&Storage; N] = core::array::from_fn(|i| {
+            let id = sources[i].storage_id();
+            readers.iter().find(|(k, _)| *k == id).map(|(_, g)| &**g).expect("every source was locked")
+        });
+        let mut slots: smallvec::SmallVec<[Option<(usize, &mut Storage)>; 4]> =
+            written.iter_mut().map(|(id, g)| Some((*id, &mut **g))).collect();
+        let writes: [&mut Storage; W] = core::array::from_fn(|i| {
+            let id = writers[i].storage_id();
+            let slot =
+                slots.iter_mut().find(|s| s.as_ref().is_some_and(|(k, _)| *k == id)).expect("every writer was locked");
+            slot.take().expect("writers are distinct").1
+        });
+        f(writes, refs)
+    }
+
     /// Checks that `others` live on this tensor's device.
     pub(crate) fn same_device(&self, op: &'static str, others: &[&Tensor]) -> Result<()> {
         for o in others {

@@ -7,6 +7,7 @@ pub(crate) mod copy;
 pub(crate) mod index;
 pub(crate) mod matmul;
 pub(crate) mod norm;
+pub(crate) mod optim;
 pub(crate) mod pool;
 pub(crate) mod random;
 pub(crate) mod reduce;

@@ -4,6 +4,7 @@
 
 use super::groups::{optimizer, GroupConfig, ParamGroups, WeightDecay};
 use tensor_autograd::Var;
+use tensor_core::backend::AdamStep;
 use tensor_core::{bail, Result, Tensor};
 
 /// The options of one parameter group of [`Adam`], as `torch.optim.Adam`'s keyword arguments.
@@ -95,17 +96,8 @@ fn validate(name: &'static str, c: &AdamConfig) -> Result<()> {
     Ok(())
 }
 
-/// `start.lerp_(end, weight)` exactly as PyTorch's CPU kernel evaluates it.
-fn lerp_(start: &mut Tensor, end: &Tensor, weight: f64) -> Result<()> {
-    let next = if weight.abs() < 0.5 {
-        start.add(&end.sub(&*start)?.mul(weight)?)?
-    } else {
-        end.sub(&end.sub(&*start)?.mul(1.0 - weight)?)?
-    };
-    start.copy_(&next)
-}
-
-/// One Adam step of one parameter, with `decay` selecting Adam's or AdamW's weight decay.
+/// One Adam step of one parameter, with `decay` selecting Adam's or AdamW's weight decay:
+/// tensor-core's fused step (the same arithmetic as `_single_tensor_adam`, one pass).
 fn update(
     decay: WeightDecay,
     c: &AdamConfig,
@@ -113,7 +105,6 @@ fn update(
     grad: Tensor,
     state: &mut Option<State>,
 ) -> Result<()> {
-    let (beta1, beta2) = c.betas;
     let st = match state {
         Some(s) => s,
         None => state.insert(State {
@@ -124,27 +115,15 @@ fn update(
         }),
     };
     st.step += 1;
-    let grad = decay.apply(c.weight_decay, c.lr, param, grad)?;
-    // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    lerp_(&mut st.exp_avg, &grad, 1.0 - beta1)?;
-    st.exp_avg_sq.mul_(beta2)?;
-    st.exp_avg_sq.add_(&grad.mul(1.0 - beta2)?.mul(&grad)?)?;
-
-    let step = st.step as f64;
-    let bias_correction1 = 1.0 - beta1.powf(step);
-    let bias_correction2 = 1.0 - beta2.powf(step);
-    let step_size = c.lr / bias_correction1;
-    let bias_correction2_sqrt = bias_correction2.powf(0.5);
-    let second = match &mut st.max_exp_avg_sq {
-        Some(m) => {
-            m.maximum_(&st.exp_avg_sq)?;
-            m.shallow_clone()
-        }
-        None => st.exp_avg_sq.shallow_clone(),
+    let step = AdamStep {
+        lr: c.lr,
+        betas: c.betas,
+        eps: c.eps,
+        weight_decay: c.weight_decay,
+        decoupled: decay == WeightDecay::Decoupled,
+        step: st.step,
     };
-    let denom = second.sqrt()?.div(bias_correction2_sqrt)?.add(c.eps)?;
-    // param.addcdiv_(exp_avg, denom, value=-step_size)
-    param.add_(&st.exp_avg.mul(-step_size)?.div(&denom)?)
+    param.adam_step_(&grad, &mut st.exp_avg, &mut st.exp_avg_sq, st.max_exp_avg_sq.as_mut(), &step)
 }
 
 /// `torch.optim.Adam`: adaptive moments, with an L2 penalty added to the gradient.

@@ -91,23 +91,6 @@ pub(crate) enum WeightDecay {
     Decoupled,
 }
 
-impl WeightDecay {
-    /// Applies `weight_decay` (nothing when it is 0) to `param` or `grad`, and returns the
-    /// gradient the update goes on with.
-    pub(crate) fn apply(self, weight_decay: f64, lr: f64, param: &mut Tensor, grad: Tensor) -> Result<Tensor> {
-        if weight_decay == 0.0 {
-            return Ok(grad);
-        }
-        match self {
-            WeightDecay::L2 => grad.add(&param.mul(weight_decay)?),
-            WeightDecay::Decoupled => {
-                param.mul_(1.0 - lr * weight_decay)?;
-                Ok(grad)
-            }
-        }
-    }
-}
-
 /// Implements [`Optimizer`](super::Optimizer) and `Debug` (`name`, then each group's options
 /// and number of parameters) for optimizers whose parameter groups are a `groups: ParamGroups`
 /// field and whose step is an inherent `update` method.

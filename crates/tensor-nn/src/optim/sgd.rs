@@ -1,8 +1,9 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay, as
 //! `torch.optim.SGD`.
 
-use super::groups::{optimizer, GroupConfig, ParamGroups, WeightDecay};
+use super::groups::{optimizer, GroupConfig, ParamGroups};
 use tensor_autograd::Var;
+use tensor_core::backend::SgdStep;
 use tensor_core::{bail, Result, Tensor};
 
 /// The options of one parameter group, as `torch.optim.SGD`'s keyword arguments.
@@ -62,23 +63,23 @@ impl Sgd {
 
     fn update(&mut self) -> Result<()> {
         self.groups.step(|c, param, grad, buf| {
-            let mut d_p = WeightDecay::L2.apply(c.weight_decay, c.lr, param, grad)?;
-            if c.momentum != 0.0 {
-                let b = match buf {
-                    None => buf.insert(d_p.try_clone()?),
-                    Some(b) => {
-                        b.mul_(c.momentum)?;
-                        if c.dampening == 0.0 {
-                            b.add_(&d_p)?;
-                        } else {
-                            b.add_(&d_p.mul(1.0 - c.dampening)?)?;
-                        }
-                        b
-                    }
-                };
-                d_p = if c.nesterov { d_p.add(&b.mul(c.momentum)?)? } else { b.shallow_clone() };
-            }
-            param.sub_(&d_p.mul(c.lr)?)
+            // tensor-core's fused step, with `_single_tensor_sgd`'s arithmetic; the buffer is
+            // made at the first step with momentum, and takes the gradient then.
+            let first = buf.is_none();
+            let b = match (c.momentum != 0.0, buf) {
+                (false, _) => None,
+                (true, Some(b)) => Some(b),
+                (true, buf) => Some(buf.insert(param.zeros_like(None)?)),
+            };
+            let step = SgdStep {
+                lr: c.lr,
+                momentum: c.momentum,
+                dampening: c.dampening,
+                weight_decay: c.weight_decay,
+                nesterov: c.nesterov,
+                first,
+            };
+            param.sgd_step_(&grad, b, &step)
         })
     }
 }
