@@ -125,8 +125,13 @@ impl Var {
         let idx = Var::constant(indices.shallow_clone());
         Ok(Var::record(value, "IndexSelectBackward0", &[self], vec![Saved::Var(idx)], move |ctx| {
             let g = ctx.grad();
-            let zeros = Var::constant(Tensor::zeros(shape.clone(), g.dtype(), g.device())?);
-            Ok(vec![Some(zeros.index_add(dim, &ctx.saved(0).tensor(), g)?)])
+            let mut zeros = Tensor::zeros(shape.clone(), g.dtype(), g.device())?;
+            if !crate::is_grad_enabled() {
+                // Added into fresh zeros in place (the out-of-place op would copy them first).
+                zeros.index_add_(dim, &ctx.saved(0).tensor(), g.tensor_ref())?;
+                return Ok(vec![Some(Var::constant(zeros))]);
+            }
+            Ok(vec![Some(Var::constant(zeros).index_add(dim, &ctx.saved(0).tensor(), g)?)])
         }))
     }
     /// `out[i][j] = self[index[i][j]][j]` along `dim`, as `torch.gather`.
@@ -136,8 +141,13 @@ impl Var {
         let idx = Var::constant(index.shallow_clone());
         Ok(Var::record(value, "GatherBackward0", &[self], vec![Saved::Var(idx)], move |ctx| {
             let g = ctx.grad();
-            let zeros = Var::constant(Tensor::zeros(shape.clone(), g.dtype(), g.device())?);
-            Ok(vec![Some(zeros.scatter_add(dim, &ctx.saved(0).tensor(), g)?)])
+            let mut zeros = Tensor::zeros(shape.clone(), g.dtype(), g.device())?;
+            if !crate::is_grad_enabled() {
+                // Added into fresh zeros in place (the out-of-place op would copy them first).
+                zeros.scatter_add_(dim, &ctx.saved(0).tensor(), g.tensor_ref())?;
+                return Ok(vec![Some(Var::constant(zeros))]);
+            }
+            Ok(vec![Some(Var::constant(zeros).scatter_add(dim, &ctx.saved(0).tensor(), g)?)])
         }))
     }
     /// `self` with `src` written at `index` along `dim`, as `torch.scatter`.
