@@ -74,3 +74,41 @@ pub(crate) fn zip<T: Copy, U>(out: &mut [U], a: &[T], b: &[T], f: &impl Fn(T, T)
         *o = f(x, y);
     })
 }
+
+/// `f(a[la], b[lb])` into a new contiguous `Vec` (`la`, `lb` of one shape): the unit-stride and
+/// broadcast-scalar rows through [`zip`] and [`map`], the rest element by element. For float
+/// ops worth the widest vectors (a division, an activation's gradient).
+pub(crate) fn zip_layouts<T: crate::Element>(
+    op: &'static str,
+    a: &[T],
+    la: &crate::Layout,
+    b: &[T],
+    lb: &crate::Layout,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> crate::Result<alloc::vec::Vec<T>> {
+    let mut out = super::buffer_for_overwrite::<T>(op, la.numel())?;
+    let row = super::Row::new([la, lb]);
+    let [sa, sb] = row.stride;
+    super::fill_rows(&mut out, &row, |d, [oa, ob]| {
+        let n = d.len();
+        match (sa, sb) {
+            (1, 1) => zip(d, &a[oa..oa + n], &b[ob..ob + n], &f),
+            // The scalar captured by value: by reference, it might alias `d`, and the loop
+            // would reload it each element instead of vectorising.
+            (1, 0) => {
+                let (y, f) = (b[ob], &f);
+                map(d, &a[oa..oa + n], &move |x| f(x, y))
+            }
+            (0, 1) => {
+                let (x, f) = (a[oa], &f);
+                map(d, &b[ob..ob + n], &move |y| f(x, y))
+            }
+            _ => {
+                for (i, o) in d.iter_mut().enumerate() {
+                    *o = f(a[oa + i * sa], b[ob + i * sb]);
+                }
+            }
+        }
+    });
+    Ok(out)
+}

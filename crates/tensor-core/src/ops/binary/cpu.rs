@@ -93,38 +93,6 @@ fn zip_map<T: Element, U: Element>(
     Ok(out)
 }
 
-/// [`zip_map`] with the unit-stride and broadcast-scalar rows run by [`wide`]: for floats,
-/// whose ops (a division, `maximum` with its NaN test) are worth the widest vectors.
-fn zip_map_wide<T: Element>(
-    a: &[T],
-    la: &Layout,
-    b: &[T],
-    lb: &Layout,
-    f: impl Fn(T, T) -> T + Sync + Send,
-) -> Result<Vec<T>> {
-    let mut out = buffer_for_overwrite::<T>("binary", la.numel())?;
-    let row = Row::new([la, lb]);
-    let [sa, sb] = row.stride;
-    fill_rows(&mut out, &row, |d, [oa, ob]| {
-        let n = d.len();
-        match (sa, sb) {
-            (1, 1) => wide::zip(d, &a[oa..oa + n], &b[ob..ob + n], &f),
-            // The scalar captured by value: by reference, it might alias `d`, and the loop
-            // would reload it each element instead of vectorising.
-            (1, 0) => {
-                let (y, f) = (b[ob], &f);
-                wide::map(d, &a[oa..oa + n], &move |x| f(x, y))
-            }
-            (0, 1) => {
-                let (x, f) = (a[oa], &f);
-                wide::map(d, &b[ob..ob + n], &move |y| f(x, y))
-            }
-            _ => row_loop(d, &a[oa..], sa, &b[ob..], sb, &f),
-        }
-    });
-    Ok(out)
-}
-
 /// `out = f(a[la], b[lb])` for a contiguous `out`.
 fn zip_map_into<T: Element, U: Element>(
     out: &mut [U],
@@ -482,7 +450,7 @@ pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, o
     Ok(dispatch_binary!(
         a, b, op,
         |x, y, f| StorageOf::into_storage(zip_map(x, la, y, lb, f)?),
-        wide: StorageOf::into_storage(zip_map_wide(x, la, y, lb, f)?)
+        wide: StorageOf::into_storage(wide::zip_layouts("binary", x, la, y, lb, f)?)
     ))
 }
 

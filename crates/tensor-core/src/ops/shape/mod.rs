@@ -327,17 +327,6 @@ impl Tensor {
             if before == 0 && after == 0 {
                 continue;
             }
-            if mode == PadMode::Reflect && (before as i64 >= n || after as i64 >= n) {
-                bail!(
-                    Shape,
-                    "pad",
-                    "Argument #4: Padding size should be less than the corresponding input dimension, but got: padding ({}, {}) at dimension {} of input {:?}",
-                    before,
-                    after,
-                    d,
-                    self.shape()
-                );
-            }
             let source = |j: i64| mode.source(j, n);
             // The edges gathered (a few slices each), the middle as it is: one `cat` copies
             // it, in whole rows, where an `index_select` of every position gathered elements.

@@ -347,7 +347,8 @@ fn backward_float<T: Math>(g: &[T], lg: &Layout, s: &[T], ls: &Layout, op: Unary
     let (zero, one) = (T::ZERO, T::ONE);
     macro_rules! arm {
         ($c:expr) => {
-            zip_wide(
+            wide::zip_layouts(
+                "unary_backward",
                 g,
                 lg,
                 s,
@@ -391,28 +392,4 @@ fn backward_float<T: Math>(g: &[T], lg: &Layout, s: &[T], ls: &Layout, op: Unary
         }
         other => bail!(Unsupported, "unary_backward", "{:?} has no fused backward", other),
     }
-}
-
-/// `f(a[la], b[lb])` into a new contiguous `Vec`, unit-stride rows by [`wide::zip`].
-fn zip_wide<T: Element>(
-    a: &[T],
-    la: &Layout,
-    b: &[T],
-    lb: &Layout,
-    f: impl Fn(T, T) -> T + Sync + Send,
-) -> Result<Vec<T>> {
-    let mut out = buffer_for_overwrite::<T>("unary_backward", la.numel())?;
-    let row = Row::new([la, lb]);
-    let [sa, sb] = row.stride;
-    fill_rows(&mut out, &row, |d, [oa, ob]| {
-        let n = d.len();
-        if sa == 1 && sb == 1 {
-            wide::zip(d, &a[oa..oa + n], &b[ob..ob + n], &f)
-        } else {
-            for (i, o) in d.iter_mut().enumerate() {
-                *o = f(a[oa + i * sa], b[ob + i * sb]);
-            }
-        }
-    });
-    Ok(out)
 }

@@ -4,12 +4,12 @@
 //! `beta = b - mean * alpha`. The backward's per-channel sums likewise, then
 //! `dx = k (g - sum(g) / m - (x - mean) sum(g (x - mean)) / (m (var + eps)))`, `k = w rstd`.
 
-use super::rows::{lane_sum, lane_sum2, slice};
+use super::rows::{by_float_dtype, lane_sum, lane_sum2, slice};
 use crate::cpu::vmath::Math;
 use crate::cpu::wide::widest;
 use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, StorageOf};
 use crate::ops::copy::cpu::{is_half, narrowed, widened};
-use crate::{bail, DType, Layout, Result};
+use crate::{Layout, Result};
 use alloc::vec::Vec;
 
 /// `f(channel)` for every channel, across threads when the tensor is large.
@@ -140,19 +140,12 @@ pub(super) fn batch_norm_train(
             batch_norm_train(&xw, &l, c, s, ww.as_ref().map(|w| &w.0), bw.as_ref().map(|b| &b.0), eps)?;
         return Ok((narrowed(&y, &l, x.dtype())?, mean, var));
     }
-    macro_rules! go {
-        ($T:ty) => {{
-            let w = w.map(|w| slice::<$T>(w, &lc, op)).transpose()?;
-            let b = b.map(|b| slice::<$T>(b, &lc, op)).transpose()?;
-            let (y, mean, var) = forward_typed::<$T>(slice(x, layout, op)?, c, s, w, b, eps)?;
-            Ok((StorageOf::into_storage(y), StorageOf::into_storage(mean), StorageOf::into_storage(var)))
-        }};
-    }
-    match x.dtype() {
-        DType::F32 => go!(f32),
-        DType::F64 => go!(f64),
-        other => bail!(DType, op, "expected a float tensor, got {}", other),
-    }
+    by_float_dtype!(x.dtype(), op, |T| {
+        let w = w.map(|w| slice::<T>(w, &lc, op)).transpose()?;
+        let b = b.map(|b| slice::<T>(b, &lc, op)).transpose()?;
+        let (y, mean, var) = forward_typed::<T>(slice(x, layout, op)?, c, s, w, b, eps)?;
+        Ok((StorageOf::into_storage(y), StorageOf::into_storage(mean), StorageOf::into_storage(var)))
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -176,25 +169,18 @@ pub(super) fn batch_norm_train_backward(
         let (dx, dw, db) = batch_norm_train_backward(&gw, &l, &xw, mean, var, ww.as_ref().map(|w| &w.0), c, s, eps)?;
         return Ok((narrowed(&dx, &l, g.dtype())?, narrowed(&dw, &lc, g.dtype())?, narrowed(&db, &lc, g.dtype())?));
     }
-    macro_rules! go {
-        ($T:ty) => {{
-            let w = w.map(|w| slice::<$T>(w, &lc, op)).transpose()?;
-            let (dx, dw, db) = backward_typed::<$T>(
-                slice(g, layout, op)?,
-                slice(x, layout, op)?,
-                slice(mean, &lc, op)?,
-                slice(var, &lc, op)?,
-                w,
-                c,
-                s,
-                eps,
-            )?;
-            Ok((StorageOf::into_storage(dx), StorageOf::into_storage(dw), StorageOf::into_storage(db)))
-        }};
-    }
-    match g.dtype() {
-        DType::F32 => go!(f32),
-        DType::F64 => go!(f64),
-        other => bail!(DType, op, "expected a float tensor, got {}", other),
-    }
+    by_float_dtype!(g.dtype(), op, |T| {
+        let w = w.map(|w| slice::<T>(w, &lc, op)).transpose()?;
+        let (dx, dw, db) = backward_typed::<T>(
+            slice(g, layout, op)?,
+            slice(x, layout, op)?,
+            slice(mean, &lc, op)?,
+            slice(var, &lc, op)?,
+            w,
+            c,
+            s,
+            eps,
+        )?;
+        Ok((StorageOf::into_storage(dx), StorageOf::into_storage(dw), StorageOf::into_storage(db)))
+    })
 }

@@ -1,12 +1,12 @@
 //! Layer norm of rows, forward and backward (the weight's and bias's gradients summed over rows
 //! in per-task partial sums).
 
-use super::rows::{for_row_tasks, lane_sum, lane_sum2, parallel, rows_per_task, slice, Stats};
+use super::rows::{by_float_dtype, for_row_tasks, lane_sum, lane_sum2, parallel, rows_per_task, slice, Stats};
 use crate::cpu::vmath::Math;
 use crate::cpu::wide::widest;
 use crate::cpu::{buffer_for_overwrite, CpuStorage, StorageOf};
 use crate::ops::copy::cpu::{is_half, narrowed, widened};
-use crate::{bail, DType, Layout, Result};
+use crate::{Layout, Result};
 use alloc::vec::Vec;
 
 /// One row of layer norm; returns the row's mean and `1 / sqrt(var + eps)`.
@@ -72,19 +72,12 @@ pub(super) fn layer_norm(
         return Ok((narrowed(&y, &l, x.dtype())?, mean, rstd));
     }
     let ln = Layout::contiguous([n]);
-    macro_rules! go {
-        ($T:ty) => {{
-            let w = w.map(|w| slice::<$T>(w, &ln, op)).transpose()?;
-            let b = b.map(|b| slice::<$T>(b, &ln, op)).transpose()?;
-            let (y, mean, rstd) = layer_norm_typed::<$T>(slice(x, layout, op)?, n, w, b, eps)?;
-            Ok((StorageOf::into_storage(y), StorageOf::into_storage(mean), StorageOf::into_storage(rstd)))
-        }};
-    }
-    match x.dtype() {
-        DType::F32 => go!(f32),
-        DType::F64 => go!(f64),
-        other => bail!(DType, op, "expected a float tensor, got {}", other),
-    }
+    by_float_dtype!(x.dtype(), op, |T| {
+        let w = w.map(|w| slice::<T>(w, &ln, op)).transpose()?;
+        let b = b.map(|b| slice::<T>(b, &ln, op)).transpose()?;
+        let (y, mean, rstd) = layer_norm_typed::<T>(slice(x, layout, op)?, n, w, b, eps)?;
+        Ok((StorageOf::into_storage(y), StorageOf::into_storage(mean), StorageOf::into_storage(rstd)))
+    })
 }
 
 /// One row's input gradient, and its terms of the weight's and bias's gradients:
@@ -181,23 +174,16 @@ pub(super) fn layer_norm_backward(
             if w.is_some() { (narrowed(&dw, &ln, g.dtype())?, narrowed(&db, &ln, g.dtype())?) } else { (dw, db) };
         return Ok((narrowed(&dx, &l, g.dtype())?, dw, db));
     }
-    macro_rules! go {
-        ($T:ty) => {{
-            let w = w.map(|w| slice::<$T>(w, &ln, op)).transpose()?;
-            let (dx, dw, db) = layer_norm_backward_typed::<$T>(
-                slice(g, layout, op)?,
-                slice(x, layout, op)?,
-                slice(mean, &lr, op)?,
-                slice(rstd, &lr, op)?,
-                w,
-                n,
-            )?;
-            Ok((StorageOf::into_storage(dx), StorageOf::into_storage(dw), StorageOf::into_storage(db)))
-        }};
-    }
-    match g.dtype() {
-        DType::F32 => go!(f32),
-        DType::F64 => go!(f64),
-        other => bail!(DType, op, "expected a float tensor, got {}", other),
-    }
+    by_float_dtype!(g.dtype(), op, |T| {
+        let w = w.map(|w| slice::<T>(w, &ln, op)).transpose()?;
+        let (dx, dw, db) = layer_norm_backward_typed::<T>(
+            slice(g, layout, op)?,
+            slice(x, layout, op)?,
+            slice(mean, &lr, op)?,
+            slice(rstd, &lr, op)?,
+            w,
+            n,
+        )?;
+        Ok((StorageOf::into_storage(dx), StorageOf::into_storage(dw), StorageOf::into_storage(db)))
+    })
 }

@@ -1,9 +1,28 @@
-//! What the normalisation kernels share: typed slices of contiguous storages, 16-lane sums, and
-//! rows split across threads.
+//! What the normalisation kernels share: the float-dtype dispatch, typed slices of contiguous
+//! storages, 16-lane sums, and rows split across threads.
 
 use crate::cpu::CpuStorage;
 use crate::{bail, Element, Layout, Result};
 use alloc::vec::Vec;
+
+/// Evaluates `$body` with `$T` the element type of the float `$dtype` (f32 or f64; the half
+/// types are widened before), or a dtype error naming `$op`.
+macro_rules! by_float_dtype {
+    ($dtype:expr, $op:expr, |$T:ident| $body:expr) => {
+        match $dtype {
+            crate::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            crate::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            other => crate::bail!(DType, $op, "expected a float tensor, got {}", other),
+        }
+    };
+}
+pub(super) use by_float_dtype;
 
 /// Rows per parallel task: about 64 KiB of elements, at least one row.
 pub(super) fn rows_per_task(n: usize) -> usize {

@@ -1,11 +1,11 @@
 //! Softmax and log-softmax of rows, forward and backward.
 
-use super::rows::{lane_sum, lane_sum2, parallel, rows_per_task, slice};
+use super::rows::{by_float_dtype, lane_sum, lane_sum2, parallel, rows_per_task, slice};
 use crate::cpu::vmath::Math;
 use crate::cpu::wide::widest;
 use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, FloatElem, StorageOf};
 use crate::ops::copy::cpu::{is_half, narrowed, widened};
-use crate::{bail, DType, Layout, Result};
+use crate::{Layout, Result};
 use alloc::vec::Vec;
 
 /// The largest element (NaN is ignored here: it reaches the result through the sum of exps).
@@ -63,11 +63,11 @@ pub(super) fn softmax(x: &CpuStorage, layout: &Layout, n: usize, log: bool) -> R
         let (wide, l) = widened(x, layout)?;
         return narrowed(&softmax(&wide, &l, n, log)?, &l, x.dtype());
     }
-    match x.dtype() {
-        DType::F32 => Ok(StorageOf::into_storage(softmax_typed::<f32>(slice(x, layout, "softmax")?, n, log)?)),
-        DType::F64 => Ok(StorageOf::into_storage(softmax_typed::<f64>(slice(x, layout, "softmax")?, n, log)?)),
-        other => bail!(DType, "softmax", "expected a float tensor, got {}", other),
-    }
+    by_float_dtype!(x.dtype(), "softmax", |T| Ok(StorageOf::into_storage(softmax_typed::<T>(
+        slice(x, layout, "softmax")?,
+        n,
+        log
+    )?)))
 }
 
 /// The gradient of one row: `y (g - sum(g y))`, or `g - exp(y) sum(g)` for log-softmax.
@@ -109,19 +109,8 @@ pub(super) fn softmax_backward(
         return narrowed(&softmax_backward(&gw, &yw, &l, n, log)?, &l, g.dtype());
     }
     let op = "softmax_backward";
-    match g.dtype() {
-        DType::F32 => Ok(StorageOf::into_storage(softmax_backward_typed::<f32>(
-            slice(g, layout, op)?,
-            slice(y, layout, op)?,
-            n,
-            log,
-        )?)),
-        DType::F64 => Ok(StorageOf::into_storage(softmax_backward_typed::<f64>(
-            slice(g, layout, op)?,
-            slice(y, layout, op)?,
-            n,
-            log,
-        )?)),
-        other => bail!(DType, op, "expected a float tensor, got {}", other),
-    }
+    by_float_dtype!(g.dtype(), op, |T| {
+        let (g, y) = (slice(g, layout, op)?, slice(y, layout, op)?);
+        Ok(StorageOf::into_storage(softmax_backward_typed::<T>(g, y, n, log)?))
+    })
 }
