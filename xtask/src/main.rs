@@ -3,12 +3,14 @@
 //! - `cargo xtask ci` runs every check CI runs, in order, and stops at the first failure.
 //! - `cargo xtask bench [--device cpu|cuda] [--sweep] [--only a,b]` builds and runs the `bench` binary.
 //! - `cargo xtask imports` checks that no two files of a crate import each other in a circle.
+//! - `cargo xtask kernels` compiles and assembles every CUDA kernel without a GPU (see `kernels.rs`).
 //! - `cargo xtask interop-check` checks that NumPy and safetensors read tensor-io's files (see `interop.rs`).
 //! - `cargo xtask help` prints the usage.
 
 mod imports;
 mod interop;
 mod json;
+mod kernels;
 
 use std::env;
 use std::ffi::OsString;
@@ -20,7 +22,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  ci                                   fmt, imports, clippy, tests, doctests, docs, the no_std build and,
+  ci                                   fmt, imports, clippy, tests, doctests, docs, the no_std build,
+                                       the CUDA kernels' offline compile (`kernels`) and,
                                        when a workspace member has a `cuda` feature,
                                        `cargo clippy --workspace --all-targets --features cuda`;
                                        stops at the first failure
@@ -31,6 +34,11 @@ commands:
                                        (sweep/<case>/fwd, .../fwdbwd, .../step; --only names cases)
   imports                              no two files of a crate import each other in a circle
                                        (each crate's src/, read as text); prints every cycle
+  kernels                              every CUDA kernel compiled by NVRTC and assembled by ptxas for
+                                       sm_80, sm_90 and sm_100, no GPU needed (NVIDIA's wheels, pip-
+                                       installed once into ~/.cache/tensor-cuda-wheels); fails on a
+                                       compile error or a register spill; skips without pip/network
+                                       unless TENSOR_REQUIRE_NVRTC=1
   interop-check                        tensor-io writes .npy/.npz/.safetensors files, then NumPy and
                                        PyTorch's safetensors read them ($PYTHON, else
                                        ~/.cache/torch-venv/bin/python); not run by CI
@@ -43,6 +51,7 @@ fn main() -> ExitCode {
         Some("ci") if args.len() == 1 => ci(&root),
         Some("bench") => bench(&root, &args[1..]),
         Some("imports") if args.len() == 1 => check_imports(&root),
+        Some("kernels") if args.len() == 1 => kernels::run(&root),
         Some("interop-check") if args.len() == 1 => interop::run(&root),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -109,6 +118,7 @@ fn ci_steps(nextest: bool, cuda: bool) -> Vec<Step> {
         // kernels leave dead code there that the std build never sees), without rebuilding its
         // dependencies under other flags.
         Step::new("no_std", &["rustc", "-p", "tensor-core", "--no-default-features", "--", "-D", "warnings"]),
+        Step::new("kernels", &["run", "-q", "-p", "xtask", "--", "kernels"]),
     ];
     if cuda {
         // Clippy rather than check: the CUDA-only tests (`#[cfg(feature = "cuda")]`) compile and lint too.
@@ -372,9 +382,10 @@ mod tests {
     }
 
     #[test]
-    fn ci_has_eight_steps_with_cuda() {
-        assert_eq!(ci_steps(true, true).len(), 8);
-        assert_eq!(ci_steps(false, false).len(), 7);
+    fn ci_has_nine_steps_with_cuda() {
+        assert_eq!(ci_steps(true, true).len(), 9);
+        assert_eq!(ci_steps(false, false).len(), 8);
+        assert_eq!(ci_steps(false, false)[7].name, "kernels");
         assert_eq!(ci_steps(false, false)[1].name, "imports");
         assert_eq!(ci_steps(false, false)[3].args, ["test", "--workspace"]);
     }

@@ -106,6 +106,41 @@ pub(crate) fn ptx(family: Family, arch: &str) -> Result<Ptx> {
     Ok(compiled)
 }
 
+/// Every kernel family compiled by NVRTC for `arch` (`compute_90`), without the fallback to
+/// NVRTC's default architecture that [`ptx`] takes at run time: each family's name and PTX, or
+/// the first family's compile error (with NVRTC's log). What `cargo xtask ci`'s offline check of
+/// the kernels runs, through this crate's `compile_kernels` example, on machines without a GPU.
+pub fn compile_all(arch: &str) -> Result<Vec<(&'static str, String)>> {
+    // SAFETY: `is_culib_present` only tries to open the NVRTC library.
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return Err(unsupported("nvrtc", "the NVRTC library (libnvrtc) was not found"));
+    }
+    let families = [
+        Family::Copy,
+        Family::Unary,
+        Family::Binary,
+        Family::Reduce,
+        Family::Matmul,
+        Family::Random,
+        Family::Index,
+        Family::Conv,
+        Family::Pool,
+    ];
+    families
+        .into_iter()
+        .map(|family| {
+            let opts = CompileOptions {
+                name: Some(format!("tensor_cuda_{}.cu", family.name())),
+                options: vec![format!("--gpu-architecture={arch}")],
+                ..Default::default()
+            };
+            let src = format!("{COMMON}\n{}", family.source());
+            let ptx = cudarc::nvrtc::compile_ptx_with_opts(&src, opts).map_err(|e| compile_err(family.name(), e))?;
+            Ok((family.name(), ptx.to_src()))
+        })
+        .collect()
+}
+
 /// The kernel-name suffix of a dtype.
 pub(crate) fn suffix(dtype: DType) -> &'static str {
     match dtype {

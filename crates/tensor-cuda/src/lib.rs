@@ -72,6 +72,7 @@ mod storage;
 pub mod testing;
 
 pub use device::CudaDevice;
+pub use kernels::compile_all;
 pub use storage::CudaStorage;
 
 use std::sync::Arc;
