@@ -3,7 +3,9 @@
 //! thread, so every grid-stride loop walks all elements in order) and run against known answers
 //! (`tests/host/emu.cpp`): Philox's Random123 vector, bf16 rounding, tensor-core's casts,
 //! Python's integer division and modulo, argmax's tie and NaN rules through the block tree,
-//! im2col/col2im and average-pool adjointness, max pooling by brute force, sub-word atomics.
+//! im2col/col2im and average-pool adjointness, max pooling by brute force, sub-word atomics,
+//! the unary ops against libm and their special values, gather and the index check, and the
+//! integer matmul with strides and beta: every kernel family.
 //!
 //! Skipped (with a message) when no C++17 compiler with `_Float16` is found (`$CXX`, else `c++`),
 //! as on the GPU machine; a compiler that takes the probe but not the kernels fails the test.

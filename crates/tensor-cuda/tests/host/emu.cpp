@@ -186,6 +186,69 @@ int main() {
         scatter_bool(bb, st1(0, 0), bi, st1(0, 1), bs, st1(0, 1), dims1(2), 2, 1, 1);
         CHECK(bb[3] && !bb[4] && bb[2] && !bb[0], "bool scatter_add");
     }
+    // Unary: the float ops against libm and their special values; the integer ops wrap.
+    {
+        const int n = 9;
+        float x[n] = {-3.5f, -1.0f, -0.0f, 0.0f, 0.5f, 1.0f, 2.5f, 40.0f, NAN};
+        float y[n];
+        auto run = [&](int op, double p0, double p1, int flags) {
+            UParams p; memset(&p, 0, sizeof p); p.op = op; p.p0 = p0; p.p1 = p1; p.flags = flags;
+            unary_f32(y, st1(0, 1), x, st1(0, 1), dims1(n), n, p);
+        };
+        run(U_EXP, 0, 0, 0);
+        for (int i = 0; i < 8; ++i) CHECK(fabsf(y[i] - expf(x[i])) <= 1e-6f * expf(x[i]), "exp(%g) = %g", x[i], y[i]);
+        CHECK(isnan(y[8]), "exp(nan)");
+        run(U_TANH, 0, 0, 0);
+        for (int i = 0; i < 8; ++i) CHECK(fabsf(y[i] - tanhf(x[i])) <= 1e-6f, "tanh(%g) = %g", x[i], y[i]);
+        run(U_SIGMOID, 0, 0, 0);
+        for (int i = 0; i < 8; ++i) CHECK(fabsf(y[i] - 1.0f / (1.0f + expf(-x[i]))) <= 1e-6f, "sigmoid(%g)", x[i]);
+        run(U_RELU, 0, 0, 0);
+        CHECK(y[0] == 0 && y[6] == 2.5f && isnan(y[8]), "relu keeps nan");
+        run(U_SIGN, 0, 0, 0);
+        CHECK(y[0] == -1 && y[2] == 0 && !signbit(y[2]) && y[6] == 1 && y[8] == 0, "sign(-0) = +0, sign(nan) = 0");
+        run(U_ROUND, 0, 0, 0);
+        CHECK(y[4] == 0.0f && y[6] == 2.0f && y[0] == -4.0f, "round half to even: %g %g %g", y[4], y[6], y[0]);
+        run(U_CLAMP, -1.0, 2.0, 3);
+        CHECK(y[0] == -1 && y[5] == 1 && y[7] == 2 && isnan(y[8]), "clamp");
+        run(U_LEAKY_RELU, 0.1, 0, 0);
+        CHECK(fabsf(y[0] + 0.35f) < 1e-7f && y[6] == 2.5f, "leaky_relu");
+        run(U_SOFTPLUS, 1.0, 20.0, 0);
+        CHECK(y[7] == 40.0f && fabsf(y[5] - log1pf(expf(1.0f))) < 1e-6f, "softplus threshold");
+        run(U_GELU, 0, 0, 0);
+        CHECK(fabsf(y[5] - 0.8413447f) < 1e-6f && fabsf(y[0] + 0.000814f) < 1e-6f, "gelu(1) = %.7f gelu(-3.5) = %.7f", y[5], y[0]);
+        int xi[3] = {-2147483647 - 1, -5, 7}, yi[3];
+        UParams p; memset(&p, 0, sizeof p); p.op = U_ABS;
+        unary_i32(yi, st1(0, 1), xi, st1(0, 1), dims1(3), 3, p);
+        CHECK(yi[0] == -2147483647 - 1 && yi[1] == 5 && yi[2] == 7, "abs(INT_MIN) wraps");
+        p.op = U_NEG;
+        unary_i32(yi, st1(0, 1), xi, st1(0, 1), dims1(3), 3, p);
+        CHECK(yi[0] == -2147483647 - 1 && yi[1] == 5 && yi[2] == -7, "neg wraps");
+    }
+    // Index: the check reports an index out of range; gather along the last dim of [2, 4].
+    {
+        i64 idx[4] = {0, 3, 4, 1}, bad[2] = {0, 0};
+        index_check(idx, st1(0, 1), dims1(4), 4, 4, bad);
+        CHECK(bad[0] == 1 && bad[1] == 4, "index_check flags %lld", bad[1]);
+        float x[8] = {0, 1, 2, 3, 10, 11, 12, 13}, out[4];
+        i64 gi[4] = {3, 0, 1, 1};  // index [2, 2]
+        KDims d; memset(&d, 0, sizeof d); d.rank = 2; d.size[0] = 2; d.size[1] = 2;
+        KStrides sx; memset(&sx, 0, sizeof sx); sx.st[0] = 4; sx.st[1] = 0;  // along the gathered dim: 0
+        KStrides si; memset(&si, 0, sizeof si); si.st[0] = 2; si.st[1] = 1;
+        gather_4((u32*)out, (const u32*)x, sx, gi, si, d, 4, 1);
+        CHECK(out[0] == 3 && out[1] == 0 && out[2] == 11 && out[3] == 11, "gather %g %g %g %g", out[0], out[1], out[2], out[3]);
+    }
+    // Integer matmul: a [2, 3] by the transpose of a [2, 3] (strides), with beta accumulating.
+    {
+        int a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, -1, 2, 1, 0}, d[4] = {100, 100, 100, 100};
+        MMGeo g; memset(&g, 0, sizeof g);
+        g.batch = 1; g.m = 2; g.n = 2; g.k = 3;
+        g.sd[1] = 2; g.sd[2] = 1; g.sa[1] = 3; g.sa[2] = 1;
+        g.sb[1] = 1; g.sb[2] = 3;  // b^T: element (p, j) at j * 3 + p
+        g.alpha = 1.0; g.beta = 1.0;
+        matmul_naive_i32(d, a, b, g);
+        // [[1,2,3],[4,5,6]] @ [[1,2],[0,1],[-1,0]] = [[-2, 4], [-2, 13]], plus 100
+        CHECK(d[0] == 98 && d[1] == 104 && d[2] == 98 && d[3] == 113, "matmul %d %d %d %d", d[0], d[1], d[2], d[3]);
+    }
     // Random: uniforms below one, normals from pairs.
     {
         float u[9]; random_f32(u, 9, 42, 7, 0);
