@@ -228,3 +228,55 @@ REDUCE_COMMON(f16_t, f16)
 REDUCE_COMMON(bf16_t, bf16)
 REDUCE_COMMON(float, f32)
 REDUCE_COMMON(double, f64)
+
+// Running sums and products along one dim (`cumsum`, `cumprod`, and `reverse_cumsum`, the
+// running sum from the end): one thread per row. `kd` walks the other dims with the input's
+// strides `ks` and the output's `ko`; a row has `n` elements at stride `sx` in the input and
+// `so` in the output. Floats accumulate in double and integers in int64, wrapping, as the CPU.
+#define SCAN_SUM 0
+#define SCAN_PROD 1
+#define SCAN_REVERSE_SUM 2
+__device__ __forceinline__ double scan_acc(double a, double v, int op) { return op == SCAN_PROD ? a * v : a + v; }
+__device__ __forceinline__ i64 scan_acc(i64 a, i64 v, int op) {
+    return op == SCAN_PROD ? (i64)((u64)a * (u64)v) : (i64)((u64)a + (u64)v);
+}
+__device__ __forceinline__ double scan_in(double, double v) { return v; }
+template <typename T>
+__device__ __forceinline__ i64 scan_in(i64, T v) { return (i64)v; }
+template <typename T>
+__device__ __forceinline__ double scan_in(double, T v) { return to_f64(v); }
+__device__ __forceinline__ void scan_out(float* o, double a) { *o = (float)a; }
+__device__ __forceinline__ void scan_out(double* o, double a) { *o = a; }
+__device__ __forceinline__ void scan_out(f16_t* o, double a) { *o = from_f64<f16_t>(a); }
+__device__ __forceinline__ void scan_out(bf16_t* o, double a) { *o = from_f64<bf16_t>(a); }
+__device__ __forceinline__ void scan_out(u8* o, i64 a) { *o = (u8)(u64)a; }
+__device__ __forceinline__ void scan_out(int* o, i64 a) { *o = (int)(u32)(u64)a; }
+__device__ __forceinline__ void scan_out(i64* o, i64 a) { *o = a; }
+
+template <typename T, typename A>
+__device__ void scan_impl(T* out, KStrides ko, const T* x, KStrides ks, KDims kd, i64 rows, i64 n, i64 sx, i64 so,
+                          int op) {
+    GRID_STRIDE(r, rows) {
+        i64 ox, oo;
+        offsets2(kd, ks, ko, r, ox, oo);
+        A acc = op == SCAN_PROD ? (A)1 : (A)0;
+        for (i64 j = 0; j < n; ++j) {
+            i64 at = op == SCAN_REVERSE_SUM ? n - 1 - j : j;
+            acc = scan_acc(acc, scan_in(acc, x[ox + at * sx]), op);
+            scan_out(&out[oo + at * so], acc);
+        }
+    }
+}
+
+#define SCAN(T, A, N)                                                                                       \
+    extern "C" __global__ void scan_##N(T* out, KStrides ko, const T* x, KStrides ks, KDims kd, i64 rows, i64 n, \
+                                        i64 sx, i64 so, int op) {                                            \
+        scan_impl<T, A>(out, ko, x, ks, kd, rows, n, sx, so, op);                                             \
+    }
+SCAN(f16_t, double, f16)
+SCAN(bf16_t, double, bf16)
+SCAN(float, double, f32)
+SCAN(double, double, f64)
+SCAN(u8, i64, u8)
+SCAN(int, i64, i32)
+SCAN(i64, i64, i64)

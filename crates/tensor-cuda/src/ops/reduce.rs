@@ -5,19 +5,23 @@
 //!
 //! Each output element is folded by one thread block (shared-memory tree) when the reduction is
 //! longer than a warp, else by one thread. A full reduction of a large tensor therefore runs on
-//! one block: correct, not yet fast.
+//! one block: correct, not yet fast. Scans (`cumsum`, `cumprod`, `reverse_cumsum`) run one
+//! thread per row, accumulating as the CPU does (floats in double, integers in int64).
 
 use super::copy::check_extent;
 use super::launch;
 use crate::kernels::{blocks, grid, plan, suffix, to_i64, Family};
 use crate::storage::CudaStorage;
-use tensor_core::backend::ReduceOp;
+use tensor_core::backend::{ReduceOp, ScanOp};
 use tensor_core::backend::{ReduceOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
 
 impl ReduceOps<Storage> for CudaStorage {
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Storage> {
         reduce(self, layout, dims, op).map(Storage::new)
+    }
+    fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Storage> {
+        scan(self, layout, dim, op).map(Storage::new)
     }
 }
 
@@ -90,5 +94,49 @@ pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: Red
     // reduce_<op>_<T>_{block,thread}(Out* out, const T* x, KDims kd, KStrides ks, KDims rd,
     //                                KStrides rs, i64 n_out, i64 n_red)
     launch!(src.dev, Family::Reduce, kernel, cfg, name; &op_ptr, &xp, &kdims, &kstr, &rdims, &rstr, &n_out64, &n_red64)?;
+    Ok(out)
+}
+
+/// A running sum or product along `dim` of `src[layout]`, into a new contiguous storage.
+pub(crate) fn scan(src: &CudaStorage, layout: &Layout, dim: usize, op: ScanOp) -> Result<CudaStorage> {
+    let name = match op {
+        ScanOp::CumSum => "cumsum",
+        ScanOp::CumProd => "cumprod",
+        ScanOp::ReverseCumSum => "reverse_cumsum",
+    };
+    if src.dtype() == DType::Bool {
+        return Err(Error::new(ErrorKind::DType, name, "expected a numeric tensor, got torch.bool".to_string()));
+    }
+    let numel = layout.numel();
+    let mut out = CudaStorage::alloc(&src.dev, src.dtype(), numel)?;
+    if numel == 0 {
+        return Ok(out);
+    }
+    check_extent(name, layout, src)?;
+    let out_strides = tensor_core::Shape::new(layout.dims()).contiguous_strides();
+    // The other dims, walked one row per thread; a scalar is one row of one element.
+    let (mut kd, mut ks, mut ko) = (Vec::new(), Vec::new(), Vec::new());
+    for (d, (&n, &s)) in layout.dims().iter().zip(layout.strides()).enumerate() {
+        if d != dim {
+            kd.push(n);
+            ks.push(s);
+            ko.push(out_strides[d]);
+        }
+    }
+    let (n, sx, so) =
+        if layout.rank() == 0 { (1, 0, 0) } else { (layout.dims()[dim], layout.strides()[dim], out_strides[dim]) };
+    let rows = numel / n;
+    let (kdims, [kstr, ostr]) = plan(name, &kd, [&ks, &ko], [layout.offset(), 0])?;
+    let code: i32 = match op {
+        ScanOp::CumSum => 0,
+        ScanOp::CumProd => 1,
+        ScanOp::ReverseCumSum => 2,
+    };
+    let (op_ptr, xp) = (out.ptr_mut(), src.ptr());
+    let (rows64, n64, sx64, so64) = (to_i64(name, rows)?, to_i64(name, n)?, to_i64(name, sx)?, to_i64(name, so)?);
+    let kernel = format!("scan_{}", suffix(src.dtype()));
+    // scan_<T>(T* out, KStrides ko, const T* x, KStrides ks, KDims kd, i64 rows, i64 n, i64 sx,
+    //          i64 so, int op)
+    launch!(src.dev, Family::Reduce, kernel, grid(rows), name; &op_ptr, &ostr, &xp, &kstr, &kdims, &rows64, &n64, &sx64, &so64, &code)?;
     Ok(out)
 }

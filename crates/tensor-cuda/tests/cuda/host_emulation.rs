@@ -5,7 +5,7 @@
 //! Python's integer division and modulo, argmax's tie and NaN rules through the block tree,
 //! im2col/col2im and average-pool adjointness, max pooling by brute force, sub-word atomics,
 //! the unary ops against libm and their special values, gather and the index check, and the
-//! integer matmul with strides and beta: every kernel family.
+//! integer matmul with strides and beta, the scans: every kernel family.
 //!
 //! Skipped (with a message) when no C++17 compiler with `_Float16` is found (`$CXX`, else `c++`),
 //! as on the GPU machine; a compiler that takes the probe but not the kernels fails the test.

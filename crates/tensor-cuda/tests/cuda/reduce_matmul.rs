@@ -71,6 +71,35 @@ fn every_reduction_on_every_layout() {
 }
 
 #[test]
+fn scans_on_every_layout() {
+    let Some(gpu) = cuda_or_skip() else { return };
+    for (i, dtype) in ALL.into_iter().enumerate() {
+        let x = sample(dtype, false, 2000 + i as u64);
+        let xg = x.to_device(&gpu).unwrap();
+        for ((name, v), (_, vg)) in views(&x).into_iter().zip(views(&xg)) {
+            for d in 0..v.dim().max(1) as isize {
+                for (op, f) in [
+                    ("cumsum", Tensor::cumsum as fn(&Tensor, isize) -> tensor_core::Result<Tensor>),
+                    ("cumprod", Tensor::cumprod),
+                    ("reverse_cumsum", Tensor::reverse_cumsum),
+                ] {
+                    let what = format!("{op} {dtype} {name} dim {d}");
+                    match (f(&v, d), f(&vg, d)) {
+                        (Ok(w), Ok(g)) => {
+                            let n = v.size().get(d as usize).copied().unwrap_or(1);
+                            let (rt, at) = reduce_tol(w.dtype(), n);
+                            assert_close_tol(&what, &w, &g, rt, at);
+                        }
+                        (Err(_), Err(_)) => {}
+                        (w, g) => panic!("{what}: cpu {:?} vs cuda {:?}", w.err(), g.err()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn long_reductions_use_the_block_kernel() {
     let Some(gpu) = cuda_or_skip() else { return };
     let mut g = Generator::new(7);

@@ -249,6 +249,18 @@ int main() {
         // [[1,2,3],[4,5,6]] @ [[1,2],[0,1],[-1,0]] = [[-2, 4], [-2, 13]], plus 100
         CHECK(d[0] == 98 && d[1] == 104 && d[2] == 98 && d[3] == 113, "matmul %d %d %d %d", d[0], d[1], d[2], d[3]);
     }
+    // Scans: int32 sums wrap through int64; reverse sums along rows; products down columns.
+    {
+        int xi[3] = {2147483647, 1, 5}, yi[3];
+        scan_i32(yi, st1(0, 0), xi, st1(0, 0), dims1(1), 1, 3, 1, 1, SCAN_SUM);
+        CHECK(yi[0] == 2147483647 && yi[1] == -2147483647 - 1 && yi[2] == -2147483647 + 4, "cumsum wraps %d", yi[2]);
+        float x[6] = {1, 2, 3, 4, 5, 6}, y[6];
+        scan_f32(y, st1(0, 3), x, st1(0, 3), dims1(2), 2, 3, 1, 1, SCAN_REVERSE_SUM);
+        CHECK(y[0] == 6 && y[1] == 5 && y[2] == 3 && y[3] == 15 && y[4] == 11 && y[5] == 6, "reverse cumsum %g %g", y[0], y[3]);
+        double xd[6] = {1, 2, 3, 4, 5, 6}, yd[6];
+        scan_f64(yd, st1(0, 1), xd, st1(0, 1), dims1(3), 3, 2, 3, 3, SCAN_PROD);
+        CHECK(yd[0] == 1 && yd[3] == 4 && yd[2] == 3 && yd[5] == 18, "cumprod down columns %g %g", yd[3], yd[5]);
+    }
     // Random: uniforms below one, normals from pairs.
     {
         float u[9]; random_f32(u, 9, 42, 7, 0);
