@@ -44,6 +44,8 @@ pub(crate) enum Family {
     Conv,
     /// Max and average pooling and their gradients.
     Pool,
+    /// Stable row sorts.
+    Sort,
 }
 
 impl Family {
@@ -58,6 +60,7 @@ impl Family {
             Family::Index => "index",
             Family::Conv => "conv",
             Family::Pool => "pool",
+            Family::Sort => "sort",
         }
     }
     fn source(self) -> &'static str {
@@ -71,6 +74,7 @@ impl Family {
             Family::Index => include_str!("kernels/index.cu"),
             Family::Conv => include_str!("kernels/conv.cu"),
             Family::Pool => include_str!("kernels/pool.cu"),
+            Family::Sort => include_str!("kernels/sort.cu"),
         }
     }
 }
@@ -125,6 +129,7 @@ pub fn compile_all(arch: &str) -> Result<Vec<(&'static str, String)>> {
         Family::Index,
         Family::Conv,
         Family::Pool,
+        Family::Sort,
     ];
     families
         .into_iter()

@@ -5,7 +5,8 @@
 //! Python's integer division and modulo, argmax's tie and NaN rules through the block tree,
 //! im2col/col2im and average-pool adjointness, max pooling by brute force, sub-word atomics,
 //! the unary ops against libm and their special values, gather and the index check, and the
-//! integer matmul with strides and beta, the scans: every kernel family.
+//! integer matmul with strides and beta, the scans, stable sorts with NaN last: every kernel
+//! family.
 //!
 //! Skipped (with a message) when no C++17 compiler with `_Float16` is found (`$CXX`, else `c++`),
 //! as on the GPU machine; a compiler that takes the probe but not the kernels fails the test.
@@ -13,7 +14,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const KERNELS: [&str; 9] = [
+const KERNELS: [&str; 10] = [
     include_str!("../../src/kernels/copy.cu"),
     include_str!("../../src/kernels/unary.cu"),
     include_str!("../../src/kernels/binary.cu"),
@@ -23,6 +24,7 @@ const KERNELS: [&str; 9] = [
     include_str!("../../src/kernels/index.cu"),
     include_str!("../../src/kernels/conv.cu"),
     include_str!("../../src/kernels/pool.cu"),
+    include_str!("../../src/kernels/sort.cu"),
 ];
 
 /// The kernel sources for the host: PTX f16 conversions become `_Float16` casts (both round to

@@ -100,6 +100,36 @@ fn scans_on_every_layout() {
 }
 
 #[test]
+fn sorts_on_every_layout() {
+    let Some(gpu) = cuda_or_skip() else { return };
+    for (i, dtype) in ALL.into_iter().enumerate() {
+        for specials in [false, true] {
+            if specials && !dtype.is_float() {
+                continue;
+            }
+            let x = sample(dtype, specials, 3000 + i as u64);
+            let xg = x.to_device(&gpu).unwrap();
+            for ((name, v), (_, vg)) in views(&x).into_iter().zip(views(&xg)) {
+                for d in 0..v.dim().max(1) as isize {
+                    for descending in [false, true] {
+                        let what = format!("sort {dtype} {name} dim {d} descending {descending}");
+                        match (v.sort(d, descending), vg.sort(d, descending)) {
+                            // A stable sort: the same values and the same positions.
+                            (Ok((wv, wi)), Ok((gv, gi))) => {
+                                assert_close_tol(&what, &wv, &gv, 0.0, 0.0);
+                                assert_close_tol(&what, &wi, &gi, 0.0, 0.0);
+                            }
+                            (Err(_), Err(_)) => {}
+                            (w, g) => panic!("{what}: cpu {:?} vs cuda {:?}", w.err(), g.err()),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn long_reductions_use_the_block_kernel() {
     let Some(gpu) = cuda_or_skip() else { return };
     let mut g = Generator::new(7);

@@ -261,6 +261,26 @@ int main() {
         scan_f64(yd, st1(0, 1), xd, st1(0, 1), dims1(3), 3, 2, 3, 3, SCAN_PROD);
         CHECK(yd[0] == 1 && yd[3] == 4 && yd[2] == 3 && yd[5] == 18, "cumprod down columns %g %g", yd[3], yd[5]);
     }
+    // Sorts: stable, NaN last (first when descending), rows of a length that is no power of two.
+    {
+        float v[14] = {3, NAN, 1, 3, -2, 1, 0, /* row 2 */ 5, 5, 4, NAN, 5, -1, 4};
+        i64 ix[14]; float tv[14]; i64 ti[14];
+        sort_rows_f32(v, ix, tv, ti, 2, 7, 0);
+        float want[7] = {-2, 0, 1, 1, 3, 3, NAN};
+        i64 wi[7] = {4, 6, 2, 5, 0, 3, 1};
+        for (int j = 0; j < 7; ++j) CHECK((v[j] == want[j] || (isnan(v[j]) && isnan(want[j]))) && ix[j] == wi[j], "ascending %d: %g at %lld", j, v[j], ix[j]);
+        float w2[7] = {-1, 4, 4, 5, 5, 5, NAN};
+        i64 wi2[7] = {5, 2, 6, 0, 1, 4, 3};
+        for (int j = 0; j < 7; ++j) CHECK((v[7 + j] == w2[j] || isnan(v[7 + j])) && ix[7 + j] == wi2[j], "row 2 %d: %g at %lld", j, v[7 + j], ix[7 + j]);
+        float d[5] = {2, NAN, 2, 7, 1};
+        i64 dx[5]; float dt[5]; i64 dti[5];
+        sort_rows_f32(d, dx, dt, dti, 1, 5, 1);
+        CHECK(isnan(d[0]) && dx[0] == 1 && d[1] == 7 && d[2] == 2 && dx[2] == 0 && dx[3] == 2 && d[4] == 1, "descending, stable, NaN first");
+        i64 big[3] = {(i64)1 << 60, ((i64)1 << 60) + 1, -5};
+        i64 bx[3], bt[3], bti[3];
+        sort_rows_i64(big, bx, bt, bti, 1, 3, 0);
+        CHECK(big[0] == -5 && big[1] == (i64)1 << 60 && bx[2] == 1, "int64 past 2^53 in order");
+    }
     // Random: uniforms below one, normals from pairs.
     {
         float u[9]; random_f32(u, 9, 42, 7, 0);
