@@ -14,4 +14,5 @@ mod loss_options;
 mod losses;
 mod mnist_data;
 mod optim;
+mod optim_state;
 mod state_dict;
