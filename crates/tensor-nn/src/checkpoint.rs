@@ -111,7 +111,7 @@ pub fn load(
     path: impl AsRef<Path>,
     model: &mut dyn Module,
     optimizer: &mut dyn Optimizer,
-    scheduler: Option<&mut dyn LrScheduler>,
+    scheduler: Option<&mut (dyn LrScheduler + '_)>,
 ) -> Result<Resumed> {
     let path = path.as_ref();
     let file = SafetensorsFile::open(path)?;

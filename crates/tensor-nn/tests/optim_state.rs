@@ -74,6 +74,7 @@ fn adam_state_dict_has_pytorch_structure() -> Result<()> {
         (g0["lr"].clone(), g0["amsgrad"].clone(), g0["maximize"].clone()),
         (json!(0.1), json!(true), json!(false))
     );
+    assert_eq!(g0["decoupled_weight_decay"], json!(false));
     let g1 = &sd.param_groups[1];
     assert_eq!(
         (g1["params"].clone(), g1["lr"].clone(), g1["weight_decay"].clone()),
@@ -176,6 +177,12 @@ fn mismatched_optimizer_dicts_are_refused_with_the_key() -> Result<()> {
         let e = err_of(&sd);
         assert!(e.contains(expect), "{e}");
     }
+
+    // AdamW's dict into Adam.
+    let w = AdamW::new(copies(&ps), AdamWConfig::default())?.state_dict()?;
+    assert_eq!(w.param_groups[0]["decoupled_weight_decay"], json!(true));
+    let e = Adam::new(copies(&ps), AdamConfig::default())?.load_state_dict(&w).unwrap_err().to_string();
+    assert!(e.contains("param_groups.0.decoupled_weight_decay: expected false, got true"), "{e}");
 
     // SGD: a momentum buffer of the wrong shape.
     let mut sgd = Sgd::new(ps.clone(), SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })?;

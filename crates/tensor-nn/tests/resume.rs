@@ -46,7 +46,7 @@ fn epoch(
     (x, y): &(Tensor, Tensor),
     model: &Sequential,
     opt: &mut dyn Optimizer,
-    sched: Option<&mut dyn LrScheduler>,
+    sched: Option<&mut (dyn LrScheduler + '_)>,
 ) -> Result<()> {
     let opts = ClassLossOptions::default();
     for b in 0..4isize {
@@ -72,15 +72,6 @@ fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("tensor-nn-resume-{name}-{}.safetensors", std::process::id()))
 }
 
-/// The scheduler, if any, as the `Option<&mut dyn LrScheduler>` that `epoch` and
-/// `checkpoint::load` take.
-fn sched_mut(s: &mut Option<Box<dyn LrScheduler>>) -> Option<&mut dyn LrScheduler> {
-    match s {
-        Some(b) => Some(b.as_mut()),
-        None => None,
-    }
-}
-
 type MakeOpt = fn(&Sequential) -> Result<Box<dyn Optimizer>>;
 type MakeSched = fn(&dyn Optimizer) -> Result<Option<Box<dyn LrScheduler>>>;
 
@@ -95,9 +86,9 @@ fn straight_vs_resumed(name: &str, make_opt: MakeOpt, make_sched: MakeSched) -> 
     let m = model(16)?;
     let mut opt = make_opt(&m)?;
     let mut sched = make_sched(opt.as_ref())?;
-    epoch(&data, &m, opt.as_mut(), sched_mut(&mut sched))?;
+    epoch(&data, &m, opt.as_mut(), sched.as_deref_mut())?;
     let after_one = snapshot(&m)?;
-    epoch(&data, &m, opt.as_mut(), sched_mut(&mut sched))?;
+    epoch(&data, &m, opt.as_mut(), sched.as_deref_mut())?;
     let straight = snapshot(&m)?;
     assert_ne!(after_one, straight, "{name}: the second epoch changed nothing");
     // What the third epoch would start from: the learning rates and the scheduler's state.
@@ -110,7 +101,7 @@ fn straight_vs_resumed(name: &str, make_opt: MakeOpt, make_sched: MakeSched) -> 
     let m = model(16)?;
     let mut opt = make_opt(&m)?;
     let mut sched = make_sched(opt.as_ref())?;
-    epoch(&data, &m, opt.as_mut(), sched_mut(&mut sched))?;
+    epoch(&data, &m, opt.as_mut(), sched.as_deref_mut())?;
     let saved_rng = get_rng_state();
     checkpoint::save(&path, &m, opt.as_ref(), sched.as_deref(), 1)?;
     drop((m, opt, sched));
@@ -120,11 +111,11 @@ fn straight_vs_resumed(name: &str, make_opt: MakeOpt, make_sched: MakeSched) -> 
     let mut fresh_opt = make_opt(&fresh)?;
     let mut fresh_sched = make_sched(fresh_opt.as_ref())?;
     assert_ne!(snapshot(&fresh)?, after_one);
-    let resumed = checkpoint::load(&path, &mut fresh, fresh_opt.as_mut(), sched_mut(&mut fresh_sched))?;
+    let resumed = checkpoint::load(&path, &mut fresh, fresh_opt.as_mut(), fresh_sched.as_deref_mut())?;
     assert_eq!(resumed, checkpoint::Resumed { epoch: 1, rng_state: saved_rng }, "{name}");
     assert_eq!(get_rng_state(), saved_rng, "{name}");
     assert_eq!(snapshot(&fresh)?, after_one, "{name}: the model as saved");
-    epoch(&data, &fresh, fresh_opt.as_mut(), sched_mut(&mut fresh_sched))?;
+    epoch(&data, &fresh, fresh_opt.as_mut(), fresh_sched.as_deref_mut())?;
     assert_eq!(snapshot(&fresh)?, straight, "{name}: resumed differs from straight");
     let resumed_next = (fresh_opt.learning_rates(), fresh_sched.as_ref().map(|s| s.state_dict()));
     assert_eq!(resumed_next, straight_next, "{name}: the next epoch's learning rates or scheduler");
@@ -134,9 +125,9 @@ fn straight_vs_resumed(name: &str, make_opt: MakeOpt, make_sched: MakeSched) -> 
     let mut other = model(16)?;
     let mut other_opt = make_opt(&other)?;
     let mut other_sched = make_sched(other_opt.as_ref())?;
-    checkpoint::load(&path, &mut other, other_opt.as_mut(), sched_mut(&mut other_sched))?;
+    checkpoint::load(&path, &mut other, other_opt.as_mut(), other_sched.as_deref_mut())?;
     set_rng_state(RngState { seed: 99, offset: 0 });
-    epoch(&data, &other, other_opt.as_mut(), sched_mut(&mut other_sched))?;
+    epoch(&data, &other, other_opt.as_mut(), other_sched.as_deref_mut())?;
     assert_ne!(snapshot(&other)?, straight, "{name}: the generator's state does not matter?");
     std::fs::remove_file(&path).ok();
     Ok(())

@@ -125,12 +125,24 @@ impl ParamState<AdamConfig> for State {
     }
 }
 
-/// Refuses, in Adam, a group saved by PyTorch's Adam with `decoupled_weight_decay=True` (AdamW's
-/// update).
-fn check_coupled(saved: &OptimizerState) -> Result<()> {
+/// The state dict of Adam (`decoupled` false) or AdamW (true): PyTorch's groups name the
+/// difference `decoupled_weight_decay` (AdamW is Adam with it set).
+fn save(groups: &Groups, decoupled: bool) -> Result<OptimizerState> {
+    let mut out = groups.state_dict()?;
+    for g in &mut out.param_groups {
+        g.insert("decoupled_weight_decay".into(), Value::Bool(decoupled));
+    }
+    Ok(out)
+}
+
+/// Refuses a group whose `decoupled_weight_decay` is present and not `decoupled` (a dict of
+/// AdamW loaded into Adam, or the reverse).
+fn check_decoupled(name: &'static str, saved: &OptimizerState, decoupled: bool) -> Result<()> {
     for (g, group) in saved.param_groups.iter().enumerate() {
-        if group.get("decoupled_weight_decay").and_then(Value::as_bool) == Some(true) {
-            bail!(Value, "Adam", "param_groups.{g}.decoupled_weight_decay is true: load it into AdamW");
+        if let Some(v) = group.get("decoupled_weight_decay").filter(|v| !v.is_null()) {
+            if v.as_bool() != Some(decoupled) {
+                bail!(Value, name, "param_groups.{g}.decoupled_weight_decay: expected {decoupled}, got {v}");
+            }
         }
     }
     Ok(())
@@ -220,8 +232,11 @@ impl Adam {
     fn update(&mut self) -> Result<()> {
         self.groups.step(|c, param, grad, state| update(WeightDecay::L2, c, param, grad, state))
     }
+    fn save(&self) -> Result<OptimizerState> {
+        save(&self.groups, false)
+    }
     fn load(&mut self, saved: &OptimizerState) -> Result<()> {
-        check_coupled(saved)?;
+        check_decoupled("Adam", saved, false)?;
         self.groups.load_state_dict("Adam", saved, |c| validate("Adam", c))
     }
 }
@@ -246,7 +261,11 @@ impl AdamW {
     fn update(&mut self) -> Result<()> {
         self.groups.step(|c, param, grad, state| update(WeightDecay::Decoupled, c, param, grad, state))
     }
+    fn save(&self) -> Result<OptimizerState> {
+        save(&self.groups, true)
+    }
     fn load(&mut self, saved: &OptimizerState) -> Result<()> {
+        check_decoupled("AdamW", saved, true)?;
         self.groups.load_state_dict("AdamW", saved, |c| validate("AdamW", c))
     }
 }

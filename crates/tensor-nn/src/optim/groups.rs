@@ -117,8 +117,9 @@ pub(crate) enum WeightDecay {
 
 /// Implements [`Optimizer`](super::Optimizer) and `Debug` (`name`, then each group's options
 /// and number of parameters) for optimizers whose parameter groups are a `groups: ParamGroups`
-/// field, whose step is an inherent `update` method and whose `load_state_dict` is an inherent
-/// `load` method (which validates the loaded options as the constructor does).
+/// field, whose step is an inherent `update` method, and whose `state_dict` and
+/// `load_state_dict` are inherent `save` and `load` methods (`load` validates the loaded options
+/// as the constructor does).
 macro_rules! optimizer {
     ($($t:ty => $name:literal),*) => {$(
         impl $crate::optim::Optimizer for $t {
@@ -135,7 +136,7 @@ macro_rules! optimizer {
                 self.groups.set_learning_rate(group, lr)
             }
             fn state_dict(&self) -> tensor_core::Result<$crate::optim::OptimizerState> {
-                self.groups.state_dict()
+                self.save()
             }
             fn load_state_dict(&mut self, state: &$crate::optim::OptimizerState) -> tensor_core::Result<()> {
                 self.load(state)

@@ -101,6 +101,9 @@ impl Sgd {
     pub fn with_groups(groups: Vec<(Vec<Var>, SgdConfig)>) -> Result<Sgd> {
         Ok(Sgd { groups: ParamGroups::new(groups, validate)? })
     }
+    fn save(&self) -> Result<OptimizerState> {
+        self.groups.state_dict()
+    }
     fn load(&mut self, saved: &OptimizerState) -> Result<()> {
         self.groups.load_state_dict("SGD", saved, validate)
     }

@@ -9,8 +9,10 @@
 //!   AMSGrad, `max_exp_avg_sq` for Adam and AdamW; `momentum_buffer` for SGD with momentum;
 //! - `param_groups`: each group's hyper-parameters under PyTorch's names (`lr`, `betas`, `eps`,
 //!   `weight_decay`, `amsgrad`, `momentum`, `dampening`, `nesterov`, and the flags PyTorch
-//!   writes: `maximize`, `foreach`, ...) as a JSON object, plus `params`, the indices of the
-//!   group's parameters.
+//!   writes: `maximize`, `foreach`, ..., and `decoupled_weight_decay`, false for Adam and true
+//!   for AdamW) as a JSON object, plus `params`, the indices of the group's parameters. Flags
+//!   for options we do not implement (`maximize`, `capturable`, ...) load only when false or
+//!   null; other unknown keys (`initial_lr`, which PyTorch's schedulers add) are ignored.
 //!
 //! Loading follows `Optimizer.load_state_dict`: the number of groups and of parameters in each
 //! must match, the saved hyper-parameters replace the current ones, and the state tensors are
