@@ -162,6 +162,27 @@ fn mismatched_optimizer_dicts_are_refused_with_the_key() -> Result<()> {
     sd.param_groups[1].insert("params".into(), json!([1, 2]));
     let e = err_of(&sd);
     assert!(e.contains("param_groups.0.params") && e.contains("1 parameters") && e.contains("has 2"), "{e}");
+    // State for a parameter that no group lists, and an index given twice.
+    let mut sd = OptimizerState::from_state_tensors("", &good.state_tensors(""), good.param_groups.clone())?;
+    sd.param_groups[1].insert("params".into(), json!([7]));
+    let e = err_of(&sd);
+    assert!(e.contains("state.2, but no group's params lists the parameter 2"), "{e}");
+    // Other indices map by position, as in PyTorch.
+    let mut sd = OptimizerState { state: Default::default(), param_groups: good.param_groups.clone() };
+    sd.param_groups[0].insert("params".into(), json!([10, 11]));
+    sd.param_groups[1].insert("params".into(), json!([12]));
+    for (i, t) in &good.state {
+        sd.state.insert(i + 10, t.iter().map(|(k, v)| (k.clone(), v.shallow_clone())).collect());
+    }
+    let mut renumbered = Adam::with_groups(adam_groups(&copies(&ps), 0.7))?;
+    renumbered.load_state_dict(&sd)?;
+    let back = renumbered.state_dict()?;
+    assert_eq!(back.state.keys().copied().collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(back.state[&2]["exp_avg"].to_vec::<f32>()?, good.state[&2]["exp_avg"].to_vec::<f32>()?);
+    let mut sd = OptimizerState::from_state_tensors("", &good.state_tensors(""), good.param_groups.clone())?;
+    sd.param_groups[1].insert("params".into(), json!([1]));
+    let e = err_of(&sd);
+    assert!(e.contains("param_groups.1.params: the index 1 appears twice"), "{e}");
     let sd = OptimizerState { state: Default::default(), param_groups: good.param_groups[..1].to_vec() };
     let e = err_of(&sd);
     assert!(e.contains("1 parameter groups") && e.contains("has 2"), "{e}");

@@ -235,8 +235,10 @@ pub(crate) fn state_dict<'a, C: GroupOptions + 'a, S: ParamState<C> + 'a>(
 pub(crate) type Loaded<C, S> = (Vec<C>, Vec<Vec<Option<S>>>);
 
 /// The options and states of `params` (the current parameters, group by group) read from
-/// `saved`, checked: as many groups, as many parameters in each, every state key's index one of
-/// them, every tensor of the parameter's shape; `validate` checks each group's options.
+/// `saved`, checked: as many groups, as many parameters in each, every state key one of the
+/// groups' `params`, every tensor of the parameter's shape; `validate` checks each group's
+/// options. As PyTorch's `load_state_dict`, the saved groups' `params` map to the current
+/// parameters by position (PyTorch numbers them 0, 1, ... in order, but any distinct indices do).
 pub(crate) fn load_state_dict<C: GroupOptions, S: ParamState<C>>(
     op: &'static str,
     params: &[Vec<Tensor>],
@@ -252,34 +254,36 @@ pub(crate) fn load_state_dict<C: GroupOptions, S: ParamState<C>>(
             params.len()
         );
     }
-    let total: usize = params.iter().map(Vec::len).sum();
-    if let Some(&i) = saved.state.keys().find(|&&i| i >= total) {
-        bail!(Value, op, "loaded state dict has state for parameter {i}, but the optimizer has {total} parameters");
-    }
+    let mut seen = std::collections::BTreeSet::new();
     let (mut configs, mut states) = (Vec::new(), Vec::new());
-    let mut first = 0;
     for (g, (group, params)) in saved.param_groups.iter().zip(params).enumerate() {
-        let indices = group.get("params").and_then(Value::as_array).ok_or_else(|| {
-            err!(Value, op, "loaded state dict has no list param_groups.{g}.params (the parameters' indices)")
-        })?;
-        if indices.len() != params.len() {
+        let ids: Vec<usize> = group
+            .get("params")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().map(|v| v.as_u64().and_then(|n| usize::try_from(n).ok())).collect())
+            .ok_or_else(|| {
+                err!(
+                    Value,
+                    op,
+                    "loaded state dict has no list of integers param_groups.{g}.params (the parameters' indices)"
+                )
+            })?;
+        if ids.len() != params.len() {
             bail!(
                 Value,
                 op,
                 "param_groups.{g}.params: loaded state dict has a group of {} parameters, the optimizer's group has {}",
-                indices.len(),
+                ids.len(),
                 params.len()
             );
         }
-        let expected: Vec<Value> = (first..first + params.len()).map(Value::from).collect();
-        if indices != &expected {
-            bail!(Value, op, "param_groups.{g}.params: expected the indices {:?}, got {:?}", expected, indices);
+        if let Some(id) = ids.iter().find(|&&id| !seen.insert(id)) {
+            bail!(Value, op, "param_groups.{g}.params: the index {id} appears twice");
         }
         let config = C::from_json(&GroupReader { op, index: g, group })?;
         validate(&config)?;
         let mut group_states = Vec::with_capacity(params.len());
-        for (i, param) in params.iter().enumerate() {
-            let index = first + i;
+        for (&index, param) in ids.iter().zip(params) {
             group_states.push(match saved.state.get(&index) {
                 None => None,
                 Some(tensors) => Some(S::from_tensors(&StateReader { op, index, tensors, param }, &config)?),
@@ -287,7 +291,9 @@ pub(crate) fn load_state_dict<C: GroupOptions, S: ParamState<C>>(
         }
         configs.push(config);
         states.push(group_states);
-        first += params.len();
+    }
+    if let Some(i) = saved.state.keys().find(|i| !seen.contains(i)) {
+        bail!(Value, op, "loaded state dict has state.{i}, but no group's params lists the parameter {i}");
     }
     Ok((configs, states))
 }
