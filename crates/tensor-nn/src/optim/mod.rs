@@ -1,6 +1,9 @@
 //! Optimizers, step for step as `torch.optim`, over parameter groups ([`Sgd`], [`Adam`],
 //! [`AdamW`]), learning-rate schedulers ([`StepLR`], [`CosineAnnealingLR`]) and gradient
 //! clipping ([`clip_grad_norm_`]). Steps run under `no_grad` and update parameters in place.
+//! Optimizers and schedulers have `state_dict()` / `load_state_dict()` with PyTorch's structure
+//! ([`OptimizerState`], [`SchedulerState`]), which [`crate::checkpoint`] saves with the model to
+//! resume training.
 //!
 //! ```
 //! use tensor_nn::optim::{Adam, AdamConfig, CosineAnnealingLR, LrScheduler, Optimizer};
