@@ -6,6 +6,10 @@
 //! Element `i` of a draw at generator offset `o` uses 32-bit word `i` of the stream: Philox block
 //! `o + i / 4` (the counter), lane `i % 4`, keyed by the seed. Uniform floats are
 //! `word * 2^-32` (f32 rounds down to stay below 1); normals use Box–Muller on words `2j, 2j+1`.
+//!
+//! A generator's whole state is its seed and its offset ([`RngState`]): [`get_rng_state`] and
+//! [`set_rng_state`] save and restore the global generator's, as `torch.get_rng_state` /
+//! `torch.set_rng_state`, so that a resumed training run draws the numbers it would have drawn.
 
 use spin::Mutex;
 
@@ -100,6 +104,14 @@ impl Generator {
     pub fn offset(&self) -> u64 {
         self.offset
     }
+    /// The generator's state (its seed and offset), to restore with [`Generator::from_state`].
+    pub fn state(&self) -> RngState {
+        RngState { seed: self.seed, offset: self.offset }
+    }
+    /// The generator at `state`: it continues the stream where the saved one stood.
+    pub const fn from_state(state: RngState) -> Self {
+        Generator { seed: state.seed, offset: state.offset }
+    }
     /// Restarts the stream of `seed`.
     pub fn manual_seed(&mut self, seed: u64) {
         *self = Generator::new(seed);
@@ -152,11 +164,46 @@ impl Generator {
     }
 }
 
+/// The whole state of a [`Generator`]: the seed (the Philox key) and the next unused block of
+/// its stream. Two generators with the same state draw the same numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RngState {
+    /// The seed: the Philox key.
+    pub seed: u64,
+    /// The next unused block (128-bit counter's low 64 bits) of the seed's stream.
+    pub offset: u64,
+}
+
 static GLOBAL: Mutex<Generator> = Mutex::new(Generator::new(DEFAULT_SEED));
 
 /// Seeds the global generator, as `torch.manual_seed`.
 pub fn manual_seed(seed: u64) {
     GLOBAL.lock().manual_seed(seed);
+}
+
+/// The global generator's state, as `torch.get_rng_state()`: save it with a checkpoint and give
+/// it to [`set_rng_state`] to draw the same numbers again.
+///
+/// ```
+/// use tensor_core::random::{get_rng_state, set_rng_state};
+/// use tensor_core::{manual_seed, DType, Device, Tensor};
+/// manual_seed(7);
+/// let state = get_rng_state();
+/// let a = Tensor::rand([5], DType::F32, &Device::Cpu)?.to_vec::<f32>()?;
+/// set_rng_state(state);
+/// let b = Tensor::rand([5], DType::F32, &Device::Cpu)?.to_vec::<f32>()?;
+/// assert_eq!(a, b);
+/// assert_ne!(get_rng_state(), state); // the draw advanced the generator
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+pub fn get_rng_state() -> RngState {
+    GLOBAL.lock().state()
+}
+
+/// Sets the global generator's state, as `torch.set_rng_state(state)`: the next draws are
+/// those that followed the [`get_rng_state`] that returned `state`.
+pub fn set_rng_state(state: RngState) {
+    *GLOBAL.lock() = Generator::from_state(state);
 }
 
 /// Runs `f` with the global generator.
@@ -213,5 +260,16 @@ mod tests {
         let u: alloc::vec::Vec<f64> = g.uniform(5).collect();
         assert!(u.iter().all(|&x| (0.0..1.0).contains(&x)));
         assert_eq!(g.offset(), 2);
+    }
+
+    #[test]
+    fn state_round_trips() {
+        let mut g = Generator::new(11);
+        let _ = g.uniform(9).count();
+        let state = g.state();
+        assert_eq!(state, RngState { seed: 11, offset: 3 });
+        let a: alloc::vec::Vec<f64> = g.normal(7).collect();
+        let b: alloc::vec::Vec<f64> = Generator::from_state(state).normal(7).collect();
+        assert_eq!(a, b);
     }
 }

@@ -3,7 +3,7 @@
 //! PyTorch's `torch.nn` over tensor-autograd: the [`Module`] trait (forward + named
 //! parameters, state dicts, train/eval), layers ([`Linear`], [`Conv2d`], pooling, norms,
 //! activations, [`Sequential`]), losses, [`init`], optimizers ([`optim`]), safetensors state
-//! dicts, and MNIST data.
+//! dicts, training checkpoints ([`checkpoint`]), and MNIST data.
 //!
 //! ```
 //! use tensor_nn::{Linear, Module, ModuleExt};
@@ -17,6 +17,7 @@
 //! # Ok::<(), tensor_core::Error>(())
 //! ```
 
+pub mod checkpoint;
 pub mod data;
 pub mod functional;
 pub mod init;

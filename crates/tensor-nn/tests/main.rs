@@ -1,6 +1,6 @@
 //! tensor-nn's integration tests, one module per file, linked into one test binary (one link
 //! and one executable instead of one per file: CI's disk and time).
-//! `training.rs` stays a binary of its own: it draws from the global generator after `manual_seed` and
+//! `training.rs` and `resume.rs` stay binaries of their own: they draw from the global generator after `manual_seed` and
 //! must not share it with tests on other threads.
 
 mod common;
@@ -14,4 +14,5 @@ mod loss_options;
 mod losses;
 mod mnist_data;
 mod optim;
+mod optim_state;
 mod state_dict;

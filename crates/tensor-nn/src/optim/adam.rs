@@ -3,6 +3,8 @@
 //! parameter groups.
 
 use super::groups::{optimizer, GroupConfig, ParamGroups, WeightDecay};
+use super::state::{step_tensor, GroupOptions, GroupReader, OptimizerState, ParamGroupState, ParamState, StateReader};
+use serde_json::{json, Value};
 use tensor_autograd::Var;
 use tensor_core::backend::AdamStep;
 use tensor_core::{bail, Result, Tensor};
@@ -72,6 +74,78 @@ struct State {
     exp_avg: Tensor,
     exp_avg_sq: Tensor,
     max_exp_avg_sq: Option<Tensor>,
+}
+
+impl GroupOptions for AdamConfig {
+    /// `torch.optim.Adam`'s group keys (the flags we do not implement at their defaults).
+    fn to_json(&self) -> ParamGroupState {
+        let v = json!({
+            "lr": self.lr, "betas": [self.betas.0, self.betas.1], "eps": self.eps,
+            "weight_decay": self.weight_decay, "amsgrad": self.amsgrad, "maximize": false,
+            "foreach": null, "capturable": false, "differentiable": false, "fused": null,
+        });
+        match v {
+            Value::Object(m) => m,
+            _ => ParamGroupState::new(),
+        }
+    }
+    fn from_json(r: &GroupReader<'_>) -> Result<Self> {
+        for flag in ["maximize", "capturable", "differentiable", "fused"] {
+            r.unsupported_flag(flag)?;
+        }
+        Ok(AdamConfig {
+            lr: r.f64("lr")?,
+            betas: r.pair("betas")?,
+            eps: r.f64("eps")?,
+            weight_decay: r.f64("weight_decay")?,
+            amsgrad: r.bool("amsgrad")?,
+        })
+    }
+}
+
+impl ParamState<AdamConfig> for State {
+    fn to_tensors(&self) -> Result<Vec<(&'static str, Tensor)>> {
+        let mut out = vec![
+            ("step", step_tensor(self.step)?),
+            ("exp_avg", self.exp_avg.shallow_clone()),
+            ("exp_avg_sq", self.exp_avg_sq.shallow_clone()),
+        ];
+        if let Some(m) = &self.max_exp_avg_sq {
+            out.push(("max_exp_avg_sq", m.shallow_clone()));
+        }
+        Ok(out)
+    }
+    fn from_tensors(r: &StateReader<'_>, config: &AdamConfig) -> Result<Self> {
+        Ok(State {
+            step: r.step()?,
+            exp_avg: r.like_param("exp_avg")?,
+            exp_avg_sq: r.like_param("exp_avg_sq")?,
+            max_exp_avg_sq: if config.amsgrad { Some(r.like_param("max_exp_avg_sq")?) } else { None },
+        })
+    }
+}
+
+/// The state dict of Adam (`decoupled` false) or AdamW (true): PyTorch's groups name the
+/// difference `decoupled_weight_decay` (AdamW is Adam with it set).
+fn save(groups: &Groups, decoupled: bool) -> Result<OptimizerState> {
+    let mut out = groups.state_dict()?;
+    for g in &mut out.param_groups {
+        g.insert("decoupled_weight_decay".into(), Value::Bool(decoupled));
+    }
+    Ok(out)
+}
+
+/// Refuses a group whose `decoupled_weight_decay` is present and not `decoupled` (a dict of
+/// AdamW loaded into Adam, or the reverse).
+fn check_decoupled(name: &'static str, saved: &OptimizerState, decoupled: bool) -> Result<()> {
+    for (g, group) in saved.param_groups.iter().enumerate() {
+        if let Some(v) = group.get("decoupled_weight_decay").filter(|v| !v.is_null()) {
+            if v.as_bool() != Some(decoupled) {
+                bail!(Value, name, "param_groups.{g}.decoupled_weight_decay: expected {decoupled}, got {v}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The parameter groups of Adam and AdamW (AdamW's options as Adam's).
@@ -158,6 +232,13 @@ impl Adam {
     fn update(&mut self) -> Result<()> {
         self.groups.step(|c, param, grad, state| update(WeightDecay::L2, c, param, grad, state))
     }
+    fn save(&self) -> Result<OptimizerState> {
+        save(&self.groups, false)
+    }
+    fn load(&mut self, saved: &OptimizerState) -> Result<()> {
+        check_decoupled("Adam", saved, false)?;
+        self.groups.load_state_dict("Adam", saved, |c| validate("Adam", c))
+    }
 }
 
 /// `torch.optim.AdamW`: Adam with decoupled weight decay (the parameter is multiplied by
@@ -179,6 +260,13 @@ impl AdamW {
 
     fn update(&mut self) -> Result<()> {
         self.groups.step(|c, param, grad, state| update(WeightDecay::Decoupled, c, param, grad, state))
+    }
+    fn save(&self) -> Result<OptimizerState> {
+        save(&self.groups, true)
+    }
+    fn load(&mut self, saved: &OptimizerState) -> Result<()> {
+        check_decoupled("AdamW", saved, true)?;
+        self.groups.load_state_dict("AdamW", saved, |c| validate("AdamW", c))
     }
 }
 

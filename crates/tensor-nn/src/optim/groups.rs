@@ -3,6 +3,7 @@
 //! step over the parameters that have a gradient, `zero_grad`, the learning rates the
 //! schedulers read and write, and weight decay.
 
+use super::state::{self, GroupOptions, OptimizerState, ParamState};
 use std::fmt;
 use tensor_autograd::{no_grad, Var};
 use tensor_core::{Result, Tensor};
@@ -74,6 +75,29 @@ impl<C: GroupConfig, S> ParamGroups<C, S> {
     }
 }
 
+impl<C: GroupConfig + GroupOptions, S: ParamState<C>> ParamGroups<C, S> {
+    /// The state dict, as `Optimizer.state_dict()` (see `state.rs`).
+    pub(crate) fn state_dict(&self) -> Result<OptimizerState> {
+        state::state_dict(self.groups.iter().map(|g| (g.params.len(), &g.config, g.state.as_slice())))
+    }
+    /// Replaces the options and states by those of `saved`, checked (see `state.rs`) with
+    /// `validate` as well; nothing changes when it errs. `op` names the optimizer in errors.
+    pub(crate) fn load_state_dict(
+        &mut self,
+        op: &'static str,
+        saved: &OptimizerState,
+        validate: impl Fn(&C) -> Result<()>,
+    ) -> Result<()> {
+        let params: Vec<Vec<Tensor>> = self.groups.iter().map(|g| g.params.iter().map(Var::tensor).collect()).collect();
+        let (configs, states) = state::load_state_dict(op, &params, saved, validate)?;
+        for ((g, config), state) in self.groups.iter_mut().zip(configs).zip(states) {
+            g.config = config;
+            g.state = state;
+        }
+        Ok(())
+    }
+}
+
 impl<C: GroupConfig, S> fmt::Debug for ParamGroups<C, S> {
     /// Each group's options and number of parameters.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,7 +117,9 @@ pub(crate) enum WeightDecay {
 
 /// Implements [`Optimizer`](super::Optimizer) and `Debug` (`name`, then each group's options
 /// and number of parameters) for optimizers whose parameter groups are a `groups: ParamGroups`
-/// field and whose step is an inherent `update` method.
+/// field, whose step is an inherent `update` method, and whose `state_dict` and
+/// `load_state_dict` are inherent `save` and `load` methods (`load` validates the loaded options
+/// as the constructor does).
 macro_rules! optimizer {
     ($($t:ty => $name:literal),*) => {$(
         impl $crate::optim::Optimizer for $t {
@@ -108,6 +134,12 @@ macro_rules! optimizer {
             }
             fn set_learning_rate(&mut self, group: usize, lr: f64) {
                 self.groups.set_learning_rate(group, lr)
+            }
+            fn state_dict(&self) -> tensor_core::Result<$crate::optim::OptimizerState> {
+                self.save()
+            }
+            fn load_state_dict(&mut self, state: &$crate::optim::OptimizerState) -> tensor_core::Result<()> {
+                self.load(state)
             }
         }
         impl std::fmt::Debug for $t {

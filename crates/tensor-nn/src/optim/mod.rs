@@ -1,6 +1,9 @@
 //! Optimizers, step for step as `torch.optim`, over parameter groups ([`Sgd`], [`Adam`],
 //! [`AdamW`]), learning-rate schedulers ([`StepLR`], [`CosineAnnealingLR`]) and gradient
 //! clipping ([`clip_grad_norm_`]). Steps run under `no_grad` and update parameters in place.
+//! Optimizers and schedulers have `state_dict()` / `load_state_dict()` with PyTorch's structure
+//! ([`OptimizerState`], [`SchedulerState`]), which [`crate::checkpoint`] saves with the model to
+//! resume training.
 //!
 //! ```
 //! use tensor_nn::optim::{Adam, AdamConfig, CosineAnnealingLR, LrScheduler, Optimizer};
@@ -24,11 +27,16 @@ mod clip;
 mod groups;
 mod scheduler;
 mod sgd;
+mod state;
 
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
 pub use clip::clip_grad_norm_;
-pub use scheduler::{CosineAnnealingLR, LrScheduler, StepLR};
+pub use scheduler::{CosineAnnealingLR, LrScheduler, SchedulerState, StepLR};
+/// The JSON crate whose `Map` and `Value` hold the hyper-parameters of [`OptimizerState`] and
+/// the entries of [`SchedulerState`].
+pub use serde_json;
 pub use sgd::{Sgd, SgdConfig};
+pub use state::{OptimizerState, ParamGroupState};
 
 use tensor_core::Result;
 
@@ -42,4 +50,12 @@ pub trait Optimizer {
     fn learning_rates(&self) -> Vec<f64>;
     /// Sets the learning rate of group `group`.
     fn set_learning_rate(&mut self, group: usize, lr: f64);
+    /// The state dict, with `torch.optim.Optimizer.state_dict()`'s structure: the state of each
+    /// parameter that has one and each group's hyper-parameters (see [`OptimizerState`]). The
+    /// tensors share storage with the optimizer's, as PyTorch's do.
+    fn state_dict(&self) -> Result<OptimizerState>;
+    /// Loads a state dict, as `Optimizer.load_state_dict`: the saved hyper-parameters replace
+    /// the groups' options and the state tensors are copied. A dict whose groups, parameter
+    /// counts, keys or shapes do not match is an error naming the key, and changes nothing.
+    fn load_state_dict(&mut self, state: &OptimizerState) -> Result<()>;
 }

@@ -4,9 +4,18 @@
 //! The updates are PyTorch's recursive ("chainable") `get_lr` formulas, evaluated in the same
 //! order, so the learning rates are PyTorch's to the last bit; `closed_form_lr` gives
 //! `_get_closed_form_lr`.
+//!
+//! `state_dict()` / `load_state_dict()` hold what PyTorch's `LRScheduler.state_dict()` holds,
+//! under its names: `last_epoch`, `base_lrs`, `_last_lr`, `_step_count`,
+//! `_get_lr_called_within_step`, and each scheduler's own options (`step_size` and `gamma`;
+//! `T_max` and `eta_min`).
 
 use super::Optimizer;
-use tensor_core::{bail, Result};
+use serde_json::{json, Map, Value};
+use tensor_core::{bail, err, Result};
+
+/// A scheduler's state dict: PyTorch's entries by name, as a JSON object.
+pub type SchedulerState = Map<String, Value>;
 
 /// What every scheduler does.
 pub trait LrScheduler {
@@ -16,6 +25,42 @@ pub trait LrScheduler {
     fn last_lr(&self) -> &[f64];
     /// The number of steps taken, as `last_epoch` (0 after construction).
     fn last_epoch(&self) -> usize;
+    /// The state dict, as `scheduler.state_dict()`: the epoch, the base and last learning
+    /// rates and the scheduler's options, under PyTorch's names.
+    fn state_dict(&self) -> SchedulerState;
+    /// Loads a state dict, as `scheduler.load_state_dict()`: every entry replaces this
+    /// scheduler's. A missing entry or one of the wrong type is an error naming it, and changes
+    /// nothing. (The learning rates the optimizer uses come with the optimizer's state dict.)
+    fn load_state_dict(&mut self, state: &SchedulerState) -> Result<()>;
+}
+
+/// Reads the entry `key` of a scheduler's state dict with `f`, or errs naming it and `expected`.
+fn entry<T>(
+    op: &'static str,
+    s: &SchedulerState,
+    key: &str,
+    expected: &str,
+    f: impl Fn(&Value) -> Option<T>,
+) -> Result<T> {
+    match s.get(key) {
+        None => Err(err!(Value, op, "the state dict has no key {key:?} (expected {expected})")),
+        Some(v) => f(v).ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected {expected}, got {v}")),
+    }
+}
+
+/// A non-negative integer entry.
+fn usize_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<usize> {
+    entry(op, s, key, "a non-negative integer", |v| v.as_u64().and_then(|n| usize::try_from(n).ok()))
+}
+
+/// A number entry.
+fn f64_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<f64> {
+    entry(op, s, key, "a number", Value::as_f64)
+}
+
+/// A list-of-numbers entry.
+fn lrs_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<Vec<f64>> {
+    entry(op, s, key, "a list of numbers", |v| v.as_array()?.iter().map(Value::as_f64).collect())
 }
 
 /// The base learning rates and the epoch counter that every scheduler keeps.
@@ -56,6 +101,28 @@ impl Common {
         }
         self.last_lr = new;
         Ok(())
+    }
+    /// PyTorch's common entries (`_step_count` counts the constructor's initial step as well).
+    fn state_dict(&self) -> SchedulerState {
+        let mut m = SchedulerState::new();
+        m.insert("base_lrs".into(), json!(self.base_lrs));
+        m.insert("last_epoch".into(), json!(self.last_epoch));
+        m.insert("_step_count".into(), json!(self.last_epoch + 1));
+        m.insert("_get_lr_called_within_step".into(), json!(false));
+        m.insert("_last_lr".into(), json!(self.last_lr));
+        m
+    }
+    /// The common entries of a saved state dict.
+    fn from_state_dict(op: &'static str, s: &SchedulerState) -> Result<Common> {
+        let c = Common {
+            base_lrs: lrs_entry(op, s, "base_lrs")?,
+            last_lr: lrs_entry(op, s, "_last_lr")?,
+            last_epoch: usize_entry(op, s, "last_epoch")?,
+        };
+        if c.base_lrs.len() != c.last_lr.len() {
+            bail!(Value, op, "state dict has {} base_lrs but {} _last_lr", c.base_lrs.len(), c.last_lr.len());
+        }
+        Ok(c)
     }
 }
 
@@ -103,6 +170,22 @@ impl LrScheduler for StepLR {
     fn step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let (step_size, gamma) = (self.step_size, self.gamma);
         self.common.step("StepLR", optimizer, |e, _, lr| if e % step_size != 0 { lr } else { lr * gamma })
+    }
+    fn state_dict(&self) -> SchedulerState {
+        let mut m = self.common.state_dict();
+        m.insert("step_size".into(), json!(self.step_size));
+        m.insert("gamma".into(), json!(self.gamma));
+        m
+    }
+    fn load_state_dict(&mut self, state: &SchedulerState) -> Result<()> {
+        const OP: &str = "StepLR.load_state_dict";
+        let step_size = usize_entry(OP, state, "step_size")?;
+        if step_size == 0 {
+            bail!(Value, OP, "step_size must be a positive integer, got 0");
+        }
+        let gamma = f64_entry(OP, state, "gamma")?;
+        *self = StepLR { step_size, gamma, common: Common::from_state_dict(OP, state)? };
+        Ok(())
     }
     fn last_lr(&self) -> &[f64] {
         &self.common.last_lr
@@ -154,6 +237,22 @@ impl LrScheduler for CosineAnnealingLR {
                 (1.0 + (PI * e as f64 / tf).cos()) / (1.0 + (PI * (e - 1) as f64 / tf).cos()) * (lr - eta) + eta
             }
         })
+    }
+    fn state_dict(&self) -> SchedulerState {
+        let mut m = self.common.state_dict();
+        m.insert("T_max".into(), json!(self.t_max));
+        m.insert("eta_min".into(), json!(self.eta_min));
+        m
+    }
+    fn load_state_dict(&mut self, state: &SchedulerState) -> Result<()> {
+        const OP: &str = "CosineAnnealingLR.load_state_dict";
+        let t_max = usize_entry(OP, state, "T_max")?;
+        if t_max == 0 {
+            bail!(Value, OP, "T_max must be a positive integer, got 0");
+        }
+        let eta_min = f64_entry(OP, state, "eta_min")?;
+        *self = CosineAnnealingLR { t_max, eta_min, common: Common::from_state_dict(OP, state)? };
+        Ok(())
     }
     fn last_lr(&self) -> &[f64] {
         &self.common.last_lr

@@ -2,6 +2,8 @@
 //! `torch.optim.SGD`.
 
 use super::groups::{optimizer, GroupConfig, ParamGroups};
+use super::state::{GroupOptions, GroupReader, OptimizerState, ParamGroupState, ParamState, StateReader};
+use serde_json::{json, Value};
 use tensor_autograd::Var;
 use tensor_core::backend::SgdStep;
 use tensor_core::{bail, Result, Tensor};
@@ -36,6 +38,54 @@ impl GroupConfig for SgdConfig {
     }
 }
 
+impl GroupOptions for SgdConfig {
+    /// `torch.optim.SGD`'s group keys (the flags we do not implement at their defaults).
+    fn to_json(&self) -> ParamGroupState {
+        let v = json!({
+            "lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
+            "weight_decay": self.weight_decay, "nesterov": self.nesterov, "maximize": false,
+            "foreach": null, "differentiable": false, "fused": null,
+        });
+        match v {
+            Value::Object(m) => m,
+            _ => ParamGroupState::new(),
+        }
+    }
+    fn from_json(r: &GroupReader<'_>) -> Result<Self> {
+        for flag in ["maximize", "differentiable", "fused"] {
+            r.unsupported_flag(flag)?;
+        }
+        Ok(SgdConfig {
+            lr: r.f64("lr")?,
+            momentum: r.f64("momentum")?,
+            dampening: r.f64("dampening")?,
+            weight_decay: r.f64("weight_decay")?,
+            nesterov: r.bool("nesterov")?,
+        })
+    }
+}
+
+/// SGD's state is the momentum buffer, PyTorch's `momentum_buffer`.
+impl ParamState<SgdConfig> for Tensor {
+    fn to_tensors(&self) -> Result<Vec<(&'static str, Tensor)>> {
+        Ok(vec![("momentum_buffer", self.shallow_clone())])
+    }
+    fn from_tensors(r: &StateReader<'_>, _: &SgdConfig) -> Result<Self> {
+        r.like_param("momentum_buffer")
+    }
+}
+
+/// Checks a group's options as `torch.optim.SGD`'s constructor does.
+fn validate(config: &SgdConfig) -> Result<()> {
+    if config.lr < 0.0 || config.momentum < 0.0 || config.weight_decay < 0.0 {
+        bail!(Value, "SGD", "invalid options {:?}: lr, momentum and weight_decay must be >= 0", config);
+    }
+    if config.nesterov && (config.momentum <= 0.0 || config.dampening != 0.0) {
+        bail!(Value, "SGD", "Nesterov momentum requires a momentum and zero dampening");
+    }
+    Ok(())
+}
+
 /// `torch.optim.SGD`.
 pub struct Sgd {
     /// The groups; a parameter's state is its momentum buffer.
@@ -49,16 +99,13 @@ impl Sgd {
     }
     /// Several parameter groups, each with its own options.
     pub fn with_groups(groups: Vec<(Vec<Var>, SgdConfig)>) -> Result<Sgd> {
-        let groups = ParamGroups::new(groups, |config| {
-            if config.lr < 0.0 || config.momentum < 0.0 || config.weight_decay < 0.0 {
-                bail!(Value, "SGD", "invalid options {:?}: lr, momentum and weight_decay must be >= 0", config);
-            }
-            if config.nesterov && (config.momentum <= 0.0 || config.dampening != 0.0) {
-                bail!(Value, "SGD", "Nesterov momentum requires a momentum and zero dampening");
-            }
-            Ok(())
-        })?;
-        Ok(Sgd { groups })
+        Ok(Sgd { groups: ParamGroups::new(groups, validate)? })
+    }
+    fn save(&self) -> Result<OptimizerState> {
+        self.groups.state_dict()
+    }
+    fn load(&mut self, saved: &OptimizerState) -> Result<()> {
+        self.groups.load_state_dict("SGD", saved, validate)
     }
 
     fn update(&mut self) -> Result<()> {
