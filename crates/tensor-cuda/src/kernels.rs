@@ -111,7 +111,7 @@ pub(crate) fn ptx(family: Family, arch: &str) -> Result<Ptx> {
 }
 
 /// Every kernel family compiled by NVRTC for `arch` (`compute_90`), without the fallback to
-/// NVRTC's default architecture that [`ptx`] takes at run time: each family's name and PTX, or
+/// NVRTC's default architecture that `ptx` takes at run time: each family's name and PTX, or
 /// the first family's compile error (with NVRTC's log). What `cargo xtask ci`'s offline check of
 /// the kernels runs, through this crate's `compile_kernels` example, on machines without a GPU.
 pub fn compile_all(arch: &str) -> Result<Vec<(&'static str, String)>> {
