@@ -96,6 +96,7 @@ fn typed<'a, T: StorageOf>(s: &'a CpuStorage, range: &core::ops::Range<usize>, o
 }
 
 /// Elements per parallel piece.
+#[cfg(feature = "std")]
 const PIECE: usize = 1 << 14;
 
 /// `f(params, grads, a, b, c)` over matching pieces of up to three state slices, across threads
@@ -108,13 +109,11 @@ fn for_pieces<T: Send + Sync>(
     c: &mut [T],
     f: impl Fn(&mut [T], &[T], &mut [T], &mut [T], &mut [T]) + Sync + Send,
 ) {
-    let k = |s: &[T]| if s.is_empty() { 0 } else { PIECE };
     #[cfg(feature = "std")]
     if p.len() >= crate::cpu::par_threshold() {
         use rayon::prelude::*;
-        let (ka, kb, kc) = (k(a).max(1), k(b).max(1), k(c).max(1));
         let n = p.len().div_ceil(PIECE);
-        let (pa, pb, pc) = (chunks(a, ka, n), chunks(b, kb, n), chunks(c, kc, n));
+        let (pa, pb, pc) = (chunks(a, n), chunks(b, n), chunks(c, n));
         crate::grad_mode::suspended(|| {
             p.par_chunks_mut(PIECE)
                 .zip(g.par_chunks(PIECE))
@@ -126,10 +125,11 @@ fn for_pieces<T: Send + Sync>(
     f(p, g, a, b, c)
 }
 
-/// `s` in `n` pieces of `k` elements (empty pieces for an empty `s`).
+/// `s` in `n` pieces of [`PIECE`] elements (`n` empty pieces for an empty `s`: a step without
+/// that state).
 #[cfg(feature = "std")]
-fn chunks<T>(s: &mut [T], k: usize, n: usize) -> alloc::vec::Vec<&mut [T]> {
-    let mut out: alloc::vec::Vec<&mut [T]> = s.chunks_mut(k).collect();
+fn chunks<T>(s: &mut [T], n: usize) -> alloc::vec::Vec<&mut [T]> {
+    let mut out: alloc::vec::Vec<&mut [T]> = s.chunks_mut(PIECE).collect();
     out.resize_with(n, || &mut []);
     out
 }

@@ -430,7 +430,7 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
             #[cfg(feature = "std")]
             let per_task = (rows.len() >= crate::cpu::par_threshold()).then(|| ((16 << 10) / n).max(4));
             #[cfg(not(feature = "std"))]
-            let per_task = None;
+            let per_task: Option<usize> = None;
             // Four rows at a time: four independent running sums, where one row's chain of
             // dependent adds would wait on each add's latency.
             crate::cpu::for_each_piece(&mut rows, n * 4, per_task.map(|k| k.div_ceil(4)), |_, r, _: &mut (), _| {

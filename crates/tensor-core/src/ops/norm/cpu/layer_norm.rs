@@ -1,7 +1,9 @@
 //! Layer norm of rows, forward and backward (the weight's and bias's gradients summed over rows
 //! in per-task partial sums).
 
-use super::rows::{by_float_dtype, for_row_tasks, lane_sum, lane_sum2, parallel, rows_per_task, slice, Stats};
+use super::rows::{by_float_dtype, for_row_tasks, lane_sum, lane_sum2, slice, Stats};
+#[cfg(feature = "std")]
+use super::rows::{parallel, rows_per_task};
 use crate::cpu::vmath::Math;
 use crate::cpu::wide::widest;
 use crate::cpu::{buffer_for_overwrite, CpuStorage, StorageOf};

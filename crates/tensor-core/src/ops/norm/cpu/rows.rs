@@ -96,5 +96,6 @@ pub(super) fn for_row_tasks<T: Send, U: Send>(
         });
         return;
     }
+    let _ = n;
     f(0, out, aux)
 }
