@@ -10,6 +10,7 @@ mod index;
 mod inplace;
 mod matmul;
 mod norm;
+mod operators;
 mod pool;
 mod reduce;
 mod unary;
