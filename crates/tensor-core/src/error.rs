@@ -33,8 +33,10 @@ pub enum ErrorKind {
 
 /// An error raised by a tensor op: its kind, the op's name and a message with the shapes.
 ///
-/// `Display` prints `op: message`, e.g. `add: shapes [2, 3] and [4] cannot be broadcast`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Display` prints `op: message`, e.g. `add: shapes [2, 3] and [4] cannot be broadcast`, and
+/// so does `Debug` (the `{:?}` of `unwrap` and of `fn main() -> Result<()>`), adding the kind
+/// in the alternate form `{:#?}`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
     op: &'static str,
@@ -75,6 +77,18 @@ impl fmt::Display for Error {
     }
 }
 
+impl fmt::Debug for Error {
+    /// The readable text of `Display`, so that an `unwrap` or a `main` that returns the error
+    /// prints what went wrong, not the struct; `{:#?}` adds the kind.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            write!(f, "{:?} error in {}: {}", self.kind, self.op, self.message)
+        } else {
+            fmt::Display::fmt(self, f)
+        }
+    }
+}
+
 #[cfg(feature = "std")]
 impl std::error::Error for Error {}
 
@@ -95,4 +109,18 @@ macro_rules! err {
     ($kind:ident, $op:expr, $($arg:tt)*) => {
         $crate::Error::from_args($crate::ErrorKind::$kind, $op, ::core::format_args!($($arg)*))
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn debug_prints_the_readable_text() {
+        let e = Error::new(ErrorKind::Shape, "matmul", "mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3)");
+        assert_eq!(format!("{e:?}"), "matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3)");
+        assert_eq!(format!("{e:?}"), format!("{e}"));
+        assert_eq!(format!("{e:#?}"), "Shape error in matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3)");
+    }
 }
