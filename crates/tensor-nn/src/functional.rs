@@ -1,5 +1,6 @@
 //! `torch.nn.functional`: the layers' operations as functions.
 
+pub use crate::layers::{scaled_dot_product_attention, SdpaOptions};
 pub use crate::loss::{
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_probs, l1_loss, mse_loss,
     nll_loss,

@@ -3,6 +3,7 @@
 //! `training.rs` and `resume.rs` stay binaries of their own: they draw from the global generator after `manual_seed` and
 //! must not share it with tests on other threads.
 
+mod attention;
 mod common;
 #[cfg(feature = "cuda")]
 mod cuda;

@@ -1,6 +1,7 @@
 //! The layers of `torch.nn`, one file per family.
 
 mod activation;
+mod attention;
 mod conv;
 mod embedding;
 mod linear;
@@ -9,6 +10,7 @@ mod pool;
 mod sequential;
 
 pub use activation::{Dropout, Flatten, Identity, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};
+pub use attention::{scaled_dot_product_attention, MhaOptions, MultiheadAttention, SdpaOptions};
 pub use conv::{Conv2d, Conv2dConfig, Padding};
 pub use embedding::Embedding;
 pub use linear::Linear;
