@@ -50,3 +50,18 @@ am = pat([3, 3], 13.0)
 out, w = mha(x, x, x, key_padding_mask=kpm, attn_mask=am)
 lit("MHA_OUT", out)
 lit("MHA_WEIGHTS", w)
+
+# TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0) with every parameter set to
+# pat(shape, 20 + i) * 0.4 in PyTorch's named_parameters order; post-norm with ReLU (and a key
+# padding mask), pre-norm with GELU (causal).
+for name, kw, call in [
+    ("TEL_POST", {}, lambda m, x: m(x, src_key_padding_mask=torch.tensor([[False, False, True], [False, False, False]]))),
+    ("TEL_PRE", {"norm_first": True, "activation": "gelu"}, lambda m, x: m(x, src_mask=torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=torch.float64), is_causal=True)),
+]:
+    m = torch.nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, dtype=torch.float64, **kw)
+    with torch.no_grad():
+        for i, (_, p) in enumerate(m.named_parameters()):
+            p.copy_(pat(list(p.shape), 20.0 + i) * 0.4)
+    if name == "TEL_POST":
+        print("// " + ", ".join(n for n, _ in m.named_parameters()))
+    lit(name, call(m, pat([3, 2, 4], 30.0)))

@@ -2,12 +2,16 @@
 //! mask, a bool mask, a float mask with a scale, causal) and `MultiheadAttention` with given
 //! weights, a key padding mask and a float attn_mask. The literals are printed by
 //! `scripts/python/attention_literals.py` (torch 2.15, CPU, float64), whose inputs are
-//! `pat(shape, k)[i] = sin(0.7 i + k)`; plus gradcheck of both.
+//! `pat(shape, k)[i] = sin(0.7 i + k)`; plus gradcheck of both, and TransformerEncoderLayer
+//! post-norm (ReLU, key padding mask) and pre-norm (GELU, causal) from the same script.
 
 use tensor_autograd::{gradcheck, Var};
 use tensor_core::{Device, Result, Tensor};
 use tensor_nn::functional as F;
-use tensor_nn::{MhaOptions, Module, MultiheadAttention, SdpaOptions};
+use tensor_nn::{
+    FeedForwardActivation, MhaOptions, Module, ModuleExt, MultiheadAttention, SdpaOptions, TransformerEncoderLayer,
+    TransformerEncoderLayerConfig,
+};
 
 fn pat(shape: &[usize], k: f64) -> Tensor {
     let n: usize = shape.iter().product();
@@ -538,7 +542,7 @@ fn multihead_attention_matches_pytorch() -> Result<()> {
     close("mha output", out.tensor_ref(), &MHA_OUT);
     close("mha weights", w.unwrap().tensor_ref(), &MHA_WEIGHTS);
     // PyTorch's parameter names, so its state dict loads.
-    let names: Vec<String> = tensor_nn::ModuleExt::named_parameters(&m).into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]);
     // Batch-first gives the same numbers, transposed.
     let mut bf = MultiheadAttention::with_options(4, 2, 0.0, true, true, &Device::Cpu)?;
@@ -562,5 +566,111 @@ fn multihead_attention_gradcheck() -> Result<()> {
         },
         &[pat(&[3, 2, 4], 12.0), pat(&[12, 4], 8.0).mul(0.5)?],
     )?;
+    Ok(())
+}
+
+const TEL_POST: [f64; 24] = [
+    -0.4849187755517201,
+    -0.17999963609066277,
+    0.341408052686949,
+    0.23890553484483915,
+    -0.5747315191998827,
+    0.23847126956465278,
+    0.3420456791388219,
+    0.6096999373970214,
+    -0.4979597007661142,
+    -0.1739562631654209,
+    0.34132524197408576,
+    0.23309745875614762,
+    -0.5454056876349725,
+    0.02465559574083888,
+    0.3437782708600407,
+    0.4913289883647258,
+    -0.5349997377903308,
+    -0.09481401273805293,
+    0.34309291471473374,
+    0.3557540116067655,
+    -0.5027240817628582,
+    -0.1728799010719414,
+    0.3412101014710041,
+    0.22651762265695108,
+];
+const TEL_PRE: [f64; 24] = [
+    -0.8667580787609814,
+    -0.812006130387965,
+    -0.30616168398501187,
+    0.042292698719473665,
+    1.1422599820120354,
+    0.6675958186044604,
+    0.03979827600746949,
+    -0.8355458637111359,
+    -0.7523809433586315,
+    -1.1363708314730845,
+    -0.9377832937188046,
+    -0.5778563562240336,
+    0.7953707961118325,
+    0.7856366288312184,
+    0.5770222319242511,
+    -0.21509232615145693,
+    -0.20742140527705488,
+    -1.0726926001562886,
+    -1.2794807101880672,
+    -1.1363783054857777,
+    0.15205988014001875,
+    0.4867399807145986,
+    0.7029171375963261,
+    0.2634771419093731,
+];
+
+/// PyTorch's parameter names of `TransformerEncoderLayer`, in its `named_parameters` order.
+const TEL_NAMES: [&str; 12] = [
+    "self_attn.in_proj_weight",
+    "self_attn.in_proj_bias",
+    "self_attn.out_proj.weight",
+    "self_attn.out_proj.bias",
+    "linear1.weight",
+    "linear1.bias",
+    "linear2.weight",
+    "linear2.bias",
+    "norm1.weight",
+    "norm1.bias",
+    "norm2.weight",
+    "norm2.bias",
+];
+
+#[test]
+fn transformer_encoder_layer_matches_pytorch() -> Result<()> {
+    for (norm_first, activation, want) in
+        [(false, FeedForwardActivation::Relu, &TEL_POST), (true, FeedForwardActivation::Gelu, &TEL_PRE)]
+    {
+        let config = TransformerEncoderLayerConfig {
+            dim_feedforward: 6,
+            dropout: 0.0,
+            activation,
+            norm_first,
+            ..Default::default()
+        };
+        let mut layer = TransformerEncoderLayer::with_config(4, 2, config, &Device::Cpu)?;
+        let shapes: std::collections::BTreeMap<String, Vec<usize>> =
+            layer.named_parameters().into_iter().map(|(n, p)| (n, p.size().to_vec())).collect();
+        assert_eq!(shapes.len(), TEL_NAMES.len());
+        // In float64, as the script, with every parameter set as the script sets it, by
+        // PyTorch's name (what a state dict from PyTorch uses).
+        layer.to_dtype(tensor_core::DType::F64)?;
+        let state = TEL_NAMES
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| Ok((n.to_string(), pat(&shapes[n], 20.0 + i as f64).mul(0.4)?)))
+            .collect::<Result<std::collections::BTreeMap<_, _>>>()?;
+        layer.load_state_dict(&state, true)?;
+        let x = Var::constant(pat(&[3, 2, 4], 30.0));
+        let out = if norm_first {
+            layer.forward_with_masks(&x, None, None, true)?
+        } else {
+            let kpm = Tensor::new([[false, false, true], [false, false, false]], &Device::Cpu)?;
+            layer.forward_with_masks(&x, None, Some(&kpm), false)?
+        };
+        close(&format!("encoder layer, norm_first {norm_first}"), out.tensor_ref(), want);
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod linear;
 mod norm;
 mod pool;
 mod sequential;
+mod transformer;
 
 pub use activation::{Dropout, Flatten, Identity, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};
 pub use attention::{scaled_dot_product_attention, MhaOptions, MultiheadAttention, SdpaOptions};
@@ -17,6 +18,7 @@ pub use linear::Linear;
 pub use norm::{BatchNorm1d, BatchNorm2d, BatchNormConfig, LayerNorm, LayerNormConfig};
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 pub use sequential::Sequential;
+pub use transformer::{FeedForwardActivation, TransformerEncoderLayer, TransformerEncoderLayerConfig};
 
 use tensor_autograd::Var;
 use tensor_core::{DType, Device, Result, Shape, Tensor};
