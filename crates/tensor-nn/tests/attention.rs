@@ -674,3 +674,35 @@ fn transformer_encoder_layer_matches_pytorch() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn gpt_names_shapes_and_a_few_steps() -> Result<()> {
+    use tensor_nn::models::{Gpt, GptConfig};
+    use tensor_nn::optim::{AdamW, AdamWConfig, Optimizer};
+    let config = GptConfig { vocab_size: 11, context: 8, width: 16, heads: 2, layers: 2, tied: true };
+    let model = Gpt::new(config, &Device::Cpu)?;
+    // gpt_reference.py's names; the tied output layer is the token embedding, listed once.
+    let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), 2 + 2 * 12 + 2);
+    assert_eq!(names[..4], ["wte.weight", "wpe.weight", "h.0.ln_1.weight", "h.0.ln_1.bias"]);
+    assert!(names.contains(&"h.1.mlp_proj.weight".to_string()) && !names.iter().any(|n| n.starts_with("lm_head")));
+    let x = Var::constant(Tensor::new([[1i64, 2, 3, 4, 5], [6, 7, 8, 9, 10]], &Device::Cpu)?);
+    let y = Tensor::new([2i64, 3, 4, 5, 6, 7, 8, 9, 10, 0], &Device::Cpu)?;
+    assert_eq!(model.forward(&x)?.size(), [2, 5, 11]);
+    // A sequence past the context is refused.
+    assert!(model.forward(&Var::constant(Tensor::zeros([1, 9], tensor_core::DType::I64, &Device::Cpu)?)).is_err());
+    // Training on one batch drives its loss down.
+    let mut opt = AdamW::new(model.parameters(), AdamWConfig { lr: 1e-2, ..Default::default() })?;
+    let loss = |m: &Gpt| -> Result<f64> {
+        F::cross_entropy(&m.forward(&x)?.reshape(&[-1, 11])?, &y, &Default::default())?.item::<f32>().map(f64::from)
+    };
+    let first = loss(&model)?;
+    for _ in 0..20 {
+        opt.zero_grad();
+        F::cross_entropy(&model.forward(&x)?.reshape(&[-1, 11])?, &y, &Default::default())?.backward()?;
+        opt.step()?;
+    }
+    let last = loss(&model)?;
+    assert!(last < 0.5 * first, "loss {first} -> {last}");
+    Ok(())
+}

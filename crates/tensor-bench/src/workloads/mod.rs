@@ -127,6 +127,8 @@ mod tests {
             "conv_resnet_fwdbwd",
             "lenet_step_bs64",
             "lenet_step_bs256",
+            "gpt_fwd",
+            "gpt_step",
             "autograd_chain",
         ] {
             assert!(names.contains(&n), "{n} missing");
