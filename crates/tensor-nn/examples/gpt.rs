@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 use tensor_autograd::{no_grad, Var};
-use tensor_core::{bail, manual_seed, DType, Device, Result, Tensor};
+use tensor_core::{bail, manual_seed, Device, Result, Tensor};
 use tensor_nn::models::{Gpt, GptConfig};
 use tensor_nn::optim::{clip_grad_norm_, AdamW, AdamWConfig, Optimizer};
 use tensor_nn::{functional as F, ClassLossOptions, Module, ModuleExt};
@@ -130,15 +130,7 @@ fn sample(model: &Gpt, n: usize, dev: &Device) -> Result<Vec<i64>> {
         let x = Var::constant(Tensor::from_vec(window.to_vec(), [1, window.len()])?.to_device(dev)?);
         let logits = model.forward(&x)?.tensor();
         let last = logits.select(1, window.len() as isize - 1)?.div(0.8)?;
-        let probs = last.softmax(-1)?.reshape(&[-1])?.to_dtype(DType::F64)?.to_vec::<f64>()?;
-        // Inverse CDF of one uniform number from the seeded generator.
-        let u = Tensor::rand([1], DType::F64, &Device::Cpu)?.to_vec::<f64>()?[0];
-        let mut acc = 0.0;
-        let pick = probs.iter().position(|&p| {
-            acc += p;
-            acc > u
-        });
-        idx.push(pick.unwrap_or(probs.len() - 1) as i64);
+        idx.push(last.softmax(-1)?.reshape(&[-1])?.multinomial(1, true)?.to_vec::<i64>()?[0]);
     }
     Ok(idx)
 }

@@ -51,3 +51,45 @@ pub fn dropout(x: &Var, p: f64, training: bool) -> Result<Var> {
 pub fn one_hot(indices: &Tensor, num_classes: Option<usize>) -> Result<Tensor> {
     indices.one_hot(num_classes)
 }
+/// Layer norm over the trailing `normalized_shape` dims, as `F.layer_norm` (one recorded op).
+pub fn layer_norm(
+    x: &Var,
+    normalized_shape: &[usize],
+    weight: Option<&Var>,
+    bias: Option<&Var>,
+    eps: f64,
+) -> Result<Var> {
+    x.layer_norm(normalized_shape, weight, bias, eps)
+}
+/// Rows `indices` (integers of any shape) of `weight`, as `F.embedding(indices, weight)`.
+pub fn embedding(indices: &Tensor, weight: &Var) -> Result<Var> {
+    if indices.dtype().is_float() || indices.dtype() == DType::Bool {
+        bail!(DType, "embedding", "expected integer indices, got {}", indices.dtype());
+    }
+    let rows = weight.index_select(0, &indices.reshape(&[-1])?.to_dtype(DType::I64)?)?;
+    let mut shape: Vec<isize> = indices.size().iter().map(|&d| d as isize).collect();
+    shape.push(weight.size().get(1).copied().unwrap_or(0) as isize);
+    rows.reshape(&shape)
+}
+/// GELU, exact (`approximate="none"`) or with the tanh approximation, as `F.gelu`.
+pub fn gelu(x: &Var, tanh_approximation: bool) -> Result<Var> {
+    x.gelu(tanh_approximation)
+}
+/// `x * sigmoid(x)`, as `F.silu`.
+pub fn silu(x: &Var) -> Result<Var> {
+    x.silu()
+}
+/// `log(1 + exp(beta x)) / beta`, linear past `threshold`, as `F.softplus` (PyTorch's defaults
+/// are beta 1, threshold 20).
+pub fn softplus(x: &Var, beta: f64, threshold: f64) -> Result<Var> {
+    x.softplus(beta, threshold)
+}
+/// `x` where positive, else `negative_slope * x`, as `F.leaky_relu` (PyTorch's default slope
+/// is 0.01).
+pub fn leaky_relu(x: &Var, negative_slope: f64) -> Result<Var> {
+    x.leaky_relu(negative_slope)
+}
+/// Pads the trailing dims, as `F.pad(x, pads, mode)`.
+pub fn pad(x: &Var, pads: &[usize], mode: tensor_core::PadMode) -> Result<Var> {
+    x.pad(pads, mode)
+}

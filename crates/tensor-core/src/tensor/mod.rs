@@ -6,6 +6,7 @@
 mod convert;
 mod create;
 mod rhs;
+mod sample;
 mod views;
 
 pub use convert::SliceGuard;
