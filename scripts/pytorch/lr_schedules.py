@@ -79,8 +79,35 @@ PLATEAU = {
                                                      threshold_mode="abs", min_lr=0.001),
 }
 
+
+
+def adam():
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    q = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    return torch.optim.Adam([{"params": [p], "lr": 0.1}, {"params": [q], "lr": 0.5}], lr=0.1)
+
+
+def momentum(g):
+    return g["betas"][0] if "betas" in g else g["momentum"]
+
+
+def run_momentum(opt, make):
+    """OneCycleLR's momentum (SGD's momentum, Adam's beta1) of each group, as `run`'s lrs."""
+    s = make(opt)
+    out = [[momentum(g) for g in opt.param_groups]]
+    for _ in range(STEPS):
+        opt.step()
+        s.step()
+        out.append([momentum(g) for g in opt.param_groups])
+    return out
+
+
 print(f"// Produced by scripts/pytorch/lr_schedules.py (torch {torch.__version__}).")
 for name, make in CASES.items():
     emit(name, run(make))
 for name, make in PLATEAU.items():
     emit(name, run(make, metric=True))
+emit("ONE_CYCLE_MOMENTUM_SGD", run_momentum(optimizer(), lambda o: L.OneCycleLR(
+    o, max_lr=[1.0, 2.0], total_steps=30, base_momentum=0.8, max_momentum=0.9)))
+emit("ONE_CYCLE_BETA1_ADAM", run_momentum(adam(), lambda o: L.OneCycleLR(
+    o, max_lr=0.5, total_steps=30, three_phase=True, anneal_strategy="linear")))

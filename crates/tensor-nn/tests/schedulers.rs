@@ -10,9 +10,10 @@ use std::sync::Arc;
 use tensor_autograd::Var;
 use tensor_core::{DType, Device, Result, Tensor};
 use tensor_nn::optim::{
-    AnnealStrategy, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearLROptions,
-    LrLambda, LrScheduler, MultiStepLR, MultiplicativeLR, OneCycleLR, OneCycleLROptions, Optimizer, PlateauMode,
-    ReduceLROnPlateau, ReduceLROnPlateauOptions, SequentialLR, Sgd, SgdConfig, StepLR, ThresholdMode,
+    Adam, AdamConfig, AnnealStrategy, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR,
+    LinearLR, LinearLROptions, LrLambda, LrScheduler, MultiStepLR, MultiplicativeLR, OneCycleLR, OneCycleLROptions,
+    Optimizer, PlateauMode, ReduceLROnPlateau, ReduceLROnPlateauOptions, SequentialLR, Sgd, SgdConfig, StepLR,
+    ThresholdMode,
 };
 
 const CPU: &Device = &Device::Cpu;
@@ -136,7 +137,7 @@ fn cosine_lrs_match_pytorch() -> Result<()> {
 
 #[test]
 fn one_cycle_lr_matches_pytorch() -> Result<()> {
-    let two = OneCycleLROptions { total_steps: Some(30), ..Default::default() };
+    let two = OneCycleLROptions { total_steps: Some(30), cycle_momentum: false, ..Default::default() };
     assert_bits("OneCycleLR", &run(|o| OneCycleLR::new(o, &[1.0, 2.0], two))?, &ONE_CYCLE);
     let three = OneCycleLROptions {
         epochs: Some(6),
@@ -146,6 +147,7 @@ fn one_cycle_lr_matches_pytorch() -> Result<()> {
         div_factor: 10.0,
         final_div_factor: 100.0,
         three_phase: true,
+        cycle_momentum: false,
         ..Default::default()
     };
     assert_bits("OneCycleLR three phases", &run(|o| OneCycleLR::new(o, &[0.8], three))?, &ONE_CYCLE_THREE_PHASE);
@@ -161,7 +163,7 @@ fn one_cycle_lr_matches_pytorch() -> Result<()> {
     assert_eq!((s.last_epoch(), opt.learning_rates()), (30, ONE_CYCLE[30].to_vec()));
 
     // Validation, as PyTorch's messages.
-    let cases: [(OneCycleLROptions, &[f64], &str); 6] = [
+    let cases: [(OneCycleLROptions, &[f64], &str); 5] = [
         (OneCycleLROptions::default(), &[1.0], "You must define either total_steps OR (epochs AND steps_per_epoch)"),
         (OneCycleLROptions { total_steps: Some(0), ..two }, &[1.0], "Expected positive integer total_steps, but got 0"),
         (
@@ -171,11 +173,56 @@ fn one_cycle_lr_matches_pytorch() -> Result<()> {
         ),
         (OneCycleLROptions { pct_start: 1.5, ..two }, &[1.0], "Expected float between 0 and 1 pct_start, but got 1.5"),
         (two, &[1.0, 2.0, 3.0], "max_lr must have the same length as optimizer.param_groups"),
-        (OneCycleLROptions { cycle_momentum: true, ..two }, &[1.0], "cycle_momentum=True is not supported"),
     ];
     for (o, max_lr, msg) in cases {
         let e = OneCycleLR::new(&mut opt, max_lr, o).unwrap_err().to_string();
         assert!(e.contains(msg), "{e}");
+    }
+    Ok(())
+}
+
+/// OneCycleLR's momentum of each group after construction and each step.
+fn momentums<O: Optimizer>(mut opt: O, options: OneCycleLROptions, max_lr: &[f64]) -> Result<Vec<[f64; 2]>> {
+    let mut s = OneCycleLR::new(&mut opt, max_lr, options)?;
+    let mut out = vec![[opt.momentums()[0], opt.momentums()[1]]];
+    for _ in 0..STEPS {
+        opt.step()?;
+        s.step(&mut opt)?;
+        out.push([opt.momentums()[0], opt.momentums()[1]]);
+    }
+    Ok(out)
+}
+
+#[test]
+fn one_cycle_lr_cycles_momentum_as_pytorch() -> Result<()> {
+    // SGD's momentum.
+    let o = OneCycleLROptions { total_steps: Some(30), base_momentum: 0.8, max_momentum: 0.9, ..Default::default() };
+    assert_bits("OneCycleLR SGD momentum", &momentums(optimizer()?, o, &[1.0, 2.0])?, &ONE_CYCLE_MOMENTUM_SGD);
+    // Adam's beta1, three linear phases.
+    let p = Var::parameter(Tensor::zeros([1], DType::F64, CPU)?);
+    let q = Var::parameter(Tensor::zeros([1], DType::F64, CPU)?);
+    let c = AdamConfig { lr: 0.1, ..Default::default() };
+    let adam = Adam::with_groups(vec![(vec![p], c), (vec![q], AdamConfig { lr: 0.5, ..c })])?;
+    let o = OneCycleLROptions {
+        total_steps: Some(30),
+        three_phase: true,
+        anneal_strategy: AnnealStrategy::Linear,
+        ..Default::default()
+    };
+    assert_bits("OneCycleLR Adam beta1", &momentums(adam, o, &[0.5])?, &ONE_CYCLE_BETA1_ADAM);
+    // The momentum survives a state dict round trip.
+    let mut a = optimizer()?;
+    let mut sa = OneCycleLR::new(&mut a, &[1.0], o)?;
+    for _ in 0..9 {
+        sa.step(&mut a)?;
+    }
+    let mut b = optimizer()?;
+    let mut sb = OneCycleLR::new(&mut b, &[2.0], OneCycleLROptions { total_steps: Some(50), ..Default::default() })?;
+    sb.load_state_dict(&sa.state_dict())?;
+    for _ in 9..STEPS {
+        sa.step(&mut a)?;
+        sb.step(&mut b)?;
+        assert_eq!((a.learning_rates(), a.momentums()), (b.learning_rates(), b.momentums()));
     }
     Ok(())
 }
@@ -846,4 +893,70 @@ const PLATEAU_MAX_ABS: [[f64; 2]; 31] = [
     [0.001, 0.001],
     [0.001, 0.001],
     [0.001, 0.001],
+];
+const ONE_CYCLE_MOMENTUM_SGD: [[f64; 2]; 31] = [
+    [0.9, 0.9],
+    [0.8961939766255643, 0.8961939766255643],
+    [0.8853553390593274, 0.8853553390593274],
+    [0.8691341716182546, 0.8691341716182546],
+    [0.8500000000000001, 0.8500000000000001],
+    [0.8308658283817456, 0.8308658283817456],
+    [0.8146446609406727, 0.8146446609406727],
+    [0.8038060233744357, 0.8038060233744357],
+    [0.8, 0.8],
+    [0.8005584586887436, 0.8005584586887436],
+    [0.802221359710693, 0.802221359710693],
+    [0.804951556604879, 0.804951556604879],
+    [0.8086880612842003, 0.8086880612842003],
+    [0.8133474064085088, 0.8133474064085088],
+    [0.8188255099070634, 0.8188255099070634],
+    [0.8250000000000001, 0.8250000000000001],
+    [0.8317329487816802, 0.8317329487816802],
+    [0.8388739533021843, 0.8388739533021843],
+    [0.8462634953206788, 0.8462634953206788],
+    [0.8537365046793213, 0.8537365046793213],
+    [0.8611260466978158, 0.8611260466978158],
+    [0.8682670512183198, 0.8682670512183198],
+    [0.875, 0.875],
+    [0.8811744900929367, 0.8811744900929367],
+    [0.8866525935914913, 0.8866525935914913],
+    [0.8913119387157997, 0.8913119387157997],
+    [0.895048443395121, 0.895048443395121],
+    [0.8977786402893071, 0.8977786402893071],
+    [0.8994415413112564, 0.8994415413112564],
+    [0.9, 0.9],
+    [0.8994415413112564, 0.8994415413112564],
+];
+const ONE_CYCLE_BETA1_ADAM: [[f64; 2]; 31] = [
+    [0.95, 0.95],
+    [0.9375, 0.9375],
+    [0.9249999999999999, 0.9249999999999999],
+    [0.9125, 0.9125],
+    [0.8999999999999999, 0.8999999999999999],
+    [0.8875, 0.8875],
+    [0.875, 0.875],
+    [0.8624999999999999, 0.8624999999999999],
+    [0.85, 0.85],
+    [0.8624999999999999, 0.8624999999999999],
+    [0.875, 0.875],
+    [0.8875, 0.8875],
+    [0.8999999999999999, 0.8999999999999999],
+    [0.9125, 0.9125],
+    [0.9249999999999999, 0.9249999999999999],
+    [0.9375, 0.9375],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
+    [0.95, 0.95],
 ];

@@ -57,6 +57,16 @@ pub trait Optimizer {
     fn learning_rates(&self) -> Vec<f64>;
     /// Sets the learning rate of group `group`.
     fn set_learning_rate(&mut self, group: usize, lr: f64);
+    /// The momentum of each group (SGD's `momentum`, Adam's and AdamW's `betas[0]`), which
+    /// [`OneCycleLR`] cycles; empty (the default) for an optimizer that has none.
+    fn momentums(&self) -> Vec<f64> {
+        Vec::new()
+    }
+    /// Sets the momentum of group `group` (the default, for an optimizer without momentum,
+    /// does nothing).
+    fn set_momentum(&mut self, group: usize, momentum: f64) {
+        let _ = (group, momentum);
+    }
     /// The state dict, with `torch.optim.Optimizer.state_dict()`'s structure: the state of each
     /// parameter that has one and each group's hyper-parameters (see [`OptimizerState`]). The
     /// tensors share storage with the optimizer's, as PyTorch's do.

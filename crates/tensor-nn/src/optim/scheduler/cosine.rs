@@ -213,8 +213,8 @@ impl AnnealStrategy {
     }
 }
 
-/// [`OneCycleLR`]'s options, with PyTorch's defaults, except `cycle_momentum` (see
-/// [`OneCycleLR`]). Give `total_steps`, or `epochs` and `steps_per_epoch`.
+/// [`OneCycleLR`]'s options, with PyTorch's defaults. Give `total_steps`, or `epochs` and
+/// `steps_per_epoch`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OneCycleLROptions {
     /// The number of steps of the cycle (default: `epochs * steps_per_epoch`).
@@ -227,9 +227,14 @@ pub struct OneCycleLROptions {
     pub pct_start: f64,
     /// Cosine (default) or linear annealing.
     pub anneal_strategy: AnnealStrategy,
-    /// Must be `false` (the default here; PyTorch's default is `true`): the [`Optimizer`] trait
-    /// cannot set momentum or betas yet, so cycling them is refused with an error.
+    /// Cycles the momentum (SGD's `momentum`, Adam's `betas[0]`) inversely to the learning
+    /// rate, between `max_momentum` and `base_momentum` (default `true`).
     pub cycle_momentum: bool,
+    /// The lowest momentum, at the peak learning rate (default 0.85; one value for every group,
+    /// where PyTorch also takes one per group).
+    pub base_momentum: f64,
+    /// The highest momentum (default 0.95; one value for every group).
+    pub max_momentum: f64,
     /// The initial learning rate is `max_lr / div_factor` (default 25).
     pub div_factor: f64,
     /// The last learning rate is `initial_lr / final_div_factor` (default 1e4).
@@ -246,7 +251,9 @@ impl Default for OneCycleLROptions {
             steps_per_epoch: None,
             pct_start: 0.3,
             anneal_strategy: AnnealStrategy::Cos,
-            cycle_momentum: false,
+            cycle_momentum: true,
+            base_momentum: 0.85,
+            max_momentum: 0.95,
             div_factor: 25.0,
             final_div_factor: 1e4,
             three_phase: false,
@@ -254,24 +261,29 @@ impl Default for OneCycleLROptions {
     }
 }
 
-/// Which learning rate of a group a phase starts or ends at.
+/// Which learning rate or momentum of a group a phase starts or ends at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Level {
     Initial,
     Max,
     Min,
+    MaxMomentum,
+    BaseMomentum,
 }
 
 impl Level {
+    const ALL: [Level; 5] = [Level::Initial, Level::Max, Level::Min, Level::MaxMomentum, Level::BaseMomentum];
     fn name(self) -> &'static str {
         match self {
             Level::Initial => "initial_lr",
             Level::Max => "max_lr",
             Level::Min => "min_lr",
+            Level::MaxMomentum => "max_momentum",
+            Level::BaseMomentum => "base_momentum",
         }
     }
     fn parse(s: &str) -> Option<Level> {
-        [Level::Initial, Level::Max, Level::Min].into_iter().find(|l| l.name() == s)
+        Level::ALL.into_iter().find(|l| l.name() == s)
     }
 }
 
@@ -279,36 +291,44 @@ impl Level {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Phase {
     end_step: f64,
-    start: Level,
-    end: Level,
+    start_lr: Level,
+    end_lr: Level,
+    start_momentum: Level,
+    end_momentum: Level,
 }
 
 /// The 1cycle policy, as `torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr, total_steps,
-/// epochs, steps_per_epoch, pct_start=0.3, anneal_strategy='cos', cycle_momentum=False,
-/// div_factor=25, final_div_factor=1e4, three_phase=False)`: the learning rate rises from
-/// `max_lr / div_factor` to `max_lr`, then falls to `max_lr / div_factor / final_div_factor`,
-/// one scheduler step per batch. Stepping past `total_steps` is an error.
+/// epochs, steps_per_epoch, pct_start=0.3, anneal_strategy='cos', cycle_momentum=True,
+/// base_momentum=0.85, max_momentum=0.95, div_factor=25, final_div_factor=1e4,
+/// three_phase=False)`: the learning rate rises from `max_lr / div_factor` to `max_lr`, then
+/// falls to `max_lr / div_factor / final_div_factor`, one scheduler step per batch, while the
+/// momentum (SGD's `momentum`, Adam's `betas[0]`, through [`Optimizer::set_momentum`]) falls and
+/// rises. Stepping past `total_steps` is an error.
 ///
-/// Not done: `cycle_momentum=True` (PyTorch's default), which also cycles SGD's momentum or
-/// Adam's beta1 between `max_momentum` and `base_momentum`, because the [`Optimizer`] trait has
-/// no way to set them; asking for it is an error. The base learning rates are the initial ones
-/// (`max_lr / div_factor`, as PyTorch sets `initial_lr`); the state dict adds `max_lrs` and
-/// `min_lrs`, which PyTorch keeps in the optimizer's parameter groups.
+/// The base learning rates are the initial ones (`max_lr / div_factor`, as PyTorch sets
+/// `initial_lr`). The state dict adds `max_lrs`, `min_lrs`, `max_momentums` and
+/// `base_momentums`, which PyTorch keeps in the optimizer's parameter groups, and leaves out
+/// `use_beta1` (the optimizer knows which of its options is the momentum).
 #[derive(Debug, Clone)]
 pub struct OneCycleLR {
     /// The number of steps of the cycle.
     pub total_steps: usize,
     /// Cosine or linear annealing.
     pub anneal_strategy: AnnealStrategy,
+    /// Whether the momentum is cycled.
+    pub cycle_momentum: bool,
     phases: Vec<Phase>,
     max_lrs: Vec<f64>,
     min_lrs: Vec<f64>,
+    max_momentums: Vec<f64>,
+    base_momentums: Vec<f64>,
     common: Common,
 }
 
 impl OneCycleLR {
-    /// A scheduler that sets `optimizer`'s learning rates to `max_lr / div_factor`. `max_lr`
-    /// holds one value for every group or one per group.
+    /// A scheduler that sets `optimizer`'s learning rates to `max_lr / div_factor` (and its
+    /// momentum to `max_momentum`, with `cycle_momentum`). `max_lr` holds one value for every
+    /// group or one per group.
     pub fn new(optimizer: &mut dyn Optimizer, max_lr: &[f64], options: OneCycleLROptions) -> Result<OneCycleLR> {
         const OP: &str = "OneCycleLR";
         let o = options;
@@ -321,16 +341,24 @@ impl OneCycleLR {
             _ => bail!(Value, OP, "You must define either total_steps OR (epochs AND steps_per_epoch)"),
         };
         let t = total_steps as f64;
+        let phase = |end_step, start_lr, end_lr, start_momentum, end_momentum| Phase {
+            end_step,
+            start_lr,
+            end_lr,
+            start_momentum,
+            end_momentum,
+        };
+        use Level::*;
         let phases = if o.three_phase {
             vec![
-                Phase { end_step: o.pct_start * t - 1.0, start: Level::Initial, end: Level::Max },
-                Phase { end_step: 2.0 * o.pct_start * t - 2.0, start: Level::Max, end: Level::Initial },
-                Phase { end_step: t - 1.0, start: Level::Initial, end: Level::Min },
+                phase(o.pct_start * t - 1.0, Initial, Max, MaxMomentum, BaseMomentum),
+                phase(2.0 * o.pct_start * t - 2.0, Max, Initial, BaseMomentum, MaxMomentum),
+                phase(t - 1.0, Initial, Min, MaxMomentum, MaxMomentum),
             ]
         } else {
             vec![
-                Phase { end_step: o.pct_start * t - 1.0, start: Level::Initial, end: Level::Max },
-                Phase { end_step: t - 1.0, start: Level::Max, end: Level::Min },
+                phase(o.pct_start * t - 1.0, Initial, Max, MaxMomentum, BaseMomentum),
+                phase(t - 1.0, Max, Min, BaseMomentum, MaxMomentum),
             ]
         };
         if !(0.0..=1.0).contains(&o.pct_start) {
@@ -346,20 +374,29 @@ impl OneCycleLR {
                 "max_lr must have the same length as optimizer.param_groups. max_lr has {n} values, param_groups has {groups}."
             ),
         };
-        if o.cycle_momentum {
-            bail!(
-                Value,
-                OP,
-                "cycle_momentum=True is not supported: the Optimizer trait cannot set momentum or betas (use cycle_momentum: false)"
-            );
+        if o.cycle_momentum && optimizer.momentums().len() != groups {
+            bail!(Value, OP, "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
         }
         let initial: Vec<f64> = max_lrs.iter().map(|&m| m / o.div_factor).collect();
         let min_lrs = initial.iter().map(|&i| i / o.final_div_factor).collect();
         let common = Common { base_lrs: initial.clone(), last_lr: initial.clone(), last_epoch: 0 };
         for (i, &lr) in initial.iter().enumerate() {
             optimizer.set_learning_rate(i, lr);
+            if o.cycle_momentum {
+                optimizer.set_momentum(i, o.max_momentum);
+            }
         }
-        let mut s = OneCycleLR { total_steps, anneal_strategy: o.anneal_strategy, phases, max_lrs, min_lrs, common };
+        let mut s = OneCycleLR {
+            total_steps,
+            anneal_strategy: o.anneal_strategy,
+            cycle_momentum: o.cycle_momentum,
+            phases,
+            max_lrs,
+            min_lrs,
+            max_momentums: vec![o.max_momentum; groups],
+            base_momentums: vec![o.base_momentum; groups],
+            common,
+        };
         s.initial_step(optimizer)?;
         Ok(s)
     }
@@ -368,7 +405,21 @@ impl OneCycleLR {
             Level::Initial => self.common.base_lrs[group],
             Level::Max => self.max_lrs[group],
             Level::Min => self.min_lrs[group],
+            Level::MaxMomentum => self.max_momentums[group],
+            Level::BaseMomentum => self.base_momentums[group],
         }
+    }
+    /// The phase of the current step and the fraction of it done.
+    fn phase(&self) -> (Phase, f64) {
+        let step = self.common.last_epoch as f64;
+        let mut start_step = 0.0;
+        for (i, p) in self.phases.iter().enumerate() {
+            if step <= p.end_step || i == self.phases.len() - 1 {
+                return (*p, (step - start_step) / (p.end_step - start_step));
+            }
+            start_step = p.end_step;
+        }
+        unreachable!("a OneCycleLR has at least one phase")
     }
 }
 
@@ -390,43 +441,37 @@ impl Formula for OneCycleLR {
                 self.total_steps
             );
         }
-        let step = step_num as f64;
-        let mut lrs = Vec::with_capacity(current.len());
-        for g in 0..current.len() {
-            let mut start_step = 0.0;
-            for (i, p) in self.phases.iter().enumerate() {
-                if step <= p.end_step || i == self.phases.len() - 1 {
-                    let pct = (step - start_step) / (p.end_step - start_step);
-                    lrs.push(self.anneal_strategy.anneal(self.level(p.start, g), self.level(p.end, g), pct));
-                    break;
-                }
-                start_step = p.end_step;
-            }
+        let (p, pct) = self.phase();
+        let a = self.anneal_strategy;
+        Ok((0..current.len()).map(|g| a.anneal(self.level(p.start_lr, g), self.level(p.end_lr, g), pct)).collect())
+    }
+    fn after_get_lr(&self, optimizer: &mut dyn Optimizer) {
+        if !self.cycle_momentum {
+            return;
         }
-        Ok(lrs)
+        let (p, pct) = self.phase();
+        for g in 0..self.max_momentums.len() {
+            let m = self.anneal_strategy.anneal(self.level(p.start_momentum, g), self.level(p.end_momentum, g), pct);
+            optimizer.set_momentum(g, m);
+        }
     }
     fn save_options(&self, m: &mut SchedulerState) {
         m.insert("total_steps".into(), json!(self.total_steps));
         let phases: Vec<Value> = self
             .phases
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                // The momentum levels PyTorch names for each phase (unused: no momentum cycling).
-                let (sm, em) = match i {
-                    0 => ("max_momentum", "base_momentum"),
-                    1 => ("base_momentum", "max_momentum"),
-                    _ => ("max_momentum", "max_momentum"),
-                };
-                json!({"end_step": p.end_step, "start_lr": p.start.name(), "end_lr": p.end.name(),
-                       "start_momentum": sm, "end_momentum": em})
+            .map(|p| {
+                json!({"end_step": p.end_step, "start_lr": p.start_lr.name(), "end_lr": p.end_lr.name(),
+                       "start_momentum": p.start_momentum.name(), "end_momentum": p.end_momentum.name()})
             })
             .collect();
         m.insert("_schedule_phases".into(), Value::Array(phases));
         m.insert("_anneal_func_type".into(), json!(self.anneal_strategy.name()));
-        m.insert("cycle_momentum".into(), json!(false));
+        m.insert("cycle_momentum".into(), json!(self.cycle_momentum));
         m.insert("max_lrs".into(), json!(self.max_lrs));
         m.insert("min_lrs".into(), json!(self.min_lrs));
+        m.insert("max_momentums".into(), json!(self.max_momentums));
+        m.insert("base_momentums".into(), json!(self.base_momentums));
     }
     fn load_options(&mut self, s: &SchedulerState) -> Result<()> {
         const OP: &str = "OneCycleLR.load_state_dict";
@@ -436,17 +481,21 @@ impl Formula for OneCycleLR {
             "linear" => AnnealStrategy::Linear,
             other => bail!(Value, OP, "Unknown _anneal_func_type: {other}"),
         };
-        if bool_entry(OP, s, "cycle_momentum")? {
-            bail!(Value, OP, "cycle_momentum=True is not supported");
-        }
+        let cycle_momentum = bool_entry(OP, s, "cycle_momentum")?;
+        let level = |p: &Value, key: &str, lr: bool| {
+            let l = Level::parse(p.get(key)?.as_str()?)?;
+            (matches!(l, Level::Initial | Level::Max | Level::Min) == lr).then_some(l)
+        };
         let phases = entry(OP, s, "_schedule_phases", "a list of phases", |v| {
             v.as_array()?
                 .iter()
                 .map(|p| {
                     Some(Phase {
                         end_step: p.get("end_step")?.as_f64()?,
-                        start: Level::parse(p.get("start_lr")?.as_str()?)?,
-                        end: Level::parse(p.get("end_lr")?.as_str()?)?,
+                        start_lr: level(p, "start_lr", true)?,
+                        end_lr: level(p, "end_lr", true)?,
+                        start_momentum: level(p, "start_momentum", false)?,
+                        end_momentum: level(p, "end_momentum", false)?,
                     })
                 })
                 .collect::<Option<Vec<Phase>>>()
@@ -454,13 +503,28 @@ impl Formula for OneCycleLR {
         if phases.is_empty() {
             bail!(Value, OP, "state dict entry \"_schedule_phases\" is empty");
         }
-        let (max_lrs, min_lrs) = (lrs_entry(OP, s, "max_lrs")?, lrs_entry(OP, s, "min_lrs")?);
         let groups = self.common.base_lrs.len();
-        if max_lrs.len() != groups || min_lrs.len() != groups {
-            bail!(Value, OP, "max_lrs and min_lrs must have one value per group ({groups})");
+        let mut lists = vec![];
+        for key in ["max_lrs", "min_lrs", "max_momentums", "base_momentums"] {
+            let l = lrs_entry(OP, s, key)?;
+            if l.len() != groups {
+                bail!(Value, OP, "state dict entry {key:?} must have one value per group ({groups})");
+            }
+            lists.push(l);
         }
         let _ = i64_entry(OP, s, "last_epoch")?;
-        *self = OneCycleLR { total_steps, anneal_strategy, phases, max_lrs, min_lrs, common: self.common.clone() };
+        let [max_lrs, min_lrs, max_momentums, base_momentums] = <[Vec<f64>; 4]>::try_from(lists).expect("four lists");
+        *self = OneCycleLR {
+            total_steps,
+            anneal_strategy,
+            cycle_momentum,
+            phases,
+            max_lrs,
+            min_lrs,
+            max_momentums,
+            base_momentums,
+            common: self.common.clone(),
+        };
         Ok(())
     }
 }

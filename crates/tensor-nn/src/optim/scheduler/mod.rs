@@ -218,6 +218,10 @@ trait Formula {
     fn advance_initial(&mut self) {
         self.common_mut().last_epoch = 0;
     }
+    /// What `get_lr` does to the optimizer besides the learning rates (`OneCycleLR`'s momentum).
+    fn after_get_lr(&self, optimizer: &mut dyn Optimizer) {
+        let _ = optimizer;
+    }
     /// The scheduler's own entries of the state dict.
     fn save_options(&self, m: &mut SchedulerState);
     /// Reads and checks the scheduler's own entries; changes nothing on an error.
@@ -229,6 +233,7 @@ trait Formula {
         self.advance_initial();
         let lrs = self.get_lr(true, &current)?;
         self.common_mut().apply(optimizer, lrs);
+        self.after_get_lr(optimizer);
         Ok(())
     }
     /// `step()`: on an error the scheduler and the optimizer are left as they were.
@@ -239,6 +244,7 @@ trait Formula {
         match self.get_lr(false, &current) {
             Ok(lrs) => {
                 self.common_mut().apply(optimizer, lrs);
+                self.after_get_lr(optimizer);
                 Ok(())
             }
             Err(e) => {
@@ -253,7 +259,11 @@ trait Formula {
         self.common_mut().last_epoch = 0;
         let lrs = match self.closed_form() {
             Some(lrs) => lrs,
-            None => self.get_lr(false, &current)?,
+            None => {
+                let lrs = self.get_lr(false, &current)?;
+                self.after_get_lr(optimizer);
+                lrs
+            }
         };
         self.common_mut().apply(optimizer, lrs);
         Ok(())
