@@ -71,6 +71,10 @@ CASES = {
         L.LinearLR(o, start_factor=0.1, total_iters=4),
         L.ExponentialLR(o, gamma=0.9),
         L.CosineAnnealingLR(o, T_max=5, eta_min=0.01)], milestones=[4, 10]),
+    "SEQUENTIAL_LR_2": lambda o: L.SequentialLR(o, [
+        L.MultiStepLR(o, milestones=[2, 4], gamma=0.5),
+        L.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=2, eta_min=0.01),
+        L.LambdaLR(o, lambda e: 0.9 ** e)], milestones=[6, 20]),
 }
 PLATEAU = {
     "PLATEAU_MIN_REL": lambda o: L.ReduceLROnPlateau(o, factor=0.5, patience=2, threshold=0.01, cooldown=1,

@@ -288,6 +288,15 @@ fn sequential(opt: &mut Sgd) -> Result<SequentialLR> {
 #[test]
 fn sequential_lr_matches_pytorch() -> Result<()> {
     assert_bits("SequentialLR", &run(sequential)?, &SEQUENTIAL_LR);
+    // MultiStepLR, then CosineAnnealingWarmRestarts (no closed form: restarted by get_lr), then
+    // LambdaLR, at milestones 6 and 20.
+    let got = run(|o| {
+        let a = MultiStepLR::new(o, &[2, 4], 0.5)?;
+        let b = CosineAnnealingWarmRestarts::new(o, 4, 2, 0.01)?;
+        let c = LambdaLR::new(o, |e| 0.9f64.powf(e as f64))?;
+        SequentialLR::new(o, vec![Box::new(a), Box::new(b), Box::new(c)], vec![6, 20])
+    })?;
+    assert_bits("SequentialLR 2", &got, &SEQUENTIAL_LR_2);
     let mut opt = optimizer()?;
     let e = SequentialLR::new(&mut opt, vec![], vec![]).unwrap_err().to_string();
     assert!(e.contains("expects at least one scheduler"), "{e}");
@@ -357,6 +366,43 @@ fn scheduler_state_dicts_round_trip() -> Result<()> {
     let sd = sequential(&mut opt)?.state_dict();
     assert_eq!(sd["_milestones"], json!([4, 10]));
     assert_eq!(sd["_schedulers"].as_array().map(Vec::len), Some(3));
+
+    // Exactly PyTorch's keys (printed by `sorted(scheduler.state_dict())` after one step).
+    let base = ["_get_lr_called_within_step", "_is_initial", "_last_lr", "_step_count", "base_lrs", "last_epoch"];
+    let keys = |extra: &[&str]| {
+        let mut k: Vec<String> = base.iter().chain(extra).map(|s| s.to_string()).collect();
+        k.sort();
+        k
+    };
+    let sorted = |sd: tensor_nn::optim::SchedulerState| {
+        let mut k: Vec<String> = sd.keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(sorted(LambdaLR::new(&mut opt, f)?.state_dict()), keys(&["lr_lambdas"]));
+    assert_eq!(sorted(MultiplicativeLR::new(&mut opt, f)?.state_dict()), keys(&["lr_lambdas"]));
+    assert_eq!(sorted(StepLR::new(&opt, 2, 0.5)?.state_dict()), keys(&["gamma", "step_size"]));
+    assert_eq!(sorted(MultiStepLR::new(&mut opt, &[2], 0.5)?.state_dict()), keys(&["gamma", "milestones"]));
+    assert_eq!(sorted(ExponentialLR::new(&mut opt, 0.5)?.state_dict()), keys(&["gamma"]));
+    let lin_keys = keys(&["end_factor", "start_factor", "total_iters"]);
+    assert_eq!(sorted(LinearLR::new(&mut opt, lin)?.state_dict()), lin_keys);
+    assert_eq!(sorted(CosineAnnealingLR::new(&opt, 3, 0.0)?.state_dict()), keys(&["T_max", "eta_min"]));
+    let cawr_keys = keys(&["T_0", "T_cur", "T_i", "T_mult", "eta_min"]);
+    assert_eq!(sorted(CosineAnnealingWarmRestarts::new(&mut opt, 3, 1, 0.0)?.state_dict()), cawr_keys);
+    // OneCycleLR: PyTorch's but `use_beta1`, plus what PyTorch keeps in the param groups.
+    let one_keys = keys(&[
+        "_anneal_func_type",
+        "_schedule_phases",
+        "cycle_momentum",
+        "total_steps",
+        "max_lrs",
+        "min_lrs",
+        "max_momentums",
+        "base_momentums",
+    ]);
+    assert_eq!(sorted(OneCycleLR::new(&mut opt, &[1.0], one)?.state_dict()), one_keys);
+    let seq = ["_last_lr", "_milestones", "_schedulers", "last_epoch"].map(String::from).to_vec();
+    assert_eq!(sorted(sequential(&mut opt)?.state_dict()), seq);
 
     // A bad dict changes nothing.
     let mut s = LinearLR::new(&mut opt, lin)?;
@@ -827,6 +873,39 @@ const SEQUENTIAL_LR: [[f64; 2]; 31] = [
     [0.0689057647468727, 0.33070916362186237],
     [0.09140576474687272, 0.45320916362186253],
     [0.10000000000000012, 0.5000000000000006],
+];
+const SEQUENTIAL_LR_2: [[f64; 2]; 31] = [
+    [0.1, 0.5],
+    [0.1, 0.5],
+    [0.05, 0.25],
+    [0.05, 0.25],
+    [0.025, 0.125],
+    [0.025, 0.125],
+    [0.1, 0.5],
+    [0.08681980515339464, 0.4282411613907041],
+    [0.05500000000000001, 0.255],
+    [0.023180194846605363, 0.08175883860929586],
+    [0.1, 0.5],
+    [0.0965745789630079, 0.48135048546526527],
+    [0.08681980515339464, 0.4282411613907041],
+    [0.07222075445642905, 0.348757440929447],
+    [0.05500000000000001, 0.255],
+    [0.03777924554357097, 0.16124255907055302],
+    [0.023180194846605363, 0.08175883860929586],
+    [0.013425421036992097, 0.02864951453473475],
+    [0.1, 0.5],
+    [0.09913533761814537, 0.49529239369879147],
+    [0.1, 0.5],
+    [0.09000000000000001, 0.45],
+    [0.08100000000000002, 0.405],
+    [0.0729, 0.36450000000000005],
+    [0.06561, 0.32805],
+    [0.05904900000000001, 0.29524500000000004],
+    [0.05314410000000001, 0.2657205],
+    [0.04782969000000001, 0.23914845000000004],
+    [0.04304672100000001, 0.21523360500000005],
+    [0.03874204890000001, 0.19371024450000005],
+    [0.03486784401000001, 0.17433922005000005],
 ];
 const PLATEAU_MIN_REL: [[f64; 2]; 31] = [
     [0.1, 0.5],
