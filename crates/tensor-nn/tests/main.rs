@@ -16,4 +16,5 @@ mod losses;
 mod mnist_data;
 mod optim;
 mod optim_state;
+mod schedulers;
 mod state_dict;

@@ -66,6 +66,12 @@ impl GroupConfig for AdamConfig {
     fn lr_mut(&mut self) -> &mut f64 {
         &mut self.lr
     }
+    fn momentum(&self) -> f64 {
+        self.betas.0
+    }
+    fn momentum_mut(&mut self) -> &mut f64 {
+        &mut self.betas.0
+    }
 }
 
 /// Per-parameter state, created at the parameter's first step with a gradient.

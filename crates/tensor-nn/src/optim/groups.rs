@@ -14,6 +14,10 @@ pub(crate) trait GroupConfig: fmt::Debug {
     fn lr(&self) -> f64;
     /// The learning rate, to set (schedulers).
     fn lr_mut(&mut self) -> &mut f64;
+    /// The momentum (SGD's `momentum`, Adam's `betas[0]`).
+    fn momentum(&self) -> f64;
+    /// The momentum, to set (`OneCycleLR`).
+    fn momentum_mut(&mut self) -> &mut f64;
 }
 
 /// One group: its parameters, their options, and a state per parameter (`None` until the
@@ -71,6 +75,16 @@ impl<C: GroupConfig, S> ParamGroups<C, S> {
     pub(crate) fn set_learning_rate(&mut self, group: usize, lr: f64) {
         if let Some(g) = self.groups.get_mut(group) {
             *g.config.lr_mut() = lr;
+        }
+    }
+    /// The momentum of each group.
+    pub(crate) fn momentums(&self) -> Vec<f64> {
+        self.groups.iter().map(|g| g.config.momentum()).collect()
+    }
+    /// Sets the momentum of group `group` (nothing when there is no such group).
+    pub(crate) fn set_momentum(&mut self, group: usize, momentum: f64) {
+        if let Some(g) = self.groups.get_mut(group) {
+            *g.config.momentum_mut() = momentum;
         }
     }
 }
@@ -134,6 +148,12 @@ macro_rules! optimizer {
             }
             fn set_learning_rate(&mut self, group: usize, lr: f64) {
                 self.groups.set_learning_rate(group, lr)
+            }
+            fn momentums(&self) -> Vec<f64> {
+                self.groups.momentums()
+            }
+            fn set_momentum(&mut self, group: usize, momentum: f64) {
+                self.groups.set_momentum(group, momentum)
             }
             fn state_dict(&self) -> tensor_core::Result<$crate::optim::OptimizerState> {
                 self.save()

@@ -1,5 +1,8 @@
 //! Optimizers, step for step as `torch.optim`, over parameter groups ([`Sgd`], [`Adam`],
-//! [`AdamW`]), learning-rate schedulers ([`StepLR`], [`CosineAnnealingLR`]) and gradient
+//! [`AdamW`]), learning-rate schedulers (as `torch.optim.lr_scheduler`: [`LambdaLR`],
+//! [`MultiplicativeLR`], [`StepLR`], [`MultiStepLR`], [`ExponentialLR`], [`LinearLR`],
+//! [`CosineAnnealingLR`], [`CosineAnnealingWarmRestarts`], [`OneCycleLR`],
+//! [`ReduceLROnPlateau`], [`SequentialLR`]) and gradient
 //! clipping ([`clip_grad_norm_`]). Steps run under `no_grad` and update parameters in place.
 //! Optimizers and schedulers have `state_dict()` / `load_state_dict()` with PyTorch's structure
 //! ([`OptimizerState`], [`SchedulerState`]), which [`crate::checkpoint`] saves with the model to
@@ -31,7 +34,11 @@ mod state;
 
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
 pub use clip::clip_grad_norm_;
-pub use scheduler::{CosineAnnealingLR, LrScheduler, SchedulerState, StepLR};
+pub use scheduler::{
+    AnnealStrategy, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearLROptions,
+    LrLambda, LrScheduler, MultiStepLR, MultiplicativeLR, OneCycleLR, OneCycleLROptions, PlateauMode,
+    ReduceLROnPlateau, ReduceLROnPlateauOptions, SchedulerState, SequentialLR, StepLR, ThresholdMode,
+};
 /// The JSON crate whose `Map` and `Value` hold the hyper-parameters of [`OptimizerState`] and
 /// the entries of [`SchedulerState`].
 pub use serde_json;
@@ -50,6 +57,16 @@ pub trait Optimizer {
     fn learning_rates(&self) -> Vec<f64>;
     /// Sets the learning rate of group `group`.
     fn set_learning_rate(&mut self, group: usize, lr: f64);
+    /// The momentum of each group (SGD's `momentum`, Adam's and AdamW's `betas[0]`), which
+    /// [`OneCycleLR`] cycles; empty (the default) for an optimizer that has none.
+    fn momentums(&self) -> Vec<f64> {
+        Vec::new()
+    }
+    /// Sets the momentum of group `group` (the default, for an optimizer without momentum,
+    /// does nothing).
+    fn set_momentum(&mut self, group: usize, momentum: f64) {
+        let _ = (group, momentum);
+    }
     /// The state dict, with `torch.optim.Optimizer.state_dict()`'s structure: the state of each
     /// parameter that has one and each group's hyper-parameters (see [`OptimizerState`]). The
     /// tensors share storage with the optimizer's, as PyTorch's do.

@@ -36,6 +36,12 @@ impl GroupConfig for SgdConfig {
     fn lr_mut(&mut self) -> &mut f64 {
         &mut self.lr
     }
+    fn momentum(&self) -> f64 {
+        self.momentum
+    }
+    fn momentum_mut(&mut self) -> &mut f64 {
+        &mut self.momentum
+    }
 }
 
 impl GroupOptions for SgdConfig {
