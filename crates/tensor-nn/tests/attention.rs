@@ -1,7 +1,7 @@
 //! Attention against PyTorch: `scaled_dot_product_attention` (values and gradients, with no
 //! mask, a bool mask, a float mask with a scale, causal) and `MultiheadAttention` with given
 //! weights, a key padding mask and a float attn_mask. The literals are printed by
-//! `scripts/python/attention_literals.py` (torch 2.15, CPU, float64), whose inputs are
+//! `scripts/pytorch/attention_literals.py` (torch 2.15, CPU, float64), whose inputs are
 //! `pat(shape, k)[i] = sin(0.7 i + k)`; plus gradcheck of both, and TransformerEncoderLayer
 //! post-norm (ReLU, key padding mask) and pre-norm (GELU, causal) from the same script.
 
