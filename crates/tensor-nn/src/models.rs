@@ -2,7 +2,8 @@
 //! model: the `gpt` example and the `gpt_fwd` / `gpt_step` workloads).
 
 use crate::{
-    functional as F, module_members, Conv2d, Conv2dConfig, Embedding, Entry, EntryMut, LayerNorm, Linear, Module, Visit,
+    functional as F, module_members, Conv2d, Conv2dConfig, Embedding, Entry, EntryMut, LayerNorm, Linear, Module,
+    ModuleList, Visit,
 };
 use tensor_autograd::Var;
 use tensor_core::{Device, Result, Tensor};
@@ -139,8 +140,8 @@ pub struct Gpt {
     pub wte: Embedding,
     /// Position embedding `[context, C]`.
     pub wpe: Embedding,
-    /// The blocks.
-    pub h: Vec<GptBlock>,
+    /// The blocks (`h.0`, `h.1`, ...).
+    pub h: ModuleList<GptBlock>,
     /// The final LayerNorm.
     pub ln_f: LayerNorm,
     /// The output layer `C → vocab`, when not tied.
@@ -190,9 +191,7 @@ impl Visit for Gpt {
     fn visit(&self, f: &mut dyn FnMut(&str, Entry<'_>)) {
         f("wte", Entry::Child(&self.wte));
         f("wpe", Entry::Child(&self.wpe));
-        for (i, b) in self.h.iter().enumerate() {
-            f(&format!("h.{i}"), Entry::Child(b));
-        }
+        f("h", Entry::Child(&self.h));
         f("ln_f", Entry::Child(&self.ln_f));
         if let Some(head) = &self.lm_head {
             f("lm_head", Entry::Child(head));
@@ -201,9 +200,7 @@ impl Visit for Gpt {
     fn visit_mut(&mut self, f: &mut dyn FnMut(&str, EntryMut<'_>)) {
         f("wte", EntryMut::Child(&mut self.wte));
         f("wpe", EntryMut::Child(&mut self.wpe));
-        for (i, b) in self.h.iter_mut().enumerate() {
-            f(&format!("h.{i}"), EntryMut::Child(b));
-        }
+        f("h", EntryMut::Child(&mut self.h));
         f("ln_f", EntryMut::Child(&mut self.ln_f));
         if let Some(head) = &mut self.lm_head {
             f("lm_head", EntryMut::Child(head));

@@ -2,6 +2,7 @@
 
 mod activation;
 mod attention;
+mod container;
 mod conv;
 mod embedding;
 mod linear;
@@ -12,6 +13,7 @@ mod transformer;
 
 pub use activation::{Dropout, Flatten, Identity, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};
 pub use attention::{scaled_dot_product_attention, MhaOptions, MultiheadAttention, SdpaOptions};
+pub use container::{ModuleDict, ModuleList};
 pub use conv::{Conv2d, Conv2dConfig, Padding};
 pub use embedding::Embedding;
 pub use linear::Linear;

@@ -29,6 +29,18 @@ impl Sequential {
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }
+    /// The `i`-th module, as `seq[i]` (`None` past the end).
+    pub fn get(&self, i: usize) -> Option<&dyn Module> {
+        self.layers.get(i).map(|l| l.as_ref())
+    }
+}
+
+impl std::ops::Index<usize> for Sequential {
+    type Output = dyn Module;
+    /// The `i`-th module, as `seq[i]`; panics past the end, as a slice does.
+    fn index(&self, i: usize) -> &(dyn Module + 'static) {
+        self.layers[i].as_ref()
+    }
 }
 
 impl std::fmt::Debug for Sequential {
