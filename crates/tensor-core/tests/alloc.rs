@@ -1,5 +1,6 @@
 //! Heap allocations, counted by a global allocator: taking views of an existing tensor allocates
-//! nothing (shapes and strides live inline), and `add_out` into a fitting `out` allocates nothing.
+//! nothing (shapes and strides live inline), `add_out` into a fitting `out` allocates nothing,
+//! and fused attention never allocates the `L × S` scores.
 //!
 //! Counting is per thread (a thread-local switch and thread-local counts), so other test threads
 //! (and the harness) allocating at the same time are never counted.
@@ -16,11 +17,14 @@ thread_local! {
     static ON: Cell<bool> = const { Cell::new(false) };
     static ALLOCS: Cell<usize> = const { Cell::new(0) };
     static FREES: Cell<usize> = const { Cell::new(0) };
+    /// The largest single allocation (bytes) while counting.
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
 }
 
-fn note(counter: &'static std::thread::LocalKey<Cell<usize>>) {
+fn note(counter: &'static std::thread::LocalKey<Cell<usize>>, bytes: usize) {
     if ON.try_with(|c| c.get()).unwrap_or(false) {
         let _ = counter.try_with(|c| c.set(c.get() + 1));
+        let _ = LARGEST.try_with(|c| c.set(c.get().max(bytes)));
     }
 }
 
@@ -28,22 +32,22 @@ fn note(counter: &'static std::thread::LocalKey<Cell<usize>>) {
 // are const-initialised thread-locals without destructors (touching them never allocates).
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: AllocLayout) -> *mut u8 {
-        note(&ALLOCS);
+        note(&ALLOCS, layout.size());
         // SAFETY: forwarded from the caller.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: AllocLayout) -> *mut u8 {
-        note(&ALLOCS);
+        note(&ALLOCS, layout.size());
         // SAFETY: forwarded from the caller.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: AllocLayout, new_size: usize) -> *mut u8 {
-        note(&ALLOCS);
+        note(&ALLOCS, new_size);
         // SAFETY: forwarded from the caller.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: AllocLayout) {
-        note(&FREES);
+        note(&FREES, 0);
         // SAFETY: forwarded from the caller.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -198,4 +202,26 @@ fn ops_with_a_number_make_no_tensor_of_it() {
     let (r, allocs, _) = count(|| x.mul(0.5));
     assert_eq!(r.unwrap().to_vec::<f32>().unwrap(), [2.0; 64]);
     assert!(allocs <= 3, "x * 0.5 made {allocs} allocations");
+}
+
+#[test]
+fn fused_attention_never_allocates_the_scores() {
+    // 512 queries and keys of width 16: the scores would be 1 MiB, every operand 32 KiB.
+    let (l, e) = (512, 16);
+    let x = Tensor::randn([1, l, e], DType::F32, &CPU).unwrap();
+    let g = Tensor::randn([1, l, e], DType::F32, &CPU).unwrap();
+    // Warm up first: the thread pool's start-up allocates its own structures.
+    let (out, lse) = Tensor::flash_attention(&x, &x, &x, false, None).unwrap();
+    Tensor::flash_attention_backward(&g, &x, &x, &x, &out, &lse, false, None).unwrap();
+    for causal in [false, true] {
+        LARGEST.with(|c| c.set(0));
+        let (grads, allocs, _) = count(|| {
+            let (out, lse) = Tensor::flash_attention(&x, &x, &x, causal, None).unwrap();
+            Tensor::flash_attention_backward(&g, &x, &x, &x, &out, &lse, causal, None).unwrap()
+        });
+        std::hint::black_box(grads);
+        let largest = LARGEST.with(Cell::get);
+        assert!(allocs > 0, "the counter saw the outputs");
+        assert!(largest <= 64 << 10, "causal {causal}: an allocation of {largest} bytes");
+    }
 }

@@ -2,6 +2,7 @@
 //! and one executable instead of one per file: CI's disk and time).
 //! `alloc.rs` stays a binary of its own: it installs a counting global allocator.
 
+mod attention;
 mod common;
 mod conv;
 mod creation;

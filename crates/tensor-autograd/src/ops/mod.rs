@@ -4,6 +4,7 @@
 //! Broadcasting is undone in one place: [`Var::sum_to`] reduces a gradient to an input's shape
 //! (and dtype), and every broadcasting op calls it.
 
+mod attention;
 mod binary;
 mod conv;
 mod index;

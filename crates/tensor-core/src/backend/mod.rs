@@ -15,6 +15,7 @@
 
 pub(crate) mod base;
 
+pub use crate::ops::attention::backend::{AttentionDims, AttentionOps};
 pub use crate::ops::binary::backend::{BinaryOp, BinaryOps, CmpOp};
 pub use crate::ops::conv::backend::{Conv2dGeometry, ConvOps};
 pub use crate::ops::copy::backend::CopyOps;
@@ -79,6 +80,7 @@ pub trait BackendStorage:
     + PoolOps<Storage>
     + NormOps<Storage>
     + OptimOps<Storage>
+    + AttentionOps<Storage>
 {
 }
 
@@ -95,6 +97,7 @@ impl<T> BackendStorage for T where
         + PoolOps<Storage>
         + NormOps<Storage>
         + OptimOps<Storage>
+        + AttentionOps<Storage>
 {
 }
 

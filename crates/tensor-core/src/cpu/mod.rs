@@ -1,12 +1,13 @@
 //! The CPU backend's storage, [`CpuStorage`] (one `Vec` per dtype), and what every CPU kernel
 //! shares: the strided walker (`iter.rs`), the buffer cache, element traits, streaming stores,
-//! the thread pool, vectorisable f32 math (`vmath.rs`) and loops run with the widest vector unit
+//! the thread pool, checked small matrix products (`gemm.rs`), vectorisable f32 math (`vmath.rs`) and loops run with the widest vector unit
 //! (`wide.rs`). The kernels themselves, and each family's `impl <Family>Ops for
 //! CpuStorage`, live beside their op in `ops/<family>/cpu.rs`, above this module: nothing here
 //! imports them.
 
 pub mod cache;
 mod elem;
+pub(crate) mod gemm;
 mod iter;
 pub(crate) mod storage;
 mod stream;

@@ -1,6 +1,7 @@
 //! The op families of [`crate::CudaStorage`], one file each, mirroring tensor-core's
 //! `ops/<family>/cpu.rs`: each validates dtypes, plans the strided walk and launches a kernel.
 
+pub(crate) mod attention;
 pub(crate) mod binary;
 pub(crate) mod conv;
 pub(crate) mod copy;

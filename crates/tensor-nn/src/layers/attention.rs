@@ -2,9 +2,11 @@
 //! [`MultiheadAttention`] (`nn.MultiheadAttention`, with PyTorch's parameter names, so its state
 //! dict loads).
 //!
-//! `scaled_dot_product_attention` is composed here from differentiable ops (PyTorch's "math"
-//! reference: `softmax(q kᵀ · scale + mask) v`), with the fused softmax of tensor-core; a fused
-//! kernel that never materialises the `L × S` scores is issue 16's next step.
+//! `scaled_dot_product_attention` without a mask (or with the causal one) and without dropout
+//! is one fused op ([`Var::flash_attention`]: blocks of queries against blocks of keys with an
+//! online softmax, the `L × S` scores never formed, forward or backward); with any other mask
+//! or with dropout it is composed from differentiable ops (PyTorch's "math" reference:
+//! `softmax(q kᵀ · scale + mask) v`), with the fused softmax of tensor-core.
 
 use crate::module::{Entry, EntryMut, Module, Visit};
 use crate::Linear;
@@ -28,7 +30,8 @@ pub struct SdpaOptions<'a> {
 
 /// `softmax(q kᵀ · scale + mask) v` for `q` of shape `[..., L, E]`, `k` of `[..., S, E]` and
 /// `v` of `[..., S, Ev]` (leading dims broadcast), as `F.scaled_dot_product_attention`. A
-/// query with every key masked out gets NaN, as PyTorch's math path.
+/// query with every key masked out gets NaN, as PyTorch's math path. Fused (see the module
+/// doc) when there is no `attn_mask` and no dropout.
 pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, opts: SdpaOptions<'_>) -> Result<Var> {
     let op = "scaled_dot_product_attention";
     if q.dim() < 2 || k.dim() < 2 || v.dim() < 2 {
@@ -58,6 +61,9 @@ pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, opts: SdpaOptions
     }
     if !(0.0..=1.0).contains(&opts.dropout_p) {
         bail!(Value, op, "dropout probability has to be between 0 and 1, but got {}", opts.dropout_p);
+    }
+    if opts.attn_mask.is_none() && opts.dropout_p == 0.0 {
+        return q.flash_attention(k, v, opts.is_causal, opts.scale);
     }
     let l = q.size()[q.dim() - 2];
     let scale = opts.scale.unwrap_or(1.0 / (e as f64).sqrt());
