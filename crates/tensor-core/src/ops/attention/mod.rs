@@ -93,7 +93,7 @@ impl Operands {
     }
 
     fn scale(&self, scale: Option<f64>) -> f64 {
-        scale.unwrap_or(1.0 / (self.dims.e as f64).sqrt())
+        scale.unwrap_or(1.0 / libm::sqrt(self.dims.e as f64))
     }
 
     /// Whether the fused kernels take these sizes (the empty cases are composed).
