@@ -8,6 +8,7 @@ mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod fuzz;
+mod gpt_job;
 mod layer_options;
 mod layers;
 mod layers_literals;

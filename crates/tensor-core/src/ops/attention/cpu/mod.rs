@@ -114,4 +114,3 @@ impl AttentionOps<Storage> for CpuStorage {
         Some(run())
     }
 }
-
