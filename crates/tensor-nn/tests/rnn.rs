@@ -371,3 +371,78 @@ fn errors() -> Result<()> {
     assert!(e.contains("does not match weight dtype"), "{e}");
     Ok(())
 }
+
+/// On the GPU against the CPU (with the `cuda` feature; skipped without a GPU): the four layers
+/// with the weights above, in float32 and float64, their outputs, final states and the
+/// gradients of the script's loss for the input, the initial states and every parameter.
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_matches_cpu() -> Result<()> {
+    use tensor_nn::cuda::testing::{assert_close, cuda_or_skip};
+    let Some(gpu) = cuda_or_skip() else { return Ok(()) };
+    type Run<M> = fn(&M, &[Var]) -> Result<Vec<Var>>;
+    fn check<M: Module + Clone>(
+        what: &str,
+        gpu: &Device,
+        m: &M,
+        inputs: &[(&[usize], f64)],
+        run: Run<M>,
+    ) -> Result<()> {
+        for dtype in [DType::F32, DType::F64] {
+            let (tol, what) =
+                if dtype == DType::F32 { (1e-4, format!("{what} f32")) } else { (1e-9, format!("{what} f64")) };
+            let mut mc = m.clone();
+            mc.to_dtype(dtype)?;
+            let mut mg = mc.clone();
+            mg.to_device(gpu)?;
+            let leaves = |d: &Device| -> Result<Vec<Var>> {
+                inputs
+                    .iter()
+                    .map(|&(s, k)| Ok(Var::new(pat(s, k).mul(0.5)?.to_dtype(dtype)?.to_device(d)?, true)))
+                    .collect()
+            };
+            let (xc, xg) = (leaves(CPU)?, leaves(gpu)?);
+            let (oc, og) = (run(&mc, &xc)?, run(&mg, &xg)?);
+            for (k, (a, b)) in oc.iter().zip(&og).enumerate() {
+                assert_close(&format!("{what}: output {k}"), a.tensor_ref(), b.tensor_ref(), tol, tol);
+            }
+            let loss = |outs: &[Var]| -> Result<Var> {
+                let mut total = outs[0].mul(0.0)?.sum()?;
+                for (k, o) in outs.iter().enumerate() {
+                    let w = pat(o.size(), 10.0 + k as f64).to_dtype(dtype)?.to_device(o.device())?;
+                    total = total.add(&o.mul(&w)?.sum()?)?;
+                }
+                Ok(total)
+            };
+            loss(&oc)?.backward()?;
+            loss(&og)?.backward()?;
+            let grads = |xs: &[Var], m: &M| -> Vec<(String, Tensor)> {
+                let inputs = xs.iter().enumerate().map(|(i, x)| (format!("input {i}"), x.grad().unwrap()));
+                inputs.chain(m.named_parameters().into_iter().map(|(n, p)| (n, p.grad().unwrap()))).collect()
+            };
+            for ((name, a), (_, b)) in grads(&xc, &mc).iter().zip(&grads(&xg, &mg)) {
+                assert_close(&format!("{what}: grad of {name}"), a, b, tol, tol);
+            }
+        }
+        Ok(())
+    }
+    let lstm = set_params(LSTM::new(3, 4, stacked(true, true), CPU)?);
+    check("LSTM", &gpu, &lstm, &[(&[2, 5, 3], 0.0), (&[4, 2, 4], 1.0), (&[4, 2, 4], 2.0)], |m, v| {
+        let (out, (h, c)) = m.forward_with(&v[0], Some((&v[1], &v[2])))?;
+        Ok(vec![out, h, c])
+    })?;
+    let gru = set_params(GRU::new(3, 4, stacked(true, false), CPU)?);
+    check("GRU", &gpu, &gru, &[(&[5, 2, 3], 0.0), (&[4, 2, 4], 1.0)], |m, v| {
+        let (out, h) = m.forward_with(&v[0], Some(&v[1]))?;
+        Ok(vec![out, h])
+    })?;
+    let cell = set_params(LSTMCell::new(3, 4, true, CPU)?);
+    check("LSTMCell", &gpu, &cell, &[(&[2, 3], 3.0), (&[2, 4], 4.0), (&[2, 4], 5.0)], |m, v| {
+        let (h, c) = m.forward_with(&v[0], Some((&v[1], &v[2])))?;
+        Ok(vec![h, c])
+    })?;
+    let cell = set_params(GRUCell::new(3, 4, true, CPU)?);
+    check("GRUCell", &gpu, &cell, &[(&[2, 3], 3.0), (&[2, 4], 4.0)], |m, v| {
+        Ok(vec![m.forward_with(&v[0], Some(&v[1]))?])
+    })
+}
