@@ -1,7 +1,8 @@
-//! Recurrent layers against PyTorch: `LSTM` and `GRU` (2 layers, bidirectional, batch first,
-//! given states; without bias; unbatched; dropout between layers), `LSTMCell` and `GRUCell`,
-//! their outputs, final states and gradients of a scalar loss; gradcheck of all four; PyTorch's
-//! parameter names and shapes, and a state dict written by PyTorch; errors.
+//! Recurrent layers against PyTorch: `LSTM`, `GRU` and `RNN` (2 layers, bidirectional, batch
+//! first, given states; without bias; unbatched; dropout between layers; tanh and ReLU),
+//! `LSTMCell`, `GRUCell` and `RNNCell`, their outputs, final states and gradients of a scalar
+//! loss; gradcheck of all six; PyTorch's parameter names and shapes, and a state dict written by
+//! PyTorch; errors; and with the `cuda` feature, the GPU against the CPU.
 //!
 //! The literals (`rnn/literals.rs`) and the fixture `fixtures/lstm_2x_bidir.safetensors` are
 //! printed / written by `scripts/pytorch/nn_rnn.py` (torch 2.15, CPU, float64; the fixture in
@@ -17,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use tensor_autograd::{gradcheck, Var};
 use tensor_core::{DType, Device, Result, Tensor};
-use tensor_nn::{GRUCell, LSTMCell, Module, ModuleExt, RnnConfig, GRU, LSTM};
+use tensor_nn::{GRUCell, LSTMCell, Module, ModuleExt, RNNCell, RnnConfig, RnnNonlinearity, GRU, LSTM, RNN};
 
 const CPU: &Device = &Device::Cpu;
 
@@ -136,6 +137,27 @@ fn lstm_without_bias_and_gru_unbatched() -> Result<()> {
 }
 
 #[test]
+fn rnn_relu_two_layers_and_tanh_without_bias() -> Result<()> {
+    let rnn = set_params(RNN::with_nonlinearity(3, 4, RnnNonlinearity::ReLU, stacked(true, true), CPU)?);
+    assert_eq!(rnn.nonlinearity(), RnnNonlinearity::ReLU);
+    let x = Var::new(pat(&[2, 5, 3], 0.0), true);
+    let h0 = state(&[4, 2, 4], 1.0);
+    let (out, h) = rnn.forward_with(&x, Some(&h0))?;
+    close("output", &out, &[2, 5, 8], &RNN_RELU_OUT);
+    close("h_n", &h, &[4, 2, 4], &RNN_RELU_H);
+    loss_of(&[&out, &h])?.backward()?;
+    grad_close("d input", &x, &[2, 5, 3], &RNN_RELU_DX);
+    grad_close("d h0", &h0, &[4, 2, 4], &RNN_RELU_DH0);
+    grad_close("d weight_hh_l1_reverse", &param(&rnn, "weight_hh_l1_reverse"), &[4, 4], &RNN_RELU_DW_HH_L1_REVERSE);
+
+    let rnn = set_params(RNN::new(3, 2, RnnConfig { bias: false, ..Default::default() }, CPU)?);
+    let (out, h) = rnn.forward_with(&Var::constant(pat(&[4, 3, 3], 6.0)), None)?;
+    close("tanh output", &out, &[4, 3, 2], &RNN_TANH_NOBIAS_OUT);
+    close("tanh h_n", &h, &[1, 3, 2], &RNN_TANH_NOBIAS_H);
+    Ok(())
+}
+
+#[test]
 fn dropout_between_layers() -> Result<()> {
     let config = RnnConfig { num_layers: 2, dropout: 1.0, ..Default::default() };
     let mut lstm = set_params(LSTM::new(3, 2, config, CPU)?);
@@ -177,6 +199,16 @@ fn lstm_cell_and_gru_cell() -> Result<()> {
     grad_close("GRUCell d hx", &hx, &[2, 4], &GRUCELL_DHX);
     grad_close("GRUCell d bias_hh", cell.bias_hh.as_ref().unwrap(), &[12], &GRUCELL_DB_HH);
     close("GRUCell unbatched", &cell.forward(&Var::constant(pat(&[3], 9.0)))?, &[4], &GRUCELL_UNBATCHED_H);
+
+    let cell = set_params(RNNCell::new(3, 4, true, CPU)?);
+    let x = Var::new(pat(&[2, 3], 3.0), true);
+    let h = cell.forward_with(&x, Some(&state(&[2, 4], 4.0)))?;
+    close("RNNCell h", &h, &[2, 4], &RNNCELL_H);
+    loss_of(&[&h])?.backward()?;
+    grad_close("RNNCell d input", &x, &[2, 3], &RNNCELL_DX);
+    grad_close("RNNCell d weight_ih", &cell.weight_ih, &[4, 3], &RNNCELL_DW_IH);
+    let cell = set_params(RNNCell::with_nonlinearity(3, 4, true, RnnNonlinearity::ReLU, CPU)?);
+    close("RNNCell relu unbatched", &cell.forward(&Var::constant(pat(&[3], 9.0)))?, &[4], &RNNCELL_RELU_UNBATCHED_H);
     Ok(())
 }
 
@@ -215,6 +247,16 @@ fn gradcheck_cells() -> Result<()> {
             cell.forward_with(&v[0], Some(&v[1]))
         },
         &[g(&[2, 2], 0.0), g(&[2, 2], 1.0), g(&[6, 2], 3.0), g(&[6, 2], 4.0), g(&[6], 5.0), g(&[6], 6.0)],
+    )?;
+    let rnn = RNNCell::new(2, 3, true, CPU)?;
+    gradcheck(
+        |v| {
+            let mut cell = rnn.clone();
+            (cell.weight_ih, cell.weight_hh) = (v[2].clone(), v[3].clone());
+            (cell.bias_ih, cell.bias_hh) = (Some(v[4].clone()), Some(v[5].clone()));
+            cell.forward_with(&v[0], Some(&v[1]))
+        },
+        &[g(&[2, 2], 0.0), g(&[2, 3], 1.0), g(&[3, 2], 3.0), g(&[3, 3], 4.0), g(&[3], 5.0), g(&[3], 6.0)],
     )
 }
 
@@ -251,6 +293,18 @@ fn gradcheck_layers() -> Result<()> {
             Var::cat(&[&out.flatten(0, -1)?, &h.flatten(0, -1)?], 0)
         },
         &[g(&[2, 3, 2], 0.0), g(&[4, 2, 2], 1.0), g(&[6, 4], 3.0), g(&[6, 2], 4.0), g(&[6], 5.0), g(&[6], 6.0)],
+    )?;
+    // Through the first layer's weights of a unidirectional tanh RNN, unbatched.
+    let rnn = set_params(RNN::new(2, 3, stacked(false, false), CPU)?);
+    gradcheck(
+        |v| {
+            let mut m = rnn.clone();
+            (m.weights[0].weight_ih, m.weights[0].weight_hh) = (v[2].clone(), v[3].clone());
+            (m.weights[0].bias_ih, m.weights[0].bias_hh) = (Some(v[4].clone()), Some(v[5].clone()));
+            let (out, h) = m.forward_with(&v[0], Some(&v[1]))?;
+            Var::cat(&[&out.flatten(0, -1)?, &h.flatten(0, -1)?], 0)
+        },
+        &[g(&[4, 2], 0.0), g(&[2, 3], 1.0), g(&[3, 2], 3.0), g(&[3, 3], 4.0), g(&[3], 5.0), g(&[3], 6.0)],
     )
 }
 
@@ -277,6 +331,13 @@ fn pytorch_names_shapes_and_init() -> Result<()> {
          [12, 4], bias_ih_l1_reverse [12], bias_hh_l1_reverse [12]"
     );
     assert_eq!(
+        names_and_shapes(&RNN::new(3, 4, stacked(true, true), CPU)?),
+        "weight_ih_l0 [4, 3], weight_hh_l0 [4, 4], bias_ih_l0 [4], bias_hh_l0 [4], weight_ih_l0_reverse [4, 3], \
+         weight_hh_l0_reverse [4, 4], bias_ih_l0_reverse [4], bias_hh_l0_reverse [4], weight_ih_l1 [4, 8], \
+         weight_hh_l1 [4, 4], bias_ih_l1 [4], bias_hh_l1 [4], weight_ih_l1_reverse [4, 8], weight_hh_l1_reverse \
+         [4, 4], bias_ih_l1_reverse [4], bias_hh_l1_reverse [4]"
+    );
+    assert_eq!(
         names_and_shapes(&LSTM::new(3, 2, RnnConfig { bias: false, ..Default::default() }, CPU)?),
         "weight_ih_l0 [8, 3], weight_hh_l0 [8, 2]"
     );
@@ -285,6 +346,7 @@ fn pytorch_names_shapes_and_init() -> Result<()> {
         "weight_ih [16, 3], weight_hh [16, 4], bias_ih [16], bias_hh [16]"
     );
     assert_eq!(names_and_shapes(&GRUCell::new(3, 4, false, CPU)?), "weight_ih [12, 3], weight_hh [12, 4]");
+    assert_eq!(names_and_shapes(&RNNCell::new(3, 4, false, CPU)?), "weight_ih [4, 3], weight_hh [4, 4]");
     // PyTorch's init: every parameter from U(±1/√hidden_size), float32.
     for (name, p) in lstm.named_parameters() {
         let t = p.tensor();
@@ -367,6 +429,11 @@ fn errors() -> Result<()> {
     let e = err_msg(gru_cell.forward_with(&Var::constant(pat(&[1, 2, 3], 0.0)), None));
     assert_eq!(e, "GRUCell: Expected input to be 1D or 2D, got 3D instead");
     assert!(gru_cell.forward_with(&Var::constant(pat(&[3], 0.0)), Some(&state(&[1, 4], 1.0))).is_err());
+    let rnn = set_params(RNN::new(3, 4, RnnConfig::default(), CPU)?);
+    let e = err_msg(rnn.forward_with(&Var::constant(pat(&[1, 5, 2, 3], 0.0)), None));
+    assert_eq!(e, "RNN: Expected input to be 2D or 3D, got 4D tensor instead");
+    let e = err_msg(set_params(RNNCell::new(3, 4, true, CPU)?).forward_with(&Var::constant(pat(&[2, 4], 0.0)), None));
+    assert_eq!(e, "RNNCell: input has inconsistent input_size: got 4 expected 3");
     let e = err_msg(gru_cell.forward_with(&Var::constant(pat(&[2, 3], 0.0).to_dtype(DType::F32)?), None));
     assert!(e.contains("does not match weight dtype"), "{e}");
     Ok(())
@@ -440,6 +507,15 @@ fn cuda_matches_cpu() -> Result<()> {
     check("LSTMCell", &gpu, &cell, &[(&[2, 3], 3.0), (&[2, 4], 4.0), (&[2, 4], 5.0)], |m, v| {
         let (h, c) = m.forward_with(&v[0], Some((&v[1], &v[2])))?;
         Ok(vec![h, c])
+    })?;
+    let rnn = set_params(RNN::with_nonlinearity(3, 4, RnnNonlinearity::ReLU, stacked(true, true), CPU)?);
+    check("RNN", &gpu, &rnn, &[(&[2, 5, 3], 0.0), (&[4, 2, 4], 1.0)], |m, v| {
+        let (out, h) = m.forward_with(&v[0], Some(&v[1]))?;
+        Ok(vec![out, h])
+    })?;
+    let cell = set_params(RNNCell::new(3, 4, true, CPU)?);
+    check("RNNCell", &gpu, &cell, &[(&[2, 3], 3.0), (&[2, 4], 4.0)], |m, v| {
+        Ok(vec![m.forward_with(&v[0], Some(&v[1]))?])
     })?;
     let cell = set_params(GRUCell::new(3, 4, true, CPU)?);
     check("GRUCell", &gpu, &cell, &[(&[2, 3], 3.0), (&[2, 4], 4.0)], |m, v| {

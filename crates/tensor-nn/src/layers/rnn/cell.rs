@@ -1,6 +1,7 @@
-//! `LSTMCell` and `GRUCell`: one time step, as `nn.LSTMCell` and `nn.GRUCell`.
+//! `LSTMCell`, `GRUCell` and `RNNCell`: one time step, as `nn.LSTMCell`, `nn.GRUCell` and
+//! `nn.RNNCell`.
 
-use super::{gru_gates, lstm_gates, Kind, RnnWeights};
+use super::{gru_gates, lstm_gates, rnn_gates, Kind, RnnNonlinearity, RnnWeights};
 use crate::module::{Entry, EntryMut, Module, Visit};
 use tensor_autograd::Var;
 use tensor_core::{bail, Device, Result, Tensor};
@@ -56,7 +57,23 @@ pub struct GRUCell {
     pub bias_hh: Option<Var>,
 }
 
-/// The checks and batching of `nn.LSTMCell.forward` / `nn.GRUCell.forward`: `input` `[N,
+/// One step of an Elman RNN, as `nn.RNNCell(input_size, hidden_size, bias, nonlinearity)`:
+/// `h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)` with `act` tanh ([`RNNCell::new`]) or ReLU
+/// ([`RNNCell::with_nonlinearity`]).
+#[derive(Debug, Clone)]
+pub struct RNNCell {
+    /// `[hidden_size, input_size]`.
+    pub weight_ih: Var,
+    /// `[hidden_size, hidden_size]`.
+    pub weight_hh: Var,
+    /// `[hidden_size]`, if `bias`.
+    pub bias_ih: Option<Var>,
+    /// `[hidden_size]`, if `bias`.
+    pub bias_hh: Option<Var>,
+    nonlinearity: RnnNonlinearity,
+}
+
+/// The checks and batching of the cells' `forward`: `input` `[N,
 /// H_in]` or `[H_in]`, `states` `[N, H]` or `[H]` (zeros when absent). Returns the batched
 /// input, the batched states and whether the input was batched.
 fn batch_cell_inputs(
@@ -136,12 +153,18 @@ fn unbatch(v: Var, batched: bool) -> Result<Var> {
 }
 
 macro_rules! cell_common {
-    ($ty:ident, $kind:expr) => {
+    ($ty:ident, $kind:expr $(, $field:ident: $value:expr)?) => {
         impl $ty {
             /// A cell initialised as PyTorch's: every parameter from U(±1/√hidden_size).
             pub fn new(input_size: usize, hidden_size: usize, bias: bool, device: &Device) -> Result<$ty> {
                 let w = RnnWeights::new($kind.gates(), input_size, hidden_size, bias, device)?;
-                Ok($ty { weight_ih: w.weight_ih, weight_hh: w.weight_hh, bias_ih: w.bias_ih, bias_hh: w.bias_hh })
+                Ok($ty {
+                    weight_ih: w.weight_ih,
+                    weight_hh: w.weight_hh,
+                    bias_ih: w.bias_ih,
+                    bias_hh: w.bias_hh,
+                    $($field: $value)?
+                })
             }
             /// The number of input features (`weight_ih`'s second dim).
             pub fn input_size(&self) -> usize {
@@ -187,6 +210,7 @@ macro_rules! cell_common {
 
 cell_common!(LSTMCell, Kind::Lstm);
 cell_common!(GRUCell, Kind::Gru);
+cell_common!(RNNCell, Kind::Rnn(RnnNonlinearity::Tanh), nonlinearity: RnnNonlinearity::Tanh);
 
 impl LSTMCell {
     /// One step of `input` `[N, input_size]` (or unbatched `[input_size]`) from the state
@@ -225,6 +249,41 @@ impl GRUCell {
 
 impl Module for GRUCell {
     /// The new hidden state from a zero state (use [`GRUCell::forward_with`] for a given one).
+    fn forward(&self, input: &Var) -> Result<Var> {
+        self.forward_with(input, None)
+    }
+}
+
+impl RNNCell {
+    /// A cell with the given nonlinearity (`nonlinearity='relu'` or `'tanh'`), initialised as
+    /// [`RNNCell::new`].
+    pub fn with_nonlinearity(
+        input_size: usize,
+        hidden_size: usize,
+        bias: bool,
+        nonlinearity: RnnNonlinearity,
+        device: &Device,
+    ) -> Result<RNNCell> {
+        Ok(RNNCell { nonlinearity, ..RNNCell::new(input_size, hidden_size, bias, device)? })
+    }
+    /// Its nonlinearity.
+    pub fn nonlinearity(&self) -> RnnNonlinearity {
+        self.nonlinearity
+    }
+    /// One step of `input` `[N, input_size]` (or unbatched `[input_size]`) from the hidden state
+    /// `hx` `[N, hidden_size]` (or `[hidden_size]`; zeros when `None`): the new hidden state, as
+    /// `nn.RNNCell.forward`.
+    pub fn forward_with(&self, input: &Var, hx: Option<&Var>) -> Result<Var> {
+        let states = hx.map(|h| [h]);
+        let w = (&self.weight_ih, &self.weight_hh);
+        let (x, states, batched) = batch_cell_inputs("RNNCell", w, input, states.as_ref().map(|s| &s[..]), 1)?;
+        let (gi, gh) = self.projections(&x, &states[0])?;
+        unbatch(rnn_gates(&gi, &gh, self.nonlinearity)?, batched)
+    }
+}
+
+impl Module for RNNCell {
+    /// The new hidden state from a zero state (use [`RNNCell::forward_with`] for a given one).
     fn forward(&self, input: &Var) -> Result<Var> {
         self.forward_with(input, None)
     }

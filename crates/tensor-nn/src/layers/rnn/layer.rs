@@ -1,12 +1,13 @@
-//! `LSTM` and `GRU`: stacked, optionally bidirectional recurrences over whole sequences, as
-//! `nn.LSTM` and `nn.GRU`.
+//! `LSTM`, `GRU` and `RNN`: stacked, optionally bidirectional recurrences over whole sequences,
+//! as `nn.LSTM`, `nn.GRU` and `nn.RNN`.
 
-use super::{gru_gates, lstm_gates, Kind};
+use super::{step, Kind, RnnNonlinearity};
 use crate::module::{Entry, EntryMut, Module, Visit};
 use tensor_autograd::Var;
 use tensor_core::{bail, Device, Result, Tensor};
 
-/// The keyword arguments of `nn.LSTM` and `nn.GRU` besides the sizes, with PyTorch's defaults.
+/// The keyword arguments of `nn.LSTM`, `nn.GRU` and `nn.RNN` besides the sizes (and `nn.RNN`'s
+/// `nonlinearity`), with PyTorch's defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RnnConfig {
     /// Recurrent layers stacked, each reading the previous one's output (default 1).
@@ -29,8 +30,9 @@ impl Default for RnnConfig {
     }
 }
 
-/// The parameters of one layer in one direction of an [`LSTM`] or a [`GRU`], with the gates
-/// stacked in the first dim (`G` = 4 for the LSTM's i, f, g, o; 3 for the GRU's r, z, n).
+/// The parameters of one layer in one direction of an [`LSTM`], a [`GRU`] or an [`RNN`], with
+/// the gates stacked in the first dim (`G` = 4 for the LSTM's i, f, g, o; 3 for the GRU's r, z,
+/// n; 1 for the RNN).
 #[derive(Debug, Clone)]
 pub struct RnnWeights {
     /// `weight_ih_l{k}`: `[G hidden_size, input_size]` for the first layer, `[G hidden_size,
@@ -74,7 +76,8 @@ impl Spec {
             bail!(
                 Value,
                 op,
-                "dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got {}",
+                "dropout should be a number in range [0, 1] representing the probability of an element being \
+                 zeroed, got {}",
                 config.dropout
             );
         }
@@ -119,13 +122,20 @@ impl Spec {
             return Ok(Var::constant(Tensor::zeros(expected, x.dtype(), x.device())?));
         };
         if s.dtype() != x.dtype() {
-            bail!(DType, self.kind.name(), "input and hidden tensors are not the same dtype, found input tensor with {:?} and hidden tensor with {:?}", x.dtype(), s.dtype());
+            bail!(
+                DType,
+                self.kind.name(),
+                "input and hidden tensors are not the same dtype, found input tensor with {:?} and hidden tensor \
+                 with {:?}",
+                x.dtype(),
+                s.dtype()
+            );
         }
         let s = if batched { s.clone() } else { s.unsqueeze(1)? };
         if s.size() != expected {
             let name = match self.kind {
                 Kind::Lstm => format!("hidden[{which}]"),
-                Kind::Gru => "hidden".to_string(),
+                Kind::Gru | Kind::Rnn(_) => "hidden".to_string(),
             };
             let [a, b, c] = expected;
             bail!(Shape, self.kind.name(), "Expected {name} size ({a}, {b}, {c}), got {:?}", s.size());
@@ -133,8 +143,8 @@ impl Spec {
         Ok(s)
     }
 
-    /// The forward pass of `nn.LSTM` / `nn.GRU`: the output and the final states (`c_n` for
-    /// the LSTM only).
+    /// The forward pass of `nn.LSTM` / `nn.GRU` / `nn.RNN`: the output and the final states
+    /// (`c_n` for the LSTM only).
     fn run(
         &self,
         weights: &[RnnWeights],
@@ -144,7 +154,8 @@ impl Spec {
     ) -> Result<(Var, Var, Option<Var>)> {
         let op = self.kind.name();
         if input.dim() != 2 && input.dim() != 3 {
-            bail!(Shape, op, "Expected input to be 2D or 3D, got {}D instead", input.dim());
+            let tensor = if let Kind::Rnn(_) = self.kind { " tensor" } else { "" };
+            bail!(Shape, op, "Expected input to be 2D or 3D, got {}D{tensor} instead", input.dim());
         }
         let batched = input.dim() == 3;
         if let Some(states) = states {
@@ -162,6 +173,16 @@ impl Spec {
                 }
                 bail!(Shape, op, "For {what} input, hx should also be {hx} but got {} tensor", dims.join(", "));
             }
+        }
+        let d = self.directions();
+        if weights.len() != d * self.config.num_layers {
+            bail!(
+                Value,
+                op,
+                "expected {} sets of weights (layers × directions), got {}",
+                d * self.config.num_layers,
+                weights.len()
+            );
         }
         if input.dtype() != weights[0].weight_ih.dtype() {
             bail!(
@@ -196,10 +217,9 @@ impl Spec {
         let h0 = self.state(states.map(|s| s[0]), 0, &x, batched)?;
         let c0 = match self.kind {
             Kind::Lstm => Some(self.state(states.map(|s| s[1]), 1, &x, batched)?),
-            Kind::Gru => None,
+            Kind::Gru | Kind::Rnn(_) => None,
         };
 
-        let d = self.directions();
         let (mut h_n, mut c_n) = (Vec::new(), Vec::new());
         let mut layer_input = x;
         for layer in 0..self.config.num_layers {
@@ -219,14 +239,7 @@ impl Spec {
                     let t = if dir == 0 { s } else { len - 1 - s };
                     let gi_t = gi.select(0, t as isize)?;
                     let gh = h.linear(&w.weight_hh, w.bias_hh.as_ref())?;
-                    h = match &c {
-                        Some(c_prev) => {
-                            let (h_new, c_new) = lstm_gates(&gi_t, &gh, c_prev)?;
-                            c = Some(c_new);
-                            h_new
-                        }
-                        None => gru_gates(&gi_t, &gh, &h)?,
-                    };
+                    (h, c) = step(self.kind, &gi_t, &gh, &h, c.as_ref())?;
                     steps[t] = Some(h.clone());
                 }
                 let steps: Vec<&Var> = steps.iter().flatten().collect();
@@ -376,8 +389,33 @@ pub struct GRU {
     training: bool,
 }
 
+/// A multi-layer Elman RNN, as `nn.RNN(input_size, hidden_size, num_layers, nonlinearity, bias,
+/// batch_first, dropout, bidirectional)` (no packed sequences): per layer and direction,
+/// `h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)` with `act` tanh ([`RNN::new`]) or ReLU
+/// ([`RNN::with_nonlinearity`]).
+///
+/// ```
+/// use tensor_nn::{Module, RnnConfig, RnnNonlinearity, RNN};
+/// use tensor_autograd::Var;
+/// use tensor_core::{DType, Device, Tensor};
+/// let rnn = RNN::with_nonlinearity(3, 5, RnnNonlinearity::ReLU, RnnConfig::default(), &Device::Cpu)?;
+/// let x = Var::constant(Tensor::ones([7, 3], DType::F32, &Device::Cpu)?); // unbatched [L, H_in]
+/// let (out, h_n) = rnn.forward_with(&x, None)?;
+/// assert_eq!((out.size(), h_n.size()), (&[7, 5][..], &[1, 5][..]));
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RNN {
+    /// The parameters of layer `k` in direction `d` (0 forward, 1 reverse) at `k · D + d`,
+    /// PyTorch's `all_weights` order.
+    pub weights: Vec<RnnWeights>,
+    spec: Spec,
+    training: bool,
+}
+
 rnn_common!(LSTM, Kind::Lstm);
 rnn_common!(GRU, Kind::Gru);
+rnn_common!(RNN, Kind::Rnn(RnnNonlinearity::Tanh));
 
 impl LSTM {
     /// The LSTM over `input` `[L, N, input_size]` (`[N, L, input_size]` with `batch_first`,
@@ -414,6 +452,45 @@ impl GRU {
 }
 
 impl Module for GRU {
+    /// The output only, from a zero state.
+    fn forward(&self, input: &Var) -> Result<Var> {
+        Ok(self.forward_with(input, None)?.0)
+    }
+}
+
+impl RNN {
+    /// An RNN with the given nonlinearity (`nonlinearity='relu'` or `'tanh'`), initialised as
+    /// [`RNN::new`].
+    pub fn with_nonlinearity(
+        input_size: usize,
+        hidden_size: usize,
+        nonlinearity: RnnNonlinearity,
+        config: RnnConfig,
+        device: &Device,
+    ) -> Result<RNN> {
+        let spec = Spec::new(Kind::Rnn(nonlinearity), input_size, hidden_size, config)?;
+        Ok(RNN { weights: spec.weights(device)?, spec, training: true })
+    }
+    /// Its nonlinearity.
+    pub fn nonlinearity(&self) -> RnnNonlinearity {
+        match self.spec.kind {
+            Kind::Rnn(n) => n,
+            Kind::Lstm | Kind::Gru => RnnNonlinearity::Tanh,
+        }
+    }
+    /// The RNN over `input` `[L, N, input_size]` (`[N, L, input_size]` with `batch_first`, or
+    /// unbatched `[L, input_size]`) from `h0` `[D · num_layers, N, hidden_size]`
+    /// (`[D · num_layers, hidden_size]` unbatched; zeros when `None`), as `nn.RNN.forward`: the
+    /// output `[L, N, D · hidden_size]` (batch first with `batch_first`) and the final state
+    /// `h_n` of the shape of `h0`.
+    pub fn forward_with(&self, input: &Var, h0: Option<&Var>) -> Result<(Var, Var)> {
+        let states = h0.map(|h| [h]);
+        let (out, h, _) = self.spec.run(&self.weights, self.training, input, states.as_ref().map(|s| &s[..]))?;
+        Ok((out, h))
+    }
+}
+
+impl Module for RNN {
     /// The output only, from a zero state.
     fn forward(&self, input: &Var) -> Result<Var> {
         Ok(self.forward_with(input, None)?.0)
