@@ -5,9 +5,9 @@
 //!
 //! The layers are composed from differentiable `Var` ops, so autograd gives their gradients: per
 //! layer and direction, the input projection of every time step is one matmul (as PyTorch's CPU
-//! path), then each step adds the hidden projection and applies the gates. `cell.rs` holds the
-//! cells and the gate arithmetic that every step shares; `layer.rs` the multi-layer,
-//! bidirectional `LSTM` and `GRU`.
+//! path), then each step adds the hidden projection and applies the gates. This file holds the
+//! arithmetic of one step, which the cells and the layers share; `cell.rs` the cells; `layer.rs`
+//! the multi-layer, bidirectional `LSTM`, `GRU` and `RNN`.
 
 mod cell;
 mod layer;
