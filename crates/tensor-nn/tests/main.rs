@@ -17,5 +17,6 @@ mod losses;
 mod mnist_data;
 mod optim;
 mod optim_state;
+mod rnn;
 mod schedulers;
 mod state_dict;

@@ -8,6 +8,7 @@ mod embedding;
 mod linear;
 mod norm;
 mod pool;
+mod rnn;
 mod sequential;
 mod transformer;
 
@@ -19,6 +20,7 @@ pub use embedding::Embedding;
 pub use linear::Linear;
 pub use norm::{BatchNorm1d, BatchNorm2d, BatchNormConfig, LayerNorm, LayerNormConfig};
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
+pub use rnn::{GRUCell, LSTMCell, RNNCell, RnnConfig, RnnNonlinearity, RnnWeights, GRU, LSTM, RNN};
 pub use sequential::Sequential;
 pub use transformer::{FeedForwardActivation, TransformerEncoderLayer, TransformerEncoderLayerConfig};
 
