@@ -19,4 +19,5 @@ mod optim;
 mod optim_state;
 mod rnn;
 mod schedulers;
+mod sdpa_masks;
 mod state_dict;
