@@ -46,6 +46,8 @@ pub(crate) enum Family {
     Pool,
     /// Stable row sorts.
     Sort,
+    /// Fused scaled dot-product attention, forward and backward.
+    Attention,
 }
 
 impl Family {
@@ -61,6 +63,7 @@ impl Family {
             Family::Conv => "conv",
             Family::Pool => "pool",
             Family::Sort => "sort",
+            Family::Attention => "attention",
         }
     }
     fn source(self) -> &'static str {
@@ -75,6 +78,7 @@ impl Family {
             Family::Conv => include_str!("kernels/conv.cu"),
             Family::Pool => include_str!("kernels/pool.cu"),
             Family::Sort => include_str!("kernels/sort.cu"),
+            Family::Attention => include_str!("kernels/attention.cu"),
         }
     }
 }
@@ -130,6 +134,7 @@ pub fn compile_all(arch: &str) -> Result<Vec<(&'static str, String)>> {
         Family::Conv,
         Family::Pool,
         Family::Sort,
+        Family::Attention,
     ];
     families
         .into_iter()

@@ -5,8 +5,8 @@
 //! Python's integer division and modulo, argmax's tie and NaN rules through the block tree,
 //! im2col/col2im and average-pool adjointness, max pooling by brute force, sub-word atomics,
 //! the unary ops against libm and their special values, gather and the index check, and the
-//! integer matmul with strides and beta, the scans, stable sorts with NaN last: every kernel
-//! family.
+//! integer matmul with strides and beta, the scans, stable sorts with NaN last, fused attention
+//! and its gradients against a naive reference at several tile sizes: every kernel family.
 //!
 //! Skipped (with a message) when no C++17 compiler with `_Float16` is found (`$CXX`, else `c++`),
 //! as on the GPU machine; a compiler that takes the probe but not the kernels fails the test.
@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const KERNELS: [&str; 10] = [
+const KERNELS: [&str; 11] = [
     include_str!("../../src/kernels/copy.cu"),
     include_str!("../../src/kernels/unary.cu"),
     include_str!("../../src/kernels/binary.cu"),
@@ -25,6 +25,7 @@ const KERNELS: [&str; 10] = [
     include_str!("../../src/kernels/conv.cu"),
     include_str!("../../src/kernels/pool.cu"),
     include_str!("../../src/kernels/sort.cu"),
+    include_str!("../../src/kernels/attention.cu"),
 ];
 
 /// The kernel sources for the host: PTX f16 conversions become `_Float16` casts (both round to

@@ -289,6 +289,61 @@ int main() {
         double u1 = 1.0 - philox_word(42, 7, 2) * (1.0 / 4294967296.0), u2 = philox_word(42, 7, 3) * (1.0 / 4294967296.0);
         CHECK(z[2] == sqrt(-2.0 * log(u1)) * cos(2.0 * 3.141592653589793 * u2), "normal pair");
     }
+    // Attention: forward and both backward kernels against a naive reference, causal or not,
+    // at tiles that split the queries and keys unevenly (and one that holds them all).
+    for (int causal = 0; causal < 2; ++causal) {
+        for (i64 tile : {2, 3, 8}) {
+            const i64 B = 2, L = 5, S = 7, E = 3, EV = 2;
+            const double scale = 0.6;
+            std::vector<double> q(B * L * E), k(B * S * E), v(B * S * EV), g(B * L * EV);
+            for (size_t i = 0; i < q.size(); ++i) q[i] = sin(0.7 * i + 1);
+            for (size_t i = 0; i < k.size(); ++i) k[i] = sin(0.5 * i + 2);
+            for (size_t i = 0; i < v.size(); ++i) v[i] = sin(0.3 * i + 3);
+            for (size_t i = 0; i < g.size(); ++i) g[i] = sin(0.9 * i + 4);
+            std::vector<double> out(B * L * EV), lse(B * L), dq(B * L * E), dk(B * S * E), dv(B * S * EV), dot(B * L);
+            attention_fwd_f64(q.data(), k.data(), v.data(), out.data(), lse.data(), B, L, S, E, EV, causal, scale, tile);
+            attention_bwd_dq_f64(g.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), dq.data(), dot.data(), B, L, S, E, EV, causal, scale, tile);
+            attention_bwd_dkv_f64(g.data(), q.data(), k.data(), v.data(), lse.data(), dot.data(), dk.data(), dv.data(), B, L, S, E, EV, causal, scale, tile);
+            std::vector<double> wq(B * L * E, 0), wk(B * S * E, 0), wv(B * S * EV, 0);
+            for (i64 b = 0; b < B; ++b) {
+                for (i64 i = 0; i < L; ++i) {
+                    double p[S], z = 0, m = -INFINITY;
+                    i64 seen = causal ? (i + 1 < S ? i + 1 : S) : S;
+                    for (i64 j = 0; j < seen; ++j) {
+                        double d = 0;
+                        for (i64 t = 0; t < E; ++t) d += q[(b * L + i) * E + t] * k[(b * S + j) * E + t];
+                        p[j] = d * scale;
+                        m = p[j] > m ? p[j] : m;
+                    }
+                    for (i64 j = 0; j < seen; ++j) z += exp(p[j] - m);
+                    CHECK(fabs(lse[b * L + i] - (m + log(z))) < 1e-12, "lse causal %d tile %lld [%lld,%lld]", causal, tile, b, i);
+                    double dp[S], rowdot = 0;
+                    for (i64 j = 0; j < seen; ++j) {
+                        p[j] = exp(p[j] - m) / z;
+                        dp[j] = 0;
+                        for (i64 c = 0; c < EV; ++c) dp[j] += g[(b * L + i) * EV + c] * v[(b * S + j) * EV + c];
+                        rowdot += p[j] * dp[j];
+                    }
+                    for (i64 c = 0; c < EV; ++c) {
+                        double o = 0;
+                        for (i64 j = 0; j < seen; ++j) o += p[j] * v[(b * S + j) * EV + c];
+                        CHECK(fabs(out[(b * L + i) * EV + c] - o) < 1e-12, "out causal %d tile %lld", causal, tile);
+                    }
+                    for (i64 j = 0; j < seen; ++j) {
+                        double ds = p[j] * (dp[j] - rowdot) * scale;
+                        for (i64 c = 0; c < EV; ++c) wv[(b * S + j) * EV + c] += p[j] * g[(b * L + i) * EV + c];
+                        for (i64 t = 0; t < E; ++t) {
+                            wq[(b * L + i) * E + t] += ds * k[(b * S + j) * E + t];
+                            wk[(b * S + j) * E + t] += ds * q[(b * L + i) * E + t];
+                        }
+                    }
+                }
+            }
+            for (size_t i = 0; i < wq.size(); ++i) CHECK(fabs(dq[i] - wq[i]) < 1e-12, "dq causal %d tile %lld at %zu: %g vs %g", causal, tile, i, dq[i], wq[i]);
+            for (size_t i = 0; i < wk.size(); ++i) CHECK(fabs(dk[i] - wk[i]) < 1e-12, "dk causal %d tile %lld at %zu: %g vs %g", causal, tile, i, dk[i], wk[i]);
+            for (size_t i = 0; i < wv.size(); ++i) CHECK(fabs(dv[i] - wv[i]) < 1e-12, "dv causal %d tile %lld at %zu: %g vs %g", causal, tile, i, dv[i], wv[i]);
+        }
+    }
     printf("%s (%d failures)\n", fails ? "FAILED" : "ok", fails);
     return fails != 0;
 }
