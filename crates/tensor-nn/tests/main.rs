@@ -11,6 +11,8 @@ mod fuzz;
 mod layer_options;
 mod layers;
 mod layers_literals;
+mod layers_more;
+mod layers_more_literals;
 mod loss_options;
 mod losses;
 mod mnist_data;
