@@ -4,6 +4,7 @@
 
 mod common;
 mod conv;
+mod conv_transpose;
 mod creation;
 mod display;
 mod elementwise;

@@ -354,29 +354,21 @@ impl ConvTranspose2d {
         let input = [x.size()[x.dim() - 2], x.size()[x.dim() - 1]];
         let p = self.params;
         let k = [self.weight.size()[2], self.weight.size()[3]];
-        let mut output_padding = [0, 0];
-        let (mut min, mut max) = ([0i128; 2], [0i128; 2]);
-        for d in 0..2 {
-            min[d] = (input[d] as i128 - 1) * p.stride[d] as i128 - 2 * p.padding[d] as i128
-                + p.dilation[d] as i128 * (k[d] as i128 - 1)
-                + 1;
-            max[d] = min[d] + p.stride[d] as i128 - 1;
+        // The sizes reachable by output_padding 0 ..= stride - 1.
+        let min = ConvTranspose2dParams { output_padding: [0, 0], ..p }.output_size(input, k)?;
+        let max = [0, 1].map(|d| min[d].saturating_add(p.stride[d] - 1));
+        if (0..2).any(|d| output_size[d] < min[d] || output_size[d] > max[d]) {
+            bail!(
+                Value,
+                "ConvTranspose2d",
+                "requested an output size of {:?}, but valid sizes range from {:?} to {:?} (for an input of {:?})",
+                output_size,
+                min,
+                max,
+                input
+            );
         }
-        for d in 0..2 {
-            let want = output_size[d] as i128;
-            if want < min[d] || want > max[d] {
-                bail!(
-                    Value,
-                    "ConvTranspose2d",
-                    "requested an output size of {:?}, but valid sizes range from {:?} to {:?} (for an input of {:?})",
-                    output_size,
-                    min,
-                    max,
-                    input
-                );
-            }
-            output_padding[d] = (want - min[d]) as usize;
-        }
+        let output_padding = [0, 1].map(|d| output_size[d] - min[d]);
         x.conv_transpose2d(&self.weight, self.bias.as_ref(), ConvTranspose2dParams { output_padding, ..p })
     }
 }

@@ -2,13 +2,14 @@
 //! output size or a scale factor, over `[N, C, H, W]` inputs), and `PixelShuffle` /
 //! `PixelUnshuffle` (channels to space and back).
 //!
-//! `interpolate` picks source indices with PyTorch's CPU rules, in its arithmetic (float for
-//! float32 and the half types, double for float64): nearest takes `min(floor(dst * scale), in -
+//! `interpolate` picks source indices and weights with PyTorch's CPU rules, in its arithmetic
+//! (float for float32 and the half types, double for float64): nearest takes `min(floor(dst * scale), in -
 //! 1)` with `scale = 1 / scale_factor` when one is given and `in / out` otherwise; bilinear takes
 //! `src = scale * dst` with `align_corners` (`scale = (in - 1) / (out - 1)`) and `max(scale *
 //! (dst + 0.5) - 0.5, 0)` without. It is composed of `index_select` and weighted sums, so the
 //! gradients are those of the composition (each output's gradient added into the pixels it
-//! read, by its weight). The pixel shuffles are a reshape, a permute and a reshape.
+//! read, by its weight). In f16 / bf16 the weighted sums round after each step, where PyTorch's
+//! kernel sums in float and rounds once. The pixel shuffles are a reshape, a permute and a reshape.
 
 use super::pool::stateless;
 use crate::{Entry, EntryMut, Module, Visit};

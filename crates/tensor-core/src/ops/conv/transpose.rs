@@ -117,6 +117,7 @@ impl Tensor {
         params: ConvTranspose2dParams,
     ) -> Result<Tensor> {
         const OP: &str = "conv_transpose2d";
+        params.as_conv().check(OP)?;
         let (x, was_3d) = batched(OP, "input", self)?;
         check_dtypes(OP, &x, &[weight])?;
         let (xs, ws) = (x.size(), weight.size());
@@ -130,7 +131,7 @@ impl Tensor {
                 ws
             );
         }
-        let groups = params.groups.max(1);
+        let groups = params.groups;
         if !ws[0].is_multiple_of(groups) {
             bail!(
                 Shape,
