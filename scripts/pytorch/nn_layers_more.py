@@ -4,7 +4,9 @@ GroupNorm, InstanceNorm2d, Upsample / interpolate, PixelShuffle / PixelUnshuffle
 Run:  $(sh ../shared/bench/setup-torch.sh) scripts/pytorch/nn_layers_more.py
 (from the repository root; PyTorch 2.15 CPU produced the literals committed in
 crates/tensor-nn/tests/layers_more_literals/mod.rs). It prints Rust `pub const` items that are
-pasted into that module unchanged (rustfmt only rewraps the lines).
+pasted into that module unchanged (rustfmt only rewraps the lines), and writes
+crates/tensor-nn/tests/fixtures/layers_more.safetensors (the state dict of a small model of
+these layers, which the test loads; PyTorch 2.15 and safetensors 0.8 wrote the committed file).
 
 Every input and parameter is `pattern(shape, seed)`, multiples of 1/8 exact in float32, which the
 test builds with the same formula; every layer's parameters are set explicitly. Layers run in
@@ -151,3 +153,30 @@ emit("PIXEL_SHUFFLE", nn.PixelShuffle(2)(pattern([1, 8, 2, 3], 6)))
 emit("PIXEL_SHUFFLE_5D", F.pixel_shuffle(pattern([2, 1, 9, 2, 2], 7), 3))
 emit("PIXEL_UNSHUFFLE", nn.PixelUnshuffle(2)(pattern([1, 2, 4, 6], 8)))
 emit("PIXEL_UNSHUFFLE_3D", F.pixel_unshuffle(pattern([1, 6, 3], 9), 3))
+
+# ---- float64: bilinear's source indices and weights in double ----
+emit("BILINEAR_SCALE_0_7_F64", F.interpolate(pattern([1, 1, 5, 7], 8).double(), scale_factor=0.7, mode="bilinear"))
+emit("BILINEAR_SIZE_F64", F.interpolate(pattern([1, 2, 3, 4], 6).double(), size=(5, 7), mode="bilinear"))
+
+# ---- a state dict written by PyTorch, loaded by the Rust model of the same layers ----
+# Writes crates/tensor-nn/tests/fixtures/layers_more.safetensors (safetensors.torch.save_file):
+# the state_dict of `decoder` below after one training step (InstanceNorm's running statistics
+# move), and prints its eval-mode output for pattern([1, 2, 3, 3], 11).
+from safetensors.torch import save_file  # noqa: E402
+
+decoder = nn.Sequential(
+    nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1),  # [1, 4, 6, 6]
+    nn.GroupNorm(2, 4),
+    nn.InstanceNorm2d(4, affine=True, track_running_stats=True),
+    nn.Upsample(scale_factor=1.5, mode="bilinear"),  # [1, 4, 9, 9]
+    nn.PixelUnshuffle(3),  # [1, 36, 3, 3]
+    nn.Flatten(2),  # [1, 36, 9]
+    nn.Conv1d(36, 2, 3, padding=1),  # [1, 2, 9]
+    nn.PixelShuffle(1),
+)
+set_params(decoder, 30)
+decoder(pattern([2, 2, 3, 3], 12))
+decoder.eval()
+emit("DECODER_OUT", decoder(pattern([1, 2, 3, 3], 11)))
+emit_names("DECODER_STATE", decoder.state_dict().items())
+save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, "crates/tensor-nn/tests/fixtures/layers_more.safetensors")

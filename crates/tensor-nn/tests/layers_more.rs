@@ -5,14 +5,19 @@
 //! (PyTorch 2.15, CPU) and pasted unchanged (rustfmt only rewraps lines). Inputs and parameters
 //! are `pattern(shape, seed)` (multiples of 1/8, exact in float32), and each layer's parameters
 //! are set explicitly, in `named_parameters` order, to `pattern(shape, 4 + i)` as the script does.
+//! `fixtures/layers_more.safetensors` is a state dict that the script wrote with PyTorch's
+//! `safetensors.torch.save_file`; the Rust model of the same layers loads it strictly and gives
+//! PyTorch's output.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use tensor_autograd::{gradcheck, gradgradcheck, Var};
 use tensor_core::{DType, Result, Tensor};
 use tensor_nn::functional as F;
 use tensor_nn::{
-    Conv1d, Conv1dConfig, ConvTranspose2d, ConvTranspose2dConfig, Entry, GroupNorm, InstanceNorm2d, InstanceNormConfig,
-    InterpolateMode, Module, ModuleExt, Padding1d, PixelShuffle, PixelUnshuffle, Upsample, UpsampleSize, Visit,
+    load_safetensors, Conv1d, Conv1dConfig, ConvTranspose2d, ConvTranspose2dConfig, Entry, Flatten, GroupNorm,
+    InstanceNorm2d, InstanceNormConfig, InterpolateMode, Module, ModuleExt, Padding1d, PixelShuffle, PixelUnshuffle,
+    Sequential, Upsample, UpsampleSize, Visit,
 };
 
 use crate::layers_more_literals;
@@ -419,6 +424,16 @@ fn interpolate_matches_pytorch() -> Result<()> {
 }
 
 #[test]
+fn interpolate_in_float64_uses_double_arithmetic() -> Result<()> {
+    // The source positions and weights in double: 1 / 0.7 in float32 would move them.
+    let x = input(f64s(&pattern(&[1, 1, 5, 7], 8)));
+    assert_values(F::interpolate(&x, 0.7, BILINEAR)?.tensor_ref(), &[1, 1, 3, 4], &BILINEAR_SCALE_0_7_F64, 1e-14);
+    let x = input(f64s(&pattern(&[1, 2, 3, 4], 6)));
+    assert_values(F::interpolate(&x, [5, 7], BILINEAR)?.tensor_ref(), &[1, 2, 5, 7], &BILINEAR_SIZE_F64, 1e-14);
+    Ok(())
+}
+
+#[test]
 fn interpolate_gradients_match_pytorch() -> Result<()> {
     for (mode, want) in [(NEAREST, &NEAREST_GRAD_X), (BILINEAR, &BILINEAR_GRAD_X), (BILINEAR_AC, &BILINEAR_AC_GRAD_X)] {
         let (x, _) = grad_of(|x| F::interpolate(x, [5, 7], mode), pattern(&[1, 2, 3, 4], 6), 9)?;
@@ -487,5 +502,42 @@ fn pixel_shuffle_gradcheck_and_errors() -> Result<()> {
     assert!(e.contains("height to be divisible by downscale_factor, but input.size(-2)=5"), "{e}");
     let e = err(F::pixel_unshuffle(&input(pattern(&[1, 1, 4, 5], 0)), 2));
     assert!(e.contains("width to be divisible by downscale_factor, but input.size(-1)=5"), "{e}");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- a state dict from PyTorch
+
+/// `nn_layers_more.py`'s `decoder`, layer for layer, with PyTorch's default parameters.
+fn decoder() -> Result<Sequential> {
+    let up = ConvTranspose2dConfig { stride: [2, 2], padding: [1, 1], output_padding: [1, 1], ..Default::default() };
+    let tracked = InstanceNormConfig { affine: true, track_running_stats: true, ..Default::default() };
+    Ok(Sequential::new()
+        .add(ConvTranspose2d::new(2, 4, 3, up, CPU)?)
+        .add(GroupNorm::new(2, 4, CPU)?)
+        .add(InstanceNorm2d::with_config(4, tracked, CPU)?)
+        .add(Upsample::new(1.5, BILINEAR))
+        .add(PixelUnshuffle::new(3))
+        .add(Flatten { start_dim: 2, end_dim: -1 })
+        .add(Conv1d::new(36, 2, 3, Conv1dConfig { padding: 1.into(), ..Default::default() }, CPU)?)
+        .add(PixelShuffle::new(1)))
+}
+
+#[test]
+fn pytorch_state_dict_loads_into_the_same_layers() -> Result<()> {
+    // Written by PyTorch's `safetensors.torch.save_file` after one training step.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/layers_more.safetensors");
+    let state = load_safetensors(&path, CPU)?;
+    let mut m = decoder()?;
+    let mut want: Vec<(String, Vec<usize>)> = DECODER_STATE.iter().map(|(n, s)| (n.to_string(), s.to_vec())).collect();
+    want.sort();
+    let ours: Vec<(String, Vec<usize>)> = m.state_dict().into_iter().map(|(n, t)| (n, t.size().to_vec())).collect();
+    assert_eq!(ours, want, "state-dict names and shapes");
+    let file: Vec<(String, Vec<usize>)> = state.iter().map(|(n, t)| (n.clone(), t.size().to_vec())).collect();
+    assert_eq!(file, want, "the file's names and shapes");
+    m.load_state_dict(&state, true)?;
+    m.eval();
+    let y = m.forward(&input(pattern(&[1, 2, 3, 3], 11)))?;
+    assert_values(y.tensor_ref(), &[1, 2, 9], &DECODER_OUT, 1e-5);
+    assert_eq!(m.state_dict()["2.num_batches_tracked"].item::<i64>()?, 0);
     Ok(())
 }
