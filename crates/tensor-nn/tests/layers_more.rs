@@ -139,6 +139,14 @@ fn conv1d_gradcheck() -> Result<()> {
             &[f64s(&pattern(&x, 1)), f64s(&pattern(&[cout, cin / config.groups, k], 2)), f64s(&pattern(&[cout], 3))],
         )?;
     }
+    // One recorded op, as PyTorch's, with a double backward.
+    let p = F::Conv1dParams { stride: 2, padding: 1, dilation: 2, groups: 1 };
+    for x in [vec![2, 2, 5], vec![2, 6]] {
+        let inputs = [f64s(&pattern(&x, 1)), f64s(&pattern(&[3, 2, 2], 2)), f64s(&pattern(&[3], 3))];
+        gradgradcheck(|v| F::conv1d(&v[0], &v[1], Some(&v[2]), p), &inputs)?;
+        let y = F::conv1d(&Var::parameter(inputs[0].shallow_clone()), &input(inputs[1].shallow_clone()), None, p)?;
+        assert_eq!(y.grad_fn().unwrap().name(), "ConvolutionBackward0");
+    }
     Ok(())
 }
 

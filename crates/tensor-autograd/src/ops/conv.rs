@@ -2,12 +2,12 @@
 //! bilinear in its inputs), so double backward through `conv2d` works. `conv_transpose2d` is
 //! one recorded op whose backward is made of the same three (its input gradient is `conv2d`,
 //! its weight gradient `conv2d`'s weight gradient with the roles of input and output gradient
-//! swapped); `conv1d` is `conv2d` over a unit height.
+//! swapped); `conv1d` is one op too, its gradients `conv2d`'s over a unit height.
 
 use crate::node::Var;
 use crate::var::Saved;
 use tensor_core::ops::conv::{
-    conv1d_output_len, conv2d_backward_input, conv2d_backward_weight, Conv1dParams, Conv2dParams, ConvTranspose2dParams,
+    conv2d_backward_input, conv2d_backward_weight, Conv1dParams, Conv2dParams, ConvTranspose2dParams,
 };
 use tensor_core::{PadMode, Result};
 
@@ -47,12 +47,35 @@ impl Var {
     }
 
     /// 1-d convolution of an NCL (or CL) input with `weight` (`[out_channels, in_channels /
-    /// groups, k]`), as `F.conv1d(x, weight, bias, stride, padding, dilation, groups)`: recorded
-    /// as `conv2d` over a unit height between two views.
+    /// groups, k]`), as `F.conv1d(x, weight, bias, stride, padding, dilation, groups)`. One
+    /// recorded op (`ConvolutionBackward0`, as PyTorch), whose gradients are `conv2d`'s over a
+    /// unit height.
     pub fn conv1d(&self, weight: &Var, bias: Option<&Var>, params: Conv1dParams) -> Result<Var> {
-        conv1d_output_len(self.size(), weight.size(), &params)?;
-        let h = self.dim() as isize - 1;
-        self.unsqueeze(h)?.conv2d(&weight.unsqueeze(2)?, bias, params.to_2d())?.squeeze_dim(h)
+        let value = self.tensor_ref().conv1d(weight.tensor_ref(), bias.map(Var::tensor_ref), params)?;
+        let mut inputs = vec![self, weight];
+        if let Some(b) = bias {
+            inputs.push(b);
+        }
+        let saved = vec![Saved::Var(self.clone()), Saved::Var(weight.clone())];
+        let p = params.to_2d();
+        Ok(Var::record(value, "ConvolutionBackward0", &inputs, saved, move |ctx| {
+            // The 2-d gradients of the unit-height views, viewed back.
+            let (g, x, w) = (ctx.grad(), ctx.saved(0), ctx.saved(1));
+            let h = g.dim() as isize - 1;
+            let (g2, x2, w2) = (g.unsqueeze(h)?, x.unsqueeze(h)?, w.unsqueeze(2)?);
+            let gx = if ctx.needs(0) { Some(g2.conv2d_input_grad(&w2, hw(&x2), p)?.squeeze_dim(h)?) } else { None };
+            let gw = if ctx.needs(1) { Some(g2.conv2d_weight_grad(&x2, hw(&w2), p)?.squeeze_dim(2)?) } else { None };
+            let mut out = vec![gx, gw];
+            if ctx.needs.len() > 2 {
+                let batched = g.dim() == 3;
+                out.push(if ctx.needs(2) {
+                    Some(g.sum_dim(if batched { &[0, 2] } else { &[1] }, false)?)
+                } else {
+                    None
+                });
+            }
+            Ok(out)
+        }))
     }
 
     /// Transposed 2-d convolution of an NCHW (or CHW) input with `weight` (`[in_channels,
