@@ -5,6 +5,7 @@
 mod attention;
 mod common;
 mod conv;
+mod conv_transpose;
 mod creation;
 mod display;
 mod elementwise;

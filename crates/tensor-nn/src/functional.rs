@@ -1,12 +1,15 @@
 //! `torch.nn.functional`: the layers' operations as functions.
 
-pub use crate::layers::{scaled_dot_product_attention, SdpaOptions};
+pub use crate::layers::{
+    group_norm, instance_norm, interpolate, pixel_shuffle, pixel_unshuffle, scaled_dot_product_attention,
+    InterpolateMode, SdpaOptions, UpsampleSize,
+};
 pub use crate::loss::{
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_probs, l1_loss, mse_loss,
     nll_loss,
 };
 use tensor_autograd::Var;
-pub use tensor_core::ops::conv::Conv2dParams;
+pub use tensor_core::ops::conv::{Conv1dParams, Conv2dParams, ConvTranspose2dParams};
 use tensor_core::{bail, DType, Result, Tensor};
 
 /// `x @ weightᵀ + bias`, as `F.linear`.
@@ -16,6 +19,14 @@ pub fn linear(x: &Var, weight: &Var, bias: Option<&Var>) -> Result<Var> {
 /// 2-d convolution, as `F.conv2d`.
 pub fn conv2d(x: &Var, weight: &Var, bias: Option<&Var>, params: Conv2dParams) -> Result<Var> {
     x.conv2d(weight, bias, params)
+}
+/// 1-d convolution, as `F.conv1d`.
+pub fn conv1d(x: &Var, weight: &Var, bias: Option<&Var>, params: Conv1dParams) -> Result<Var> {
+    x.conv1d(weight, bias, params)
+}
+/// Transposed 2-d convolution, as `F.conv_transpose2d` (weight `[in, out / groups, kh, kw]`).
+pub fn conv_transpose2d(x: &Var, weight: &Var, bias: Option<&Var>, params: ConvTranspose2dParams) -> Result<Var> {
+    x.conv_transpose2d(weight, bias, params)
 }
 /// `max(x, 0)`, as `F.relu`.
 pub fn relu(x: &Var) -> Result<Var> {

@@ -1,15 +1,16 @@
-//! tensor-nn on the GPU against the CPU, one test body per case run on both devices from the
-//! same weights (built on the CPU with seeded values, then cloned or loaded from the state dict
-//! and moved with `to_device`): every layer's forward and backward (Linear, Conv2d with stride,
-//! padding, `same`, dilation and groups, BatchNorm1d/2d in training and eval with their running
-//! statistics, LayerNorm, Embedding, the pools, the activations, Flatten/Identity, Dropout in
-//! eval mode, Sequential, LeNet-5), comparing outputs, input and parameter gradients and
-//! buffers; every loss with each reduction and its options (class weights, `ignore_index`,
-//! label smoothing, probability targets, `pos_weight`); SGD (momentum, dampening, Nesterov,
-//! weight decay, groups), Adam and AdamW (with AMSGrad), with and without `clip_grad_norm_`,
-//! step by step; and a 5-step LeNet-5 training loop whose per-step losses must agree and fall.
-//! Tolerances are PyTorch's `assert_close` defaults, widened to rtol 1e-4 in float32 for
-//! results of long sums.
+//! tensor-nn on the GPU against the CPU, one test body per case run on both devices from the same
+//! weights (built on the CPU with seeded values, then cloned or loaded from the state dict and
+//! moved with `to_device`): every layer's forward and backward (Linear, Conv2d with stride,
+//! padding, `same`, dilation and groups, Conv1d, ConvTranspose2d, BatchNorm1d/2d in training and
+//! eval with their running statistics, GroupNorm, InstanceNorm2d (with running statistics too),
+//! Upsample (nearest, bilinear), PixelShuffle/PixelUnshuffle, LayerNorm, Embedding, the pools, the
+//! activations, Flatten/Identity, Dropout in eval mode, Sequential, LeNet-5), comparing outputs,
+//! input and parameter gradients and buffers; every loss with each reduction and its options (class
+//! weights, `ignore_index`, label smoothing, probability targets, `pos_weight`); SGD (momentum,
+//! dampening, Nesterov, weight decay, groups), Adam and AdamW (with AMSGrad), with and without
+//! `clip_grad_norm_`, step by step; and a 5-step LeNet-5 training loop whose per-step losses must
+//! agree and fall. Tolerances are PyTorch's `assert_close` defaults, widened to rtol 1e-4 in
+//! float32 for results of long sums.
 //!
 //! Without a GPU every test prints `skipping: no CUDA device (...)` and passes; with
 //! `TENSOR_REQUIRE_CUDA=1` set it fails instead. Dropout in training mode draws different masks
@@ -24,9 +25,11 @@ use tensor_nn::models::LeNet5;
 use tensor_nn::optim::{clip_grad_norm_, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
 use tensor_nn::{
     functional as F, named_parameters, state_dict, AdaptiveAvgPool2d, AvgPool2d, BCELoss, BCEWithLogitsLoss,
-    BatchNorm1d, BatchNorm2d, BatchNormConfig, ClassLossOptions, Conv2d, Conv2dConfig, CrossEntropyLoss, Dropout,
-    Embedding, Flatten, Identity, L1Loss, LayerNorm, LayerNormConfig, LeakyReLU, Linear, LogSoftmax, MSELoss,
-    MaxPool2d, Module, ModuleExt, NLLLoss, Padding, ReLU, Reduction, Sequential, SiLU, Sigmoid, Softmax, Tanh, GELU,
+    BatchNorm1d, BatchNorm2d, BatchNormConfig, ClassLossOptions, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig,
+    ConvTranspose2d, ConvTranspose2dConfig, CrossEntropyLoss, Dropout, Embedding, Flatten, GroupNorm, Identity,
+    InstanceNorm2d, InstanceNormConfig, InterpolateMode, L1Loss, LayerNorm, LayerNormConfig, LeakyReLU, Linear,
+    LogSoftmax, MSELoss, MaxPool2d, Module, ModuleExt, NLLLoss, Padding, Padding1d, PixelShuffle, PixelUnshuffle, ReLU,
+    Reduction, Sequential, SiLU, Sigmoid, Softmax, Tanh, Upsample, UpsampleSize, GELU,
 };
 
 const CPU: &Device = &Device::Cpu;
@@ -207,6 +210,55 @@ fn batch_norm_train_and_eval() {
         check_batch_norm("BatchNorm1d 2-d", &gpu, dtype, BatchNorm1d::new(4, CPU).unwrap(), &[6, 4]);
         let m = BatchNorm1d::with_options(4, 1e-3, 0.3, true, CPU).unwrap();
         check_batch_norm("BatchNorm1d 3-d", &gpu, dtype, m, &[3, 4, 5]);
+    }
+}
+
+#[test]
+fn conv1d_conv_transpose_group_instance_norm_resampling() {
+    let Some(gpu) = cuda_or_skip() else { return };
+    let d1 = Conv1dConfig::default();
+    let dt = ConvTranspose2dConfig::default();
+    let tracked = InstanceNormConfig { affine: true, track_running_stats: true, ..Default::default() };
+    for dtype in DTYPES {
+        let seq = normal(&[2, 4, 11], 400, dtype);
+        let m = Conv1d::new(4, 6, 3, Conv1dConfig { stride: 2, padding: 1.into(), groups: 2, ..d1 }, CPU).unwrap();
+        check_layer("Conv1d strided groups", &gpu, dtype, m, &seq);
+        let m = Conv1d::new(4, 3, 4, Conv1dConfig { padding: Padding1d::Same, dilation: 2, ..d1 }, CPU).unwrap();
+        check_layer("Conv1d same dilated", &gpu, dtype, m, &seq);
+
+        let img = normal(&[2, 4, 5, 6], 401, dtype);
+        let up = ConvTranspose2dConfig { stride: [2, 2], padding: [1, 1], output_padding: [1, 1], groups: 2, ..dt };
+        check_layer("ConvTranspose2d", &gpu, dtype, ConvTranspose2d::new(4, 6, 3, up, CPU).unwrap(), &img);
+        let wide = ConvTranspose2dConfig { dilation: [1, 3], output_padding: [0, 2], bias: false, ..dt };
+        check_layer(
+            "ConvTranspose2d out pad",
+            &gpu,
+            dtype,
+            ConvTranspose2d::new(4, 2, [2, 3], wide, CPU).unwrap(),
+            &img,
+        );
+
+        check_layer("GroupNorm", &gpu, dtype, GroupNorm::new(2, 4, CPU).unwrap(), &img);
+        check_layer("InstanceNorm2d", &gpu, dtype, InstanceNorm2d::new(4, CPU).unwrap(), &img);
+        check_batch_norm(
+            "InstanceNorm2d tracked",
+            &gpu,
+            dtype,
+            InstanceNorm2d::with_config(4, tracked, CPU).unwrap(),
+            &[2, 4, 5, 6],
+        );
+
+        for (name, size) in [("size", UpsampleSize::Size([7, 9])), ("scale", UpsampleSize::ScaleFactor([1.5, 0.7]))] {
+            for mode in [
+                InterpolateMode::Nearest,
+                InterpolateMode::Bilinear { align_corners: false },
+                InterpolateMode::Bilinear { align_corners: true },
+            ] {
+                check_layer(&format!("Upsample {name} {mode:?}"), &gpu, dtype, Upsample::new(size, mode), &img);
+            }
+        }
+        check_layer("PixelShuffle", &gpu, dtype, PixelShuffle::new(2), &img);
+        check_layer("PixelUnshuffle", &gpu, dtype, PixelUnshuffle::new(2), &normal(&[2, 3, 4, 6], 402, dtype));
     }
 }
 

@@ -12,6 +12,8 @@ mod gpt_job;
 mod layer_options;
 mod layers;
 mod layers_literals;
+mod layers_more;
+mod layers_more_literals;
 mod loss_options;
 mod losses;
 mod mnist_data;

@@ -1,5 +1,6 @@
 //! 2-d convolution (`conv2d` with stride, padding, dilation, groups, bias) and its gradients,
-//! `unfold` (im2col) and `fold` (col2im).
+//! `unfold` (im2col) and `fold` (col2im); `conv1d` (in `conv1d.rs`) and `conv_transpose2d` (in
+//! `transpose.rs`) are composed from them.
 //!
 //! Shapes and errors follow `torch.nn.functional`: inputs are NCHW (a 3-d CHW input is one
 //! image, and the result is 3-d too), weights `[out_channels, in_channels / groups, kh, kw]`.
@@ -19,12 +20,17 @@
 //! ```
 
 pub(crate) mod backend;
+mod conv1d;
 pub(crate) mod cpu;
 mod direct;
 mod direct_weight;
 pub(crate) mod im2col;
 mod lanes;
 mod taps;
+mod transpose;
+
+pub use conv1d::{conv1d_output_len, Conv1dParams};
+pub use transpose::ConvTranspose2dParams;
 
 use crate::backend::Conv2dGeometry;
 use crate::{bail, Result, Shape, Tensor};
