@@ -246,3 +246,37 @@ fn dropping_a_loader_mid_epoch_does_not_hang() {
         drop(l);
     }
 }
+
+/// Item 0 is held back until item 3 (in batch 1) has been made: with two workers, batch 1 is
+/// ready before batch 0, and the loader still yields batch 0 first. (A condition, not a sleep.)
+struct Gated {
+    made: std::sync::Mutex<Vec<usize>>,
+    cv: std::sync::Condvar,
+}
+
+impl Dataset for Gated {
+    type Item = i64;
+    fn len(&self) -> usize {
+        8
+    }
+    fn get(&self, i: usize) -> Result<i64> {
+        let mut made = self.made.lock().unwrap();
+        if i == 0 {
+            made = self.cv.wait_while(made, |m| !m.contains(&3)).unwrap();
+        }
+        made.push(i);
+        self.cv.notify_all();
+        Ok(i as i64)
+    }
+}
+
+#[test]
+fn batches_that_finish_early_wait_their_turn() -> Result<()> {
+    let l = DataLoader::new(Gated { made: Default::default(), cv: Default::default() }, config(2, false, false, 2))?;
+    let batches: Vec<Vec<i64>> = l.iter().map(|b| b.unwrap().to_vec::<i64>().unwrap()).collect();
+    assert_eq!(batches, [[0, 1], [2, 3], [4, 5], [6, 7]]);
+    let made = l.dataset().made.lock().unwrap().clone();
+    let pos = |i| made.iter().position(|&m| m == i).unwrap();
+    assert!(pos(3) < pos(0), "batch 1 was made first: {made:?}");
+    Ok(())
+}

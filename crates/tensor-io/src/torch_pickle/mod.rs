@@ -4,10 +4,11 @@
 //! Since PyTorch 1.6 `torch.save` writes a zip archive: `<name>/data.pkl` (a pickle of the
 //! object, whose tensors refer to storages by key), `<name>/data/<key>` (each storage's raw
 //! bytes), `<name>/byteorder` (`little` or `big`) and `<name>/version`. The pickle is run by a
-//! data-only unpickler of this crate (`unpickle.rs`) that knows the opcodes `torch.save`
-//! writes (protocols 2 to 5) and only the globals that rebuild tensors and ordered dicts; a
-//! pickle that names any other global (`os.system`, ...) or builds an arbitrary object is
-//! refused with an error naming the global or opcode. Nothing is imported or called.
+//! data-only unpickler of this crate (`unpickle.rs`, its values in `values.rs`) that knows
+//! the opcodes `torch.save` writes (protocols 2 to 5) and only the globals that rebuild
+//! tensors and ordered dicts; a pickle that names any other global (`os.system`, ...) or
+//! builds an arbitrary object is refused with an error naming the global or opcode. Nothing
+//! is imported or called.
 //!
 //! Tensors keep their storage offset, sizes and strides: a transposed or sliced tensor is the
 //! same view here, and tensors that shared a storage in PyTorch share one here
@@ -31,6 +32,7 @@
 //! ```
 
 mod unpickle;
+mod values;
 
 use crate::bytes::{io_error, storage_from_bytes};
 use std::collections::{HashMap, HashSet};
@@ -39,7 +41,8 @@ use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
 use std::rc::Rc;
 use tensor_core::{err, DType, Device, Result, Tensor};
-use unpickle::{TensorRef, Unpickler, Value};
+use unpickle::Unpickler;
+use values::{TensorRef, Value};
 use zip::ZipArchive;
 
 const OP: &str = "load_pt";

@@ -58,7 +58,10 @@ impl Default for DataLoaderConfig {
 
 type CollateFn<I, B> = dyn Fn(Vec<I>) -> Result<B> + Send + Sync;
 
-/// Batches of a dataset, as `torch.utils.data.DataLoader`; see the [module docs](self).
+/// Batches of a dataset, as `torch.utils.data.DataLoader`: with `num_workers > 0`, threads load
+/// up to `prefetch_factor * num_workers` batches ahead, yielded in order; an item's error (or a
+/// panic in a worker) is that batch's `Err`, and dropping the iterator mid-epoch stops and joins
+/// the workers.
 ///
 /// Iterate one epoch with `for batch in &loader` or [`loader.iter()`](Self::iter): each epoch
 /// reshuffles (when shuffling) with the loader's generator, whose state
