@@ -30,6 +30,9 @@ default pickle protocol 2, except where said. The files:
     torch_proto4.pt      torch_views.pt's base, t, f16 saved with pickle_protocol=4 (FRAME,
                          SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL)
     torch_int8.pt        ok float32 [2] = [1, 2] and bad int8 [2] = [-1, 1] (a dtype we lack)
+    torch_uint16.pt      u16 uint16 [2] = [1, 65535]: _rebuild_tensor_v3 of an UntypedStorage
+                         with the dtype torch.uint16 (a dtype we lack)
+    torch_parameter.pt   p = nn.Parameter(arange(3.0)): _rebuild_parameter around the tensor
     torch_malicious.pt   a torch.save-shaped zip whose data.pkl is written by hand:
                          GLOBAL 'os system', the argument 'echo pwned', REDUCE: refused unread
   tensor-nn/tests/fixtures/
@@ -94,9 +97,9 @@ def malicious():
     )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pkl)
-        z.writestr("archive/byteorder", "little")
-        z.writestr("archive/version", "3\n")
+        # A fixed date: the same bytes on every run.
+        for name, data in [("data.pkl", pkl), ("byteorder", b"little"), ("version", b"3\n")]:
+            z.writestr(zipfile.ZipInfo(f"archive/{name}", date_time=(1980, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
 
 
@@ -106,6 +109,8 @@ def main():
     v = views()
     torch.save({k: v[k] for k in ["base", "t", "f16"]}, f"{IO}/torch_proto4.pt", pickle_protocol=4)
     torch.save({"ok": torch.tensor([1.0, 2.0]), "bad": torch.tensor([-1, 1], dtype=torch.int8)}, f"{IO}/torch_int8.pt")
+    torch.save({"u16": torch.tensor([1, 65535], dtype=torch.uint16)}, f"{IO}/torch_uint16.pt")
+    torch.save({"p": torch.nn.Parameter(torch.arange(3.0))}, f"{IO}/torch_parameter.pt")
     with open(f"{IO}/torch_malicious.pt", "wb") as f:
         f.write(malicious())
     torch.save(nn_fixture.build().state_dict(), f"{NN}/lenet_like.pt")

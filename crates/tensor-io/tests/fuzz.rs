@@ -95,10 +95,17 @@ static SAFETENSORS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(safetensors_seeds);
 
 /// The torch.save fixtures, as files.
 fn pt_seeds() -> Vec<Vec<u8>> {
-    ["torch_state_dict.pt", "torch_views.pt", "torch_proto4.pt", "torch_int8.pt"]
-        .iter()
-        .map(|n| std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(n)).unwrap())
-        .collect()
+    [
+        "torch_state_dict.pt",
+        "torch_views.pt",
+        "torch_proto4.pt",
+        "torch_int8.pt",
+        "torch_uint16.pt",
+        "torch_parameter.pt",
+    ]
+    .iter()
+    .map(|n| std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(n)).unwrap())
+    .collect()
 }
 
 /// A zip archive's entries, as (name, bytes), in order.

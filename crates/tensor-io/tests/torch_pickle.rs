@@ -106,6 +106,37 @@ fn dtypes_without_a_counterpart_are_named() {
 }
 
 #[test]
+fn parameters_and_rebuild_tensor_v3() -> Result<()> {
+    let v = load_pt(fixture("torch_parameter.pt"))?;
+    assert_eq!((keys(&v), get(&v, "p").to_vec::<f32>()?), (vec!["p"], vec![0.0, 1.0, 2.0]));
+    // uint16 goes through _rebuild_tensor_v3 (an UntypedStorage and the dtype as a global).
+    let e = load_pt(fixture("torch_uint16.pt")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DType);
+    assert!(e.message().contains("the tensor \"u16\" has dtype torch.uint16"), "{e}");
+    // The same call with a dtype we have: int32 from 8 untyped bytes.
+    let pkl = Pkl::new().dict("x", |p| {
+        p.global("torch._utils", "_rebuild_tensor_v3")
+            .op(b"((")
+            .str("storage")
+            .global("torch.storage", "UntypedStorage")
+            .str("0")
+            .str("cpu")
+            .int(8)
+            .op(b"tQ")
+            .int(0)
+            .ints(&[2])
+            .ints(&[1])
+            .op(&[0x89])
+            .op(b"}")
+            .global("torch", "int32")
+            .op(b"tR")
+    });
+    let v = load_pt_bytes(&archive(&pkl.0, &[("0", &[7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])]))?;
+    assert_eq!(get(&v, "x").to_vec::<i32>()?, [7, -1]);
+    Ok(())
+}
+
+#[test]
 fn a_malicious_pickle_is_refused_unrun() {
     let e = load_pt(fixture("torch_malicious.pt")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io);

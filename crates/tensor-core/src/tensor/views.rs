@@ -118,6 +118,8 @@ impl Tensor {
     /// let x = Tensor::arange(0.0, 6.0, 1.0, &Device::Cpu)?;
     /// assert_eq!(x.as_strided(&[2, 2], &[1, 2], 1)?.to_vec2::<f32>()?, [[1.0, 3.0], [2.0, 4.0]]);
     /// assert!(x.as_strided(&[2, 2], &[3, 1], 3).is_err()); // element 7 of 6
+    /// assert!(x.as_strided(&[2], &[1, 1], 0).is_err()); // two strides for one size
+    /// assert_eq!(x.as_strided(&[2, 3], &[0, 2], 0)?.to_vec2::<f32>()?, [[0.0, 2.0, 4.0]; 2]);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
     pub fn as_strided(&self, size: &[usize], stride: &[usize], storage_offset: usize) -> Result<Tensor> {
