@@ -45,7 +45,9 @@ impl Layout {
             bail!(Shape, "as_strided", "mismatch in length of strides and shape: sizes {sizes:?}, strides {strides:?}");
         }
         let l = Layout { shape: Shape::from(sizes), strides: Dims::from_slice(strides), offset };
-        if l.checked_extent().is_none() {
+        let dense =
+            sizes.iter().try_fold(1usize, |a, &d| a.checked_mul(d.max(1))).filter(|&n| n <= isize::MAX as usize);
+        if dense.is_none() || l.checked_extent().is_none() {
             bail!(Index, "as_strided", "sizes {sizes:?}, strides {strides:?} and offset {offset} overflow");
         }
         Ok(l)

@@ -1,7 +1,9 @@
 //! The readers fuzzed with proptest (a fixed seed: every run draws the same cases): valid
 //! files and the seed corpus of `tests/fuzz_corpus/` (see its README), mutated by the edits of
 //! `common/mutate.rs`, must give `Ok` or `Err`, never a panic, and a successful read never
-//! holds more elements than the input has bytes for. 2,000 inputs per format.
+//! holds more elements than the input has bytes for. 2,000 inputs per format. torch.save
+//! files (`fixtures/torch_*.pt`) are mutated whole, and with only their `data.pkl` mutated and
+//! the archive rebuilt around it, so that the mutations reach the unpickler past the zip's CRCs.
 //!
 //! `corpus_files_read_as_the_readme_says` checks each seed file's outcome;
 //! `the_corpus_files_are_what_their_recipes_make` checks each against the recipe that made it

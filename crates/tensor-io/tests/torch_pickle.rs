@@ -314,6 +314,9 @@ fn hand_written_pickles_are_refused() {
         "does not fit",
     );
     refused(Pkl::new().dict("w", |p| p.tensor("FloatStorage", "0", 2, 0, &[u32::MAX], &[1])), "a size is -1, negative");
+    // No elements, but sizes whose product overflows: refused (tensor-core's shapes fit isize).
+    let huge = [0, i32::MAX as u32, i32::MAX as u32, i32::MAX as u32];
+    refused(Pkl::new().dict("w", |p| p.tensor("FloatStorage", "0", 2, 0, &huge, &[1; 4])), "overflow");
 }
 
 #[test]
