@@ -37,6 +37,21 @@ impl Layout {
         debug_assert!(l.checked_extent().is_some(), "layout {l:?} overflows");
         l
     }
+    /// The layout of `sizes` and `strides` at `offset`, as `torch.as_strided` takes them: a
+    /// Shape error when their ranks differ, an Index error when the elements it reaches
+    /// overflow (whether they lie inside a storage is checked where it meets one).
+    pub fn strided(sizes: &[usize], strides: &[usize], offset: usize) -> Result<Layout> {
+        if sizes.len() != strides.len() {
+            bail!(Shape, "as_strided", "mismatch in length of strides and shape: sizes {sizes:?}, strides {strides:?}");
+        }
+        let l = Layout { shape: Shape::from(sizes), strides: Dims::from_slice(strides), offset };
+        let dense =
+            sizes.iter().try_fold(1usize, |a, &d| a.checked_mul(d.max(1))).filter(|&n| n <= isize::MAX as usize);
+        if dense.is_none() || l.checked_extent().is_none() {
+            bail!(Index, "as_strided", "sizes {sizes:?}, strides {strides:?} and offset {offset} overflow");
+        }
+        Ok(l)
+    }
     /// The sizes.
     pub fn shape(&self) -> &Shape {
         &self.shape

@@ -7,6 +7,7 @@
 //! | NumPy `.npy` ([`npy`]) | [`read_npy`], [`read_npy_from`], [`read_npy_bytes`] | [`write_npy`], [`write_npy_to`] |
 //! | NumPy `.npz` ([`npz`]) | [`read_npz`], [`read_npz_from`], [`NpzFile`] (by name) | [`write_npz`], [`write_npz_to`] (stored or deflated) |
 //! | safetensors ([`safetensors`]) | [`load_safetensors`], [`load_safetensors_bytes`], [`SafetensorsFile`] (memory-mapped, by name) | [`save_safetensors`], [`serialize_safetensors`] |
+//! | PyTorch `torch.save` `.pt`/`.pth` ([`torch_pickle`]) | [`load_pt`], [`load_pt_bytes`], [`load_pt_from`] (a data-only unpickler) | — |
 //!
 //! Every dtype of tensor-core goes both ways, but NumPy has no bfloat16: a bf16 tensor is
 //! written to `.npy`/`.npz` widened to float32, which is exact, and reads back as float32.
@@ -35,6 +36,7 @@ mod bytes;
 pub mod npy;
 pub mod npz;
 pub mod safetensors;
+pub mod torch_pickle;
 
 pub use npy::{read_npy, read_npy_bytes, read_npy_from, write_npy, write_npy_to};
 pub use npz::{read_npz, read_npz_from, write_npz, write_npz_to, NpzCompression, NpzFile};
@@ -42,3 +44,4 @@ pub use safetensors::{
     load_safetensors, load_safetensors_bytes, save_safetensors, save_safetensors_with_metadata, serialize_safetensors,
     SafetensorsFile,
 };
+pub use torch_pickle::{load_pt, load_pt_bytes, load_pt_from};

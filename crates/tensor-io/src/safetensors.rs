@@ -172,6 +172,14 @@ fn duplicate_key(buf: &[u8]) -> Option<String> {
 
 impl Index {
     fn parse(buf: &[u8], op: &'static str, source: &str) -> Result<Self> {
+        if buf.starts_with(b"PK\x03\x04") {
+            return Err(io_error(
+                op,
+                source,
+                "this is a PyTorch pickle file (torch.save, a zip archive), not safetensors; load it with \
+                 tensor_io::load_pt (tensor_nn::load_pt for a state dict)",
+            ));
+        }
         if let Some(key) = duplicate_key(buf) {
             return Err(io_error(op, source, format!("the header names the key {key} twice")));
         }

@@ -1,7 +1,9 @@
 //! The readers fuzzed with proptest (a fixed seed: every run draws the same cases): valid
 //! files and the seed corpus of `tests/fuzz_corpus/` (see its README), mutated by the edits of
 //! `common/mutate.rs`, must give `Ok` or `Err`, never a panic, and a successful read never
-//! holds more elements than the input has bytes for. 2,000 inputs per format.
+//! holds more elements than the input has bytes for. 2,000 inputs per format. torch.save
+//! files (`fixtures/torch_*.pt`) are mutated whole, and with only their `data.pkl` mutated and
+//! the archive rebuilt around it, so that the mutations reach the unpickler past the zip's CRCs.
 //!
 //! `corpus_files_read_as_the_readme_says` checks each seed file's outcome;
 //! `the_corpus_files_are_what_their_recipes_make` checks each against the recipe that made it
@@ -17,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use tensor_core::{DType, Device, Tensor};
 use tensor_io::{
-    load_safetensors_bytes, read_npy_bytes, read_npy_from, read_npz_from, serialize_safetensors, write_npy_to,
-    write_npz_to, NpzCompression,
+    load_pt_bytes, load_safetensors_bytes, read_npy_bytes, read_npy_from, read_npz_from, serialize_safetensors,
+    write_npy_to, write_npz_to, NpzCompression,
 };
 
 fn corpus_dir(format: &str) -> PathBuf {
@@ -93,6 +95,51 @@ static NPY: LazyLock<Vec<Vec<u8>>> = LazyLock::new(npy_seeds);
 static NPZ: LazyLock<Vec<Vec<u8>>> = LazyLock::new(npz_seeds);
 static SAFETENSORS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(safetensors_seeds);
 
+/// The torch.save fixtures, as files.
+fn pt_seeds() -> Vec<Vec<u8>> {
+    [
+        "torch_state_dict.pt",
+        "torch_views.pt",
+        "torch_proto4.pt",
+        "torch_int8.pt",
+        "torch_uint16.pt",
+        "torch_parameter.pt",
+    ]
+    .iter()
+    .map(|n| std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(n)).unwrap())
+    .collect()
+}
+
+/// A zip archive's entries, as (name, bytes), in order.
+type Entries = Vec<(String, Vec<u8>)>;
+
+/// A torch.save archive's entries.
+fn pt_entries(file: &[u8]) -> Entries {
+    let mut z = zip::ZipArchive::new(Cursor::new(file)).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut b).unwrap();
+            (e.name().unwrap().to_string(), b)
+        })
+        .collect()
+}
+
+/// The archive of `entries` with `pkl` as its data.pkl (stored, so the zip itself is valid).
+fn pt_with_pickle(entries: &[(String, Vec<u8>)], pkl: &[u8]) -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in entries {
+        z.start_file(name.as_str(), opts).unwrap();
+        std::io::Write::write_all(&mut z, if name.ends_with("/data.pkl") { pkl } else { bytes }).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
+
+static PT: LazyLock<Vec<Vec<u8>>> = LazyLock::new(pt_seeds);
+static PT_ENTRIES: LazyLock<Vec<Entries>> = LazyLock::new(|| PT.iter().map(|f| pt_entries(f)).collect());
+
 proptest! {
     #![proptest_config(cfg(2000))]
 
@@ -116,6 +163,37 @@ proptest! {
             prop_assert!(total <= input.len());
         }
     }
+
+    #[test]
+    fn torch_save_mutations_never_panic(seed in any::<prop::sample::Index>(), edits in edits()) {
+        let _ = load_pt_bytes(&apply(seed.get(&PT).clone(), &edits));
+    }
+
+    /// The mutations reach the unpickler: data.pkl is mutated and the archive rebuilt around it.
+    #[test]
+    fn torch_pickle_mutations_never_panic(seed in any::<prop::sample::Index>(), edits in edits()) {
+        let entries = seed.get(&PT_ENTRIES);
+        let pkl = &entries.iter().find(|(n, _)| n.ends_with("/data.pkl")).unwrap().1;
+        let input = pt_with_pickle(entries, &apply(pkl.clone(), &edits));
+        if let Ok(tensors) = load_pt_bytes(&input) {
+            // Every tensor is a view of a storage the archive holds.
+            for (_, t) in tensors {
+                prop_assert!(t.numel() == 0 || t.storage_offset() < input.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn torch_pickle_edits_reach_the_unpickler() {
+    // The rebuilt archive of an unmutated pickle loads, and a mutated one errs in data.pkl.
+    let entries = &PT_ENTRIES[1];
+    let pkl = entries.iter().find(|(n, _)| n.ends_with("/data.pkl")).unwrap().1.clone();
+    assert_eq!(load_pt_bytes(&pt_with_pickle(entries, &pkl)).unwrap().len(), 14);
+    let mut bad = pkl.clone();
+    bad[2] = b'i';
+    let e = load_pt_bytes(&pt_with_pickle(entries, &bad)).unwrap_err();
+    assert!(e.message().contains("data.pkl: refusing the opcode INST"), "{e}");
 }
 
 #[test]

@@ -7,3 +7,4 @@ mod fixtures;
 mod fuzz;
 mod ndarray_interop;
 mod npy;
+mod torch_pickle;

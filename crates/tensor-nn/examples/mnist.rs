@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tensor_autograd::{no_grad, Var};
 use tensor_core::{bail, manual_seed, Device, Result, Tensor};
-use tensor_nn::data::{DataLoader, Mnist};
+use tensor_nn::data::{DataLoader, DataLoaderConfig, Mnist, TensorDataset};
 use tensor_nn::models::LeNet5;
 use tensor_nn::optim::{Optimizer, Sgd, SgdConfig};
 use tensor_nn::{functional as F, ClassLossOptions, Module, ModuleExt};
@@ -103,13 +103,9 @@ fn main() -> Result<()> {
     model.train();
     println!("LeNet-5: {} parameters", model.num_parameters());
     let mut opt = Sgd::new(model.parameters(), SgdConfig { lr: args.lr, momentum: 0.9, ..Default::default() })?;
-    let mut loader = DataLoader::new(
-        data.train_images.shallow_clone(),
-        data.train_labels.shallow_clone(),
-        args.batch_size,
-        true,
-        false,
-        args.seed,
+    let loader = DataLoader::new(
+        TensorDataset::new(vec![data.train_images.shallow_clone(), data.train_labels.shallow_clone()])?,
+        DataLoaderConfig { batch_size: args.batch_size, shuffle: true, seed: Some(args.seed), ..Default::default() },
     )?;
     let loss_opts = ClassLossOptions::default();
     for epoch in 1..=args.epochs {
@@ -118,7 +114,7 @@ fn main() -> Result<()> {
         let lr = 0.5 * args.lr * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / args.epochs as f64).cos());
         opt.set_learning_rate(0, lr);
         let start = Instant::now();
-        let bar = ProgressBar::new(loader.num_batches() as u64);
+        let bar = ProgressBar::new(loader.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} loss {msg}")
                 .expect("valid template")
@@ -126,8 +122,8 @@ fn main() -> Result<()> {
         );
         bar.set_prefix(format!("{epoch:2}"));
         let (mut total, mut count) = (0.0, 0usize);
-        for batch in loader.epoch()? {
-            let (x, y) = batch?;
+        for batch in &loader {
+            let [x, y]: [Tensor; 2] = batch?.try_into().expect("a TensorDataset of two tensors");
             opt.zero_grad();
             let loss = F::cross_entropy(&model.forward(&Var::constant(x))?, &y, &loss_opts)?;
             loss.backward()?;

@@ -3,7 +3,7 @@
 //! PyTorch's `torch.nn` over tensor-autograd: the [`Module`] trait (forward + named
 //! parameters, state dicts, train/eval), layers ([`Linear`], [`Conv2d`], pooling, norms,
 //! activations, [`Sequential`]), losses, [`init`], optimizers ([`optim`]), safetensors state
-//! dicts, training checkpoints ([`checkpoint`]), and MNIST data.
+//! dicts (and PyTorch's `torch.save` files, [`load_pt`]), training checkpoints ([`checkpoint`]), and MNIST data.
 //!
 //! ```
 //! use tensor_nn::{Linear, Module, ModuleExt};
@@ -27,6 +27,7 @@ pub mod models;
 mod module;
 pub mod optim;
 mod safetensors_io;
+mod torch_save_io;
 
 pub use layers::*;
 pub use loss::{BCELoss, BCEWithLogitsLoss, ClassLossOptions, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
@@ -35,3 +36,4 @@ pub use safetensors_io::{load_safetensors, save_safetensors};
 /// The CUDA backend (`tensor_cuda`), with the `cuda` feature.
 #[cfg(feature = "cuda")]
 pub use tensor_cuda as cuda;
+pub use torch_save_io::load_pt;

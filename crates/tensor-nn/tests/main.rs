@@ -7,6 +7,7 @@ mod attention;
 mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
+mod data_loader;
 mod fuzz;
 mod gpt_job;
 mod layer_options;

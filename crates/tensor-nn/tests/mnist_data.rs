@@ -7,7 +7,7 @@ use flate2::Compression;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use tensor_core::{DType, Device, Result, Tensor};
-use tensor_nn::data::{read_idx, read_idx_from, DataLoader, Mnist};
+use tensor_nn::data::{read_idx, read_idx_from, DataLoader, DataLoaderConfig, Dataset, Mnist, TensorDataset};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist-10k");
 
@@ -220,35 +220,47 @@ fn loader_data(n: usize) -> (Tensor, Tensor) {
     (x, y)
 }
 
-fn epoch_labels(l: &mut DataLoader) -> Vec<Vec<i64>> {
-    l.epoch().unwrap().map(|b| b.unwrap().1.to_vec::<i64>().unwrap()).collect()
+fn loader(
+    x: &Tensor,
+    y: &Tensor,
+    batch_size: usize,
+    shuffle: bool,
+    drop_last: bool,
+    seed: u64,
+) -> Result<DataLoader<TensorDataset>> {
+    let config = DataLoaderConfig { batch_size, shuffle, drop_last, seed: Some(seed), ..Default::default() };
+    DataLoader::new(TensorDataset::new(vec![x.shallow_clone(), y.shallow_clone()])?, config)
+}
+
+fn epoch_labels(l: &DataLoader<TensorDataset>) -> Vec<Vec<i64>> {
+    l.iter().map(|b| b.unwrap()[1].to_vec::<i64>().unwrap()).collect()
 }
 
 #[test]
 fn loader_batches_in_order() -> Result<()> {
     let (x, y) = loader_data(10);
-    let mut l = DataLoader::new(x.shallow_clone(), y.shallow_clone(), 4, false, false, 0)?;
-    assert_eq!((l.len(), l.num_batches()), (10, 3));
-    let batches: Vec<(Tensor, Tensor)> = l.epoch()?.collect::<Result<_>>()?;
-    assert_eq!(batches.iter().map(|b| b.0.size()[0]).collect::<Vec<_>>(), [4, 4, 2]);
-    assert_eq!(batches[2].1.to_vec::<i64>()?, [8, 9]);
+    let l = loader(&x, &y, 4, false, false, 0)?;
+    assert_eq!((l.dataset().len(), l.len()), (10, 3));
+    let batches: Vec<Vec<Tensor>> = l.iter().collect::<Result<_>>()?;
+    assert_eq!(batches.iter().map(|b| b[0].size()[0]).collect::<Vec<_>>(), [4, 4, 2]);
+    assert_eq!(batches[2][1].to_vec::<i64>()?, [8, 9]);
     // Inputs travel with their targets.
-    assert_eq!(batches[1].0.to_vec2::<f32>()?[0], [8.0, 9.0]);
-    let mut dl = DataLoader::new(x.shallow_clone(), y.shallow_clone(), 4, false, true, 0)?;
-    assert_eq!(dl.num_batches(), 2);
-    assert_eq!(epoch_labels(&mut dl), [vec![0, 1, 2, 3], vec![4, 5, 6, 7]]);
+    assert_eq!(batches[1][0].to_vec2::<f32>()?[0], [8.0, 9.0]);
+    let dl = loader(&x, &y, 4, false, true, 0)?;
+    assert_eq!(dl.len(), 2);
+    assert_eq!(epoch_labels(&dl), [vec![0, 1, 2, 3], vec![4, 5, 6, 7]]);
     // Errors: batch size 0, sample counts that differ.
-    assert!(DataLoader::new(x.shallow_clone(), y.shallow_clone(), 0, false, false, 0).is_err());
-    assert!(DataLoader::new(x, y.narrow(0, 0, 9)?, 4, false, false, 0).is_err());
+    assert!(loader(&x, &y, 0, false, false, 0).is_err());
+    assert!(loader(&x, &y.narrow(0, 0, 9)?, 4, false, false, 0).is_err());
     Ok(())
 }
 
 #[test]
 fn loader_seeded_shuffle() -> Result<()> {
     let (x, y) = loader_data(50);
-    let mk = |seed| DataLoader::new(x.shallow_clone(), y.shallow_clone(), 8, true, true, seed).unwrap();
-    let (mut a, mut b, mut c) = (mk(7), mk(7), mk(8));
-    let (a1, b1, c1) = (epoch_labels(&mut a), epoch_labels(&mut b), epoch_labels(&mut c));
+    let mk = |seed| loader(&x, &y, 8, true, true, seed).unwrap();
+    let (a, b, c) = (mk(7), mk(7), mk(8));
+    let (a1, b1, c1) = (epoch_labels(&a), epoch_labels(&b), epoch_labels(&c));
     assert_eq!(a1, b1, "same seed, same order");
     assert_ne!(a1, c1, "another seed, another order");
     assert_eq!(a1.len(), 6);
@@ -260,13 +272,13 @@ fn loader_seeded_shuffle() -> Result<()> {
     flat.dedup();
     assert_eq!(flat.len(), 48);
     // Each epoch reshuffles, reproducibly.
-    let a2 = epoch_labels(&mut a);
+    let a2 = epoch_labels(&a);
     assert_ne!(a1, a2);
-    assert_eq!(a2, epoch_labels(&mut b));
+    assert_eq!(a2, epoch_labels(&b));
     // Inputs stay paired with their targets after shuffling.
-    for batch in a.epoch()? {
-        let (xb, yb) = batch?;
-        for (row, label) in xb.to_vec2::<f32>()?.iter().zip(yb.to_vec::<i64>()?) {
+    for batch in &a {
+        let batch = batch?;
+        for (row, label) in batch[0].to_vec2::<f32>()?.iter().zip(batch[1].to_vec::<i64>()?) {
             assert_eq!(row[0], 2.0 * label as f32);
         }
     }

@@ -1,5 +1,5 @@
-//! State dicts: safetensors save → load round trips, `load_state_dict`'s strict errors, and a
-//! file written by PyTorch.
+//! State dicts: safetensors save → load round trips, `load_state_dict`'s strict errors, and
+//! files written by PyTorch (safetensors and `torch.save`).
 //!
 //! `fixtures/lenet_like.safetensors` and every `const` below come from
 //! `scripts/pytorch/nn_fixture.py` (PyTorch 2.15, safetensors 0.8): the state_dict of a small
@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use tensor_autograd::Var;
 use tensor_core::{DType, Device, Result, Tensor};
 use tensor_nn::{
-    load_safetensors, module_members, save_safetensors, BatchNorm2d, Conv2d, Conv2dConfig, Linear, Module, ModuleExt,
+    load_pt, load_safetensors, module_members, save_safetensors, BatchNorm2d, Conv2d, Conv2dConfig, Linear, Module,
+    ModuleExt,
 };
 
 const CPU: &Device = &Device::Cpu;
@@ -163,6 +164,30 @@ fn pytorch_fixture_loads_into_model() -> Result<()> {
         assert!((a - b).abs() < 1e-5, "{a} vs PyTorch {b}");
     }
     assert_eq!(m.state_dict()["bn1.num_batches_tracked"].item::<i64>()?, 1);
+    Ok(())
+}
+
+/// `fixtures/lenet_like.pt`: the same model's state dict written by `torch.save` (PyTorch
+/// 2.15, `scripts/python/torch_save_fixtures.py`), an OrderedDict with `_metadata`.
+#[test]
+fn torch_save_file_loads_into_model() -> Result<()> {
+    let pt = load_pt(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lenet_like.pt"), CPU)?;
+    assert_eq!(pt.keys().map(String::as_str).collect::<Vec<_>>(), MODEL_KEYS);
+    let mut st = load_safetensors(&fixture(), CPU)?;
+    st.retain(|k, _| !k.starts_with("extra."));
+    // The same tensors as the safetensors file, bit for bit.
+    assert_same_state(&pt, &st);
+    assert_eq!((pt["bn1.num_batches_tracked"].dtype(), pt["bn1.num_batches_tracked"].dim()), (DType::I64, 0));
+    let mut m = lenet();
+    m.load_state_dict(&pt, true)?;
+    m.eval();
+    let y = m.forward(&Var::constant(pattern(&[2, 1, 6, 6], 11)))?;
+    for (a, b) in values(y.tensor_ref()).iter().zip(LENET_OUT) {
+        assert!((a - b).abs() < 1e-5, "{a} vs PyTorch {b}");
+    }
+    // The safetensors reader names the loader to use.
+    let e = load_safetensors(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lenet_like.pt"), CPU);
+    assert!(e.unwrap_err().message().contains("load_pt"));
     Ok(())
 }
 

@@ -109,6 +109,22 @@ impl Tensor {
     pub fn expand_as(&self, other: &Tensor) -> Result<Tensor> {
         self.broadcast_to(other.shape())
     }
+    /// A view of this tensor's storage with the given sizes, strides and storage offset (in
+    /// elements, from the storage's start), as `torch.as_strided`: an error when it would reach
+    /// outside the storage. Elements may overlap (a stride of 0 repeats one).
+    ///
+    /// ```
+    /// use tensor_core::{Device, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, &Device::Cpu)?;
+    /// assert_eq!(x.as_strided(&[2, 2], &[1, 2], 1)?.to_vec2::<f32>()?, [[1.0, 3.0], [2.0, 4.0]]);
+    /// assert!(x.as_strided(&[2, 2], &[3, 1], 3).is_err()); // element 7 of 6
+    /// assert!(x.as_strided(&[2], &[1, 1], 0).is_err()); // two strides for one size
+    /// assert_eq!(x.as_strided(&[2, 3], &[0, 2], 0)?.to_vec2::<f32>()?, [[0.0, 2.0, 4.0]; 2]);
+    /// # Ok::<(), tensor_core::Error>(())
+    /// ```
+    pub fn as_strided(&self, size: &[usize], stride: &[usize], storage_offset: usize) -> Result<Tensor> {
+        self.with_layout(Layout::strided(size, stride, storage_offset)?)
+    }
     /// Broadcasts to `shape`, as `torch.broadcast_to`.
     pub fn broadcast_to(&self, shape: &Shape) -> Result<Tensor> {
         self.with_layout(self.layout().broadcast_to(shape)?)
