@@ -5,6 +5,7 @@
 
 mod common;
 
+mod attention;
 mod availability;
 mod copy_cast;
 mod elementwise;
