@@ -20,6 +20,20 @@ impl ReduceOps<Storage> for CudaStorage {
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Storage> {
         reduce(self, layout, dims, op).map(Storage::new)
     }
+    fn reduce_into(
+        &self,
+        layout: &Layout,
+        dims: &[usize],
+        op: ReduceOp,
+        dst: &mut Storage,
+        dst_layout: &Layout,
+    ) -> Option<Result<()>> {
+        // A dense destination takes the kernel's contiguous result in place; others are copied
+        // into by tensor-core.
+        let (start, _) = dst_layout.contiguous_range()?;
+        let dst = dst.as_any_mut().downcast_mut::<CudaStorage>()?;
+        Some(reduce_to(self, layout, dims, op, dst, start))
+    }
     fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Storage> {
         scan(self, layout, dim, op).map(Storage::new)
     }
@@ -54,6 +68,22 @@ fn out_dtype(op: ReduceOp, dtype: DType) -> DType {
 /// Reduces `dims` of `src[layout]`; the result is contiguous over the kept dims (the reduced
 /// dims count as size 1).
 pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<CudaStorage> {
+    let n_out: usize = (0..layout.rank()).filter(|d| !dims.contains(d)).map(|d| layout.dims()[d]).product();
+    let mut out = CudaStorage::alloc(&src.dev, out_dtype(op, src.dtype()), n_out)?;
+    reduce_to(src, layout, dims, op, &mut out, 0)?;
+    Ok(out)
+}
+
+/// [`reduce`] written into `out` from element `start` on (the result's elements in row-major
+/// order): `out` must be of this device and the result's dtype, and hold them.
+pub(crate) fn reduce_to(
+    src: &CudaStorage,
+    layout: &Layout,
+    dims: &[usize],
+    op: ReduceOp,
+    out: &mut CudaStorage,
+    start: usize,
+) -> Result<()> {
     let name = op_name(op);
     if let Some(&d) = dims.iter().find(|&&d| d >= layout.rank()) {
         return Err(Error::new(
@@ -74,16 +104,29 @@ pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: Red
     }
     let n_out: usize = kd.iter().product();
     let n_red: usize = rd.iter().product();
-    let mut out = CudaStorage::alloc(&src.dev, out_dtype(op, src.dtype()), n_out)?;
+    let dtype = out_dtype(op, src.dtype());
+    if out.dtype() != dtype || out.dev.ordinal() != src.dev.ordinal() || start + n_out > out.len() {
+        return Err(Error::new(
+            ErrorKind::Shape,
+            name,
+            format!(
+                "expected a {dtype} destination on cuda:{} with room for {n_out} elements from {start}, got {} elements of {} on cuda:{}",
+                src.dev.ordinal(),
+                out.len(),
+                out.dtype(),
+                out.dev.ordinal()
+            ),
+        ));
+    }
     if n_out == 0 {
-        return Ok(out);
+        return Ok(());
     }
     if layout.numel() > 0 {
         check_extent(name, layout, src)?;
     }
     let (kdims, [kstr]) = plan(name, &kd, [&ks], [layout.offset()])?;
     let (rdims, [rstr]) = plan(name, &rd, [&rs], [0])?;
-    let (op_ptr, xp) = (out.ptr_mut(), src.ptr());
+    let (op_ptr, xp) = (out.ptr_mut() + (start * dtype.size_in_bytes()) as u64, src.ptr());
     let (n_out64, n_red64) = (to_i64(name, n_out)?, to_i64(name, n_red)?);
     let (kernel, cfg) = if n_red <= THREAD_MAX {
         (format!("reduce_{name}_{}_thread", suffix(src.dtype())), grid(n_out))
@@ -93,8 +136,7 @@ pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: Red
     };
     // reduce_<op>_<T>_{block,thread}(Out* out, const T* x, KDims kd, KStrides ks, KDims rd,
     //                                KStrides rs, i64 n_out, i64 n_red)
-    launch!(src.dev, Family::Reduce, kernel, cfg, name; &op_ptr, &xp, &kdims, &kstr, &rdims, &rstr, &n_out64, &n_red64)?;
-    Ok(out)
+    launch!(src.dev, Family::Reduce, kernel, cfg, name; &op_ptr, &xp, &kdims, &kstr, &rdims, &rstr, &n_out64, &n_red64)
 }
 
 /// A running sum or product along `dim` of `src[layout]`, into a new contiguous storage.

@@ -257,3 +257,25 @@ fn addmm_alpha_beta_and_strided_out() {
     let b = Tensor::randn_with([256, 64], DType::F32, &cpu(), &mut g).unwrap();
     check_matmul("f32 128x256x64", &a, &b, &gpu);
 }
+
+#[test]
+fn reductions_into_an_out_write_in_place() {
+    let Some(gpu) = cuda_or_skip() else { return };
+    let x = sample(DType::F32, false, 4242);
+    let xg = x.to_device(&gpu).unwrap();
+    // A dense out at an offset (the kernel writes there), and a strided one (tensor-core copies).
+    for strided in [false, true] {
+        let make = |dev: &tensor_core::Device| {
+            if strided {
+                Tensor::zeros([6, 2], DType::F32, dev).unwrap().select(1, 1).unwrap()
+            } else {
+                Tensor::zeros([3, 6], DType::F32, dev).unwrap().select(0, 1).unwrap()
+            }
+        };
+        let (mut out, mut outg) = (make(&cpu()), make(&gpu));
+        Tensor::sum_out(&x, &[1], false, &mut out).unwrap();
+        Tensor::sum_out(&xg, &[1], false, &mut outg).unwrap();
+        assert_close(&format!("sum_out strided {strided}"), &out, &outg);
+        assert_close("sum_out matches sum_dim", &x.sum_dim(&[1], false).unwrap(), &outg);
+    }
+}
