@@ -16,11 +16,19 @@ use crate::{bail, Result};
 /// - a tensor's layout reaches only elements inside its storage: views only ever narrow or
 ///   rearrange, and `Tensor` checks the extent against the storage's length once, where a
 ///   layout is attached to it. Kernels rely on this (each `unsafe` block says so).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(PartialEq, Eq, Hash, Debug)]
 pub struct Layout {
     shape: Shape,
     strides: Dims,
     offset: usize,
+}
+
+impl Clone for Layout {
+    /// A copy of the inline dims (smallvec's own `clone` collects element by element).
+    #[inline]
+    fn clone(&self) -> Self {
+        Layout { shape: self.shape.clone(), strides: Dims::from_slice(&self.strides), offset: self.offset }
+    }
 }
 
 impl Layout {

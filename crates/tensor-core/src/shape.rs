@@ -9,8 +9,17 @@ use smallvec::SmallVec;
 pub type Dims = SmallVec<[usize; 6]>;
 
 /// The sizes of a tensor. Row-major; a 0-d tensor has an empty shape and one element.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(PartialEq, Eq, Hash, Default)]
 pub struct Shape(Dims);
+
+impl Clone for Shape {
+    /// A copy of the inline dims (smallvec's own `clone` collects element by element: measurable
+    /// in the autograd chain, which clones shapes for every recorded op).
+    #[inline]
+    fn clone(&self) -> Self {
+        Shape(Dims::from_slice(&self.0))
+    }
+}
 
 impl Shape {
     /// A shape from its sizes.

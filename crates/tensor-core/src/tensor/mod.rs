@@ -37,6 +37,9 @@ pub(crate) struct StorageCell {
 impl Drop for StorageCell {
     /// Hands a large host buffer to the CPU buffer cache ([`crate::cpu::cache`]).
     fn drop(&mut self) {
+        if self.len * self.dtype.size_in_bytes() < crate::cpu::cache::MIN_BYTES {
+            return; // Too small to keep: freed as it is.
+        }
         if let Some(cpu) = self.data.get_mut().as_any_mut().downcast_mut::<CpuStorage>() {
             crate::cpu::cache::recycle(core::mem::replace(cpu, CpuStorage::U8(alloc::vec::Vec::new())));
         }

@@ -53,11 +53,19 @@ pub(crate) fn map_wide<T: Element, U: Element>(
     map_rows::<T, U, true>(src, layout, f)
 }
 
+/// Results of at most this many elements skip the walker (and the buffer cache).
+const TINY: usize = 16;
+
 fn map_rows<T: Element, U: Element, const WIDE: bool>(
     src: &[T],
     layout: &Layout,
     f: impl Fn(T) -> U + Sync + Send,
 ) -> Result<Vec<U>> {
+    if let Some((a, b)) = layout.contiguous_range().filter(|(a, b)| b - a <= TINY) {
+        // A few elements (a loss, a scalar op of an autograd chain): the walker's set-up would
+        // cost more than the loop.
+        return Ok(src[a..b].iter().map(|&x| f(x)).collect());
+    }
     let mut out = buffer_for_overwrite::<U>("unary", layout.numel())?;
     let row = Row::new([layout]);
     let st = row.stride[0];
