@@ -40,12 +40,13 @@ pub fn mse_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> 
         return reduce(input.sub(target)?.square()?, reduction);
     }
     let diff = input.tensor_ref().sub(target.tensor_ref())?;
-    let squares = diff.mul(&diff)?;
+    // The sum of squares as one read of `diff` (a dot product), not squares then their sum.
+    let flat = diff.reshape(&[-1])?;
+    let sum_sq = flat.dot(&flat)?;
     let (value, scale) = match reduction {
-        Reduction::Mean => (squares.mean()?, 2.0 / diff.numel().max(1) as f64),
-        _ => (squares.sum()?, 2.0),
+        Reduction::Mean => (sum_sq.div(diff.numel() as f64)?, 2.0 / diff.numel().max(1) as f64),
+        _ => (sum_sq, 2.0),
     };
-    drop(squares);
     let saved = vec![tensor_autograd::Saved::Var(input.clone()), tensor_autograd::Saved::Var(target.clone())];
     Ok(Var::record(value, "MseLossBackward0", &[input, target], saved, move |ctx| {
         let g = ctx.grad();

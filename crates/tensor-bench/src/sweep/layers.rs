@@ -73,8 +73,8 @@ fn linear_algebra() -> Vec<Case> {
             graph(qkv(d)?, |v| v[0].matmul(&v[1].transpose(-2, -1)?)?.mul(0.125)?.softmax(-1)?.matmul(&v[2]))
         }),
         Case::new("sdpa_causal", move |d| {
-            // tensor-nn's scaled_dot_product_attention (composed: the scores are materialised;
-            // a fused kernel is issue 16's next step).
+            // tensor-nn's scaled_dot_product_attention: causal without a mask is the fused
+            // kernel (blocks of queries against blocks of keys, the scores never materialised).
             let causal = tensor_nn::SdpaOptions { is_causal: true, ..Default::default() };
             graph(qkv(d)?, move |v| tensor_nn::functional::scaled_dot_product_attention(&v[0], &v[1], &v[2], causal))
         }),

@@ -207,6 +207,11 @@ impl Tensor {
     }
     /// The vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`.
     pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        if matches!(p, Norm::L2 | Norm::P(2.0)) && dims.is_empty() && !keepdim && self.is_floating_point() {
+            // Over everything: the sum of squares as one read (a dot product), no temporaries.
+            let flat = self.reshape(&[-1])?;
+            return flat.dot(&flat)?.sqrt();
+        }
         let x = if self.is_floating_point() { self.abs()? } else { self.to_dtype(crate::DEFAULT_FLOAT)?.abs()? };
         match p {
             Norm::L1 | Norm::P(1.0) => x.sum_dim(dims, keepdim),
