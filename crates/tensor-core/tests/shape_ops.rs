@@ -290,6 +290,56 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(cfg(48))]
+
+    /// `pad_backward` is `pad`'s adjoint: `<pad(x), g> = <x, pad_backward(g)>` for every mode,
+    /// one to three padded dims (the CPU's one-pass kernel for one or two in f32/f64, the composed
+    /// path for three, for constant mode and for f16), and transposed gradients.
+    #[test]
+    fn pad_backward_is_the_adjoint_of_pad(
+        dims in prop::collection::vec(1usize..=5, 5),
+        (k, batch, mode, dt, transposed) in (1usize..=3, any::<bool>(), 0usize..3, 0usize..3, any::<bool>()),
+        pads in prop::collection::vec(0usize..=4, 6),
+        seed in any::<u64>(),
+    ) {
+        let rank = k + 1 + batch as usize;
+        let shape = dims[5 - rank..].to_vec();
+        let mode = [PadMode::Reflect, PadMode::Replicate, PadMode::Constant(0.0)][mode];
+        let pads: Vec<usize> = (0..2 * k)
+            .map(|i| if mode == PadMode::Reflect { pads[i] % shape[rank - 1 - i / 2] } else { pads[i] })
+            .collect();
+        let dtype = [DType::F64, DType::F32, DType::F16][dt];
+        let mut rng = Mix::new(seed);
+        let draw = |rng: &mut Mix, n: usize| (0..n).map(|_| rng.int(-8, 8) as f64 / 4.0).collect::<Vec<f64>>();
+        let x = typed_tensor(&draw(&mut rng, numel(&shape)), &shape, dtype);
+        let y = x.pad(&pads, mode).unwrap();
+        let mut g = typed_tensor(&draw(&mut rng, y.numel()), y.size(), dtype);
+        if transposed && y.dim() >= 2 {
+            let t = g.transpose(-1, -2).unwrap().contiguous().unwrap();
+            g = t.transpose(-1, -2).unwrap();
+        }
+        let dx = Tensor::pad_backward(&g, &shape, &pads, mode).unwrap();
+        prop_assert_eq!(dx.size(), &shape[..]);
+        prop_assert_eq!(dx.dtype(), dtype);
+        // Quarter-integers: both inner products are exact in every dtype (f16 sums of at most a
+        // few edges' worth stay exact too).
+        let dot = |a: &Tensor, b: &Tensor| -> f64 {
+            values(a).iter().zip(values(b)).map(|(u, v)| u * v).sum()
+        };
+        let (lhs, rhs) = (dot(&y, &g), dot(&x, &dx));
+        prop_assert!((lhs - rhs).abs() <= 1e-9 * (1.0 + lhs.abs()), "{} vs {}", lhs, rhs);
+    }
+}
+
+#[test]
+fn pad_backward_errors() {
+    let g = Tensor::zeros([2, 7], DType::F32, &Device::Cpu).unwrap();
+    let e = Tensor::pad_backward(&g, &[2, 4], &[1, 1], PadMode::Reflect).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    assert!(e.to_string().contains("pad_backward"), "{e}");
+}
+
 // PyTorch-derived literals
 
 #[test]

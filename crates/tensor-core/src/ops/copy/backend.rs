@@ -35,4 +35,18 @@ pub trait CopyOps<S>: StorageBase {
         let _ = (layout, pads, mode);
         None
     }
+    /// The gradient of [`pad_edges`](Self::pad_edges): `self[layout]` (contiguous) is the padded
+    /// output's gradient; each input position gets the sum of the gradients of the output
+    /// positions that copied it, into a new contiguous storage of `input_dims`. `None`:
+    /// tensor-core composes it from copies and `index_add_`.
+    fn pad_edges_backward(
+        &self,
+        layout: &Layout,
+        input_dims: &[usize],
+        pads: &[usize],
+        mode: PadMode,
+    ) -> Option<Result<S>> {
+        let _ = (layout, input_dims, pads, mode);
+        None
+    }
 }

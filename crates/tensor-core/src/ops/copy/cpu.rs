@@ -28,6 +28,15 @@ impl CopyOps<Storage> for CpuStorage {
     ) -> Option<Result<Storage>> {
         super::pad::pad_edges(self, layout, pads, mode).map(|r| r.map(Storage::new))
     }
+    fn pad_edges_backward(
+        &self,
+        layout: &Layout,
+        input_dims: &[usize],
+        pads: &[usize],
+        mode: crate::ops::shape::pad_mode::PadMode,
+    ) -> Option<Result<Storage>> {
+        super::pad::pad_edges_backward(self, layout, input_dims, pads, mode).map(|r| r.map(Storage::new))
+    }
 }
 
 /// Copies `src[layout]` into a new contiguous `Vec` (an OutOfMemory error when there is no

@@ -346,6 +346,65 @@ impl Tensor {
 }
 
 /// `out`, or a copy of it when it is still a view of `input` (nothing was rearranged).
+impl Tensor {
+    /// The gradient of [`pad`](Self::pad): `grad` has the padded shape; each position of
+    /// `input_shape` gets the sum of the gradients of the output positions that copied it (the
+    /// middle, and for `Reflect` / `Replicate` the edges that reflect or repeat it), as
+    /// PyTorch's `reflection_pad2d_backward`. One pass over `grad` where the backend has the
+    /// kernel (the CPU: the last one or two dims, f32 and f64); else composed, a dim at a time.
+    pub fn pad_backward(grad: &Tensor, input_shape: &[usize], pads: &[usize], mode: PadMode) -> Result<Tensor> {
+        let op = "pad_backward";
+        let k = pads.len() / 2;
+        let rank = input_shape.len();
+        let padded: Option<Dims> = (pads.len() % 2 == 0 && k <= rank).then(|| {
+            let mut d = Dims::from_slice(input_shape);
+            for i in 0..k {
+                d[rank - 1 - i] += pads[2 * i] + pads[2 * i + 1];
+            }
+            d
+        });
+        if padded.as_deref() != Some(grad.size()) {
+            bail!(
+                Shape,
+                op,
+                "expected a gradient of the padded shape of {:?} by {:?}, got {:?}",
+                input_shape,
+                pads,
+                grad.size()
+            );
+        }
+        if k == 0 {
+            return grad.try_clone();
+        }
+        if !matches!(mode, PadMode::Constant(_)) && k <= 2 && grad.is_floating_point() {
+            let g = grad.contiguous()?;
+            let fused = g.read(op)?.pad_edges_backward(g.layout(), input_shape, pads, mode).transpose()?;
+            if let Some(s) = fused {
+                return Ok(Tensor::from_op(s, input_shape, g.device()));
+            }
+        }
+        // A dim at a time, the last padded first: its middle copied, the edges added into it.
+        let mut g = grad.shallow_clone();
+        for i in (0..k).rev() {
+            let (d, before, after) = (rank - 1 - i, pads[2 * i], pads[2 * i + 1]);
+            let n = input_shape[d];
+            let mut mid = g.narrow(d as isize, before as isize, n)?.try_clone()?;
+            if !matches!(mode, PadMode::Constant(_)) {
+                for (range, start) in [(-(before as i64)..0, 0), (n as i64..(n + after) as i64, before + n)] {
+                    let len = range.end.abs_diff(range.start) as usize;
+                    if len > 0 {
+                        let idx: alloc::vec::Vec<i64> = range.map(|j| mode.source(j, n as i64)).collect();
+                        let edge = g.narrow(d as isize, start as isize, len)?;
+                        mid.index_add_(d as isize, &Tensor::new(idx, g.device())?, &edge)?;
+                    }
+                }
+            }
+            g = mid;
+        }
+        Ok(g)
+    }
+}
+
 fn fresh(out: Tensor, input: &Tensor) -> Result<Tensor> {
     if out.shares_storage(input) {
         out.try_clone()
