@@ -356,7 +356,7 @@ impl Tensor {
         let op = "pad_backward";
         let k = pads.len() / 2;
         let rank = input_shape.len();
-        let padded: Option<Dims> = (pads.len() % 2 == 0 && k <= rank).then(|| {
+        let padded: Option<Dims> = (pads.len().is_multiple_of(2) && k <= rank).then(|| {
             let mut d = Dims::from_slice(input_shape);
             for i in 0..k {
                 d[rank - 1 - i] += pads[2 * i] + pads[2 * i + 1];
