@@ -9,7 +9,7 @@
 //! power of two (exact in float64); a `*_GRAD` constant is the input's gradient of
 //! `(f(x) * pattern(out_shape, 2)).sum()`.
 
-use tensor_autograd::{gradcheck, Var};
+use tensor_autograd::{gradcheck, gradgradcheck, Var};
 use tensor_core::{DType, ErrorKind, PadMode, Result, Tensor};
 use tensor_nn::functional::{self as F, *};
 use tensor_nn::{HuberLoss, KLDivLoss, Reduction, SmoothL1Loss};
@@ -116,6 +116,10 @@ fn activations_gradcheck_away_from_kinks() {
     let x = act_input().add(0.1).unwrap();
     for (what, f, _, _) in activations() {
         gradcheck(|v| f(&v[0]), std::slice::from_ref(&x)).unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+    // Compositions of Var ops differentiate twice.
+    for (what, f, _, _) in activations().into_iter().filter(|(w, ..)| ["elu", "mish", "hardswish", "glu"].contains(w)) {
+        gradgradcheck(|v| f(&v[0]), std::slice::from_ref(&x)).unwrap_or_else(|e| panic!("{what}: {e}"));
     }
     // prelu's weight gradient.
     gradcheck(|v| F::prelu(&v[0], &v[1]), &[x.clone(), Tensor::new([0.25f64, -0.5, 2.0], CPU).unwrap()]).unwrap();
