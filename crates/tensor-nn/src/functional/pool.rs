@@ -50,7 +50,8 @@ pub fn max_pool2d(x: &Var, kernel_size: impl Into<Pair>, opts: MaxPool2dOptions)
 }
 
 /// [`max_pool2d`] and the flat index (`h * W + w` in the input plane) of each maximum, as
-/// `F.max_pool2d(..., return_indices=True)` (the indices are int64, for `max_unpool2d`).
+/// `F.max_pool2d(..., return_indices=True)` (the indices are int64). The indices come from a
+/// second, unrecorded pooling of the values.
 pub fn max_pool2d_with_indices(x: &Var, kernel_size: impl Into<Pair>, opts: MaxPool2dOptions) -> Result<(Var, Tensor)> {
     let kernel = kernel_size.into().0;
     let (stride, dilation) = opts.resolve(kernel);
