@@ -46,7 +46,7 @@ pub use display::PrintOptions;
 pub use dtype::{result_type, Category, DType, Element, Operand, Scalar, DEFAULT_FLOAT};
 pub use error::{Error, ErrorKind, Result};
 pub use layout::{Blocks, Layout, StridedOffsets};
-pub use ops::binary::RoundingMode;
+pub use ops::binary::{where_, RoundingMode};
 pub use ops::reduce::Norm;
 pub use ops::shape::PadMode;
 pub use random::manual_seed;

@@ -30,8 +30,14 @@ mod safetensors_io;
 mod torch_save_io;
 
 pub use layers::*;
-pub use loss::{BCELoss, BCEWithLogitsLoss, ClassLossOptions, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
-pub use module::{load_state_dict, named_parameters, state_dict, Entry, EntryMut, Module, ModuleExt, Visit};
+pub use loss::{
+    BCELoss, BCEWithLogitsLoss, ClassLossOptions, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+    Reduction, SmoothL1Loss,
+};
+pub use module::{
+    for_each_module, load_state_dict, named_parameters, set_training, state_dict, Entry, EntryMut, Forward, Module,
+    ModuleExt, Visit,
+};
 pub use safetensors_io::{load_safetensors, save_safetensors};
 /// The CUDA backend (`tensor_cuda`), with the `cuda` feature.
 #[cfg(feature = "cuda")]

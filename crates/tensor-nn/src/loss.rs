@@ -4,6 +4,12 @@
 use tensor_autograd::Var;
 use tensor_core::{bail, DType, Result, Tensor};
 
+mod elementwise;
+pub use elementwise::{
+    huber_loss, kl_div, margin_ranking_loss, poisson_nll_loss, smooth_l1_loss, soft_margin_loss, HuberLoss, KLDivLoss,
+    KlDivOptions, KlDivReduction, PoissonNllOptions, SmoothL1Loss,
+};
+
 /// How per-element losses are combined, as `reduction=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reduction {

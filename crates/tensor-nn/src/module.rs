@@ -1,6 +1,9 @@
 //! The [`Module`] trait: a forward pass plus a [`Visit`] of the module's parameters, buffers
 //! and children under PyTorch's names, from which everything else ([`ModuleExt`]: named
 //! parameters, state dicts, train/eval, zero_grad, device moves) is derived.
+//!
+//! [`ModuleExt`] needs only [`Visit`] and a child is any [`Visit`], so a module whose forward
+//! takes several inputs implements [`Forward`] instead of [`Module`] and has all the rest.
 
 use std::collections::BTreeMap;
 use tensor_autograd::Var;
@@ -13,8 +16,9 @@ pub enum Entry<'a> {
     Param(&'a Var),
     /// A non-trainable tensor saved in the state dict (`running_mean`).
     Buffer(&'a Tensor),
-    /// A sub-module (`conv1`, `0`).
-    Child(&'a dyn Module),
+    /// A sub-module (`conv1`, `0`): any [`Visit`], so a module whose forward takes several
+    /// inputs can be a child.
+    Child(&'a dyn Visit),
 }
 
 /// One named member of a module, mutably (to replace it, e.g. when moving devices).
@@ -25,7 +29,7 @@ pub enum EntryMut<'a> {
     /// A buffer.
     Buffer(&'a mut Tensor),
     /// A sub-module.
-    Child(&'a mut dyn Module),
+    Child(&'a mut dyn Visit),
 }
 
 /// Lists a module's direct members. Implement it with [`module_members!`](crate::module_members)
@@ -35,13 +39,16 @@ pub trait Visit {
     fn visit(&self, f: &mut dyn FnMut(&str, Entry<'_>));
     /// Calls `f` with each direct member, mutably.
     fn visit_mut(&mut self, f: &mut dyn FnMut(&str, EntryMut<'_>));
-    /// Switches training mode (Dropout, BatchNorm); the default passes it to the children.
+    /// Switches this module's own training mode (Dropout, BatchNorm); the default does nothing.
+    /// [`ModuleExt::train`] / [`ModuleExt::eval`] call it on the module and every descendant,
+    /// so an override need not pass it to the children.
     fn set_training(&mut self, training: bool) {
-        self.visit_mut(&mut |_, e| {
-            if let EntryMut::Child(c) = e {
-                c.set_training(training);
-            }
-        });
+        let _ = training;
+    }
+    /// This module's own training mode, as PyTorch's `module.training`, for modules whose
+    /// forward depends on it (`Some`); `None` (the default) for those it does not affect.
+    fn training(&self) -> Option<bool> {
+        None
     }
 }
 
@@ -51,11 +58,89 @@ pub trait Module: Visit + Send + Sync {
     fn forward(&self, input: &Var) -> Result<Var>;
 }
 
+/// A forward pass over `Args` (a tuple such as `(&Var, &Tensor)` for an input and a mask),
+/// for modules whose forward is not one `Var` to one `Var`, as a Python `forward(self, x,
+/// mask)`. Such a module implements this (and [`Visit`], e.g. by
+/// [`module_members!`](crate::module_members)) instead of [`Module`], and has all of
+/// [`ModuleExt`] (state dicts, train/eval, ...); it can be a child of another module or sit in
+/// a [`ModuleList`](crate::ModuleList). Every [`Module`] is `Forward<&Var>`, so generic code
+/// can take either. Fields that are neither parameters, buffers nor children (a flag, a size)
+/// are simply not listed in `module_members!`, which can also name the module's own training
+/// flag:
+///
+/// ```
+/// use tensor_autograd::Var;
+/// use tensor_core::{Device, Result, Tensor};
+/// use tensor_nn::{module_members, Dropout, Forward, Linear, ModuleExt, Visit};
+///
+/// /// A block whose forward takes the input and a mask.
+/// struct Block {
+///     proj: Linear,
+///     drop: Dropout,
+///     scale: f64,     // a plain number: not listed, ignored by visiting
+///     training: bool, // set by train() / eval()
+/// }
+/// module_members!(Block { children: proj, drop; params: ; buffers: ; training: training });
+///
+/// impl Forward<(&Var, &Tensor)> for Block {
+///     type Output = Var;
+///     fn forward_with(&self, (x, mask): (&Var, &Tensor)) -> Result<Var> {
+///         let y = self.drop.forward_with(&self.proj.forward_with(x)?.mul(self.scale)?)?;
+///         y.masked_fill(mask, 0.0)
+///     }
+/// }
+///
+/// let mut block = Block {
+///     proj: Linear::new(4, 4, true, &Device::Cpu)?,
+///     drop: Dropout::new(0.5)?,
+///     scale: 0.5,
+///     training: true,
+/// };
+/// block.eval();
+/// assert!(!block.training);
+/// assert_eq!(block.drop.training(), Some(false));
+/// assert_eq!(block.state_dict().len(), 2); // proj.weight, proj.bias
+/// let x = Var::constant(Tensor::ones(&[2, 4], tensor_core::DType::F32, &Device::Cpu)?);
+/// let mask = Tensor::zeros(&[2, 4], tensor_core::DType::Bool, &Device::Cpu)?;
+/// assert_eq!(block.forward_with((&x, &mask))?.size(), &[2, 4]);
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+pub trait Forward<Args>: Visit {
+    /// What the forward returns (`Var`, or a tuple such as an output and a state).
+    type Output;
+    /// The forward pass.
+    fn forward_with(&self, args: Args) -> Result<Self::Output>;
+}
+
+impl<M: Module> Forward<&Var> for M {
+    type Output = Var;
+    fn forward_with(&self, input: &Var) -> Result<Var> {
+        self.forward(input)
+    }
+}
+
 /// Implements [`Visit`] for a struct from the names of its fields:
-/// `module_members!(LeNet { children: conv1, conv2; params: ; buffers: })`.
+/// `module_members!(LeNet { children: conv1, conv2; params: ; buffers: })`. Children are
+/// anything that implements [`Visit`] (layers, containers, other user modules); fields not
+/// listed (flags, sizes, configs) are ignored. A last section `training: field` names a `bool`
+/// field that [`ModuleExt::train`] / [`ModuleExt::eval`] set and [`Visit::training`] reports
+/// (see [`Forward`] for an example).
 #[macro_export]
 macro_rules! module_members {
-    ($ty:ty { children: $($c:ident),* ; params: $($p:ident),* ; buffers: $($b:ident),* }) => {
+    ($ty:ty { children: $($c:ident),* ; params: $($p:ident),* ; buffers: $($b:ident),* ; training: $t:ident $(;)? }) => {
+        $crate::module_members!(@impl $ty { children: $($c),* ; params: $($p),* ; buffers: $($b),* }
+            fn set_training(&mut self, training: bool) {
+                self.$t = training;
+            }
+            fn training(&self) -> Option<bool> {
+                Some(self.$t)
+            }
+        );
+    };
+    ($ty:ty { children: $($c:ident),* ; params: $($p:ident),* ; buffers: $($b:ident),* $(;)? }) => {
+        $crate::module_members!(@impl $ty { children: $($c),* ; params: $($p),* ; buffers: $($b),* });
+    };
+    (@impl $ty:ty { children: $($c:ident),* ; params: $($p:ident),* ; buffers: $($b:ident),* } $($extra:item)*) => {
         impl $crate::Visit for $ty {
             fn visit(&self, f: &mut dyn FnMut(&str, $crate::Entry<'_>)) {
                 $(f(stringify!($p), $crate::Entry::Param(&self.$p));)*
@@ -67,6 +152,7 @@ macro_rules! module_members {
                 $(f(stringify!($b), $crate::EntryMut::Buffer(&mut self.$b));)*
                 $(f(stringify!($c), $crate::EntryMut::Child(&mut self.$c));)*
             }
+            $($extra)*
         }
     };
 }
@@ -79,7 +165,7 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-fn walk(m: &dyn Module, prefix: &str, f: &mut dyn FnMut(&str, Entry<'_>)) {
+fn walk(m: &dyn Visit, prefix: &str, f: &mut dyn FnMut(&str, Entry<'_>)) {
     m.visit(&mut |name, e| {
         let full = join(prefix, name);
         match e {
@@ -89,7 +175,7 @@ fn walk(m: &dyn Module, prefix: &str, f: &mut dyn FnMut(&str, Entry<'_>)) {
     });
 }
 
-fn walk_mut(m: &mut dyn Module, prefix: &str, f: &mut dyn FnMut(&str, EntryMut<'_>)) {
+fn walk_mut(m: &mut dyn Visit, prefix: &str, f: &mut dyn FnMut(&str, EntryMut<'_>)) {
     m.visit_mut(&mut |name, e| {
         let full = join(prefix, name);
         match e {
@@ -99,8 +185,34 @@ fn walk_mut(m: &mut dyn Module, prefix: &str, f: &mut dyn FnMut(&str, EntryMut<'
     });
 }
 
-/// What every [`Module`] can do, derived from its [`Visit`].
-pub trait ModuleExt: Module {
+/// Calls `f` with `m` (named `""`) and every module below it, parents before children, with
+/// their dotted names: PyTorch's `named_modules()`.
+pub fn for_each_module(m: &dyn Visit, f: &mut dyn FnMut(&str, &dyn Visit)) {
+    fn go(m: &dyn Visit, prefix: &str, f: &mut dyn FnMut(&str, &dyn Visit)) {
+        f(prefix, m);
+        m.visit(&mut |name, e| {
+            if let Entry::Child(c) = e {
+                go(c, &join(prefix, name), f);
+            }
+        });
+    }
+    go(m, "", f)
+}
+
+/// Sets the training mode of `m` and of every module below it (what [`ModuleExt::train`] and
+/// [`ModuleExt::eval`] do), through each one's [`Visit::set_training`].
+pub fn set_training(m: &mut dyn Visit, training: bool) {
+    m.set_training(training);
+    m.visit_mut(&mut |_, e| {
+        if let EntryMut::Child(c) = e {
+            set_training(c, training);
+        }
+    });
+}
+
+/// What every module can do, derived from its [`Visit`] (so also modules that implement
+/// [`Forward`] rather than [`Module`]).
+pub trait ModuleExt: Visit {
     /// Parameters with PyTorch's dotted names (`conv1.weight`, `layers.0.bias`), in order.
     fn named_parameters(&self) -> Vec<(String, Var)>
     where
@@ -129,19 +241,28 @@ pub trait ModuleExt: Module {
     {
         state_dict(self)
     }
-    /// Training mode on (`model.train()`).
+    /// Training mode on (`model.train()`), for this module and every module below it.
     fn train(&mut self)
     where
         Self: Sized,
     {
-        self.set_training(true)
+        set_training(self, true)
     }
-    /// Evaluation mode (`model.eval()`): Dropout off, BatchNorm uses running statistics.
+    /// Evaluation mode (`model.eval()`) for this module and every module below it: Dropout
+    /// off, BatchNorm uses running statistics.
     fn eval(&mut self)
     where
         Self: Sized,
     {
-        self.set_training(false)
+        set_training(self, false)
+    }
+    /// Calls `f` with this module (named `""`) and every module below it, with their dotted
+    /// names, as `named_modules()`.
+    fn for_each_module(&self, f: &mut dyn FnMut(&str, &dyn Visit))
+    where
+        Self: Sized,
+    {
+        for_each_module(self, f)
     }
     /// Clears every parameter's gradient (`set_to_none=True`).
     fn zero_grad(&self)
@@ -175,10 +296,10 @@ pub trait ModuleExt: Module {
     }
 }
 
-impl<M: Module> ModuleExt for M {}
+impl<M: Visit> ModuleExt for M {}
 
 /// [`ModuleExt::named_parameters`] for a trait object.
-pub fn named_parameters(m: &dyn Module) -> Vec<(String, Var)> {
+pub fn named_parameters(m: &dyn Visit) -> Vec<(String, Var)> {
     let mut out = Vec::new();
     walk(m, "", &mut |name, e| {
         if let Entry::Param(p) = e {
@@ -189,7 +310,7 @@ pub fn named_parameters(m: &dyn Module) -> Vec<(String, Var)> {
 }
 
 /// [`ModuleExt::state_dict`] for a trait object.
-pub fn state_dict(m: &dyn Module) -> BTreeMap<String, Tensor> {
+pub fn state_dict(m: &dyn Visit) -> BTreeMap<String, Tensor> {
     let mut out = BTreeMap::new();
     walk(m, "", &mut |name, e| match e {
         Entry::Param(p) => {
@@ -203,7 +324,7 @@ pub fn state_dict(m: &dyn Module) -> BTreeMap<String, Tensor> {
     out
 }
 
-fn map_tensors(m: &mut dyn Module, f: &dyn Fn(&Tensor) -> Result<Tensor>) -> Result<()> {
+fn map_tensors(m: &mut dyn Visit, f: &dyn Fn(&Tensor) -> Result<Tensor>) -> Result<()> {
     let mut err = None;
     walk_mut(m, "", &mut |_, e| {
         if err.is_some() {
@@ -222,7 +343,7 @@ fn map_tensors(m: &mut dyn Module, f: &dyn Fn(&Tensor) -> Result<Tensor>) -> Res
 }
 
 /// [`ModuleExt::load_state_dict`] for a trait object.
-pub fn load_state_dict(m: &mut dyn Module, state: &BTreeMap<String, Tensor>, strict: bool) -> Result<()> {
+pub fn load_state_dict(m: &mut dyn Visit, state: &BTreeMap<String, Tensor>, strict: bool) -> Result<()> {
     let mut missing = Vec::new();
     let mut mismatched = Vec::new();
     let mut seen = Vec::new();

@@ -143,7 +143,7 @@ fn check_module(what: &str, gpu: &Device, mc: &dyn Module, mg: &dyn Module, x: &
 
 /// [`check_module`] for the CPU module `m`, seeded and cast to `dtype`, and its twin on `gpu`.
 #[track_caller]
-fn check_layer<M: ModuleExt + Clone>(what: &str, gpu: &Device, dtype: DType, mut m: M, x: &Tensor) {
+fn check_layer<M: Module + Clone>(what: &str, gpu: &Device, dtype: DType, mut m: M, x: &Tensor) {
     seed_module(&mut m, 11);
     m.to_dtype(dtype).unwrap();
     let g = twin(&m, gpu);
@@ -178,7 +178,7 @@ fn linear_conv_embedding() {
 
 /// Two training steps of a batch-norm layer and its twin (batch statistics; the running
 /// statistics move and are compared as buffers), then one in eval mode.
-fn check_batch_norm<M: ModuleExt + Clone>(what: &str, gpu: &Device, dtype: DType, mut m: M, shape: &[usize]) {
+fn check_batch_norm<M: Module + Clone>(what: &str, gpu: &Device, dtype: DType, mut m: M, shape: &[usize]) {
     seed_module(&mut m, 21);
     m.to_dtype(dtype).unwrap();
     let mut g = twin(&m, gpu);

@@ -8,6 +8,8 @@ mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod data_loader;
+mod functional;
+mod functional_literals;
 mod fuzz;
 mod gpt_job;
 mod layer_options;
@@ -18,6 +20,7 @@ mod layers_more_literals;
 mod loss_options;
 mod losses;
 mod mnist_data;
+mod modules;
 mod optim;
 mod optim_state;
 mod rnn;

@@ -181,6 +181,20 @@ impl Var {
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
         self.var(dims, correction, keepdim)?.sqrt()
     }
+    /// The standard deviation of all elements with Bessel's correction, as PyTorch's
+    /// `x.std()`; [`std`](Self::std) takes dims and the correction.
+    pub fn std_all(&self) -> Result<Var> {
+        self.std(&[], 1, false)
+    }
+    /// The variance of all elements with Bessel's correction, as PyTorch's `x.var()`.
+    pub fn var_all(&self) -> Result<Var> {
+        self.var(&[], 1, false)
+    }
+    /// The 2-norm (Frobenius) of all elements, as PyTorch's `x.norm()`; [`norm`](Self::norm)
+    /// takes the order and dims.
+    pub fn norm_all(&self) -> Result<Var> {
+        self.norm(Norm::L2, &[], false)
+    }
     /// Vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`: the value is
     /// tensor-core's for every `p` (`P(inf)`, `P(-inf)` and `P(0)` included); where the norm
     /// is 0 the gradient is 0 (PyTorch's subgradient), not NaN.

@@ -122,6 +122,9 @@ impl Visit for Dropout {
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
+    fn training(&self) -> Option<bool> {
+        Some(self.training)
+    }
 }
 impl Module for Dropout {
     fn forward(&self, x: &Var) -> Result<Var> {

@@ -295,6 +295,9 @@ impl Visit for MultiheadAttention {
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
+    fn training(&self) -> Option<bool> {
+        Some(self.training)
+    }
 }
 
 impl Module for MultiheadAttention {

@@ -2,7 +2,8 @@
 //! `nn.ModuleList`) and [`ModuleDict`] (children named by their keys, in insertion order, as
 //! `nn.ModuleDict`). Unlike [`Sequential`](super::Sequential), they hold one concrete type, so
 //! the modules keep their own methods and fields (`blocks[2].attn`), and they have no forward
-//! of their own (as PyTorch's).
+//! of their own (as PyTorch's). Their modules need only [`Visit`], so they may be modules
+//! whose forward takes several inputs ([`Forward`](crate::Forward)).
 
 use crate::{Entry, EntryMut, Module, Visit};
 use tensor_autograd::Var;
@@ -51,7 +52,7 @@ impl<M> std::ops::DerefMut for ModuleList<M> {
     }
 }
 
-impl<M: Module> Visit for ModuleList<M> {
+impl<M: Visit> Visit for ModuleList<M> {
     fn visit(&self, f: &mut dyn FnMut(&str, Entry<'_>)) {
         for (i, m) in self.modules.iter().enumerate() {
             f(&i.to_string(), Entry::Child(m));
@@ -122,7 +123,7 @@ impl<M> ModuleDict<M> {
     }
 }
 
-impl<M: Module> Visit for ModuleDict<M> {
+impl<M: Visit> Visit for ModuleDict<M> {
     fn visit(&self, f: &mut dyn FnMut(&str, Entry<'_>)) {
         for (k, m) in &self.entries {
             f(k, Entry::Child(m));

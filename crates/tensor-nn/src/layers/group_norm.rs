@@ -304,6 +304,9 @@ impl Visit for InstanceNorm2d {
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
+    fn training(&self) -> Option<bool> {
+        Some(self.training)
+    }
 }
 
 impl Module for InstanceNorm2d {

@@ -18,7 +18,7 @@ pub use activation::{Dropout, Flatten, Identity, LeakyReLU, LogSoftmax, ReLU, Si
 pub use attention::{scaled_dot_product_attention, MhaOptions, MultiheadAttention, SdpaOptions};
 pub use container::{ModuleDict, ModuleList};
 pub use conv::{
-    Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Padding, Padding1d,
+    Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Padding, Padding1d, Pair,
 };
 pub use embedding::Embedding;
 pub use group_norm::{group_norm, instance_norm, GroupNorm, InstanceNorm2d, InstanceNormConfig};

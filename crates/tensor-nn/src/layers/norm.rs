@@ -221,6 +221,9 @@ macro_rules! batch_norm {
             fn set_training(&mut self, training: bool) {
                 self.0.training = training;
             }
+            fn training(&self) -> Option<bool> {
+                Some(self.0.training)
+            }
         }
         impl Module for $name {
             fn forward(&self, x: &Var) -> Result<Var> {

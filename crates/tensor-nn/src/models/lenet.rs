@@ -38,8 +38,8 @@ impl LeNet5 {
 
 impl Module for LeNet5 {
     fn forward(&self, x: &Var) -> Result<Var> {
-        let x = F::max_pool2d(&self.conv1.forward(x)?.relu()?, 2)?;
-        let x = F::max_pool2d(&self.conv2.forward(&x)?.relu()?, 2)?;
+        let x = F::max_pool2d(&self.conv1.forward(x)?.relu()?, 2, Default::default())?;
+        let x = F::max_pool2d(&self.conv2.forward(&x)?.relu()?, 2, Default::default())?;
         let x = self.fc1.forward(&x.flatten(1, -1)?)?.relu()?;
         let x = self.fc2.forward(&x)?.relu()?;
         self.fc3.forward(&x)

@@ -324,3 +324,18 @@ cmp_methods! {
     gt => Gt: "`self > rhs` elementwise (Bool).";
     ge => Ge: "`self >= rhs` elementwise (Bool).";
 }
+
+/// `condition ? input : other` elementwise with broadcasting, in `torch.where(condition, input,
+/// other)`'s argument order (`other` may be a tensor or a number); the method form is
+/// [`input.where_(condition, other)`](Tensor::where_).
+///
+/// ```
+/// use tensor_core::{where_, Tensor};
+/// let c = Tensor::from_vec(vec![true, false, true], &[3])?;
+/// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3])?;
+/// assert_eq!(where_(&c, &a, 0.0)?.to_vec::<f32>()?, [1.0, 0.0, 3.0]);
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+pub fn where_<'a>(condition: &Tensor, input: &Tensor, other: impl Into<Rhs<'a>>) -> Result<Tensor> {
+    input.where_(condition, other)
+}

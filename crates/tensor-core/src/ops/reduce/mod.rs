@@ -205,6 +205,28 @@ impl Tensor {
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
         self.var(dims, correction, keepdim)?.sqrt()
     }
+    /// The standard deviation of all elements with Bessel's correction, as PyTorch's
+    /// `x.std()` (its defaults: every dim, `correction=1`); [`std`](Self::std) takes dims.
+    ///
+    /// ```
+    /// use tensor_core::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.std_all()?.item::<f64>()?, (5.0f64 / 3.0).sqrt());
+    /// assert_eq!(x.norm_all()?.item::<f64>()?, 30f64.sqrt());
+    /// # Ok::<(), tensor_core::Error>(())
+    /// ```
+    pub fn std_all(&self) -> Result<Tensor> {
+        self.std(&[], 1, false)
+    }
+    /// The variance of all elements with Bessel's correction, as PyTorch's `x.var()`.
+    pub fn var_all(&self) -> Result<Tensor> {
+        self.var(&[], 1, false)
+    }
+    /// The 2-norm (Frobenius) of all elements, as PyTorch's `x.norm()`; [`norm`](Self::norm)
+    /// takes the order and dims.
+    pub fn norm_all(&self) -> Result<Tensor> {
+        self.norm(Norm::L2, &[], false)
+    }
     /// The vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`.
     pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         if matches!(p, Norm::L2 | Norm::P(2.0)) && dims.is_empty() && !keepdim && self.is_floating_point() {

@@ -338,6 +338,9 @@ macro_rules! rnn_common {
             fn set_training(&mut self, training: bool) {
                 self.training = training;
             }
+            fn training(&self) -> Option<bool> {
+                Some(self.training)
+            }
         }
     };
 }
