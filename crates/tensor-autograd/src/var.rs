@@ -65,7 +65,13 @@ impl Var {
         self.tensor()
     }
     /// The node that produced this variable, as `x.grad_fn` (`None` for leaves).
+    ///
+    /// A view whose base was modified in place since the view's history was made gets a new
+    /// history here, from the base's (`AsStridedBackward0`), as PyTorch regenerates it.
     pub fn grad_fn(&self) -> Option<Arc<Node>> {
+        if self.is_stale_view() {
+            self.refresh_view_history();
+        }
         self.0.grad_fn.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
     /// True when gradients flow to or through this variable.
@@ -198,7 +204,7 @@ impl Var {
     }
 
     /// This variable's gradient slot, made on first use.
-    fn slot(&self) -> &Arc<GradSlot> {
+    pub(crate) fn slot(&self) -> &Arc<GradSlot> {
         self.0.slot.get_or_init(|| Arc::new(GradSlot::new(false)))
     }
 
@@ -212,15 +218,13 @@ impl Var {
             _ => None,
         }
     }
-    /// True for a variable recorded as a view of another one (in-place ops on it are refused:
-    /// the base's history would not see them).
-    pub(crate) fn is_view(&self) -> bool {
-        self.0.view_of.is_some()
-    }
-    /// True for a view whose base's history was replaced by an in-place op after the view was
-    /// taken: the view's own history no longer describes its values.
-    fn is_stale_view(&self) -> bool {
-        self.0.view_of.as_ref().is_some_and(|v| v.base.history.load(Ordering::Relaxed) != v.history)
+    /// True for a view whose base's history was replaced by an in-place op after the view's
+    /// history was made: that history no longer describes its values.
+    pub(crate) fn is_stale_view(&self) -> bool {
+        self.0
+            .view_of
+            .as_ref()
+            .is_some_and(|v| v.base_slot.history.load(Ordering::Relaxed) != v.history.load(Ordering::Relaxed))
     }
     /// Replaces this variable's history (in-place ops).
     pub(crate) fn set_grad_fn(&self, node: Option<Arc<Node>>) {
@@ -265,8 +269,16 @@ impl Var {
             return Var::constant(value);
         }
         let edges: PerInput<Option<Edge>> = inputs.clone().map(|v| v.and_then(Var::edge)).collect();
+        // A view of a variable (its tensor shares the input's storage), tracked even when
+        // nothing requires grad: an in-place op on it that records must rebase the base.
+        let view_of = inputs.clone().flatten().find(|v| value.shares_storage(v.tensor_ref())).map(ViewOf::of);
         if edges.iter().all(Option::is_none) {
-            return Var::constant(value);
+            return Var(Arc::new(VarInner {
+                tensor: value,
+                grad_fn: RwLock::new(None),
+                slot: OnceLock::new(),
+                view_of,
+            }));
         }
         let input_shapes = inputs.clone().map(|v| v.map_or_else(Shape::scalar, |v| v.shape().clone())).collect();
         let inputs = inputs.flatten();
@@ -280,26 +292,20 @@ impl Var {
                 Saved::Output => SavedVar::Output { tensor: value.shallow_clone(), version: value.version() },
             })
             .collect();
-        // A view's history is only valid while its base's is unchanged: PyTorch rebases a view
-        // when its base is modified in place; here, an op using such a stale view records a
-        // node whose backward refuses to run (rather than give silently wrong gradients).
+        // A view's history is only valid while its base's is unchanged: `grad_fn` regenerates
+        // it from the base's; where the base is gone (dropped), an op using such a stale view
+        // records a node whose backward refuses to run (rather than give wrong gradients).
         let backward: Box<dyn BackwardFn> = if inputs.clone().any(|v| v.is_stale_view()) {
             Box::new(|_: &BackwardCtx<'_>| -> Result<Vec<Option<Var>>> {
                 bail!(
                     Autograd,
                     "backward",
-                    "a view of a variable was used after that variable was modified by an in-place operation; rebasing views is not supported (take the view after the in-place op, or clone() it before)"
+                    "a view of a variable was used after that variable was modified by an in-place operation and dropped: its history is gone (keep the variable, take the view after the in-place op, or clone() it before)"
                 )
             })
         } else {
             backward
         };
-        let view_of = inputs.clone().find(|v| v.requires_grad() && value.shares_storage(v.tensor_ref())).map(|b| {
-            match &b.0.view_of {
-                Some(v) => ViewOf { base: v.base.clone(), history: v.history },
-                None => ViewOf { base: b.slot().clone(), history: b.slot().history.load(Ordering::Relaxed) },
-            }
-        });
         let node = Node::new(name, edges, backward, saved, input_shapes);
         Var(Arc::new(VarInner {
             tensor: value,

@@ -7,6 +7,7 @@ mod cuda;
 mod gradcheck_ops;
 mod gradgrad;
 mod graph;
+mod inplace_views;
 mod safety;
 mod seed_tour;
 mod semantics;

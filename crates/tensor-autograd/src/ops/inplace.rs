@@ -1,7 +1,9 @@
 //! In-place ops on a [`Var`]. The tensor is written through (every view sees it, the version
 //! counter bumps), and when the graph is recorded the variable's history is rebased onto a
 //! node of the out-of-place op applied to a snapshot of its old value, as PyTorch rebases.
-//! An in-place op on a leaf that requires grad is an error outside `no_grad`.
+//! On a view, the base's history is rebased instead (`CopySlices`, in `rebase.rs`). An
+//! in-place op on a leaf that requires grad, or on a view of one, is an error outside
+//! `no_grad`, as are in-place ops on the outputs of `split`/`chunk`/`unbind`.
 
 use crate::grad_mode::is_grad_enabled;
 use crate::node::Var;
@@ -18,18 +20,27 @@ impl Var {
         direct: impl FnOnce(&mut Tensor) -> Result<()>,
         recorded: impl FnOnce(&Var) -> Result<Var>,
     ) -> Result<()> {
-        let records = is_grad_enabled() && (self.requires_grad() || others_require_grad);
-        if is_grad_enabled() && self.is_leaf() && self.requires_grad() {
+        let grad_mode = is_grad_enabled();
+        if grad_mode && self.is_leaf() && self.requires_grad() {
             bail!(Autograd, name, "a leaf Variable that requires grad is being used in an in-place operation.");
         }
-        if !records {
-            return direct(&mut self.tensor());
-        }
-        if self.is_view() {
+        let base = self.view_base();
+        if grad_mode && base.as_ref().is_some_and(|b| b.is_leaf() && b.requires_grad()) {
             bail!(
                 Autograd,
                 name,
-                "an in-place operation on a view of a variable that requires grad is not supported: the base's history would not see it and its gradients would be wrong (use the out-of-place op, or clone() the view first)"
+                "a view of a leaf Variable that requires grad is being used in an in-place operation."
+            );
+        }
+        let records = grad_mode && (self.requires_grad() || others_require_grad);
+        if !records {
+            return direct(&mut self.tensor());
+        }
+        if let Some((op, i)) = self.multi_output() {
+            bail!(
+                Autograd,
+                name,
+                "Output {i} of {op} is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
             );
         }
         // A snapshot that keeps the old value (the storage is about to change) and history.
@@ -38,9 +49,24 @@ impl Var {
         if new.dtype() != self.dtype() {
             bail!(DType, name, "result type {} can't be cast to the desired output type {}", new.dtype(), self.dtype());
         }
-        self.tensor().copy_(new.tensor_ref())?;
-        self.set_grad_fn(new.grad_fn());
-        Ok(())
+        if new.shape() != self.shape() {
+            bail!(
+                Shape,
+                name,
+                "output with shape {:?} doesn't match the broadcast shape {:?}",
+                self.shape(),
+                new.shape()
+            );
+        }
+        match base {
+            // A view: the base's history is rebased (CopySlices), the view's regenerated.
+            Some(base) => self.write_view(&base, &new),
+            None => {
+                self.tensor().copy_(new.tensor_ref())?;
+                self.set_grad_fn(new.grad_fn());
+                Ok(())
+            }
+        }
     }
 
     fn snapshot(v: &Var) -> Result<Var> {
@@ -102,6 +128,11 @@ impl Var {
     pub fn fill_(&self, value: impl Into<Scalar>) -> Result<()> {
         let v = value.into();
         self.inplace("fill_", false, |t| t.fill_(v), |old| old.mul(0.0)?.add(v.to_f64()))
+    }
+    /// Sets the elements where `mask` is true to `value`, as `x.masked_fill_(mask, value)`.
+    pub fn masked_fill_(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<()> {
+        let v = value.into();
+        self.inplace("masked_fill_", false, |t| t.masked_fill_(mask, v), |old| old.masked_fill(mask, v))
     }
     /// Sets every element to zero.
     pub fn zero_(&self) -> Result<()> {
