@@ -8,6 +8,7 @@ mod gradcheck_ops;
 mod gradgrad;
 mod graph;
 mod inplace_views;
+mod names;
 mod prod_zeros;
 mod safety;
 mod seed_tour;

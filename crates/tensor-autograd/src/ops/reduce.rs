@@ -225,16 +225,48 @@ impl Var {
         });
         Ok((var, indices))
     }
-    /// Variance over `dims` (all when empty) with Bessel's `correction`.
+    /// Variance over `dims` (all when empty) with Bessel's `correction` (`VarBackward0`).
     pub fn var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
+        let value = {
+            let _g = crate::no_grad();
+            self.var_composed(dims, correction, keepdim)?.tensor()
+        };
+        let (dims, shape) = (dims.to_vec(), self.shape().clone());
+        let red = reduced_dims("var", &dims, self.dim())?;
+        Ok(Var::record(value, "VarBackward0", &[self], vec![Saved::Var(self.clone())], move |ctx| {
+            // d var / dx = 2 (x - mean) / (n - correction).
+            let x = ctx.saved(0);
+            let n: usize = red.iter().map(|&d| shape.dims()[d]).product();
+            let centered = x.sub(&x.mean_dim(&dims, true)?)?;
+            let g = expand_back(ctx.grad(), &shape, &red, keepdim)?;
+            Ok(vec![Some(g.mul(&centered)?.mul(2.0 / (n as f64 - correction as f64).max(0.0))?)])
+        }))
+    }
+    fn var_composed(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
         let red = reduced_dims("var", dims, self.dim())?;
         let n: usize = red.iter().map(|&d| self.size()[d]).product();
         let centered = self.sub(&self.mean_dim(dims, true)?)?;
         centered.mul(&centered)?.sum_dim(dims, keepdim)?.div((n as f64 - correction as f64).max(0.0))
     }
-    /// Standard deviation.
+    /// Standard deviation (`StdBackward0`); where it is 0 the gradient is 0, as PyTorch's.
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
-        self.var(dims, correction, keepdim)?.sqrt()
+        let value = {
+            let _g = crate::no_grad();
+            self.var_composed(dims, correction, keepdim)?.sqrt()?.tensor()
+        };
+        let (dims, shape) = (dims.to_vec(), self.shape().clone());
+        let red = reduced_dims("std", &dims, self.dim())?;
+        let saved = vec![Saved::Var(self.clone()), Saved::Output];
+        Ok(Var::record(value, "StdBackward0", &[self], saved, move |ctx| {
+            // d std / dx = (x - mean) / ((n - correction) std), and 0 where std = 0.
+            let (x, y) = (ctx.saved(0), ctx.saved(1));
+            let n: usize = red.iter().map(|&d| shape.dims()[d]).product();
+            let zero = y.tensor_ref().eq(0.0)?;
+            let scale = ctx.grad().div(&y.masked_fill(&zero, 1.0)?)?.masked_fill(&zero, 0.0)?;
+            let centered = x.sub(&x.mean_dim(&dims, true)?)?;
+            let g = expand_back(&scale, &shape, &red, keepdim)?;
+            Ok(vec![Some(g.mul(&centered)?.div((n as f64 - correction as f64).max(0.0))?)])
+        }))
     }
     /// Vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`: the value is
     /// tensor-core's for every `p` (`P(inf)`, `P(-inf)` and `P(0)` included); where the norm

@@ -44,7 +44,7 @@ fn isizes(s: &Shape) -> Vec<isize> {
 
 impl Var {
     /// Records a view whose backward reshapes the gradient back to the input's shape.
-    fn reshaping_view(&self, name: &'static str, value: Tensor) -> Var {
+    pub(crate) fn reshaping_view(&self, name: &'static str, value: Tensor) -> Var {
         let shape = isizes(self.shape());
         Var::record(value, name, &[self], vec![], move |ctx| Ok(vec![Some(ctx.grad().reshape(&shape)?)]))
     }
