@@ -148,8 +148,37 @@ impl Var {
         self.0.slot.get().is_some_and(|s| s.retains_grad.load(Ordering::Relaxed))
     }
     /// Registers a hook run on this variable's gradient during backward; it may return a
-    /// replacement, as `x.register_hook(fn)`.
+    /// replacement, as `x.register_hook(fn)`. It sees the gradient's tensor: a replacement
+    /// carries no graph (see [`register_var_hook`](Self::register_var_hook) for that).
     pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static) -> Result<()> {
+        self.register_var_hook(move |g: &Var| {
+            Ok(match hook(g.tensor_ref()) {
+                // The gradient itself handed back: it goes on with its graph.
+                Some(t) if t.shares_storage(g.tensor_ref()) && t.layout() == g.tensor_ref().layout() => None,
+                other => other.map(Var::constant),
+            })
+        })
+    }
+    /// Registers a hook that sees the gradient as a variable, as PyTorch's hooks do: under
+    /// `create_graph` it is differentiable, and a replacement built from it with `Var` ops
+    /// (or from other variables) is differentiated in turn. `Ok(None)` leaves the gradient;
+    /// an error stops the backward.
+    ///
+    /// ```
+    /// use tensor_autograd::{grad, BackwardOptions, Var};
+    /// use tensor_core::{Device, Tensor};
+    /// let x = Var::new(Tensor::new([3.0f64], &Device::Cpu)?, true);
+    /// let y = x.mul(&x)?;
+    /// let y2 = y.clone();
+    /// // d(y^2)/dy = 2y, replaced by 2y * y: the gradient of x is then 2y * y * 2x = 4x^5.
+    /// y.register_var_hook(move |g| Ok(Some(g.mul(&y2)?)))?;
+    /// let opts = BackwardOptions { retain_graph: true, create_graph: true };
+    /// let gx = grad(&[&y.mul(&y)?], &[&x], None, opts, false)?.remove(0).unwrap();
+    /// assert_eq!(gx.item::<f64>()?, 4.0 * 243.0);
+    /// assert!(gx.requires_grad()); // differentiable in turn (the hook runs on that pass too)
+    /// # Ok::<(), tensor_core::Error>(())
+    /// ```
+    pub fn register_var_hook(&self, hook: impl Fn(&Var) -> Result<Option<Var>> + Send + Sync + 'static) -> Result<()> {
         if !self.requires_grad() {
             bail!(Autograd, "register_hook", "cannot register a hook on a tensor that doesn't require gradient");
         }
