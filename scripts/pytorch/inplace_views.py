@@ -79,6 +79,15 @@ for name, f in [
     except RuntimeError as e:
         print(f"// {name}: {e}")
 
+# a view taken under no_grad, modified in place with grad mode on
+a = leaf(); x = a.clone()
+with torch.no_grad():
+    v = x.select(0, 0)
+try:
+    v.copy_(torch.tensor([1.0, 2.0, 3.0], dtype=D, requires_grad=True))
+except RuntimeError as e:
+    print(f"// no_grad_view: {str(e)[:100]}")
+
 # the version counter: a saved tensor overwritten through a view
 a = leaf(); x = a.clone(); b = x * x; x.narrow(1, 0, 1).mul_(2)
 try:

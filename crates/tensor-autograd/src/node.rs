@@ -137,6 +137,9 @@ pub(crate) struct ViewOf {
     /// Set on the outputs of ops that return several views (`split`, `unbind`): PyTorch refuses
     /// in-place ops on them. The op's name and the output's index.
     pub(crate) multi_output: Option<(&'static str, usize)>,
+    /// Taken under `no_grad` (or of such a view): PyTorch refuses a recorded in-place op on
+    /// it, and its history is not regenerated.
+    pub(crate) no_grad: bool,
 }
 
 impl Var {

@@ -12,7 +12,7 @@
 //! (row-major), found once from the two layouts; the forward and backward of both nodes are
 //! gathers and scatters through it, written with `Var` ops so that double backward works.
 
-use crate::grad_mode::enable_grad;
+use crate::grad_mode::{enable_grad, is_grad_enabled};
 use crate::node::{Var, ViewOf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -22,12 +22,14 @@ impl ViewOf {
     /// The view record of a variable taken as a view of `b`: `b`'s base when `b` is itself a
     /// view, else `b`.
     pub(crate) fn of(b: &Var) -> ViewOf {
+        let no_grad = !is_grad_enabled();
         match &b.0.view_of {
             Some(v) => ViewOf {
                 base: v.base.clone(),
                 base_slot: v.base_slot.clone(),
                 history: AtomicUsize::new(v.history.load(Ordering::Relaxed)),
                 multi_output: None,
+                no_grad: no_grad || v.no_grad,
             },
             None => {
                 let slot = b.slot();
@@ -36,6 +38,7 @@ impl ViewOf {
                     base_slot: slot.clone(),
                     history: AtomicUsize::new(slot.history.load(Ordering::Relaxed)),
                     multi_output: None,
+                    no_grad,
                 }
             }
         }
@@ -127,6 +130,11 @@ impl Var {
         self.0.view_of.as_ref()?.base.upgrade().map(Var)
     }
 
+    /// True for a view taken under `no_grad`.
+    pub(crate) fn is_no_grad_view(&self) -> bool {
+        self.0.view_of.as_ref().is_some_and(|v| v.no_grad)
+    }
+
     /// For an output of an op that returns several views: the op and the output's index.
     pub(crate) fn multi_output(&self) -> Option<(&'static str, usize)> {
         self.0.view_of.as_ref()?.multi_output
@@ -144,7 +152,7 @@ impl Var {
     /// Nothing happens when the base is gone (ops on the view then record a node that refuses
     /// to run backward).
     pub(crate) fn refresh_view_history(&self) {
-        let Some(v) = &self.0.view_of else { return };
+        let Some(v) = self.0.view_of.as_ref().filter(|v| !v.no_grad) else { return };
         let Some(base) = v.base.upgrade().map(Var) else { return };
         let history = v.base_slot.history.load(Ordering::Relaxed);
         let node = if base.requires_grad() {

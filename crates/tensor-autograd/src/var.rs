@@ -250,10 +250,9 @@ impl Var {
     /// True for a view whose base's history was replaced by an in-place op after the view's
     /// history was made: that history no longer describes its values.
     pub(crate) fn is_stale_view(&self) -> bool {
-        self.0
-            .view_of
-            .as_ref()
-            .is_some_and(|v| v.base_slot.history.load(Ordering::Relaxed) != v.history.load(Ordering::Relaxed))
+        self.0.view_of.as_ref().is_some_and(|v| {
+            !v.no_grad && v.base_slot.history.load(Ordering::Relaxed) != v.history.load(Ordering::Relaxed)
+        })
     }
     /// Replaces this variable's history (in-place ops).
     pub(crate) fn set_grad_fn(&self, node: Option<Arc<Node>>) {
@@ -294,8 +293,19 @@ impl Var {
         saved: Vec<Saved>,
         backward: Box<dyn BackwardFn>,
     ) -> Var {
-        if !is_grad_enabled() || !value.is_floating_point() {
+        if !value.is_floating_point() {
             return Var::constant(value);
+        }
+        if !is_grad_enabled() {
+            // A view taken under no_grad is remembered as one: a recorded in-place op on it
+            // later is refused, as PyTorch refuses it.
+            let view_of = inputs.flatten().find(|v| value.shares_storage(v.tensor_ref())).map(ViewOf::of);
+            return Var(Arc::new(VarInner {
+                tensor: value,
+                grad_fn: RwLock::new(None),
+                slot: OnceLock::new(),
+                view_of,
+            }));
         }
         let edges: PerInput<Option<Edge>> = inputs.clone().map(|v| v.and_then(Var::edge)).collect();
         // A view of a variable (its tensor shares the input's storage), tracked even when

@@ -212,6 +212,23 @@ fn errors_where_pytorch_raises_them() {
     assert!(err.contains("Output 0 of Split is a view"), "{err}");
     let err = x.unbind(0).unwrap()[0].mul_(2.0).unwrap_err().to_string();
     assert!(err.contains("Output 0 of Unbind is a view and is being modified inplace."), "{err}");
+    // A view taken under no_grad, modified in place with grad mode on (no_grad_view).
+    let a = arange_leaf();
+    let x = a.mul(1.0).unwrap();
+    let v = {
+        let _g = no_grad();
+        x.select(0, 0).unwrap()
+    };
+    let err = v.copy_(&leaf(&[1.0, 2.0, 3.0], &[3])).unwrap_err().to_string();
+    assert!(
+        err.contains("A view was created in no_grad mode and is being modified inplace with grad mode enabled."),
+        "{err}"
+    );
+    {
+        let _g = no_grad();
+        v.fill_(0.0).unwrap();
+    }
+    assert_eq!(vals(x.tensor_ref()), [0.0, 0.0, 0.0, 4.0, 5.0, 6.0]);
     // A saved tensor overwritten through a view (saved_then_view_written).
     let a = arange_leaf();
     let x = a.mul(1.0).unwrap();

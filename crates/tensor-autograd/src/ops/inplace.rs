@@ -36,6 +36,13 @@ impl Var {
         if !records {
             return direct(&mut self.tensor());
         }
+        if self.is_no_grad_view() {
+            bail!(
+                Autograd,
+                name,
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+            );
+        }
         if let Some((op, i)) = self.multi_output() {
             bail!(
                 Autograd,
