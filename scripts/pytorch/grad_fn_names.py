@@ -3,7 +3,8 @@
 
 Run:  ~/.cache/torch-venv/bin/python scripts/pytorch/grad_fn_names.py
 (from the repository root; the PyTorch version is printed in the first line). It prints one
-`("op", "Name"),` line per op, pasted into the test's table unchanged.
+`("op", "Name"),` line per op, pasted into the test's tables unchanged (the in-place ops, on
+`x * 1`, after the line `// in place`).
 """
 import torch
 import torch.nn.functional as F
@@ -135,3 +136,23 @@ ops = [
 for name, op in ops:
     y = op()
     print(f'    ("{name}", "{type(y.grad_fn).__name__}"),')
+
+print("// in place")
+y3 = torch.linspace(-1.0, 1.0, 3, dtype=torch.float64).requires_grad_()
+row = torch.tensor([True, False, True])
+in_place = [
+    ("add_", lambda t: t.add_(y3)),
+    ("sub_", lambda t: t.sub_(1.0)),
+    ("mul_", lambda t: t.mul_(y3)),
+    ("div_", lambda t: t.div_(2.0)),
+    ("clamp_", lambda t: t.clamp_(0.6, 1.5)),
+    ("relu_", lambda t: t.relu_()),
+    ("copy_", lambda t: t.copy_(y3)),
+    ("fill_", lambda t: t.fill_(2.0)),
+    ("zero_", lambda t: t.zero_()),
+    ("masked_fill_", lambda t: t.masked_fill_(row, 0.0)),
+]
+for name, op in in_place:
+    t = x * 1
+    op(t)
+    print(f'    ("{name}", "{type(t.grad_fn).__name__}"),')

@@ -178,6 +178,8 @@ fn through_views(v: &[Var]) -> Result<Var> {
     x.t()?.select(0, 0)?.add_(&v[1].select(1, 0)?)?;
     x.slice(0, None, None, 2)?.masked_fill_(&Tensor::from_vec(vec![false, true, false], [1, 3])?, 0.5)?;
     x.view(&[6])?.narrow(0, 2, 3)?.div_(2.0)?;
+    x.narrow(1, 0, 1)?.copy_(&v[1].narrow(1, 1, 1)?.exp()?)?;
+    x.t()?.select(0, 2)?.narrow(0, 0, 1)?.fill_(0.25)?;
     x.mul(&x)?.exp()?.sum_dim(&[1], false)
 }
 

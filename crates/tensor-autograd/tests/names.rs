@@ -122,6 +122,38 @@ const NAMES: &[(&str, &str)] = &[
     ("unbind", "UnbindBackward0"),
 ];
 
+// scripts/pytorch/grad_fn_names.py, after `// in place`: the node of `t = x * 1` after each.
+const IN_PLACE_NAMES: &[(&str, &str)] = &[
+    ("add_", "AddBackward0"),
+    ("sub_", "SubBackward0"),
+    ("mul_", "MulBackward0"),
+    ("div_", "DivBackward0"),
+    ("clamp_", "ClampBackward1"),
+    ("relu_", "ReluBackward0"),
+    ("copy_", "CopyBackwards"),
+    ("fill_", "FillBackward2"),
+    ("zero_", "ZeroBackward0"),
+    ("masked_fill_", "MaskedFillBackward0"),
+];
+
+fn in_place(t: &Var, name: &str) -> Result<()> {
+    let y3 = linspace(-1.0, 1.0, &[3]);
+    let row = Tensor::from_vec(vec![true, false, true], [3])?;
+    match name {
+        "add_" => t.add_(&y3),
+        "sub_" => t.sub_(1.0),
+        "mul_" => t.mul_(&y3),
+        "div_" => t.div_(2.0),
+        "clamp_" => t.clamp_(Some(0.6), Some(1.5)),
+        "relu_" => t.relu_(),
+        "copy_" => t.copy_(&y3),
+        "fill_" => t.fill_(2.0),
+        "zero_" => t.zero_(),
+        "masked_fill_" => t.masked_fill_(&row, 0.0),
+        other => panic!("no op {other}"),
+    }
+}
+
 fn linspace(start: f64, end: f64, shape: &[usize]) -> Var {
     let n = shape.iter().product();
     Var::new(Tensor::linspace(start, end, n, DType::F64, &cpu()).unwrap().reshape_to(shape.to_vec()).unwrap(), true)
@@ -276,6 +308,14 @@ fn grad_fn_names_are_pytorchs() {
     for &(name, expected) in NAMES {
         let y = op(&inputs, name).unwrap_or_else(|e| panic!("{name}: {e}"));
         let got = y.grad_fn().map(|n| n.name().to_string()).unwrap_or_default();
+        if got != expected {
+            wrong.push(format!("{name}: {got} (PyTorch: {expected})"));
+        }
+    }
+    for &(name, expected) in IN_PLACE_NAMES {
+        let t = inputs.x.mul(1.0).unwrap();
+        in_place(&t, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = t.grad_fn().map(|n| n.name().to_string()).unwrap_or_default();
         if got != expected {
             wrong.push(format!("{name}: {got} (PyTorch: {expected})"));
         }

@@ -116,33 +116,46 @@ impl Var {
     pub fn relu_(&self) -> Result<()> {
         self.inplace("relu_", false, |t| t.relu_(), |old| old.relu())
     }
-    /// Copies `src` (broadcasting, casting) into this variable, as `x.copy_(src)`.
+    /// Copies `src` (broadcasting, casting) into this variable, as `x.copy_(src)`
+    /// (`CopyBackwards`: the old value's gradient is zero, `src`'s the gradient summed to its
+    /// shape).
     pub fn copy_(&self, src: &Var) -> Result<()> {
-        let shape = self.shape().clone();
-        let dtype = self.dtype();
+        let (shape, dtype) = (src.shape().clone(), src.dtype());
         self.inplace(
             "copy_",
             src.requires_grad(),
             |t| t.copy_(src.tensor_ref()),
             |old| {
-                // The old value is discarded: its gradient is zero; src's is summed to its shape.
-                let value = src.broadcast_to(&shape)?.to_dtype(dtype)?;
-                old.mul(0.0)?.add(&value)
+                let mut value = old.tensor_ref().zeros_like(None)?;
+                value.copy_(src.tensor_ref())?;
+                Ok(Var::record(value, "CopyBackwards", &[old, src], vec![], move |ctx| {
+                    let g = ctx.grad();
+                    let gold = if ctx.needs(0) { Some(Var::constant(g.tensor_ref().zeros_like(None)?)) } else { None };
+                    let gsrc = if ctx.needs(1) { Some(g.sum_to(&shape, dtype)?) } else { None };
+                    Ok(vec![gold, gsrc])
+                }))
             },
         )
     }
-    /// Sets every element to `value`.
+    /// Sets every element to `value` (`FillBackward2`).
     pub fn fill_(&self, value: impl Into<Scalar>) -> Result<()> {
         let v = value.into();
-        self.inplace("fill_", false, |t| t.fill_(v), |old| old.mul(0.0)?.add(v.to_f64()))
+        self.inplace("fill_", false, |t| t.fill_(v), |old| Var::overwritten(old, "FillBackward2", v))
+    }
+    /// Sets every element to zero (`ZeroBackward0`).
+    pub fn zero_(&self) -> Result<()> {
+        self.inplace("zero_", false, |t| t.fill_(0), |old| Var::overwritten(old, "ZeroBackward0", Scalar::from(0)))
+    }
+    /// `old` overwritten with `value` everywhere: the old value's gradient is zero.
+    fn overwritten(old: &Var, name: &'static str, value: Scalar) -> Result<Var> {
+        let value = Tensor::full(old.shape().clone(), value, old.dtype(), old.device())?;
+        Ok(Var::record(value, name, &[old], vec![], |ctx| {
+            Ok(vec![Some(Var::constant(ctx.grad().tensor_ref().zeros_like(None)?))])
+        }))
     }
     /// Sets the elements where `mask` is true to `value`, as `x.masked_fill_(mask, value)`.
     pub fn masked_fill_(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<()> {
         let v = value.into();
         self.inplace("masked_fill_", false, |t| t.masked_fill_(mask, v), |old| old.masked_fill(mask, v))
-    }
-    /// Sets every element to zero.
-    pub fn zero_(&self) -> Result<()> {
-        self.fill_(0)
     }
 }
