@@ -148,6 +148,16 @@ impl Var {
         self
     }
 
+    /// After an in-place op on a view whose base is gone (rebasing the view alone): every
+    /// other view of that base is stale from now on (used in the graph, its backward fails
+    /// rather than give gradients that miss the write), this one is not.
+    pub(crate) fn outdate_other_views(&self) {
+        if let Some(v) = &self.0.view_of {
+            let history = v.base_slot.history.fetch_add(1, Ordering::Relaxed) + 1;
+            v.history.store(history, Ordering::Relaxed);
+        }
+    }
+
     /// Regenerates a stale view's history from its base's: the view's region of the base.
     /// Nothing happens when the base is gone (ops on the view then record a node that refuses
     /// to run backward).

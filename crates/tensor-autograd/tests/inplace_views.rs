@@ -252,3 +252,23 @@ fn a_view_whose_base_changed_uses_the_base_history() {
     v.sum().unwrap().backward().unwrap();
     assert_eq!(vals(&a.grad().unwrap()), [3.0; 6]);
 }
+
+#[test]
+fn a_view_whose_base_was_dropped() {
+    // The base (a temporary) is gone: an in-place op on a view rebases that view alone ...
+    let a = arange_leaf();
+    let b = a.mul(1.0).unwrap().narrow(0, 0, 1).unwrap();
+    b.mul_(2.0).unwrap();
+    b.sum().unwrap().backward().unwrap();
+    assert_eq!(vals(&a.grad().unwrap()), [2.0, 2.0, 2.0, 0.0, 0.0, 0.0]);
+    // ... and another live view of the same base, whose history misses the write, fails its
+    // backward rather than give wrong gradients (PyTorch keeps the base alive and rebases it).
+    let b = a.mul(1.0).unwrap().narrow(1, 0, 2).unwrap();
+    let c = b.narrow(0, 0, 1).unwrap();
+    c.mul_(2.0).unwrap();
+    let err = b.sum().unwrap().backward().unwrap_err().to_string();
+    assert!(err.contains("modified by an in-place operation and dropped"), "{err}");
+    a.zero_grad();
+    c.sum().unwrap().backward().unwrap();
+    assert_eq!(vals(&a.grad().unwrap()), [2.0, 2.0, 0.0, 0.0, 0.0, 0.0]);
+}

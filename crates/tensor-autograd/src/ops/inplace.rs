@@ -71,6 +71,7 @@ impl Var {
             None => {
                 self.tensor().copy_(new.tensor_ref())?;
                 self.set_grad_fn(new.grad_fn());
+                self.outdate_other_views();
                 Ok(())
             }
         }
