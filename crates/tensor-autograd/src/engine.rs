@@ -62,6 +62,7 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
     }
 
     // Seed the roots.
+    let mut leaves = LeafGrads::default();
     let mut ready: BinaryHeap<(u64, usize)> = BinaryHeap::new();
     for (v, g) in roots {
         match v.edge() {
@@ -69,7 +70,7 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
                 let p = pending.get_mut(&e.id()).expect("root registered");
                 p.grad = Some(add_opt(p.grad.take(), g.clone())?);
             }
-            Some(e @ Edge::Leaf(_)) => deliver_leaf(&e, g.clone(), &captured_ids, &mut captured)?,
+            Some(e @ Edge::Leaf(_)) => leaves.add(e, g.clone())?,
             None => {
                 bail!(Autograd, "backward", "element 0 of tensors does not require grad and does not have a grad_fn")
             }
@@ -99,10 +100,7 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
         if let Some(slot) =
             node.output_slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|w| w.upgrade())
         {
-            let hooked = slot.run_hooks(grad.tensor())?;
-            if !hooked.shares_storage(grad.tensor_ref()) {
-                grad = Var::constant(hooked);
-            }
+            grad = slot.run_hooks(grad)?;
             if slot.retains_grad.load(std::sync::atomic::Ordering::Relaxed) {
                 slot.accumulate(grad.tensor())?;
             }
@@ -133,13 +131,41 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
                 }
                 Edge::Leaf(_) => {
                     if let Some(g) = g {
-                        deliver_leaf(edge, g, &captured_ids, &mut captured)?;
+                        leaves.add(edge.clone(), g)?;
                     }
                 }
             }
         }
     }
+    // Each leaf's gradient, summed over the edges that reach it, goes through its hooks once
+    // (as PyTorch's `AccumulateGrad` node runs once), in the order the leaves were reached.
+    for (edge, g) in leaves.grads {
+        deliver_leaf(&edge, g, &captured_ids, &mut captured)?;
+    }
     Ok(captured)
+}
+
+/// The gradients reaching leaves during a pass, summed per leaf.
+#[derive(Default)]
+struct LeafGrads {
+    at: HashMap<usize, usize>,
+    grads: Vec<(Edge, Var)>,
+}
+
+impl LeafGrads {
+    fn add(&mut self, edge: Edge, g: Var) -> Result<()> {
+        match self.at.get(&edge.id()) {
+            Some(&i) => {
+                let acc = &mut self.grads[i].1;
+                *acc = acc.add(&g)?;
+            }
+            None => {
+                self.at.insert(edge.id(), self.grads.len());
+                self.grads.push((edge, g));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A gradient must have the shape of the input it is for (a node's child or a leaf).
@@ -168,15 +194,9 @@ fn add_opt(acc: Option<Var>, g: Var) -> Result<Var> {
 
 fn deliver_leaf(edge: &Edge, g: Var, captured_ids: &[usize], captured: &mut [Option<Var>]) -> Result<()> {
     let Edge::Leaf(slot) = edge else { return Ok(()) };
-    // A hook's result replaces the gradient; without one (or when it hands back the same
-    // tensor) `g` itself goes on, keeping its graph and, with no other handle, its buffer.
-    let hooked = slot.run_hooks(g.tensor())?;
-    let g = if hooked.shares_storage(g.tensor_ref()) && hooked.layout() == g.tensor_ref().layout() {
-        drop(hooked);
-        g
-    } else {
-        Var::constant(hooked)
-    };
+    // A hook's result replaces the gradient; without one `g` itself goes on, keeping its
+    // graph and, with no other handle, its buffer.
+    let g = slot.run_hooks(g)?;
     if let Some(i) = captured_ids.iter().position(|&c| c == edge.id()) {
         captured[i] = Some(add_opt(captured[i].take(), g)?);
         return Ok(());

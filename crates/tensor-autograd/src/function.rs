@@ -1,5 +1,6 @@
 //! User-defined differentiable functions, as `torch.autograd.Function`: a forward on plain
-//! tensors that may save values for the backward, and a backward written with `Var` ops.
+//! tensors that may save its inputs or its result for the backward, and a backward written
+//! with `Var` ops (so that, under `create_graph`, it is itself differentiated: double backward).
 //!
 //! ```
 //! use tensor_autograd::{Function, FunctionCtx, Var};
@@ -49,14 +50,29 @@ pub trait Function: Send + Sync + 'static {
 /// What a [`Function`]'s forward leaves for its backward.
 #[derive(Debug, Default)]
 pub struct FunctionCtx {
-    to_save: Vec<Var>,
+    to_save: Vec<ToSave>,
     saved: Vec<Var>,
+}
+
+/// One value saved by a forward: a variable, or the forward's own result.
+#[derive(Debug)]
+enum ToSave {
+    Var(Var),
+    Output,
 }
 
 impl FunctionCtx {
     /// Keeps these variables for the backward (checked against later in-place writes).
     pub fn save_for_backward(&mut self, vars: &[&Var]) {
-        self.to_save.extend(vars.iter().map(|v| (*v).clone()));
+        self.to_save.extend(vars.iter().map(|v| ToSave::Var((*v).clone())));
+    }
+    /// Keeps the forward's result for the backward, as `ctx.save_for_backward(out)` in
+    /// PyTorch: it takes its place among [`saved_tensors`](Self::saved_tensors) in the order
+    /// of the calls. Under `create_graph` it is the function's output in the graph (its node is
+    /// this function's), so a backward written with `Var` ops on it has a second derivative.
+    /// An in-place write to the result before backward is caught as for any saved value.
+    pub fn save_output(&mut self) {
+        self.to_save.push(ToSave::Output);
     }
     /// The saved variables, in order.
     pub fn saved_tensors(&self) -> &[Var] {
@@ -71,7 +87,14 @@ pub fn apply<F: Function>(function: F, inputs: &[&Var]) -> Result<Var> {
         let _guard = no_grad();
         function.forward(&mut ctx, inputs)?
     };
-    let saved = ctx.to_save.into_iter().map(Saved::Var).collect();
+    let saved = ctx
+        .to_save
+        .into_iter()
+        .map(|s| match s {
+            ToSave::Var(v) => Saved::Var(v),
+            ToSave::Output => Saved::Output,
+        })
+        .collect();
     let function = Arc::new(function);
     let name = function.name();
     Ok(Var::record(value, name, inputs, saved, move |bctx| {

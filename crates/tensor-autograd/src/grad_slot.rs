@@ -1,14 +1,16 @@
 //! [`GradSlot`]: where the graph delivers a variable's gradient (a leaf's `.grad`, or a
 //! non-leaf's after `retain_grad`), with the hooks run on it first. It knows nothing of
-//! variables or nodes: both point at it.
+//! nodes: variables and nodes both point at it. Hooks see the gradient as a [`Var`], which
+//! under `create_graph` is itself differentiable.
 
+use crate::node::Var;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Mutex;
 use tensor_core::{bail, Result, Tensor};
 
 /// A gradient hook: sees the gradient and may replace it (return `Some`).
-pub type Hook = Box<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
+pub type Hook = Box<dyn Fn(&Var) -> Result<Option<Var>> + Send + Sync>;
 
 /// Where a variable's gradient is kept (leaves, and non-leaves after `retain_grad`), with its
 /// hooks. The graph points at a leaf's slot; a `Var` and its clones share one.
@@ -43,11 +45,11 @@ impl GradSlot {
     }
     /// Runs the hooks in order; each may replace the gradient, with one of the same shape,
     /// dtype and device (else an error, as PyTorch's "hook ... has changed the size/type").
-    pub(crate) fn run_hooks(&self, grad: Tensor) -> Result<Tensor> {
+    pub(crate) fn run_hooks(&self, grad: Var) -> Result<Var> {
         let hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
         let mut g = grad;
         for h in hooks.iter() {
-            if let Some(r) = h(&g) {
+            if let Some(r) = h(&g)? {
                 if r.shape() != g.shape() || r.dtype() != g.dtype() || r.device() != g.device() {
                     bail!(
                         Shape,

@@ -26,6 +26,7 @@ mod grad_slot;
 mod gradcheck;
 mod node;
 mod ops;
+mod rebase;
 mod var;
 
 pub use engine::{grad, BackwardOptions};

@@ -13,6 +13,7 @@ use crate::grad_slot::GradSlot;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use tensor_core::{bail, Result, Shape, Tensor};
 
@@ -121,10 +122,24 @@ pub(crate) struct VarInner {
     pub(crate) view_of: Option<ViewOf>,
 }
 
-/// The base a view was taken of, and the base's history count when it was taken.
+/// The base a view was taken of (the first variable up the chain of views that is not itself
+/// one), and the base's history count when the view's own history was last made.
 pub(crate) struct ViewOf {
-    pub(crate) base: Arc<GradSlot>,
-    pub(crate) history: usize,
+    /// The base, to rebase its history when the view is modified in place. Weak: a view does
+    /// not keep its base's graph alive (a saved view would otherwise make a cycle through the
+    /// base's `CopySlices` node).
+    pub(crate) base: Weak<VarInner>,
+    /// The base's grad slot, whose `history` counts the base's in-place ops.
+    pub(crate) base_slot: Arc<GradSlot>,
+    /// The base's history count that the view's `grad_fn` describes; behind, the view's
+    /// history is regenerated from the base's (PyTorch's `AsStridedBackward0`).
+    pub(crate) history: AtomicUsize,
+    /// Set on the outputs of ops that return several views (`split`, `unbind`): PyTorch refuses
+    /// in-place ops on them. The op's name and the output's index.
+    pub(crate) multi_output: Option<(&'static str, usize)>,
+    /// Taken under `no_grad` (or of such a view): PyTorch refuses a recorded in-place op on
+    /// it, and its history is not regenerated.
+    pub(crate) no_grad: bool,
 }
 
 impl Var {

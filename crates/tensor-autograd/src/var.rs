@@ -65,7 +65,13 @@ impl Var {
         self.tensor()
     }
     /// The node that produced this variable, as `x.grad_fn` (`None` for leaves).
+    ///
+    /// A view whose base was modified in place since the view's history was made gets a new
+    /// history here, from the base's (`AsStridedBackward0`), as PyTorch regenerates it.
     pub fn grad_fn(&self) -> Option<Arc<Node>> {
+        if self.is_stale_view() {
+            self.refresh_view_history();
+        }
         self.0.grad_fn.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
     /// True when gradients flow to or through this variable.
@@ -142,8 +148,37 @@ impl Var {
         self.0.slot.get().is_some_and(|s| s.retains_grad.load(Ordering::Relaxed))
     }
     /// Registers a hook run on this variable's gradient during backward; it may return a
-    /// replacement, as `x.register_hook(fn)`.
+    /// replacement, as `x.register_hook(fn)`. It sees the gradient's tensor: a replacement
+    /// carries no graph (see [`register_var_hook`](Self::register_var_hook) for that).
     pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static) -> Result<()> {
+        self.register_var_hook(move |g: &Var| {
+            Ok(match hook(g.tensor_ref()) {
+                // The gradient itself handed back: it goes on with its graph.
+                Some(t) if t.shares_storage(g.tensor_ref()) && t.layout() == g.tensor_ref().layout() => None,
+                other => other.map(Var::constant),
+            })
+        })
+    }
+    /// Registers a hook that sees the gradient as a variable, as PyTorch's hooks do: under
+    /// `create_graph` it is differentiable, and a replacement built from it with `Var` ops
+    /// (or from other variables) is differentiated in turn. `Ok(None)` leaves the gradient;
+    /// an error stops the backward.
+    ///
+    /// ```
+    /// use tensor_autograd::{grad, BackwardOptions, Var};
+    /// use tensor_core::{Device, Tensor};
+    /// let x = Var::new(Tensor::new([3.0f64], &Device::Cpu)?, true);
+    /// let y = x.mul(&x)?;
+    /// let y2 = y.clone();
+    /// // d(y^2)/dy = 2y, replaced by 2y * y: the gradient of x is then 2y * y * 2x = 4x^5.
+    /// y.register_var_hook(move |g| Ok(Some(g.mul(&y2)?)))?;
+    /// let opts = BackwardOptions { retain_graph: true, create_graph: true };
+    /// let gx = grad(&[&y.mul(&y)?], &[&x], None, opts, false)?.remove(0).unwrap();
+    /// assert_eq!(gx.item::<f64>()?, 4.0 * 243.0);
+    /// assert!(gx.requires_grad()); // differentiable in turn (the hook runs on that pass too)
+    /// # Ok::<(), tensor_core::Error>(())
+    /// ```
+    pub fn register_var_hook(&self, hook: impl Fn(&Var) -> Result<Option<Var>> + Send + Sync + 'static) -> Result<()> {
         if !self.requires_grad() {
             bail!(Autograd, "register_hook", "cannot register a hook on a tensor that doesn't require gradient");
         }
@@ -198,7 +233,7 @@ impl Var {
     }
 
     /// This variable's gradient slot, made on first use.
-    fn slot(&self) -> &Arc<GradSlot> {
+    pub(crate) fn slot(&self) -> &Arc<GradSlot> {
         self.0.slot.get_or_init(|| Arc::new(GradSlot::new(false)))
     }
 
@@ -212,15 +247,12 @@ impl Var {
             _ => None,
         }
     }
-    /// True for a variable recorded as a view of another one (in-place ops on it are refused:
-    /// the base's history would not see them).
-    pub(crate) fn is_view(&self) -> bool {
-        self.0.view_of.is_some()
-    }
-    /// True for a view whose base's history was replaced by an in-place op after the view was
-    /// taken: the view's own history no longer describes its values.
-    fn is_stale_view(&self) -> bool {
-        self.0.view_of.as_ref().is_some_and(|v| v.base.history.load(Ordering::Relaxed) != v.history)
+    /// True for a view whose base's history was replaced by an in-place op after the view's
+    /// history was made: that history no longer describes its values.
+    pub(crate) fn is_stale_view(&self) -> bool {
+        self.0.view_of.as_ref().is_some_and(|v| {
+            !v.no_grad && v.base_slot.history.load(Ordering::Relaxed) != v.history.load(Ordering::Relaxed)
+        })
     }
     /// Replaces this variable's history (in-place ops).
     pub(crate) fn set_grad_fn(&self, node: Option<Arc<Node>>) {
@@ -261,12 +293,31 @@ impl Var {
         saved: Vec<Saved>,
         backward: Box<dyn BackwardFn>,
     ) -> Var {
-        if !is_grad_enabled() || !value.is_floating_point() {
+        if !value.is_floating_point() {
             return Var::constant(value);
         }
+        if !is_grad_enabled() {
+            // A view taken under no_grad is remembered as one: a recorded in-place op on it
+            // later is refused, as PyTorch refuses it.
+            let view_of = inputs.flatten().find(|v| value.shares_storage(v.tensor_ref())).map(ViewOf::of);
+            return Var(Arc::new(VarInner {
+                tensor: value,
+                grad_fn: RwLock::new(None),
+                slot: OnceLock::new(),
+                view_of,
+            }));
+        }
         let edges: PerInput<Option<Edge>> = inputs.clone().map(|v| v.and_then(Var::edge)).collect();
+        // A view of a variable (its tensor shares the input's storage), tracked even when
+        // nothing requires grad: an in-place op on it that records must rebase the base.
+        let view_of = inputs.clone().flatten().find(|v| value.shares_storage(v.tensor_ref())).map(ViewOf::of);
         if edges.iter().all(Option::is_none) {
-            return Var::constant(value);
+            return Var(Arc::new(VarInner {
+                tensor: value,
+                grad_fn: RwLock::new(None),
+                slot: OnceLock::new(),
+                view_of,
+            }));
         }
         let input_shapes = inputs.clone().map(|v| v.map_or_else(Shape::scalar, |v| v.shape().clone())).collect();
         let inputs = inputs.flatten();
@@ -280,26 +331,20 @@ impl Var {
                 Saved::Output => SavedVar::Output { tensor: value.shallow_clone(), version: value.version() },
             })
             .collect();
-        // A view's history is only valid while its base's is unchanged: PyTorch rebases a view
-        // when its base is modified in place; here, an op using such a stale view records a
-        // node whose backward refuses to run (rather than give silently wrong gradients).
+        // A view's history is only valid while its base's is unchanged: `grad_fn` regenerates
+        // it from the base's; where the base is gone (dropped), an op using such a stale view
+        // records a node whose backward refuses to run (rather than give wrong gradients).
         let backward: Box<dyn BackwardFn> = if inputs.clone().any(|v| v.is_stale_view()) {
             Box::new(|_: &BackwardCtx<'_>| -> Result<Vec<Option<Var>>> {
                 bail!(
                     Autograd,
                     "backward",
-                    "a view of a variable was used after that variable was modified by an in-place operation; rebasing views is not supported (take the view after the in-place op, or clone() it before)"
+                    "a view of a variable was used after that variable was modified by an in-place operation and dropped: its history is gone (keep the variable, take the view after the in-place op, or clone() it before)"
                 )
             })
         } else {
             backward
         };
-        let view_of = inputs.clone().find(|v| v.requires_grad() && value.shares_storage(v.tensor_ref())).map(|b| {
-            match &b.0.view_of {
-                Some(v) => ViewOf { base: v.base.clone(), history: v.history },
-                None => ViewOf { base: b.slot().clone(), history: b.slot().history.load(Ordering::Relaxed) },
-            }
-        });
         let node = Node::new(name, edges, backward, saved, input_shapes);
         Var(Arc::new(VarInner {
             tensor: value,

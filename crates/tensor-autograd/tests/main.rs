@@ -4,9 +4,13 @@
 mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
+mod functions_hooks;
 mod gradcheck_ops;
 mod gradgrad;
 mod graph;
+mod inplace_views;
+mod names;
+mod prod_zeros;
 mod safety;
 mod seed_tour;
 mod semantics;

@@ -68,10 +68,15 @@ impl Var {
     pub fn pad(&self, pads: &[usize], mode: PadMode) -> Result<Var> {
         let value = self.tensor_ref().pad(pads, mode)?;
         let (pads, shape) = (pads.to_vec(), self.size().to_vec());
-        let name = match mode {
-            PadMode::Constant(_) => "ConstantPadNdBackward0",
-            PadMode::Reflect => "ReflectionPadBackward0",
-            PadMode::Replicate => "ReplicationPadBackward0",
+        // PyTorch's names count the padded dims (`ReflectionPad2DBackward0`).
+        let name = match (mode, pads.len() / 2) {
+            (PadMode::Constant(_), _) => "ConstantPadNdBackward0",
+            (PadMode::Reflect, 1) => "ReflectionPad1DBackward0",
+            (PadMode::Reflect, 2) => "ReflectionPad2DBackward0",
+            (PadMode::Reflect, _) => "ReflectionPad3DBackward0",
+            (PadMode::Replicate, 1) => "ReplicationPad1DBackward0",
+            (PadMode::Replicate, 2) => "ReplicationPad2DBackward0",
+            (PadMode::Replicate, _) => "ReplicationPad3DBackward0",
         };
         Ok(Var::record(value, name, &[self], vec![], move |ctx| {
             let rank = shape.len();

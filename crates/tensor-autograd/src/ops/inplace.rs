@@ -1,7 +1,9 @@
 //! In-place ops on a [`Var`]. The tensor is written through (every view sees it, the version
 //! counter bumps), and when the graph is recorded the variable's history is rebased onto a
 //! node of the out-of-place op applied to a snapshot of its old value, as PyTorch rebases.
-//! An in-place op on a leaf that requires grad is an error outside `no_grad`.
+//! On a view, the base's history is rebased instead (`CopySlices`, in `rebase.rs`). An
+//! in-place op on a leaf that requires grad, or on a view of one, is an error outside
+//! `no_grad`, as are in-place ops on the outputs of `split`/`chunk`/`unbind`.
 
 use crate::grad_mode::is_grad_enabled;
 use crate::node::Var;
@@ -18,18 +20,34 @@ impl Var {
         direct: impl FnOnce(&mut Tensor) -> Result<()>,
         recorded: impl FnOnce(&Var) -> Result<Var>,
     ) -> Result<()> {
-        let records = is_grad_enabled() && (self.requires_grad() || others_require_grad);
-        if is_grad_enabled() && self.is_leaf() && self.requires_grad() {
+        let grad_mode = is_grad_enabled();
+        if grad_mode && self.is_leaf() && self.requires_grad() {
             bail!(Autograd, name, "a leaf Variable that requires grad is being used in an in-place operation.");
         }
-        if !records {
-            return direct(&mut self.tensor());
-        }
-        if self.is_view() {
+        let base = self.view_base();
+        if grad_mode && base.as_ref().is_some_and(|b| b.is_leaf() && b.requires_grad()) {
             bail!(
                 Autograd,
                 name,
-                "an in-place operation on a view of a variable that requires grad is not supported: the base's history would not see it and its gradients would be wrong (use the out-of-place op, or clone() the view first)"
+                "a view of a leaf Variable that requires grad is being used in an in-place operation."
+            );
+        }
+        let records = grad_mode && (self.requires_grad() || others_require_grad);
+        if !records {
+            return direct(&mut self.tensor());
+        }
+        if self.is_no_grad_view() {
+            bail!(
+                Autograd,
+                name,
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+            );
+        }
+        if let Some((op, i)) = self.multi_output() {
+            bail!(
+                Autograd,
+                name,
+                "Output {i} of {op} is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
             );
         }
         // A snapshot that keeps the old value (the storage is about to change) and history.
@@ -38,9 +56,25 @@ impl Var {
         if new.dtype() != self.dtype() {
             bail!(DType, name, "result type {} can't be cast to the desired output type {}", new.dtype(), self.dtype());
         }
-        self.tensor().copy_(new.tensor_ref())?;
-        self.set_grad_fn(new.grad_fn());
-        Ok(())
+        if new.shape() != self.shape() {
+            bail!(
+                Shape,
+                name,
+                "output with shape {:?} doesn't match the broadcast shape {:?}",
+                self.shape(),
+                new.shape()
+            );
+        }
+        match base {
+            // A view: the base's history is rebased (CopySlices), the view's regenerated.
+            Some(base) => self.write_view(&base, &new),
+            None => {
+                self.tensor().copy_(new.tensor_ref())?;
+                self.set_grad_fn(new.grad_fn());
+                self.outdate_other_views();
+                Ok(())
+            }
+        }
     }
 
     fn snapshot(v: &Var) -> Result<Var> {
@@ -83,28 +117,46 @@ impl Var {
     pub fn relu_(&self) -> Result<()> {
         self.inplace("relu_", false, |t| t.relu_(), |old| old.relu())
     }
-    /// Copies `src` (broadcasting, casting) into this variable, as `x.copy_(src)`.
+    /// Copies `src` (broadcasting, casting) into this variable, as `x.copy_(src)`
+    /// (`CopyBackwards`: the old value's gradient is zero, `src`'s the gradient summed to its
+    /// shape).
     pub fn copy_(&self, src: &Var) -> Result<()> {
-        let shape = self.shape().clone();
-        let dtype = self.dtype();
+        let (shape, dtype) = (src.shape().clone(), src.dtype());
         self.inplace(
             "copy_",
             src.requires_grad(),
             |t| t.copy_(src.tensor_ref()),
             |old| {
-                // The old value is discarded: its gradient is zero; src's is summed to its shape.
-                let value = src.broadcast_to(&shape)?.to_dtype(dtype)?;
-                old.mul(0.0)?.add(&value)
+                let mut value = old.tensor_ref().zeros_like(None)?;
+                value.copy_(src.tensor_ref())?;
+                Ok(Var::record(value, "CopyBackwards", &[old, src], vec![], move |ctx| {
+                    let g = ctx.grad();
+                    let gold = if ctx.needs(0) { Some(Var::constant(g.tensor_ref().zeros_like(None)?)) } else { None };
+                    let gsrc = if ctx.needs(1) { Some(g.sum_to(&shape, dtype)?) } else { None };
+                    Ok(vec![gold, gsrc])
+                }))
             },
         )
     }
-    /// Sets every element to `value`.
+    /// Sets every element to `value` (`FillBackward2`).
     pub fn fill_(&self, value: impl Into<Scalar>) -> Result<()> {
         let v = value.into();
-        self.inplace("fill_", false, |t| t.fill_(v), |old| old.mul(0.0)?.add(v.to_f64()))
+        self.inplace("fill_", false, |t| t.fill_(v), |old| Var::overwritten(old, "FillBackward2", v))
     }
-    /// Sets every element to zero.
+    /// Sets every element to zero (`ZeroBackward0`).
     pub fn zero_(&self) -> Result<()> {
-        self.fill_(0)
+        self.inplace("zero_", false, |t| t.fill_(0), |old| Var::overwritten(old, "ZeroBackward0", Scalar::from(0)))
+    }
+    /// `old` overwritten with `value` everywhere: the old value's gradient is zero.
+    fn overwritten(old: &Var, name: &'static str, value: Scalar) -> Result<Var> {
+        let value = Tensor::full(old.shape().clone(), value, old.dtype(), old.device())?;
+        Ok(Var::record(value, name, &[old], vec![], |ctx| {
+            Ok(vec![Some(Var::constant(ctx.grad().tensor_ref().zeros_like(None)?))])
+        }))
+    }
+    /// Sets the elements where `mask` is true to `value`, as `x.masked_fill_(mask, value)`.
+    pub fn masked_fill_(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<()> {
+        let v = value.into();
+        self.inplace("masked_fill_", false, |t| t.masked_fill_(mask, v), |old| old.masked_fill(mask, v))
     }
 }

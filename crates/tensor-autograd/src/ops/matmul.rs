@@ -8,15 +8,23 @@ use tensor_core::{bail, Result};
 
 impl Var {
     /// Matrix product with PyTorch's rules (1-d, 2-d, broadcast batches).
+    ///
+    /// The node has the name of the last op PyTorch's `matmul` records for these ranks:
+    /// `DotBackward0`, `MmBackward0`, `MvBackward0`, `SqueezeBackward4` (a vector times a
+    /// matrix), `CloneBackward0` (a matrix times a batch), else `UnsafeViewBackward0`.
     pub fn matmul(&self, rhs: &Var) -> Result<Var> {
-        let value = self.tensor_ref().matmul(rhs.tensor_ref())?;
         let name = match (self.dim(), rhs.dim()) {
             (1, 1) => "DotBackward0",
             (2, 2) => "MmBackward0",
             (2, 1) => "MvBackward0",
-            (3, 3) => "BmmBackward0",
-            _ => "MatmulBackward0",
+            (1, 2) => "SqueezeBackward4",
+            (2, _) => "CloneBackward0",
+            _ => "UnsafeViewBackward0",
         };
+        self.matmul_named(rhs, name)
+    }
+    fn matmul_named(&self, rhs: &Var, name: &'static str) -> Result<Var> {
+        let value = self.tensor_ref().matmul(rhs.tensor_ref())?;
         let (da, db) = (self.dim(), rhs.dim());
         Ok(Var::record(
             value,
@@ -62,7 +70,7 @@ impl Var {
         if self.dim() != 3 || rhs.dim() != 3 {
             bail!(Shape, "bmm", "expected 3-D tensors, got shapes {:?} and {:?}", self.shape(), rhs.shape());
         }
-        self.matmul(rhs)
+        self.matmul_named(rhs, "BmmBackward0")
     }
     /// Matrix-vector product.
     pub fn mv(&self, v: &Var) -> Result<Var> {
@@ -82,13 +90,36 @@ impl Var {
     pub fn outer(&self, other: &Var) -> Result<Var> {
         self.unsqueeze(1)?.mul(&other.unsqueeze(0)?)
     }
-    /// `x @ wᵀ + b`, as `F.linear` (weight `[out, in]`).
+    /// `x @ wᵀ + b`, as `F.linear` (weight `[out, in]`). With a bias, as PyTorch: one
+    /// `AddmmBackward0` node for a 2-d input, and other inputs flattened to 2-d around it
+    /// (the result an `UnsafeViewBackward0`).
     pub fn linear(&self, weight: &Var, bias: Option<&Var>) -> Result<Var> {
-        let y = self.matmul(&weight.t()?)?;
-        match bias {
-            Some(b) => y.add(b),
-            None => Ok(y),
+        let Some(b) = bias else { return self.matmul(&weight.t()?) };
+        if self.dim() == 2 && weight.dim() == 2 && b.dim() <= 1 {
+            return self.addmm_t(weight, b);
         }
+        if self.dim() == 0 || weight.dim() != 2 || b.dim() > 1 {
+            return self.matmul(&weight.t()?)?.add(b);
+        }
+        let features = self.size()[self.dim() - 1] as isize;
+        let y = self.reshape(&[-1, features])?.addmm_t(weight, b)?;
+        let mut out: Vec<isize> = self.size()[..self.dim() - 1].iter().map(|&d| d as isize).collect();
+        out.push(weight.size()[0] as isize);
+        let value = y.tensor_ref().reshape(&out)?;
+        Ok(y.reshaping_view("UnsafeViewBackward0", value))
+    }
+    /// `b + x @ wᵀ` for a matrix `x`, recorded as one node (`AddmmBackward0`).
+    fn addmm_t(&self, weight: &Var, bias: &Var) -> Result<Var> {
+        let value = self.tensor_ref().matmul(&weight.tensor_ref().t()?)?.add(bias.tensor_ref())?;
+        let (bshape, bdtype) = (bias.shape().clone(), bias.dtype());
+        let saved = vec![Saved::Var(self.clone()), Saved::Var(weight.clone())];
+        Ok(Var::record(value, "AddmmBackward0", &[self, weight, bias], saved, move |ctx| {
+            let (g, x, w) = (ctx.grad(), ctx.saved(0), ctx.saved(1));
+            let gx = if ctx.needs(0) { Some(g.matmul(w)?) } else { None };
+            let gw = if ctx.needs(1) { Some(g.t()?.matmul(x)?) } else { None };
+            let gb = if ctx.needs(2) { Some(g.sum_to(&bshape, bdtype)?) } else { None };
+            Ok(vec![gx, gw, gb])
+        }))
     }
 }
 

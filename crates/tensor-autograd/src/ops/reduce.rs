@@ -5,7 +5,7 @@
 use crate::node::Var;
 use crate::var::Saved;
 use tensor_core::shape::normalize_dims;
-use tensor_core::{bail, Norm, Result, Shape, Tensor};
+use tensor_core::{Norm, Result, Shape, Tensor};
 
 /// The reduced dims of a reduction over `dims` (all when empty) of a `rank`-dim tensor.
 fn reduced_dims(name: &'static str, dims: &[isize], rank: usize) -> Result<Vec<usize>> {
@@ -32,21 +32,61 @@ fn expand_back(g: &Var, input: &Shape, dims: &[usize], keepdim: bool) -> Result<
     g.expand(&input.dims().iter().map(|&d| d as isize).collect::<Vec<_>>())
 }
 
-/// For each element, the product of all the others (exact with zeros): the exclusive running
-/// products from the left and from the right, multiplied.
-fn products_of_others(x: &Tensor) -> Result<Tensor> {
-    let flat = x.reshape(&[-1])?;
-    let n = flat.numel();
+/// For each element, the product of the others along `dim` (exact with zeros): the exclusive
+/// running products from the left and from the right, multiplied, as PyTorch's
+/// `prod_safe_zeros_backward`.
+fn products_of_others(x: &Tensor, dim: usize) -> Result<Tensor> {
+    let n = x.size()[dim];
     if n == 0 {
         return x.zeros_like(None);
     }
+    let d = dim as isize;
     let exclusive = |v: &Tensor| -> Result<Tensor> {
-        let one = v.narrow(0, 0, 1)?.ones_like(None)?;
-        Tensor::cat(&[&one, &v.cumprod(0)?.narrow(0, 0, n - 1)?], 0)
+        let one = v.narrow(d, 0, 1)?.ones_like(None)?;
+        Tensor::cat(&[&one, &v.cumprod(d)?.narrow(d, 0, n - 1)?], d)
     };
-    let left = exclusive(&flat)?;
-    let right = exclusive(&flat.flip(&[0])?)?.flip(&[0])?;
-    left.mul(&right)?.reshape_to(x.shape().clone())
+    let left = exclusive(x)?;
+    let right = exclusive(&x.flip(&[d])?)?.flip(&[d])?;
+    left.mul(&right)
+}
+
+/// The gradient of `y = prod(x, dim)` (kept dim) for the gradient `g` (kept dim): `g y / x`
+/// without zeros; with zeros, the product of the others, as PyTorch (at a slice's only zero,
+/// the product of the rest; elsewhere in a slice with zeros, zero; never NaN). Recorded
+/// (`create_graph`), the product of the others is built from differentiable ops: the product
+/// of the nonzeros over each element's own factor, times the slice's zeros other than itself.
+fn prod_backward(x: &Var, y: &Var, g: &Var, dim: usize) -> Result<Var> {
+    let zero = x.tensor_ref().eq(0.0)?;
+    if !zero.any()?.item::<bool>()? {
+        return g.mul(y)?.expand(&isizes(x.shape()))?.div(x);
+    }
+    if !crate::is_grad_enabled() {
+        return g.mul(&Var::constant(products_of_others(x.tensor_ref(), dim)?));
+    }
+    let d = dim as isize;
+    let n = x.size()[dim];
+    let nonzero = x.masked_fill(&zero, 1.0)?;
+    let mut others = nonzero.prod_dim(d, true)?.div(&nonzero)?;
+    let dtype = x.dtype();
+    let mut at = vec![1isize; x.dim()];
+    at[dim] = n as isize;
+    let positions = Tensor::arange(0i64, n as i64, 1i64, x.device())?.view(&at)?;
+    for p in 0..n {
+        let zero_p = zero.narrow(d, p as isize, 1)?;
+        if !zero_p.any()?.item::<bool>()? {
+            continue;
+        }
+        // x_p at the other elements of the slices whose element p is zero, 1 elsewhere.
+        let elsewhere = positions.ne(p as i64)?.to_dtype(dtype)?;
+        let use_p = zero_p.to_dtype(dtype)?.mul(&elsewhere)?;
+        let x_p = x.narrow(d, p as isize, 1)?;
+        others = others.mul(&x_p.sub(1.0)?.mul(&Var::constant(use_p))?.add(1.0)?)?;
+    }
+    g.mul(&others)
+}
+
+fn isizes(s: &Shape) -> Vec<isize> {
+    s.dims().iter().map(|&d| d as isize).collect()
 }
 
 impl Var {
@@ -80,22 +120,37 @@ impl Var {
             Ok(vec![Some(expand_back(&ctx.grad().div(n as f64)?, &shape, &red, keepdim)?)])
         }))
     }
-    /// Product of every element (the gradient assumes no zero inputs).
+    /// Product of every element; the gradient is PyTorch's where inputs are zero (see
+    /// [`prod_dim`](Self::prod_dim)).
     pub fn prod(&self) -> Result<Var> {
         let value = self.tensor_ref().prod()?;
         let shape = self.shape().clone();
         Ok(Var::record(value, "ProdBackward0", &[self], vec![Saved::Var(self.clone()), Saved::Output], move |ctx| {
-            let x = ctx.saved(0);
-            if x.tensor_ref().eq(0.0)?.any()?.item::<bool>()? {
-                // With a zero, `result / x` is 0/0: take the product of the others directly.
-                if crate::is_grad_enabled() {
-                    bail!(Autograd, "backward", "double backward of prod over an input with zeros is not supported");
-                }
-                let others = Var::constant(products_of_others(x.tensor_ref())?);
-                return Ok(vec![Some(others.mul(ctx.grad())?)]);
+            if shape.rank() == 0 {
+                return Ok(vec![Some(ctx.grad().clone())]);
             }
-            let g = expand_back(&ctx.grad().mul(ctx.saved(1))?, &shape, &(0..shape.rank()).collect::<Vec<_>>(), false)?;
-            Ok(vec![Some(g.div(x)?)])
+            let (x, y) = (ctx.saved(0).reshape(&[-1])?, ctx.saved(1).reshape(&[1])?);
+            let g = prod_backward(&x, &y, &ctx.grad().reshape(&[1])?, 0)?;
+            Ok(vec![Some(g.reshape(&isizes(&shape))?)])
+        }))
+    }
+    /// Product over `dim`, as `x.prod(dim, keepdim)`. Where an input is zero the gradient is
+    /// PyTorch's: at a slice's only zero, the product of the others; elsewhere in a slice with
+    /// a zero, or anywhere in a slice with two, zero (never NaN); double backward too.
+    pub fn prod_dim(&self, dim: isize, keepdim: bool) -> Result<Var> {
+        let value = self.tensor_ref().prod_dim(dim, keepdim)?;
+        let rank = self.dim();
+        let d = reduced_dims("prod", &[dim], rank)?.first().copied().unwrap_or(0);
+        Ok(Var::record(value, "ProdBackward1", &[self], vec![Saved::Var(self.clone()), Saved::Output], move |ctx| {
+            if rank == 0 {
+                return Ok(vec![Some(ctx.grad().clone())]);
+            }
+            let (mut y, mut g) = (ctx.saved(1).clone(), ctx.grad().clone());
+            if !keepdim {
+                y = y.unsqueeze(d as isize)?;
+                g = g.unsqueeze(d as isize)?;
+            }
+            Ok(vec![Some(prod_backward(ctx.saved(0), &y, &g, d)?)])
         }))
     }
     /// Largest values over `dims`; ties share the gradient equally, as `torch.amax`.
@@ -170,16 +225,48 @@ impl Var {
         });
         Ok((var, indices))
     }
-    /// Variance over `dims` (all when empty) with Bessel's `correction`.
+    /// Variance over `dims` (all when empty) with Bessel's `correction` (`VarBackward0`).
     pub fn var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
+        let value = {
+            let _g = crate::no_grad();
+            self.var_composed(dims, correction, keepdim)?.tensor()
+        };
+        let (dims, shape) = (dims.to_vec(), self.shape().clone());
+        let red = reduced_dims("var", &dims, self.dim())?;
+        Ok(Var::record(value, "VarBackward0", &[self], vec![Saved::Var(self.clone())], move |ctx| {
+            // d var / dx = 2 (x - mean) / (n - correction).
+            let x = ctx.saved(0);
+            let n: usize = red.iter().map(|&d| shape.dims()[d]).product();
+            let centered = x.sub(&x.mean_dim(&dims, true)?)?;
+            let g = expand_back(ctx.grad(), &shape, &red, keepdim)?;
+            Ok(vec![Some(g.mul(&centered)?.mul(2.0 / (n as f64 - correction as f64).max(0.0))?)])
+        }))
+    }
+    fn var_composed(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
         let red = reduced_dims("var", dims, self.dim())?;
         let n: usize = red.iter().map(|&d| self.size()[d]).product();
         let centered = self.sub(&self.mean_dim(dims, true)?)?;
         centered.mul(&centered)?.sum_dim(dims, keepdim)?.div((n as f64 - correction as f64).max(0.0))
     }
-    /// Standard deviation.
+    /// Standard deviation (`StdBackward0`); where it is 0 the gradient is 0, as PyTorch's.
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
-        self.var(dims, correction, keepdim)?.sqrt()
+        let value = {
+            let _g = crate::no_grad();
+            self.var_composed(dims, correction, keepdim)?.sqrt()?.tensor()
+        };
+        let (dims, shape) = (dims.to_vec(), self.shape().clone());
+        let red = reduced_dims("std", &dims, self.dim())?;
+        let saved = vec![Saved::Var(self.clone()), Saved::Output];
+        Ok(Var::record(value, "StdBackward0", &[self], saved, move |ctx| {
+            // d std / dx = (x - mean) / ((n - correction) std), and 0 where std = 0.
+            let (x, y) = (ctx.saved(0), ctx.saved(1));
+            let n: usize = red.iter().map(|&d| shape.dims()[d]).product();
+            let zero = y.tensor_ref().eq(0.0)?;
+            let scale = ctx.grad().div(&y.masked_fill(&zero, 1.0)?)?.masked_fill(&zero, 0.0)?;
+            let centered = x.sub(&x.mean_dim(&dims, true)?)?;
+            let g = expand_back(&scale, &shape, &red, keepdim)?;
+            Ok(vec![Some(g.mul(&centered)?.div((n as f64 - correction as f64).max(0.0))?)])
+        }))
     }
     /// The standard deviation of all elements with Bessel's correction, as PyTorch's
     /// `x.std()`; [`std`](Self::std) takes dims and the correction.

@@ -44,7 +44,7 @@ fn isizes(s: &Shape) -> Vec<isize> {
 
 impl Var {
     /// Records a view whose backward reshapes the gradient back to the input's shape.
-    fn reshaping_view(&self, name: &'static str, value: Tensor) -> Var {
+    pub(crate) fn reshaping_view(&self, name: &'static str, value: Tensor) -> Var {
         let shape = isizes(self.shape());
         Var::record(value, name, &[self], vec![], move |ctx| Ok(vec![Some(ctx.grad().reshape(&shape)?)]))
     }
@@ -133,9 +133,12 @@ impl Var {
     }
 
     fn part(&self, part: Part) -> Result<Var> {
+        self.part_named(part.name(), part)
+    }
+    fn part_named(&self, name: &'static str, part: Part) -> Result<Var> {
         let value = part.apply(self.tensor_ref())?;
         let shape = self.shape().clone();
-        Ok(Var::record(value, part.name(), &[self], vec![], move |ctx| {
+        Ok(Var::record(value, name, &[self], vec![], move |ctx| {
             Ok(vec![Some(ctx.grad().embed(&shape, part.clone())?)])
         }))
     }
@@ -164,15 +167,17 @@ impl Var {
     pub fn i(&self, index: impl IndexItems) -> Result<Var> {
         self.part(Part::Index(index.items().into_iter().collect()))
     }
-    /// Pieces of `size` along `dim`.
+    /// Pieces of `size` along `dim` (each a `SplitBackward0` view; in-place ops on them are
+    /// refused while recording, as PyTorch refuses them on the outputs of multi-view ops).
     pub fn split(&self, size: usize, dim: isize) -> Result<Vec<Var>> {
         let pieces = self.tensor_ref().split(size, dim)?;
+        let d = tensor_core::shape::normalize_dim("split", dim, self.dim())?;
         let mut start = 0isize;
         let mut out = Vec::with_capacity(pieces.len());
-        for p in pieces {
-            let d = tensor_core::shape::normalize_dim("split", dim, self.dim())?;
+        for (i, p) in pieces.iter().enumerate() {
             let len = p.size()[d];
-            out.push(self.narrow(dim, start, len)?);
+            let piece = self.part_named("SplitBackward0", Part::Narrow { dim, start, len })?;
+            out.push(piece.mark_multi_output("Split", i));
             start += len as isize;
         }
         Ok(out)
@@ -185,9 +190,14 @@ impl Var {
         }
         self.split(self.size()[d].div_ceil(chunks).max(1), dim)
     }
-    /// Every element of `dim` as its own variable.
+    /// Every element of `dim` as its own variable (`UnbindBackward0` views, as `split`'s).
     pub fn unbind(&self, dim: isize) -> Result<Vec<Var>> {
         let d = tensor_core::shape::normalize_dim("unbind", dim, self.dim())?;
-        (0..self.size()[d]).map(|i| self.select(dim, i as isize)).collect()
+        (0..self.size()[d])
+            .map(|i| {
+                let piece = self.part_named("UnbindBackward0", Part::Select { dim, index: i as isize })?;
+                Ok(piece.mark_multi_output("Unbind", i))
+            })
+            .collect()
     }
 }
