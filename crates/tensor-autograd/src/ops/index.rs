@@ -64,7 +64,8 @@ impl Var {
     }
     /// Pads the trailing dims, as `F.pad(x, pads, mode)` (`pads` as PyTorch's: the last dim's
     /// before and after first). The gradient keeps the middle and, for `Reflect` and
-    /// `Replicate`, adds each padded position's gradient to the input position it copied.
+    /// `Replicate`, adds each padded position's gradient to the input position it copied
+    /// ([`Tensor::pad_backward`]; from differentiable ops under `create_graph`).
     pub fn pad(&self, pads: &[usize], mode: PadMode) -> Result<Var> {
         let value = self.tensor_ref().pad(pads, mode)?;
         let (pads, shape) = (pads.to_vec(), self.size().to_vec());
@@ -81,25 +82,13 @@ impl Var {
         Ok(Var::record(value, name, &[self], vec![], move |ctx| {
             let rank = shape.len();
             if !crate::is_grad_enabled() {
-                // Tensors, each dim's middle copied once and the edges added into it in place.
-                let mut g = ctx.grad().tensor();
-                for i in (0..pads.len() / 2).rev() {
-                    let (d, before, after) = (rank - 1 - i, pads[2 * i], pads[2 * i + 1]);
-                    let n = shape[d];
-                    let mut mid = g.narrow(d as isize, before as isize, n)?.try_clone()?;
-                    if !matches!(mode, PadMode::Constant(_)) {
-                        for (range, start) in [(-(before as i64)..0, 0), (n as i64..(n + after) as i64, before + n)] {
-                            let len = range.end.abs_diff(range.start) as usize;
-                            if len > 0 {
-                                let idx: Vec<i64> = range.map(|j| mode.source(j, n as i64)).collect();
-                                let edge = g.narrow(d as isize, start as isize, len)?;
-                                mid.index_add_(d as isize, &Tensor::new(idx, g.device())?, &edge)?;
-                            }
-                        }
-                    }
-                    g = mid;
-                }
-                return Ok(vec![Some(Var::constant(g))]);
+                // tensor-core's one-pass gradient where the backend has it.
+                return Ok(vec![Some(Var::constant(Tensor::pad_backward(
+                    ctx.grad().tensor_ref(),
+                    &shape,
+                    &pads,
+                    mode,
+                )?))]);
             }
             // Undo the dims in the reverse of the order they were padded in.
             let mut g = ctx.grad().clone();
