@@ -34,7 +34,7 @@ pub use function::{apply, Function, FunctionCtx};
 pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
 pub use grad_slot::{GradSlot, Hook};
 pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
-pub use node::{BackwardCtx, BackwardFn, Node, Var};
+pub use node::{BackwardCtx, BackwardFn, Node, NodeOf, Var};
 pub use ops::VarRhs;
 /// The CUDA backend (`tensor_cuda`), with the `cuda` feature.
 #[cfg(feature = "cuda")]

@@ -164,8 +164,13 @@ impl Var {
     }
 }
 
-/// One recorded op: PyTorch's `grad_fn`.
-pub struct Node {
+/// One recorded op: PyTorch's `grad_fn` (a [`NodeOf`] whose backward is behind `dyn`).
+pub type Node = NodeOf<dyn BackwardFn>;
+
+/// A recorded op with its backward `F` stored inline (the last field), so that a node and its
+/// backward closure are one allocation: an `Arc<NodeOf<F>>` is made once and used as an
+/// `Arc<Node>`.
+pub struct NodeOf<F: ?Sized> {
     name: Cow<'static, str>,
     pub(crate) edges: PerInput<Option<Edge>>,
     state: Mutex<Option<NodeState>>,
@@ -175,34 +180,38 @@ pub struct Node {
     pub(crate) input_shapes: PerInput<Shape>,
     /// Order of creation: later nodes run first when several are ready.
     pub(crate) sequence: u64,
+    backward: F,
 }
 
 struct NodeState {
-    backward: Box<dyn BackwardFn>,
     saved: Vec<SavedVar>,
     /// The saved values were freed by a backward without `retain_graph`. A node that saved
     /// nothing is never released: it can run again, as in PyTorch.
     released: bool,
 }
 
-impl Node {
+impl<F: BackwardFn> NodeOf<F> {
     pub(crate) fn new(
         name: Cow<'static, str>,
         edges: PerInput<Option<Edge>>,
-        backward: Box<dyn BackwardFn>,
+        backward: F,
         saved: Vec<SavedVar>,
         input_shapes: PerInput<Shape>,
-    ) -> Node {
+    ) -> NodeOf<F> {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        Node {
+        NodeOf {
             name,
             edges,
-            state: Mutex::new(Some(NodeState { backward, saved, released: false })),
+            state: Mutex::new(Some(NodeState { saved, released: false })),
             output_slot: Mutex::new(None),
             input_shapes,
             sequence: SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            backward,
         }
     }
+}
+
+impl Node {
     /// PyTorch's name for this node's type, e.g. `AddBackward0`.
     pub fn name(&self) -> &str {
         &self.name
@@ -251,7 +260,7 @@ impl Node {
         }
         let needs: PerInput<bool> = this.edges.iter().map(Option::is_some).collect();
         let ctx = BackwardCtx { grad, saved: &saved, needs: &needs };
-        let grads = state.backward.backward(&ctx)?;
+        let grads = this.backward.backward(&ctx)?;
         if grads.len() != this.edges.len() {
             bail!(
                 Autograd,
@@ -289,13 +298,13 @@ fn check_version(t: &Tensor, saved: usize, node: &Node) -> Result<()> {
     Ok(())
 }
 
-impl fmt::Debug for Node {
+impl<F: ?Sized> fmt::Debug for NodeOf<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "<{}>", self.name)
     }
 }
 
-impl Drop for Node {
+impl<F: ?Sized> Drop for NodeOf<F> {
     fn drop(&mut self) {
         // Unlink the chain iteratively: take the inputs of every node we hold the last
         // reference to, so their drops do not recurse.
@@ -313,10 +322,11 @@ impl Drop for Node {
                 drop_saved(st, &mut stack);
             }
         }
-        while let Some(n) = stack.pop() {
-            if let Ok(mut inner) = Arc::try_unwrap(n) {
+        while let Some(mut n) = stack.pop() {
+            // The last reference: empty it here (its own drop then has nothing to unlink).
+            if let Some(inner) = Arc::get_mut(&mut n) {
                 take(&mut inner.edges, &mut stack);
-                if let Ok(mut s) = inner.state.lock() {
+                if let Ok(s) = inner.state.get_mut() {
                     if let Some(st) = s.take() {
                         drop_saved(st, &mut stack);
                     }

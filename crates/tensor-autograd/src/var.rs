@@ -4,7 +4,7 @@
 
 use crate::grad_mode::is_grad_enabled;
 use crate::grad_slot::GradSlot;
-use crate::node::{BackwardCtx, BackwardFn, Edge, Node, PerInput, SavedVar, Var, VarInner, ViewOf};
+use crate::node::{BackwardCtx, BackwardFn, Edge, Node, NodeOf, PerInput, SavedVar, Var, VarInner, ViewOf};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -271,56 +271,73 @@ impl Var {
         saved: Vec<Saved>,
         backward: impl Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Var>>> + Send + Sync + 'static,
     ) -> Var {
-        Var::record_boxed(value, name.into(), inputs, saved, Box::new(backward))
+        Var::record_inputs(value, name.into(), inputs.iter().map(|&v| Some(v)), saved, backward)
     }
 
-    pub(crate) fn record_boxed(
-        value: Tensor,
-        name: Cow<'static, str>,
-        inputs: &[&Var],
-        saved: Vec<Saved>,
-        backward: Box<dyn BackwardFn>,
-    ) -> Var {
-        Var::record_inputs(value, name, inputs.iter().map(|&v| Some(v)), saved, backward)
-    }
-
-    /// [`record_boxed`](Self::record_boxed) where an input may be `None`: an operand that is
-    /// not a tensor (the number of `x * 2.0`), listed in `next_functions` as PyTorch lists it.
-    pub(crate) fn record_inputs<'v>(
+    /// [`record`](Self::record) where an input may be `None`: an operand that is not a tensor
+    /// (the number of `x * 2.0`), listed in `next_functions` as PyTorch lists it.
+    pub(crate) fn record_inputs<'v, F: BackwardFn + 'static>(
         value: Tensor,
         name: Cow<'static, str>,
         inputs: impl Iterator<Item = Option<&'v Var>> + Clone,
         saved: Vec<Saved>,
-        backward: Box<dyn BackwardFn>,
+        backward: F,
     ) -> Var {
-        if !value.is_floating_point() {
-            return Var::constant(value);
+        // The work that does not depend on the backward's type is done once, not per op.
+        match Recording::new(value, inputs, saved) {
+            Err(var) => var,
+            Ok(r) if r.stale => r.finish(name, |_: &BackwardCtx<'_>| -> Result<Vec<Option<Var>>> {
+                bail!(
+                    Autograd,
+                    "backward",
+                    "a view of a variable was used after that variable was modified by an in-place operation and dropped: its history is gone (keep the variable, take the view after the in-place op, or clone() it before)"
+                )
+            }),
+            Ok(r) => r.finish(name, backward),
         }
+    }
+}
+
+/// What recording an op needs besides its name and backward: built by the non-generic
+/// [`Recording::new`], turned into a node by the small generic [`Recording::finish`].
+struct Recording {
+    value: Tensor,
+    edges: PerInput<Option<Edge>>,
+    saved: Vec<SavedVar>,
+    input_shapes: PerInput<Shape>,
+    view_of: Option<ViewOf>,
+    /// An input is a view whose base was modified and dropped: its history is gone.
+    stale: bool,
+}
+
+impl Recording {
+    /// The parts of the node, or (`Err`) the result as it is when nothing is recorded: without
+    /// grad mode, when no input requires grad, or for a non-float result.
+    fn new<'v>(
+        value: Tensor,
+        inputs: impl Iterator<Item = Option<&'v Var>> + Clone,
+        saved: Vec<Saved>,
+    ) -> std::result::Result<Recording, Var> {
+        if !value.is_floating_point() {
+            return Err(Var::constant(value));
+        }
+        let unrecorded = |value: Tensor, view_of: Option<ViewOf>| {
+            Var(Arc::new(VarInner { tensor: value, grad_fn: RwLock::new(None), slot: OnceLock::new(), view_of }))
+        };
         if !is_grad_enabled() {
             // A view taken under no_grad is remembered as one: a recorded in-place op on it
             // later is refused, as PyTorch refuses it.
             let view_of = inputs.flatten().find(|v| value.shares_storage(v.tensor_ref())).map(ViewOf::of);
-            return Var(Arc::new(VarInner {
-                tensor: value,
-                grad_fn: RwLock::new(None),
-                slot: OnceLock::new(),
-                view_of,
-            }));
+            return Err(unrecorded(value, view_of));
         }
         let edges: PerInput<Option<Edge>> = inputs.clone().map(|v| v.and_then(Var::edge)).collect();
         // A view of a variable (its tensor shares the input's storage), tracked even when
         // nothing requires grad: an in-place op on it that records must rebase the base.
         let view_of = inputs.clone().flatten().find(|v| value.shares_storage(v.tensor_ref())).map(ViewOf::of);
         if edges.iter().all(Option::is_none) {
-            return Var(Arc::new(VarInner {
-                tensor: value,
-                grad_fn: RwLock::new(None),
-                slot: OnceLock::new(),
-                view_of,
-            }));
+            return Err(unrecorded(value, view_of));
         }
         let input_shapes = inputs.clone().map(|v| v.map_or_else(Shape::scalar, |v| v.shape().clone())).collect();
-        let inputs = inputs.flatten();
         let saved = saved
             .into_iter()
             .map(|s| match s {
@@ -334,23 +351,18 @@ impl Var {
         // A view's history is only valid while its base's is unchanged: `grad_fn` regenerates
         // it from the base's; where the base is gone (dropped), an op using such a stale view
         // records a node whose backward refuses to run (rather than give wrong gradients).
-        let backward: Box<dyn BackwardFn> = if inputs.clone().any(|v| v.is_stale_view()) {
-            Box::new(|_: &BackwardCtx<'_>| -> Result<Vec<Option<Var>>> {
-                bail!(
-                    Autograd,
-                    "backward",
-                    "a view of a variable was used after that variable was modified by an in-place operation and dropped: its history is gone (keep the variable, take the view after the in-place op, or clone() it before)"
-                )
-            })
-        } else {
-            backward
-        };
-        let node = Node::new(name, edges, backward, saved, input_shapes);
+        let stale = inputs.flatten().any(|v| v.is_stale_view());
+        Ok(Recording { value, edges, saved, input_shapes, view_of, stale })
+    }
+
+    /// The recorded variable: one allocation for the node and `backward`, one for the variable.
+    fn finish<F: BackwardFn + 'static>(self, name: Cow<'static, str>, backward: F) -> Var {
+        let node: Arc<Node> = Arc::new(NodeOf::new(name, self.edges, backward, self.saved, self.input_shapes));
         Var(Arc::new(VarInner {
-            tensor: value,
-            grad_fn: RwLock::new(Some(Arc::new(node))),
+            tensor: self.value,
+            grad_fn: RwLock::new(Some(node)),
             slot: OnceLock::new(),
-            view_of,
+            view_of: self.view_of,
         }))
     }
 }

@@ -242,7 +242,7 @@ fn next_functions_and_shared_subgraphs() {
 
 #[test]
 fn graphs_cross_threads() {
-    fn send_sync<T: Send + Sync>() {}
+    fn send_sync<T: Send + Sync + ?Sized>() {}
     send_sync::<Var>();
     send_sync::<Node>();
     let x = leaf(&[1.0, 2.0], &[2]);

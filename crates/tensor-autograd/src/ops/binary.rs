@@ -54,7 +54,7 @@ impl Var {
         let (shape, dtype) = (self.shape().clone(), self.dtype());
         let backward =
             move |ctx: &BackwardCtx<'_>| Ok(vec![Some(backward(ctx.grad(), s)?.sum_to(&shape, dtype)?), None]);
-        Ok(Var::record_inputs(value, name.into(), [Some(self), None].into_iter(), Vec::new(), Box::new(backward)))
+        Ok(Var::record_inputs(value, name.into(), [Some(self), None].into_iter(), Vec::new(), backward))
     }
 
     /// `self + rhs`, broadcasting.
