@@ -565,3 +565,51 @@ fn lenet5_training_loop_agrees() {
         assert_close(&format!("LeNet5 {name} after 5 steps"), a.tensor_ref(), b.tensor_ref());
     }
 }
+
+#[test]
+fn attention_transformer_and_gpt_agree() {
+    use tensor_nn::models::char_gpt::{CharCorpus, CharGptTrainer, TrainConfig};
+    use tensor_nn::models::{Gpt, GptConfig};
+    use tensor_nn::{MultiheadAttention, TransformerEncoderLayer, TransformerEncoderLayerConfig};
+    let Some(gpu) = cuda_or_skip() else { return };
+    for dtype in DTYPES {
+        // Self-attention (the fused kernel inside), then pre- and post-norm encoder layers.
+        let x = normal(&[5, 3, 8], 900, dtype);
+        check_layer("MultiheadAttention", &gpu, dtype, MultiheadAttention::new(8, 2, CPU).unwrap(), &x);
+        for norm_first in [false, true] {
+            let config =
+                TransformerEncoderLayerConfig { dim_feedforward: 16, dropout: 0.0, norm_first, ..Default::default() };
+            let layer = TransformerEncoderLayer::with_config(8, 2, config, CPU).unwrap();
+            check_layer(&format!("TransformerEncoderLayer norm_first {norm_first}"), &gpu, dtype, layer, &x);
+        }
+        // A small GPT: forward and backward from token ids.
+        let config = GptConfig { vocab_size: 11, context: 8, width: 16, heads: 2, layers: 2, tied: true };
+        let ids = ints(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1], &[2, 6]);
+        check_layer("Gpt", &gpu, dtype, Gpt::new(config, CPU).unwrap(), &ids);
+    }
+    // Three training steps of the gpt example's job (AdamW in two groups, clipping) agree.
+    let config = GptConfig { vocab_size: 11, context: 8, width: 16, heads: 2, layers: 2, tied: true };
+    let mut model = Gpt::new(config, CPU).unwrap();
+    seed_module(&mut model, 901);
+    let train = TrainConfig { steps: 3, lr: 1e-2, warmup: 1, ..TrainConfig::default() };
+    let corpus = CharCorpus::new("abcdefghijk").unwrap();
+    let mut jobs = [
+        CharGptTrainer::with_model(model.clone(), corpus.clone(), train, CPU).unwrap(),
+        CharGptTrainer::with_model(twin(&model, &gpu), corpus, train, &gpu).unwrap(),
+    ];
+    let ids = ints(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1, 2, 3, 4, 5], &[2, 8]);
+    let targets = ints(&[2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1, 2, 3, 4, 5, 6], &[16]);
+    let mut losses = [Vec::new(), Vec::new()];
+    for it in 0..3 {
+        for (job, (dev, l)) in jobs.iter_mut().zip([CPU, &gpu].into_iter().zip(losses.iter_mut())) {
+            let x = Var::constant(ids.to_device(dev).unwrap());
+            l.push(job.step_on(&x, &targets.to_device(dev).unwrap(), train.lr_at(it)).unwrap());
+        }
+    }
+    for (a, b) in losses[0].iter().zip(&losses[1]) {
+        assert!((a - b).abs() <= 1e-4 * a.abs(), "gpt losses: cpu {:?} vs cuda {:?}", losses[0], losses[1]);
+    }
+    for ((name, a), (_, b)) in jobs[0].model.named_parameters().iter().zip(&jobs[1].model.named_parameters()) {
+        assert_close(&format!("Gpt {name} after 3 steps"), a.tensor_ref(), b.tensor_ref());
+    }
+}
