@@ -42,6 +42,7 @@ impl Edge {
 /// `create_graph` the backward itself is recorded (double backward).
 pub trait BackwardFn: Send + Sync {
     /// Computes the input gradients.
+    #[track_caller]
     fn backward(&self, ctx: &BackwardCtx<'_>) -> Result<Vec<Option<Var>>>;
 }
 
@@ -49,6 +50,7 @@ impl<F> BackwardFn for F
 where
     F: Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Var>>> + Send + Sync,
 {
+    #[track_caller]
     fn backward(&self, ctx: &BackwardCtx<'_>) -> Result<Vec<Option<Var>>> {
         self(ctx)
     }
@@ -205,6 +207,7 @@ impl Node {
     }
 
     /// Runs this node's backward on `grad`. `this` is the node itself (to re-attach a saved output).
+    #[track_caller]
     pub(crate) fn apply(
         this: &Arc<Node>,
         grad: &Var,
@@ -258,6 +261,7 @@ impl Node {
     }
 }
 
+#[track_caller]
 fn check_version(t: &Tensor, saved: usize, node: &Node) -> Result<()> {
     if t.version() != saved {
         bail!(

@@ -6,6 +6,7 @@ mod common;
 mod cuda;
 mod gradcheck_ops;
 mod gradgrad;
+mod error_location;
 mod graph;
 mod safety;
 mod seed_tour;

@@ -46,7 +46,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tensor_core::random::{get_rng_state, set_rng_state, RngState};
-use tensor_core::{bail, err, Device, Result, Tensor};
+use tensor_core::{bail, err, Device, Result, ResultExt, Tensor};
 use tensor_io::SafetensorsFile;
 
 /// The version of the checkpoint layout that [`save`] writes and [`load`] reads.
@@ -70,6 +70,7 @@ pub struct Resumed {
 /// Writes a checkpoint of `model`, `optimizer`, `scheduler` (if any), `epoch` and the global
 /// random generator's state to `path`. The model may not
 /// have tensors whose names start with [`OPTIMIZER_PREFIX`].
+#[track_caller]
 pub fn save(
     path: impl AsRef<Path>,
     model: &dyn Module,
@@ -107,6 +108,7 @@ pub fn save(
 /// model's keys and shapes (all of them, strictly), and the scheduler's presence. The optimizer
 /// and the scheduler then check their own dicts (see [`Optimizer::load_state_dict`]); should one
 /// of those fail, the objects loaded before it keep the loaded state.
+#[track_caller]
 pub fn load(
     path: impl AsRef<Path>,
     model: &mut dyn Module,
@@ -125,13 +127,13 @@ pub fn load(
         serde_json::from_str(text(key)?)
             .map_err(|e| err!(Value, OP, "{}: metadata entry {key:?} is not JSON: {e}", path.display()))
     };
-    let version = text("checkpoint_version")?;
+    let version = text("checkpoint_version").located()?;
     if version != FORMAT_VERSION.to_string() {
         bail!(Value, OP, "{}: checkpoint version {version:?}, expected {FORMAT_VERSION}", path.display());
     }
     let epoch: usize =
-        text("epoch")?.parse().map_err(|e| err!(Value, OP, "{}: metadata entry \"epoch\": {e}", path.display()))?;
-    let rng = json("rng_state")?;
+        text("epoch").located()?.parse().map_err(|e| err!(Value, OP, "{}: metadata entry \"epoch\": {e}", path.display())).located()?;
+    let rng = json("rng_state").located()?;
     let word = |k: &str| rng.get(k).and_then(Value::as_u64);
     let rng_state = match (word("seed"), word("offset")) {
         (Some(seed), Some(offset)) => RngState { seed, offset },
@@ -163,7 +165,7 @@ pub fn load(
     let opt_state = OptimizerState::from_state_tensors(OPTIMIZER_PREFIX, &all, param_groups)?;
     let model_state: BTreeMap<String, Tensor> =
         all.into_iter().filter(|(k, _)| !k.starts_with(OPTIMIZER_PREFIX)).collect();
-    check_model(model, &model_state).map_err(|e| err!(Value, OP, "{}: {e}", path.display()))?;
+    check_model(model, &model_state).map_err(|e| err!(Value, OP, "{}: {e}", path.display())).located()?;
 
     optimizer.load_state_dict(&opt_state)?;
     if let (Some(s), Some(state)) = (scheduler, &sched_state) {

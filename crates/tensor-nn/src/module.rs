@@ -152,6 +152,7 @@ pub trait ModuleExt: Module {
     }
     /// Moves parameters and buffers to `device` (parameters become new leaves there: create
     /// the optimizer after moving, as in PyTorch).
+    #[track_caller]
     fn to_device(&mut self, device: &Device) -> Result<()>
     where
         Self: Sized,
@@ -159,6 +160,7 @@ pub trait ModuleExt: Module {
         map_tensors(self, &|t| t.to_device(device))
     }
     /// Casts floating-point parameters and buffers to `dtype`.
+    #[track_caller]
     fn to_dtype(&mut self, dtype: DType) -> Result<()>
     where
         Self: Sized,
@@ -167,6 +169,7 @@ pub trait ModuleExt: Module {
     }
     /// Copies tensors from `state` into the parameters and buffers. With `strict`, missing
     /// and unexpected keys and shape mismatches are an error that lists them all.
+    #[track_caller]
     fn load_state_dict(&mut self, state: &BTreeMap<String, Tensor>, strict: bool) -> Result<()>
     where
         Self: Sized,
@@ -203,6 +206,7 @@ pub fn state_dict(m: &dyn Module) -> BTreeMap<String, Tensor> {
     out
 }
 
+#[track_caller]
 fn map_tensors(m: &mut dyn Module, f: &dyn Fn(&Tensor) -> Result<Tensor>) -> Result<()> {
     let mut err = None;
     walk_mut(m, "", &mut |_, e| {
@@ -222,6 +226,7 @@ fn map_tensors(m: &mut dyn Module, f: &dyn Fn(&Tensor) -> Result<Tensor>) -> Res
 }
 
 /// [`ModuleExt::load_state_dict`] for a trait object.
+#[track_caller]
 pub fn load_state_dict(m: &mut dyn Module, state: &BTreeMap<String, Tensor>, strict: bool) -> Result<()> {
     let mut missing = Vec::new();
     let mut mismatched = Vec::new();

@@ -17,6 +17,7 @@ use tensor_core::{Device, Result, Tensor};
 /// model.load_state_dict(&tensor_nn::load_pt("lenet.pt".as_ref(), &Device::Cpu)?, true)?;
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn load_pt(path: &Path, device: &Device) -> Result<BTreeMap<String, Tensor>> {
     tensor_io::load_pt(path)?.into_iter().map(|(k, t)| Ok((k, t.to_device(device)?))).collect()
 }

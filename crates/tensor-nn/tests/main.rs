@@ -8,6 +8,7 @@ mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod data_loader;
+mod error_location;
 mod fuzz;
 mod gpt_job;
 mod layer_options;

@@ -6,11 +6,12 @@
 use crate::grad_mode::is_grad_enabled;
 use crate::node::Var;
 use crate::ops::VarRhs;
-use tensor_core::{bail, Result, Scalar, Tensor};
+use tensor_core::{bail, Result, ResultExt, Scalar, Tensor};
 
 impl Var {
     /// Applies an in-place op: `direct` on the tensor when nothing is recorded, else `recorded`
     /// (out of place, on a snapshot of the old value) and a copy back.
+    #[track_caller]
     fn inplace(
         &self,
         name: &'static str,
@@ -23,7 +24,7 @@ impl Var {
             bail!(Autograd, name, "a leaf Variable that requires grad is being used in an in-place operation.");
         }
         if !records {
-            return direct(&mut self.tensor());
+            return direct(&mut self.tensor()).located();
         }
         if self.is_view() {
             bail!(
@@ -34,7 +35,7 @@ impl Var {
         }
         // A snapshot that keeps the old value (the storage is about to change) and history.
         let old = Var::snapshot(self)?;
-        let new = recorded(&old)?;
+        let new = recorded(&old).located().in_op(name)?;
         if new.dtype() != self.dtype() {
             bail!(DType, name, "result type {} can't be cast to the desired output type {}", new.dtype(), self.dtype());
         }
@@ -43,27 +44,33 @@ impl Var {
         Ok(())
     }
 
+    #[track_caller]
     fn snapshot(v: &Var) -> Result<Var> {
         let copy = Var::from_graph_of(v, v.tensor_ref().try_clone()?);
         Ok(copy)
     }
 
     /// `self += rhs`.
+    #[track_caller]
     pub fn add_<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<()> {
         self.binary_inplace("add_", rhs.into(), |t, r| t.add_(r), |a, b| a.add(b))
     }
     /// `self -= rhs`.
+    #[track_caller]
     pub fn sub_<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<()> {
         self.binary_inplace("sub_", rhs.into(), |t, r| t.sub_(r), |a, b| a.sub(b))
     }
     /// `self *= rhs`.
+    #[track_caller]
     pub fn mul_<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<()> {
         self.binary_inplace("mul_", rhs.into(), |t, r| t.mul_(r), |a, b| a.mul(b))
     }
     /// `self /= rhs`.
+    #[track_caller]
     pub fn div_<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<()> {
         self.binary_inplace("div_", rhs.into(), |t, r| t.div_(r), |a, b| a.div(b))
     }
+    #[track_caller]
     fn binary_inplace(
         &self,
         name: &'static str,
@@ -76,14 +83,17 @@ impl Var {
         self.inplace(name, other, |t| direct(t, b.tensor_ref()), |old| recorded(old, &b))
     }
     /// Clamps in place.
+    #[track_caller]
     pub fn clamp_(&self, min: Option<f64>, max: Option<f64>) -> Result<()> {
         self.inplace("clamp_", false, |t| t.clamp_(min, max), |old| old.clamp(min, max))
     }
     /// ReLU in place.
+    #[track_caller]
     pub fn relu_(&self) -> Result<()> {
         self.inplace("relu_", false, |t| t.relu_(), |old| old.relu())
     }
     /// Copies `src` (broadcasting, casting) into this variable, as `x.copy_(src)`.
+    #[track_caller]
     pub fn copy_(&self, src: &Var) -> Result<()> {
         let shape = self.shape().clone();
         let dtype = self.dtype();
@@ -99,11 +109,13 @@ impl Var {
         )
     }
     /// Sets every element to `value`.
+    #[track_caller]
     pub fn fill_(&self, value: impl Into<Scalar>) -> Result<()> {
         let v = value.into();
         self.inplace("fill_", false, |t| t.fill_(v), |old| old.mul(0.0)?.add(v.to_f64()))
     }
     /// Sets every element to zero.
+    #[track_caller]
     pub fn zero_(&self) -> Result<()> {
         self.fill_(0)
     }

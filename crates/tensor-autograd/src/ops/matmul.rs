@@ -4,10 +4,11 @@
 
 use crate::node::Var;
 use crate::var::Saved;
-use tensor_core::{bail, Result};
+use tensor_core::{bail, Result, ResultExt};
 
 impl Var {
     /// Matrix product with PyTorch's rules (1-d, 2-d, broadcast batches).
+    #[track_caller]
     pub fn matmul(&self, rhs: &Var) -> Result<Var> {
         let value = self.tensor_ref().matmul(rhs.tensor_ref())?;
         let name = match (self.dim(), rhs.dim()) {
@@ -51,6 +52,7 @@ impl Var {
         ))
     }
     /// Product of two matrices.
+    #[track_caller]
     pub fn mm(&self, rhs: &Var) -> Result<Var> {
         if self.dim() != 2 || rhs.dim() != 2 {
             bail!(Shape, "mm", "expected 2-D tensors, got shapes {:?} and {:?}", self.shape(), rhs.shape());
@@ -58,6 +60,7 @@ impl Var {
         self.matmul(rhs)
     }
     /// Batched matrix product of 3-d variables.
+    #[track_caller]
     pub fn bmm(&self, rhs: &Var) -> Result<Var> {
         if self.dim() != 3 || rhs.dim() != 3 {
             bail!(Shape, "bmm", "expected 3-D tensors, got shapes {:?} and {:?}", self.shape(), rhs.shape());
@@ -65,6 +68,7 @@ impl Var {
         self.matmul(rhs)
     }
     /// Matrix-vector product.
+    #[track_caller]
     pub fn mv(&self, v: &Var) -> Result<Var> {
         if self.dim() != 2 || v.dim() != 1 {
             bail!(Shape, "mv", "expected a matrix and a vector, got shapes {:?} and {:?}", self.shape(), v.shape());
@@ -72,6 +76,7 @@ impl Var {
         self.matmul(v)
     }
     /// Dot product of two vectors.
+    #[track_caller]
     pub fn dot(&self, other: &Var) -> Result<Var> {
         if self.dim() != 1 || other.dim() != 1 {
             bail!(Shape, "dot", "1D tensors expected, but got shapes {:?} and {:?}", self.shape(), other.shape());
@@ -79,14 +84,16 @@ impl Var {
         self.matmul(other)
     }
     /// Outer product of two vectors.
+    #[track_caller]
     pub fn outer(&self, other: &Var) -> Result<Var> {
         self.unsqueeze(1)?.mul(&other.unsqueeze(0)?)
     }
     /// `x @ wᵀ + b`, as `F.linear` (weight `[out, in]`).
+    #[track_caller]
     pub fn linear(&self, weight: &Var, bias: Option<&Var>) -> Result<Var> {
-        let y = self.matmul(&weight.t()?)?;
+        let y = self.matmul(&weight.t().in_op("linear")?).in_op("linear")?;
         match bias {
-            Some(b) => y.add(b),
+            Some(b) => y.add(b).in_op("linear"),
             None => Ok(y),
         }
     }

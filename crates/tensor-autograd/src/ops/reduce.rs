@@ -5,9 +5,10 @@
 use crate::node::Var;
 use crate::var::Saved;
 use tensor_core::shape::normalize_dims;
-use tensor_core::{bail, Norm, Result, Shape, Tensor};
+use tensor_core::{bail, Norm, Result, ResultExt, Shape, Tensor};
 
 /// The reduced dims of a reduction over `dims` (all when empty) of a `rank`-dim tensor.
+#[track_caller]
 fn reduced_dims(name: &'static str, dims: &[isize], rank: usize) -> Result<Vec<usize>> {
     if dims.is_empty() {
         return Ok((0..rank).collect());
@@ -22,6 +23,7 @@ fn reduced_dims(name: &'static str, dims: &[isize], rank: usize) -> Result<Vec<u
 
 /// `g` (the gradient of a reduction) viewed with the reduced dims as size 1 and expanded to
 /// the input's shape.
+#[track_caller]
 fn expand_back(g: &Var, input: &Shape, dims: &[usize], keepdim: bool) -> Result<Var> {
     let mut g = g.clone();
     if !keepdim {
@@ -34,6 +36,7 @@ fn expand_back(g: &Var, input: &Shape, dims: &[usize], keepdim: bool) -> Result<
 
 /// For each element, the product of all the others (exact with zeros): the exclusive running
 /// products from the left and from the right, multiplied.
+#[track_caller]
 fn products_of_others(x: &Tensor) -> Result<Tensor> {
     let flat = x.reshape(&[-1])?;
     let n = flat.numel();
@@ -51,10 +54,12 @@ fn products_of_others(x: &Tensor) -> Result<Tensor> {
 
 impl Var {
     /// Sum of every element.
+    #[track_caller]
     pub fn sum(&self) -> Result<Var> {
         self.sum_dim(&[], false)
     }
     /// Sum over `dims` (all when empty).
+    #[track_caller]
     pub fn sum_dim(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         let value = self.tensor_ref().sum_dim(dims, keepdim)?;
         let red = reduced_dims("sum", dims, self.dim())?;
@@ -66,10 +71,12 @@ impl Var {
         }))
     }
     /// Mean of every element.
+    #[track_caller]
     pub fn mean(&self) -> Result<Var> {
         self.mean_dim(&[], false)
     }
     /// Mean over `dims` (all when empty).
+    #[track_caller]
     pub fn mean_dim(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         let value = self.tensor_ref().mean_dim(dims, keepdim)?;
         let red = reduced_dims("mean", dims, self.dim())?;
@@ -81,6 +88,7 @@ impl Var {
         }))
     }
     /// Product of every element (the gradient assumes no zero inputs).
+    #[track_caller]
     pub fn prod(&self) -> Result<Var> {
         let value = self.tensor_ref().prod()?;
         let shape = self.shape().clone();
@@ -99,21 +107,26 @@ impl Var {
         }))
     }
     /// Largest values over `dims`; ties share the gradient equally, as `torch.amax`.
+    #[track_caller]
     pub fn amax(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         self.extreme("AmaxBackward0", dims, keepdim, true)
     }
     /// Smallest values over `dims`; ties share the gradient equally.
+    #[track_caller]
     pub fn amin(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         self.extreme("AminBackward0", dims, keepdim, false)
     }
     /// Largest element.
+    #[track_caller]
     pub fn max(&self) -> Result<Var> {
         self.extreme("MaxBackward1", &[], false, true)
     }
     /// Smallest element.
+    #[track_caller]
     pub fn min(&self) -> Result<Var> {
         self.extreme("MinBackward1", &[], false, false)
     }
+    #[track_caller]
     fn extreme(&self, name: &'static str, dims: &[isize], keepdim: bool, max: bool) -> Result<Var> {
         let t = self.tensor_ref();
         let value = if max { t.amax(dims, keepdim)? } else { t.amin(dims, keepdim)? };
@@ -131,13 +144,16 @@ impl Var {
     }
     /// Largest values along `dim` and their indices (a constant), as `x.max(dim)`; the gradient
     /// goes to the chosen index.
+    #[track_caller]
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Result<(Var, Tensor)> {
         self.extreme_dim("MaxBackward0", dim, keepdim, true)
     }
     /// Smallest values along `dim` and their indices.
+    #[track_caller]
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> Result<(Var, Tensor)> {
         self.extreme_dim("MinBackward0", dim, keepdim, false)
     }
+    #[track_caller]
     fn extreme_dim(&self, name: &'static str, dim: isize, keepdim: bool, max: bool) -> Result<(Var, Tensor)> {
         let t = self.tensor_ref();
         let (values, indices) = if max { t.max_dim(dim, keepdim)? } else { t.min_dim(dim, keepdim)? };
@@ -171,6 +187,7 @@ impl Var {
         Ok((var, indices))
     }
     /// Variance over `dims` (all when empty) with Bessel's `correction`.
+    #[track_caller]
     pub fn var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
         let red = reduced_dims("var", dims, self.dim())?;
         let n: usize = red.iter().map(|&d| self.size()[d]).product();
@@ -178,12 +195,14 @@ impl Var {
         centered.mul(&centered)?.sum_dim(dims, keepdim)?.div((n as f64 - correction as f64).max(0.0))
     }
     /// Standard deviation.
+    #[track_caller]
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
-        self.var(dims, correction, keepdim)?.sqrt()
+        self.var(dims, correction, keepdim).in_op("std")?.sqrt()
     }
     /// Vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`: the value is
     /// tensor-core's for every `p` (`P(inf)`, `P(-inf)` and `P(0)` included); where the norm
     /// is 0 the gradient is 0 (PyTorch's subgradient), not NaN.
+    #[track_caller]
     pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Var> {
         let p = match p {
             Norm::L1 => 1.0,
@@ -191,6 +210,7 @@ impl Var {
             Norm::Inf => f64::INFINITY,
             Norm::P(p) => p,
         };
+        let red = reduced_dims("norm", dims, self.dim())?;
         if p == 1.0 {
             return self.abs()?.sum_dim(dims, keepdim);
         }
@@ -206,7 +226,6 @@ impl Var {
             let zero = self.mul(0.0)?.sum_dim(dims, keepdim)?;
             return zero.add(&Var::constant(value));
         }
-        let red = reduced_dims("norm", dims, self.dim())?;
         let shape = self.shape().clone();
         let saved = vec![Saved::Var(self.clone()), Saved::Output];
         Ok(Var::record(value, "LinalgVectorNormBackward0", &[self], saved, move |ctx| {
@@ -226,6 +245,7 @@ impl Var {
         }))
     }
     /// `log(sum(exp(x)))` over `dims`, stable.
+    #[track_caller]
     pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         let value = self.tensor_ref().logsumexp(dims, keepdim)?;
         let red = reduced_dims("logsumexp", dims, self.dim())?;
@@ -244,15 +264,18 @@ impl Var {
         ))
     }
     /// Softmax along `dim`.
+    #[track_caller]
     pub fn softmax(&self, dim: isize) -> Result<Var> {
         self.softmax_op("SoftmaxBackward0", dim, false)
     }
     /// Log-softmax along `dim`.
+    #[track_caller]
     pub fn log_softmax(&self, dim: isize) -> Result<Var> {
         self.softmax_op("LogSoftmaxBackward0", dim, true)
     }
     /// The backward is tensor-core's fused `softmax_backward`, unless it is itself recorded
     /// (`create_graph`): then the same formula from differentiable ops.
+    #[track_caller]
     fn softmax_op(&self, name: &'static str, dim: isize, log: bool) -> Result<Var> {
         let t = self.tensor_ref();
         let value = if log { t.log_softmax(dim)? } else { t.softmax(dim)? };
@@ -275,6 +298,7 @@ impl Var {
         }))
     }
     /// Running sum along `dim`.
+    #[track_caller]
     pub fn cumsum(&self, dim: isize) -> Result<Var> {
         let value = self.tensor_ref().cumsum(dim)?;
         Ok(Var::record(value, "CumsumBackward0", &[self], vec![], move |ctx| {

@@ -66,6 +66,7 @@ impl<M: Module> Visit for ModuleList<M> {
 
 impl<M: Module> Module for ModuleList<M> {
     /// A list has no forward (as PyTorch's `ModuleList`): call its modules.
+    #[track_caller]
     fn forward(&self, _: &Var) -> Result<Var> {
         bail!(Unsupported, "ModuleList", "a ModuleList has no forward; iterate over its modules");
     }
@@ -85,6 +86,7 @@ impl<M> ModuleDict<M> {
     }
     /// Inserts `module` under `key`, replacing (in place) a module already there, as
     /// `module_dict[key] = module`. A key with a `.` is refused: it would split the name.
+    #[track_caller]
     pub fn insert(&mut self, key: impl Into<String>, module: M) -> Result<()> {
         let key = key.into();
         if key.is_empty() || key.contains('.') {
@@ -137,6 +139,7 @@ impl<M: Module> Visit for ModuleDict<M> {
 
 impl<M: Module> Module for ModuleDict<M> {
     /// A dict has no forward (as PyTorch's `ModuleDict`): call its modules.
+    #[track_caller]
     fn forward(&self, _: &Var) -> Result<Var> {
         bail!(Unsupported, "ModuleDict", "a ModuleDict has no forward; call its modules by key");
     }
@@ -165,6 +168,7 @@ mod tests {
     use tensor_core::Device;
 
     #[test]
+    #[track_caller]
     fn names_as_pytorch() -> Result<()> {
         let list: ModuleList<Linear> =
             (0..2).map(|i| Linear::new(2, 3 + i, true, &Device::Cpu)).collect::<Result<_>>()?;

@@ -20,6 +20,7 @@ impl Tensor {
     /// assert!((dx.to_vec::<f32>()?[1] - (1.0 - 0.5f32.tanh().powi(2))).abs() < 1e-6);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn unary_backward(grad: &Tensor, saved: &Tensor, op: UnaryOp) -> Result<Tensor> {
         if !op.has_fused_backward() {
             bail!(Unsupported, "unary_backward", "{:?} has no fused backward", op);
@@ -47,6 +48,7 @@ impl Tensor {
 }
 
 /// The same gradients from other ops (several passes): for backends without the fused kernel.
+#[track_caller]
 pub(crate) fn composed(g: &Tensor, s: &Tensor, op: UnaryOp) -> Result<Tensor> {
     use core::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
     match op {
@@ -103,6 +105,7 @@ mod tests {
     }
 
     #[test]
+    #[track_caller]
     fn fused_matches_composed() -> Result<()> {
         let xs: alloc::vec::Vec<f64> = (0..=240).map(|i| -12.0 + i as f64 * 0.1).collect();
         let gs: alloc::vec::Vec<f64> = (0..=240).map(|i| 1.0 + (i % 7) as f64 * 0.25).collect();
@@ -123,6 +126,7 @@ mod tests {
     }
 
     #[test]
+    #[track_caller]
     fn strided_and_half_inputs() -> Result<()> {
         // A transposed gradient and saved tensor take the strided rows; f16 widens to f32.
         let x = Tensor::arange_dtype(-3.0, 3.0, 0.25, DType::F32, &Device::Cpu)?.view(&[4, 6])?;
@@ -141,6 +145,7 @@ mod tests {
     }
 
     #[test]
+    #[track_caller]
     fn refuses_bad_arguments() -> Result<()> {
         let a = Tensor::zeros([2, 3], DType::F32, &Device::Cpu)?;
         let b = Tensor::zeros([3, 2], DType::F32, &Device::Cpu)?;
