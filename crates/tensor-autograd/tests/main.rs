@@ -4,9 +4,9 @@
 mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
+mod error_location;
 mod gradcheck_ops;
 mod gradgrad;
-mod error_location;
 mod graph;
 mod safety;
 mod seed_tour;

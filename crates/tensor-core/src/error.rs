@@ -1,14 +1,5 @@
 //! The one error type of the workspace: every fallible op names itself, the shapes and the dims,
 //! and the line of the caller's code that called it.
-//!
-//! # Where an error was raised
-//! The constructors are `#[track_caller]`, and so is every function of the workspace that returns
-//! a [`Result`]: the location an error records is the first frame up the stack that is not
-//! `#[track_caller]`, which is the user's call of the public op (`x.matmul(&w)?` in `model.rs`),
-//! not a line inside the library. Closures are never `#[track_caller]`: a function that runs a
-//! closure which may fail passes its result through [`Located::located`], which moves the
-//! location up to its own caller. An op built on another one renames the error with
-//! [`Error::in_op`] (`softmax`, not the `amax` it calls).
 
 use alloc::string::String;
 use core::fmt;
@@ -50,6 +41,19 @@ pub enum ErrorKind {
 /// (the `{:?}` of `unwrap` and of `fn main() -> Result<()>`), adding the kind in the alternate
 /// form `{:#?}`. Two errors are equal when their kind, op and message are: the location is not
 /// compared.
+///
+/// # Where an error was raised
+/// The constructors are `#[track_caller]`, and so is every function of the workspace that
+/// returns a [`Result`]: the location an error records is the first frame up the stack that is
+/// not `#[track_caller]`, the user's call of the public op (`x.matmul(&w)?` in `model.rs`), not
+/// a line inside the library. Closures cannot be `#[track_caller]`: a function that runs a
+/// closure which may fail passes its result through [`ResultExt::located`], which moves the
+/// location up to its own caller. An op built on another one renames the error with
+/// [`in_op`](Self::in_op) (`softmax`, not the `amax` it calls).
+///
+/// A `#[track_caller]` method called through a trait object whose trait does not declare it
+/// `#[track_caller]` is located at its own definition; a caller that knows this (a container
+/// of `dyn` layers) moves the location up with `located`.
 #[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,
@@ -59,7 +63,7 @@ pub struct Error {
 }
 
 impl Error {
-    /// A new error of `kind`, raised by `op`, located at the caller (see the [module docs](self)).
+    /// A new error of `kind`, raised by `op`, located at the caller (see [`Error`]).
     #[cold]
     #[track_caller]
     pub fn new(kind: ErrorKind, op: &'static str, message: impl Into<String>) -> Self {
@@ -199,11 +203,20 @@ mod tests {
 
     #[test]
     fn debug_prints_the_readable_text() {
-        let (e, line) = (Error::new(ErrorKind::Shape, "matmul", "mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3)"), line!());
+        let (e, line) = (
+            Error::new(ErrorKind::Shape, "matmul", "mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3)"),
+            line!(),
+        );
         let at = format!("{}:{line}:26", file!());
-        assert_eq!(format!("{e:?}"), format!("matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3) at {at}"));
+        assert_eq!(
+            format!("{e:?}"),
+            format!("matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3) at {at}")
+        );
         assert_eq!(format!("{e:?}"), format!("{e}"));
-        assert_eq!(format!("{e:#?}"), format!("Shape error in matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3) at {at}"));
+        assert_eq!(
+            format!("{e:#?}"),
+            format!("Shape error in matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3) at {at}")
+        );
     }
 
     #[test]

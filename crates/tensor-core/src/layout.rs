@@ -411,9 +411,13 @@ impl Layout {
     /// in a layout that keeps its invariants; this keeps it so for any input).
     #[track_caller]
     fn offset_plus(&self, op: &'static str, index: usize, dim: usize) -> Result<usize> {
-        index.checked_mul(self.strides[dim]).and_then(|o| o.checked_add(self.offset)).ok_or_else(|| {
-            crate::err!(Index, op, "offset of element {} of dim {} overflows (shape {:?})", index, dim, self.shape)
-        }).located()
+        index
+            .checked_mul(self.strides[dim])
+            .and_then(|o| o.checked_add(self.offset))
+            .ok_or_else(|| {
+                crate::err!(Index, op, "offset of element {} of dim {} overflows (shape {:?})", index, dim, self.shape)
+            })
+            .located()
     }
 
     /// Iterates the storage index of every element, in row-major order.

@@ -131,8 +131,11 @@ pub fn load(
     if version != FORMAT_VERSION.to_string() {
         bail!(Value, OP, "{}: checkpoint version {version:?}, expected {FORMAT_VERSION}", path.display());
     }
-    let epoch: usize =
-        text("epoch").located()?.parse().map_err(|e| err!(Value, OP, "{}: metadata entry \"epoch\": {e}", path.display())).located()?;
+    let epoch: usize = text("epoch")
+        .located()?
+        .parse()
+        .map_err(|e| err!(Value, OP, "{}: metadata entry \"epoch\": {e}", path.display()))
+        .located()?;
     let rng = json("rng_state").located()?;
     let word = |k: &str| rng.get(k).and_then(Value::as_u64);
     let rng_state = match (word("seed"), word("offset")) {

@@ -4,7 +4,9 @@
 use tensor_autograd::Var;
 use tensor_core::{DType, Device, Error, Tensor};
 use tensor_nn::functional as F;
-use tensor_nn::{ClassLossOptions, Conv2d, Conv2dConfig, Embedding, LayerNorm, Linear, Module, ReLU, Reduction, Sequential};
+use tensor_nn::{
+    ClassLossOptions, Conv2d, Conv2dConfig, Embedding, LayerNorm, Linear, Module, ReLU, Reduction, Sequential,
+};
 
 /// Runs `$call`, which must fail, and pushes onto `$wrong` its error's text unless the error
 /// names `$op` and this file and line.
@@ -29,7 +31,8 @@ fn v(shape: &[usize]) -> Var {
 fn functions_and_losses_locate_their_errors_at_the_call() {
     let mut wrong = Vec::new();
     let x = v(&[2, 3]);
-    let (labels, bad_labels) = (Tensor::from_vec(vec![0i64, 2], [2]).unwrap(), Tensor::from_vec(vec![0i64, 5], [2]).unwrap());
+    let (labels, bad_labels) =
+        (Tensor::from_vec(vec![0i64, 2], [2]).unwrap(), Tensor::from_vec(vec![0i64, 5], [2]).unwrap());
     fails_here!(wrong, "linear", F::linear(&x, &v(&[4, 4]), None));
     fails_here!(wrong, "linear", F::linear(&x, &v(&[4, 3]), Some(&v(&[5]))));
     fails_here!(wrong, "conv2d", F::conv2d(&v(&[1, 1, 4, 4]), &v(&[1, 2, 3, 3]), None, Default::default()));
@@ -59,7 +62,10 @@ fn layers_locate_their_errors_at_the_forward_call() {
     let emb = Embedding::new(3, 2, cpu).unwrap();
     fails_here!(wrong, "Embedding", emb.forward(&v(&[2])));
     fails_here!(wrong, "Embedding", emb.forward(&Var::constant(Tensor::from_vec(vec![0i64, 5], [2]).unwrap())));
-    let seq = Sequential::new().add(Linear::new(3, 4, true, cpu).unwrap()).add(ReLU).add(Linear::new(3, 2, true, cpu).unwrap());
+    let seq = Sequential::new()
+        .add(Linear::new(3, 4, true, cpu).unwrap())
+        .add(ReLU)
+        .add(Linear::new(3, 2, true, cpu).unwrap());
     fails_here!(wrong, "linear", seq.forward(&v(&[2, 3])));
     assert!(wrong.is_empty(), "{wrong:#?}");
 }

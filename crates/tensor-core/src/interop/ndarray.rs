@@ -66,7 +66,8 @@ impl Tensor {
         let elems = elements_of::<T>(&guard);
         let (shape, start) = nd_shape(self.layout(), elems.len());
         ArrayViewD::from_shape(shape, &elems[start..])
-            .map_err(|e| err!(Shape, "array_view", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride())).located()?;
+            .map_err(|e| err!(Shape, "array_view", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride()))
+            .located()?;
         Ok(ArrayViewGuard { guard, layout: self.layout().clone(), _t: PhantomData })
     }
 
@@ -111,9 +112,11 @@ impl Tensor {
         let cpu = g.as_any_mut().downcast_mut::<CpuStorage>().expect("cpu device holds cpu storage");
         let elems = T::slice_of_mut(cpu).expect("dtype checked");
         let (shape, start) = nd_shape(self.layout(), elems.len());
-        let view = ArrayViewMutD::from_shape(shape, &mut elems[start..]).map_err(|e| {
-            err!(Shape, "with_array_view_mut", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride())
-        }).located()?;
+        let view = ArrayViewMutD::from_shape(shape, &mut elems[start..])
+            .map_err(|e| {
+                err!(Shape, "with_array_view_mut", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride())
+            })
+            .located()?;
         Ok(f(view))
     }
 
@@ -173,7 +176,8 @@ impl Tensor {
     #[track_caller]
     pub fn to_ndarray<T: Element>(&self) -> Result<ArrayD<T>> {
         ArrayD::from_shape_vec(IxDyn(self.size()), self.to_vec::<T>()?)
-            .map_err(|e| err!(Shape, "to_ndarray", "shape {:?}: {e}", self.shape())).located()
+            .map_err(|e| err!(Shape, "to_ndarray", "shape {:?}: {e}", self.shape()))
+            .located()
     }
 }
 

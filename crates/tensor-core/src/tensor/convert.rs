@@ -70,15 +70,18 @@ impl Tensor {
     pub fn copy_(&mut self, src: &Tensor) -> Result<()> {
         self.same_device("copy_", &[src])?;
         self.check_writable("copy_")?;
-        let src_b = src.broadcast_to(self.shape()).map_err(|_| {
-            crate::err!(
-                Shape,
-                "copy_",
-                "source of shape {:?} cannot be broadcast to destination of shape {:?}",
-                src.shape(),
-                self.shape()
-            )
-        }).located()?;
+        let src_b = src
+            .broadcast_to(self.shape())
+            .map_err(|_| {
+                crate::err!(
+                    Shape,
+                    "copy_",
+                    "source of shape {:?} cannot be broadcast to destination of shape {:?}",
+                    src.shape(),
+                    self.shape()
+                )
+            })
+            .located()?;
         let src_b = if src.dtype() != self.dtype() || src.shares_storage(self) {
             src_b.to_dtype(self.dtype())?.detached_copy_if_shared(self)?
         } else {

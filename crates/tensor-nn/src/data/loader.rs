@@ -265,7 +265,8 @@ impl<B: Send + 'static> Workers<B> {
                         }
                     }
                 })
-                .map_err(|e| err!(Io, OP, "cannot start worker {id}: {e}")).located()?;
+                .map_err(|e| err!(Io, OP, "cannot start worker {id}: {e}"))
+                .located()?;
             workers.tasks.push(task_tx);
             workers.handles.push(handle);
         }

@@ -118,7 +118,8 @@ fn parse(mut r: impl Read, source: &str, what: &str) -> Result<(Vec<usize>, Vec<
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .filter(|&n| n <= isize::MAX as usize)
-        .ok_or_else(|| err!(Io, OP, "{source}: dims {dims:?} overflow")).located()?;
+        .ok_or_else(|| err!(Io, OP, "{source}: dims {dims:?} overflow"))
+        .located()?;
     let data = read_data(&mut r, numel).map_err(io).located()?;
     if data.len() < numel {
         bail!(Io, OP, "{source}: truncated: dims {dims:?} need {numel} bytes of data, the file has {}", data.len());

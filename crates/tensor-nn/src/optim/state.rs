@@ -133,9 +133,17 @@ pub(crate) struct GroupReader<'a> {
 impl GroupReader<'_> {
     #[track_caller]
     fn get(&self, key: &str) -> Result<&Value> {
-        self.group.get(key).ok_or_else(|| {
-            err!(Value, self.op, "loaded state dict has no key param_groups.{}.{key} (expected a value)", self.index)
-        }).located()
+        self.group
+            .get(key)
+            .ok_or_else(|| {
+                err!(
+                    Value,
+                    self.op,
+                    "loaded state dict has no key param_groups.{}.{key} (expected a value)",
+                    self.index
+                )
+            })
+            .located()
     }
     #[track_caller]
     fn wrong(&self, key: &str, expected: &str, got: &Value) -> tensor_core::Error {
@@ -189,7 +197,8 @@ impl StateReader<'_> {
     fn get(&self, name: &str) -> Result<&Tensor> {
         self.tensors
             .get(name)
-            .ok_or_else(|| err!(Value, self.op, "loaded state dict has no key state.{}.{name}", self.index)).located()
+            .ok_or_else(|| err!(Value, self.op, "loaded state dict has no key state.{}.{name}", self.index))
+            .located()
     }
     /// A tensor of the parameter's shape, copied into a fresh tensor of its dtype and device.
     #[track_caller]
@@ -283,7 +292,8 @@ pub(crate) fn load_state_dict<C: GroupOptions, S: ParamState<C>>(
                     op,
                     "loaded state dict has no list of integers param_groups.{g}.params (the parameters' indices)"
                 )
-            }).located()?;
+            })
+            .located()?;
         if ids.len() != params.len() {
             bail!(
                 Value,

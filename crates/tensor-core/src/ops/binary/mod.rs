@@ -114,16 +114,20 @@ impl Tensor {
         }
         let b = rhs.to_tensor(self, compute)?;
         self.same_device(name, &[&b])?;
-        let lb = b.layout().broadcast_to(self.shape()).map_err(|_| {
-            crate::err!(
-                Shape,
-                name,
-                "output with shape {:?} doesn't match the broadcast shape of {:?} and {:?}",
-                self.shape(),
-                self.shape(),
-                b.shape()
-            )
-        }).located()?;
+        let lb = b
+            .layout()
+            .broadcast_to(self.shape())
+            .map_err(|_| {
+                crate::err!(
+                    Shape,
+                    name,
+                    "output with shape {:?} doesn't match the broadcast shape of {:?} and {:?}",
+                    self.shape(),
+                    self.shape(),
+                    b.shape()
+                )
+            })
+            .located()?;
         check_int_divisor(op, compute, &b)?;
         let b = b.detached_copy_if_shared(self)?;
         let lb =

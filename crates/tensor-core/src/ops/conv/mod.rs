@@ -425,7 +425,8 @@ pub fn conv2d_backward_weight(
         );
     }
     let weight = [o, c / params.groups, weight_hw[0], weight_hw[1]];
-    let g = conv2d_geometry(x.size(), &weight, &params).map_err(|e| crate::err!(Shape, OP, "{}", e.message())).located()?;
+    let g =
+        conv2d_geometry(x.size(), &weight, &params).map_err(|e| crate::err!(Shape, OP, "{}", e.message())).located()?;
     check_out_hw(OP, &g, gr.size())?;
     let s = Tensor::read_all("conv2d_backward_weight", [&gr, &x], |[a, b]| {
         a.conv2d_backward_weight(gr.layout(), b, x.layout(), &g, params.groups, o)

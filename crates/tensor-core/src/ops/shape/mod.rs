@@ -64,9 +64,11 @@ impl Tensor {
                     t.shape()
                 );
             }
-            total = usize::checked_add(total, t.size()[d]).ok_or_else(|| {
-                crate::err!(Shape, OP, "the sizes along dim {} add up past usize::MAX (tensor number {})", d, i)
-            }).located()?;
+            total = usize::checked_add(total, t.size()[d])
+                .ok_or_else(|| {
+                    crate::err!(Shape, OP, "the sizes along dim {} add up past usize::MAX (tensor number {})", d, i)
+                })
+                .located()?;
         }
         let mut shape = Dims::from_slice(base.size());
         shape[d] = total;
@@ -181,9 +183,20 @@ impl Tensor {
         let mut out_shape = Dims::new();
         for (k, (&r, &s)) in repeats.iter().zip(padded.iter()).enumerate() {
             x = x.unsqueeze(2 * k as isize)?;
-            let size = r.checked_mul(s).filter(|_| r <= isize::MAX as usize).ok_or_else(|| {
-                crate::err!(Shape, "repeat", "repeats {:?} of shape {:?} overflow at dim {}", repeats, self.shape(), k)
-            }).located()?;
+            let size = r
+                .checked_mul(s)
+                .filter(|_| r <= isize::MAX as usize)
+                .ok_or_else(|| {
+                    crate::err!(
+                        Shape,
+                        "repeat",
+                        "repeats {:?} of shape {:?} overflow at dim {}",
+                        repeats,
+                        self.shape(),
+                        k
+                    )
+                })
+                .located()?;
             sizes.push(r as isize);
             sizes.push(s as isize);
             out_shape.push(size);
@@ -260,7 +273,8 @@ impl Tensor {
                         shape[d],
                         self.shape()
                     )
-                }).located()?;
+                })
+                .located()?;
         }
         Shape::new(&shape).checked_numel("pad")?;
         let value = match mode {

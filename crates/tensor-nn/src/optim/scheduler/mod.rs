@@ -94,7 +94,9 @@ fn entry<T>(
 ) -> Result<T> {
     match s.get(key) {
         None => Err(err!(Value, op, "the state dict has no key {key:?} (expected {expected})")),
-        Some(v) => f(v).ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected {expected}, got {v}")).located(),
+        Some(v) => {
+            f(v).ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected {expected}, got {v}")).located()
+        }
     }
 }
 
@@ -127,7 +129,9 @@ fn bool_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<bool> {
 fn str_entry<'a>(op: &'static str, s: &'a SchedulerState, key: &str) -> Result<&'a str> {
     match s.get(key) {
         None => Err(err!(Value, op, "the state dict has no key {key:?} (expected a string)")),
-        Some(v) => v.as_str().ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected a string, got {v}")).located(),
+        Some(v) => {
+            v.as_str().ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected a string, got {v}")).located()
+        }
     }
 }
 
