@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
-use tensor_core::{bail, Result, Shape, Tensor};
+use tensor_core::{bail, Result, ResultExt, Shape, Tensor};
 
 /// One entry per input of a node: inline for the one- and two-input ops that most nodes are.
 pub(crate) type PerInput<T> = SmallVec<[T; 2]>;
@@ -239,7 +239,7 @@ impl Node {
         }
         let needs: PerInput<bool> = this.edges.iter().map(Option::is_some).collect();
         let ctx = BackwardCtx { grad, saved: &saved, needs: &needs };
-        let grads = state.backward.backward(&ctx)?;
+        let grads = state.backward.backward(&ctx).located()?;
         if grads.len() != this.edges.len() {
             bail!(
                 Autograd,

@@ -203,20 +203,14 @@ mod tests {
 
     #[test]
     fn debug_prints_the_readable_text() {
-        let (e, line) = (
-            Error::new(ErrorKind::Shape, "matmul", "mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3)"),
-            line!(),
-        );
-        let at = format!("{}:{line}:26", file!());
-        assert_eq!(
-            format!("{e:?}"),
-            format!("matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3) at {at}")
-        );
-        assert_eq!(format!("{e:?}"), format!("{e}"));
-        assert_eq!(
-            format!("{e:#?}"),
-            format!("Shape error in matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3) at {at}")
-        );
+        let e = Error::new(ErrorKind::Shape, "matmul", "mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3)");
+        let line = line!() - 1;
+        let at = e.location().expect("located");
+        assert_eq!((at.file(), at.line(), at.column()), (file!(), line, 17));
+        let text = format!("matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3) at {}:{line}:17", file!());
+        assert_eq!(format!("{e}"), text);
+        assert_eq!(format!("{e:?}"), text);
+        assert_eq!(format!("{e:#?}"), format!("Shape error in {text}"));
     }
 
     #[test]

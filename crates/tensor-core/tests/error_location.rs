@@ -47,6 +47,18 @@ fn methods_locate_their_errors_at_the_call() {
     fails_here!(wrong, "matmul", x.matmul(&x));
     fails_here!(wrong, "mm", x.mm(&y));
     fails_here!(wrong, "bmm", x.bmm(&x));
+    fails_here!(wrong, "mv", x.mv(&x));
+    fails_here!(wrong, "dot", y.dot(&t(&[3])));
+    fails_here!(wrong, "outer", x.outer(&y));
+    fails_here!(wrong, "addmm", y.addmm(&x, &x.t().unwrap(), 1.0, 1.0));
+    fails_here!(wrong, "addmm", t(&[2, 2]).addmm(&x, &x, 1.0, 1.0));
+    fails_here!(wrong, "flatten", x.flatten(2, 0));
+    fails_here!(wrong, "squeeze", x.squeeze_dim(4));
+    fails_here!(wrong, "split", x.split(0, 0));
+    fails_here!(wrong, "chunk", x.chunk(0, 0));
+    fails_here!(wrong, "repeat", x.repeat(&[2]));
+    fails_here!(wrong, "scatter", x.scatter(1, &i, &y));
+    fails_here!(wrong, "index_add", x.index_add(1, &i, &y));
     fails_here!(wrong, "view", x.view(&[4, 2]));
     fails_here!(wrong, "reshape", x.reshape(&[4, -1, 5]));
     fails_here!(wrong, "transpose", x.transpose(0, 2));

@@ -97,7 +97,7 @@ pub fn save(
     if let Some(s) = scheduler {
         meta.insert("scheduler".to_string(), Value::Object(s.state_dict()).to_string());
     }
-    tensor_io::save_safetensors_with_metadata(&tensors, &meta, path.as_ref())
+    tensor_io::save_safetensors_with_metadata(&tensors, &meta, path.as_ref()).located()
 }
 
 /// Reads a checkpoint that [`save`] wrote into `model`, `optimizer` and `scheduler` (freshly
@@ -116,7 +116,7 @@ pub fn load(
     scheduler: Option<&mut (dyn LrScheduler + '_)>,
 ) -> Result<Resumed> {
     let path = path.as_ref();
-    let file = SafetensorsFile::open(path)?;
+    let file = SafetensorsFile::open(path).located()?;
     let meta = file.metadata();
     let text = |key: &str| {
         meta.get(key)
@@ -164,7 +164,7 @@ pub fn load(
 
     // The tensors, on the model's device; the optimizer's go where their parameters are.
     let device = named_parameters(model).first().map_or(Device::Cpu, |(_, p)| p.tensor().device().clone());
-    let all = file.load_all(&device)?;
+    let all = file.load_all(&device).located()?;
     let opt_state = OptimizerState::from_state_tensors(OPTIMIZER_PREFIX, &all, param_groups)?;
     let model_state: BTreeMap<String, Tensor> =
         all.into_iter().filter(|(k, _)| !k.starts_with(OPTIMIZER_PREFIX)).collect();

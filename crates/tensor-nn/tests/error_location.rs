@@ -5,7 +5,8 @@ use tensor_autograd::Var;
 use tensor_core::{DType, Device, Error, Tensor};
 use tensor_nn::functional as F;
 use tensor_nn::{
-    ClassLossOptions, Conv2d, Conv2dConfig, Embedding, LayerNorm, Linear, Module, ReLU, Reduction, Sequential,
+    AdaptiveAvgPool2d, BatchNorm2d, ClassLossOptions, Conv2d, Conv2dConfig, Embedding, GroupNorm, LSTMCell, LayerNorm,
+    Linear, MaxPool2d, Module, MultiheadAttention, PixelShuffle, ReLU, Reduction, Sequential, Softmax, GRU,
 };
 
 /// Runs `$call`, which must fail, and pushes onto `$wrong` its error's text unless the error
@@ -62,6 +63,20 @@ fn layers_locate_their_errors_at_the_forward_call() {
     let emb = Embedding::new(3, 2, cpu).unwrap();
     fails_here!(wrong, "Embedding", emb.forward(&v(&[2])));
     fails_here!(wrong, "Embedding", emb.forward(&Var::constant(Tensor::from_vec(vec![0i64, 5], [2]).unwrap())));
+    let bn = BatchNorm2d::new(3, cpu).unwrap();
+    fails_here!(wrong, "BatchNorm2d", bn.forward(&v(&[1, 2, 2, 2])));
+    let gn = GroupNorm::new(2, 4, cpu).unwrap();
+    fails_here!(wrong, "group_norm", gn.forward(&v(&[1, 3, 2, 2])));
+    let mha = MultiheadAttention::new(4, 2, cpu).unwrap();
+    fails_here!(wrong, "MultiheadAttention", mha.forward(&v(&[2, 3, 5])));
+    fails_here!(wrong, "max_pool2d", MaxPool2d::new(3).forward(&v(&[1, 1, 2, 2])));
+    fails_here!(wrong, "adaptive_avg_pool2d", AdaptiveAvgPool2d::new(3).forward(&v(&[2, 2])));
+    fails_here!(wrong, "pixel_shuffle", PixelShuffle::new(2).forward(&v(&[1, 3, 2, 2])));
+    fails_here!(wrong, "softmax", Softmax { dim: 3 }.forward(&v(&[2, 2])));
+    let rnn = GRU::new(3, 4, Default::default(), cpu).unwrap();
+    fails_here!(wrong, "GRU", rnn.forward(&v(&[5, 2, 2])));
+    let cell = LSTMCell::new(3, 4, true, cpu).unwrap();
+    fails_here!(wrong, "LSTMCell", cell.forward(&v(&[2, 2])));
     let seq = Sequential::new()
         .add(Linear::new(3, 4, true, cpu).unwrap())
         .add(ReLU)
@@ -92,4 +107,13 @@ fn a_users_module_keeps_the_line_inside_its_forward() {
     let seq = Sequential::new().add(net).add(ReLU);
     let (e, line) = (seq.forward(&v(&[2, 3])).unwrap_err(), line!());
     assert_eq!(e.location().map(|l| (l.file(), l.line())), Some((file!(), line)), "the outermost call: {e}");
+}
+
+#[test]
+fn file_errors_are_located_at_the_call() {
+    let mut wrong = Vec::new();
+    let missing = std::path::Path::new("/nonexistent/model.safetensors");
+    fails_here!(wrong, "load_safetensors", tensor_nn::load_safetensors(missing, &Device::Cpu));
+    fails_here!(wrong, "load_pt", tensor_nn::load_pt(missing, &Device::Cpu));
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

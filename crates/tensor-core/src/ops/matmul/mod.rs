@@ -6,7 +6,7 @@ pub(crate) mod backend;
 pub(crate) mod cpu;
 
 use crate::shape::{broadcast_shapes, Dims};
-use crate::{bail, result_type, Layout, Result, Shape, Tensor};
+use crate::{bail, result_type, Layout, Result, ResultExt, Shape, Tensor};
 
 /// Operands of one batched product, as 3-d tensors, and the shape of the user-facing result.
 struct Plan {
@@ -194,11 +194,11 @@ impl Tensor {
         }
         let shape = Shape::new(&[m1.size()[0], m2.size()[1]]);
         let dtype = result_type(&[self.operand(), m1.operand(), m2.operand()]);
-        let mut out = self.broadcast_to(&shape)?.to_dtype(dtype)?.contiguous()?;
+        let mut out = self.broadcast_to(&shape).in_op("addmm")?.to_dtype(dtype)?.contiguous()?;
         if out.shares_storage(self) {
             out = out.try_clone()?;
         }
-        Tensor::addmm_into(m1, m2, &mut out, alpha, beta)?;
+        Tensor::addmm_into(m1, m2, &mut out, alpha, beta).in_op("addmm")?;
         Ok(out)
     }
 }
