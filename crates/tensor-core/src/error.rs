@@ -42,6 +42,17 @@ pub enum ErrorKind {
 /// form `{:#?}`. Two errors are equal when their kind, op and message are: the location is not
 /// compared.
 ///
+/// ```
+/// use tensor_core::{DType, Device, Tensor};
+/// let a = Tensor::zeros([5, 3], DType::F32, &Device::Cpu)?;
+/// let e = a.matmul(&a).unwrap_err();
+/// let at = e.location().unwrap();
+/// assert_eq!((at.file(), at.line()), (file!(), line!() - 2));
+/// assert!(e.to_string().starts_with("matmul: mat1 and mat2 shapes cannot be multiplied (5x3 and 5x3)"));
+/// assert!(format!("{e:?}").ends_with(&format!(" at {}:{}:{}", at.file(), at.line(), at.column())));
+/// # Ok::<(), tensor_core::Error>(())
+/// ```
+///
 /// # Where an error was raised
 /// The constructors are `#[track_caller]`, and so is every function of the workspace that
 /// returns a [`Result`]: the location an error records is the first frame up the stack that is
