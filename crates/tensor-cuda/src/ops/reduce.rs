@@ -17,9 +17,11 @@ use tensor_core::backend::{ReduceOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
 
 impl ReduceOps<Storage> for CudaStorage {
+    #[track_caller]
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Storage> {
         reduce(self, layout, dims, op).map(Storage::new)
     }
+    #[track_caller]
     fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Storage> {
         scan(self, layout, dim, op).map(Storage::new)
     }
@@ -53,6 +55,7 @@ fn out_dtype(op: ReduceOp, dtype: DType) -> DType {
 
 /// Reduces `dims` of `src[layout]`; the result is contiguous over the kept dims (the reduced
 /// dims count as size 1).
+#[track_caller]
 pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<CudaStorage> {
     let name = op_name(op);
     if let Some(&d) = dims.iter().find(|&&d| d >= layout.rank()) {
@@ -98,6 +101,7 @@ pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: Red
 }
 
 /// A running sum or product along `dim` of `src[layout]`, into a new contiguous storage.
+#[track_caller]
 pub(crate) fn scan(src: &CudaStorage, layout: &Layout, dim: usize, op: ScanOp) -> Result<CudaStorage> {
     let name = match op {
         ScanOp::CumSum => "cumsum",
