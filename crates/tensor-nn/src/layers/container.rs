@@ -168,7 +168,6 @@ mod tests {
     use tensor_core::Device;
 
     #[test]
-    #[track_caller]
     fn names_as_pytorch() -> Result<()> {
         let list: ModuleList<Linear> =
             (0..2).map(|i| Linear::new(2, 3 + i, true, &Device::Cpu)).collect::<Result<_>>()?;

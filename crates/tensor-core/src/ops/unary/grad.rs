@@ -105,7 +105,6 @@ mod tests {
     }
 
     #[test]
-    #[track_caller]
     fn fused_matches_composed() -> Result<()> {
         let xs: alloc::vec::Vec<f64> = (0..=240).map(|i| -12.0 + i as f64 * 0.1).collect();
         let gs: alloc::vec::Vec<f64> = (0..=240).map(|i| 1.0 + (i % 7) as f64 * 0.25).collect();
@@ -126,7 +125,6 @@ mod tests {
     }
 
     #[test]
-    #[track_caller]
     fn strided_and_half_inputs() -> Result<()> {
         // A transposed gradient and saved tensor take the strided rows; f16 widens to f32.
         let x = Tensor::arange_dtype(-3.0, 3.0, 0.25, DType::F32, &Device::Cpu)?.view(&[4, 6])?;
@@ -145,7 +143,6 @@ mod tests {
     }
 
     #[test]
-    #[track_caller]
     fn refuses_bad_arguments() -> Result<()> {
         let a = Tensor::zeros([2, 3], DType::F32, &Device::Cpu)?;
         let b = Tensor::zeros([3, 2], DType::F32, &Device::Cpu)?;
