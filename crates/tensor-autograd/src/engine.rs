@@ -27,6 +27,7 @@ struct Pending {
 
 /// Runs backward from `roots` (each a variable and its gradient). With `capture`, the gradients
 /// arriving at those edges are returned instead of accumulated into `.grad`.
+#[track_caller]
 pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&[Edge]>) -> Result<Vec<Option<Var>>> {
     let retain_graph = opts.retain_graph || opts.create_graph;
     let _mode = set_grad_enabled(opts.create_graph);
@@ -169,6 +170,7 @@ impl LeafGrads {
 }
 
 /// A gradient must have the shape of the input it is for (a node's child or a leaf).
+#[track_caller]
 fn check_shape(g: &Var, input: usize, parent: &Node) -> Result<()> {
     let expected = &parent.input_shapes[input];
     if g.shape() != expected {
@@ -185,6 +187,7 @@ fn check_shape(g: &Var, input: usize, parent: &Node) -> Result<()> {
     Ok(())
 }
 
+#[track_caller]
 fn add_opt(acc: Option<Var>, g: Var) -> Result<Var> {
     match acc {
         None => Ok(g),
@@ -192,6 +195,7 @@ fn add_opt(acc: Option<Var>, g: Var) -> Result<Var> {
     }
 }
 
+#[track_caller]
 fn deliver_leaf(edge: &Edge, g: Var, captured_ids: &[usize], captured: &mut [Option<Var>]) -> Result<()> {
     let Edge::Leaf(slot) = edge else { return Ok(()) };
     // A hook's result replaces the gradient; without one `g` itself goes on, keeping its
@@ -209,6 +213,7 @@ fn deliver_leaf(edge: &Edge, g: Var, captured_ids: &[usize], captured: &mut [Opt
 
 impl Var {
     /// Backward from a one-element variable, seeding with 1, as `out.backward()`.
+    #[track_caller]
     pub fn backward(&self) -> Result<()> {
         if self.numel() != 1 {
             bail!(
@@ -222,10 +227,12 @@ impl Var {
         self.backward_opts(&seed, BackwardOptions::default())
     }
     /// Backward with an explicit gradient of this variable's shape, as `y.backward(gradient)`.
+    #[track_caller]
     pub fn backward_with(&self, gradient: &Tensor) -> Result<()> {
         self.backward_opts(gradient, BackwardOptions::default())
     }
     /// Backward with options (`retain_graph`, `create_graph`).
+    #[track_caller]
     pub fn backward_opts(&self, gradient: &Tensor, opts: BackwardOptions) -> Result<()> {
         if !self.requires_grad() {
             bail!(Autograd, "backward", "element 0 of tensors does not require grad and does not have a grad_fn");
@@ -248,6 +255,7 @@ impl Var {
 /// The gradients of `outputs` with respect to `inputs`, as `torch.autograd.grad`; `.grad` of
 /// leaves is left untouched. `grad_outputs` default to ones (outputs must then be scalars). An
 /// input no output depends on is an error unless `allow_unused`, which gives `None` for it.
+#[track_caller]
 pub fn grad(
     outputs: &[&Var],
     inputs: &[&Var],

@@ -81,6 +81,7 @@ impl FunctionCtx {
 }
 
 /// Runs `function` on `inputs`, recording it in the graph, as `MyFunction.apply(*inputs)`.
+#[track_caller]
 pub fn apply<F: Function>(function: F, inputs: &[&Var]) -> Result<Var> {
     let mut ctx = FunctionCtx::default();
     let value = {

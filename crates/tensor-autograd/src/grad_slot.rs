@@ -45,6 +45,7 @@ impl GradSlot {
     }
     /// Runs the hooks in order; each may replace the gradient, with one of the same shape,
     /// dtype and device (else an error, as PyTorch's "hook ... has changed the size/type").
+    #[track_caller]
     pub(crate) fn run_hooks(&self, grad: Var) -> Result<Var> {
         let hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
         let mut g = grad;
@@ -69,6 +70,7 @@ impl GradSlot {
         Ok(g)
     }
     /// Adds `g` into `.grad` (a new tensor: the previous one is never written in place).
+    #[track_caller]
     pub(crate) fn accumulate(&self, g: Tensor) -> Result<()> {
         let mut slot = self.grad.lock().unwrap_or_else(|e| e.into_inner());
         // Private and contiguous, as users update `.grad` in place: the incoming gradient

@@ -23,11 +23,13 @@ impl Default for GradcheckOptions {
     }
 }
 
+#[track_caller]
 fn flat(t: &Tensor) -> Result<Vec<f64>> {
     t.to_vec::<f64>()
 }
 
 /// The output of `f` at `inputs`, flattened, computed without recording.
+#[track_caller]
 fn eval(f: &dyn Fn(&[Var]) -> Result<Var>, inputs: &[Tensor]) -> Result<Vec<f64>> {
     let _g = no_grad();
     let vars: Vec<Var> = inputs.iter().map(|t| Var::constant(t.shallow_clone())).collect();
@@ -36,11 +38,13 @@ fn eval(f: &dyn Fn(&[Var]) -> Result<Var>, inputs: &[Tensor]) -> Result<Vec<f64>
 
 /// Checks the gradients of `f` with respect to every input against central differences.
 /// Inputs must be float64; each is perturbed element by element.
+#[track_caller]
 pub fn gradcheck(f: impl Fn(&[Var]) -> Result<Var>, inputs: &[Tensor]) -> Result<()> {
     gradcheck_with(&f, inputs, GradcheckOptions::default())
 }
 
 /// [`gradcheck`] with explicit tolerances.
+#[track_caller]
 pub fn gradcheck_with(f: &dyn Fn(&[Var]) -> Result<Var>, inputs: &[Tensor], opts: GradcheckOptions) -> Result<()> {
     for (i, t) in inputs.iter().enumerate() {
         if t.dtype() != DType::F64 {
@@ -109,6 +113,7 @@ pub fn gradcheck_with(f: &dyn Fn(&[Var]) -> Result<Var>, inputs: &[Tensor], opts
 /// Checks second derivatives: the gradient of `f` (computed with `create_graph`) for a fixed
 /// random output gradient is itself checked with [`gradcheck`] against the inputs and that
 /// output gradient, as `torch.autograd.gradgradcheck`.
+#[track_caller]
 pub fn gradgradcheck(f: impl Fn(&[Var]) -> Result<Var>, inputs: &[Tensor]) -> Result<()> {
     let n = inputs.len();
     let out_shape = {

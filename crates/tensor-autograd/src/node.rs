@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
-use tensor_core::{bail, Result, Shape, Tensor};
+use tensor_core::{bail, Result, ResultExt, Shape, Tensor};
 
 /// One entry per input of a node: inline for the one- and two-input ops that most nodes are.
 pub(crate) type PerInput<T> = SmallVec<[T; 2]>;
@@ -43,6 +43,7 @@ impl Edge {
 /// `create_graph` the backward itself is recorded (double backward).
 pub trait BackwardFn: Send + Sync {
     /// Computes the input gradients.
+    #[track_caller]
     fn backward(&self, ctx: &BackwardCtx<'_>) -> Result<Vec<Option<Var>>>;
 }
 
@@ -50,6 +51,7 @@ impl<F> BackwardFn for F
 where
     F: Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Var>>> + Send + Sync,
 {
+    #[track_caller]
     fn backward(&self, ctx: &BackwardCtx<'_>) -> Result<Vec<Option<Var>>> {
         self(ctx)
     }
@@ -229,6 +231,7 @@ impl Node {
     }
 
     /// Runs this node's backward on `grad`. `this` is the node itself (to re-attach a saved output).
+    #[track_caller]
     pub(crate) fn apply(
         this: &Arc<Node>,
         grad: &Var,
@@ -260,7 +263,7 @@ impl Node {
         }
         let needs: PerInput<bool> = this.edges.iter().map(Option::is_some).collect();
         let ctx = BackwardCtx { grad, saved: &saved, needs: &needs };
-        let grads = this.backward.backward(&ctx)?;
+        let grads = this.backward.backward(&ctx).located()?;
         if grads.len() != this.edges.len() {
             bail!(
                 Autograd,
@@ -282,6 +285,7 @@ impl Node {
     }
 }
 
+#[track_caller]
 fn check_version(t: &Tensor, saved: usize, node: &Node) -> Result<()> {
     if t.version() != saved {
         bail!(

@@ -19,10 +19,14 @@ impl Var {
     /// its message, as the operators panic where their methods err.
     #[track_caller]
     pub fn new(tensor: Tensor, requires_grad: bool) -> Var {
-        Var::try_new(tensor, requires_grad).unwrap_or_else(|e| panic!("{e}"))
+        match Var::try_new(tensor, requires_grad) {
+            Ok(v) => v,
+            Err(e) => panic!("{}", e.at_caller()),
+        }
     }
     /// A leaf variable, or an error when `requires_grad` is asked of a tensor that is not
     /// floating point (as `torch.tensor([1, 2], requires_grad=True)` raises).
+    #[track_caller]
     pub fn try_new(tensor: Tensor, requires_grad: bool) -> Result<Var> {
         if requires_grad && !tensor.is_floating_point() {
             bail!(
@@ -83,6 +87,7 @@ impl Var {
         self.grad_fn().is_none()
     }
     /// Sets `requires_grad` of a leaf, as `x.requires_grad_(b)`; only float leaves may require grad.
+    #[track_caller]
     pub fn requires_grad_(&self, requires_grad: bool) -> Result<&Var> {
         if !self.is_leaf() {
             if requires_grad {
@@ -106,6 +111,7 @@ impl Var {
         self.0.slot.get()?.grad.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(Tensor::shallow_clone)
     }
     /// Sets or clears `.grad` (`set_grad(None)` is `x.grad = None`).
+    #[track_caller]
     pub fn set_grad(&self, grad: Option<Tensor>) -> Result<()> {
         if let Some(g) = &grad {
             if g.shape() != self.shape() {
@@ -150,6 +156,7 @@ impl Var {
     /// Registers a hook run on this variable's gradient during backward; it may return a
     /// replacement, as `x.register_hook(fn)`. It sees the gradient's tensor: a replacement
     /// carries no graph (see [`register_var_hook`](Self::register_var_hook) for that).
+    #[track_caller]
     pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static) -> Result<()> {
         self.register_var_hook(move |g: &Var| {
             Ok(match hook(g.tensor_ref()) {
@@ -228,6 +235,7 @@ impl Var {
         self.0.tensor.device()
     }
     /// The value of a one-element variable.
+    #[track_caller]
     pub fn item<T: tensor_core::Element>(&self) -> Result<T> {
         self.0.tensor.item()
     }

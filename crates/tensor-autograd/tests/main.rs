@@ -4,6 +4,7 @@
 mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
+mod error_location;
 mod functions_hooks;
 mod gradcheck_ops;
 mod gradgrad;

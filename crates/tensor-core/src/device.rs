@@ -35,6 +35,7 @@ impl Device {
         }
     }
     /// A zeroed storage of `numel` elements (an OutOfMemory error naming `op` without room).
+    #[track_caller]
     pub(crate) fn zeros(&self, op: &'static str, dtype: DType, numel: usize) -> Result<Storage> {
         match self {
             Device::Cpu => Ok(Storage::new(CpuStorage::zeros(op, dtype, numel)?)),
@@ -42,6 +43,7 @@ impl Device {
         }
     }
     /// A storage whose elements the caller will all overwrite.
+    #[track_caller]
     pub(crate) fn uninit(&self, op: &'static str, dtype: DType, numel: usize) -> Result<Storage> {
         match self {
             Device::Cpu => Ok(Storage::new(CpuStorage::for_overwrite(op, dtype, numel)?)),
@@ -49,6 +51,7 @@ impl Device {
         }
     }
     /// Moves a host storage onto this device.
+    #[track_caller]
     pub(crate) fn upload(&self, s: CpuStorage) -> Result<Storage> {
         match self {
             Device::Cpu => Ok(Storage::new(s)),
@@ -56,6 +59,7 @@ impl Device {
         }
     }
     /// Waits for the device's queued work (a no-op on the CPU).
+    #[track_caller]
     pub fn synchronize(&self) -> Result<()> {
         match self {
             Device::Cpu => Ok(()),

@@ -4,7 +4,7 @@
 //! to six dims. Strides are never negative (as in PyTorch, `flip` copies).
 
 use crate::shape::{infer_shape, normalize_dim, Dims, Shape};
-use crate::{bail, Result};
+use crate::{bail, Result, ResultExt};
 
 /// Shape + strides (in elements) + offset into the storage.
 ///
@@ -48,6 +48,7 @@ impl Layout {
     /// The layout of `sizes` and `strides` at `offset`, as `torch.as_strided` takes them: a
     /// Shape error when their ranks differ, an Index error when the elements it reaches
     /// overflow (whether they lie inside a storage is checked where it meets one).
+    #[track_caller]
     pub fn strided(sizes: &[usize], strides: &[usize], offset: usize) -> Result<Layout> {
         if sizes.len() != strides.len() {
             bail!(Shape, "as_strided", "mismatch in length of strides and shape: sizes {sizes:?}, strides {strides:?}");
@@ -138,6 +139,7 @@ impl Layout {
     }
     /// Checks the invariants against a storage of `storage_len` elements: an Index error naming
     /// `op` when an element would lie outside it (or the arithmetic overflows).
+    #[track_caller]
     pub fn check_within(&self, op: &'static str, storage_len: usize) -> Result<()> {
         match self.checked_extent() {
             Some(e) if e <= storage_len => Ok(()),
@@ -155,12 +157,14 @@ impl Layout {
 
     /// `view`: the same elements under a new shape, one `-1` inferred. An error, as PyTorch's,
     /// when the strides cannot express the new shape (then `reshape`, which copies, is needed).
+    #[track_caller]
     pub fn view(&self, spec: &[isize]) -> Result<Layout> {
         let shape = infer_shape("view", spec, self.numel())?;
         self.view_as_shape(shape)
     }
 
     /// `view` to an already resolved shape.
+    #[track_caller]
     pub fn view_as_shape(&self, shape: Shape) -> Result<Layout> {
         if shape.numel() != self.numel() {
             bail!(Shape, "view", "shape '{:?}' is invalid for input of size {}", shape, self.numel());
@@ -186,6 +190,7 @@ impl Layout {
     }
 
     /// Swaps two dims.
+    #[track_caller]
     pub fn transpose(&self, dim0: isize, dim1: isize) -> Result<Layout> {
         let d0 = normalize_dim("transpose", dim0, self.rank())?;
         let d1 = normalize_dim("transpose", dim1, self.rank())?;
@@ -198,6 +203,7 @@ impl Layout {
     }
 
     /// Reorders the dims: result dim `i` is input dim `dims[i]`.
+    #[track_caller]
     pub fn permute(&self, dims: &[isize]) -> Result<Layout> {
         if dims.len() != self.rank() {
             bail!(
@@ -220,6 +226,7 @@ impl Layout {
     }
 
     /// `len` elements of `dim` from `start` (negative counts from the end).
+    #[track_caller]
     pub fn narrow(&self, dim: isize, start: isize, len: usize) -> Result<Layout> {
         if self.rank() == 0 {
             bail!(Dim, "narrow", "narrow() cannot be applied to a 0-dim tensor");
@@ -246,6 +253,7 @@ impl Layout {
     }
 
     /// Python's `x[start:end:step]` along `dim`: bounds clamp as in Python, `step` > 0.
+    #[track_caller]
     pub fn slice(&self, dim: isize, start: Option<isize>, end: Option<isize>, step: usize) -> Result<Layout> {
         if self.rank() == 0 {
             bail!(Dim, "slice", "slice() cannot be applied to a 0-dim tensor");
@@ -281,6 +289,7 @@ impl Layout {
     }
 
     /// Removes `dim`, keeping element `index` of it (negative counts from the end).
+    #[track_caller]
     pub fn select(&self, dim: isize, index: isize) -> Result<Layout> {
         if self.rank() == 0 {
             bail!(Dim, "select", "select() cannot be applied to a 0-dim tensor");
@@ -306,6 +315,7 @@ impl Layout {
     }
 
     /// Removes `dim` if its size is 1 (otherwise returns the same layout, as PyTorch).
+    #[track_caller]
     pub fn squeeze_dim(&self, dim: isize) -> Result<Layout> {
         let d = normalize_dim("squeeze", dim, self.rank())?;
         let mut out = self.clone();
@@ -330,6 +340,7 @@ impl Layout {
     }
 
     /// Inserts a size-1 dim at `dim` (in `-(rank+1)..=rank`).
+    #[track_caller]
     pub fn unsqueeze(&self, dim: isize) -> Result<Layout> {
         let d = normalize_dim("unsqueeze", dim, self.rank() + 1)?;
         // Any stride serves a size-1 dim: PyTorch's, unless it would pass isize::MAX.
@@ -345,6 +356,7 @@ impl Layout {
 
     /// `expand`: size-1 dims repeat (stride 0) to the requested sizes; `-1` keeps a size; new
     /// leading dims may be added.
+    #[track_caller]
     pub fn expand(&self, sizes: &[isize]) -> Result<Layout> {
         if sizes.len() < self.rank() {
             bail!(
@@ -397,6 +409,7 @@ impl Layout {
     }
 
     /// `broadcast_to` a shape (an [`expand`](Self::expand) with no `-1`).
+    #[track_caller]
     pub fn broadcast_to(&self, shape: &Shape) -> Result<Layout> {
         let sizes: smallvec::SmallVec<[isize; 6]> = shape.dims().iter().map(|&d| d as isize).collect();
         self.expand(&sizes)
@@ -404,10 +417,15 @@ impl Layout {
 
     /// `offset + index * strides[dim]`, checked (an index below the dim's size never overflows
     /// in a layout that keeps its invariants; this keeps it so for any input).
+    #[track_caller]
     fn offset_plus(&self, op: &'static str, index: usize, dim: usize) -> Result<usize> {
-        index.checked_mul(self.strides[dim]).and_then(|o| o.checked_add(self.offset)).ok_or_else(|| {
-            crate::err!(Index, op, "offset of element {} of dim {} overflows (shape {:?})", index, dim, self.shape)
-        })
+        index
+            .checked_mul(self.strides[dim])
+            .and_then(|o| o.checked_add(self.offset))
+            .ok_or_else(|| {
+                crate::err!(Index, op, "offset of element {} of dim {} overflows (shape {:?})", index, dim, self.shape)
+            })
+            .located()
     }
 
     /// Iterates the storage index of every element, in row-major order.

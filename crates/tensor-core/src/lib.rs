@@ -44,7 +44,7 @@ pub use cpu::{get_num_threads, set_num_threads};
 pub use device::Device;
 pub use display::PrintOptions;
 pub use dtype::{result_type, Category, DType, Element, Operand, Scalar, DEFAULT_FLOAT};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, ResultExt};
 pub use layout::{Blocks, Layout, StridedOffsets};
 pub use ops::binary::{where_, RoundingMode};
 pub use ops::reduce::Norm;

@@ -28,6 +28,7 @@ enum Held {
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn conflict(op: &'static str, held: Held, want: Held) -> crate::Error {
     let held = match held {
         Held::Read => "borrowed for reading (an `as_slice` guard or ndarray view still alive?)",
@@ -62,6 +63,7 @@ mod imp {
     /// error for a borrow that would wait on this thread itself. Recorded before the lock is
     /// taken: only this thread reads its record.
     #[inline]
+    #[track_caller]
     fn claim(op: &'static str, key: usize, want: Held) -> Result<bool> {
         BORROWS.with(|b| {
             let mut b = b.borrow_mut();
@@ -121,12 +123,14 @@ mod imp {
             self as *const Self as usize
         }
         /// Shared access for `op`; recursive when this thread reads it already.
+        #[track_caller]
         pub fn read(&self, op: &'static str) -> Result<ReadGuard<'_, T>> {
             let key = self.key();
             let guard = if claim(op, key, Held::Read)? { self.0.read_recursive() } else { self.0.read() };
             Ok(ReadGuard { guard, key })
         }
         /// Exclusive access for `op`; an error when this thread holds it in any way.
+        #[track_caller]
         pub fn write(&self, op: &'static str) -> Result<WriteGuard<'_, T>> {
             let key = self.key();
             claim(op, key, Held::Write)?;
@@ -186,12 +190,14 @@ mod imp {
         pub fn new(v: T) -> Self {
             RwLock(spin::RwLock::new(v))
         }
+        #[track_caller]
         pub fn read(&self, op: &'static str) -> Result<ReadGuard<'_, T>> {
             match self.0.try_read() {
                 Some(g) => Ok(g),
                 None => Err(conflict(op, Held::Write, Held::Read)),
             }
         }
+        #[track_caller]
         pub fn write(&self, op: &'static str) -> Result<WriteGuard<'_, T>> {
             match self.0.try_write() {
                 Some(g) => Ok(g),

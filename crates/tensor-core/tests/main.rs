@@ -9,6 +9,7 @@ mod conv_transpose;
 mod creation;
 mod display;
 mod elementwise;
+mod error_location;
 mod index_ops;
 mod inplace_out;
 mod matmul;

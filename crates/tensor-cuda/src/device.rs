@@ -16,7 +16,7 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use tensor_core::{Error, ErrorKind, Result};
+use tensor_core::{Error, ErrorKind, Result, ResultExt};
 
 /// One CUDA GPU, as a tensor-core backend device (`Device::External`).
 pub struct CudaDevice {
@@ -67,6 +67,7 @@ fn registry() -> &'static Mutex<HashMap<usize, Arc<CudaDevice>>> {
 }
 
 /// The device of `ordinal`, opened on first use.
+#[track_caller]
 pub(crate) fn open(ordinal: usize) -> Result<Arc<CudaDevice>> {
     if !driver_present() {
         return Err(Error::new(
@@ -99,14 +100,15 @@ pub(crate) fn open(ordinal: usize) -> Result<Arc<CudaDevice>> {
 }
 
 impl CudaDevice {
+    #[track_caller]
     fn new(ordinal: usize) -> Result<Self> {
         let op = "cuda";
-        let ctx = CudaContext::new(ordinal).map_err(|e| error::driver(op, e))?;
+        let ctx = CudaContext::new(ordinal).map_err(|e| error::driver(op, e)).located()?;
         // SAFETY: every buffer of this device is used on `stream` alone, so no cross-stream
         // synchronisation (what the events would provide) is ever needed.
         unsafe { ctx.disable_event_tracking() };
-        let stream = ctx.new_stream().map_err(|e| error::driver(op, e))?;
-        let (major, minor) = ctx.compute_capability().map_err(|e| error::driver(op, e))?;
+        let stream = ctx.new_stream().map_err(|e| error::driver(op, e)).located()?;
+        let (major, minor) = ctx.compute_capability().map_err(|e| error::driver(op, e)).located()?;
         Ok(CudaDevice {
             ordinal,
             arch: format!("compute_{major}{minor}"),
@@ -123,19 +125,22 @@ impl CudaDevice {
         self.ordinal
     }
     /// The GPU's name, as the driver reports it (`NVIDIA H100 80GB HBM3`).
+    #[track_caller]
     pub fn gpu_name(&self) -> Result<String> {
-        self.ctx.name().map_err(|e| error::driver("cuda", e))
+        self.ctx.name().map_err(|e| error::driver("cuda", e)).located()
     }
     /// The stream every op runs on.
     pub(crate) fn stream(&self) -> &Arc<CudaStream> {
         &self.stream
     }
     /// Makes this device's context current on the calling thread (for raw library calls).
+    #[track_caller]
     pub(crate) fn bind(&self, op: &'static str) -> Result<()> {
-        self.ctx.bind_to_thread().map_err(|e| error::driver(op, e))
+        self.ctx.bind_to_thread().map_err(|e| error::driver(op, e)).located()
     }
 
     /// The kernel `name` of `family`, compiling and loading the family on first use.
+    #[track_caller]
     pub(crate) fn function(&self, family: Family, name: &str) -> Result<CudaFunction> {
         if let Some(f) = lock(&self.functions).get(name) {
             return Ok(f.clone());
@@ -158,6 +163,7 @@ impl CudaDevice {
     }
 
     /// Runs `f` with this device's cuBLAS handle (created on first use; TF32 off).
+    #[track_caller]
     pub(crate) fn with_blas<R>(&self, op: &'static str, f: impl FnOnce(&CudaBlas) -> Result<R>) -> Result<R> {
         let mut guard = lock(&self.blas);
         if guard.is_none() {
@@ -166,7 +172,7 @@ impl CudaDevice {
                 return Err(unsupported(op, "the cuBLAS library (libcublas) was not found"));
             }
             self.bind(op)?;
-            let blas = CudaBlas::new(self.stream.clone()).map_err(|e| error::cublas(op, e))?;
+            let blas = CudaBlas::new(self.stream.clone()).map_err(|e| error::cublas(op, e)).located()?;
             // SAFETY: a valid handle; the default math mode keeps f32 products in full f32
             // (no TF32 tensor cores), as the CPU computes them.
             unsafe {
@@ -176,7 +182,8 @@ impl CudaDevice {
                 )
             }
             .result()
-            .map_err(|e| error::cublas(op, e))?;
+            .map_err(|e| error::cublas(op, e))
+            .located()?;
             *guard = Some(blas);
         }
         match guard.as_ref() {
@@ -191,10 +198,12 @@ impl CudaDevice {
 
 impl CudaDevice {
     /// The shared handle of this device (storages hold one).
+    #[track_caller]
     pub(crate) fn handle(&self) -> Result<Arc<CudaDevice>> {
         lock(registry())
             .get(&self.ordinal)
             .cloned()
             .ok_or_else(|| Error::new(ErrorKind::Device, "cuda", format!("cuda:{} is not open", self.ordinal)))
+            .located()
     }
 }

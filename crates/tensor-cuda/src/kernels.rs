@@ -11,7 +11,7 @@ use cudarc::driver::{DeviceRepr, LaunchConfig};
 use cudarc::nvrtc::{CompileOptions, Ptx};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-use tensor_core::{DType, Result};
+use tensor_core::{DType, Result, ResultExt};
 
 /// Most dims a kernel walks (after merging); must match `MAX_DIMS` in `common.cuh`.
 pub(crate) const MAX_DIMS: usize = 8;
@@ -90,6 +90,7 @@ fn ptx_cache() -> &'static Mutex<HashMap<(Family, String), Ptx>> {
 }
 
 /// The PTX of `family` for `arch` (`compute_90`), compiled by NVRTC on first use.
+#[track_caller]
 pub(crate) fn ptx(family: Family, arch: &str) -> Result<Ptx> {
     let mut cache = ptx_cache().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = cache.get(&(family, arch.to_string())) {
@@ -109,7 +110,8 @@ pub(crate) fn ptx(family: Family, arch: &str) -> Result<Ptx> {
     // (the driver JIT-compiles that PTX for the GPU).
     let compiled = cudarc::nvrtc::compile_ptx_with_opts(&src, opts(Some(arch)))
         .or_else(|_| cudarc::nvrtc::compile_ptx_with_opts(&src, opts(None)))
-        .map_err(|e| compile_err(family.name(), e))?;
+        .map_err(|e| compile_err(family.name(), e))
+        .located()?;
     cache.insert((family, arch.to_string()), compiled.clone());
     Ok(compiled)
 }
@@ -118,6 +120,7 @@ pub(crate) fn ptx(family: Family, arch: &str) -> Result<Ptx> {
 /// NVRTC's default architecture that `ptx` takes at run time: each family's name and PTX, or
 /// the first family's compile error (with NVRTC's log). What `cargo xtask ci`'s offline check of
 /// the kernels runs, through this crate's `compile_kernels` example, on machines without a GPU.
+#[track_caller]
 pub fn compile_all(arch: &str) -> Result<Vec<(&'static str, String)>> {
     // SAFETY: `is_culib_present` only tries to open the NVRTC library.
     if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
@@ -191,13 +194,17 @@ unsafe impl DeviceRepr for KDims {}
 unsafe impl DeviceRepr for KStrides {}
 
 /// An index or size as the kernels' i64.
+#[track_caller]
 pub(crate) fn to_i64(op: &'static str, v: usize) -> Result<i64> {
-    i64::try_from(v).map_err(|_| unsupported(op, format!("size or stride {v} does not fit in 64-bit indexing")))
+    i64::try_from(v)
+        .map_err(|_| unsupported(op, format!("size or stride {v} does not fit in 64-bit indexing")))
+        .located()
 }
 
 /// The walk of `shape` by `N` operands with the given strides and offsets: size-1 dims dropped,
 /// dims that are dense in every operand merged (row-major order is kept, so linear index `i`
 /// means the same element before and after). Errors when more than [`MAX_DIMS`] dims remain.
+#[track_caller]
 pub(crate) fn plan<const N: usize>(
     op: &'static str,
     shape: &[usize],

@@ -90,6 +90,7 @@ pub fn device_count() -> usize {
 
 /// The GPU `ordinal` as a tensor-core [`Device`] (`cuda:0`), opened on first use and shared
 /// afterwards. An error (kind `Device`) when there is no driver or no such GPU.
+#[track_caller]
 pub fn cuda(ordinal: usize) -> Result<Device> {
     let dev: Arc<CudaDevice> = device::open(ordinal)?;
     Ok(Device::External(dev))

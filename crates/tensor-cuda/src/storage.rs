@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 use tensor_core::backend::{Storage, StorageBase};
 
-use tensor_core::{DType, Error, ErrorKind, Result};
+use tensor_core::{DType, Error, ErrorKind, Result, ResultExt};
 
 /// The elements of one tensor storage on a CUDA device.
 pub struct CudaStorage {
@@ -34,25 +34,31 @@ impl fmt::Debug for CudaStorage {
 /// Bytes to allocate for `len` elements of `dtype`: rounded up to a multiple of 8 and at least
 /// 8 (the driver refuses empty allocations; atomics on sub-word elements update whole aligned
 /// 32-bit words, which must lie inside the buffer).
+#[track_caller]
 fn bytes_of(op: &'static str, dtype: DType, len: usize) -> Result<usize> {
-    len.checked_mul(dtype.size_in_bytes()).and_then(|b| b.max(1).checked_next_multiple_of(8)).ok_or_else(|| {
-        Error::new(ErrorKind::Value, op, format!("{len} elements of {dtype} overflow the address space"))
-    })
+    len.checked_mul(dtype.size_in_bytes())
+        .and_then(|b| b.max(1).checked_next_multiple_of(8))
+        .ok_or_else(|| {
+            Error::new(ErrorKind::Value, op, format!("{len} elements of {dtype} overflow the address space"))
+        })
+        .located()
 }
 
 impl CudaStorage {
     /// `len` elements of `dtype` whose values the caller writes before reading.
+    #[track_caller]
     pub(crate) fn alloc(dev: &Arc<CudaDevice>, dtype: DType, len: usize) -> Result<Self> {
         let bytes = bytes_of("empty", dtype, len)?;
         // SAFETY: the buffer is uninitialised bytes; every op that returns an `alloc`ed storage
         // writes all `len` elements before anything reads them.
-        let buf = unsafe { dev.stream().alloc::<u8>(bytes) }.map_err(|e| error::alloc("empty", bytes, e))?;
+        let buf = unsafe { dev.stream().alloc::<u8>(bytes) }.map_err(|e| error::alloc("empty", bytes, e)).located()?;
         Ok(CudaStorage { dev: dev.clone(), buf, len, dtype })
     }
     /// `len` zeros of `dtype` (all-zero bits are zero, false or +0.0 in every dtype).
+    #[track_caller]
     pub(crate) fn zeros(dev: &Arc<CudaDevice>, dtype: DType, len: usize) -> Result<Self> {
         let bytes = bytes_of("zeros", dtype, len)?;
-        let buf = dev.stream().alloc_zeros::<u8>(bytes).map_err(|e| error::alloc("zeros", bytes, e))?;
+        let buf = dev.stream().alloc_zeros::<u8>(bytes).map_err(|e| error::alloc("zeros", bytes, e)).located()?;
         Ok(CudaStorage { dev: dev.clone(), buf, len, dtype })
     }
     /// The dtype.
@@ -88,6 +94,7 @@ impl CudaStorage {
 }
 
 /// Downcasts a backend storage to a CUDA storage on `dev`'s device, or errors naming `op`.
+#[track_caller]
 pub(crate) fn cuda_of<'a>(op: &'static str, s: &'a Storage, dev: &CudaDevice) -> Result<&'a CudaStorage> {
     match s.as_any().downcast_ref::<CudaStorage>() {
         Some(c) if c.dev.ordinal() == dev.ordinal() => Ok(c),
@@ -105,6 +112,7 @@ pub(crate) fn cuda_of<'a>(op: &'static str, s: &'a Storage, dev: &CudaDevice) ->
 }
 
 /// Errors unless `a` and `b` have one dtype.
+#[track_caller]
 pub(crate) fn same_dtype(op: &'static str, a: DType, b: DType) -> Result<()> {
     if a != b {
         return Err(error::dtype(op, format!("expected two tensors of one dtype, got {a} and {b}")));

@@ -6,6 +6,7 @@ use tensor_core::cpu::CpuStorage;
 use tensor_core::{err, DType, Error, SliceGuard, Tensor};
 
 /// An I/O error of `op` about `source` (a path, or `<memory>`): `op: SOURCE: message`.
+#[track_caller]
 pub(crate) fn io_error(op: &'static str, source: &str, msg: impl Display) -> Error {
     err!(Io, op, "{source}: {msg}")
 }
@@ -44,6 +45,7 @@ impl<'a> LeBytes<'a> {
     }
 
     /// The elements of `t` in row-major order, borrowed when `borrow` is true and possible.
+    #[track_caller]
     pub(crate) fn of(t: &'a Tensor, borrow: bool) -> tensor_core::Result<Self> {
         if borrow && Self::borrowable(t) {
             return Ok(match t.dtype() {

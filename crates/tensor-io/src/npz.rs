@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use tensor_core::{Result, Tensor};
+use tensor_core::{Result, ResultExt, Tensor};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
@@ -56,23 +56,27 @@ impl<R> std::fmt::Debug for NpzFile<R> {
 
 impl NpzFile {
     /// Opens the archive at `path` (reads its directory, not its arrays).
+    #[track_caller]
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let source = path.display().to_string();
-        let file = File::open(path).map_err(|e| io_error("read_npz", &source, e))?;
+        let file = File::open(path).map_err(|e| io_error("read_npz", &source, e)).located()?;
         Self::with_source(BufReader::new(file), source)
     }
 }
 
 impl<R: Read + Seek> NpzFile<R> {
     /// Opens an archive held by `reader` (a `Cursor` over bytes, a file).
+    #[track_caller]
     pub fn from_reader(reader: R) -> Result<Self> {
         Self::with_source(reader, "<reader>".to_string())
     }
 
+    #[track_caller]
     fn with_source(reader: R, source: String) -> Result<Self> {
-        let archive =
-            ZipArchive::new(reader).map_err(|e| io_error("read_npz", &source, format!("not a zip archive: {e}")))?;
+        let archive = ZipArchive::new(reader)
+            .map_err(|e| io_error("read_npz", &source, format!("not a zip archive: {e}")))
+            .located()?;
         if archive.has_duplicate_names() {
             // The zip crate kept one of the entries that share a name: find the name in the
             // central directory (any `len + 1` of its records hold one name twice).
@@ -109,20 +113,26 @@ impl<R: Read + Seek> NpzFile<R> {
     }
 
     /// Reads the array `name` (the entry `name.npy`, or `name` itself) as a CPU tensor.
+    #[track_caller]
     pub fn load(&mut self, name: &str) -> Result<Tensor> {
         let wanted = format!("{name}.npy");
-        let index =
-            self.archive.index_for_name(&wanted).or_else(|| self.archive.index_for_name(name)).ok_or_else(|| {
+        let index = self
+            .archive
+            .index_for_name(&wanted)
+            .or_else(|| self.archive.index_for_name(name))
+            .ok_or_else(|| {
                 io_error(
                     "read_npz",
                     &self.source,
                     format!("no array named {name:?} (the archive holds {:?})", self.names()),
                 )
-            })?;
+            })
+            .located()?;
         self.load_index(index).map(|(_, t)| t)
     }
 
     /// Reads every array, by name.
+    #[track_caller]
     pub fn load_all(&mut self) -> Result<BTreeMap<String, Tensor>> {
         let mut out = BTreeMap::new();
         for i in 0..self.archive.len() {
@@ -134,19 +144,21 @@ impl<R: Read + Seek> NpzFile<R> {
         Ok(out)
     }
 
+    #[track_caller]
     fn load_index(&mut self, i: usize) -> Result<(String, Tensor)> {
         let source = &self.source;
         let mut entry =
-            self.archive.by_index(i).map_err(|e| io_error("read_npz", source, format!("entry {i}: {e}")))?;
+            self.archive.by_index(i).map_err(|e| io_error("read_npz", source, format!("entry {i}: {e}"))).located()?;
         let entry_name = entry
             .name()
-            .map_err(|e| io_error("read_npz", source, format!("entry {i} has a bad name: {e}")))?
+            .map_err(|e| io_error("read_npz", source, format!("entry {i} has a bad name: {e}")))
+            .located()?
             .into_owned();
         let Some(name) = entry_name.strip_suffix(".npy") else {
             return Err(io_error("read_npz", source, format!("the entry {entry_name:?} is not a .npy array")));
         };
         let entry_source = format!("{source} (entry {entry_name:?})");
-        let t = read_npy_impl(&mut entry, "read_npz", &entry_source, Input::Whole)?;
+        let t = read_npy_impl(&mut entry, "read_npz", &entry_source, Input::Whole).located()?;
         Ok((name.to_string(), t))
     }
 }
@@ -201,11 +213,13 @@ fn unicode_path(mut extra: &[u8], raw: &[u8]) -> Option<Vec<u8>> {
 
 /// Reads every array of the `.npz` archive at `path`, by name, as CPU tensors (as
 /// `dict(np.load(path))`).
+#[track_caller]
 pub fn read_npz(path: impl AsRef<Path>) -> Result<BTreeMap<String, Tensor>> {
     NpzFile::open(path)?.load_all()
 }
 
 /// Reads every array of the `.npz` archive held by `reader`.
+#[track_caller]
 pub fn read_npz_from(reader: impl Read + Seek) -> Result<BTreeMap<String, Tensor>> {
     NpzFile::from_reader(reader)?.load_all()
 }
@@ -220,6 +234,7 @@ pub fn read_npz_from(reader: impl Read + Seek) -> Result<BTreeMap<String, Tensor
 /// write_npz([("x", &x), ("x_squared", &(&x * &x))], "arrays.npz", NpzCompression::Stored)?;
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn write_npz<'a, K: AsRef<str>>(
     tensors: impl IntoIterator<Item = (K, &'a Tensor)>,
     path: impl AsRef<Path>,
@@ -227,12 +242,13 @@ pub fn write_npz<'a, K: AsRef<str>>(
 ) -> Result<()> {
     let path = path.as_ref();
     let source = path.display().to_string();
-    let file = File::create(path).map_err(|e| io_error("write_npz", &source, e))?;
+    let file = File::create(path).map_err(|e| io_error("write_npz", &source, e)).located()?;
     let mut w = write_npz_impl(tensors, BufWriter::new(file), compression, &source)?;
-    w.flush().map_err(|e| io_error("write_npz", &source, e))
+    w.flush().map_err(|e| io_error("write_npz", &source, e)).located()
 }
 
 /// Writes named tensors as a `.npz` archive to `writer`, and gives the writer back.
+#[track_caller]
 pub fn write_npz_to<'a, K: AsRef<str>, W: Write + Seek>(
     tensors: impl IntoIterator<Item = (K, &'a Tensor)>,
     writer: W,
@@ -241,6 +257,7 @@ pub fn write_npz_to<'a, K: AsRef<str>, W: Write + Seek>(
     write_npz_impl(tensors, writer, compression, "<writer>")
 }
 
+#[track_caller]
 fn write_npz_impl<'a, K: AsRef<str>, W: Write + Seek>(
     tensors: impl IntoIterator<Item = (K, &'a Tensor)>,
     writer: W,
@@ -263,8 +280,9 @@ fn write_npz_impl<'a, K: AsRef<str>, W: Write + Seek>(
         let options = SimpleFileOptions::default().compression_method(method).large_file(large);
         let entry = format!("{name}.npy");
         zip.start_file(entry.as_str(), options)
-            .map_err(|e| io_error("write_npz", source, format!("entry {entry:?}: {e}")))?;
-        write_npy_impl(t, &mut zip, "write_npz", &format!("{source} (entry {entry:?})"))?;
+            .map_err(|e| io_error("write_npz", source, format!("entry {entry:?}: {e}")))
+            .located()?;
+        write_npy_impl(t, &mut zip, "write_npz", &format!("{source} (entry {entry:?})")).located()?;
     }
-    zip.finish().map_err(|e| io_error("write_npz", source, e))
+    zip.finish().map_err(|e| io_error("write_npz", source, e)).located()
 }

@@ -38,7 +38,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
-use tensor_core::{err, DType, Device, Result, Tensor};
+use tensor_core::{err, DType, Device, Result, ResultExt, Tensor};
 
 fn to_st(d: DType) -> Dtype {
     match d {
@@ -171,6 +171,7 @@ fn duplicate_key(buf: &[u8]) -> Option<String> {
 }
 
 impl Index {
+    #[track_caller]
     fn parse(buf: &[u8], op: &'static str, source: &str) -> Result<Self> {
         if buf.starts_with(b"PK\x03\x04") {
             return Err(io_error(
@@ -183,7 +184,8 @@ impl Index {
         if let Some(key) = duplicate_key(buf) {
             return Err(io_error(op, source, format!("the header names the key {key} twice")));
         }
-        let (n, meta) = SafeTensors::read_metadata(buf).map_err(|e| io_error(op, source, describe(&e, buf.len())))?;
+        let (n, meta) =
+            SafeTensors::read_metadata(buf).map_err(|e| io_error(op, source, describe(&e, buf.len()))).located()?;
         let base = 8 + n;
         let mut entries = BTreeMap::new();
         for (name, info) in meta.tensors() {
@@ -195,10 +197,12 @@ impl Index {
         Ok(Index { entries, metadata })
     }
 
+    #[track_caller]
     fn entry(&self, name: &str, op: &'static str, source: &str) -> Result<&Entry> {
-        self.entries.get(name).ok_or_else(|| io_error(op, source, format!("no tensor named {name:?}")))
+        self.entries.get(name).ok_or_else(|| io_error(op, source, format!("no tensor named {name:?}"))).located()
     }
 
+    #[track_caller]
     fn dtype(&self, name: &str, op: &'static str, source: &str) -> Result<DType> {
         let e = self.entry(name, op, source)?;
         from_st(e.dtype).ok_or_else(|| {
@@ -208,9 +212,10 @@ impl Index {
                 "{source}: tensor {name:?} has dtype {:?}, which has no counterpart here (supported: BOOL, U8, I32, I64, F16, BF16, F32, F64)",
                 e.dtype
             )
-        })
+        }).located()
     }
 
+    #[track_caller]
     fn load(&self, buf: &[u8], name: &str, device: &Device, op: &'static str, source: &str) -> Result<Tensor> {
         let dtype = self.dtype(name, op, source)?;
         let e = self.entry(name, op, source)?;
@@ -219,10 +224,12 @@ impl Index {
         }
         let bytes = buf
             .get(e.start..e.end)
-            .ok_or_else(|| io_error(op, source, format!("tensor {name:?}'s data lies outside the file")))?;
+            .ok_or_else(|| io_error(op, source, format!("tensor {name:?}'s data lies outside the file")))
+            .located()?;
         Tensor::from_cpu_storage(storage_from_bytes(dtype, bytes, false), e.shape.clone(), device)
     }
 
+    #[track_caller]
     fn load_all(
         &self,
         buf: &[u8],
@@ -280,17 +287,19 @@ const LOAD: &str = "load_safetensors";
 
 impl SafetensorsFile {
     /// Maps the file at `path` and checks its header (the tensors' bytes are not read).
+    #[track_caller]
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_as(path.as_ref(), OPEN)
     }
 
+    #[track_caller]
     fn open_as(path: &Path, op: &'static str) -> Result<Self> {
         let source = path.display().to_string();
-        let file = File::open(path).map_err(|e| io_error(op, &source, e))?;
+        let file = File::open(path).map_err(|e| io_error(op, &source, e)).located()?;
         // SAFETY: the map is read-only and private to this struct, and is only read through
         // bounds-checked slices. As for every file mapping, the file must not be truncated or
         // modified by another process while it is mapped (see the type's docs).
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| io_error(op, &source, e))?;
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| io_error(op, &source, e)).located()?;
         let index = Index::parse(&map, op, &source)?;
         Ok(SafetensorsFile { source, map, index })
     }
@@ -316,11 +325,13 @@ impl SafetensorsFile {
     }
 
     /// The shape of the tensor `name`.
+    #[track_caller]
     pub fn shape(&self, name: &str) -> Result<&[usize]> {
         Ok(&self.index.entry(name, LOAD, &self.source)?.shape)
     }
 
     /// The dtype of the tensor `name` (an error of kind `DType` when it has no counterpart).
+    #[track_caller]
     pub fn dtype(&self, name: &str) -> Result<DType> {
         self.index.dtype(name, LOAD, &self.source)
     }
@@ -331,11 +342,13 @@ impl SafetensorsFile {
     }
 
     /// Copies the tensor `name` out of the map onto `device`.
+    #[track_caller]
     pub fn load(&self, name: &str, device: &Device) -> Result<Tensor> {
         self.index.load(&self.map, name, device, LOAD, &self.source)
     }
 
     /// Loads every tensor, by name.
+    #[track_caller]
     pub fn load_all(&self, device: &Device) -> Result<BTreeMap<String, Tensor>> {
         self.index.load_all(&self.map, device, LOAD, &self.source)
     }
@@ -343,12 +356,14 @@ impl SafetensorsFile {
 
 /// Reads every tensor of the safetensors file at `path` onto `device` (through a memory map),
 /// as `safetensors.torch.load_file(path, device)`.
+#[track_caller]
 pub fn load_safetensors(path: impl AsRef<Path>, device: &Device) -> Result<BTreeMap<String, Tensor>> {
     SafetensorsFile::open_as(path.as_ref(), LOAD)?.load_all(device)
 }
 
 /// Reads every tensor of a safetensors file's bytes onto `device`, as
 /// `safetensors.torch.load(bytes)`.
+#[track_caller]
 pub fn load_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<BTreeMap<String, Tensor>> {
     Index::parse(bytes, LOAD, "<memory>")?.load_all(bytes, device, LOAD, "<memory>")
 }
@@ -364,6 +379,7 @@ pub fn load_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<BTreeMap<
 /// tensor_io::save_safetensors(&state, "model.safetensors")?;
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn save_safetensors<'a, K: AsRef<str>>(
     tensors: impl IntoIterator<Item = (K, &'a Tensor)>,
     path: impl AsRef<Path>,
@@ -372,6 +388,7 @@ pub fn save_safetensors<'a, K: AsRef<str>>(
 }
 
 /// [`save_safetensors`] with more `__metadata__` entries (`format` is `pt` unless given).
+#[track_caller]
 pub fn save_safetensors_with_metadata<'a, K: AsRef<str>>(
     tensors: impl IntoIterator<Item = (K, &'a Tensor)>,
     metadata: &BTreeMap<String, String>,
@@ -387,15 +404,18 @@ pub fn save_safetensors_with_metadata<'a, K: AsRef<str>>(
         path,
     )
     .map_err(|e| io_error(OP, &source, e))
+    .located()
 }
 
 /// The bytes of a safetensors file holding named tensors (with `{"format": "pt"}`), as
 /// `safetensors.torch.save(tensors)`.
+#[track_caller]
 pub fn serialize_safetensors<'a, K: AsRef<str>>(tensors: impl IntoIterator<Item = (K, &'a Tensor)>) -> Result<Vec<u8>> {
     const OP: &str = "serialize_safetensors";
     let views = prepare(tensors, OP, "<memory>")?;
     ::safetensors::serialize(views.iter().map(|(n, v)| (n.as_str(), v)), Some(metadata_with_format(&BTreeMap::new())))
         .map_err(|e| io_error(OP, "<memory>", e))
+        .located()
 }
 
 fn metadata_with_format(metadata: &BTreeMap<String, String>) -> HashMap<String, String> {
@@ -429,6 +449,7 @@ impl View for &StView<'_> {
 /// The tensors' bytes: borrowed from contiguous CPU storages (each storage lent once, so no
 /// lock is taken twice by this thread), copied otherwise. The copies are made first, before
 /// any lock is held.
+#[track_caller]
 fn prepare<'a, K: AsRef<str>>(
     tensors: impl IntoIterator<Item = (K, &'a Tensor)>,
     op: &'static str,

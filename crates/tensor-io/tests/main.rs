@@ -3,6 +3,7 @@
 
 mod common;
 mod containers;
+mod error_location;
 mod fixtures;
 mod fuzz;
 mod ndarray_interop;

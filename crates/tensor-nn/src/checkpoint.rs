@@ -46,7 +46,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tensor_core::random::{get_rng_state, set_rng_state, RngState};
-use tensor_core::{bail, err, Device, Result, Tensor};
+use tensor_core::{bail, err, Device, Result, ResultExt, Tensor};
 use tensor_io::SafetensorsFile;
 
 /// The version of the checkpoint layout that [`save`] writes and [`load`] reads.
@@ -70,6 +70,7 @@ pub struct Resumed {
 /// Writes a checkpoint of `model`, `optimizer`, `scheduler` (if any), `epoch` and the global
 /// random generator's state to `path`. The model may not
 /// have tensors whose names start with [`OPTIMIZER_PREFIX`].
+#[track_caller]
 pub fn save(
     path: impl AsRef<Path>,
     model: &dyn Module,
@@ -96,7 +97,7 @@ pub fn save(
     if let Some(s) = scheduler {
         meta.insert("scheduler".to_string(), Value::Object(s.state_dict()).to_string());
     }
-    tensor_io::save_safetensors_with_metadata(&tensors, &meta, path.as_ref())
+    tensor_io::save_safetensors_with_metadata(&tensors, &meta, path.as_ref()).located()
 }
 
 /// Reads a checkpoint that [`save`] wrote into `model`, `optimizer` and `scheduler` (freshly
@@ -107,6 +108,7 @@ pub fn save(
 /// model's keys and shapes (all of them, strictly), and the scheduler's presence. The optimizer
 /// and the scheduler then check their own dicts (see [`Optimizer::load_state_dict`]); should one
 /// of those fail, the objects loaded before it keep the loaded state.
+#[track_caller]
 pub fn load(
     path: impl AsRef<Path>,
     model: &mut dyn Module,
@@ -114,7 +116,7 @@ pub fn load(
     scheduler: Option<&mut (dyn LrScheduler + '_)>,
 ) -> Result<Resumed> {
     let path = path.as_ref();
-    let file = SafetensorsFile::open(path)?;
+    let file = SafetensorsFile::open(path).located()?;
     let meta = file.metadata();
     let text = |key: &str| {
         meta.get(key)
@@ -125,13 +127,16 @@ pub fn load(
         serde_json::from_str(text(key)?)
             .map_err(|e| err!(Value, OP, "{}: metadata entry {key:?} is not JSON: {e}", path.display()))
     };
-    let version = text("checkpoint_version")?;
+    let version = text("checkpoint_version").located()?;
     if version != FORMAT_VERSION.to_string() {
         bail!(Value, OP, "{}: checkpoint version {version:?}, expected {FORMAT_VERSION}", path.display());
     }
-    let epoch: usize =
-        text("epoch")?.parse().map_err(|e| err!(Value, OP, "{}: metadata entry \"epoch\": {e}", path.display()))?;
-    let rng = json("rng_state")?;
+    let epoch: usize = text("epoch")
+        .located()?
+        .parse()
+        .map_err(|e| err!(Value, OP, "{}: metadata entry \"epoch\": {e}", path.display()))
+        .located()?;
+    let rng = json("rng_state").located()?;
     let word = |k: &str| rng.get(k).and_then(Value::as_u64);
     let rng_state = match (word("seed"), word("offset")) {
         (Some(seed), Some(offset)) => RngState { seed, offset },
@@ -159,11 +164,11 @@ pub fn load(
 
     // The tensors, on the model's device; the optimizer's go where their parameters are.
     let device = named_parameters(model).first().map_or(Device::Cpu, |(_, p)| p.tensor().device().clone());
-    let all = file.load_all(&device)?;
+    let all = file.load_all(&device).located()?;
     let opt_state = OptimizerState::from_state_tensors(OPTIMIZER_PREFIX, &all, param_groups)?;
     let model_state: BTreeMap<String, Tensor> =
         all.into_iter().filter(|(k, _)| !k.starts_with(OPTIMIZER_PREFIX)).collect();
-    check_model(model, &model_state).map_err(|e| err!(Value, OP, "{}: {e}", path.display()))?;
+    check_model(model, &model_state).map_err(|e| err!(Value, OP, "{}: {e}", path.display())).located()?;
 
     optimizer.load_state_dict(&opt_state)?;
     if let (Some(s), Some(state)) = (scheduler, &sched_state) {

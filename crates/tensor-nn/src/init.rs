@@ -4,6 +4,7 @@
 use tensor_core::{bail, DType, Result, Tensor};
 
 /// `(fan_in, fan_out)` of a weight: `[out, in, k...]` as PyTorch computes them.
+#[track_caller]
 pub fn fan_in_out(t: &Tensor) -> Result<(usize, usize)> {
     if t.dim() < 2 {
         bail!(
@@ -18,28 +19,33 @@ pub fn fan_in_out(t: &Tensor) -> Result<(usize, usize)> {
 }
 
 /// Fills with U(low, high).
+#[track_caller]
 pub fn uniform_(t: &mut Tensor, low: f64, high: f64) -> Result<()> {
     let u = Tensor::rand(t.shape().clone(), DType::F64, t.device())?;
     t.copy_(&u.mul(high - low)?.add(low)?)
 }
 
 /// Fills with N(mean, std²).
+#[track_caller]
 pub fn normal_(t: &mut Tensor, mean: f64, std: f64) -> Result<()> {
     let n = Tensor::randn(t.shape().clone(), DType::F64, t.device())?;
     t.copy_(&n.mul(std)?.add(mean)?)
 }
 
 /// Fills with `value`.
+#[track_caller]
 pub fn constant_(t: &mut Tensor, value: f64) -> Result<()> {
     t.fill_(value)
 }
 
 /// Fills with zeros.
+#[track_caller]
 pub fn zeros_(t: &mut Tensor) -> Result<()> {
     t.fill_(0.0)
 }
 
 /// Fills with ones.
+#[track_caller]
 pub fn ones_(t: &mut Tensor) -> Result<()> {
     t.fill_(1.0)
 }
@@ -51,6 +57,7 @@ fn leaky_relu_gain(a: f64) -> f64 {
 
 /// He uniform: U(±gain·√(3 / fan_in)) with the leaky-ReLU gain of slope `a`; PyTorch's default
 /// layer init is `a = √5`, which gives U(±1/√fan_in).
+#[track_caller]
 pub fn kaiming_uniform_(t: &mut Tensor, a: f64) -> Result<()> {
     let (fan_in, _) = fan_in_out(t)?;
     let bound = leaky_relu_gain(a) * (3.0 / fan_in as f64).sqrt();
@@ -58,12 +65,14 @@ pub fn kaiming_uniform_(t: &mut Tensor, a: f64) -> Result<()> {
 }
 
 /// He normal: N(0, gain² / fan_in).
+#[track_caller]
 pub fn kaiming_normal_(t: &mut Tensor, a: f64) -> Result<()> {
     let (fan_in, _) = fan_in_out(t)?;
     normal_(t, 0.0, leaky_relu_gain(a) / (fan_in as f64).sqrt())
 }
 
 /// Glorot uniform: U(±gain·√(6 / (fan_in + fan_out))).
+#[track_caller]
 pub fn xavier_uniform_(t: &mut Tensor, gain: f64) -> Result<()> {
     let (fi, fo) = fan_in_out(t)?;
     let bound = gain * (6.0 / (fi + fo) as f64).sqrt();
@@ -71,6 +80,7 @@ pub fn xavier_uniform_(t: &mut Tensor, gain: f64) -> Result<()> {
 }
 
 /// Glorot normal: N(0, gain² · 2 / (fan_in + fan_out)).
+#[track_caller]
 pub fn xavier_normal_(t: &mut Tensor, gain: f64) -> Result<()> {
     let (fi, fo) = fan_in_out(t)?;
     normal_(t, 0.0, gain * (2.0 / (fi + fo) as f64).sqrt())

@@ -22,6 +22,7 @@ pub enum Reduction {
     Sum,
 }
 
+#[track_caller]
 fn reduce(loss: Var, reduction: Reduction) -> Result<Var> {
     match reduction {
         Reduction::None => Ok(loss),
@@ -30,6 +31,7 @@ fn reduce(loss: Var, reduction: Reduction) -> Result<Var> {
     }
 }
 
+#[track_caller]
 fn same_shape(op: &'static str, input: &Var, target: &Var) -> Result<()> {
     if input.shape() != target.shape() {
         bail!(Shape, op, "target size {:?} must be the same as input size {:?}", target.shape(), input.shape());
@@ -40,6 +42,7 @@ fn same_shape(op: &'static str, input: &Var, target: &Var) -> Result<()> {
 /// Mean squared error, as `F.mse_loss`. Reduced, it is one recorded op (`MseLossBackward0`)
 /// whose backward is one pass, `2 (x - y) g / n`, as PyTorch's `mse_loss_backward`; composed
 /// from differentiable ops without reduction, or when the backward is itself recorded.
+#[track_caller]
 pub fn mse_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("mse_loss", input, target)?;
     if reduction == Reduction::None {
@@ -69,12 +72,14 @@ pub fn mse_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> 
 }
 
 /// Mean absolute error, as `F.l1_loss`.
+#[track_caller]
 pub fn l1_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("l1_loss", input, target)?;
     reduce(input.sub(target)?.abs()?, reduction)
 }
 
 /// Binary cross-entropy on probabilities, as `F.binary_cross_entropy` (logs clamped at -100).
+#[track_caller]
 pub fn binary_cross_entropy(input: &Var, target: &Var, weight: Option<&Tensor>, reduction: Reduction) -> Result<Var> {
     same_shape("binary_cross_entropy", input, target)?;
     let t = input.tensor_ref();
@@ -91,6 +96,7 @@ pub fn binary_cross_entropy(input: &Var, target: &Var, weight: Option<&Tensor>, 
 }
 
 /// Binary cross-entropy on logits, stable, as `F.binary_cross_entropy_with_logits`.
+#[track_caller]
 pub fn binary_cross_entropy_with_logits(
     input: &Var,
     target: &Var,
@@ -136,6 +142,7 @@ impl Default for ClassLossOptions {
 
 /// Negative log-likelihood of class indices given log-probabilities `[N, C]` (or `[N, C, d...]`),
 /// as `F.nll_loss`.
+#[track_caller]
 pub fn nll_loss(log_probs: &Var, target: &Tensor, opts: &ClassLossOptions) -> Result<Var> {
     class_loss("nll_loss", log_probs, target, opts, 0.0)
 }
@@ -144,6 +151,7 @@ pub fn nll_loss(log_probs: &Var, target: &Tensor, opts: &ClassLossOptions) -> Re
 /// `F.cross_entropy`: against class indices (an integer target without the class dim), with
 /// class weights, `ignore_index` and label smoothing; or, as PyTorch when the target has the
 /// logits' shape, against class probabilities (see [`cross_entropy_probs`]).
+#[track_caller]
 pub fn cross_entropy(logits: &Var, target: &Tensor, opts: &ClassLossOptions) -> Result<Var> {
     if logits.dim() < 1 {
         bail!(Shape, "cross_entropy", "expected logits with a class dim, got shape {:?}", logits.shape());
@@ -162,6 +170,7 @@ pub fn cross_entropy(logits: &Var, target: &Tensor, opts: &ClassLossOptions) -> 
 /// first mixes the target as `target · (1 - ε) + ε / C`. The mean divides by the number of
 /// samples (not by the weights). `ignore_index` must be `None` or negative (PyTorch's default
 /// -100), as PyTorch. Gradients flow to both the logits and the target.
+#[track_caller]
 pub fn cross_entropy_probs(logits: &Var, target: &Var, opts: &ClassLossOptions) -> Result<Var> {
     const OP: &str = "cross_entropy";
     if logits.dim() < 1 {
@@ -211,6 +220,7 @@ pub fn cross_entropy_probs(logits: &Var, target: &Var, opts: &ClassLossOptions) 
     }
 }
 
+#[track_caller]
 fn check_label_smoothing(label_smoothing: f64) -> Result<()> {
     if label_smoothing > 1.0 {
         bail!(Value, "cross_entropy", "label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}");
@@ -218,6 +228,7 @@ fn check_label_smoothing(label_smoothing: f64) -> Result<()> {
     Ok(())
 }
 
+#[track_caller]
 fn class_loss(
     op: &'static str,
     log_probs: &Var,
@@ -302,6 +313,7 @@ pub struct MSELoss {
 }
 impl MSELoss {
     /// The loss of `input` against `target`.
+    #[track_caller]
     pub fn forward(&self, input: &Var, target: &Var) -> Result<Var> {
         mse_loss(input, target, self.reduction)
     }
@@ -315,6 +327,7 @@ pub struct L1Loss {
 }
 impl L1Loss {
     /// The loss of `input` against `target`.
+    #[track_caller]
     pub fn forward(&self, input: &Var, target: &Var) -> Result<Var> {
         l1_loss(input, target, self.reduction)
     }
@@ -329,10 +342,12 @@ pub struct CrossEntropyLoss {
 impl CrossEntropyLoss {
     /// The loss of `logits` against class indices, or against class probabilities when
     /// `target` has the logits' shape.
+    #[track_caller]
     pub fn forward(&self, logits: &Var, target: &Tensor) -> Result<Var> {
         cross_entropy(logits, target, &self.options)
     }
     /// The loss of `logits` against class probabilities that may require grad.
+    #[track_caller]
     pub fn forward_probs(&self, logits: &Var, target: &Var) -> Result<Var> {
         cross_entropy_probs(logits, target, &self.options)
     }
@@ -346,6 +361,7 @@ pub struct NLLLoss {
 }
 impl NLLLoss {
     /// The loss of log-probabilities against class indices.
+    #[track_caller]
     pub fn forward(&self, log_probs: &Var, target: &Tensor) -> Result<Var> {
         nll_loss(log_probs, target, &self.options)
     }
@@ -361,6 +377,7 @@ pub struct BCELoss {
 }
 impl BCELoss {
     /// The loss of probabilities against targets in [0, 1].
+    #[track_caller]
     pub fn forward(&self, input: &Var, target: &Var) -> Result<Var> {
         binary_cross_entropy(input, target, self.weight.as_ref(), self.reduction)
     }
@@ -378,6 +395,7 @@ pub struct BCEWithLogitsLoss {
 }
 impl BCEWithLogitsLoss {
     /// The loss of logits against targets in [0, 1].
+    #[track_caller]
     pub fn forward(&self, input: &Var, target: &Var) -> Result<Var> {
         binary_cross_entropy_with_logits(input, target, self.weight.as_ref(), self.pos_weight.as_ref(), self.reduction)
     }

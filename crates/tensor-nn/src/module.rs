@@ -273,6 +273,7 @@ pub trait ModuleExt: Visit {
     }
     /// Moves parameters and buffers to `device` (parameters become new leaves there: create
     /// the optimizer after moving, as in PyTorch).
+    #[track_caller]
     fn to_device(&mut self, device: &Device) -> Result<()>
     where
         Self: Sized,
@@ -280,6 +281,7 @@ pub trait ModuleExt: Visit {
         map_tensors(self, &|t| t.to_device(device))
     }
     /// Casts floating-point parameters and buffers to `dtype`.
+    #[track_caller]
     fn to_dtype(&mut self, dtype: DType) -> Result<()>
     where
         Self: Sized,
@@ -288,6 +290,7 @@ pub trait ModuleExt: Visit {
     }
     /// Copies tensors from `state` into the parameters and buffers. With `strict`, missing
     /// and unexpected keys and shape mismatches are an error that lists them all.
+    #[track_caller]
     fn load_state_dict(&mut self, state: &BTreeMap<String, Tensor>, strict: bool) -> Result<()>
     where
         Self: Sized,
@@ -324,6 +327,7 @@ pub fn state_dict(m: &dyn Visit) -> BTreeMap<String, Tensor> {
     out
 }
 
+#[track_caller]
 fn map_tensors(m: &mut dyn Visit, f: &dyn Fn(&Tensor) -> Result<Tensor>) -> Result<()> {
     let mut err = None;
     walk_mut(m, "", &mut |_, e| {
@@ -343,6 +347,7 @@ fn map_tensors(m: &mut dyn Visit, f: &dyn Fn(&Tensor) -> Result<Tensor>) -> Resu
 }
 
 /// [`ModuleExt::load_state_dict`] for a trait object.
+#[track_caller]
 pub fn load_state_dict(m: &mut dyn Visit, state: &BTreeMap<String, Tensor>, strict: bool) -> Result<()> {
     let mut missing = Vec::new();
     let mut mismatched = Vec::new();

@@ -6,15 +6,17 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use tensor_core::{Device, Result, Tensor};
+use tensor_core::{Device, Result, ResultExt, Tensor};
 
 /// Writes named tensors to a safetensors file (with the metadata `{"format": "pt"}`, as
 /// PyTorch's `save_file`); see [`tensor_io::save_safetensors`].
+#[track_caller]
 pub fn save_safetensors(tensors: &BTreeMap<String, Tensor>, path: &Path) -> Result<()> {
-    tensor_io::save_safetensors(tensors, path)
+    tensor_io::save_safetensors(tensors, path).located()
 }
 
 /// Reads every tensor of a safetensors file onto `device`; see [`tensor_io::load_safetensors`].
+#[track_caller]
 pub fn load_safetensors(path: &Path, device: &Device) -> Result<BTreeMap<String, Tensor>> {
-    tensor_io::load_safetensors(path, device)
+    tensor_io::load_safetensors(path, device).located()
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use tensor_core::{Device, Result, Tensor};
+use tensor_core::{Device, Result, ResultExt, Tensor};
 
 /// Reads the state dict that `torch.save(model.state_dict(), path)` wrote, onto `device`, for
 /// [`ModuleExt::load_state_dict`](crate::ModuleExt::load_state_dict); see
@@ -17,6 +17,12 @@ use tensor_core::{Device, Result, Tensor};
 /// model.load_state_dict(&tensor_nn::load_pt("lenet.pt".as_ref(), &Device::Cpu)?, true)?;
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn load_pt(path: &Path, device: &Device) -> Result<BTreeMap<String, Tensor>> {
-    tensor_io::load_pt(path)?.into_iter().map(|(k, t)| Ok((k, t.to_device(device)?))).collect()
+    tensor_io::load_pt(path)
+        .located()?
+        .into_iter()
+        .map(|(k, t)| Ok((k, t.to_device(device)?)))
+        .collect::<Result<_>>()
+        .located()
 }

@@ -8,6 +8,7 @@ mod common;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod data_loader;
+mod error_location;
 mod functional;
 mod functional_literals;
 mod fuzz;

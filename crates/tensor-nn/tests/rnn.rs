@@ -377,8 +377,10 @@ fn loads_pytorch_state_dict() -> Result<()> {
     Ok(())
 }
 
+/// The error's `op: message`, without the location.
 fn err_msg<T: std::fmt::Debug>(r: Result<T>) -> String {
-    r.unwrap_err().to_string()
+    let e = r.unwrap_err();
+    format!("{}: {}", e.op(), e.message())
 }
 
 #[test]

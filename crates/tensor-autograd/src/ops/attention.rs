@@ -14,6 +14,7 @@ impl Var {
     /// values `[..., S, Ev]` (leading dims broadcast); with `is_causal`, query `i` sees keys
     /// `0..=i` only. `scale` defaults to `1 / √E`. Never forms the `L × S` scores on the CPU,
     /// forward or backward (see [`Tensor::flash_attention`]).
+    #[track_caller]
     pub fn flash_attention(&self, k: &Var, v: &Var, is_causal: bool, scale: Option<f64>) -> Result<Var> {
         let (out, lse) = Tensor::flash_attention(self.tensor_ref(), k.tensor_ref(), v.tensor_ref(), is_causal, scale)?;
         let saved = vec![Saved::Var(self.clone()), Saved::Var(k.clone()), Saved::Var(v.clone()), Saved::Output];
@@ -43,6 +44,7 @@ impl Var {
 /// The gradients from differentiable ops, the probabilities recomputed: `dv = pᵀ g`,
 /// `ds = p (g vᵀ - rowsum(p ∘ g vᵀ)) · scale`, `dq = ds k`, `dk = dsᵀ q` (unreduced over
 /// broadcast leading dims).
+#[track_caller]
 fn composed_backward(
     g: &Var,
     q: &Var,

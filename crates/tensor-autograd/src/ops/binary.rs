@@ -3,11 +3,12 @@
 use super::VarRhs;
 use crate::node::{BackwardCtx, Var};
 use crate::var::Saved;
-use tensor_core::{Result, Scalar, Tensor};
+use tensor_core::{Result, ResultExt, Scalar, Tensor};
 
 impl Var {
     /// Records a broadcasting binary op: `forward` on the tensors, `backward(g, a, b)` giving
     /// the unreduced gradients of both inputs; `sum_to` reduces them to the inputs' shapes.
+    #[track_caller]
     fn binary_op(
         &self,
         rhs: VarRhs<'_>,
@@ -20,6 +21,7 @@ impl Var {
 
     /// [`binary_op`](Self::binary_op) that saves the inputs only when `save` (add and sub need
     /// just their shapes; backward then sees the gradient in place of both inputs).
+    #[track_caller]
     fn binary_op_saving(
         &self,
         rhs: VarRhs<'_>,
@@ -29,7 +31,7 @@ impl Var {
         backward: impl Fn(&Var, &Var, &Var, [bool; 2]) -> Result<[Option<Var>; 2]> + Send + Sync + 'static,
     ) -> Result<Var> {
         let b = rhs.into_var(self.tensor_ref())?;
-        let value = forward(self.tensor_ref(), b.tensor_ref())?;
+        let value = forward(self.tensor_ref(), b.tensor_ref()).located()?;
         let metas = [(self.shape().clone(), self.dtype()), (b.shape().clone(), b.dtype())];
         let saved = if save { vec![Saved::Var(self.clone()), Saved::Var(b.clone())] } else { Vec::new() };
         Ok(Var::record(value, name, &[self, &b], saved, move |ctx| {
@@ -43,6 +45,7 @@ impl Var {
 
     /// Records `self op s` for a number `s`: no tensor is made for the number, and the node has
     /// no edge for the number. `backward(g, s)` gives the gradient of `self` (cast back to its dtype).
+    #[track_caller]
     fn scalar_op(
         &self,
         s: Scalar,
@@ -50,7 +53,7 @@ impl Var {
         forward: impl FnOnce(&Tensor, Scalar) -> Result<Tensor>,
         backward: impl Fn(&Var, Scalar) -> Result<Var> + Send + Sync + 'static,
     ) -> Result<Var> {
-        let value = forward(self.tensor_ref(), s)?;
+        let value = forward(self.tensor_ref(), s).located()?;
         let (shape, dtype) = (self.shape().clone(), self.dtype());
         let backward =
             move |ctx: &BackwardCtx<'_>| Ok(vec![Some(backward(ctx.grad(), s)?.sum_to(&shape, dtype)?), None]);
@@ -58,6 +61,7 @@ impl Var {
     }
 
     /// `self + rhs`, broadcasting.
+    #[track_caller]
     pub fn add<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         let rhs = rhs.into();
         if let VarRhs::Scalar(s) = rhs {
@@ -72,6 +76,7 @@ impl Var {
         )
     }
     /// `self - rhs`, broadcasting.
+    #[track_caller]
     pub fn sub<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         let rhs = rhs.into();
         if let VarRhs::Scalar(s) = rhs {
@@ -86,6 +91,7 @@ impl Var {
         )
     }
     /// `self * rhs`, broadcasting.
+    #[track_caller]
     pub fn mul<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         let rhs = rhs.into();
         if let VarRhs::Scalar(s) = rhs {
@@ -99,6 +105,7 @@ impl Var {
         )
     }
     /// `self / rhs` (true division), broadcasting.
+    #[track_caller]
     pub fn div<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         let rhs = rhs.into();
         if let VarRhs::Scalar(s) = rhs {
@@ -116,6 +123,7 @@ impl Var {
         )
     }
     /// `self ** rhs`, broadcasting.
+    #[track_caller]
     pub fn pow<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         let rhs = rhs.into();
         if let VarRhs::Scalar(e) = rhs {
@@ -154,14 +162,17 @@ impl Var {
         )
     }
     /// Elementwise maximum; ties share the gradient equally (as PyTorch).
+    #[track_caller]
     pub fn maximum<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.binary_op(rhs.into(), "MaximumBackward0", |a, b| a.maximum(b), |g, a, b, _| select_grad(g, a, b, true))
     }
     /// Elementwise minimum; ties share the gradient equally (as PyTorch).
+    #[track_caller]
     pub fn minimum<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.binary_op(rhs.into(), "MinimumBackward0", |a, b| a.minimum(b), |g, a, b, _| select_grad(g, a, b, false))
     }
     /// `atan2(self, rhs)`.
+    #[track_caller]
     pub fn atan2<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.binary_op(
             rhs.into(),
@@ -176,6 +187,7 @@ impl Var {
         )
     }
     /// Python's modulo.
+    #[track_caller]
     pub fn remainder<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.binary_op(
             rhs.into(),
@@ -193,36 +205,44 @@ impl Var {
     }
 
     /// `self == rhs` (Bool; never requires grad).
+    #[track_caller]
     pub fn eq<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.compare(rhs.into(), |a, b| a.eq(b))
     }
     /// `self != rhs`.
+    #[track_caller]
     pub fn ne<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.compare(rhs.into(), |a, b| a.ne(b))
     }
     /// `self < rhs`.
+    #[track_caller]
     pub fn lt<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.compare(rhs.into(), |a, b| a.lt(b))
     }
     /// `self <= rhs`.
+    #[track_caller]
     pub fn le<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.compare(rhs.into(), |a, b| a.le(b))
     }
     /// `self > rhs`.
+    #[track_caller]
     pub fn gt<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.compare(rhs.into(), |a, b| a.gt(b))
     }
     /// `self >= rhs`.
+    #[track_caller]
     pub fn ge<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<Var> {
         self.compare(rhs.into(), |a, b| a.ge(b))
     }
+    #[track_caller]
     fn compare(&self, rhs: VarRhs<'_>, f: impl FnOnce(&Tensor, &Tensor) -> Result<Tensor>) -> Result<Var> {
         let b = rhs.into_var(self.tensor_ref())?;
-        Ok(Var::constant(f(self.tensor_ref(), b.tensor_ref())?))
+        Ok(Var::constant(f(self.tensor_ref(), b.tensor_ref()).located()?))
     }
 }
 
 /// Gradients of maximum/minimum: to the larger (smaller) input; half to each on ties.
+#[track_caller]
 fn select_grad(g: &Var, a: &Var, b: &Var, max: bool) -> Result<[Option<Var>; 2]> {
     let (at, bt) = (a.tensor_ref(), b.tensor_ref());
     let wins = if max { at.gt(bt)? } else { at.lt(bt)? };

@@ -22,6 +22,7 @@ fn last2(s: &[usize]) -> [usize; 2] {
 impl Var {
     /// 2-d convolution of an NCHW input, as `F.conv2d(x, weight, bias, stride, padding,
     /// dilation, groups)`.
+    #[track_caller]
     pub fn conv2d(&self, weight: &Var, bias: Option<&Var>, params: Conv2dParams) -> Result<Var> {
         let value = self.tensor_ref().conv2d(weight.tensor_ref(), bias.map(Var::tensor_ref), params)?;
         let mut inputs = vec![self, weight];
@@ -50,6 +51,7 @@ impl Var {
     /// groups, k]`), as `F.conv1d(x, weight, bias, stride, padding, dilation, groups)`. One
     /// recorded op (`ConvolutionBackward0`, as PyTorch), whose gradients are `conv2d`'s over a
     /// unit height.
+    #[track_caller]
     pub fn conv1d(&self, weight: &Var, bias: Option<&Var>, params: Conv1dParams) -> Result<Var> {
         let value = self.tensor_ref().conv1d(weight.tensor_ref(), bias.map(Var::tensor_ref), params)?;
         let mut inputs = vec![self, weight];
@@ -82,6 +84,7 @@ impl Var {
     /// out_channels / groups, kh, kw]`), as `F.conv_transpose2d(x, weight, bias, stride,
     /// padding, output_padding, groups, dilation)`. One recorded op, `ConvolutionBackward0` as
     /// PyTorch names it.
+    #[track_caller]
     pub fn conv_transpose2d(&self, weight: &Var, bias: Option<&Var>, params: ConvTranspose2dParams) -> Result<Var> {
         let value = self.tensor_ref().conv_transpose2d(weight.tensor_ref(), bias.map(Var::tensor_ref), params)?;
         let conv = params.as_conv();
@@ -119,6 +122,7 @@ impl Var {
     }
 
     /// The input gradient of a convolution: `self` is the output gradient.
+    #[track_caller]
     fn conv2d_input_grad(&self, weight: &Var, input_hw: [usize; 2], params: Conv2dParams) -> Result<Var> {
         let value = conv2d_backward_input(self.tensor_ref(), weight.tensor_ref(), input_hw, params)?;
         let saved = vec![Saved::Var(self.clone()), Saved::Var(weight.clone())];
@@ -132,6 +136,7 @@ impl Var {
     }
 
     /// The weight gradient of a convolution: `self` is the output gradient.
+    #[track_caller]
     fn conv2d_weight_grad(&self, input: &Var, weight_hw: [usize; 2], params: Conv2dParams) -> Result<Var> {
         let value = conv2d_backward_weight(self.tensor_ref(), input.tensor_ref(), weight_hw, params)?;
         let saved = vec![Saved::Var(self.clone()), Saved::Var(input.clone())];

@@ -9,6 +9,7 @@ use tensor_core::{bail, PadMode, Result, Scalar, Tensor};
 
 impl Var {
     /// `condition ? self : other`, broadcasting, as `torch.where(cond, self, other)`.
+    #[track_caller]
     pub fn where_<'a>(&self, condition: &Tensor, other: impl Into<VarRhs<'a>>) -> Result<Var> {
         let b = other.into().into_var(self.tensor_ref())?;
         let value = self.tensor_ref().where_(condition, b.tensor_ref())?;
@@ -27,6 +28,7 @@ impl Var {
         }))
     }
     /// `value` where `mask` is true, as `x.masked_fill(mask, value)`.
+    #[track_caller]
     pub fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Var> {
         let value = self.tensor_ref().masked_fill(mask, value)?;
         let mask = Var::constant(mask.shallow_clone());
@@ -35,6 +37,7 @@ impl Var {
         }))
     }
     /// Concatenates along `dim`, as `torch.cat`.
+    #[track_caller]
     pub fn cat(vars: &[&Var], dim: isize) -> Result<Var> {
         let Some(first) = vars.first() else { bail!(Value, "cat", "expected a non-empty list of tensors") };
         let tensors: Vec<&Tensor> = vars.iter().map(|v| v.tensor_ref()).collect();
@@ -52,6 +55,7 @@ impl Var {
         }))
     }
     /// Stacks along a new `dim`, as `torch.stack`.
+    #[track_caller]
     pub fn stack(vars: &[&Var], dim: isize) -> Result<Var> {
         let Some(first) = vars.first() else { bail!(Value, "stack", "expected a non-empty list of tensors") };
         let d = tensor_core::shape::normalize_dim("stack", dim, first.dim() + 1)? as isize;
@@ -66,6 +70,7 @@ impl Var {
     /// before and after first). The gradient keeps the middle and, for `Reflect` and
     /// `Replicate`, adds each padded position's gradient to the input position it copied
     /// ([`Tensor::pad_backward`]; from differentiable ops under `create_graph`).
+    #[track_caller]
     pub fn pad(&self, pads: &[usize], mode: PadMode) -> Result<Var> {
         let value = self.tensor_ref().pad(pads, mode)?;
         let (pads, shape) = (pads.to_vec(), self.size().to_vec());
@@ -113,6 +118,7 @@ impl Var {
         }))
     }
     /// Entries `indices` along `dim`, as `x.index_select(dim, indices)`.
+    #[track_caller]
     pub fn index_select(&self, dim: isize, indices: &Tensor) -> Result<Var> {
         let value = self.tensor_ref().index_select(dim, indices)?;
         let shape = self.shape().clone();
@@ -129,6 +135,7 @@ impl Var {
         }))
     }
     /// `out[i][j] = self[index[i][j]][j]` along `dim`, as `torch.gather`.
+    #[track_caller]
     pub fn gather(&self, dim: isize, index: &Tensor) -> Result<Var> {
         let value = self.tensor_ref().gather(dim, index)?;
         let shape = self.shape().clone();
@@ -145,6 +152,7 @@ impl Var {
         }))
     }
     /// `self` with `src` written at `index` along `dim`, as `torch.scatter`.
+    #[track_caller]
     pub fn scatter(&self, dim: isize, index: &Tensor, src: &Var) -> Result<Var> {
         let value = self.tensor_ref().scatter(dim, index, src.tensor_ref())?;
         let idx = Var::constant(index.shallow_clone());
@@ -157,6 +165,7 @@ impl Var {
         }))
     }
     /// `self` with `src` added at `index` along `dim`, as `torch.scatter_add`.
+    #[track_caller]
     pub fn scatter_add(&self, dim: isize, index: &Tensor, src: &Var) -> Result<Var> {
         let value = self.tensor_ref().scatter_add(dim, index, src.tensor_ref())?;
         let idx = Var::constant(index.shallow_clone());
@@ -167,6 +176,7 @@ impl Var {
         }))
     }
     /// `self` with `source` rows added at `indices` along `dim`, as `torch.index_add`.
+    #[track_caller]
     pub fn index_add(&self, dim: isize, indices: &Tensor, source: &Var) -> Result<Var> {
         let value = self.tensor_ref().index_add(dim, indices, source.tensor_ref())?;
         let idx = Var::constant(indices.shallow_clone());

@@ -8,11 +8,12 @@
 use crate::grad_mode::is_grad_enabled;
 use crate::node::Var;
 use crate::ops::VarRhs;
-use tensor_core::{bail, Result, Scalar, Tensor};
+use tensor_core::{bail, Result, ResultExt, Scalar, Tensor};
 
 impl Var {
     /// Applies an in-place op: `direct` on the tensor when nothing is recorded, else `recorded`
     /// (out of place, on a snapshot of the old value) and a copy back.
+    #[track_caller]
     fn inplace(
         &self,
         name: &'static str,
@@ -34,7 +35,7 @@ impl Var {
         }
         let records = grad_mode && (self.requires_grad() || others_require_grad);
         if !records {
-            return direct(&mut self.tensor());
+            return direct(&mut self.tensor()).located();
         }
         if self.is_no_grad_view() {
             bail!(
@@ -52,7 +53,7 @@ impl Var {
         }
         // A snapshot that keeps the old value (the storage is about to change) and history.
         let old = Var::snapshot(self)?;
-        let new = recorded(&old)?;
+        let new = recorded(&old).located().in_op(name)?;
         if new.dtype() != self.dtype() {
             bail!(DType, name, "result type {} can't be cast to the desired output type {}", new.dtype(), self.dtype());
         }
@@ -77,27 +78,33 @@ impl Var {
         }
     }
 
+    #[track_caller]
     fn snapshot(v: &Var) -> Result<Var> {
         let copy = Var::from_graph_of(v, v.tensor_ref().try_clone()?);
         Ok(copy)
     }
 
     /// `self += rhs`.
+    #[track_caller]
     pub fn add_<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<()> {
         self.binary_inplace("add_", rhs.into(), |t, r| t.add_(r), |a, b| a.add(b))
     }
     /// `self -= rhs`.
+    #[track_caller]
     pub fn sub_<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<()> {
         self.binary_inplace("sub_", rhs.into(), |t, r| t.sub_(r), |a, b| a.sub(b))
     }
     /// `self *= rhs`.
+    #[track_caller]
     pub fn mul_<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<()> {
         self.binary_inplace("mul_", rhs.into(), |t, r| t.mul_(r), |a, b| a.mul(b))
     }
     /// `self /= rhs`.
+    #[track_caller]
     pub fn div_<'a>(&self, rhs: impl Into<VarRhs<'a>>) -> Result<()> {
         self.binary_inplace("div_", rhs.into(), |t, r| t.div_(r), |a, b| a.div(b))
     }
+    #[track_caller]
     fn binary_inplace(
         &self,
         name: &'static str,
@@ -110,16 +117,19 @@ impl Var {
         self.inplace(name, other, |t| direct(t, b.tensor_ref()), |old| recorded(old, &b))
     }
     /// Clamps in place.
+    #[track_caller]
     pub fn clamp_(&self, min: Option<f64>, max: Option<f64>) -> Result<()> {
         self.inplace("clamp_", false, |t| t.clamp_(min, max), |old| old.clamp(min, max))
     }
     /// ReLU in place.
+    #[track_caller]
     pub fn relu_(&self) -> Result<()> {
         self.inplace("relu_", false, |t| t.relu_(), |old| old.relu())
     }
     /// Copies `src` (broadcasting, casting) into this variable, as `x.copy_(src)`
     /// (`CopyBackwards`: the old value's gradient is zero, `src`'s the gradient summed to its
     /// shape).
+    #[track_caller]
     pub fn copy_(&self, src: &Var) -> Result<()> {
         let (shape, dtype) = (src.shape().clone(), src.dtype());
         self.inplace(
@@ -139,11 +149,13 @@ impl Var {
         )
     }
     /// Sets every element to `value` (`FillBackward2`).
+    #[track_caller]
     pub fn fill_(&self, value: impl Into<Scalar>) -> Result<()> {
         let v = value.into();
         self.inplace("fill_", false, |t| t.fill_(v), |old| Var::overwritten(old, "FillBackward2", v))
     }
     /// Sets every element to zero (`ZeroBackward0`).
+    #[track_caller]
     pub fn zero_(&self) -> Result<()> {
         self.inplace("zero_", false, |t| t.fill_(0), |old| Var::overwritten(old, "ZeroBackward0", Scalar::from(0)))
     }

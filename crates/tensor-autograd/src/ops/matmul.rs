@@ -4,7 +4,7 @@
 
 use crate::node::Var;
 use crate::var::Saved;
-use tensor_core::{bail, Result};
+use tensor_core::{bail, Result, ResultExt};
 
 impl Var {
     /// Matrix product with PyTorch's rules (1-d, 2-d, broadcast batches).
@@ -12,6 +12,7 @@ impl Var {
     /// The node has the name of the last op PyTorch's `matmul` records for these ranks:
     /// `DotBackward0`, `MmBackward0`, `MvBackward0`, `SqueezeBackward4` (a vector times a
     /// matrix), `CloneBackward0` (a matrix times a batch), else `UnsafeViewBackward0`.
+    #[track_caller]
     pub fn matmul(&self, rhs: &Var) -> Result<Var> {
         let name = match (self.dim(), rhs.dim()) {
             (1, 1) => "DotBackward0",
@@ -59,6 +60,7 @@ impl Var {
         ))
     }
     /// Product of two matrices.
+    #[track_caller]
     pub fn mm(&self, rhs: &Var) -> Result<Var> {
         if self.dim() != 2 || rhs.dim() != 2 {
             bail!(Shape, "mm", "expected 2-D tensors, got shapes {:?} and {:?}", self.shape(), rhs.shape());
@@ -66,6 +68,7 @@ impl Var {
         self.matmul(rhs)
     }
     /// Batched matrix product of 3-d variables.
+    #[track_caller]
     pub fn bmm(&self, rhs: &Var) -> Result<Var> {
         if self.dim() != 3 || rhs.dim() != 3 {
             bail!(Shape, "bmm", "expected 3-D tensors, got shapes {:?} and {:?}", self.shape(), rhs.shape());
@@ -73,6 +76,7 @@ impl Var {
         self.matmul_named(rhs, "BmmBackward0")
     }
     /// Matrix-vector product.
+    #[track_caller]
     pub fn mv(&self, v: &Var) -> Result<Var> {
         if self.dim() != 2 || v.dim() != 1 {
             bail!(Shape, "mv", "expected a matrix and a vector, got shapes {:?} and {:?}", self.shape(), v.shape());
@@ -80,6 +84,7 @@ impl Var {
         self.matmul(v)
     }
     /// Dot product of two vectors.
+    #[track_caller]
     pub fn dot(&self, other: &Var) -> Result<Var> {
         if self.dim() != 1 || other.dim() != 1 {
             bail!(Shape, "dot", "1D tensors expected, but got shapes {:?} and {:?}", self.shape(), other.shape());
@@ -87,13 +92,19 @@ impl Var {
         self.matmul(other)
     }
     /// Outer product of two vectors.
+    #[track_caller]
     pub fn outer(&self, other: &Var) -> Result<Var> {
         self.unsqueeze(1)?.mul(&other.unsqueeze(0)?)
     }
     /// `x @ wᵀ + b`, as `F.linear` (weight `[out, in]`). With a bias, as PyTorch: one
     /// `AddmmBackward0` node for a 2-d input, and other inputs flattened to 2-d around it
-    /// (the result an `UnsafeViewBackward0`).
+    /// (the result an `UnsafeViewBackward0`). Errors name `linear`.
+    #[track_caller]
     pub fn linear(&self, weight: &Var, bias: Option<&Var>) -> Result<Var> {
+        self.linear_parts(weight, bias).in_op("linear")
+    }
+    #[track_caller]
+    fn linear_parts(&self, weight: &Var, bias: Option<&Var>) -> Result<Var> {
         let Some(b) = bias else { return self.matmul(&weight.t()?) };
         if self.dim() == 2 && weight.dim() == 2 && b.dim() <= 1 {
             return self.addmm_t(weight, b);

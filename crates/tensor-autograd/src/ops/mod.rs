@@ -61,6 +61,7 @@ impl VarRhs<'_> {
     /// with `like` as a Python number does (`result_type(like, number)`), so that it neither
     /// loses precision (`f64_var * 0.1` is exact) nor promotes a 0-d operand (`f32_scalar * 2.0`
     /// stays float32).
+    #[track_caller]
     pub(crate) fn into_var(self, like: &Tensor) -> Result<Var> {
         Ok(match self {
             VarRhs::Var(v) => v.clone(),
@@ -76,6 +77,7 @@ impl VarRhs<'_> {
 impl Var {
     /// Sums a gradient over the dims that broadcasting added or expanded, down to `shape`, and
     /// casts it to `dtype`: the single place where broadcast gradients are reduced.
+    #[track_caller]
     pub fn sum_to(&self, shape: &Shape, dtype: DType) -> Result<Var> {
         let mut g = self.clone();
         if g.shape() != shape {

@@ -11,6 +11,7 @@ impl Var {
     /// Layer norm over the trailing `normalized_shape` dims, with an optional elementwise
     /// `weight` and `bias` of that shape, as `F.layer_norm(x, normalized_shape, weight, bias,
     /// eps)`.
+    #[track_caller]
     pub fn layer_norm(
         &self,
         normalized_shape: &[usize],
@@ -65,6 +66,7 @@ impl Var {
 /// The gradients from differentiable ops (the statistics recomputed from `x`, so that they are
 /// differentiated too): `dx = rstd (g w - mean(g w) - xhat mean(g w xhat))`, `dw = sum(g xhat)`,
 /// `db = sum(g)` over the leading dims.
+#[track_caller]
 fn composed_backward(
     g: &Var,
     x: &Var,
@@ -101,6 +103,7 @@ impl Var {
     /// Batch norm with batch statistics (training mode) over the channels (dim 1) of an `[N, C,
     /// *]` input, as one recorded op (`NativeBatchNormBackward0`): the result, and each
     /// channel's mean and biased variance (for the caller's running statistics).
+    #[track_caller]
     pub fn batch_norm_train(
         &self,
         weight: Option<&Var>,
@@ -146,6 +149,7 @@ impl Var {
 }
 
 /// Batch norm's gradients from differentiable ops, the statistics recomputed from `x`.
+#[track_caller]
 fn composed_batch_norm_backward(g: &Var, x: &Var, w: Option<&Var>, eps: f64) -> Result<(Var, Var, Var)> {
     let dims: Vec<isize> = (0..x.dim() as isize).filter(|&d| d != 1).collect();
     let mut view = vec![1isize; x.dim()];

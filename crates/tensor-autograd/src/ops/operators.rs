@@ -10,11 +10,17 @@ use crate::node::Var;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 use tensor_core::{result_type, Operand, Result, Scalar, Tensor};
 
+/// The variable, or a panic with the error's message (located at the operator's caller).
+#[track_caller]
 fn ok(r: Result<Var>) -> Var {
-    r.unwrap_or_else(|e| panic!("{e}"))
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{}", e.at_caller()),
+    }
 }
 
 /// A number on the left: a constant 0-d variable of the dtype that promotion gives it with `rhs`.
+#[track_caller]
 fn scalar_lhs(s: Scalar, rhs: &Tensor) -> Result<Var> {
     let dtype = result_type(&[Operand::Scalar(s), rhs.operand()]);
     Ok(Var::constant(Tensor::full([], s, dtype, rhs.device())?))
@@ -24,26 +30,32 @@ macro_rules! var_ops {
     ($($trait:ident, $method:ident;)*) => {$(
         impl $trait<&Var> for &Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: &Var) -> Var { ok(Var::$method(self, rhs)) }
         }
         impl $trait<Var> for &Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: Var) -> Var { ok(Var::$method(self, &rhs)) }
         }
         impl $trait<&Var> for Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: &Var) -> Var { ok(Var::$method(&self, rhs)) }
         }
         impl $trait<Var> for Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: Var) -> Var { ok(Var::$method(&self, &rhs)) }
         }
         impl $trait<&Tensor> for &Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: &Tensor) -> Var { ok(Var::$method(self, rhs)) }
         }
         impl $trait<&Var> for &Tensor {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: &Var) -> Var { ok(Var::$method(&Var::constant(self.shallow_clone()), rhs)) }
         }
         var_scalar_ops!($trait, $method; f64, f32, i64, i32);
@@ -54,20 +66,24 @@ macro_rules! var_scalar_ops {
     ($trait:ident, $method:ident; $($t:ty),*) => {$(
         impl $trait<$t> for &Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: $t) -> Var { ok(Var::$method(self, rhs)) }
         }
         impl $trait<$t> for Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: $t) -> Var { ok(Var::$method(&self, rhs)) }
         }
         impl $trait<&Var> for $t {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: &Var) -> Var {
                 ok(scalar_lhs(Scalar::from(self), rhs.tensor_ref()).and_then(|l| Var::$method(&l, rhs)))
             }
         }
         impl $trait<Var> for $t {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: Var) -> Var {
                 ok(scalar_lhs(Scalar::from(self), rhs.tensor_ref()).and_then(|l| Var::$method(&l, &rhs)))
             }
@@ -84,12 +100,14 @@ var_ops! {
 
 impl Neg for &Var {
     type Output = Var;
+    #[track_caller]
     fn neg(self) -> Var {
         ok(Var::neg(self))
     }
 }
 impl Neg for Var {
     type Output = Var;
+    #[track_caller]
     fn neg(self) -> Var {
         ok(Var::neg(&self))
     }

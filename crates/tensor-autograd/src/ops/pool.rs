@@ -9,6 +9,7 @@ use tensor_core::Result;
 
 impl Var {
     /// Max pooling, as `F.max_pool2d`; the gradient goes to each window's maximum.
+    #[track_caller]
     pub fn max_pool2d(
         &self,
         kernel: [usize; 2],
@@ -41,6 +42,7 @@ impl Var {
     }
 
     /// Average pooling, as `F.avg_pool2d`.
+    #[track_caller]
     pub fn avg_pool2d(
         &self,
         kernel: [usize; 2],
@@ -63,6 +65,7 @@ impl Var {
     }
 
     /// Adaptive average pooling to `output_size`, as `F.adaptive_avg_pool2d`.
+    #[track_caller]
     pub fn adaptive_avg_pool2d(&self, output_size: [usize; 2]) -> Result<Var> {
         let value = self.tensor_ref().adaptive_avg_pool2d(output_size)?;
         let shape: Vec<usize> = self.size().to_vec();

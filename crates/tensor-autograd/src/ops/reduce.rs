@@ -5,9 +5,10 @@
 use crate::node::Var;
 use crate::var::Saved;
 use tensor_core::shape::normalize_dims;
-use tensor_core::{Norm, Result, Shape, Tensor};
+use tensor_core::{Norm, Result, ResultExt, Shape, Tensor};
 
 /// The reduced dims of a reduction over `dims` (all when empty) of a `rank`-dim tensor.
+#[track_caller]
 fn reduced_dims(name: &'static str, dims: &[isize], rank: usize) -> Result<Vec<usize>> {
     if dims.is_empty() {
         return Ok((0..rank).collect());
@@ -22,6 +23,7 @@ fn reduced_dims(name: &'static str, dims: &[isize], rank: usize) -> Result<Vec<u
 
 /// `g` (the gradient of a reduction) viewed with the reduced dims as size 1 and expanded to
 /// the input's shape.
+#[track_caller]
 fn expand_back(g: &Var, input: &Shape, dims: &[usize], keepdim: bool) -> Result<Var> {
     let mut g = g.clone();
     if !keepdim {
@@ -35,6 +37,7 @@ fn expand_back(g: &Var, input: &Shape, dims: &[usize], keepdim: bool) -> Result<
 /// For each element, the product of the others along `dim` (exact with zeros): the exclusive
 /// running products from the left and from the right, multiplied, as PyTorch's
 /// `prod_safe_zeros_backward`.
+#[track_caller]
 fn products_of_others(x: &Tensor, dim: usize) -> Result<Tensor> {
     let n = x.size()[dim];
     if n == 0 {
@@ -91,10 +94,12 @@ fn isizes(s: &Shape) -> Vec<isize> {
 
 impl Var {
     /// Sum of every element.
+    #[track_caller]
     pub fn sum(&self) -> Result<Var> {
         self.sum_dim(&[], false)
     }
     /// Sum over `dims` (all when empty).
+    #[track_caller]
     pub fn sum_dim(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         let value = self.tensor_ref().sum_dim(dims, keepdim)?;
         let red = reduced_dims("sum", dims, self.dim())?;
@@ -106,10 +111,12 @@ impl Var {
         }))
     }
     /// Mean of every element.
+    #[track_caller]
     pub fn mean(&self) -> Result<Var> {
         self.mean_dim(&[], false)
     }
     /// Mean over `dims` (all when empty).
+    #[track_caller]
     pub fn mean_dim(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         let value = self.tensor_ref().mean_dim(dims, keepdim)?;
         let red = reduced_dims("mean", dims, self.dim())?;
@@ -122,6 +129,7 @@ impl Var {
     }
     /// Product of every element; the gradient is PyTorch's where inputs are zero (see
     /// [`prod_dim`](Self::prod_dim)).
+    #[track_caller]
     pub fn prod(&self) -> Result<Var> {
         let value = self.tensor_ref().prod()?;
         let shape = self.shape().clone();
@@ -154,21 +162,26 @@ impl Var {
         }))
     }
     /// Largest values over `dims`; ties share the gradient equally, as `torch.amax`.
+    #[track_caller]
     pub fn amax(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         self.extreme("AmaxBackward0", dims, keepdim, true)
     }
     /// Smallest values over `dims`; ties share the gradient equally.
+    #[track_caller]
     pub fn amin(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         self.extreme("AminBackward0", dims, keepdim, false)
     }
     /// Largest element.
+    #[track_caller]
     pub fn max(&self) -> Result<Var> {
         self.extreme("MaxBackward1", &[], false, true)
     }
     /// Smallest element.
+    #[track_caller]
     pub fn min(&self) -> Result<Var> {
         self.extreme("MinBackward1", &[], false, false)
     }
+    #[track_caller]
     fn extreme(&self, name: &'static str, dims: &[isize], keepdim: bool, max: bool) -> Result<Var> {
         let t = self.tensor_ref();
         let value = if max { t.amax(dims, keepdim)? } else { t.amin(dims, keepdim)? };
@@ -186,13 +199,16 @@ impl Var {
     }
     /// Largest values along `dim` and their indices (a constant), as `x.max(dim)`; the gradient
     /// goes to the chosen index.
+    #[track_caller]
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Result<(Var, Tensor)> {
         self.extreme_dim("MaxBackward0", dim, keepdim, true)
     }
     /// Smallest values along `dim` and their indices.
+    #[track_caller]
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> Result<(Var, Tensor)> {
         self.extreme_dim("MinBackward0", dim, keepdim, false)
     }
+    #[track_caller]
     fn extreme_dim(&self, name: &'static str, dim: isize, keepdim: bool, max: bool) -> Result<(Var, Tensor)> {
         let t = self.tensor_ref();
         let (values, indices) = if max { t.max_dim(dim, keepdim)? } else { t.min_dim(dim, keepdim)? };
@@ -226,6 +242,7 @@ impl Var {
         Ok((var, indices))
     }
     /// Variance over `dims` (all when empty) with Bessel's `correction` (`VarBackward0`).
+    #[track_caller]
     pub fn var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
         let value = {
             let _g = crate::no_grad();
@@ -249,10 +266,11 @@ impl Var {
         centered.mul(&centered)?.sum_dim(dims, keepdim)?.div((n as f64 - correction as f64).max(0.0))
     }
     /// Standard deviation (`StdBackward0`); where it is 0 the gradient is 0, as PyTorch's.
+    #[track_caller]
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
         let value = {
             let _g = crate::no_grad();
-            self.var_composed(dims, correction, keepdim)?.sqrt()?.tensor()
+            self.var_composed(dims, correction, keepdim).in_op("std")?.sqrt()?.tensor()
         };
         let (dims, shape) = (dims.to_vec(), self.shape().clone());
         let red = reduced_dims("std", &dims, self.dim())?;
@@ -270,21 +288,25 @@ impl Var {
     }
     /// The standard deviation of all elements with Bessel's correction, as PyTorch's
     /// `x.std()`; [`std`](Self::std) takes dims and the correction.
+    #[track_caller]
     pub fn std_all(&self) -> Result<Var> {
         self.std(&[], 1, false)
     }
     /// The variance of all elements with Bessel's correction, as PyTorch's `x.var()`.
+    #[track_caller]
     pub fn var_all(&self) -> Result<Var> {
         self.var(&[], 1, false)
     }
     /// The 2-norm (Frobenius) of all elements, as PyTorch's `x.norm()`; [`norm`](Self::norm)
     /// takes the order and dims.
+    #[track_caller]
     pub fn norm_all(&self) -> Result<Var> {
         self.norm(Norm::L2, &[], false)
     }
     /// Vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`: the value is
     /// tensor-core's for every `p` (`P(inf)`, `P(-inf)` and `P(0)` included); where the norm
     /// is 0 the gradient is 0 (PyTorch's subgradient), not NaN.
+    #[track_caller]
     pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Var> {
         let p = match p {
             Norm::L1 => 1.0,
@@ -292,6 +314,7 @@ impl Var {
             Norm::Inf => f64::INFINITY,
             Norm::P(p) => p,
         };
+        let red = reduced_dims("norm", dims, self.dim())?;
         if p == 1.0 {
             return self.abs()?.sum_dim(dims, keepdim);
         }
@@ -307,7 +330,6 @@ impl Var {
             let zero = self.mul(0.0)?.sum_dim(dims, keepdim)?;
             return zero.add(&Var::constant(value));
         }
-        let red = reduced_dims("norm", dims, self.dim())?;
         let shape = self.shape().clone();
         let saved = vec![Saved::Var(self.clone()), Saved::Output];
         Ok(Var::record(value, "LinalgVectorNormBackward0", &[self], saved, move |ctx| {
@@ -327,6 +349,7 @@ impl Var {
         }))
     }
     /// `log(sum(exp(x)))` over `dims`, stable.
+    #[track_caller]
     pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Var> {
         let value = self.tensor_ref().logsumexp(dims, keepdim)?;
         let red = reduced_dims("logsumexp", dims, self.dim())?;
@@ -345,15 +368,18 @@ impl Var {
         ))
     }
     /// Softmax along `dim`.
+    #[track_caller]
     pub fn softmax(&self, dim: isize) -> Result<Var> {
         self.softmax_op("SoftmaxBackward0", dim, false)
     }
     /// Log-softmax along `dim`.
+    #[track_caller]
     pub fn log_softmax(&self, dim: isize) -> Result<Var> {
         self.softmax_op("LogSoftmaxBackward0", dim, true)
     }
     /// The backward is tensor-core's fused `softmax_backward`, unless it is itself recorded
     /// (`create_graph`): then the same formula from differentiable ops.
+    #[track_caller]
     fn softmax_op(&self, name: &'static str, dim: isize, log: bool) -> Result<Var> {
         let t = self.tensor_ref();
         let value = if log { t.log_softmax(dim)? } else { t.softmax(dim)? };
@@ -376,6 +402,7 @@ impl Var {
         }))
     }
     /// Running sum along `dim`.
+    #[track_caller]
     pub fn cumsum(&self, dim: isize) -> Result<Var> {
         let value = self.tensor_ref().cumsum(dim)?;
         Ok(Var::record(value, "CumsumBackward0", &[self], vec![], move |ctx| {

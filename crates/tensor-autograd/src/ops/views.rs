@@ -21,6 +21,7 @@ impl Part {
             Part::Index(_) => "SliceBackward0",
         }
     }
+    #[track_caller]
     fn apply(&self, t: &Tensor) -> Result<Tensor> {
         match self {
             Part::Narrow { dim, start, len } => t.narrow(*dim, *start, *len),
@@ -49,10 +50,12 @@ impl Var {
         Var::record(value, name, &[self], vec![], move |ctx| Ok(vec![Some(ctx.grad().reshape(&shape)?)]))
     }
     /// `view` (one `-1` inferred).
+    #[track_caller]
     pub fn view(&self, shape: &[isize]) -> Result<Var> {
         Ok(self.reshaping_view("ViewBackward0", self.tensor_ref().view(shape)?))
     }
     /// `reshape` (a view when possible).
+    #[track_caller]
     pub fn reshape(&self, shape: &[isize]) -> Result<Var> {
         let value = self.tensor_ref().reshape(shape)?;
         if value.shape() == self.shape() {
@@ -62,26 +65,32 @@ impl Var {
         Ok(self.reshaping_view(name, value))
     }
     /// `flatten(start, end)`.
+    #[track_caller]
     pub fn flatten(&self, start: isize, end: isize) -> Result<Var> {
         Ok(self.reshaping_view("ViewBackward0", self.tensor_ref().flatten(start, end)?))
     }
     /// `unflatten(dim, sizes)`.
+    #[track_caller]
     pub fn unflatten(&self, dim: isize, sizes: &[isize]) -> Result<Var> {
         Ok(self.reshaping_view("ViewBackward0", self.tensor_ref().unflatten(dim, sizes)?))
     }
     /// Removes every size-1 dim.
+    #[track_caller]
     pub fn squeeze(&self) -> Result<Var> {
         Ok(self.reshaping_view("SqueezeBackward0", self.tensor_ref().squeeze()))
     }
     /// Removes `dim` if its size is 1.
+    #[track_caller]
     pub fn squeeze_dim(&self, dim: isize) -> Result<Var> {
         Ok(self.reshaping_view("SqueezeBackward1", self.tensor_ref().squeeze_dim(dim)?))
     }
     /// Inserts a size-1 dim.
+    #[track_caller]
     pub fn unsqueeze(&self, dim: isize) -> Result<Var> {
         Ok(self.reshaping_view("UnsqueezeBackward0", self.tensor_ref().unsqueeze(dim)?))
     }
     /// A contiguous copy when needed (the gradient passes unchanged).
+    #[track_caller]
     pub fn contiguous(&self) -> Result<Var> {
         if self.tensor_ref().is_contiguous() {
             return Ok(self.clone());
@@ -90,6 +99,7 @@ impl Var {
         Ok(Var::record(value, "CloneBackward0", &[self], vec![], |ctx| Ok(vec![Some(ctx.grad().clone())])))
     }
     /// Swaps two dims.
+    #[track_caller]
     pub fn transpose(&self, dim0: isize, dim1: isize) -> Result<Var> {
         let value = self.tensor_ref().transpose(dim0, dim1)?;
         Ok(Var::record(value, "TransposeBackward0", &[self], vec![], move |ctx| {
@@ -97,6 +107,7 @@ impl Var {
         }))
     }
     /// Matrix transpose.
+    #[track_caller]
     pub fn t(&self) -> Result<Var> {
         if self.dim() < 2 {
             return Ok(self.clone());
@@ -105,6 +116,7 @@ impl Var {
         Ok(Var::record(value, "TBackward0", &[self], vec![], |ctx| Ok(vec![Some(ctx.grad().t()?)])))
     }
     /// Reorders the dims.
+    #[track_caller]
     pub fn permute(&self, dims: &[isize]) -> Result<Var> {
         let value = self.tensor_ref().permute(dims)?;
         let rank = self.dim() as isize;
@@ -117,6 +129,7 @@ impl Var {
         }))
     }
     /// Repeats size-1 dims; the gradient is summed back.
+    #[track_caller]
     pub fn expand(&self, sizes: &[isize]) -> Result<Var> {
         let value = self.tensor_ref().expand(sizes)?;
         if value.shape() == self.shape() {
@@ -128,10 +141,12 @@ impl Var {
         }))
     }
     /// Broadcasts to `shape`.
+    #[track_caller]
     pub fn broadcast_to(&self, shape: &Shape) -> Result<Var> {
         self.expand(&isizes(shape))
     }
 
+    #[track_caller]
     fn part(&self, part: Part) -> Result<Var> {
         self.part_named(part.name(), part)
     }
@@ -144,6 +159,7 @@ impl Var {
     }
     /// Zeros of `shape` with `self` written into `part` of them (the backward of a slice). Its
     /// own backward takes the same part of the gradient.
+    #[track_caller]
     fn embed(&self, shape: &Shape, part: Part) -> Result<Var> {
         let zeros = Tensor::zeros(shape.clone(), self.dtype(), self.device())?;
         part.apply(&zeros)?.copy_(self.tensor_ref())?;
@@ -152,23 +168,28 @@ impl Var {
         }))
     }
     /// `len` elements of `dim` from `start`.
+    #[track_caller]
     pub fn narrow(&self, dim: isize, start: isize, len: usize) -> Result<Var> {
         self.part(Part::Narrow { dim, start, len })
     }
     /// Python's `x[start:end:step]` along `dim`.
+    #[track_caller]
     pub fn slice(&self, dim: isize, start: Option<isize>, end: Option<isize>, step: usize) -> Result<Var> {
         self.part(Part::Slice { dim, start, end, step })
     }
     /// Removes `dim`, keeping element `index`.
+    #[track_caller]
     pub fn select(&self, dim: isize, index: isize) -> Result<Var> {
         self.part(Part::Select { dim, index })
     }
     /// NumPy-style indexing, as [`Tensor::i`].
+    #[track_caller]
     pub fn i(&self, index: impl IndexItems) -> Result<Var> {
         self.part(Part::Index(index.items().into_iter().collect()))
     }
     /// Pieces of `size` along `dim` (each a `SplitBackward0` view; in-place ops on them are
     /// refused while recording, as PyTorch refuses them on the outputs of multi-view ops).
+    #[track_caller]
     pub fn split(&self, size: usize, dim: isize) -> Result<Vec<Var>> {
         let pieces = self.tensor_ref().split(size, dim)?;
         let d = tensor_core::shape::normalize_dim("split", dim, self.dim())?;
@@ -183,6 +204,7 @@ impl Var {
         Ok(out)
     }
     /// `chunks` pieces along `dim`.
+    #[track_caller]
     pub fn chunk(&self, chunks: usize, dim: isize) -> Result<Vec<Var>> {
         let d = tensor_core::shape::normalize_dim("chunk", dim, self.dim())?;
         if chunks == 0 {
@@ -191,6 +213,7 @@ impl Var {
         self.split(self.size()[d].div_ceil(chunks).max(1), dim)
     }
     /// Every element of `dim` as its own variable (`UnbindBackward0` views, as `split`'s).
+    #[track_caller]
     pub fn unbind(&self, dim: isize) -> Result<Vec<Var>> {
         let d = tensor_core::shape::normalize_dim("unbind", dim, self.dim())?;
         (0..self.size()[d])

@@ -27,6 +27,7 @@ pub trait StorageBase: Send + Sync + fmt::Debug + Any {
 }
 
 /// The error a backend returns for an op it does not implement.
+#[track_caller]
 pub fn unsupported(backend: &str, op: &'static str) -> Error {
     Error::new(ErrorKind::Unsupported, op, alloc::format!("not supported by the {backend} backend"))
 }

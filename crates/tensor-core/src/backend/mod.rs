@@ -46,20 +46,25 @@ pub trait BackendDevice: Send + Sync + fmt::Debug {
         self.name() == other.name()
     }
     /// A storage of `numel` zeros.
+    #[track_caller]
     fn zeros(&self, dtype: DType, numel: usize) -> Result<Storage>;
     /// A storage of `numel` elements whose values will all be written before they are read.
+    #[track_caller]
     fn uninit(&self, dtype: DType, numel: usize) -> Result<Storage> {
         self.zeros(dtype, numel)
     }
     /// Copies a host storage to the device.
+    #[track_caller]
     fn upload(&self, src: &CpuStorage) -> Result<Storage>;
     /// Philox4x32-10 uniform numbers in [0, 1) (`normal`: standard normal instead) for `numel`
     /// elements of `dtype` from `seed` and counter `offset`, the same numbers as the CPU gives.
+    #[track_caller]
     fn random(&self, dtype: DType, numel: usize, seed: u64, offset: u64, normal: bool) -> Result<Storage> {
         let _ = (dtype, numel, seed, offset, normal);
         Err(unsupported(&self.name(), "random"))
     }
     /// Waits for all queued work.
+    #[track_caller]
     fn synchronize(&self) -> Result<()> {
         Ok(())
     }
@@ -132,6 +137,7 @@ impl Storage {
         }
     }
     /// The CPU storage inside, or a Device error naming `op` and the device it is on.
+    #[track_caller]
     pub fn cpu(&self, op: &'static str) -> Result<&CpuStorage> {
         match &self.0 {
             Repr::Cpu(c) => Ok(c),

@@ -16,7 +16,7 @@
 //! feature nothing is cached.
 
 use super::CpuStorage;
-use crate::{Element, Result};
+use crate::{Element, Result, ResultExt};
 use alloc::vec::Vec;
 
 /// Buffers smaller than this are not kept.
@@ -27,6 +27,7 @@ pub const DEFAULT_LIMIT: usize = 512 << 20;
 /// A buffer of `n` elements whose contents the caller overwrites entirely: a cached one (holding
 /// stale values) when there is one of that length, else fresh zeroed memory. An OutOfMemory
 /// error naming `op` when the system has no room for it.
+#[track_caller]
 pub(crate) fn buffer_for_overwrite<T: Element>(op: &'static str, n: usize) -> Result<Vec<T>> {
     match imp::take::<T>(n) {
         Some(v) => Ok(v),
@@ -41,6 +42,7 @@ pub(crate) fn scratch_for_overwrite<T: Element>(n: usize) -> Vec<T> {
 }
 
 /// A buffer of `n` zeros (a cached one is cleared: a memset is far cheaper than page faults).
+#[track_caller]
 pub(crate) fn zeroed_buffer<T: Element>(op: &'static str, n: usize) -> Result<Vec<T>> {
     match imp::take::<T>(n) {
         Some(mut v) => {
@@ -54,13 +56,15 @@ pub(crate) fn zeroed_buffer<T: Element>(op: &'static str, n: usize) -> Result<Ve
 /// `n` zeros in fresh memory from the allocator's zeroed allocation (calloc: the system hands
 /// out zero pages lazily), or an OutOfMemory error naming `op` and the bytes asked for, as
 /// PyTorch raises, instead of aborting the process.
+#[track_caller]
 pub(crate) fn try_zeroed_vec<T: Element>(op: &'static str, n: usize) -> Result<Vec<T>> {
-    bytemuck::allocation::try_zeroed_slice_box::<T>(n).map(Vec::from).map_err(|()| out_of_memory::<T>(op, n))
+    bytemuck::allocation::try_zeroed_slice_box::<T>(n).map(Vec::from).map_err(|()| out_of_memory::<T>(op, n)).located()
 }
 
 /// The error for a failed allocation of `n` elements of `T`.
 #[cold]
 #[inline(never)]
+#[track_caller]
 pub(crate) fn out_of_memory<T: Element>(op: &'static str, n: usize) -> crate::Error {
     match n.checked_mul(core::mem::size_of::<T>()) {
         Some(bytes) => crate::err!(
@@ -247,7 +251,7 @@ mod tests {
         let e = try_zeroed_vec::<f32>("zeros", 1 << 40).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::OutOfMemory);
         assert_eq!(
-            e.to_string(),
+            format!("{}: {}", e.op(), e.message()),
             "zeros: not enough memory: tried to allocate 4398046511104 bytes (1099511627776 elements of torch.float32)"
         );
         // Past the address space: no "capacity overflow" panic either.

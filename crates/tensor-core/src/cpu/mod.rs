@@ -135,16 +135,19 @@ impl CpuStorage {
     }
     /// `numel` zeros of `dtype` (a cleared cached buffer, or calloc: the OS zeroes pages lazily);
     /// an OutOfMemory error naming `op` when there is no room.
+    #[track_caller]
     pub fn zeros(op: &'static str, dtype: DType, numel: usize) -> Result<Self> {
         Ok(with_dtype!(dtype, |T| StorageOf::into_storage(zeroed_buffer::<T>(op, numel)?)))
     }
     /// A storage of `numel` elements that the caller overwrites entirely (perhaps a cached
     /// buffer holding stale values); an OutOfMemory error naming `op` when there is no room.
+    #[track_caller]
     pub(crate) fn for_overwrite(op: &'static str, dtype: DType, numel: usize) -> Result<Self> {
         Ok(with_dtype!(dtype, |T| StorageOf::into_storage(buffer_for_overwrite::<T>(op, numel)?)))
     }
     /// `n` values of `dtype` from `values` (which yields at least `n`), in memory asked for
     /// first: an OutOfMemory error naming `op` instead of an abort.
+    #[track_caller]
     pub(crate) fn try_from_f64s(
         op: &'static str,
         dtype: DType,

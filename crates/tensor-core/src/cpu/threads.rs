@@ -45,6 +45,7 @@ pub(crate) fn enlist_main_thread() {}
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
 #[cfg(feature = "std")]
+#[track_caller]
 pub fn set_num_threads(threads: usize) -> crate::Result<()> {
     if threads > MAX_THREADS {
         // rayon would spawn them all before returning: 100,000 threads did not return at all.
@@ -52,14 +53,15 @@ pub fn set_num_threads(threads: usize) -> crate::Result<()> {
     }
     CLAIMED.store(true, Ordering::Relaxed);
     let threads = if threads == 0 { default_threads() } else { threads };
-    build_pool(threads).map_err(|_| {
+    let r = build_pool(threads).map_err(|_| {
         crate::err!(
             Value,
             "set_num_threads",
             "the CPU thread pool is already running with {} threads; set the count before the first tensor is made (or with RAYON_NUM_THREADS)",
             rayon::current_num_threads()
         )
-    })
+    });
+    crate::ResultExt::located(r)
 }
 
 /// The number of threads the CPU kernels use, as `torch.get_num_threads`.
@@ -99,6 +101,7 @@ fn default_threads() -> usize {
 /// Builds rayon's global pool of `threads`, with the calling thread in it where that is safe
 /// (the main thread, and at least one other thread to run other threads' jobs).
 #[cfg(feature = "std")]
+#[track_caller]
 fn build_pool(threads: usize) -> Result<(), rayon::ThreadPoolBuildError> {
     let builder = rayon::ThreadPoolBuilder::new().num_threads(threads);
     if threads >= 2 && on_main_thread() {

@@ -78,6 +78,7 @@ pub(crate) fn zip<T: Copy, U>(out: &mut [U], a: &[T], b: &[T], f: &impl Fn(T, T)
 /// `f(a[la], b[lb])` into a new contiguous `Vec` (`la`, `lb` of one shape): the unit-stride and
 /// broadcast-scalar rows through [`zip`] and [`map`], the rest element by element. For float
 /// ops worth the widest vectors (a division, an activation's gradient).
+#[track_caller]
 pub(crate) fn zip_layouts<T: crate::Element>(
     op: &'static str,
     a: &[T],

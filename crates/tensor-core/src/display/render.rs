@@ -26,6 +26,7 @@ pub(super) struct Gathered {
 }
 
 /// Copies the elements to print to the host (only the ends of summarised dims).
+#[track_caller]
 pub(super) fn gather(t: &Tensor, opts: &PrintOptions) -> Result<Gathered> {
     let summarize = t.numel() > opts.threshold;
     let edge = opts.edgeitems;
@@ -41,6 +42,7 @@ pub(super) fn gather(t: &Tensor, opts: &PrintOptions) -> Result<Gathered> {
 }
 
 /// The kept elements of `t` as `T`, row-major over `kept`.
+#[track_caller]
 fn collect<T: Element>(t: &Tensor, cut: &[bool], kept: &[usize], edge: usize) -> Result<Vec<T>> {
     if !cut.iter().any(|&c| c) {
         return t.to_vec::<T>();

@@ -30,6 +30,7 @@ impl Tensor {
     /// assert_eq!(t.to_vec2::<i32>()?, [[1, 2, 3], [4, 5, 6]]);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn from_boxed_slice<T: Element>(data: Box<[T]>, shape: impl Into<Shape>) -> Result<Tensor> {
         let shape = shape.into();
         if shape.numel() != data.len() {

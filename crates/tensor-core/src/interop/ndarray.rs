@@ -11,7 +11,7 @@
 use crate::backend::Storage;
 use crate::cpu::CpuStorage;
 use crate::sync::ReadGuard;
-use crate::{bail, err, Element, Layout, Result, Tensor};
+use crate::{bail, err, Element, Layout, Result, ResultExt, Tensor};
 use ::ndarray::{Array, ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn, ShapeBuilder, StrideShape};
 
 use alloc::vec::Vec;
@@ -25,6 +25,7 @@ fn nd_shape(layout: &Layout, storage_len: usize) -> (StrideShape<IxDyn>, usize) 
 }
 
 /// Checks that `t` is a CPU tensor of `T`, naming `op`.
+#[track_caller]
 fn check<T: Element>(op: &'static str, t: &Tensor) -> Result<()> {
     if !t.device().is_cpu() {
         bail!(Device, op, "expected a cpu tensor, got one on {}", t.device());
@@ -58,13 +59,15 @@ impl Tensor {
     /// assert_eq!(a.sum(), 15.0);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn array_view<T: Element>(&self) -> Result<ArrayViewGuard<'_, T>> {
         check::<T>("array_view", self)?;
         let guard = self.read("array_view")?;
         let elems = elements_of::<T>(&guard);
         let (shape, start) = nd_shape(self.layout(), elems.len());
         ArrayViewD::from_shape(shape, &elems[start..])
-            .map_err(|e| err!(Shape, "array_view", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride()))?;
+            .map_err(|e| err!(Shape, "array_view", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride()))
+            .located()?;
         Ok(ArrayViewGuard { guard, layout: self.layout().clone(), _t: PhantomData })
     }
 
@@ -82,6 +85,7 @@ impl Tensor {
     /// assert_eq!(total, 24);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn with_array_view<T: Element, R>(&self, f: impl FnOnce(ArrayViewD<'_, T>) -> R) -> Result<R> {
         let guard = self.array_view::<T>()?;
         Ok(f(guard.view()))
@@ -100,6 +104,7 @@ impl Tensor {
     /// assert_eq!(base.to_vec2::<f64>()?, [[0.0, 7.0, 0.0], [0.0, 7.0, 0.0]]);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn with_array_view_mut<T: Element, R>(&mut self, f: impl FnOnce(ArrayViewMutD<'_, T>) -> R) -> Result<R> {
         check::<T>("with_array_view_mut", self)?;
         self.check_writable("with_array_view_mut")?;
@@ -107,9 +112,11 @@ impl Tensor {
         let cpu = g.as_any_mut().downcast_mut::<CpuStorage>().expect("cpu device holds cpu storage");
         let elems = T::slice_of_mut(cpu).expect("dtype checked");
         let (shape, start) = nd_shape(self.layout(), elems.len());
-        let view = ArrayViewMutD::from_shape(shape, &mut elems[start..]).map_err(|e| {
-            err!(Shape, "with_array_view_mut", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride())
-        })?;
+        let view = ArrayViewMutD::from_shape(shape, &mut elems[start..])
+            .map_err(|e| {
+                err!(Shape, "with_array_view_mut", "shape {:?} with strides {:?}: {e}", self.shape(), self.stride())
+            })
+            .located()?;
         Ok(f(view))
     }
 
@@ -133,6 +140,7 @@ impl Tensor {
     /// assert_eq!(t.to_vec2::<i32>()?, [[1, 2, 3], [4, 5, 6]]);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn from_ndarray<T: Element, D: Dimension>(a: Array<T, D>) -> Result<Tensor> {
         let shape: Vec<usize> = a.shape().to_vec();
         let n = a.len();
@@ -165,9 +173,11 @@ impl Tensor {
     /// assert_eq!(a, ndarray::array![[1.0, 3.0], [2.0, 4.0]].into_dyn());
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn to_ndarray<T: Element>(&self) -> Result<ArrayD<T>> {
         ArrayD::from_shape_vec(IxDyn(self.size()), self.to_vec::<T>()?)
             .map_err(|e| err!(Shape, "to_ndarray", "shape {:?}: {e}", self.shape()))
+            .located()
     }
 }
 

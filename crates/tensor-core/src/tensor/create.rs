@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 
 impl Tensor {
     /// A tensor of `shape` filled with `value`, as `torch.full`.
+    #[track_caller]
     pub fn full(shape: impl Into<Shape>, value: impl Into<Scalar>, dtype: DType, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
         let numel = shape.checked_numel("full")?;
@@ -32,17 +33,20 @@ impl Tensor {
         Ok(Tensor::from_storage(storage, shape, device.clone()))
     }
     /// Zeros, as `torch.zeros`.
+    #[track_caller]
     pub fn zeros(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
         let storage = device.zeros("zeros", dtype, shape.checked_numel("zeros")?)?;
         Ok(Tensor::from_storage(storage, shape, device.clone()))
     }
     /// Ones, as `torch.ones`.
+    #[track_caller]
     pub fn ones(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         Tensor::full(shape, 1, dtype, device)
     }
     /// A tensor whose values are unspecified, as `torch.empty`: zeros, or the stale values of a
     /// freed buffer taken from the CPU buffer cache; never uninitialised memory.
+    #[track_caller]
     pub fn empty(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
         let storage = device.uninit("empty", dtype, shape.checked_numel("empty")?)?;
@@ -51,6 +55,7 @@ impl Tensor {
 
     /// Values from `start` to `end` (exclusive) by `step`, as `torch.arange`: float if any
     /// bound is a float (`arange(0.0, 16.0, 1.0)` is float32), else int64.
+    #[track_caller]
     pub fn arange(
         start: impl Into<Scalar>,
         end: impl Into<Scalar>,
@@ -63,6 +68,7 @@ impl Tensor {
         Tensor::arange_dtype(s.to_f64(), e.to_f64(), st.to_f64(), dtype, device)
     }
     /// `arange` with an explicit dtype.
+    #[track_caller]
     pub fn arange_dtype(start: f64, end: f64, step: f64, dtype: DType, device: &Device) -> Result<Tensor> {
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
             bail!(Value, "arange", "step must be nonzero and bounds finite (start {start}, end {end}, step {step})");
@@ -88,11 +94,13 @@ impl Tensor {
     /// for the first half, `end - step * (steps - 1 - i)` for the second, so the last value is
     /// exactly `end`); an integer dtype truncates `start` and `end`, steps in f64 and truncates.
     /// One step gives `[start]`.
+    #[track_caller]
     pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType, device: &Device) -> Result<Tensor> {
         if steps == 1 {
             // torch.linspace(2, 5, 1) == tensor([2.])
             return Tensor::full([1], start, dtype, device);
         }
+        #[track_caller]
         fn float<T: crate::cpu::FloatElem>(start: f64, end: f64, steps: usize) -> Result<Vec<T>> {
             let (s, e) = (T::of(start), T::of(end));
             let step = if steps > 1 { (e - s) / T::of((steps - 1) as f64) } else { T::ZERO };
@@ -126,6 +134,7 @@ impl Tensor {
         Tensor::from_cpu_storage(storage, [steps], device)
     }
     /// The `n x n` identity matrix, as `torch.eye`.
+    #[track_caller]
     pub fn eye(n: usize, dtype: DType, device: &Device) -> Result<Tensor> {
         let numel = Shape::new(&[n, n]).checked_numel("eye")?;
         let mut s = CpuStorage::zeros("eye", dtype, numel)?;
@@ -137,26 +146,32 @@ impl Tensor {
     }
 
     /// Uniform numbers in [0, 1) from the global generator, as `torch.rand`.
+    #[track_caller]
     pub fn rand(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         random::with_global(|g| Tensor::rand_with(shape, dtype, device, g))
     }
     /// Standard normal numbers from the global generator, as `torch.randn`.
+    #[track_caller]
     pub fn randn(shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
         random::with_global(|g| Tensor::randn_with(shape, dtype, device, g))
     }
     /// Integers uniform in `[low, high)` (int64) from the global generator, as `torch.randint`.
+    #[track_caller]
     pub fn randint(low: i64, high: i64, shape: impl Into<Shape>, device: &Device) -> Result<Tensor> {
         random::with_global(|g| Tensor::randint_with(low, high, shape, device, g))
     }
     /// `rand` from an explicit generator.
+    #[track_caller]
     pub fn rand_with(shape: impl Into<Shape>, dtype: DType, device: &Device, g: &mut Generator) -> Result<Tensor> {
         Tensor::random(shape.into(), dtype, device, g, false)
     }
     /// `randn` from an explicit generator.
+    #[track_caller]
     pub fn randn_with(shape: impl Into<Shape>, dtype: DType, device: &Device, g: &mut Generator) -> Result<Tensor> {
         Tensor::random(shape.into(), dtype, device, g, true)
     }
     /// `randint` from an explicit generator.
+    #[track_caller]
     pub fn randint_with(
         low: i64,
         high: i64,
@@ -179,6 +194,7 @@ impl Tensor {
         }
         Tensor::from_cpu_storage(CpuStorage::I64(vals), shape, device)
     }
+    #[track_caller]
     fn random(shape: Shape, dtype: DType, device: &Device, g: &mut Generator, normal: bool) -> Result<Tensor> {
         if !dtype.is_float() {
             bail!(DType, if normal { "randn" } else { "rand" }, "expected a floating point dtype, got {dtype}");
@@ -190,6 +206,7 @@ impl Tensor {
             let s = d.random(dtype, n, g.seed(), off, normal)?;
             return Ok(Tensor::from_storage(s, shape, device.clone()));
         }
+        #[track_caller]
         fn draw<T: Element>(n: usize, g: &mut Generator, normal: bool) -> Result<CpuStorage> {
             let mut out = buffer_for_overwrite::<T>(if normal { "randn" } else { "rand" }, n)?;
             if normal {
@@ -210,6 +227,7 @@ impl Tensor {
     }
 
     /// Fills with U(low, high) from the global generator, as `x.uniform_(low, high)`.
+    #[track_caller]
     pub fn uniform_(&mut self, low: f64, high: f64) -> Result<()> {
         if low > high {
             bail!(Value, "uniform_", "expects to return a [from, to) range, but found from={low} > to={high}");
@@ -218,6 +236,7 @@ impl Tensor {
         self.copy_(&u.mul(high - low)?.add(low)?)
     }
     /// Fills with N(mean, std²) from the global generator, as `x.normal_(mean, std)`.
+    #[track_caller]
     pub fn normal_(&mut self, mean: f64, std: f64) -> Result<()> {
         if std < 0.0 {
             bail!(Value, "normal_", "expects std >= 0.0, but found std {std}");
@@ -226,6 +245,7 @@ impl Tensor {
         self.copy_(&n.mul(std)?.add(mean)?)
     }
     /// Fills with 1 where a uniform draw is below `p`, else 0, as `x.bernoulli_(p)`.
+    #[track_caller]
     pub fn bernoulli_(&mut self, p: f64) -> Result<()> {
         if !(0.0..=1.0).contains(&p) {
             bail!(Value, "bernoulli_", "expects 0 <= p <= 1, but got p={p}");
@@ -243,6 +263,7 @@ impl Tensor {
     /// assert_eq!(t.size(), &[2, 2]);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn new<A: NdArray>(data: A, device: &Device) -> Result<Tensor> {
         let mut dims = crate::shape::Dims::new();
         data.shape_into(&mut dims)?;
@@ -251,6 +272,7 @@ impl Tensor {
         Tensor::from_cpu_storage(A::Elem::into_storage(values), Shape::new(&dims), device)
     }
     /// A CPU tensor that takes ownership of `data` (no copy), viewed as `shape`.
+    #[track_caller]
     pub fn from_vec<T: Element>(data: Vec<T>, shape: impl Into<Shape>) -> Result<Tensor> {
         let shape = shape.into();
         if shape.numel() != data.len() {
@@ -266,6 +288,7 @@ impl Tensor {
         Ok(Tensor::from_storage(crate::backend::Storage::new(T::into_storage(data)), shape, Device::Cpu))
     }
     /// A tensor from a host storage, moved to `device`.
+    #[track_caller]
     pub fn from_cpu_storage(s: CpuStorage, shape: impl Into<Shape>, device: &Device) -> Result<Tensor> {
         let shape = shape.into();
         if shape.numel() != s.len() {
@@ -282,34 +305,42 @@ impl Tensor {
     }
 
     /// Zeros with this tensor's shape, dtype (unless given) and device, as `torch.zeros_like`.
+    #[track_caller]
     pub fn zeros_like(&self, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
         Tensor::zeros(self.shape(), dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// Ones like this tensor, as `torch.ones_like`.
+    #[track_caller]
     pub fn ones_like(&self, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
         Tensor::ones(self.shape(), dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// `value` everywhere, like this tensor, as `torch.full_like`.
+    #[track_caller]
     pub fn full_like(&self, value: impl Into<Scalar>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
         Tensor::full(self.shape(), value, dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// Uniform numbers like this tensor, as `torch.rand_like`.
+    #[track_caller]
     pub fn rand_like(&self, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
         Tensor::rand(self.shape(), dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// Normal numbers like this tensor, as `torch.randn_like`.
+    #[track_caller]
     pub fn randn_like(&self, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
         Tensor::randn(self.shape(), dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// Zeros of a new shape on this tensor's device, as `x.new_zeros(shape, dtype=...)`.
+    #[track_caller]
     pub fn new_zeros(&self, shape: impl Into<Shape>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
         Tensor::zeros(shape, dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// Ones of a new shape on this tensor's device, as `x.new_ones(5, 3, dtype=torch.double)`.
+    #[track_caller]
     pub fn new_ones(&self, shape: impl Into<Shape>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
         Tensor::ones(shape, dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// `value` in a new shape on this tensor's device, as `x.new_full`.
+    #[track_caller]
     pub fn new_full(
         &self,
         shape: impl Into<Shape>,
@@ -319,6 +350,7 @@ impl Tensor {
         Tensor::full(shape, value, dtype.into().unwrap_or(self.dtype()), self.device())
     }
     /// An uninitialised-by-contract tensor of a new shape, as `x.new_empty`.
+    #[track_caller]
     pub fn new_empty(&self, shape: impl Into<Shape>, dtype: impl Into<Option<DType>>) -> Result<Tensor> {
         Tensor::empty(shape, dtype.into().unwrap_or(self.dtype()), self.device())
     }
@@ -349,6 +381,7 @@ pub trait NdArray {
     /// The element type.
     type Elem: Element;
     /// Appends this value's sizes (checking that nested rows agree).
+    #[track_caller]
     fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()>;
     /// Appends the elements in row-major order.
     fn flatten_into(&self, out: &mut Vec<Self::Elem>);
@@ -358,6 +391,7 @@ macro_rules! ndarray_scalar {
     ($($t:ty),*) => {$(
         impl NdArray for $t {
             type Elem = $t;
+            #[track_caller]
             fn shape_into(&self, _: &mut crate::shape::Dims) -> Result<()> { Ok(()) }
             fn flatten_into(&self, out: &mut Vec<$t>) { out.push(*self) }
         }
@@ -365,6 +399,7 @@ macro_rules! ndarray_scalar {
 }
 ndarray_scalar!(bool, u8, i32, i64, half::f16, half::bf16, f32, f64);
 
+#[track_caller]
 fn rows_shape<A: NdArray>(rows: &[A], dims: &mut crate::shape::Dims) -> Result<()> {
     dims.push(rows.len());
     let depth = dims.len();
@@ -391,6 +426,7 @@ fn rows_shape<A: NdArray>(rows: &[A], dims: &mut crate::shape::Dims) -> Result<(
 
 impl<A: NdArray, const N: usize> NdArray for [A; N] {
     type Elem = A::Elem;
+    #[track_caller]
     fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()> {
         rows_shape(self, dims)
     }
@@ -400,6 +436,7 @@ impl<A: NdArray, const N: usize> NdArray for [A; N] {
 }
 impl<A: NdArray> NdArray for [A] {
     type Elem = A::Elem;
+    #[track_caller]
     fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()> {
         rows_shape(self, dims)
     }
@@ -409,6 +446,7 @@ impl<A: NdArray> NdArray for [A] {
 }
 impl<A: NdArray> NdArray for Vec<A> {
     type Elem = A::Elem;
+    #[track_caller]
     fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()> {
         rows_shape(self, dims)
     }
@@ -418,6 +456,7 @@ impl<A: NdArray> NdArray for Vec<A> {
 }
 impl<A: NdArray + ?Sized> NdArray for &A {
     type Elem = A::Elem;
+    #[track_caller]
     fn shape_into(&self, dims: &mut crate::shape::Dims) -> Result<()> {
         (**self).shape_into(dims)
     }

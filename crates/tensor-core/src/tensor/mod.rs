@@ -17,7 +17,7 @@ pub use views::{s, IndexItem, IndexItems, NewAxis, Slice};
 use crate::backend::Storage;
 use crate::cpu::CpuStorage;
 use crate::sync::{ReadGuard, RwLock, WriteGuard};
-use crate::{DType, Device, Layout, Result, Shape};
+use crate::{DType, Device, Layout, Result, ResultExt, Shape};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -99,6 +99,7 @@ impl Tensor {
     /// A handle to this tensor's storage with another layout (crate-internal: views). The one
     /// place a layout meets a storage: an error unless every element it reaches lies inside.
     #[inline]
+    #[track_caller]
     pub(crate) fn with_layout(&self, layout: Layout) -> Result<Tensor> {
         layout.check_within("view", self.storage.len)?;
         Ok(Tensor { storage: self.storage.clone(), layout })
@@ -115,6 +116,7 @@ impl Tensor {
         self.layout.shape()
     }
     /// Size of one dim (negative counts from the end).
+    #[track_caller]
     pub fn size_of(&self, dim: isize) -> Result<usize> {
         let d = crate::shape::normalize_dim("size", dim, self.dim())?;
         Ok(if self.dim() == 0 { 1 } else { self.size()[d] })
@@ -180,11 +182,13 @@ impl Tensor {
     }
 
     /// Read access to the storage for `op` (a Borrow error when this thread writes it).
+    #[track_caller]
     pub(crate) fn read(&self, op: &'static str) -> Result<ReadGuard<'_, Storage>> {
         self.storage.data.read(op)
     }
     /// Write access to the storage for `op`; bumps the version. A Borrow error when this
     /// thread holds the storage already (see [`crate::sync`]).
+    #[track_caller]
     pub(crate) fn write(&self, op: &'static str) -> Result<WriteGuard<'_, Storage>> {
         let guard = self.storage.data.write(op)?;
         self.storage.version.fetch_add(1, Ordering::AcqRel);
@@ -193,6 +197,7 @@ impl Tensor {
 
     /// Runs `f` on the storages of `tensors` under read locks, taken in the global order of
     /// [`write_reading`](Self::write_reading) (a storage shared by several is locked once).
+    #[track_caller]
     pub(crate) fn read_all<R, const N: usize>(
         op: &'static str,
         tensors: [&Tensor; N],
@@ -206,6 +211,7 @@ impl Tensor {
     /// one global order, by storage address, so two threads writing each other's sources
     /// (`a.copy_(&b)` beside `b.copy_(&a)`) cannot deadlock. A source that shares this tensor's
     /// storage is a Borrow error naming `op`: callers copy such a source first.
+    #[track_caller]
     pub(crate) fn write_reading<R, const N: usize>(
         &self,
         op: &'static str,
@@ -228,6 +234,7 @@ impl Tensor {
     /// step updates a parameter and its state): each of `writers` locked for writing, each of
     /// `sources` for reading, all in the one global order. Writers that share a storage with
     /// each other or with a source are a Borrow error naming `op`.
+    #[track_caller]
     pub(crate) fn write_several<R, const W: usize, const N: usize>(
         op: &'static str,
         writers: [&Tensor; W],
@@ -275,10 +282,11 @@ impl Tensor {
                 slots.iter_mut().find(|s| s.as_ref().is_some_and(|(k, _)| *k == id)).expect("every writer was locked");
             slot.take().expect("writers are distinct").1
         });
-        f(writes, refs)
+        f(writes, refs).located()
     }
 
     /// Checks that `others` live on this tensor's device.
+    #[track_caller]
     pub(crate) fn same_device(&self, op: &'static str, others: &[&Tensor]) -> Result<()> {
         for o in others {
             if o.device() != self.device() {
@@ -314,6 +322,7 @@ impl core::fmt::Debug for Tensor {
 
 impl Tensor {
     /// Refuses in-place writes to a tensor whose elements overlap (an expanded dim), as PyTorch.
+    #[track_caller]
     pub(crate) fn check_writable(&self, op: &'static str) -> Result<()> {
         let overlaps = self.size().iter().zip(self.stride()).any(|(&d, &s)| d > 1 && s == 0);
         if overlaps {
@@ -334,6 +343,7 @@ type StorageRead<'a> = ReadGuard<'a, Storage>;
 
 /// Locks `writer` (if any) for writing and `sources` for reading, each storage once, in the
 /// order of their addresses, then runs `f`. (`writer` shares no storage with a source.)
+#[track_caller]
 fn lock_in_order<R, const N: usize>(
     op: &'static str,
     writer: Option<&Tensor>,
@@ -360,5 +370,5 @@ fn lock_in_order<R, const N: usize>(
         let id = sources[i].storage_id();
         readers.iter().find(|(k, _)| *k == id).map(|(_, g)| &**g).expect("every source was locked")
     });
-    f(written.as_deref_mut(), refs)
+    f(written.as_deref_mut(), refs).located()
 }

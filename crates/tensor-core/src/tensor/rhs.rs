@@ -42,6 +42,7 @@ impl Rhs<'_> {
         }
     }
     /// The operand as a tensor of `dtype` on `like`'s device (a scalar becomes a 0-d tensor).
+    #[track_caller]
     pub(crate) fn to_tensor(&self, like: &Tensor, dtype: crate::DType) -> Result<Tensor> {
         match self {
             Rhs::Tensor(t) => t.to_dtype(dtype),

@@ -20,6 +20,7 @@ impl Tensor {
     /// assert_eq!(probs.multinomial(3, true)?.to_vec::<i64>()?, [1, 1, 1]);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn multinomial(&self, num_samples: usize, replacement: bool) -> Result<Tensor> {
         let op = "multinomial";
         if !(1..=2).contains(&self.dim()) || !self.is_floating_point() {

@@ -9,19 +9,23 @@ use core::ops::{Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInc
 impl Tensor {
     /// The same elements in a new shape; one `-1` is inferred (`x.view(&[-1, 8])`). An error
     /// when the strides cannot express it, as in PyTorch; [`reshape`](Self::reshape) copies then.
+    #[track_caller]
     pub fn view(&self, shape: &[isize]) -> Result<Tensor> {
         self.with_layout(self.layout().view(shape)?)
     }
     /// `view` to the shape of `other`.
+    #[track_caller]
     pub fn view_as(&self, other: &Tensor) -> Result<Tensor> {
         self.with_layout(self.layout().view_as_shape(other.shape().clone())?)
     }
     /// A view when possible, else a contiguous copy, in the new shape (one `-1` inferred).
+    #[track_caller]
     pub fn reshape(&self, shape: &[isize]) -> Result<Tensor> {
         let shape = infer_shape("reshape", shape, self.numel())?;
         self.reshape_to(shape)
     }
     /// `reshape` to a resolved shape.
+    #[track_caller]
     pub fn reshape_to(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         let shape = shape.into();
         if shape.numel() != self.numel() {
@@ -33,6 +37,7 @@ impl Tensor {
         }
     }
     /// Merges dims `start..=end` into one, as `torch.flatten` (a view when possible).
+    #[track_caller]
     pub fn flatten(&self, start: isize, end: isize) -> Result<Tensor> {
         if self.dim() == 0 {
             return self.reshape_to([1]);
@@ -49,6 +54,7 @@ impl Tensor {
         self.reshape_to(Shape::new(&dims))
     }
     /// Splits `dim` into `sizes` (one `-1` inferred), as `torch.unflatten`.
+    #[track_caller]
     pub fn unflatten(&self, dim: isize, sizes: &[isize]) -> Result<Tensor> {
         if self.dim() == 0 {
             bail!(Dim, "unflatten", "Dimension specified as {dim} but tensor has no dimensions");
@@ -61,10 +67,12 @@ impl Tensor {
         self.with_layout(self.layout().view_as_shape(Shape::new(&dims))?)
     }
     /// Swaps two dims.
+    #[track_caller]
     pub fn transpose(&self, dim0: isize, dim1: isize) -> Result<Tensor> {
         self.with_layout(self.layout().transpose(dim0, dim1)?)
     }
     /// The transpose of a matrix (0-d and 1-d tensors are returned as they are), as `x.t()`.
+    #[track_caller]
     pub fn t(&self) -> Result<Tensor> {
         match self.dim() {
             0 | 1 => Ok(self.shallow_clone()),
@@ -73,18 +81,22 @@ impl Tensor {
         }
     }
     /// Reorders the dims, as `x.permute(2, 0, 1)`.
+    #[track_caller]
     pub fn permute(&self, dims: &[isize]) -> Result<Tensor> {
         self.with_layout(self.layout().permute(dims)?)
     }
     /// `len` elements of `dim` from `start`.
+    #[track_caller]
     pub fn narrow(&self, dim: isize, start: isize, len: usize) -> Result<Tensor> {
         self.with_layout(self.layout().narrow(dim, start, len)?)
     }
     /// Python's `x[start:end:step]` along `dim` (bounds may be negative or out of range).
+    #[track_caller]
     pub fn slice(&self, dim: isize, start: Option<isize>, end: Option<isize>, step: usize) -> Result<Tensor> {
         self.with_layout(self.layout().slice(dim, start, end, step)?)
     }
     /// Removes `dim`, keeping element `index` of it.
+    #[track_caller]
     pub fn select(&self, dim: isize, index: isize) -> Result<Tensor> {
         self.with_layout(self.layout().select(dim, index)?)
     }
@@ -94,18 +106,22 @@ impl Tensor {
         Tensor { storage: self.storage.clone(), layout: self.layout().squeeze() }
     }
     /// Removes `dim` if its size is 1.
+    #[track_caller]
     pub fn squeeze_dim(&self, dim: isize) -> Result<Tensor> {
         self.with_layout(self.layout().squeeze_dim(dim)?)
     }
     /// Inserts a size-1 dim at `dim`.
+    #[track_caller]
     pub fn unsqueeze(&self, dim: isize) -> Result<Tensor> {
         self.with_layout(self.layout().unsqueeze(dim)?)
     }
     /// Repeats size-1 dims without copying (`-1` keeps a size), as `x.expand(...)`.
+    #[track_caller]
     pub fn expand(&self, sizes: &[isize]) -> Result<Tensor> {
         self.with_layout(self.layout().expand(sizes)?)
     }
     /// `expand` to `other`'s shape.
+    #[track_caller]
     pub fn expand_as(&self, other: &Tensor) -> Result<Tensor> {
         self.broadcast_to(other.shape())
     }
@@ -122,14 +138,17 @@ impl Tensor {
     /// assert_eq!(x.as_strided(&[2, 3], &[0, 2], 0)?.to_vec2::<f32>()?, [[0.0, 2.0, 4.0]; 2]);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn as_strided(&self, size: &[usize], stride: &[usize], storage_offset: usize) -> Result<Tensor> {
         self.with_layout(Layout::strided(size, stride, storage_offset)?)
     }
     /// Broadcasts to `shape`, as `torch.broadcast_to`.
+    #[track_caller]
     pub fn broadcast_to(&self, shape: &Shape) -> Result<Tensor> {
         self.with_layout(self.layout().broadcast_to(shape)?)
     }
     /// Splits `dim` into pieces of `size` (the last may be smaller), as `torch.split`.
+    #[track_caller]
     pub fn split(&self, size: usize, dim: isize) -> Result<Vec<Tensor>> {
         if self.dim() == 0 {
             bail!(Dim, "split", "split expects at least a 1-dimensional tensor");
@@ -149,6 +168,7 @@ impl Tensor {
         Ok(out)
     }
     /// Splits `dim` into pieces of the given sizes, which must add up to its size.
+    #[track_caller]
     pub fn split_sizes(&self, sizes: &[usize], dim: isize) -> Result<Vec<Tensor>> {
         if self.dim() == 0 {
             bail!(Dim, "split", "split expects at least a 1-dimensional tensor");
@@ -177,6 +197,7 @@ impl Tensor {
     }
     /// Splits `dim` into `chunks` pieces of equal size (the last may be smaller), as `torch.chunk`
     /// (a dim of size 0 gives `chunks` empty pieces).
+    #[track_caller]
     pub fn chunk(&self, chunks: usize, dim: isize) -> Result<Vec<Tensor>> {
         if self.dim() == 0 {
             bail!(Dim, "chunk", "chunk expects at least a 1-dimensional tensor");
@@ -192,6 +213,7 @@ impl Tensor {
         self.split(n.div_ceil(chunks), dim)
     }
     /// Every element of `dim` as its own tensor, as `torch.unbind`.
+    #[track_caller]
     pub fn unbind(&self, dim: isize) -> Result<Vec<Tensor>> {
         if self.dim() == 0 {
             bail!(Dim, "unbind", "Dimension specified as {dim} but tensor has no dimensions");
@@ -209,6 +231,7 @@ impl Tensor {
     /// assert_eq!(x.i((.., 1))?.to_vec::<f32>()?, [1., 5., 9., 13.]);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn i(&self, index: impl IndexItems) -> Result<Tensor> {
         let items = index.items();
         let mut layout = self.layout().clone();

@@ -36,6 +36,7 @@ fn tile_for(d: &AttentionDims, dtype: DType) -> Option<(usize, u32)> {
         .map(|(t, bytes)| (t, bytes as u32))
 }
 
+#[track_caller]
 fn float_kernel(op: &'static str, dtype: DType) -> Result<&'static str> {
     match dtype {
         DType::F32 | DType::F64 => Ok(suffix(dtype)),
@@ -57,6 +58,7 @@ struct Sizes {
 }
 
 impl Sizes {
+    #[track_caller]
     fn new(op: &'static str, d: &AttentionDims, scale: f64, tile: usize) -> Result<Sizes> {
         Ok(Sizes {
             batch: to_i64(op, d.batch)?,

@@ -13,10 +13,12 @@ use tensor_core::backend::{BinaryOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result, Scalar, Shape};
 
 impl BinaryOps<Storage> for CudaStorage {
+    #[track_caller]
     fn binary(&self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: BinaryOp) -> Result<Storage> {
         let rhs = cuda_of("binary", rhs, &self.dev)?;
         binary(self, layout, rhs, rhs_layout, op).map(Storage::new)
     }
+    #[track_caller]
     fn binary_inplace(&mut self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
         let rhs = cuda_of("binary", rhs, &self.dev)?;
         binary_inplace(self, layout, rhs, rhs_layout, op)
@@ -27,6 +29,7 @@ impl BinaryOps<Storage> for CudaStorage {
     fn binary_scalar_inplace(&mut self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<()>> {
         Some(binary_scalar_inplace(self, layout, s, op))
     }
+    #[track_caller]
     fn binary_into(
         &mut self,
         dst_layout: &Layout,
@@ -40,10 +43,12 @@ impl BinaryOps<Storage> for CudaStorage {
         let rhs = cuda_of("binary", rhs, &self.dev)?;
         binary_into(self, dst_layout, lhs, lhs_layout, rhs, rhs_layout, op)
     }
+    #[track_caller]
     fn cmp(&self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: CmpOp) -> Result<Storage> {
         let rhs = cuda_of("cmp", rhs, &self.dev)?;
         cmp(self, layout, rhs, rhs_layout, op).map(Storage::new)
     }
+    #[track_caller]
     fn where_cond(
         &self,
         layout: &Layout,
@@ -59,6 +64,7 @@ impl BinaryOps<Storage> for CudaStorage {
 }
 
 /// The op's number in `binary.cu`, once `dtype` is known to take it.
+#[track_caller]
 fn binary_code(dtype: DType, op: BinaryOp) -> Result<i32> {
     use BinaryOp::*;
     let logical = matches!(op, LogicalAnd | LogicalOr | LogicalXor);
@@ -93,6 +99,7 @@ fn binary_code(dtype: DType, op: BinaryOp) -> Result<i32> {
 }
 
 /// Errors unless `a` and `b` have one shape.
+#[track_caller]
 fn same_shape(op: &'static str, a: &Layout, b: &Layout) -> Result<()> {
     if a.dims() != b.dims() {
         return Err(Error::new(
@@ -106,6 +113,7 @@ fn same_shape(op: &'static str, a: &Layout, b: &Layout) -> Result<()> {
 
 /// `out[ol] = a[al] op b[bl]` (`out` may be `a` with `ol == al`).
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 fn launch_binary(
     out_ptr: u64,
     ol_strides: &[usize],
@@ -135,6 +143,7 @@ fn launch_binary(
 }
 
 /// `a[al] op b[bl]` as a new contiguous storage.
+#[track_caller]
 pub(crate) fn binary(a: &CudaStorage, al: &Layout, b: &CudaStorage, bl: &Layout, op: BinaryOp) -> Result<CudaStorage> {
     binary_code(a.dtype(), op)?;
     let mut out = CudaStorage::alloc(&a.dev, a.dtype(), al.numel())?;
@@ -144,6 +153,7 @@ pub(crate) fn binary(a: &CudaStorage, al: &Layout, b: &CudaStorage, bl: &Layout,
 }
 
 /// `a[al] = a[al] op b[bl]`.
+#[track_caller]
 pub(crate) fn binary_inplace(
     a: &mut CudaStorage,
     al: &Layout,
@@ -157,6 +167,7 @@ pub(crate) fn binary_inplace(
 
 /// `dst[dl] = a[al] op b[bl]`.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(crate) fn binary_into(
     dst: &mut CudaStorage,
     dl: &Layout,
@@ -183,6 +194,7 @@ pub(crate) fn binary_into(
 /// The number `s` as a one-element storage of `a`'s dtype (converted as the CPU's scalar
 /// kernels convert it), filled on the device (no host copy), and the layout that broadcasts it
 /// over `al`'s shape.
+#[track_caller]
 fn scalar_operand(a: &CudaStorage, al: &Layout, s: Scalar) -> Result<(CudaStorage, Layout)> {
     let mut one = CudaStorage::alloc(&a.dev, a.dtype(), 1)?;
     let l = Layout::contiguous(Shape::scalar());
@@ -191,6 +203,7 @@ fn scalar_operand(a: &CudaStorage, al: &Layout, s: Scalar) -> Result<(CudaStorag
 }
 
 /// `a[al] op s` for a number `s`, as a new contiguous storage.
+#[track_caller]
 pub(crate) fn binary_scalar(a: &CudaStorage, al: &Layout, s: Scalar, op: BinaryOp) -> Result<CudaStorage> {
     binary_code(a.dtype(), op)?;
     let (b, bl) = scalar_operand(a, al, s)?;
@@ -198,6 +211,7 @@ pub(crate) fn binary_scalar(a: &CudaStorage, al: &Layout, s: Scalar, op: BinaryO
 }
 
 /// `a[al] = a[al] op s` for a number `s`.
+#[track_caller]
 pub(crate) fn binary_scalar_inplace(a: &mut CudaStorage, al: &Layout, s: Scalar, op: BinaryOp) -> Result<()> {
     binary_code(a.dtype(), op)?;
     let (b, bl) = scalar_operand(a, al, s)?;
@@ -205,6 +219,7 @@ pub(crate) fn binary_scalar_inplace(a: &mut CudaStorage, al: &Layout, s: Scalar,
 }
 
 /// `a[al] cmp b[bl]` as a new contiguous Bool storage.
+#[track_caller]
 pub(crate) fn cmp(a: &CudaStorage, al: &Layout, b: &CudaStorage, bl: &Layout, op: CmpOp) -> Result<CudaStorage> {
     same_dtype("cmp", a.dtype(), b.dtype())?;
     same_shape("cmp", al, bl)?;
@@ -232,6 +247,7 @@ pub(crate) fn cmp(a: &CudaStorage, al: &Layout, b: &CudaStorage, bl: &Layout, op
 }
 
 /// `cond[cl] ? t[tl] : f[fl]` as a new contiguous storage.
+#[track_caller]
 pub(crate) fn where_cond(
     cond: &CudaStorage,
     cl: &Layout,

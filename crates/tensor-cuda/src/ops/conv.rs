@@ -20,16 +20,20 @@ use tensor_core::backend::{ConvOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
 
 impl ConvOps<Storage> for CudaStorage {
+    #[track_caller]
     fn im2col(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Storage> {
         im2col(self, layout, g).map(Storage::new)
     }
+    #[track_caller]
     fn col2im(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Storage> {
         col2im(self, layout, g).map(Storage::new)
     }
+    #[track_caller]
     fn conv2d(&self, layout: &Layout, w: &Storage, wl: &Layout, g: &Conv2dGeometry, groups: usize) -> Result<Storage> {
         let w = cuda_of("conv2d", w, &self.dev)?;
         conv2d(self, layout, w, wl, g, groups).map(Storage::new)
     }
+    #[track_caller]
     fn conv2d_backward_input(
         &self,
         layout: &Layout,
@@ -41,6 +45,7 @@ impl ConvOps<Storage> for CudaStorage {
         let w = cuda_of("conv2d_backward_input", w, &self.dev)?;
         conv2d_backward_input(self, layout, w, wl, g, groups).map(Storage::new)
     }
+    #[track_caller]
     fn conv2d_backward_weight(
         &self,
         layout: &Layout,
@@ -82,6 +87,7 @@ unsafe impl DeviceRepr for ConvGeometry {}
 
 impl ConvGeometry {
     /// The geometry of `g`; strides and dilations must be positive.
+    #[track_caller]
     pub(crate) fn of(op: &'static str, g: &Conv2dGeometry) -> Result<Self> {
         if [g.sh, g.sw, g.dh, g.dw].contains(&0) {
             return Err(Error::new(
@@ -111,6 +117,7 @@ impl ConvGeometry {
 }
 
 /// Errors unless `dtype` is a float (the CPU's conv and pooling kernels take floats only).
+#[track_caller]
 pub(crate) fn float_only(op: &'static str, dtype: DType) -> Result<()> {
     if !dtype.is_float() {
         return Err(error::dtype(op, format!("expected a floating point tensor, got {dtype}")));
@@ -120,6 +127,7 @@ pub(crate) fn float_only(op: &'static str, dtype: DType) -> Result<()> {
 
 /// The device address of `x[layout]` laid out contiguously: `x` itself when the layout is
 /// dense, else a copy kept alive in `keep`.
+#[track_caller]
 pub(crate) fn dense_ptr(
     op: &'static str,
     x: &CudaStorage,
@@ -144,6 +152,7 @@ fn cols_per_image(g: &Conv2dGeometry) -> usize {
 }
 
 /// im2col: `[batch, c * kh * kw, oh * ow]`, contiguous.
+#[track_caller]
 pub(crate) fn im2col(x: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CudaStorage> {
     let op = "im2col";
     float_only(op, x.dtype())?;
@@ -163,6 +172,7 @@ pub(crate) fn im2col(x: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) -> Re
 }
 
 /// col2im of contiguous columns at `cols_ptr` into a new `[batch, c, h, w]` storage.
+#[track_caller]
 fn col2im_ptr(
     dev: &std::sync::Arc<CudaDevice>,
     dtype: DType,
@@ -184,6 +194,7 @@ fn col2im_ptr(
 }
 
 /// col2im (the adjoint of im2col, summing overlaps) into a new NCHW storage.
+#[track_caller]
 pub(crate) fn col2im(cols: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CudaStorage> {
     float_only("col2im", cols.dtype())?;
     let mut keep = None;
@@ -192,6 +203,7 @@ pub(crate) fn col2im(cols: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) ->
 }
 
 /// Channel counts of a grouped convolution: (c, c / groups, o, o / groups, kh * kw).
+#[track_caller]
 fn groups_of(op: &'static str, g: &Conv2dGeometry, out_channels: usize, groups: usize) -> Result<[usize; 5]> {
     let c = g.c;
     if groups == 0 || !c.is_multiple_of(groups) || !out_channels.is_multiple_of(groups) {
@@ -205,6 +217,7 @@ fn groups_of(op: &'static str, g: &Conv2dGeometry, out_channels: usize, groups: 
 }
 
 /// conv2d of an NCHW input with `[o, c / groups, kh, kw]` weights (no bias).
+#[track_caller]
 pub(crate) fn conv2d(
     x: &CudaStorage,
     layout: &Layout,
@@ -237,6 +250,7 @@ pub(crate) fn conv2d(
 }
 
 /// Gradient of conv2d to its input; `grad` is `[batch, o, oh, ow]`.
+#[track_caller]
 pub(crate) fn conv2d_backward_input(
     grad: &CudaStorage,
     layout: &Layout,
@@ -271,6 +285,7 @@ pub(crate) fn conv2d_backward_input(
 }
 
 /// Gradient of conv2d to its weight: `[o, c / groups, kh, kw]`.
+#[track_caller]
 pub(crate) fn conv2d_backward_weight(
     grad: &CudaStorage,
     layout: &Layout,

@@ -13,18 +13,22 @@ use std::sync::Arc;
 
 use tensor_core::backend::{CopyOps, Storage};
 use tensor_core::cpu::CpuStorage;
-use tensor_core::{DType, Error, ErrorKind, Layout, Result, Scalar};
+use tensor_core::{DType, Error, ErrorKind, Layout, Result, ResultExt, Scalar};
 
 impl CopyOps<Storage> for CudaStorage {
+    #[track_caller]
     fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
         to_cpu(self, layout)
     }
+    #[track_caller]
     fn cast(&self, layout: &Layout, dtype: DType) -> Result<Storage> {
         cast(self, layout, dtype).map(Storage::new)
     }
+    #[track_caller]
     fn copy_from(&mut self, dst_layout: &Layout, src: &Storage, src_layout: &Layout) -> Result<()> {
         copy_from(self, dst_layout, src, src_layout)
     }
+    #[track_caller]
     fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
         fill(self, layout, value)
     }
@@ -32,6 +36,7 @@ impl CopyOps<Storage> for CudaStorage {
 
 /// Errors unless every element `layout` addresses lies inside `s` (tensor-core guarantees it;
 /// checked here too, as a kernel reading past a buffer would be undefined behaviour).
+#[track_caller]
 pub(crate) fn check_extent(op: &'static str, layout: &Layout, s: &CudaStorage) -> Result<()> {
     if layout.max_extent() > s.len() {
         return Err(Error::new(
@@ -58,6 +63,7 @@ fn host_bytes(src: &CpuStorage) -> Cow<'_, [u8]> {
 }
 
 /// Copies a host storage to the device.
+#[track_caller]
 pub(crate) fn upload(dev: &Arc<CudaDevice>, src: &CpuStorage) -> Result<CudaStorage> {
     let dtype = src.dtype();
     let bytes = host_bytes(src);
@@ -68,12 +74,14 @@ pub(crate) fn upload(dev: &Arc<CudaDevice>, src: &CpuStorage) -> Result<CudaStor
     let mut view = out
         .buf_mut()
         .try_slice_mut(0..bytes.len())
-        .ok_or_else(|| Error::new(ErrorKind::Index, "to", "the device buffer is smaller than the host data"))?;
-    dev.stream().memcpy_htod(&*bytes, &mut view).map_err(|e| error::driver("to", e))?;
+        .ok_or_else(|| Error::new(ErrorKind::Index, "to", "the device buffer is smaller than the host data"))
+        .located()?;
+    dev.stream().memcpy_htod(&*bytes, &mut view).map_err(|e| error::driver("to", e)).located()?;
     Ok(out)
 }
 
 /// `src[layout]` as a new contiguous device storage of the same dtype.
+#[track_caller]
 pub(crate) fn contiguous(src: &CudaStorage, layout: &Layout) -> Result<CudaStorage> {
     let mut out = CudaStorage::alloc(&src.dev, src.dtype(), layout.numel())?;
     copy_strided(&mut out, &Layout::contiguous(layout.shape().clone()), src, layout)?;
@@ -81,6 +89,7 @@ pub(crate) fn contiguous(src: &CudaStorage, layout: &Layout) -> Result<CudaStora
 }
 
 /// The elements under `layout` as a new contiguous host storage.
+#[track_caller]
 pub(crate) fn to_cpu(src: &CudaStorage, layout: &Layout) -> Result<CpuStorage> {
     let dtype = src.dtype();
     let n = layout.numel();
@@ -101,7 +110,8 @@ pub(crate) fn to_cpu(src: &CudaStorage, layout: &Layout) -> Result<CpuStorage> {
     let view = from
         .buf()
         .try_slice(range.clone())
-        .ok_or_else(|| Error::new(ErrorKind::Index, "to", format!("bytes {range:?} lie outside the device buffer")))?;
+        .ok_or_else(|| Error::new(ErrorKind::Index, "to", format!("bytes {range:?} lie outside the device buffer")))
+        .located()?;
     let stream = from.dev.stream();
     let mut out = CpuStorage::zeros("to", dtype, n)?;
     let mut bools = Vec::new();
@@ -118,8 +128,8 @@ pub(crate) fn to_cpu(src: &CudaStorage, layout: &Layout) -> Result<CpuStorage> {
         CpuStorage::F32(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
         CpuStorage::F64(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
     };
-    stream.memcpy_dtoh(&view, dst).map_err(|e| error::driver("to", e))?;
-    stream.synchronize().map_err(|e| error::driver("to", e))?;
+    stream.memcpy_dtoh(&view, dst).map_err(|e| error::driver("to", e)).located()?;
+    stream.synchronize().map_err(|e| error::driver("to", e)).located()?;
     if let CpuStorage::Bool(v) = &mut out {
         for (o, &b) in v.iter_mut().zip(&bools) {
             *o = b != 0;
@@ -129,6 +139,7 @@ pub(crate) fn to_cpu(src: &CudaStorage, layout: &Layout) -> Result<CpuStorage> {
 }
 
 /// `dst[dl] = src[sl]` for one dtype (shapes equal; `sl` may broadcast).
+#[track_caller]
 fn copy_strided(dst: &mut CudaStorage, dl: &Layout, src: &CudaStorage, sl: &Layout) -> Result<()> {
     let n = dl.numel();
     if n == 0 {
@@ -145,6 +156,7 @@ fn copy_strided(dst: &mut CudaStorage, dl: &Layout, src: &CudaStorage, sl: &Layo
 }
 
 /// `dst[dl] = cast(src[sl])` between any two dtypes (shapes equal; `sl` may broadcast).
+#[track_caller]
 pub(crate) fn cast_strided(dst: &mut CudaStorage, dl: &Layout, src: &CudaStorage, sl: &Layout) -> Result<()> {
     if dst.dtype() == src.dtype() {
         return copy_strided(dst, dl, src, sl);
@@ -164,6 +176,7 @@ pub(crate) fn cast_strided(dst: &mut CudaStorage, dl: &Layout, src: &CudaStorage
 }
 
 /// `src[layout]` converted to `dtype`, as a new contiguous storage.
+#[track_caller]
 pub(crate) fn cast(src: &CudaStorage, layout: &Layout, dtype: DType) -> Result<CudaStorage> {
     let mut out = CudaStorage::alloc(&src.dev, dtype, layout.numel())?;
     cast_strided(&mut out, &Layout::contiguous(layout.shape().clone()), src, layout)?;
@@ -171,6 +184,7 @@ pub(crate) fn cast(src: &CudaStorage, layout: &Layout, dtype: DType) -> Result<C
 }
 
 /// `dst[dl] = src[sl]`; the source may be on this device or on the host, of any dtype.
+#[track_caller]
 pub(crate) fn copy_from(dst: &mut CudaStorage, dl: &Layout, src: &Storage, sl: &Layout) -> Result<()> {
     if dl.dims() != sl.dims() {
         return Err(Error::new(
@@ -207,6 +221,7 @@ fn scalar_bits(value: Scalar, dtype: DType) -> u64 {
 }
 
 /// `dst[layout] = value`.
+#[track_caller]
 pub(crate) fn fill(dst: &mut CudaStorage, layout: &Layout, value: Scalar) -> Result<()> {
     let n = layout.numel();
     if n == 0 {

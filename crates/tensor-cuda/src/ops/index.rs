@@ -20,14 +20,17 @@ use tensor_core::cpu::CpuStorage;
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
 
 impl IndexOps<Storage> for CudaStorage {
+    #[track_caller]
     fn index_select(&self, layout: &Layout, dim: usize, indices: &Storage, il: &Layout) -> Result<Storage> {
         let indices = cuda_of("index_select", indices, &self.dev)?;
         index_select(self, layout, dim, indices, il).map(Storage::new)
     }
+    #[track_caller]
     fn gather(&self, layout: &Layout, dim: usize, index: &Storage, il: &Layout) -> Result<Storage> {
         let index = cuda_of("gather", index, &self.dev)?;
         gather(self, layout, dim, index, il).map(Storage::new)
     }
+    #[track_caller]
     fn scatter_inplace(
         &mut self,
         layout: &Layout,
@@ -42,6 +45,7 @@ impl IndexOps<Storage> for CudaStorage {
         let src = cuda_of("scatter", src, &self.dev)?;
         scatter_inplace(self, layout, dim, index, il, src, sl, reduce)
     }
+    #[track_caller]
     fn index_add_inplace(
         &mut self,
         layout: &Layout,
@@ -58,6 +62,7 @@ impl IndexOps<Storage> for CudaStorage {
 }
 
 /// The index as int64: `(widened copy, its layout)`, the copy `None` when already int64.
+#[track_caller]
 fn widen(op: &'static str, index: &CudaStorage, il: &Layout) -> Result<(Option<CudaStorage>, Layout)> {
     match index.dtype() {
         DType::I64 => Ok((None, il.clone())),
@@ -67,6 +72,7 @@ fn widen(op: &'static str, index: &CudaStorage, il: &Layout) -> Result<(Option<C
 }
 
 /// The first index outside `0..size` a check kernel finds in `idx[il]`, if any.
+#[track_caller]
 pub(crate) fn find_out_of_range(op: &'static str, idx: &CudaStorage, il: &Layout, size: usize) -> Result<Option<i64>> {
     let n = il.numel();
     if n == 0 {
@@ -88,6 +94,7 @@ pub(crate) fn find_out_of_range(op: &'static str, idx: &CudaStorage, il: &Layout
 }
 
 /// Errors (kind Index) when an index outside `0..layout.dims()[dim]` is found.
+#[track_caller]
 fn check_indices(op: &'static str, idx: &CudaStorage, il: &Layout, dim: usize, layout: &Layout) -> Result<()> {
     let size = layout.dims()[dim];
     match find_out_of_range(op, idx, il, size)? {
@@ -117,6 +124,7 @@ fn index_along(il: &Layout, rank: usize, dim: usize) -> Vec<usize> {
     s
 }
 
+#[track_caller]
 fn check_dim(op: &'static str, layout: &Layout, dim: usize) -> Result<()> {
     if dim >= layout.rank() {
         return Err(Error::new(ErrorKind::Dim, op, format!("dim {dim} out of range for shape {:?}", layout.dims())));
@@ -126,6 +134,7 @@ fn check_dim(op: &'static str, layout: &Layout, dim: usize) -> Result<()> {
 
 /// `out[p] = x[xl(p) + idx[il(p)] * sd]` over `shape`, contiguous.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 fn gather_walk(
     op: &'static str,
     x: &CudaStorage,
@@ -152,6 +161,7 @@ fn gather_walk(
 }
 
 /// Entries `indices` (1-d) along `dim` of `x[layout]`.
+#[track_caller]
 pub(crate) fn index_select(
     x: &CudaStorage,
     layout: &Layout,
@@ -172,6 +182,7 @@ pub(crate) fn index_select(
 }
 
 /// `out[p] = x[p with p[dim] = index[p]]`, of the index's shape.
+#[track_caller]
 pub(crate) fn gather(
     x: &CudaStorage,
     layout: &Layout,
@@ -193,6 +204,7 @@ pub(crate) fn gather(
 
 /// `x[xl(p) + idx[il(p)] * sd] (=|+=) src[sl(p)]` over `shape`.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 fn scatter_walk(
     op: &'static str,
     x: &mut CudaStorage,
@@ -229,6 +241,7 @@ fn scatter_walk(
 
 /// `x[index[p] along dim] (=|+=) src[p]` for every position `p` of the index.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(crate) fn scatter_inplace(
     x: &mut CudaStorage,
     layout: &Layout,
@@ -253,6 +266,7 @@ pub(crate) fn scatter_inplace(
 
 /// `x.select(dim, indices[i]) += src.select(dim, i)` for each `i`.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(crate) fn index_add_inplace(
     x: &mut CudaStorage,
     layout: &Layout,

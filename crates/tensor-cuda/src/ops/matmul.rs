@@ -19,9 +19,10 @@ use cudarc::cublas::sys::{cublasComputeType_t, cublasGemmAlgo_t, cublasOperation
 use cudarc::driver::DeviceRepr;
 use std::ffi::c_void;
 use tensor_core::backend::{MatmulOps, Storage};
-use tensor_core::{DType, Error, ErrorKind, Layout, Result};
+use tensor_core::{DType, Error, ErrorKind, Layout, Result, ResultExt};
 
 impl MatmulOps<Storage> for CudaStorage {
+    #[track_caller]
     fn matmul_into(
         &mut self,
         dst_layout: &Layout,
@@ -96,6 +97,7 @@ fn as_blas(rows: usize, cols: usize, rs: usize, cs: usize) -> Option<(bool, usiz
 
 /// `dst[dl] = beta * dst[dl] + alpha * lhs[ll] @ rhs[rl]`.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(crate) fn matmul_into(
     dst: &mut CudaStorage,
     dl: &Layout,
@@ -198,12 +200,13 @@ struct BlasCall {
 
 /// The cuBLAS call computing row-major `c = a @ b` for `[batch, m, n, k]`, or an error when a
 /// matrix has no unit stride (`c` needs a unit column stride) or a size exceeds i32.
+#[track_caller]
 fn blas_call(c: Mat, a: Mat, b: Mat, [batch, m, n, k]: [usize; 4]) -> Result<BlasCall> {
     let op = "matmul";
     let bad = || Error::new(ErrorKind::Unsupported, op, "a matmul operand's strides or sizes do not fit cuBLAS");
-    let (ta, lda) = as_blas(m, k, a.st[1], a.st[2]).ok_or_else(bad)?;
-    let (tb, ldb) = as_blas(k, n, b.st[1], b.st[2]).ok_or_else(bad)?;
-    let (tc, ldc) = as_blas(m, n, c.st[1], c.st[2]).ok_or_else(bad)?;
+    let (ta, lda) = as_blas(m, k, a.st[1], a.st[2]).ok_or_else(bad).located()?;
+    let (tb, ldb) = as_blas(k, n, b.st[1], b.st[2]).ok_or_else(bad).located()?;
+    let (tc, ldc) = as_blas(m, n, c.st[1], c.st[2]).ok_or_else(bad).located()?;
     if tc || k == 0 {
         return Err(bad());
     }
@@ -232,6 +235,7 @@ fn blas_call(c: Mat, a: Mat, b: Mat, [batch, m, n, k]: [usize; 4]) -> Result<Bla
 /// `dev`, each operand a base device pointer of a float `dtype` and its matrices; `C` must have
 /// unit column stride, `A` and `B` a unit stride either way (see [`as_blas`]).
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(crate) fn gemm(
     dev: &CudaDevice,
     dtype: DType,
@@ -294,11 +298,13 @@ pub(crate) fn gemm(
             )
         }
         .map_err(|e| error::cublas(op, e))
+        .located()
     })
 }
 
 /// The naive kernel (any numeric dtype, any strides).
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 fn naive(
     dst: &mut CudaStorage,
     dl: &Layout,

@@ -30,7 +30,7 @@ macro_rules! launch {
         // pointer addresses a live buffer of this device large enough for the planned walk
         // (layouts come checked from tensor-core), and buffers are freed in stream order, so
         // they outlive the kernel.
-        unsafe { builder.launch($cfg) }.map(|_| ()).map_err(|e| $crate::error::driver($op, e))
+        ::tensor_core::ResultExt::located(unsafe { builder.launch($cfg) }.map(|_| ()).map_err(|e| $crate::error::driver($op, e)))
     }};
 }
 pub(crate) use launch;

@@ -13,10 +13,12 @@ use tensor_core::backend::{PoolOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
 
 impl PoolOps<Storage> for CudaStorage {
+    #[track_caller]
     fn max_pool2d(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<(Storage, Storage)> {
         let (v, i) = max_pool2d(self, layout, g)?;
         Ok((Storage::new(v), Storage::new(i)))
     }
+    #[track_caller]
     fn max_pool2d_backward(
         &self,
         layout: &Layout,
@@ -27,9 +29,11 @@ impl PoolOps<Storage> for CudaStorage {
         let indices = cuda_of("max_pool2d_backward", indices, &self.dev)?;
         max_pool2d_backward(self, layout, indices, il, g).map(Storage::new)
     }
+    #[track_caller]
     fn avg_pool2d(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Storage> {
         avg_pool2d(self, layout, g, count_include_pad).map(Storage::new)
     }
+    #[track_caller]
     fn avg_pool2d_backward(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Storage> {
         avg_pool2d_backward(self, layout, g, count_include_pad).map(Storage::new)
     }
@@ -40,6 +44,7 @@ fn planes(g: &Conv2dGeometry) -> usize {
 }
 
 /// Max pooling: values and flat `ih * w + iw` I64 indices, `[batch, c, oh, ow]`.
+#[track_caller]
 pub(crate) fn max_pool2d(x: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<(CudaStorage, CudaStorage)> {
     let op = "max_pool2d";
     float_only(op, x.dtype())?;
@@ -60,6 +65,7 @@ pub(crate) fn max_pool2d(x: &CudaStorage, layout: &Layout, g: &Conv2dGeometry) -
 }
 
 /// Gradient of max pooling: `grad` scattered to the positions `indices` chose.
+#[track_caller]
 pub(crate) fn max_pool2d_backward(
     grad: &CudaStorage,
     layout: &Layout,
@@ -97,6 +103,7 @@ pub(crate) fn max_pool2d_backward(
 }
 
 /// Average pooling, `[batch, c, oh, ow]`.
+#[track_caller]
 pub(crate) fn avg_pool2d(
     x: &CudaStorage,
     layout: &Layout,
@@ -121,6 +128,7 @@ pub(crate) fn avg_pool2d(
 }
 
 /// Gradient of average pooling; `grad` is `[batch, c, oh, ow]`.
+#[track_caller]
 pub(crate) fn avg_pool2d_backward(
     grad: &CudaStorage,
     layout: &Layout,

@@ -11,6 +11,7 @@ use tensor_core::{DType, Result};
 
 /// `numel` uniform numbers in [0, 1) (`normal`: standard normals) of a float `dtype` from `seed`
 /// and block offset `offset`.
+#[track_caller]
 pub(crate) fn random(
     dev: &Arc<CudaDevice>,
     dtype: DType,

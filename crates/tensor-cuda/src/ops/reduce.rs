@@ -17,9 +17,11 @@ use tensor_core::backend::{ReduceOps, Storage};
 use tensor_core::{DType, Error, ErrorKind, Layout, Result};
 
 impl ReduceOps<Storage> for CudaStorage {
+    #[track_caller]
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Storage> {
         reduce(self, layout, dims, op).map(Storage::new)
     }
+    #[track_caller]
     fn reduce_into(
         &self,
         layout: &Layout,
@@ -34,6 +36,7 @@ impl ReduceOps<Storage> for CudaStorage {
         let dst = dst.as_any_mut().downcast_mut::<CudaStorage>()?;
         Some(reduce_to(self, layout, dims, op, dst, start))
     }
+    #[track_caller]
     fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Storage> {
         scan(self, layout, dim, op).map(Storage::new)
     }
@@ -67,6 +70,7 @@ fn out_dtype(op: ReduceOp, dtype: DType) -> DType {
 
 /// Reduces `dims` of `src[layout]`; the result is contiguous over the kept dims (the reduced
 /// dims count as size 1).
+#[track_caller]
 pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<CudaStorage> {
     let n_out: usize = (0..layout.rank()).filter(|d| !dims.contains(d)).map(|d| layout.dims()[d]).product();
     let mut out = CudaStorage::alloc(&src.dev, out_dtype(op, src.dtype()), n_out)?;
@@ -76,6 +80,7 @@ pub(crate) fn reduce(src: &CudaStorage, layout: &Layout, dims: &[usize], op: Red
 
 /// [`reduce`] written into `out` from element `start` on (the result's elements in row-major
 /// order): `out` must be of this device and the result's dtype, and hold them.
+#[track_caller]
 pub(crate) fn reduce_to(
     src: &CudaStorage,
     layout: &Layout,
@@ -140,6 +145,7 @@ pub(crate) fn reduce_to(
 }
 
 /// A running sum or product along `dim` of `src[layout]`, into a new contiguous storage.
+#[track_caller]
 pub(crate) fn scan(src: &CudaStorage, layout: &Layout, dim: usize, op: ScanOp) -> Result<CudaStorage> {
     let name = match op {
         ScanOp::CumSum => "cumsum",

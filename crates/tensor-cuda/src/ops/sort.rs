@@ -10,6 +10,7 @@ use tensor_core::backend::{SortOps, Storage};
 use tensor_core::{DType, Layout, Result, Shape};
 
 impl SortOps<Storage> for CudaStorage {
+    #[track_caller]
     fn sort(&self, layout: &Layout, dim: usize, descending: bool) -> Result<(Storage, Storage)> {
         let (v, i) = sort(self, layout, dim, descending)?;
         Ok((Storage::new(v), Storage::new(i)))
@@ -17,6 +18,7 @@ impl SortOps<Storage> for CudaStorage {
 }
 
 /// The sorted values of `src[layout]` along `dim` and their int64 positions, both contiguous.
+#[track_caller]
 pub(crate) fn sort(
     src: &CudaStorage,
     layout: &Layout,

@@ -13,12 +13,15 @@ use tensor_core::backend::{TestOp, UnaryOp};
 use tensor_core::{DType, Layout, Result};
 
 impl UnaryOps<Storage> for CudaStorage {
+    #[track_caller]
     fn unary(&self, layout: &Layout, op: UnaryOp) -> Result<Storage> {
         unary(self, layout, op).map(Storage::new)
     }
+    #[track_caller]
     fn unary_inplace(&mut self, layout: &Layout, op: UnaryOp) -> Result<()> {
         unary_inplace(self, layout, op)
     }
+    #[track_caller]
     fn test(&self, layout: &Layout, op: TestOp) -> Result<Storage> {
         test(self, layout, op).map(Storage::new)
     }
@@ -90,6 +93,7 @@ fn int_range(dtype: DType) -> (i64, i64) {
 }
 
 /// Checks that `dtype` takes `op` and builds the kernel's parameters.
+#[track_caller]
 fn params(dtype: DType, op: UnaryOp) -> Result<UnaryParams> {
     if dtype == DType::Bool || (dtype.is_int() && op.needs_float()) {
         return Err(error::dtype("unary", format!("{op:?} is not implemented for {dtype}")));
@@ -111,6 +115,7 @@ fn params(dtype: DType, op: UnaryOp) -> Result<UnaryParams> {
 }
 
 /// `dst[dl] = op(src[sl])`; `dst` may be `src` itself with `dl == sl` (in place).
+#[track_caller]
 fn launch_unary(
     dst_ptr: u64,
     dl_strides: &[usize],
@@ -128,6 +133,7 @@ fn launch_unary(
 }
 
 /// `op(src[layout])` as a new contiguous storage.
+#[track_caller]
 pub(crate) fn unary(src: &CudaStorage, layout: &Layout, op: UnaryOp) -> Result<CudaStorage> {
     let p = params(src.dtype(), op)?;
     let n = layout.numel();
@@ -142,6 +148,7 @@ pub(crate) fn unary(src: &CudaStorage, layout: &Layout, op: UnaryOp) -> Result<C
 }
 
 /// `src[layout] = op(src[layout])`.
+#[track_caller]
 pub(crate) fn unary_inplace(src: &mut CudaStorage, layout: &Layout, op: UnaryOp) -> Result<()> {
     let p = params(src.dtype(), op)?;
     if layout.numel() == 0 {
@@ -153,6 +160,7 @@ pub(crate) fn unary_inplace(src: &mut CudaStorage, layout: &Layout, op: UnaryOp)
 }
 
 /// `test(src[layout])` as a new contiguous Bool storage.
+#[track_caller]
 pub(crate) fn test(src: &CudaStorage, layout: &Layout, op: TestOp) -> Result<CudaStorage> {
     let n = layout.numel();
     let mut out = CudaStorage::alloc(&src.dev, DType::Bool, n)?;

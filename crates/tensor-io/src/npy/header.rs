@@ -50,6 +50,7 @@ pub(crate) fn descr_of(dtype: DType) -> &'static str {
 }
 
 /// A type string (`<f4`, `>i8`, `|b1`, `=f8`, `f4`) as a dtype and a byte order.
+#[track_caller]
 pub(crate) fn parse_descr(descr: &str) -> Result<(DType, bool), String> {
     let (order, code) = match descr.as_bytes().first() {
         Some(&c @ (b'<' | b'>' | b'|' | b'=')) => (c, &descr[1..]),
@@ -111,6 +112,7 @@ pub(crate) fn encode(descr: &str, fortran_order: bool, shape: &[usize]) -> Vec<u
 }
 
 /// Parses the header dict.
+#[track_caller]
 pub(crate) fn parse(text: &[u8]) -> Result<Header, String> {
     let mut p = Parser { s: text, pos: 0 };
     let (mut descr, mut fortran, mut shape) = (None, None, None);
@@ -185,6 +187,7 @@ impl Parser<'_> {
             Some(c) => format!("byte 0x{c:02x} at byte {}", self.pos),
         }
     }
+    #[track_caller]
     fn expect(&mut self, c: u8) -> Result<(), String> {
         if self.eat(c) {
             Ok(())
@@ -193,6 +196,7 @@ impl Parser<'_> {
         }
     }
     /// A Python string literal in single or double quotes, without escapes.
+    #[track_caller]
     fn string(&mut self) -> Result<String, String> {
         let quote = match self.peek() {
             Some(q @ (b'\'' | b'"')) => q,
@@ -214,6 +218,7 @@ impl Parser<'_> {
         Ok(text)
     }
     /// `True` or `False`.
+    #[track_caller]
     fn boolean(&mut self) -> Result<bool, String> {
         for (word, value) in [(&b"True"[..], true), (&b"False"[..], false)] {
             if self.s[self.pos..].starts_with(word) {
@@ -227,6 +232,7 @@ impl Parser<'_> {
         Err(format!("'fortran_order' must be True or False, found {}", self.describe_here()))
     }
     /// A non-negative integer (Python 2's `L` suffix allowed), checked for overflow.
+    #[track_caller]
     fn int(&mut self) -> Result<usize, String> {
         let start = self.pos;
         let mut v: usize = 0;
@@ -247,6 +253,7 @@ impl Parser<'_> {
         Ok(v)
     }
     /// A tuple of dimensions: `()`, `(3,)`, `(2, 3)`, `(2, 3,)`.
+    #[track_caller]
     fn shape(&mut self) -> Result<Vec<usize>, String> {
         if !self.eat(b'(') {
             return Err(format!("'shape' must be a tuple, found {}", self.describe_here()));

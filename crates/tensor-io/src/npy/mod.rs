@@ -41,7 +41,7 @@ use crate::bytes::{checked_numel, io_error, read_storage, LeBytes};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
 use std::path::Path;
-use tensor_core::{err, DType, Device, Result, Tensor};
+use tensor_core::{err, DType, Device, Result, ResultExt, Tensor};
 
 use header::MAGIC;
 
@@ -52,40 +52,45 @@ use header::MAGIC;
 /// println!("{x}");
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn read_npy(path: impl AsRef<Path>) -> Result<Tensor> {
     let path = path.as_ref();
     let source = path.display().to_string();
-    let file = File::open(path).map_err(|e| io_error("read_npy", &source, e))?;
-    let len = file.metadata().map_err(|e| io_error("read_npy", &source, e))?.len();
-    read_npy_impl(&mut BufReader::new(file), "read_npy", &source, Input::Sized(len))
+    let file = File::open(path).map_err(|e| io_error("read_npy", &source, e)).located()?;
+    let len = file.metadata().map_err(|e| io_error("read_npy", &source, e)).located()?.len();
+    read_npy_impl(&mut BufReader::new(file), "read_npy", &source, Input::Sized(len)).located()
 }
 
 /// Reads one `.npy` array from `reader`, leaving it just after the array's data (several
 /// arrays written one after another to one stream can be read back in turn, as `np.load` on
 /// an open file does).
+#[track_caller]
 pub fn read_npy_from(mut reader: impl Read) -> Result<Tensor> {
-    read_npy_impl(&mut reader, "read_npy", "<reader>", Input::Stream)
+    read_npy_impl(&mut reader, "read_npy", "<reader>", Input::Stream).located()
 }
 
 /// Reads a `.npy` file's bytes (the whole slice: bytes after the array are an error).
+#[track_caller]
 pub fn read_npy_bytes(bytes: &[u8]) -> Result<Tensor> {
-    read_npy_impl(&mut &bytes[..], "read_npy", "<memory>", Input::Sized(bytes.len() as u64))
+    read_npy_impl(&mut &bytes[..], "read_npy", "<memory>", Input::Sized(bytes.len() as u64)).located()
 }
 
 /// Writes `tensor` as a `.npy` file that `np.load` reads (see the [module docs](self) for
 /// the dtypes; bf16 is written as float32).
+#[track_caller]
 pub fn write_npy(tensor: &Tensor, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let source = path.display().to_string();
-    let file = File::create(path).map_err(|e| io_error("write_npy", &source, e))?;
+    let file = File::create(path).map_err(|e| io_error("write_npy", &source, e)).located()?;
     let mut w = BufWriter::new(file);
-    write_npy_impl(tensor, &mut w, "write_npy", &source)?;
-    w.flush().map_err(|e| io_error("write_npy", &source, e))
+    write_npy_impl(tensor, &mut w, "write_npy", &source).located()?;
+    w.flush().map_err(|e| io_error("write_npy", &source, e)).located()
 }
 
 /// Writes `tensor` in the `.npy` format to `writer`.
+#[track_caller]
 pub fn write_npy_to(tensor: &Tensor, mut writer: impl Write) -> Result<()> {
-    write_npy_impl(tensor, &mut writer, "write_npy", "<writer>")
+    write_npy_impl(tensor, &mut writer, "write_npy", "<writer>").located()
 }
 
 /// How much input there is.
@@ -100,23 +105,24 @@ pub(crate) enum Input {
 }
 
 /// Reads one array; `op` and `source` name it in errors.
+#[track_caller]
 pub(crate) fn read_npy_impl(r: &mut impl Read, op: &'static str, source: &str, input: Input) -> Result<Tensor> {
     let fail = |msg: String| io_error(op, source, msg);
     let truncated = |what: &str| fail(format!("truncated: the input ends inside {what}"));
     let mut pre = [0u8; 8];
-    r.read_exact(&mut pre).map_err(|e| eof_or(e, || truncated("the 8-byte preamble"), &fail))?;
+    r.read_exact(&mut pre).map_err(|e| eof_or(e, || truncated("the 8-byte preamble"), &fail)).located()?;
     if &pre[..6] != MAGIC {
         return Err(fail("not a .npy file: it does not start with \\x93NUMPY".into()));
     }
     let (len_size, hlen) = match (pre[6], pre[7]) {
         (1, 0) => {
             let mut b = [0u8; 2];
-            r.read_exact(&mut b).map_err(|e| eof_or(e, || truncated("the header length"), &fail))?;
+            r.read_exact(&mut b).map_err(|e| eof_or(e, || truncated("the header length"), &fail)).located()?;
             (2, usize::from(u16::from_le_bytes(b)))
         }
         (2 | 3, 0) => {
             let mut b = [0u8; 4];
-            r.read_exact(&mut b).map_err(|e| eof_or(e, || truncated("the header length"), &fail))?;
+            r.read_exact(&mut b).map_err(|e| eof_or(e, || truncated("the header length"), &fail)).located()?;
             (4, u32::from_le_bytes(b) as usize)
         }
         (major, minor) => {
@@ -137,21 +143,26 @@ pub(crate) fn read_npy_impl(r: &mut impl Read, op: &'static str, source: &str, i
         return Err(truncated(&format!("the {hlen}-byte header")));
     }
     let mut text = Vec::new();
-    r.by_ref().take(hlen as u64).read_to_end(&mut text).map_err(|e| fail(e.to_string()))?;
+    r.by_ref().take(hlen as u64).read_to_end(&mut text).map_err(|e| fail(e.to_string())).located()?;
     if text.len() < hlen {
         return Err(truncated(&format!("the {hlen}-byte header")));
     }
     if pre[6] == 3 && std::str::from_utf8(&text).is_err() {
         return Err(fail("malformed header: a version 3.0 header must be UTF-8".into()));
     }
-    let h = header::parse(&text).map_err(|m| {
-        let kind =
-            if m.contains(header::NO_COUNTERPART) { tensor_core::ErrorKind::DType } else { tensor_core::ErrorKind::Io };
-        tensor_core::Error::new(kind, op, format!("{source}: malformed header: {m}"))
-    })?;
+    let h = header::parse(&text)
+        .map_err(|m| {
+            let kind = if m.contains(header::NO_COUNTERPART) {
+                tensor_core::ErrorKind::DType
+            } else {
+                tensor_core::ErrorKind::Io
+            };
+            tensor_core::Error::new(kind, op, format!("{source}: malformed header: {m}"))
+        })
+        .located()?;
     let too_many = || fail(format!("the shape {:?} has too many elements", h.shape));
-    let numel = checked_numel(&h.shape).ok_or_else(too_many)?;
-    let nbytes = numel.checked_mul(h.dtype.size_in_bytes()).ok_or_else(too_many)?;
+    let numel = checked_numel(&h.shape).ok_or_else(too_many).located()?;
+    let nbytes = numel.checked_mul(h.dtype.size_in_bytes()).ok_or_else(too_many).located()?;
     let needs = || format!("the shape {:?} of {} needs {nbytes} bytes of data", h.shape, h.dtype);
     if let Some(l) = left.as_mut() {
         *l -= hlen as u64;
@@ -163,7 +174,8 @@ pub(crate) fn read_npy_impl(r: &mut impl Read, op: &'static str, source: &str, i
         }
     }
     let storage = read_storage(r, h.dtype, numel, h.big_endian, left.is_some())
-        .map_err(|e| eof_or(e, || fail(format!("truncated: {}, but the input ends before", needs())), &fail))?;
+        .map_err(|e| eof_or(e, || fail(format!("truncated: {}, but the input ends before", needs())), &fail))
+        .located()?;
     if let Input::Whole = input {
         let mut one = [0u8; 1];
         match r.read(&mut one) {
@@ -181,6 +193,7 @@ pub(crate) fn read_npy_impl(r: &mut impl Read, op: &'static str, source: &str, i
 }
 
 /// An end-of-input error as `eof()`, any other through `fail`.
+#[track_caller]
 fn eof_or(
     e: std::io::Error,
     eof: impl FnOnce() -> tensor_core::Error,
@@ -194,6 +207,7 @@ fn eof_or(
 }
 
 /// Writes one array; `op` and `source` name it in errors.
+#[track_caller]
 pub(crate) fn write_npy_impl(tensor: &Tensor, w: &mut impl Write, op: &'static str, source: &str) -> Result<()> {
     let widened;
     let tensor = if tensor.dtype() == DType::BF16 {
@@ -212,7 +226,7 @@ pub(crate) fn write_npy_impl(tensor: &Tensor, w: &mut impl Write, op: &'static s
     let fortran_order = transposed.is_some();
     let bytes = LeBytes::of(transposed.as_ref().unwrap_or(tensor), true)?;
     let head = header::encode(header::descr_of(tensor.dtype()), fortran_order, tensor.size());
-    w.write_all(&head).and_then(|()| w.write_all(bytes.as_bytes())).map_err(|e| err!(Io, op, "{source}: {e}"))
+    w.write_all(&head).and_then(|()| w.write_all(bytes.as_bytes())).map_err(|e| err!(Io, op, "{source}: {e}")).located()
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
 use std::rc::Rc;
-use tensor_core::{err, DType, Device, Result, Tensor};
+use tensor_core::{err, DType, Device, Result, ResultExt, Tensor};
 use unpickle::Unpickler;
 use values::{TensorRef, Value};
 use zip::ZipArchive;
@@ -52,28 +52,32 @@ const MAX_DEPTH: usize = 64;
 
 /// Reads the tensors of a `torch.save` file, in the file's order (a state dict's order), as
 /// CPU tensors; see the [module docs](self).
+#[track_caller]
 pub fn load_pt(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
     let path = path.as_ref();
     let source = path.display().to_string();
-    let file = File::open(path).map_err(|e| io_error(OP, &source, e))?;
-    load_impl(BufReader::new(file), &source)
+    let file = File::open(path).map_err(|e| io_error(OP, &source, e)).located()?;
+    load_impl(BufReader::new(file), &source).located()
 }
 
 /// [`load_pt`] of the bytes of a `torch.save` file (errors name `<memory>`).
+#[track_caller]
 pub fn load_pt_bytes(bytes: &[u8]) -> Result<Vec<(String, Tensor)>> {
-    load_impl(Cursor::new(bytes), "<memory>")
+    load_impl(Cursor::new(bytes), "<memory>").located()
 }
 
 /// [`load_pt`] from any reader (errors name `<reader>`).
+#[track_caller]
 pub fn load_pt_from(reader: impl Read + Seek) -> Result<Vec<(String, Tensor)>> {
-    load_impl(reader, "<reader>")
+    load_impl(reader, "<reader>").located()
 }
 
+#[track_caller]
 fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String, Tensor)>> {
     let fail = |msg: String| io_error(OP, source, msg);
     let mut magic = [0u8; 2];
-    let got = reader.read(&mut magic).map_err(|e| fail(e.to_string()))?;
-    reader.rewind().map_err(|e| fail(e.to_string()))?;
+    let got = reader.read(&mut magic).map_err(|e| fail(e.to_string())).located()?;
+    reader.rewind().map_err(|e| fail(e.to_string())).located()?;
     if got == 2 && magic[0] == 0x80 && magic[1] <= 5 {
         return Err(fail(
             "a pickle stream, not a zip archive: the legacy torch.save format of PyTorch before 1.6 \
@@ -81,14 +85,15 @@ fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String,
                 .into(),
         ));
     }
-    let mut archive = ZipArchive::new(reader).map_err(|e| fail(format!("not a torch.save zip archive: {e}")))?;
+    let mut archive =
+        ZipArchive::new(reader).map_err(|e| fail(format!("not a torch.save zip archive: {e}"))).located()?;
     if archive.has_duplicate_names() {
         return Err(fail("the archive holds an entry name twice".into()));
     }
     let first = archive.file_names_raw().next().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
     let prefix = first.split('/').next().unwrap_or_default().to_string();
     let read = |archive: &mut ZipArchive<R>, name: &str, want: Option<usize>| -> Result<Vec<u8>> {
-        let entry = archive.by_name(name).map_err(|e| fail(format!("the entry {name:?}: {e}")))?;
+        let entry = archive.by_name(name).map_err(|e| fail(format!("the entry {name:?}: {e}"))).located()?;
         let size = entry.size();
         if let Some(want) = want {
             if size != want as u64 {
@@ -96,7 +101,7 @@ fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String,
             }
         }
         let mut data = Vec::new();
-        entry.take(size).read_to_end(&mut data).map_err(|e| fail(format!("the entry {name:?}: {e}")))?;
+        entry.take(size).read_to_end(&mut data).map_err(|e| fail(format!("the entry {name:?}: {e}"))).located()?;
         if data.len() as u64 != size {
             return Err(fail(format!("the entry {name:?} is truncated: {} of {size} bytes", data.len())));
         }
@@ -122,9 +127,9 @@ fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String,
     };
     let pkl = read(&mut archive, &pkl_name, None)?;
     let mut unpickler = Unpickler::new(&pkl);
-    let root = unpickler.run().map_err(|e| fail(format!("data.pkl: {e}")))?;
+    let root = unpickler.run().map_err(|e| fail(format!("data.pkl: {e}"))).located()?;
     let mut refs = Vec::new();
-    flatten(&root, String::new(), 0, &mut refs).map_err(fail)?;
+    flatten(&root, String::new(), 0, &mut refs).map_err(fail).located()?;
     let mut seen = HashSet::new();
     if let Some((dup, _)) = refs.iter().find(|(k, _)| !seen.insert(k.as_str())) {
         return Err(fail(format!("the key {dup:?} appears twice")));
@@ -133,15 +138,19 @@ fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String,
     let mut storages: HashMap<(String, DType), Tensor> = HashMap::new();
     let mut out = Vec::with_capacity(refs.len());
     for (key, r) in refs {
-        let dtype = r.dtype.dtype.ok_or_else(|| {
-            err!(
-                DType,
-                OP,
-                "{source}: the tensor {key:?} has dtype {}, which has no counterpart here (supported: torch.bool, \
+        let dtype = r
+            .dtype
+            .dtype
+            .ok_or_else(|| {
+                err!(
+                    DType,
+                    OP,
+                    "{source}: the tensor {key:?} has dtype {}, which has no counterpart here (supported: torch.bool, \
                  uint8, int32, int64, float16, bfloat16, float32, float64)",
-                r.dtype.name
-            )
-        })?;
+                    r.dtype.name
+                )
+            })
+            .located()?;
         let s = &r.storage;
         let cached = storages.get(&(s.key.clone(), dtype)).map(Tensor::shallow_clone);
         let storage = match cached {
@@ -158,12 +167,15 @@ fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String,
                     Some(_) => s.numel.checked_mul(size),
                     None => Some(s.numel),
                 };
-                let bytes = bytes.filter(|b| b.is_multiple_of(size)).ok_or_else(|| {
-                    fail(format!(
-                        "the storage {:?} of {key:?} has a size of {} that does not fit its dtype",
-                        s.key, s.numel
-                    ))
-                })?;
+                let bytes = bytes
+                    .filter(|b| b.is_multiple_of(size))
+                    .ok_or_else(|| {
+                        fail(format!(
+                            "the storage {:?} of {key:?} has a size of {} that does not fit its dtype",
+                            s.key, s.numel
+                        ))
+                    })
+                    .located()?;
                 let data = read(&mut archive, &format!("{prefix}/data/{}", s.key), Some(bytes))?;
                 let t = Tensor::from_cpu_storage(
                     storage_from_bytes(dtype, &data, big_endian),
@@ -174,8 +186,10 @@ fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String,
                 t
             }
         };
-        let t = storage.as_strided(&r.size, &r.stride, r.offset).map_err(|e| {
-            fail(format!(
+        let t = storage
+            .as_strided(&r.size, &r.stride, r.offset)
+            .map_err(|e| {
+                fail(format!(
                 "the tensor {key:?} (sizes {:?}, strides {:?}, offset {}) does not fit its storage of {} elements: {}",
                 r.size,
                 r.stride,
@@ -183,7 +197,8 @@ fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String,
                 storage.numel(),
                 e.message()
             ))
-        })?;
+            })
+            .located()?;
         out.push((key, t));
     }
     drop(root);

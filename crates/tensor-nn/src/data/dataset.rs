@@ -65,6 +65,7 @@ pub struct TensorDataset {
 
 impl TensorDataset {
     /// A dataset over `tensors` (at least one), which must all have the same size in dim 0.
+    #[track_caller]
     pub fn new(tensors: Vec<Tensor>) -> Result<TensorDataset> {
         let Some(first) = tensors.first() else {
             bail!(Value, "TensorDataset", "at least one tensor is required");
@@ -92,6 +93,7 @@ impl Dataset for TensorDataset {
     fn len(&self) -> usize {
         self.tensors[0].size()[0]
     }
+    #[track_caller]
     fn get(&self, index: usize) -> Result<Vec<Tensor>> {
         if index >= self.len() {
             bail!(Index, "TensorDataset", "index {index} is out of range for a dataset of {} items", self.len());
@@ -115,6 +117,7 @@ pub trait Collate: Sized {
 
 impl Collate for Tensor {
     type Batch = Tensor;
+    #[track_caller]
     fn collate(items: Vec<Tensor>) -> Result<Tensor> {
         let refs: Vec<&Tensor> = items.iter().collect();
         Tensor::stack(&refs, 0)
@@ -125,6 +128,7 @@ macro_rules! collate_numbers {
     ($($t:ty),*) => {$(
         impl Collate for $t {
             type Batch = Tensor;
+            #[track_caller]
             fn collate(items: Vec<$t>) -> Result<Tensor> {
                 let n = items.len();
                 Tensor::from_vec(items, [n])
@@ -136,6 +140,7 @@ collate_numbers!(i64, f64, bool);
 
 impl<T: Collate> Collate for Vec<T> {
     type Batch = Vec<T::Batch>;
+    #[track_caller]
     fn collate(items: Vec<Vec<T>>) -> Result<Vec<T::Batch>> {
         let width = items.first().map_or(0, Vec::len);
         if let Some(bad) = items.iter().position(|v| v.len() != width) {
@@ -161,6 +166,7 @@ macro_rules! collate_tuple {
         impl<$($name: Collate),*> Collate for ($($name,)*) {
             type Batch = ($($name::Batch,)*);
             #[allow(non_snake_case)]
+            #[track_caller]
             fn collate(items: Vec<Self>) -> Result<Self::Batch> {
                 $(let mut $name = Vec::with_capacity(items.len());)*
                 for item in items {

@@ -20,7 +20,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use tensor_core::random::{philox_word, with_global, Generator, RngState};
-use tensor_core::{bail, err, Result};
+use tensor_core::{bail, err, Result, ResultExt};
 
 const OP: &str = "DataLoader";
 
@@ -104,6 +104,7 @@ where
 {
     /// A loader that batches with the default collate ([`Collate`]: tensors stack along a new
     /// dim 0). Errors: `batch_size` 0, `prefetch_factor` 0 with workers.
+    #[track_caller]
     pub fn new(dataset: D, config: DataLoaderConfig) -> Result<Self> {
         DataLoader::with_collate(dataset, config, <D::Item as Collate>::collate)
     }
@@ -111,6 +112,7 @@ where
 
 impl<D: Dataset, B> DataLoader<D, B> {
     /// A loader that makes each batch with `collate` (`collate_fn`) from the batch's items.
+    #[track_caller]
     pub fn with_collate(
         dataset: D,
         config: DataLoaderConfig,
@@ -216,6 +218,7 @@ impl<'a, D: Dataset + 'static, B: Send + 'static> IntoIterator for &'a DataLoade
 }
 
 /// Loads the batch of `indices`: their items, then `collate`.
+#[track_caller]
 fn fetch<D: Dataset, B>(dataset: &D, collate: &CollateFn<D::Item, B>, indices: &[usize]) -> Result<B> {
     let items = indices.iter().map(|&i| dataset.get(i)).collect::<Result<Vec<_>>>()?;
     collate(items)
@@ -237,6 +240,7 @@ struct Workers<B> {
 }
 
 impl<B: Send + 'static> Workers<B> {
+    #[track_caller]
     fn spawn<D: Dataset + 'static>(loader: &DataLoader<D, B>) -> Result<Self> {
         let (result_tx, results) = channel();
         let stop = Arc::new(AtomicBool::new(false));
@@ -261,7 +265,8 @@ impl<B: Send + 'static> Workers<B> {
                         }
                     }
                 })
-                .map_err(|e| err!(Io, OP, "cannot start worker {id}: {e}"))?;
+                .map_err(|e| err!(Io, OP, "cannot start worker {id}: {e}"))
+                .located()?;
             workers.tasks.push(task_tx);
             workers.handles.push(handle);
         }

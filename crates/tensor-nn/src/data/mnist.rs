@@ -4,7 +4,7 @@ use flate2::read::GzDecoder;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
-use tensor_core::{bail, err, DType, Device, Error, Result, Tensor};
+use tensor_core::{bail, err, DType, Device, Error, Result, ResultExt, Tensor};
 
 const OP: &str = "read_idx";
 
@@ -21,9 +21,10 @@ const FIRST_CHUNK: usize = 1 << 20;
 /// end of the (decompressed) stream. So a malformed file is an error after at most the
 /// declared size and one byte more, whatever the file holds: a gzip bomb or `/dev/zero` is
 /// refused at its magic. Errors are of kind `Io` and name the file.
+#[track_caller]
 pub fn read_idx(path: &Path) -> Result<(Vec<usize>, Vec<u8>)> {
     let source = path.display().to_string();
-    let file = File::open(path).map_err(|e| err!(Io, OP, "{source}: {e}"))?;
+    let file = File::open(path).map_err(|e| err!(Io, OP, "{source}: {e}")).located()?;
     read_stream(BufReader::new(file), &source)
 }
 
@@ -38,13 +39,15 @@ pub fn read_idx(path: &Path) -> Result<(Vec<usize>, Vec<u8>)> {
 /// assert!(read_idx_from(std::io::repeat(0)).is_err()); // bad magic
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn read_idx_from(reader: impl Read) -> Result<(Vec<usize>, Vec<u8>)> {
     read_stream(reader, "<reader>")
 }
 
+#[track_caller]
 fn read_stream(mut reader: impl Read, source: &str) -> Result<(Vec<usize>, Vec<u8>)> {
     let mut start = [0u8; 2];
-    let n = read_full(&mut reader, &mut start).map_err(|e| err!(Io, OP, "{source}: {e}"))?;
+    let n = read_full(&mut reader, &mut start).map_err(|e| err!(Io, OP, "{source}: {e}")).located()?;
     let stream = (&start[..n]).chain(reader);
     if start[..n] == [0x1f, 0x8b] {
         parse(GzDecoder::new(stream), source, "bad gzip data: ")
@@ -86,10 +89,11 @@ fn read_data(r: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
 }
 
 /// The idx file in the (decompressed) stream `r`; `what` prefixes the stream's own errors.
+#[track_caller]
 fn parse(mut r: impl Read, source: &str, what: &str) -> Result<(Vec<usize>, Vec<u8>)> {
     let io = |e: io::Error| -> Error { err!(Io, OP, "{source}: {what}{e}") };
     let mut magic = [0u8; 4];
-    let got = read_full(&mut r, &mut magic).map_err(io)?;
+    let got = read_full(&mut r, &mut magic).map_err(io).located()?;
     let want = [0u8, 0, 0x08];
     let seen = got.min(3);
     if magic[..seen] != want[..seen] {
@@ -105,7 +109,7 @@ fn parse(mut r: impl Read, source: &str, what: &str) -> Result<(Vec<usize>, Vec<
     }
     let rank = usize::from(magic[3]);
     let mut raw = vec![0u8; 4 * rank];
-    let got = read_full(&mut r, &mut raw).map_err(io)?;
+    let got = read_full(&mut r, &mut raw).map_err(io).located()?;
     if got < raw.len() {
         bail!(Io, OP, "{source}: truncated header: {rank} dims need {} bytes, the file has {got}", raw.len());
     }
@@ -114,12 +118,13 @@ fn parse(mut r: impl Read, source: &str, what: &str) -> Result<(Vec<usize>, Vec<
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .filter(|&n| n <= isize::MAX as usize)
-        .ok_or_else(|| err!(Io, OP, "{source}: dims {dims:?} overflow"))?;
-    let data = read_data(&mut r, numel).map_err(io)?;
+        .ok_or_else(|| err!(Io, OP, "{source}: dims {dims:?} overflow"))
+        .located()?;
+    let data = read_data(&mut r, numel).map_err(io).located()?;
     if data.len() < numel {
         bail!(Io, OP, "{source}: truncated: dims {dims:?} need {numel} bytes of data, the file has {}", data.len());
     }
-    if read_full(&mut r, &mut [0u8; 1]).map_err(io)? != 0 {
+    if read_full(&mut r, &mut [0u8; 1]).map_err(io).located()? != 0 {
         bail!(Io, OP, "{source}: trailing data: dims {dims:?} need {numel} bytes of data, and more follow");
     }
     Ok((dims, data))
@@ -139,6 +144,7 @@ pub struct Mnist {
     pub test_labels: Tensor,
 }
 
+#[track_caller]
 fn find(dir: &Path, stem: &str) -> Result<std::path::PathBuf> {
     for name in [format!("{stem}.gz"), stem.to_string()] {
         let p = dir.join(name);
@@ -149,6 +155,7 @@ fn find(dir: &Path, stem: &str) -> Result<std::path::PathBuf> {
     bail!(Io, "mnist", "{}: no {stem}[.gz] there", dir.display())
 }
 
+#[track_caller]
 fn images(path: &Path, device: &Device) -> Result<Tensor> {
     let (dims, data) = read_idx(path)?;
     if dims.len() != 3 {
@@ -158,6 +165,7 @@ fn images(path: &Path, device: &Device) -> Result<Tensor> {
     x.div(255.0)?.sub(0.1307)?.div(0.3081)?.to_device(device)
 }
 
+#[track_caller]
 fn labels(path: &Path, device: &Device) -> Result<Tensor> {
     let (dims, data) = read_idx(path)?;
     if dims.len() != 1 {
@@ -168,6 +176,7 @@ fn labels(path: &Path, device: &Device) -> Result<Tensor> {
 
 impl Mnist {
     /// Reads the four files of MNIST (gzip or not) from `dir`.
+    #[track_caller]
     pub fn load(dir: &Path, device: &Device) -> Result<Mnist> {
         let m = Mnist {
             train_images: images(&find(dir, "train-images-idx3-ubyte")?, device)?,

@@ -13,6 +13,7 @@ macro_rules! activation {
         pub struct $name;
         stateless!($name);
         impl Module for $name {
+            #[track_caller]
             fn forward(&self, $x: &Var) -> Result<Var> {
                 $body
             }
@@ -48,6 +49,7 @@ impl Default for LeakyReLU {
 }
 stateless!(LeakyReLU);
 impl Module for LeakyReLU {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.leaky_relu(self.negative_slope)
     }
@@ -61,6 +63,7 @@ pub struct Softmax {
 }
 stateless!(Softmax);
 impl Module for Softmax {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.softmax(self.dim)
     }
@@ -74,6 +77,7 @@ pub struct LogSoftmax {
 }
 stateless!(LogSoftmax);
 impl Module for LogSoftmax {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.log_softmax(self.dim)
     }
@@ -94,6 +98,7 @@ impl Default for Flatten {
 }
 stateless!(Flatten);
 impl Module for Flatten {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.flatten(self.start_dim, self.end_dim)
     }
@@ -109,6 +114,7 @@ pub struct Dropout {
 }
 impl Dropout {
     /// Dropout with probability `p` (in `[0, 1]`), in training mode.
+    #[track_caller]
     pub fn new(p: f64) -> Result<Dropout> {
         if !(0.0..=1.0).contains(&p) {
             bail!(Value, "Dropout", "dropout probability has to be between 0 and 1, but got {p}");
@@ -127,6 +133,7 @@ impl Visit for Dropout {
     }
 }
 impl Module for Dropout {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         crate::functional::dropout(x, self.p, self.training)
     }

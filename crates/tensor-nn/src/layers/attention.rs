@@ -32,6 +32,7 @@ pub struct SdpaOptions<'a> {
 /// `v` of `[..., S, Ev]` (leading dims broadcast), as `F.scaled_dot_product_attention`. A
 /// query with every key masked out gets NaN, as PyTorch's math path. Fused (see the module
 /// doc) when there is no `attn_mask` and no dropout.
+#[track_caller]
 pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, opts: SdpaOptions<'_>) -> Result<Var> {
     let op = "scaled_dot_product_attention";
     if q.dim() < 2 || k.dim() < 2 || v.dim() < 2 {
@@ -122,10 +123,12 @@ impl MultiheadAttention {
     /// `embed_dim` split over `num_heads`, with biases and no dropout, sequence-first (`[L, N,
     /// E]`) as PyTorch's default; initialised as PyTorch's (Xavier-uniform `in_proj_weight`,
     /// zero biases, `out_proj.weight` from U(±1/√E)).
+    #[track_caller]
     pub fn new(embed_dim: usize, num_heads: usize, device: &Device) -> Result<MultiheadAttention> {
         Self::with_options(embed_dim, num_heads, 0.0, true, false, device)
     }
     /// With PyTorch's `dropout`, `bias` and `batch_first` (`[N, L, E]` inputs).
+    #[track_caller]
     pub fn with_options(
         embed_dim: usize,
         num_heads: usize,
@@ -163,6 +166,7 @@ impl MultiheadAttention {
     /// `[N, S, E]` with `batch_first`), as `nn.MultiheadAttention.forward`: the output of the
     /// query's shape, and with `need_weights` the attention weights (`[N, L, S]` averaged over
     /// heads, or `[N, num_heads, L, S]`).
+    #[track_caller]
     pub fn attend(&self, query: &Var, key: &Var, value: &Var, opts: MhaOptions<'_>) -> Result<(Var, Option<Var>)> {
         let op = "MultiheadAttention";
         let e = self.in_proj_weight.size()[1];
@@ -223,6 +227,7 @@ impl MultiheadAttention {
     /// `attn_mask`, `key_padding_mask` and `is_causal` as one mask of the scores' `dtype` added to
     /// the scores `[N, h, L, S]` (`-inf` where attention is not allowed), or `None`.
     #[allow(clippy::too_many_arguments)]
+    #[track_caller]
     fn additive_mask(
         &self,
         n: usize,
@@ -302,6 +307,7 @@ impl Visit for MultiheadAttention {
 
 impl Module for MultiheadAttention {
     /// Self-attention of `x` (query, key and value), no masks: the output only.
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         Ok(self.attend(x, x, x, MhaOptions::default())?.0)
     }

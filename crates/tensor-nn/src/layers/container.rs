@@ -67,6 +67,7 @@ impl<M: Visit> Visit for ModuleList<M> {
 
 impl<M: Module> Module for ModuleList<M> {
     /// A list has no forward (as PyTorch's `ModuleList`): call its modules.
+    #[track_caller]
     fn forward(&self, _: &Var) -> Result<Var> {
         bail!(Unsupported, "ModuleList", "a ModuleList has no forward; iterate over its modules");
     }
@@ -86,6 +87,7 @@ impl<M> ModuleDict<M> {
     }
     /// Inserts `module` under `key`, replacing (in place) a module already there, as
     /// `module_dict[key] = module`. A key with a `.` is refused: it would split the name.
+    #[track_caller]
     pub fn insert(&mut self, key: impl Into<String>, module: M) -> Result<()> {
         let key = key.into();
         if key.is_empty() || key.contains('.') {
@@ -138,6 +140,7 @@ impl<M: Visit> Visit for ModuleDict<M> {
 
 impl<M: Module> Module for ModuleDict<M> {
     /// A dict has no forward (as PyTorch's `ModuleDict`): call its modules.
+    #[track_caller]
     fn forward(&self, _: &Var) -> Result<Var> {
         bail!(Unsupported, "ModuleDict", "a ModuleDict has no forward; call its modules by key");
     }

@@ -67,6 +67,7 @@ pub struct Conv2d {
 impl Conv2d {
     /// A layer initialised as PyTorch's (weight and bias from U(±1/√fan_in)). `kernel_size` is
     /// a number or a `[h, w]` pair.
+    #[track_caller]
     pub fn new(
         in_channels: usize,
         out_channels: usize,
@@ -121,6 +122,7 @@ impl From<[usize; 2]> for Pair {
 }
 
 impl Module for Conv2d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         if self.same_extra == [0, 0] || x.dim() < 2 {
             return x.conv2d(&self.weight, self.bias.as_ref(), self.params);
@@ -136,6 +138,7 @@ impl Module for Conv2d {
 }
 
 /// `x` with `n` zeros appended along `dim` (differentiable: the gradient is the slice of `x`).
+#[track_caller]
 fn pad_end(x: &Var, dim: usize, n: usize) -> Result<Var> {
     let mut shape = x.size().to_vec();
     shape[dim] = n;
@@ -208,6 +211,7 @@ pub struct Conv1d {
 impl Conv1d {
     /// A layer initialised as PyTorch's: weight and bias from U(±1/√fan_in), fan_in =
     /// `in_channels / groups * kernel_size`.
+    #[track_caller]
     pub fn new(
         in_channels: usize,
         out_channels: usize,
@@ -244,6 +248,7 @@ impl Conv1d {
 }
 
 /// `in_channels` and `out_channels` must both divide into `groups` (at least one).
+#[track_caller]
 fn check_groups(op: &'static str, in_channels: usize, out_channels: usize, groups: usize) -> Result<()> {
     if groups == 0 || !in_channels.is_multiple_of(groups) || !out_channels.is_multiple_of(groups) {
         bail!(
@@ -256,6 +261,7 @@ fn check_groups(op: &'static str, in_channels: usize, out_channels: usize, group
 }
 
 impl Module for Conv1d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         if self.same_extra == 0 || x.dim() < 1 {
             return x.conv1d(&self.weight, self.bias.as_ref(), self.params);
@@ -320,6 +326,7 @@ pub struct ConvTranspose2d {
 impl ConvTranspose2d {
     /// A layer initialised as PyTorch's: weight and bias from U(±1/√fan_in), where fan_in is
     /// the weight's dim 1 times the kernel's area (`out_channels / groups * kh * kw`).
+    #[track_caller]
     pub fn new(
         in_channels: usize,
         out_channels: usize,
@@ -347,6 +354,7 @@ impl ConvTranspose2d {
     /// The forward pass with an explicit output size (height, width), as PyTorch's
     /// `forward(x, output_size)`: the output padding is chosen to reach it, and an error says
     /// which sizes the input allows when it cannot be.
+    #[track_caller]
     pub fn forward_with_output_size(&self, x: &Var, output_size: [usize; 2]) -> Result<Var> {
         if x.dim() < 3 {
             return x.conv_transpose2d(&self.weight, self.bias.as_ref(), self.params);
@@ -374,6 +382,7 @@ impl ConvTranspose2d {
 }
 
 impl Module for ConvTranspose2d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.conv_transpose2d(&self.weight, self.bias.as_ref(), self.params)
     }

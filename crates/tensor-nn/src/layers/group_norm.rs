@@ -16,6 +16,7 @@ fn channel_view(rank: usize, c: usize) -> Vec<isize> {
 }
 
 /// Checks that an affine parameter is a vector of the input's channels.
+#[track_caller]
 fn check_affine(op: &'static str, x: &Var, p: Option<&Var>, what: &str) -> Result<()> {
     if let Some(p) = p {
         if p.dim() != 1 || p.size()[0] != x.size()[1] {
@@ -32,6 +33,7 @@ fn check_affine(op: &'static str, x: &Var, p: Option<&Var>, what: &str) -> Resul
 }
 
 /// `y * weight + bias`, each a per-channel vector (dim 1).
+#[track_caller]
 fn affine(y: Var, weight: Option<&Var>, bias: Option<&Var>) -> Result<Var> {
     let view = channel_view(y.dim(), y.size()[1]);
     let y = match weight {
@@ -47,6 +49,7 @@ fn affine(y: Var, weight: Option<&Var>, bias: Option<&Var>) -> Result<Var> {
 /// Group normalisation of `[N, C, *]` inputs, as `F.group_norm(x, num_groups, weight, bias,
 /// eps)`: each sample's channels split into `num_groups` groups, each group normalised over its
 /// channels and spatial positions (biased variance), then scaled and shifted per channel.
+#[track_caller]
 pub fn group_norm(x: &Var, num_groups: usize, weight: Option<&Var>, bias: Option<&Var>, eps: f64) -> Result<Var> {
     const OP: &str = "group_norm";
     if x.dim() < 2 {
@@ -77,6 +80,7 @@ pub fn group_norm(x: &Var, num_groups: usize, weight: Option<&Var>, bias: Option
 /// input's and the running statistics (if given) move towards their mean over the batch by
 /// `momentum` (the variance unbiased); without, the running statistics normalise.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub fn instance_norm(
     x: &Var,
     running: Option<(&Tensor, &Tensor)>,
@@ -128,6 +132,7 @@ pub fn instance_norm(
 }
 
 /// `running = (1 - m) running + m statistic`, the statistic averaged over the batch, in place.
+#[track_caller]
 fn update_running(x: &Var, mean: &Tensor, var: &Tensor, momentum: f64) -> Result<()> {
     let _g = no_grad();
     let t = x.tensor_ref();
@@ -154,10 +159,12 @@ pub struct GroupNorm {
 
 impl GroupNorm {
     /// With PyTorch's defaults: eps 1e-5, affine.
+    #[track_caller]
     pub fn new(num_groups: usize, num_channels: usize, device: &Device) -> Result<GroupNorm> {
         Self::with_options(num_groups, num_channels, 1e-5, true, device)
     }
     /// With every option of PyTorch's constructor.
+    #[track_caller]
     pub fn with_options(
         num_groups: usize,
         num_channels: usize,
@@ -174,6 +181,7 @@ impl GroupNorm {
 }
 
 /// A learnable `weight` (ones) and `bias` (zeros) of `n` channels, or neither.
+#[track_caller]
 fn affine_params(affine: bool, n: usize, device: &Device) -> Result<(Option<Var>, Option<Var>)> {
     if !affine {
         return Ok((None, None));
@@ -204,6 +212,7 @@ impl Visit for GroupNorm {
 }
 
 impl Module for GroupNorm {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         group_norm(x, self.num_groups, self.weight.as_ref(), self.bias.as_ref(), self.eps)
     }
@@ -249,10 +258,12 @@ pub struct InstanceNorm2d {
 
 impl InstanceNorm2d {
     /// With PyTorch's defaults: no affine transform, no running statistics.
+    #[track_caller]
     pub fn new(num_features: usize, device: &Device) -> Result<InstanceNorm2d> {
         Self::with_config(num_features, InstanceNormConfig::default(), device)
     }
     /// With every option of PyTorch's constructor.
+    #[track_caller]
     pub fn with_config(num_features: usize, config: InstanceNormConfig, device: &Device) -> Result<InstanceNorm2d> {
         let (weight, bias) = affine_params(config.affine, num_features, device)?;
         let stats = if config.track_running_stats {
@@ -310,6 +321,7 @@ impl Visit for InstanceNorm2d {
 }
 
 impl Module for InstanceNorm2d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         const OP: &str = "InstanceNorm2d";
         if x.dim() != 3 && x.dim() != 4 {

@@ -15,6 +15,7 @@ pub struct Linear {
 
 impl Linear {
     /// A layer initialised as PyTorch's: weight and bias from U(±1/√in_features).
+    #[track_caller]
     pub fn new(in_features: usize, out_features: usize, bias: bool, device: &Device) -> Result<Linear> {
         let bound = 1.0 / (in_features.max(1) as f64).sqrt();
         Ok(Linear {
@@ -40,6 +41,7 @@ impl crate::Visit for Linear {
 }
 
 impl Module for Linear {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.linear(&self.weight, self.bias.as_ref())
     }

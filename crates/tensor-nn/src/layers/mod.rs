@@ -36,6 +36,7 @@ use tensor_autograd::Var;
 use tensor_core::{DType, Device, Result, Shape, Tensor};
 
 /// A leaf parameter of `shape` drawn from U(±bound), as PyTorch's default layer init.
+#[track_caller]
 pub(crate) fn uniform_param(shape: impl Into<Shape>, bound: f64, device: &Device) -> Result<Var> {
     let mut t = Tensor::empty(shape, DType::F32, device)?;
     crate::init::uniform_(&mut t, -bound, bound)?;

@@ -51,6 +51,7 @@ struct BatchNorm {
 }
 
 impl BatchNorm {
+    #[track_caller]
     fn new(
         num_features: usize,
         config: BatchNormConfig,
@@ -88,6 +89,7 @@ impl BatchNorm {
         })
     }
 
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         if !self.ranks.contains(&x.dim()) || x.size()[1] != self.num_features {
             bail!(
@@ -135,6 +137,7 @@ impl BatchNorm {
     /// One training step of the running statistics: `num_batches_tracked += 1`, then each
     /// statistic moves towards the batch's (the variance unbiased) by the momentum, or by
     /// `1 / num_batches_tracked` with `momentum=None`.
+    #[track_caller]
     fn update_running_stats(&self, stats: &RunningStats, mean: &Tensor, var: &Tensor, n: f64) -> Result<()> {
         let _g = no_grad();
         let mut tracked = stats.num_batches_tracked.shallow_clone();
@@ -186,15 +189,18 @@ macro_rules! batch_norm {
         pub struct $name(BatchNorm);
         impl $name {
             /// With PyTorch's defaults: eps 1e-5, momentum 0.1, affine, tracking running stats.
+            #[track_caller]
             pub fn new(num_features: usize, device: &Device) -> Result<$name> {
                 Self::with_config(num_features, BatchNormConfig::default(), device)
             }
             /// With explicit eps, momentum and affine (tracking running stats).
+            #[track_caller]
             pub fn with_options(num_features: usize, eps: f64, momentum: f64, affine: bool, device: &Device) -> Result<$name> {
                 let config = BatchNormConfig { eps, momentum: Some(momentum), affine, ..BatchNormConfig::default() };
                 Self::with_config(num_features, config, device)
             }
             /// With every option of PyTorch's constructor.
+            #[track_caller]
             pub fn with_config(num_features: usize, config: BatchNormConfig, device: &Device) -> Result<$name> {
                 Ok($name(BatchNorm::new(num_features, config, $ranks, stringify!($name), device)?))
             }
@@ -226,6 +232,7 @@ macro_rules! batch_norm {
             }
         }
         impl Module for $name {
+            #[track_caller]
             fn forward(&self, x: &Var) -> Result<Var> {
                 self.0.forward(x)
             }
@@ -277,10 +284,12 @@ pub struct LayerNorm {
 
 impl LayerNorm {
     /// Over the trailing `normalized_shape` dims, with eps 1e-5 and an affine transform.
+    #[track_caller]
     pub fn new(normalized_shape: &[usize], device: &Device) -> Result<LayerNorm> {
         Self::with_config(normalized_shape, LayerNormConfig::default(), device)
     }
     /// With every option of PyTorch's constructor.
+    #[track_caller]
     pub fn with_config(normalized_shape: &[usize], config: LayerNormConfig, device: &Device) -> Result<LayerNorm> {
         let affine = config.elementwise_affine;
         Ok(LayerNorm {
@@ -320,6 +329,7 @@ impl Visit for LayerNorm {
 }
 
 impl Module for LayerNorm {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         let k = self.normalized_shape.len();
         if x.dim() < k || x.size()[x.dim() - k..] != self.normalized_shape[..] {

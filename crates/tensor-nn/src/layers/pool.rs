@@ -77,16 +77,19 @@ pub(crate) use stateless;
 stateless!(MaxPool2d, AvgPool2d, AdaptiveAvgPool2d);
 
 impl Module for MaxPool2d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.max_pool2d(self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode)
     }
 }
 impl Module for AvgPool2d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.avg_pool2d(self.kernel, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
     }
 }
 impl Module for AdaptiveAvgPool2d {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         x.adaptive_avg_pool2d(self.output_size)
     }

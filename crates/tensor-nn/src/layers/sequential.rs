@@ -2,7 +2,7 @@
 
 use crate::{Entry, EntryMut, Module, Visit};
 use tensor_autograd::Var;
-use tensor_core::Result;
+use tensor_core::{Result, ResultExt};
 
 /// A chain of modules, as `nn.Sequential(...)`.
 #[derive(Default)]
@@ -63,10 +63,11 @@ impl Visit for Sequential {
 }
 
 impl Module for Sequential {
+    #[track_caller]
     fn forward(&self, input: &Var) -> Result<Var> {
         let mut x = input.clone();
         for l in &self.layers {
-            x = l.forward(&x)?;
+            x = l.forward(&x).located()?;
         }
         Ok(x)
     }

@@ -73,10 +73,12 @@ pub struct TransformerEncoderLayer {
 
 impl TransformerEncoderLayer {
     /// A layer of width `d_model` with `nhead` heads and PyTorch's defaults.
+    #[track_caller]
     pub fn new(d_model: usize, nhead: usize, device: &Device) -> Result<TransformerEncoderLayer> {
         Self::with_config(d_model, nhead, TransformerEncoderLayerConfig::default(), device)
     }
     /// With every option of PyTorch's constructor.
+    #[track_caller]
     pub fn with_config(
         d_model: usize,
         nhead: usize,
@@ -107,6 +109,7 @@ impl TransformerEncoderLayer {
     /// The layer on `src` (`[L, N, E]`, or `[N, L, E]` with `batch_first`), with PyTorch's
     /// `src_mask` (`[L, L]`, true: not allowed), `src_key_padding_mask` (`[N, L]`, true: a
     /// padding token) and `is_causal`, as `TransformerEncoderLayer.forward`.
+    #[track_caller]
     pub fn forward_with_masks(
         &self,
         src: &Var,
@@ -164,6 +167,7 @@ impl Visit for TransformerEncoderLayer {
 
 impl Module for TransformerEncoderLayer {
     /// The layer without masks.
+    #[track_caller]
     fn forward(&self, src: &Var) -> Result<Var> {
         self.forward_with_masks(src, None, None, false)
     }

@@ -74,6 +74,7 @@ impl From<[f64; 2]> for UpsampleSize {
 /// assert_eq!(y.tensor().to_vec::<f32>()?[..4], [1.0, 1.0, 2.0, 2.0]);
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn interpolate(x: &Var, size: impl Into<UpsampleSize>, mode: InterpolateMode) -> Result<Var> {
     const OP: &str = "interpolate";
     if x.dim() != 4 {
@@ -208,6 +209,7 @@ impl Upsample {
 }
 
 /// Rearranges `[*, C * r², H, W]` into `[*, C, H * r, W * r]`, as `F.pixel_shuffle(x, r)`.
+#[track_caller]
 pub fn pixel_shuffle(x: &Var, upscale_factor: usize) -> Result<Var> {
     const OP: &str = "pixel_shuffle";
     let r = upscale_factor;
@@ -231,6 +233,7 @@ pub fn pixel_shuffle(x: &Var, upscale_factor: usize) -> Result<Var> {
 }
 
 /// Rearranges `[*, C, H * r, W * r]` into `[*, C * r², H, W]`, as `F.pixel_unshuffle(x, r)`.
+#[track_caller]
 pub fn pixel_unshuffle(x: &Var, downscale_factor: usize) -> Result<Var> {
     const OP: &str = "pixel_unshuffle";
     let r = downscale_factor;
@@ -257,6 +260,7 @@ pub fn pixel_unshuffle(x: &Var, downscale_factor: usize) -> Result<Var> {
     y.reshape(&with_lead(lead, [c_ * r_ * r_, oh, ow]))
 }
 
+#[track_caller]
 fn check_rank(op: &'static str, x: &Var, factor: usize, what: &str) -> Result<()> {
     if x.dim() < 3 {
         bail!(
@@ -307,16 +311,19 @@ impl PixelUnshuffle {
 stateless!(Upsample, PixelShuffle, PixelUnshuffle);
 
 impl Module for Upsample {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         interpolate(x, self.size, self.mode)
     }
 }
 impl Module for PixelShuffle {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         pixel_shuffle(x, self.upscale_factor)
     }
 }
 impl Module for PixelUnshuffle {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         pixel_unshuffle(x, self.downscale_factor)
     }

@@ -26,6 +26,7 @@ pub struct CharCorpus {
 
 impl CharCorpus {
     /// The corpus of `text`.
+    #[track_caller]
     pub fn new(text: &str) -> Result<CharCorpus> {
         let chars: Vec<char> = text.chars().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let stoi: BTreeMap<char, i64> = chars.iter().enumerate().map(|(i, &c)| (c, i as i64)).collect();
@@ -112,6 +113,7 @@ pub struct CharGptTrainer {
 impl CharGptTrainer {
     /// A freshly initialised model of `model_config` (its vocabulary must cover the corpus's)
     /// on `device`, in training mode.
+    #[track_caller]
     pub fn new(corpus: CharCorpus, model_config: GptConfig, config: TrainConfig, device: &Device) -> Result<Self> {
         if model_config.vocab_size < corpus.chars.len() {
             bail!(
@@ -135,6 +137,7 @@ impl CharGptTrainer {
     }
 
     /// Trains `model` (e.g. one loaded from a state dict).
+    #[track_caller]
     pub fn with_model(mut model: Gpt, corpus: CharCorpus, config: TrainConfig, device: &Device) -> Result<Self> {
         model.train();
         let (decay, no_decay): (Vec<Var>, Vec<Var>) = model.parameters().into_iter().partition(|p| p.dim() >= 2);
@@ -148,6 +151,7 @@ impl CharGptTrainer {
     /// `config.batch` windows of the context's length at random offsets (the global generator)
     /// of the training (`train`) or validation split, and the same shifted by one: `[batch,
     /// context]` inputs and `[batch · context]` targets.
+    #[track_caller]
     pub fn batch(&self, train: bool) -> Result<(Var, Tensor)> {
         let data = if train { &self.corpus.train } else { &self.corpus.val };
         let (b, t) = (self.config.batch, self.model.config().context);
@@ -163,6 +167,7 @@ impl CharGptTrainer {
     }
 
     /// The mean cross-entropy of the next character.
+    #[track_caller]
     pub fn loss(&self, x: &Var, y: &Tensor) -> Result<Var> {
         let v = self.model.config().vocab_size as isize;
         F::cross_entropy(&self.model.forward(x)?.reshape(&[-1, v])?, y, &ClassLossOptions::default())
@@ -170,6 +175,7 @@ impl CharGptTrainer {
 
     /// One training step on `(x, y)` at learning rate `lr`: the loss, its gradients, clipping,
     /// AdamW. Returns the loss (before the step).
+    #[track_caller]
     pub fn step_on(&mut self, x: &Var, y: &Tensor, lr: f64) -> Result<f64> {
         for g in 0..2 {
             self.opt.set_learning_rate(g, lr);
@@ -183,6 +189,7 @@ impl CharGptTrainer {
     }
 
     /// Training step `it`: a random training batch at the schedule's learning rate.
+    #[track_caller]
     pub fn step(&mut self, it: usize) -> Result<f64> {
         let (x, y) = self.batch(true)?;
         self.step_on(&x, &y, self.config.lr_at(it))
@@ -190,6 +197,7 @@ impl CharGptTrainer {
 
     /// The mean loss over `config.eval_iters` random batches of each split (train, val), in
     /// evaluation mode and without recording.
+    #[track_caller]
     pub fn evaluate(&mut self) -> Result<(f64, f64)> {
         let _guard = no_grad();
         self.model.eval();
@@ -208,6 +216,7 @@ impl CharGptTrainer {
 
     /// Token 0 and `n` characters sampled after it at temperature 0.8 (multinomial, from the
     /// global generator), as the reference samples and prints.
+    #[track_caller]
     pub fn sample(&self, n: usize) -> Result<String> {
         let _guard = no_grad();
         let context = self.model.config().context;

@@ -59,6 +59,7 @@ pub struct GptBlock {
 module_members!(GptBlock { children: ln_1, c_attn, c_proj, ln_2, c_fc, mlp_proj; params: ; buffers: });
 
 impl GptBlock {
+    #[track_caller]
     fn new(c: usize, heads: usize, device: &Device) -> Result<GptBlock> {
         Ok(GptBlock {
             ln_1: LayerNorm::new(&[c], device)?,
@@ -74,6 +75,7 @@ impl GptBlock {
 
 impl Module for GptBlock {
     /// `x` of shape `[B, T, C]`.
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         let (b, t, c) = (x.size()[0] as isize, x.size()[1] as isize, x.size()[2] as isize);
         let h = self.heads as isize;
@@ -107,6 +109,7 @@ pub struct Gpt {
 
 impl Gpt {
     /// A model of `config`, initialised as nanoGPT from the global generator.
+    #[track_caller]
     pub fn new(config: GptConfig, device: &Device) -> Result<Gpt> {
         let c = config.width;
         if config.heads == 0 || !c.is_multiple_of(config.heads) {
@@ -166,6 +169,7 @@ impl Visit for Gpt {
 
 impl Module for Gpt {
     /// Token indices `[B, T]` (integers, `T` up to the context) to logits `[B, T, vocab]`.
+    #[track_caller]
     fn forward(&self, idx: &Var) -> Result<Var> {
         let t = idx.size().get(1).copied().unwrap_or(0);
         if idx.dim() != 2 || t > self.config.context {

@@ -25,6 +25,7 @@ module_members!(LeNet5 { children: conv1, conv2, fc1, fc2, fc3; params: ; buffer
 
 impl LeNet5 {
     /// A model with PyTorch's default initialisation, from the global generator.
+    #[track_caller]
     pub fn new(device: &Device) -> Result<LeNet5> {
         Ok(LeNet5 {
             conv1: Conv2d::new(1, 6, 5, Conv2dConfig { padding: 2.into(), ..Default::default() }, device)?,
@@ -37,6 +38,7 @@ impl LeNet5 {
 }
 
 impl Module for LeNet5 {
+    #[track_caller]
     fn forward(&self, x: &Var) -> Result<Var> {
         let x = F::max_pool2d(&self.conv1.forward(x)?.relu()?, 2, Default::default())?;
         let x = F::max_pool2d(&self.conv2.forward(&x)?.relu()?, 2, Default::default())?;

@@ -95,6 +95,7 @@ impl GroupOptions for AdamConfig {
             _ => ParamGroupState::new(),
         }
     }
+    #[track_caller]
     fn from_json(r: &GroupReader<'_>) -> Result<Self> {
         for flag in ["maximize", "capturable", "differentiable", "fused"] {
             r.unsupported_flag(flag)?;
@@ -110,6 +111,7 @@ impl GroupOptions for AdamConfig {
 }
 
 impl ParamState<AdamConfig> for State {
+    #[track_caller]
     fn to_tensors(&self) -> Result<Vec<(&'static str, Tensor)>> {
         let mut out = vec![
             ("step", step_tensor(self.step)?),
@@ -121,6 +123,7 @@ impl ParamState<AdamConfig> for State {
         }
         Ok(out)
     }
+    #[track_caller]
     fn from_tensors(r: &StateReader<'_>, config: &AdamConfig) -> Result<Self> {
         Ok(State {
             step: r.step()?,
@@ -133,6 +136,7 @@ impl ParamState<AdamConfig> for State {
 
 /// The state dict of Adam (`decoupled` false) or AdamW (true): PyTorch's groups name the
 /// difference `decoupled_weight_decay` (AdamW is Adam with it set).
+#[track_caller]
 fn save(groups: &Groups, decoupled: bool) -> Result<OptimizerState> {
     let mut out = groups.state_dict()?;
     for g in &mut out.param_groups {
@@ -143,6 +147,7 @@ fn save(groups: &Groups, decoupled: bool) -> Result<OptimizerState> {
 
 /// Refuses a group whose `decoupled_weight_decay` is present and not `decoupled` (a dict of
 /// AdamW loaded into Adam, or the reverse).
+#[track_caller]
 fn check_decoupled(name: &'static str, saved: &OptimizerState, decoupled: bool) -> Result<()> {
     for (g, group) in saved.param_groups.iter().enumerate() {
         if let Some(v) = group.get("decoupled_weight_decay").filter(|v| !v.is_null()) {
@@ -157,6 +162,7 @@ fn check_decoupled(name: &'static str, saved: &OptimizerState, decoupled: bool) 
 /// The parameter groups of Adam and AdamW (AdamW's options as Adam's).
 type Groups = ParamGroups<AdamConfig, State>;
 
+#[track_caller]
 fn validate(name: &'static str, c: &AdamConfig) -> Result<()> {
     if c.lr.is_nan() || c.lr < 0.0 {
         bail!(Value, name, "Invalid learning rate: {}", c.lr);
@@ -178,6 +184,7 @@ fn validate(name: &'static str, c: &AdamConfig) -> Result<()> {
 
 /// One Adam step of one parameter, with `decay` selecting Adam's or AdamW's weight decay:
 /// tensor-core's fused step (the same arithmetic as `_single_tensor_adam`, one pass).
+#[track_caller]
 fn update(
     decay: WeightDecay,
     c: &AdamConfig,
@@ -227,20 +234,25 @@ pub struct Adam {
 
 impl Adam {
     /// One group of parameters with `config`.
+    #[track_caller]
     pub fn new(params: Vec<Var>, config: AdamConfig) -> Result<Adam> {
         Adam::with_groups(vec![(params, config)])
     }
     /// Several parameter groups, each with its own options.
+    #[track_caller]
     pub fn with_groups(groups: Vec<(Vec<Var>, AdamConfig)>) -> Result<Adam> {
         Ok(Adam { groups: ParamGroups::new(groups, |c| validate("Adam", c))? })
     }
 
+    #[track_caller]
     fn update(&mut self) -> Result<()> {
         self.groups.step(|c, param, grad, state| update(WeightDecay::L2, c, param, grad, state))
     }
+    #[track_caller]
     fn save(&self) -> Result<OptimizerState> {
         save(&self.groups, false)
     }
+    #[track_caller]
     fn load(&mut self, saved: &OptimizerState) -> Result<()> {
         check_decoupled("Adam", saved, false)?;
         self.groups.load_state_dict("Adam", saved, |c| validate("Adam", c))
@@ -255,21 +267,26 @@ pub struct AdamW {
 
 impl AdamW {
     /// One group of parameters with `config`.
+    #[track_caller]
     pub fn new(params: Vec<Var>, config: AdamWConfig) -> Result<AdamW> {
         AdamW::with_groups(vec![(params, config)])
     }
     /// Several parameter groups, each with its own options.
+    #[track_caller]
     pub fn with_groups(groups: Vec<(Vec<Var>, AdamWConfig)>) -> Result<AdamW> {
         let groups = groups.into_iter().map(|(p, c)| (p, AdamConfig::from(c))).collect();
         Ok(AdamW { groups: ParamGroups::new(groups, |c| validate("AdamW", c))? })
     }
 
+    #[track_caller]
     fn update(&mut self) -> Result<()> {
         self.groups.step(|c, param, grad, state| update(WeightDecay::Decoupled, c, param, grad, state))
     }
+    #[track_caller]
     fn save(&self) -> Result<OptimizerState> {
         save(&self.groups, true)
     }
+    #[track_caller]
     fn load(&mut self, saved: &OptimizerState) -> Result<()> {
         check_decoupled("AdamW", saved, true)?;
         self.groups.load_state_dict("AdamW", saved, |c| validate("AdamW", c))

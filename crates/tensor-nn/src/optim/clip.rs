@@ -26,6 +26,7 @@ use tensor_core::{bail, Norm, Result};
 /// assert!((g[0] - 0.6).abs() < 1e-6 && (g[1] - 0.8).abs() < 1e-6);
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn clip_grad_norm_(params: &[Var], max_norm: f64, norm_type: f64) -> Result<f64> {
     if norm_type.is_nan() {
         bail!(Value, "clip_grad_norm_", "norm_type must be a number, got NaN");

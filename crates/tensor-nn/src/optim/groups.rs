@@ -36,6 +36,7 @@ pub(crate) struct ParamGroups<C, S> {
 impl<C: GroupConfig, S> ParamGroups<C, S> {
     /// The groups, each with `config` checked by `validate` (which errs as PyTorch's
     /// constructor does).
+    #[track_caller]
     pub(crate) fn new(groups: Vec<(Vec<Var>, C)>, validate: impl Fn(&C) -> Result<()>) -> Result<Self> {
         let mut out = Vec::with_capacity(groups.len());
         for (params, config) in groups {
@@ -49,6 +50,7 @@ impl<C: GroupConfig, S> ParamGroups<C, S> {
     /// One step, under `no_grad`: `update(config, param, grad, state)` for every parameter that
     /// has a gradient, group by group, in order. `param` is a handle to the parameter's tensor,
     /// so writing it in place updates the parameter.
+    #[track_caller]
     pub(crate) fn step(
         &mut self,
         mut update: impl FnMut(&C, &mut Tensor, Tensor, &mut Option<S>) -> Result<()>,
@@ -91,11 +93,13 @@ impl<C: GroupConfig, S> ParamGroups<C, S> {
 
 impl<C: GroupConfig + GroupOptions, S: ParamState<C>> ParamGroups<C, S> {
     /// The state dict, as `Optimizer.state_dict()` (see `state.rs`).
+    #[track_caller]
     pub(crate) fn state_dict(&self) -> Result<OptimizerState> {
         state::state_dict(self.groups.iter().map(|g| (g.params.len(), &g.config, g.state.as_slice())))
     }
     /// Replaces the options and states by those of `saved`, checked (see `state.rs`) with
     /// `validate` as well; nothing changes when it errs. `op` names the optimizer in errors.
+    #[track_caller]
     pub(crate) fn load_state_dict(
         &mut self,
         op: &'static str,
@@ -137,6 +141,7 @@ pub(crate) enum WeightDecay {
 macro_rules! optimizer {
     ($($t:ty => $name:literal),*) => {$(
         impl $crate::optim::Optimizer for $t {
+            #[track_caller]
             fn step(&mut self) -> tensor_core::Result<()> {
                 self.update()
             }
@@ -155,9 +160,11 @@ macro_rules! optimizer {
             fn set_momentum(&mut self, group: usize, momentum: f64) {
                 self.groups.set_momentum(group, momentum)
             }
+            #[track_caller]
             fn state_dict(&self) -> tensor_core::Result<$crate::optim::OptimizerState> {
                 self.save()
             }
+            #[track_caller]
             fn load_state_dict(&mut self, state: &$crate::optim::OptimizerState) -> tensor_core::Result<()> {
                 self.load(state)
             }

@@ -57,6 +57,7 @@ impl GroupOptions for SgdConfig {
             _ => ParamGroupState::new(),
         }
     }
+    #[track_caller]
     fn from_json(r: &GroupReader<'_>) -> Result<Self> {
         for flag in ["maximize", "differentiable", "fused"] {
             r.unsupported_flag(flag)?;
@@ -73,15 +74,18 @@ impl GroupOptions for SgdConfig {
 
 /// SGD's state is the momentum buffer, PyTorch's `momentum_buffer`.
 impl ParamState<SgdConfig> for Tensor {
+    #[track_caller]
     fn to_tensors(&self) -> Result<Vec<(&'static str, Tensor)>> {
         Ok(vec![("momentum_buffer", self.shallow_clone())])
     }
+    #[track_caller]
     fn from_tensors(r: &StateReader<'_>, _: &SgdConfig) -> Result<Self> {
         r.like_param("momentum_buffer")
     }
 }
 
 /// Checks a group's options as `torch.optim.SGD`'s constructor does.
+#[track_caller]
 fn validate(config: &SgdConfig) -> Result<()> {
     if config.lr < 0.0 || config.momentum < 0.0 || config.weight_decay < 0.0 {
         bail!(Value, "SGD", "invalid options {:?}: lr, momentum and weight_decay must be >= 0", config);
@@ -100,20 +104,25 @@ pub struct Sgd {
 
 impl Sgd {
     /// One group of parameters with `config`.
+    #[track_caller]
     pub fn new(params: Vec<Var>, config: SgdConfig) -> Result<Sgd> {
         Sgd::with_groups(vec![(params, config)])
     }
     /// Several parameter groups, each with its own options.
+    #[track_caller]
     pub fn with_groups(groups: Vec<(Vec<Var>, SgdConfig)>) -> Result<Sgd> {
         Ok(Sgd { groups: ParamGroups::new(groups, validate)? })
     }
+    #[track_caller]
     fn save(&self) -> Result<OptimizerState> {
         self.groups.state_dict()
     }
+    #[track_caller]
     fn load(&mut self, saved: &OptimizerState) -> Result<()> {
         self.groups.load_state_dict("SGD", saved, validate)
     }
 
+    #[track_caller]
     fn update(&mut self) -> Result<()> {
         self.groups.step(|c, param, grad, buf| {
             // tensor-core's fused step, with `_single_tensor_sgd`'s arithmetic; the buffer is

@@ -40,7 +40,7 @@
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use tensor_core::{bail, err, DType, Device, Result, Tensor};
+use tensor_core::{bail, err, DType, Device, Result, ResultExt, Tensor};
 
 /// One parameter group's entry of [`OptimizerState::param_groups`]: hyper-parameters by
 /// PyTorch's names, and `params`, the indices of the group's parameters.
@@ -77,6 +77,7 @@ impl OptimizerState {
     /// The inverse of [`OptimizerState::state_tensors`]: the entries of `tensors` whose names
     /// start with `{prefix}state.` (others are ignored), with `param_groups`. A name that is not
     /// `{prefix}state.{index}.{name}` is an error.
+    #[track_caller]
     pub fn from_state_tensors(
         prefix: &str,
         tensors: &BTreeMap<String, Tensor>,
@@ -101,19 +102,23 @@ pub(crate) trait GroupOptions: Sized {
     /// The hyper-parameters under PyTorch's names, without `params`.
     fn to_json(&self) -> ParamGroupState;
     /// The options of a saved group; `r` reads its entries with errors that name them.
+    #[track_caller]
     fn from_json(r: &GroupReader<'_>) -> Result<Self>;
 }
 
 /// A parameter's state as named tensors (implemented in each optimizer's file).
 pub(crate) trait ParamState<C>: Sized {
     /// The state's tensors under PyTorch's names.
+    #[track_caller]
     fn to_tensors(&self) -> Result<Vec<(&'static str, Tensor)>>;
     /// The state of a saved parameter, for options `config`; `r` reads the tensors, checked
     /// against the parameter.
+    #[track_caller]
     fn from_tensors(r: &StateReader<'_>, config: &C) -> Result<Self>;
 }
 
 /// The `step` entry: a float32 scalar tensor on the CPU, as PyTorch's.
+#[track_caller]
 pub(crate) fn step_tensor(step: u64) -> Result<Tensor> {
     Tensor::full([], step as f32, DType::F32, &Device::Cpu)
 }
@@ -126,25 +131,38 @@ pub(crate) struct GroupReader<'a> {
 }
 
 impl GroupReader<'_> {
+    #[track_caller]
     fn get(&self, key: &str) -> Result<&Value> {
-        self.group.get(key).ok_or_else(|| {
-            err!(Value, self.op, "loaded state dict has no key param_groups.{}.{key} (expected a value)", self.index)
-        })
+        self.group
+            .get(key)
+            .ok_or_else(|| {
+                err!(
+                    Value,
+                    self.op,
+                    "loaded state dict has no key param_groups.{}.{key} (expected a value)",
+                    self.index
+                )
+            })
+            .located()
     }
+    #[track_caller]
     fn wrong(&self, key: &str, expected: &str, got: &Value) -> tensor_core::Error {
         err!(Value, self.op, "param_groups.{}.{key}: expected {expected}, got {got}", self.index)
     }
     /// A number.
+    #[track_caller]
     pub(crate) fn f64(&self, key: &str) -> Result<f64> {
         let v = self.get(key)?;
-        v.as_f64().ok_or_else(|| self.wrong(key, "a number", v))
+        v.as_f64().ok_or_else(|| self.wrong(key, "a number", v)).located()
     }
     /// A boolean.
+    #[track_caller]
     pub(crate) fn bool(&self, key: &str) -> Result<bool> {
         let v = self.get(key)?;
-        v.as_bool().ok_or_else(|| self.wrong(key, "a boolean", v))
+        v.as_bool().ok_or_else(|| self.wrong(key, "a boolean", v)).located()
     }
     /// A pair of numbers (`betas`).
+    #[track_caller]
     pub(crate) fn pair(&self, key: &str) -> Result<(f64, f64)> {
         let v = self.get(key)?;
         match v.as_array().map(Vec::as_slice) {
@@ -157,6 +175,7 @@ impl GroupReader<'_> {
     }
     /// Refuses a flag that is present and true (`maximize`, `capturable`, ...): an option we do
     /// not implement.
+    #[track_caller]
     pub(crate) fn unsupported_flag(&self, key: &str) -> Result<()> {
         match self.group.get(key) {
             None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(()),
@@ -174,12 +193,15 @@ pub(crate) struct StateReader<'a> {
 }
 
 impl StateReader<'_> {
+    #[track_caller]
     fn get(&self, name: &str) -> Result<&Tensor> {
         self.tensors
             .get(name)
             .ok_or_else(|| err!(Value, self.op, "loaded state dict has no key state.{}.{name}", self.index))
+            .located()
     }
     /// A tensor of the parameter's shape, copied into a fresh tensor of its dtype and device.
+    #[track_caller]
     pub(crate) fn like_param(&self, name: &str) -> Result<Tensor> {
         let src = self.get(name)?;
         if src.shape() != self.param.shape() {
@@ -197,6 +219,7 @@ impl StateReader<'_> {
         Ok(t)
     }
     /// The step count: a one-element tensor holding a non-negative integer.
+    #[track_caller]
     pub(crate) fn step(&self) -> Result<u64> {
         let t = self.get("step")?;
         if t.numel() != 1 {
@@ -211,6 +234,7 @@ impl StateReader<'_> {
 }
 
 /// The state dict of groups given as (parameters' tensors, options, states).
+#[track_caller]
 pub(crate) fn state_dict<'a, C: GroupOptions + 'a, S: ParamState<C> + 'a>(
     groups: impl Iterator<Item = (usize, &'a C, &'a [Option<S>])>,
 ) -> Result<OptimizerState> {
@@ -239,6 +263,7 @@ pub(crate) type Loaded<C, S> = (Vec<C>, Vec<Vec<Option<S>>>);
 /// groups' `params`, every tensor of the parameter's shape; `validate` checks each group's
 /// options. As PyTorch's `load_state_dict`, the saved groups' `params` map to the current
 /// parameters by position (PyTorch numbers them 0, 1, ... in order, but any distinct indices do).
+#[track_caller]
 pub(crate) fn load_state_dict<C: GroupOptions, S: ParamState<C>>(
     op: &'static str,
     params: &[Vec<Tensor>],
@@ -267,7 +292,8 @@ pub(crate) fn load_state_dict<C: GroupOptions, S: ParamState<C>>(
                     op,
                     "loaded state dict has no list of integers param_groups.{g}.params (the parameters' indices)"
                 )
-            })?;
+            })
+            .located()?;
         if ids.len() != params.len() {
             bail!(
                 Value,

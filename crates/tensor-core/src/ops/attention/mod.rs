@@ -40,6 +40,7 @@ fn with_dims(batch: &Shape, rows: usize, cols: usize) -> Shape {
 }
 
 impl Operands {
+    #[track_caller]
     fn new(op: &'static str, q: &Tensor, k: &Tensor, v: &Tensor, causal: bool) -> Result<Operands> {
         if q.dim() < 2 || k.dim() < 2 || v.dim() < 2 {
             bail!(
@@ -103,6 +104,7 @@ impl Operands {
     }
 
     /// `t` `[batch, rows, cols]` as `[batch_shape..., rows, cols]` in the inputs' dtype.
+    #[track_caller]
     fn unflatten(&self, t: Tensor, tail: &[usize]) -> Result<Tensor> {
         let mut d: Vec<isize> = self.batch_shape.dims().iter().map(|&x| x as isize).collect();
         d.extend(tail.iter().map(|&x| x as isize));
@@ -110,6 +112,7 @@ impl Operands {
     }
 
     /// The scores `q kᵀ · scale`, `-inf` above the diagonal when causal (the composed path).
+    #[track_caller]
     fn scores(&self, scale: f64) -> Result<Tensor> {
         let scores = self.q.matmul(&self.k.transpose(-2, -1)?)?.mul(scale)?;
         if !self.dims.causal {
@@ -135,6 +138,7 @@ impl Tensor {
     /// assert_eq!((out.size(), lse.size()), (&[2, 5, 8][..], &[2, 5][..]));
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn flash_attention(
         q: &Tensor,
         k: &Tensor,
@@ -176,6 +180,7 @@ impl Tensor {
     /// last two dims and the broadcast leading dims: a caller whose inputs were broadcast sums
     /// them back.
     #[allow(clippy::too_many_arguments)]
+    #[track_caller]
     pub fn flash_attention_backward(
         grad: &Tensor,
         q: &Tensor,

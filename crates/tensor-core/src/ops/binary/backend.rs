@@ -60,10 +60,12 @@ pub enum CmpOp {
 #[allow(clippy::too_many_arguments)]
 pub trait BinaryOps<S>: StorageBase {
     /// `self[layout] op rhs[rhs_layout]` as a new storage (layouts of equal shape).
+    #[track_caller]
     fn binary(&self, layout: &Layout, rhs: &S, rhs_layout: &Layout, op: BinaryOp) -> Result<S> {
         unsupported_default!(self, "binary", layout, rhs, rhs_layout, op)
     }
     /// `self[layout] = self[layout] op rhs[rhs_layout]`.
+    #[track_caller]
     fn binary_inplace(&mut self, layout: &Layout, rhs: &S, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
         unsupported_default!(self, "binary_inplace", layout, rhs, rhs_layout, op)
     }
@@ -78,6 +80,7 @@ pub trait BinaryOps<S>: StorageBase {
         None
     }
     /// `self[dst_layout] = lhs[lhs_layout] op rhs[rhs_layout]`.
+    #[track_caller]
     fn binary_into(
         &mut self,
         dst_layout: &Layout,
@@ -90,10 +93,12 @@ pub trait BinaryOps<S>: StorageBase {
         unsupported_default!(self, "binary_into", dst_layout, lhs, lhs_layout, rhs, rhs_layout, op)
     }
     /// `self[layout] cmp rhs[rhs_layout]` as a new Bool storage.
+    #[track_caller]
     fn cmp(&self, layout: &Layout, rhs: &S, rhs_layout: &Layout, op: CmpOp) -> Result<S> {
         unsupported_default!(self, "cmp", layout, rhs, rhs_layout, op)
     }
     /// `cond ? on_true : on_false` where `self` is the Bool condition (layouts of equal shape).
+    #[track_caller]
     fn where_cond(
         &self,
         layout: &Layout,

@@ -11,9 +11,11 @@ use crate::{bail, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
 
 impl BinaryOps<Storage> for CpuStorage {
+    #[track_caller]
     fn binary(&self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: BinaryOp) -> Result<Storage> {
         binary(self, layout, rhs.cpu("binary")?, rhs_layout, op).map(Storage::new)
     }
+    #[track_caller]
     fn binary_inplace(&mut self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: BinaryOp) -> Result<()> {
         binary_inplace(self, layout, rhs.cpu("binary")?, rhs_layout, op)
     }
@@ -23,6 +25,7 @@ impl BinaryOps<Storage> for CpuStorage {
     fn binary_scalar_inplace(&mut self, layout: &Layout, s: Scalar, op: BinaryOp) -> Option<Result<()>> {
         Some(binary_scalar_inplace(self, layout, s, op))
     }
+    #[track_caller]
     fn binary_into(
         &mut self,
         dst_layout: &Layout,
@@ -34,9 +37,11 @@ impl BinaryOps<Storage> for CpuStorage {
     ) -> Result<()> {
         binary_into(self, dst_layout, lhs.cpu("binary")?, lhs_layout, rhs.cpu("binary")?, rhs_layout, op)
     }
+    #[track_caller]
     fn cmp(&self, layout: &Layout, rhs: &Storage, rhs_layout: &Layout, op: CmpOp) -> Result<Storage> {
         cmp(self, layout, rhs.cpu("cmp")?, rhs_layout, op).map(Storage::new)
     }
+    #[track_caller]
     fn where_cond(
         &self,
         layout: &Layout,
@@ -81,6 +86,7 @@ fn row_loop<T: Copy, U>(out: &mut [U], a: &[T], sa: usize, b: &[T], sb: usize, f
 }
 
 /// `f(a[la], b[lb])` into a new contiguous `Vec`.
+#[track_caller]
 fn zip_map<T: Element, U: Element>(
     a: &[T],
     la: &Layout,
@@ -362,6 +368,7 @@ macro_rules! dispatch_binary_scalar {
 
 /// `a[la] op s`, contiguous: a unary map of `a` with the scalar captured (no tensor or layout
 /// is made for it; that was a tenth of a one-element op's time).
+#[track_caller]
 pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<CpuStorage> {
     if is_half(a) {
         let (wide, l) = widened(a, la)?;
@@ -419,6 +426,7 @@ fn pow_by_multiplying(a: &CpuStorage, la: &Layout, e: f64) -> Option<Result<CpuS
 }
 
 /// `a[la] = a[la] op s`.
+#[track_caller]
 pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<()> {
     if is_half(a) {
         let (mut wide, l) = widened(a, la)?;
@@ -442,6 +450,7 @@ fn pow_by_multiplying_inplace(a: &mut CpuStorage, la: &Layout, e: f64) -> bool {
 }
 
 /// `a[la] op b[lb]`, contiguous.
+#[track_caller]
 pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<CpuStorage> {
     if is_half(a) && a.dtype() == b.dtype() {
         let ((wa, l), (wb, _)) = (widened(a, la)?, widened(b, lb)?);
@@ -455,6 +464,7 @@ pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, o
 }
 
 /// `a[la] = a[la] op b[lb]`.
+#[track_caller]
 pub(crate) fn binary_inplace(a: &mut CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<()> {
     if is_half(a) && a.dtype() == b.dtype() {
         let ((mut wa, l), (wb, _)) = (widened(a, la)?, widened(b, lb)?);
@@ -466,6 +476,7 @@ pub(crate) fn binary_inplace(a: &mut CpuStorage, la: &Layout, b: &CpuStorage, lb
 }
 
 /// `dst[ld] = a[la] op b[lb]`.
+#[track_caller]
 pub(crate) fn binary_into(
     dst: &mut CpuStorage,
     ld: &Layout,
@@ -487,7 +498,9 @@ pub(crate) fn binary_into(
 }
 
 /// `a[la] cmp b[lb]` as Bool.
+#[track_caller]
 pub(crate) fn cmp(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: CmpOp) -> Result<CpuStorage> {
+    #[track_caller]
     fn go<T: Element>(x: &[T], la: &Layout, y: &[T], lb: &Layout, op: CmpOp) -> Result<Vec<bool>> {
         match op {
             CmpOp::Eq => zip_map(x, la, y, lb, |a, b| a == b),
@@ -502,6 +515,7 @@ pub(crate) fn cmp(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: 
 }
 
 /// `cond ? t : f`, contiguous.
+#[track_caller]
 pub(crate) fn where_cond(
     cond: &CpuStorage,
     lc: &Layout,
@@ -518,6 +532,7 @@ pub(crate) fn where_cond(
             cond.dtype()
         );
     };
+    #[track_caller]
     fn go<T: Element>(c: &[bool], lc: &Layout, t: &[T], lt: &Layout, f: &[T], lf: &Layout) -> Result<Vec<T>> {
         let mut out = buffer_for_overwrite::<T>("where", lc.numel())?;
         let row = Row::new([lc, lt, lf]);

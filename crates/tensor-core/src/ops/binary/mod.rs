@@ -9,7 +9,7 @@ mod operators;
 use crate::backend::{BinaryOp, CmpOp};
 use crate::shape::broadcast_shapes;
 use crate::tensor::Rhs;
-use crate::{bail, result_type, DType, Result, Scalar, Tensor};
+use crate::{bail, result_type, DType, Result, ResultExt, Scalar, Tensor};
 
 /// How `div` rounds, as `rounding_mode` in `torch.div`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,7 @@ fn dtypes(op: BinaryOp, a: &Tensor, b: &Rhs<'_>) -> (DType, DType) {
 }
 
 /// Integer floor division and remainder by zero raise, as PyTorch's `ZeroDivisionError`.
+#[track_caller]
 fn check_int_divisor(op: BinaryOp, compute: DType, divisor: &Tensor) -> Result<()> {
     if matches!(op, BinaryOp::FloorDiv | BinaryOp::Remainder) && compute.is_int() {
         check_int_div_by_zero(divisor)?;
@@ -46,6 +47,7 @@ fn check_int_divisor(op: BinaryOp, compute: DType, divisor: &Tensor) -> Result<(
 }
 
 /// `int_tensor ** -1` (a negative integer scalar exponent) raises, as PyTorch.
+#[track_caller]
 fn check_pow_scalar(name: &'static str, op: BinaryOp, base: DType, rhs: &Rhs<'_>) -> Result<()> {
     if op == BinaryOp::Pow && !base.is_float() && matches!(rhs, Rhs::Scalar(Scalar::Int(i)) if *i < 0) {
         bail!(Value, name, "Integers to negative integer powers are not allowed.");
@@ -53,6 +55,7 @@ fn check_pow_scalar(name: &'static str, op: BinaryOp, base: DType, rhs: &Rhs<'_>
     Ok(())
 }
 
+#[track_caller]
 fn check_bool_sub(name: &'static str, op: BinaryOp, dtype: DType) -> Result<()> {
     if dtype == DType::Bool && matches!(op, BinaryOp::Sub) {
         bail!(DType, name, "subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
@@ -65,6 +68,7 @@ fn check_bool_sub(name: &'static str, op: BinaryOp, dtype: DType) -> Result<()> 
 
 impl Tensor {
     /// `self op rhs` with broadcasting and type promotion, into a new tensor.
+    #[track_caller]
     pub fn binary<'a>(&self, name: &'static str, rhs: impl Into<Rhs<'a>>, op: BinaryOp) -> Result<Tensor> {
         let rhs = rhs.into();
         let (compute, _) = dtypes(op, self, &rhs);
@@ -88,6 +92,7 @@ impl Tensor {
 
     /// `self = self op rhs` in place; `rhs` broadcasts to `self`'s shape and the result must be
     /// castable to `self`'s dtype.
+    #[track_caller]
     pub fn binary_<'a>(&mut self, name: &'static str, rhs: impl Into<Rhs<'a>>, op: BinaryOp) -> Result<()> {
         let rhs = rhs.into();
         let (compute, result) = dtypes(op, self, &rhs);
@@ -109,16 +114,20 @@ impl Tensor {
         }
         let b = rhs.to_tensor(self, compute)?;
         self.same_device(name, &[&b])?;
-        let lb = b.layout().broadcast_to(self.shape()).map_err(|_| {
-            crate::err!(
-                Shape,
-                name,
-                "output with shape {:?} doesn't match the broadcast shape of {:?} and {:?}",
-                self.shape(),
-                self.shape(),
-                b.shape()
-            )
-        })?;
+        let lb = b
+            .layout()
+            .broadcast_to(self.shape())
+            .map_err(|_| {
+                crate::err!(
+                    Shape,
+                    name,
+                    "output with shape {:?} doesn't match the broadcast shape of {:?} and {:?}",
+                    self.shape(),
+                    self.shape(),
+                    b.shape()
+                )
+            })
+            .located()?;
         check_int_divisor(op, compute, &b)?;
         let b = b.detached_copy_if_shared(self)?;
         let lb =
@@ -128,6 +137,7 @@ impl Tensor {
 
     /// `out = a op b`, into the caller's tensor: no allocation when `out` has the result's shape
     /// and dtype; a tensor of another shape is replaced by a new one, as PyTorch resizes `out`.
+    #[track_caller]
     pub fn binary_out<'a>(
         name: &'static str,
         a: &Tensor,
@@ -166,10 +176,12 @@ impl Tensor {
     }
 
     /// `self + alpha * rhs`, as `torch.add(x, y, alpha=...)`.
+    #[track_caller]
     pub fn add_scaled(&self, rhs: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
         self.add(&rhs.mul(alpha.into())?)
     }
     /// Division with a rounding mode, as `torch.div(a, b, rounding_mode=...)`.
+    #[track_caller]
     pub fn div_mode<'a>(&self, rhs: impl Into<Rhs<'a>>, mode: RoundingMode) -> Result<Tensor> {
         match mode {
             RoundingMode::True => self.binary("div", rhs, BinaryOp::Div),
@@ -196,6 +208,7 @@ impl Tensor {
     }
 
     /// Elementwise comparison into a Bool tensor.
+    #[track_caller]
     pub fn compare<'a>(&self, name: &'static str, rhs: impl Into<Rhs<'a>>, op: CmpOp) -> Result<Tensor> {
         let rhs = rhs.into();
         let common = result_type(&[self.operand(), rhs.operand()]);
@@ -209,6 +222,7 @@ impl Tensor {
     }
 
     /// `condition ? self : other` elementwise with broadcasting, as `torch.where(cond, self, other)`.
+    #[track_caller]
     pub fn where_<'a>(&self, condition: &Tensor, other: impl Into<Rhs<'a>>) -> Result<Tensor> {
         let other = other.into();
         if condition.dtype() != DType::Bool {
@@ -234,9 +248,10 @@ impl Tensor {
     }
 
     /// `value` where `mask` is true, else `self`, as `x.masked_fill(mask, value)`.
+    #[track_caller]
     pub fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
         let v = Tensor::full([], value, self.dtype(), self.device())?;
-        let r = v.where_(mask, self)?;
+        let r = v.where_(mask, self).in_op("masked_fill")?;
         if r.shape() != self.shape() {
             bail!(
                 Shape,
@@ -249,6 +264,7 @@ impl Tensor {
         Ok(r)
     }
     /// In-place [`masked_fill`](Self::masked_fill).
+    #[track_caller]
     pub fn masked_fill_(&mut self, mask: &Tensor, value: impl Into<Scalar>) -> Result<()> {
         let r = self.masked_fill(mask, value)?;
         self.copy_(&r)
@@ -256,6 +272,7 @@ impl Tensor {
 }
 
 /// [`check_int_divisor`] for a number.
+#[track_caller]
 fn check_int_scalar_divisor(op: BinaryOp, compute: DType, s: Scalar) -> Result<()> {
     if matches!(op, BinaryOp::FloorDiv | BinaryOp::Remainder) && compute.is_int() && s.to_f64() == 0.0 {
         bail!(Value, "div", "ZeroDivisionError: integer division by zero");
@@ -263,6 +280,7 @@ fn check_int_scalar_divisor(op: BinaryOp, compute: DType, s: Scalar) -> Result<(
     Ok(())
 }
 
+#[track_caller]
 fn check_int_div_by_zero(b: &Tensor) -> Result<()> {
     if !b.is_floating_point() && b.numel() > 0 && b.eq(0)?.any()?.item::<bool>()? {
         bail!(Value, "div", "ZeroDivisionError: integer division by zero");
@@ -274,14 +292,17 @@ macro_rules! binary_methods {
     ($($name:ident, $name_:ident, $out:ident => $op:ident: $doc:literal;)*) => {
         impl Tensor {$(
             #[doc = $doc]
+            #[track_caller]
             pub fn $name<'a>(&self, rhs: impl Into<Rhs<'a>>) -> Result<Tensor> {
                 self.binary(stringify!($name), rhs, BinaryOp::$op)
             }
             #[doc = concat!("In-place `", stringify!($name), "`.")]
+            #[track_caller]
             pub fn $name_<'a>(&mut self, rhs: impl Into<Rhs<'a>>) -> Result<()> {
                 self.binary_(stringify!($name_), rhs, BinaryOp::$op)
             }
             #[doc = concat!("`", stringify!($name), "` written into `out`, as `torch.", stringify!($name), "(a, b, out=out)`.")]
+            #[track_caller]
             pub fn $out<'a>(a: &Tensor, b: impl Into<Rhs<'a>>, out: &mut Tensor) -> Result<()> {
                 Tensor::binary_out(stringify!($name), a, b, BinaryOp::$op, out)
             }
@@ -309,6 +330,7 @@ macro_rules! cmp_methods {
     ($($name:ident => $op:ident: $doc:literal;)*) => {
         impl Tensor {$(
             #[doc = $doc]
+            #[track_caller]
             pub fn $name<'a>(&self, rhs: impl Into<Rhs<'a>>) -> Result<Tensor> {
                 self.compare(stringify!($name), rhs, CmpOp::$op)
             }

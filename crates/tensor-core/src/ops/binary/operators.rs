@@ -9,26 +9,35 @@
 use crate::{Scalar, Tensor};
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
+/// The tensor, or a panic with the error's message (located at the operator's caller).
+#[track_caller]
 fn ok(r: crate::Result<Tensor>) -> Tensor {
-    r.unwrap_or_else(|e| panic!("{e}"))
+    match r {
+        Ok(t) => t,
+        Err(e) => panic!("{}", e.at_caller()),
+    }
 }
 
 macro_rules! tensor_ops {
     ($($trait:ident, $method:ident;)*) => {$(
         impl $trait<&Tensor> for &Tensor {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: &Tensor) -> Tensor { ok(Tensor::$method(self, rhs)) }
         }
         impl $trait<Tensor> for &Tensor {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: Tensor) -> Tensor { ok(Tensor::$method(self, &rhs)) }
         }
         impl $trait<&Tensor> for Tensor {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: &Tensor) -> Tensor { ok(Tensor::$method(&self, rhs)) }
         }
         impl $trait<Tensor> for Tensor {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: Tensor) -> Tensor { ok(Tensor::$method(&self, &rhs)) }
         }
         scalar_ops!($trait, $method; f64, f32, i64, i32);
@@ -39,24 +48,29 @@ macro_rules! scalar_ops {
     ($trait:ident, $method:ident; $($t:ty),*) => {$(
         impl $trait<$t> for &Tensor {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: $t) -> Tensor { ok(Tensor::$method(self, rhs)) }
         }
         impl $trait<$t> for Tensor {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: $t) -> Tensor { ok(Tensor::$method(&self, rhs)) }
         }
         impl $trait<&Tensor> for $t {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: &Tensor) -> Tensor { ok(scalar_lhs(Scalar::from(self), rhs).and_then(|l| Tensor::$method(&l, rhs))) }
         }
         impl $trait<Tensor> for $t {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: Tensor) -> Tensor { ok(scalar_lhs(Scalar::from(self), &rhs).and_then(|l| Tensor::$method(&l, &rhs))) }
         }
     )*};
 }
 
 /// A number on the left: a 0-d tensor of the dtype that promotion gives it with `rhs`.
+#[track_caller]
 fn scalar_lhs(s: Scalar, rhs: &Tensor) -> crate::Result<Tensor> {
     let dtype = crate::result_type(&[crate::Operand::Scalar(s), rhs.operand()]);
     Tensor::full([], s, dtype, rhs.device())
@@ -71,12 +85,14 @@ tensor_ops! {
 
 impl Neg for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn neg(self) -> Tensor {
         ok(Tensor::neg(self))
     }
 }
 impl Neg for Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn neg(self) -> Tensor {
         ok(Tensor::neg(&self))
     }

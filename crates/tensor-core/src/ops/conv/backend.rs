@@ -66,14 +66,17 @@ impl Conv2dGeometry {
 #[allow(clippy::too_many_arguments)]
 pub trait ConvOps<S>: StorageBase {
     /// im2col of an NCHW input: `[batch, in_channels * kh * kw, oh * ow]`, contiguous.
+    #[track_caller]
     fn im2col(&self, layout: &Layout, geometry: &Conv2dGeometry) -> Result<S> {
         unsupported_default!(self, "im2col", layout, geometry)
     }
     /// col2im (the adjoint of im2col, summing overlaps) into a new NCHW storage.
+    #[track_caller]
     fn col2im(&self, layout: &Layout, geometry: &Conv2dGeometry) -> Result<S> {
         unsupported_default!(self, "col2im", layout, geometry)
     }
     /// weights (no bias); the result is `[batch, out_channels, oh, ow]`.
+    #[track_caller]
     fn conv2d(
         &self,
         layout: &Layout,
@@ -85,6 +88,7 @@ pub trait ConvOps<S>: StorageBase {
         unsupported_default!(self, "conv2d", layout, weight, weight_layout, geometry, groups)
     }
     /// Gradient of [`conv2d`](Self::conv2d) with respect to its input; `self` is the output gradient.
+    #[track_caller]
     fn conv2d_backward_input(
         &self,
         layout: &Layout,
@@ -96,6 +100,7 @@ pub trait ConvOps<S>: StorageBase {
         unsupported_default!(self, "conv2d_backward_input", layout, weight, weight_layout, geometry, groups)
     }
     /// Gradient of [`conv2d`](Self::conv2d) with respect to its weight; `self` is the output gradient.
+    #[track_caller]
     fn conv2d_backward_weight(
         &self,
         layout: &Layout,

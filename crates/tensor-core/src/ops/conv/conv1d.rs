@@ -49,6 +49,7 @@ impl Conv1dParams {
 
 /// Checks `conv1d`'s shapes as PyTorch does (input `[n, c, l]` or `[c, l]`, weight `[o, c /
 /// groups, k]`) and returns the output length.
+#[track_caller]
 pub fn conv1d_output_len(input: &[usize], weight: &[usize], params: &Conv1dParams) -> Result<usize> {
     const OP: &str = "conv1d";
     params.to_2d().check(OP)?;
@@ -114,6 +115,7 @@ impl Tensor {
     /// 1-d convolution (cross-correlation) of an NCL (or CL) input with `weight`
     /// (`[out_channels, in_channels / groups, k]`) plus an optional `bias` (`[out_channels]`), as
     /// `F.conv1d(x, weight, bias, stride, padding, dilation, groups)`.
+    #[track_caller]
     pub fn conv1d(&self, weight: &Tensor, bias: Option<&Tensor>, params: Conv1dParams) -> Result<Tensor> {
         conv1d_output_len(self.size(), weight.size(), &params)?;
         let h = self.dim() as isize - 1;

@@ -21,15 +21,19 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 impl ConvOps<Storage> for CpuStorage {
+    #[track_caller]
     fn im2col(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Storage> {
         im2col(self, layout, g).map(Storage::new)
     }
+    #[track_caller]
     fn col2im(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<Storage> {
         col2im(self, layout, g).map(Storage::new)
     }
+    #[track_caller]
     fn conv2d(&self, layout: &Layout, w: &Storage, wl: &Layout, g: &Conv2dGeometry, groups: usize) -> Result<Storage> {
         conv2d(self, layout, w.cpu("conv2d")?, wl, g, groups).map(Storage::new)
     }
+    #[track_caller]
     fn conv2d_backward_input(
         &self,
         layout: &Layout,
@@ -40,6 +44,7 @@ impl ConvOps<Storage> for CpuStorage {
     ) -> Result<Storage> {
         conv2d_backward_input(self, layout, w.cpu("conv2d_backward_input")?, wl, g, groups).map(Storage::new)
     }
+    #[track_caller]
     fn conv2d_backward_weight(
         &self,
         layout: &Layout,
@@ -55,6 +60,7 @@ impl ConvOps<Storage> for CpuStorage {
 }
 
 /// The elements of `v[layout]`, contiguous: borrowed when they already are.
+#[track_caller]
 pub(crate) fn contig<'a, T: Element>(v: &'a [T], layout: &Layout) -> Result<Cow<'a, [T]>> {
     Ok(match layout.contiguous_range() {
         Some((a, b)) => Cow::Borrowed(&v[a..b]),
@@ -63,6 +69,7 @@ pub(crate) fn contig<'a, T: Element>(v: &'a [T], layout: &Layout) -> Result<Cow<
 }
 
 /// The elements of `s[layout]` as a contiguous f32 `Vec`.
+#[track_caller]
 pub(crate) fn to_f32(s: &CpuStorage, layout: &Layout) -> Result<Vec<f32>> {
     match cast(s, layout, DType::F32)? {
         CpuStorage::F32(v) => Ok(v),
@@ -71,6 +78,7 @@ pub(crate) fn to_f32(s: &CpuStorage, layout: &Layout) -> Result<Vec<f32>> {
 }
 
 /// An f32 result converted back to `dtype`.
+#[track_caller]
 pub(crate) fn from_f32(v: Vec<f32>, dtype: DType) -> Result<CpuStorage> {
     let n = v.len();
     cast(&CpuStorage::F32(v), &Layout::contiguous([n]), dtype)
@@ -241,6 +249,7 @@ fn forward_image<T: ConvElem>(
     }
 }
 
+#[track_caller]
 fn forward<T: ConvElem>(
     x: &Batch<'_, T>,
     w: &[T],
@@ -353,6 +362,7 @@ fn backward_input_image<T: ConvElem>(
     }
 }
 
+#[track_caller]
 fn backward_input<T: ConvElem>(
     gr: &Batch<'_, T>,
     w: &[T],
@@ -476,6 +486,7 @@ fn backward_weight<T: ConvElem>(
     dw
 }
 
+#[track_caller]
 fn im2col_all<T: ConvElem>(x: &[T], g: &Conv2dGeometry, batch: usize) -> Result<Vec<T>> {
     let n = g.c * g.taps() * g.positions();
     let mut out = crate::cpu::zeroed_buffer::<T>("im2col", batch * n)?;
@@ -486,6 +497,7 @@ fn im2col_all<T: ConvElem>(x: &[T], g: &Conv2dGeometry, batch: usize) -> Result<
     Ok(out)
 }
 
+#[track_caller]
 fn col2im_all<T: ConvElem>(cols: &[T], g: &Conv2dGeometry, batch: usize) -> Result<Vec<T>> {
     let (n, image) = (g.c * g.taps() * g.positions(), g.image());
     let mut out = crate::cpu::zeroed_buffer::<T>("col2im", batch * image)?;
@@ -496,18 +508,21 @@ fn col2im_all<T: ConvElem>(cols: &[T], g: &Conv2dGeometry, batch: usize) -> Resu
 }
 
 /// im2col: `[batch, c * kh * kw, oh * ow]`.
+#[track_caller]
 pub(crate) fn im2col(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CpuStorage> {
     let geo = *g;
     Ok(float1!("im2col", (x, layout), |xs| im2col_all(xs, &geo, g.batch)?))
 }
 
 /// col2im: the adjoint of im2col, `[batch, c, h, w]`.
+#[track_caller]
 pub(crate) fn col2im(cols: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<CpuStorage> {
     let geo = *g;
     Ok(float1!("col2im", (cols, layout), |cs| col2im_all(cs, &geo, g.batch)?))
 }
 
 /// conv2d forward (no bias): `[batch, out_channels, oh, ow]`.
+#[track_caller]
 pub(crate) fn conv2d(
     x: &CpuStorage,
     layout: &Layout,
@@ -521,6 +536,7 @@ pub(crate) fn conv2d(
 }
 
 /// Gradient of conv2d to its input; `grad` is `[batch, out_channels, oh, ow]`.
+#[track_caller]
 pub(crate) fn conv2d_backward_input(
     grad: &CpuStorage,
     layout: &Layout,
@@ -541,6 +557,7 @@ pub(crate) fn conv2d_backward_input(
 }
 
 /// Gradient of conv2d to its weight.
+#[track_caller]
 pub(crate) fn conv2d_backward_weight(
     grad: &CpuStorage,
     layout: &Layout,

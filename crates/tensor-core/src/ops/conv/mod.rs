@@ -33,7 +33,7 @@ pub use conv1d::{conv1d_output_len, Conv1dParams};
 pub use transpose::ConvTranspose2dParams;
 
 use crate::backend::Conv2dGeometry;
-use crate::{bail, Result, Shape, Tensor};
+use crate::{bail, Result, ResultExt, Shape, Tensor};
 
 /// Stride, zero padding, dilation and groups of a 2-d convolution, as the keyword arguments of
 /// `F.conv2d`. The default is PyTorch's: stride 1, padding 0, dilation 1, one group.
@@ -56,6 +56,7 @@ impl Default for Conv2dParams {
 }
 
 impl Conv2dParams {
+    #[track_caller]
     fn check(&self, op: &'static str) -> Result<()> {
         if self.stride.contains(&0) {
             bail!(Value, op, "non-positive stride is not supported (stride {:?})", self.stride);
@@ -89,6 +90,7 @@ fn spans(input: usize, kernel: usize, padding: usize, dilation: usize) -> Option
 
 /// The geometry of `conv2d(input, weight, params)` for a 4-d input shape `[n, c, h, w]` and a
 /// 4-d weight shape `[o, c / groups, kh, kw]`, checking them as PyTorch does.
+#[track_caller]
 pub fn conv2d_geometry(input: &[usize], weight: &[usize], params: &Conv2dParams) -> Result<Conv2dGeometry> {
     const OP: &str = "conv2d";
     params.check(OP)?;
@@ -132,6 +134,7 @@ pub fn conv2d_geometry(input: &[usize], weight: &[usize], params: &Conv2dParams)
 }
 
 /// The geometry for a 4-d input and a kernel size, checking that the kernel fits.
+#[track_caller]
 fn geometry(op: &'static str, input: &[usize], kernel: [usize; 2], p: &Conv2dParams) -> Result<Conv2dGeometry> {
     let spans = |d: usize| spans(input[2 + d], kernel[d], p.padding[d], p.dilation[d]);
     if spans(0).is_none() || spans(1).is_none() {
@@ -182,6 +185,7 @@ fn geometry(op: &'static str, input: &[usize], kernel: [usize; 2], p: &Conv2dPar
 }
 
 /// A 4-d view of `t` (a 3-d tensor gains a batch dim of 1), and whether it was 3-d.
+#[track_caller]
 fn batched(op: &'static str, what: &str, t: &Tensor) -> Result<(Tensor, bool)> {
     match as_batch(t)? {
         Some(b) => Ok(b),
@@ -200,6 +204,7 @@ fn batched(op: &'static str, what: &str, t: &Tensor) -> Result<(Tensor, bool)> {
 /// `t` as a batch of NCHW images, shared by conv and pool: a 4-d view of a 3-d (CHW) or 4-d
 /// tensor and whether it was 3-d, or `None` for any other rank (each op words its own error,
 /// as PyTorch's do). [`unbatch`] undoes it on the result.
+#[track_caller]
 pub(crate) fn as_batch(t: &Tensor) -> Result<Option<(Tensor, bool)>> {
     Ok(match t.dim() {
         4 => Some((t.shallow_clone(), false)),
@@ -209,6 +214,7 @@ pub(crate) fn as_batch(t: &Tensor) -> Result<Option<(Tensor, bool)>> {
 }
 
 /// A result of a batch that [`as_batch`] made from a 3-d tensor, without that batch dim.
+#[track_caller]
 pub(crate) fn unbatch(t: Tensor, was_3d: bool) -> Result<Tensor> {
     if was_3d {
         t.squeeze_dim(0)
@@ -218,6 +224,7 @@ pub(crate) fn unbatch(t: Tensor, was_3d: bool) -> Result<Tensor> {
 }
 
 /// Checks that `others` are float tensors of `t`'s dtype, on its device.
+#[track_caller]
 fn check_dtypes(op: &'static str, t: &Tensor, others: &[&Tensor]) -> Result<()> {
     if !t.is_floating_point() {
         bail!(DType, op, "\"{}\" not implemented for '{}': expected a floating point input", op, t.dtype());
@@ -234,6 +241,7 @@ impl Tensor {
     /// 2-d convolution (cross-correlation) of an NCHW (or CHW) input with `weight`
     /// (`[out_channels, in_channels / groups, kh, kw]`) plus an optional `bias`
     /// (`[out_channels]`), as `F.conv2d(x, weight, bias, stride, padding, dilation, groups)`.
+    #[track_caller]
     pub fn conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, params: Conv2dParams) -> Result<Tensor> {
         const OP: &str = "conv2d";
         let (x, was_3d) = batched(OP, "input", self)?;
@@ -265,6 +273,7 @@ impl Tensor {
 
     /// `F.unfold` (im2col): the sliding `kernel` windows of an NCHW input as columns,
     /// `[n, c * kh * kw, l]` with `l` windows (a 3-d input gives `[c * kh * kw, l]`).
+    #[track_caller]
     pub fn unfold(
         &self,
         kernel: [usize; 2],
@@ -292,7 +301,7 @@ impl Tensor {
                 dilation,
                 padding
             )
-        })?;
+        }).located()?;
         let s = x.read("im2col")?.im2col(x.layout(), &g)?;
         let shape = [g.batch, g.c * kernel[0] * kernel[1], g.oh * g.ow];
         unbatch(Tensor::from_op(s, shape, self.device()), was_3d)
@@ -300,6 +309,7 @@ impl Tensor {
 
     /// `F.fold` (col2im): sums columns `[n, c * kh * kw, l]` (or `[c * kh * kw, l]`) back into an
     /// image `[n, c, output_size[0], output_size[1]]`; the adjoint of [`unfold`](Self::unfold).
+    #[track_caller]
     pub fn fold(
         &self,
         output_size: [usize; 2],
@@ -358,6 +368,7 @@ impl Tensor {
 /// The gradient of `conv2d(input, weight)` with respect to its input, given the output gradient
 /// `grad_out` (`[n, o, oh, ow]` or `[o, oh, ow]`) and the input's height and width (which a
 /// stride > 1 leaves ambiguous). The result has the input's shape.
+#[track_caller]
 pub fn conv2d_backward_input(
     grad_out: &Tensor,
     weight: &Tensor,
@@ -379,7 +390,7 @@ pub fn conv2d_backward_input(
         );
     }
     let input = [gr.size()[0], w[1] * params.groups, input_hw[0], input_hw[1]];
-    let g = conv2d_geometry(&input, w, &params).map_err(|e| crate::err!(Shape, OP, "{}", e.message()))?;
+    let g = conv2d_geometry(&input, w, &params).map_err(|e| crate::err!(Shape, OP, "{}", e.message())).located()?;
     check_out_hw(OP, &g, gr.size())?;
     let s = Tensor::read_all("conv2d_backward_input", [&gr, weight], |[a, b]| {
         a.conv2d_backward_input(gr.layout(), b, weight.layout(), &g, params.groups)
@@ -390,6 +401,7 @@ pub fn conv2d_backward_input(
 /// The gradient of `conv2d(input, weight)` with respect to its weight, given the output
 /// gradient `grad_out` (`[n, o, oh, ow]` or `[o, oh, ow]`), the input and the kernel's height and
 /// width. The result is `[o, c / groups, kh, kw]`.
+#[track_caller]
 pub fn conv2d_backward_weight(
     grad_out: &Tensor,
     input: &Tensor,
@@ -413,7 +425,8 @@ pub fn conv2d_backward_weight(
         );
     }
     let weight = [o, c / params.groups, weight_hw[0], weight_hw[1]];
-    let g = conv2d_geometry(x.size(), &weight, &params).map_err(|e| crate::err!(Shape, OP, "{}", e.message()))?;
+    let g =
+        conv2d_geometry(x.size(), &weight, &params).map_err(|e| crate::err!(Shape, OP, "{}", e.message())).located()?;
     check_out_hw(OP, &g, gr.size())?;
     let s = Tensor::read_all("conv2d_backward_weight", [&gr, &x], |[a, b]| {
         a.conv2d_backward_weight(gr.layout(), b, x.layout(), &g, params.groups, o)
@@ -422,6 +435,7 @@ pub fn conv2d_backward_weight(
 }
 
 /// The gradient of `conv2d`'s bias: `grad_out` summed over every dim but the channels.
+#[track_caller]
 pub fn conv2d_backward_bias(grad_out: &Tensor) -> Result<Tensor> {
     match grad_out.dim() {
         4 => grad_out.sum_dim(&[0, 2, 3], false),
@@ -430,6 +444,7 @@ pub fn conv2d_backward_bias(grad_out: &Tensor) -> Result<Tensor> {
     }
 }
 
+#[track_caller]
 fn check_out_hw(op: &'static str, g: &Conv2dGeometry, grad: &[usize]) -> Result<()> {
     if grad[2..] != [g.oh, g.ow] {
         bail!(

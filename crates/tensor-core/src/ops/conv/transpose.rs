@@ -51,6 +51,7 @@ impl ConvTranspose2dParams {
 
     /// The output's height and width for an input of `input_hw` and a kernel of `kernel`,
     /// checking the parameters as PyTorch does.
+    #[track_caller]
     pub fn output_size(&self, input_hw: [usize; 2], kernel: [usize; 2]) -> Result<[usize; 2]> {
         const OP: &str = "conv_transpose2d";
         self.as_conv().check(OP)?;
@@ -110,6 +111,7 @@ impl Tensor {
     /// Transposed 2-d convolution of an NCHW (or CHW) input with `weight` (`[in_channels,
     /// out_channels / groups, kh, kw]`) plus an optional `bias` (`[out_channels]`), as
     /// `F.conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation)`.
+    #[track_caller]
     pub fn conv_transpose2d(
         &self,
         weight: &Tensor,
@@ -180,6 +182,7 @@ impl Tensor {
 
 /// `x` (4-d) with zero rows / columns at the end up to the size the `conv2d` of `out_hw` gives,
 /// which exceeds the input's by one where the output padding is at least the stride.
+#[track_caller]
 fn pad_to_covered(
     x: &Tensor,
     params: &ConvTranspose2dParams,

@@ -13,18 +13,22 @@ use crate::{DType, Layout, Result, Scalar};
 #[allow(clippy::too_many_arguments)]
 pub trait CopyOps<S>: StorageBase {
     /// Copies the elements under `layout` into a new contiguous host storage.
+    #[track_caller]
     fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
         unsupported_default!(self, "to_cpu", layout)
     }
     /// The elements under `layout`, converted to `dtype`, as a new contiguous storage.
+    #[track_caller]
     fn cast(&self, layout: &Layout, dtype: DType) -> Result<S> {
         unsupported_default!(self, "cast", layout, dtype)
     }
     /// `self[dst_layout] = src[src_layout]` (same dtype, same shape after broadcasting).
+    #[track_caller]
     fn copy_from(&mut self, dst_layout: &Layout, src: &S, src_layout: &Layout) -> Result<()> {
         unsupported_default!(self, "copy_", dst_layout, src, src_layout)
     }
     /// `self[layout] = value`.
+    #[track_caller]
     fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
         unsupported_default!(self, "fill", layout, value)
     }

@@ -7,15 +7,19 @@ use crate::{with_cpu, DType, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
 
 impl CopyOps<Storage> for CpuStorage {
+    #[track_caller]
     fn to_cpu(&self, layout: &Layout) -> Result<CpuStorage> {
         contiguous(self, layout)
     }
+    #[track_caller]
     fn cast(&self, layout: &Layout, dtype: DType) -> Result<Storage> {
         cast(self, layout, dtype).map(Storage::new)
     }
+    #[track_caller]
     fn copy_from(&mut self, dst_layout: &Layout, src: &Storage, src_layout: &Layout) -> Result<()> {
         copy_from(self, dst_layout, src.cpu("copy_")?, src_layout)
     }
+    #[track_caller]
     fn fill(&mut self, layout: &Layout, value: Scalar) -> Result<()> {
         fill(self, layout, value);
         Ok(())
@@ -41,6 +45,7 @@ impl CopyOps<Storage> for CpuStorage {
 
 /// Copies `src[layout]` into a new contiguous `Vec` (an OutOfMemory error when there is no
 /// room: the layout may be an expanded view of far more elements than its storage holds).
+#[track_caller]
 pub(crate) fn gather_vec<T: Element>(src: &[T], layout: &Layout) -> Result<Vec<T>> {
     let mut out = buffer_for_overwrite::<T>("contiguous", layout.numel())?;
     gather_into(&mut out, src, layout);
@@ -93,15 +98,18 @@ fn copy_contiguous<T: Element>(out: &mut [T], src: &[T]) {
 }
 
 /// `src[layout]` as a new contiguous storage.
+#[track_caller]
 pub(crate) fn contiguous(src: &CpuStorage, layout: &Layout) -> Result<CpuStorage> {
     with_cpu!(src, |v| Ok(StorageOf::into_storage(gather_vec(v, layout)?)))
 }
 
+#[track_caller]
 fn cast_vec<T: Element, U: Element>(src: &[T], layout: &Layout) -> Result<Vec<U>> {
     map_vec(src, layout, |x| U::from_f64(x.to_f64()))
 }
 
 /// `f(src[layout])`, contiguous.
+#[track_caller]
 fn map_vec<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Result<Vec<U>> {
     let mut out = buffer_for_overwrite::<U>("to", layout.numel())?;
     let row = Row::new([layout]);
@@ -115,6 +123,7 @@ fn map_vec<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> 
 }
 
 /// `src[layout]` converted to `dtype`, contiguous.
+#[track_caller]
 pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> Result<CpuStorage> {
     if src.dtype() == dtype {
         return contiguous(src, layout);
@@ -144,21 +153,25 @@ pub(crate) fn is_half(s: &CpuStorage) -> bool {
 /// inputs, run the f32 kernel and round the result back once ([`narrowed`]), as PyTorch's CPU
 /// kernels compute half types in float (`opmath_t`): each op has one float body for three
 /// dtypes, which keeps tensor-core's build time and binary size down.
+#[track_caller]
 pub(crate) fn widened(src: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Layout)> {
     Ok((cast(src, layout, DType::F32)?, Layout::contiguous(layout.shape().clone())))
 }
 
 /// A contiguous f32 result rounded to the half `dtype` of the inputs that [`widened`] widened.
+#[track_caller]
 pub(crate) fn narrowed(wide: &CpuStorage, layout: &Layout, dtype: DType) -> Result<CpuStorage> {
     cast(wide, layout, dtype)
 }
 
 /// `dst[dst_layout] = result`, for a contiguous f32 `result` of an op on half `dst` in place.
+#[track_caller]
 pub(crate) fn narrow_into(dst: &mut CpuStorage, dst_layout: &Layout, wide: &CpuStorage, layout: &Layout) -> Result<()> {
     copy_from(dst, dst_layout, &narrowed(wide, layout, dst.dtype())?, layout)
 }
 
 /// `dst[dst_layout] = src[src_layout]` (same dtype; shapes already broadcast).
+#[track_caller]
 pub(crate) fn copy_from(
     dst: &mut CpuStorage,
     dst_layout: &Layout,

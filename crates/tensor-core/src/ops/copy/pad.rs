@@ -26,6 +26,7 @@ pub(crate) fn pad_edges(x: &CpuStorage, layout: &Layout, pads: &[usize], mode: P
     let cols: Vec<usize> = (0..ow).map(|j| mode.source(j as i64 - pl as i64, w as i64) as usize).collect();
     let rows: Vec<usize> = (0..oh).map(|i| mode.source(i as i64 - pt as i64, h as i64) as usize).collect();
     #[allow(clippy::too_many_arguments)]
+    #[track_caller]
     fn go<T: Element>(
         x: &[T],
         planes: usize,

@@ -21,14 +21,17 @@ pub enum ScatterReduce {
 #[allow(clippy::too_many_arguments)]
 pub trait IndexOps<S>: StorageBase {
     /// Selects the entries `indices` (I64, 1-d) along `dim`.
+    #[track_caller]
     fn index_select(&self, layout: &Layout, dim: usize, indices: &S, indices_layout: &Layout) -> Result<S> {
         unsupported_default!(self, "index_select", layout, dim, indices, indices_layout)
     }
     /// `out[i][j] = self[index[i][j]][j]` along `dim` (shape of the index; indices checked).
+    #[track_caller]
     fn gather(&self, layout: &Layout, dim: usize, index: &S, index_layout: &Layout) -> Result<S> {
         unsupported_default!(self, "gather", layout, dim, index, index_layout)
     }
     /// `self[index[i][j]][j] (=|+=) src[i][j]` along `dim`.
+    #[track_caller]
     fn scatter_inplace(
         &mut self,
         layout: &Layout,
@@ -42,6 +45,7 @@ pub trait IndexOps<S>: StorageBase {
         unsupported_default!(self, "scatter", layout, dim, index, index_layout, src, src_layout, reduce)
     }
     /// `self.select(dim, indices[i]) += src.select(dim, i)`.
+    #[track_caller]
     fn index_add_inplace(
         &mut self,
         layout: &Layout,

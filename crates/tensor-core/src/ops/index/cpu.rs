@@ -19,12 +19,15 @@ use alloc::vec::Vec;
 use half::{bf16, f16};
 
 impl IndexOps<Storage> for CpuStorage {
+    #[track_caller]
     fn index_select(&self, layout: &Layout, dim: usize, indices: &Storage, il: &Layout) -> Result<Storage> {
         index_select(self, layout, dim, indices.cpu("index_select")?, il).map(Storage::new)
     }
+    #[track_caller]
     fn gather(&self, layout: &Layout, dim: usize, index: &Storage, il: &Layout) -> Result<Storage> {
         gather(self, layout, dim, index.cpu("gather")?, il).map(Storage::new)
     }
+    #[track_caller]
     fn scatter_inplace(
         &mut self,
         layout: &Layout,
@@ -37,6 +40,7 @@ impl IndexOps<Storage> for CpuStorage {
     ) -> Result<()> {
         scatter_inplace(self, layout, dim, index.cpu("scatter")?, il, src.cpu("scatter")?, sl, reduce)
     }
+    #[track_caller]
     fn index_add_inplace(
         &mut self,
         layout: &Layout,
@@ -51,6 +55,7 @@ impl IndexOps<Storage> for CpuStorage {
 }
 
 /// The index elements as i64 (an I32 index is widened first) and the layout to read them with.
+#[track_caller]
 fn index_i64<'a>(op: &'static str, index: &'a CpuStorage, il: &Layout) -> Result<(Cow<'a, [i64]>, Layout)> {
     match index {
         CpuStorage::I64(v) => Ok((Cow::Borrowed(v.as_slice()), il.clone())),
@@ -63,6 +68,7 @@ fn index_i64<'a>(op: &'static str, index: &'a CpuStorage, il: &Layout) -> Result
 }
 
 /// Errors (kind Index) on the first index outside `0..layout.dims()[dim]`.
+#[track_caller]
 fn check_indices(op: &'static str, idx: &[i64], il: &Layout, dim: usize, layout: &Layout) -> Result<()> {
     if il.numel() == 0 {
         return Ok(());
@@ -102,6 +108,7 @@ fn index_along(il: &Layout, shape: &[usize], dim: usize) -> Layout {
 }
 
 /// `out[p] = x[xl(p) + idx[il(p)] * sd]` over the shape of `xl` and `il`, contiguous.
+#[track_caller]
 fn gather_rows<T: Element>(x: &[T], xl: &Layout, idx: &[i64], il: &Layout, sd: usize) -> Result<Vec<T>> {
     let mut out = buffer_for_overwrite::<T>("index", xl.numel())?;
     let row = Row::new([xl, il]);
@@ -173,6 +180,7 @@ fn scatter_rows<T: Accumulate>(
 
 /// Selects `indices` (I64 or I32, 1-d) along `dim` of `x[layout]`; contiguous result whose `dim`
 /// has one entry per index.
+#[track_caller]
 pub(crate) fn index_select(
     x: &CpuStorage,
     layout: &Layout,
@@ -192,6 +200,7 @@ pub(crate) fn index_select(
 
 /// `out[p] = x[p with p[dim] = index[p]]`; contiguous result of the index's shape. `layout` is
 /// the whole input: the index may be smaller in every dim but `dim`.
+#[track_caller]
 pub(crate) fn gather(
     x: &CpuStorage,
     layout: &Layout,
@@ -209,6 +218,7 @@ pub(crate) fn gather(
 /// `x[p with p[dim] = index[p]] (=|+=) src[p]` for every position `p` of the index. `layout` is
 /// the whole destination; `sl` has the index's shape (tensor-core narrows the source).
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(crate) fn scatter_inplace(
     x: &mut CpuStorage,
     layout: &Layout,
@@ -235,6 +245,7 @@ pub(crate) fn scatter_inplace(
 
 /// `x.select(dim, indices[i]) += src.select(dim, i)` for each `i`, in order. `sl` is `layout`'s
 /// shape with `dim` of the length of `indices`.
+#[track_caller]
 pub(crate) fn index_add_inplace(
     x: &mut CpuStorage,
     layout: &Layout,

@@ -15,6 +15,7 @@ use crate::shape::{broadcast_shapes, normalize_dim, Dims};
 use crate::{bail, DType, Result, Scalar, Shape, Tensor};
 
 /// `index` as int64 (an int32 index is cast), or the dtype error of `op`.
+#[track_caller]
 fn long_index(op: &'static str, index: &Tensor) -> Result<Tensor> {
     match index.dtype() {
         DType::I64 => Ok(index.shallow_clone()),
@@ -24,6 +25,7 @@ fn long_index(op: &'static str, index: &Tensor) -> Result<Tensor> {
 }
 
 /// A 0-d tensor as 1-d of one element (PyTorch's `ensure_nonempty_dim`); others unchanged.
+#[track_caller]
 fn at_least_1d(t: &Tensor) -> Result<Tensor> {
     if t.dim() == 0 {
         t.unsqueeze(0)
@@ -33,6 +35,7 @@ fn at_least_1d(t: &Tensor) -> Result<Tensor> {
 }
 
 /// A 1-d index for `index_select` / `index_add` (a 0-d one is one element).
+#[track_caller]
 fn vector_index(op: &'static str, index: &Tensor) -> Result<Tensor> {
     if index.dim() > 1 {
         bail!(Index, op, "{}(): Index is supposed to be a vector, but got an index of shape {:?}", op, index.shape());
@@ -41,6 +44,7 @@ fn vector_index(op: &'static str, index: &Tensor) -> Result<Tensor> {
 }
 
 /// Narrows the leading part of every dim of `t` to `dims` (same rank, `dims` no larger).
+#[track_caller]
 fn narrow_to(t: &Tensor, dims: &[usize]) -> Result<Tensor> {
     let mut out = t.shallow_clone();
     for (k, &n) in dims.iter().enumerate() {
@@ -54,6 +58,7 @@ fn narrow_to(t: &Tensor, dims: &[usize]) -> Result<Tensor> {
 impl Tensor {
     /// The entries `indices` (int64 or int32, 0-d or 1-d) of `dim`, as `torch.index_select`:
     /// the result has `dim` of the length of `indices`.
+    #[track_caller]
     pub fn index_select(&self, dim: isize, indices: &Tensor) -> Result<Tensor> {
         const OP: &str = "index_select";
         let d = normalize_dim(OP, dim, self.dim())?;
@@ -75,6 +80,7 @@ impl Tensor {
 
     /// `out[p] = self[p with p[dim] = index[p]]`, as `torch.gather`: the result has the index's
     /// shape; the index has `self`'s rank and is no larger than `self` in every dim but `dim`.
+    #[track_caller]
     pub fn gather(&self, dim: isize, index: &Tensor) -> Result<Tensor> {
         const OP: &str = "gather";
         let d = normalize_dim(OP, dim, self.dim())?;
@@ -111,6 +117,7 @@ impl Tensor {
     }
 
     /// The checks and the backend call shared by every scatter form.
+    #[track_caller]
     fn scatter_impl(
         &mut self,
         op: &'static str,
@@ -170,16 +177,19 @@ impl Tensor {
     /// Writes `src[p]` to `self[p with p[dim] = index[p]]` for every position `p` of the index,
     /// in place, as `x.scatter_(dim, index, src)`. Which write wins when two positions collide is
     /// unspecified (the CPU keeps the last in row-major order).
+    #[track_caller]
     pub fn scatter_(&mut self, dim: isize, index: &Tensor, src: &Tensor) -> Result<()> {
         self.scatter_impl("scatter", dim, index, src, ScatterReduce::Replace)
     }
     /// Out-of-place [`scatter_`](Self::scatter_), as `torch.scatter(x, dim, index, src)`.
+    #[track_caller]
     pub fn scatter(&self, dim: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         let mut out = self.try_clone()?;
         out.scatter_(dim, index, src)?;
         Ok(out)
     }
     /// Writes `value` at every position the index names, in place, as `x.scatter_(dim, index, value)`.
+    #[track_caller]
     pub fn scatter_value_(&mut self, dim: isize, index: &Tensor, value: impl Into<Scalar>) -> Result<()> {
         let v = Tensor::full(Shape::scalar(), value, self.dtype(), self.device())?;
         let shape = Shape::new(index.size());
@@ -187,16 +197,19 @@ impl Tensor {
         self.scatter_impl("scatter", dim, index, &v, ScatterReduce::Replace)
     }
     /// Out-of-place [`scatter_value_`](Self::scatter_value_), as `torch.scatter(x, dim, index, value)`.
+    #[track_caller]
     pub fn scatter_value(&self, dim: isize, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
         let mut out = self.try_clone()?;
         out.scatter_value_(dim, index, value)?;
         Ok(out)
     }
     /// Adds `src[p]` to `self[p with p[dim] = index[p]]`, in place, as `x.scatter_add_(dim, index, src)`.
+    #[track_caller]
     pub fn scatter_add_(&mut self, dim: isize, index: &Tensor, src: &Tensor) -> Result<()> {
         self.scatter_impl("scatter_add", dim, index, src, ScatterReduce::Add)
     }
     /// Out-of-place [`scatter_add_`](Self::scatter_add_), as `torch.scatter_add`.
+    #[track_caller]
     pub fn scatter_add(&self, dim: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         let mut out = self.try_clone()?;
         out.scatter_add_(dim, index, src)?;
@@ -205,6 +218,7 @@ impl Tensor {
 
     /// `self.select(dim, index[i]) += alpha * source.select(dim, i)` for each `i`, in place, as
     /// `x.index_add_(dim, index, source, alpha=alpha)`.
+    #[track_caller]
     pub fn index_add_scaled_(
         &mut self,
         dim: isize,
@@ -264,10 +278,12 @@ impl Tensor {
         })
     }
     /// `index_add_` with `alpha = 1`.
+    #[track_caller]
     pub fn index_add_(&mut self, dim: isize, index: &Tensor, source: &Tensor) -> Result<()> {
         self.index_add_scaled_(dim, index, source, 1)
     }
     /// Out-of-place [`index_add_scaled_`](Self::index_add_scaled_), as `torch.index_add(.., alpha=)`.
+    #[track_caller]
     pub fn index_add_scaled(
         &self,
         dim: isize,
@@ -280,11 +296,13 @@ impl Tensor {
         Ok(out)
     }
     /// Out-of-place [`index_add_`](Self::index_add_), as `torch.index_add`.
+    #[track_caller]
     pub fn index_add(&self, dim: isize, index: &Tensor, source: &Tensor) -> Result<Tensor> {
         self.index_add_scaled(dim, index, source, 1)
     }
 
     /// The flat positions (int64, 1-d, ascending) of the true elements of a 1-d Bool tensor.
+    #[track_caller]
     fn true_positions(mask: &Tensor) -> Result<Tensor> {
         let n = mask.numel();
         let dev = mask.device();
@@ -303,6 +321,7 @@ impl Tensor {
 
     /// The elements where `mask` (Bool, broadcast with `self`) is true, as a 1-d tensor in
     /// row-major order, as `torch.masked_select`.
+    #[track_caller]
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
         const OP: &str = "masked_select";
         if mask.dtype() != DType::Bool {
@@ -317,6 +336,7 @@ impl Tensor {
 
     /// The indices of the nonzero elements (NaN counts as nonzero), one row per element in
     /// row-major order: an int64 tensor of shape `[n, ndim]`, as `torch.nonzero`.
+    #[track_caller]
     pub fn nonzero(&self) -> Result<Tensor> {
         let mask = if self.dtype() == DType::Bool { self.shallow_clone() } else { self.ne(0)? };
         let flat = Tensor::true_positions(&mask.reshape(&[-1])?)?;
@@ -335,6 +355,7 @@ impl Tensor {
 
     /// One-hot encoding of int64 class indices, as `F.one_hot`: the result (int64) has a new
     /// last dim of `num_classes` (`None`: the largest value + 1).
+    #[track_caller]
     pub fn one_hot(&self, num_classes: Option<usize>) -> Result<Tensor> {
         const OP: &str = "one_hot";
         if self.dtype() != DType::I64 {

@@ -12,6 +12,7 @@ use crate::{Layout, Result};
 #[allow(clippy::too_many_arguments)]
 pub trait MatmulOps<S>: StorageBase {
     /// `[batch, m, k] @ [batch, k, n] -> [batch, m, n]` (batch strides may be 0).
+    #[track_caller]
     fn matmul_into(
         &mut self,
         dst_layout: &Layout,

@@ -7,6 +7,7 @@ use crate::{bail, Element, Layout, Result};
 use alloc::vec::Vec;
 
 impl MatmulOps<Storage> for CpuStorage {
+    #[track_caller]
     fn matmul_into(
         &mut self,
         dst_layout: &Layout,
@@ -284,6 +285,7 @@ fn via_f32<T: Element>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f64, 
 
 /// `dst[ld] = beta * dst[ld] + alpha * lhs[la] @ rhs[lb]` over 3-d layouts.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(crate) fn matmul_into(
     dst: &mut CpuStorage,
     ld: &Layout,

@@ -6,7 +6,7 @@ pub(crate) mod backend;
 pub(crate) mod cpu;
 
 use crate::shape::{broadcast_shapes, Dims};
-use crate::{bail, result_type, Layout, Result, Shape, Tensor};
+use crate::{bail, result_type, Layout, Result, ResultExt, Shape, Tensor};
 
 /// Operands of one batched product, as 3-d tensors, and the shape of the user-facing result.
 struct Plan {
@@ -18,6 +18,7 @@ struct Plan {
     out_shape: Shape,
 }
 
+#[track_caller]
 fn plan(a: &Tensor, b: &Tensor) -> Result<Plan> {
     let (da, db) = (a.dim(), b.dim());
     if da == 0 || db == 0 {
@@ -75,6 +76,7 @@ fn plan(a: &Tensor, b: &Tensor) -> Result<Plan> {
 impl Tensor {
     /// Matrix product with PyTorch's rules: 1-d·1-d is a dot product, 2-d@2-d a matrix product,
     /// 1-d operands gain and then lose a dim, leading dims broadcast as batches.
+    #[track_caller]
     pub fn matmul(&self, rhs: &Tensor) -> Result<Tensor> {
         self.same_device("matmul", &[rhs])?;
         let dtype = result_type(&[self.operand(), rhs.operand()]);
@@ -98,10 +100,12 @@ impl Tensor {
     }
     /// `matmul` into `out` (no allocation when `out` is contiguous with the result's shape and
     /// dtype; otherwise `out` is replaced, as PyTorch resizes it).
+    #[track_caller]
     pub fn matmul_out(a: &Tensor, b: &Tensor, out: &mut Tensor) -> Result<()> {
         Tensor::addmm_into(a, b, out, 1.0, 0.0)
     }
     /// `out = beta * out + alpha * a @ b` (shapes as `matmul`).
+    #[track_caller]
     fn addmm_into(a: &Tensor, b: &Tensor, out: &mut Tensor, alpha: f64, beta: f64) -> Result<()> {
         let dtype = result_type(&[a.operand(), b.operand()]);
         let p = plan(&a.to_dtype(dtype)?, &b.to_dtype(dtype)?)?;
@@ -131,6 +135,7 @@ impl Tensor {
         }
     }
     /// Product of two matrices, as `torch.mm`.
+    #[track_caller]
     pub fn mm(&self, rhs: &Tensor) -> Result<Tensor> {
         if self.dim() != 2 || rhs.dim() != 2 {
             bail!(Shape, "mm", "expected 2-D tensors, got shapes {:?} and {:?}", self.shape(), rhs.shape());
@@ -138,6 +143,7 @@ impl Tensor {
         self.matmul(rhs)
     }
     /// Batched product of 3-d tensors, as `torch.bmm`.
+    #[track_caller]
     pub fn bmm(&self, rhs: &Tensor) -> Result<Tensor> {
         if self.dim() != 3 || rhs.dim() != 3 || self.size()[0] != rhs.size()[0] {
             bail!(
@@ -151,6 +157,7 @@ impl Tensor {
         self.matmul(rhs)
     }
     /// Matrix-vector product, as `torch.mv`.
+    #[track_caller]
     pub fn mv(&self, vec: &Tensor) -> Result<Tensor> {
         if self.dim() != 2 || vec.dim() != 1 {
             bail!(Shape, "mv", "expected a matrix and a vector, got shapes {:?} and {:?}", self.shape(), vec.shape());
@@ -158,6 +165,7 @@ impl Tensor {
         self.matmul(vec)
     }
     /// Dot product of two vectors, as `torch.dot`.
+    #[track_caller]
     pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
         if self.dim() != 1 || other.dim() != 1 || self.numel() != other.numel() {
             bail!(
@@ -171,6 +179,7 @@ impl Tensor {
         self.matmul(other)
     }
     /// Outer product of two vectors, as `torch.outer`.
+    #[track_caller]
     pub fn outer(&self, other: &Tensor) -> Result<Tensor> {
         if self.dim() != 1 || other.dim() != 1 {
             bail!(Shape, "outer", "expected 1-D tensors, got shapes {:?} and {:?}", self.shape(), other.shape());
@@ -178,17 +187,18 @@ impl Tensor {
         self.unsqueeze(1)?.mul(&other.unsqueeze(0)?)
     }
     /// `beta * self + alpha * (m1 @ m2)`, as `torch.addmm` (`self` broadcasts to the result).
+    #[track_caller]
     pub fn addmm(&self, m1: &Tensor, m2: &Tensor, beta: f64, alpha: f64) -> Result<Tensor> {
         if m1.dim() != 2 || m2.dim() != 2 {
             bail!(Shape, "addmm", "expected 2-D matrices, got shapes {:?} and {:?}", m1.shape(), m2.shape());
         }
         let shape = Shape::new(&[m1.size()[0], m2.size()[1]]);
         let dtype = result_type(&[self.operand(), m1.operand(), m2.operand()]);
-        let mut out = self.broadcast_to(&shape)?.to_dtype(dtype)?.contiguous()?;
+        let mut out = self.broadcast_to(&shape).in_op("addmm")?.to_dtype(dtype)?.contiguous()?;
         if out.shares_storage(self) {
             out = out.try_clone()?;
         }
-        Tensor::addmm_into(m1, m2, &mut out, alpha, beta)?;
+        Tensor::addmm_into(m1, m2, &mut out, alpha, beta).in_op("addmm")?;
         Ok(out)
     }
 }

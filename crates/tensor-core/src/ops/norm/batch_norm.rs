@@ -9,6 +9,7 @@ impl Tensor {
     /// Batch norm with batch statistics (training mode) of an `[N, C, *]` input, as
     /// `F.batch_norm(x, None, None, weight, bias, training=True, eps=eps)`: the result, and each
     /// channel's mean and biased variance (shape `[C]`; the running statistics are the caller's).
+    #[track_caller]
     pub fn batch_norm_train(
         &self,
         weight: Option<&Tensor>,
@@ -39,6 +40,7 @@ impl Tensor {
     /// The gradients of [`batch_norm_train`](Self::batch_norm_train) from the upstream `grad`,
     /// the input `x` and the forward's `mean` and `var`: the input's, and each channel's weight
     /// and bias gradients (always both: each is one sum per channel).
+    #[track_caller]
     pub fn batch_norm_train_backward(
         grad: &Tensor,
         x: &Tensor,
@@ -83,6 +85,7 @@ impl Tensor {
 
 /// Checks the input (`[N, C, *]`, float) and the per-channel tensors; returns `C` and the
 /// elements per plane.
+#[track_caller]
 fn check_batch_norm(name: &'static str, x: &Tensor, per_channel: &[Option<&Tensor>]) -> Result<(usize, usize)> {
     if x.dim() < 2 || !x.is_floating_point() {
         bail!(Shape, name, "expected a float input of shape [N, C, *], got {:?} {}", x.size(), x.dtype());
@@ -117,6 +120,7 @@ fn layout_of(x: &Tensor) -> (Vec<isize>, Vec<isize>) {
     (dims, view)
 }
 
+#[track_caller]
 fn composed_forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
     let (dims, view) = layout_of(x);
     let mean = x.mean_dim(&dims, true)?;
@@ -132,6 +136,7 @@ fn composed_forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64
     Ok((y, mean.reshape(&[-1])?, var.reshape(&[-1])?))
 }
 
+#[track_caller]
 fn composed_backward(
     g: &Tensor,
     x: &Tensor,

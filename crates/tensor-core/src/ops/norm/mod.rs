@@ -15,14 +15,17 @@ use alloc::vec::Vec;
 
 impl Tensor {
     /// `exp(x) / sum(exp(x))` along `dim`, stable (the max is subtracted first).
+    #[track_caller]
     pub fn softmax(&self, dim: isize) -> Result<Tensor> {
         self.softmax_along("softmax", dim, false)
     }
     /// `x - logsumexp(x)` along `dim`, stable.
+    #[track_caller]
     pub fn log_softmax(&self, dim: isize) -> Result<Tensor> {
         self.softmax_along("log_softmax", dim, true)
     }
 
+    #[track_caller]
     fn softmax_along(&self, name: &'static str, dim: isize, log: bool) -> Result<Tensor> {
         let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
         let d = normalize_dim(name, dim, x.dim().max(1))?;
@@ -43,6 +46,7 @@ impl Tensor {
     /// The gradient of [`softmax`](Self::softmax) (`log`: of [`log_softmax`](Self::log_softmax))
     /// along `dim` from the upstream `grad` and the forward's `output`, as PyTorch's
     /// `_softmax_backward_data`: `y (g - sum(g y))`, or `g - exp(y) sum(g)`.
+    #[track_caller]
     pub fn softmax_backward(grad: &Tensor, output: &Tensor, dim: isize, log: bool) -> Result<Tensor> {
         let name = "softmax_backward";
         if grad.shape() != output.shape() || grad.dtype() != output.dtype() || !grad.is_floating_point() {
@@ -73,6 +77,7 @@ impl Tensor {
 
     /// Layer norm over the trailing `normalized_shape` dims, as `F.layer_norm(x,
     /// normalized_shape, weight, bias, eps)`.
+    #[track_caller]
     pub fn layer_norm(
         &self,
         normalized_shape: &[usize],
@@ -86,6 +91,7 @@ impl Tensor {
     /// [`layer_norm`](Self::layer_norm) with each row's statistics, as
     /// `torch.native_layer_norm`: the result, the mean and `1 / sqrt(var + eps)` (biased
     /// variance), both of the leading dims' shape followed by ones. What autograd saves.
+    #[track_caller]
     pub fn native_layer_norm(
         &self,
         normalized_shape: &[usize],
@@ -120,6 +126,7 @@ impl Tensor {
     /// The gradients of [`native_layer_norm`](Self::native_layer_norm) from the upstream `grad`,
     /// the input `x` and the forward's `mean` and `rstd`: the input's, the weight's (if
     /// `weight` is given) and the bias's (if `bias_grad`), as `native_layer_norm_backward`.
+    #[track_caller]
     pub fn layer_norm_backward(
         grad: &Tensor,
         x: &Tensor,
@@ -173,6 +180,7 @@ impl Tensor {
 // The same results from other ops, for backends without the fused kernels (and the tests'
 // reference for the fused ones).
 
+#[track_caller]
 fn composed_softmax(x: &Tensor, dim: isize, log: bool) -> Result<Tensor> {
     let shifted = x.sub(&x.amax(&[dim], true)?)?;
     if log {
@@ -183,6 +191,7 @@ fn composed_softmax(x: &Tensor, dim: isize, log: bool) -> Result<Tensor> {
     }
 }
 
+#[track_caller]
 fn composed_softmax_backward(grad: &Tensor, output: &Tensor, dim: isize, log: bool) -> Result<Tensor> {
     if log {
         grad.sub(&output.exp()?.mul(&grad.sum_dim(&[dim], true)?)?)
@@ -192,6 +201,7 @@ fn composed_softmax_backward(grad: &Tensor, output: &Tensor, dim: isize, log: bo
     }
 }
 
+#[track_caller]
 fn composed_layer_norm(
     x: &Tensor,
     k: usize,
@@ -213,6 +223,7 @@ fn composed_layer_norm(
     Ok((y, mean, rstd))
 }
 
+#[track_caller]
 fn composed_layer_norm_backward(
     g: &Tensor,
     x: &Tensor,
@@ -239,6 +250,7 @@ fn composed_layer_norm_backward(
 
 /// `t` summed over `dims`, the leading dims of a layer norm (none: `t` itself, where
 /// `sum_dim(&[])` would sum everything).
+#[track_caller]
 fn sum_leading(t: &Tensor, dims: &[isize]) -> Result<Tensor> {
     if dims.is_empty() {
         Ok(t.shallow_clone())
@@ -253,6 +265,7 @@ fn trailing(rank: usize, k: usize) -> Vec<isize> {
 }
 
 /// Checks a layer norm's input and parameters; returns the statistics' shape.
+#[track_caller]
 fn check_layer_norm(name: &'static str, x: &Tensor, shape: &[usize], params: &[Option<&Tensor>]) -> Result<Vec<usize>> {
     let k = shape.len();
     if k == 0 || x.dim() < k || x.size()[x.dim() - k..] != *shape {
@@ -281,6 +294,7 @@ fn check_layer_norm(name: &'static str, x: &Tensor, shape: &[usize], params: &[O
 }
 
 /// Runs `f` with the storages of `tensors` (2 to 5 of them) locked for reading.
+#[track_caller]
 fn lock_all<R>(
     name: &'static str,
     tensors: &[&Tensor],

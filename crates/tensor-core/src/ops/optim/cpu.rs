@@ -76,6 +76,7 @@ fn cpu_mut(s: &mut Storage) -> Option<&mut CpuStorage> {
 }
 
 /// The elements `range` of `s` as `T`, mutably.
+#[track_caller]
 fn typed_mut<'a, T: StorageOf>(
     s: &'a mut CpuStorage,
     range: &core::ops::Range<usize>,
@@ -88,6 +89,7 @@ fn typed_mut<'a, T: StorageOf>(
     }
 }
 
+#[track_caller]
 fn typed<'a, T: StorageOf>(s: &'a CpuStorage, range: &core::ops::Range<usize>, op: &'static str) -> Result<&'a [T]> {
     match T::slice_of(s) {
         Some(v) => Ok(&v[range.clone()]),
@@ -191,6 +193,7 @@ fn adam_piece<T: Math, const L2: bool, const AMSGRAD: bool>(
     }
 }
 
+#[track_caller]
 fn adam<T: Math + StorageOf + Send + Sync>(
     param: &mut CpuStorage,
     grad: &CpuStorage,
@@ -269,6 +272,7 @@ fn sgd_piece<T: Math>(p: &mut [T], g: &[T], b: &mut [T], st: &SgdStep, (wd, mom,
     }
 }
 
+#[track_caller]
 fn sgd<T: Math + StorageOf + Send + Sync>(
     param: &mut CpuStorage,
     grad: &CpuStorage,

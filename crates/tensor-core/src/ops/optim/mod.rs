@@ -15,6 +15,7 @@ impl Tensor {
     /// One Adam (or AdamW, `step.decoupled`) step of this parameter in place, from `grad`,
     /// updating the running averages `exp_avg` and `exp_avg_sq` (and, for AMSGrad,
     /// `max_exp_avg_sq`): `torch.optim.Adam`'s update, fused. All of one shape and float dtype.
+    #[track_caller]
     pub fn adam_step_(
         &mut self,
         grad: &Tensor,
@@ -49,6 +50,7 @@ impl Tensor {
     /// One SGD step of this parameter in place, from `grad`, with the momentum buffer where
     /// `step.momentum` is nonzero (at `step.first` it takes the gradient): `torch.optim.SGD`'s
     /// update, fused.
+    #[track_caller]
     pub fn sgd_step_(&mut self, grad: &Tensor, momentum_buffer: Option<&mut Tensor>, step: &SgdStep) -> Result<()> {
         let name = "sgd_step_";
         if step.momentum != 0.0 && momentum_buffer.is_none() {
@@ -77,6 +79,7 @@ impl Tensor {
 }
 
 /// One shape, one float dtype, one device.
+#[track_caller]
 fn check(name: &'static str, all: &[&Tensor]) -> Result<()> {
     let p = all[0];
     if !p.is_floating_point() {
@@ -99,6 +102,7 @@ fn check(name: &'static str, all: &[&Tensor]) -> Result<()> {
 }
 
 /// `start.lerp_(end, weight)` exactly as PyTorch's CPU kernel evaluates it.
+#[track_caller]
 fn lerp_(start: &mut Tensor, end: &Tensor, weight: f64) -> Result<()> {
     let next = if weight.abs() < 0.5 {
         start.add(&end.sub(&*start)?.mul(weight)?)?
@@ -109,6 +113,7 @@ fn lerp_(start: &mut Tensor, end: &Tensor, weight: f64) -> Result<()> {
 }
 
 /// Adam from other ops, in `_single_tensor_adam`'s order.
+#[track_caller]
 fn composed_adam(
     param: &mut Tensor,
     grad: &Tensor,
@@ -144,6 +149,7 @@ fn composed_adam(
 }
 
 /// SGD from other ops, in `_single_tensor_sgd`'s order.
+#[track_caller]
 fn composed_sgd(param: &mut Tensor, grad: &Tensor, buf: Option<&mut Tensor>, st: &SgdStep) -> Result<()> {
     let mut d_p = if st.weight_decay == 0.0 { grad.shallow_clone() } else { grad.add(&param.mul(st.weight_decay)?)? };
     if let Some(b) = buf {

@@ -12,10 +12,12 @@ use crate::{Layout, Result};
 #[allow(clippy::too_many_arguments)]
 pub trait PoolOps<S>: StorageBase {
     /// Max pooling of NCHW input (padding with -inf); returns values and flat `h * w` I64 indices.
+    #[track_caller]
     fn max_pool2d(&self, layout: &Layout, geometry: &Conv2dGeometry) -> Result<(S, S)> {
         unsupported_default!(self, "max_pool2d", layout, geometry)
     }
     /// Scatters `self` (the output gradient) to the input positions `indices` chose.
+    #[track_caller]
     fn max_pool2d_backward(
         &self,
         layout: &Layout,
@@ -26,10 +28,12 @@ pub trait PoolOps<S>: StorageBase {
         unsupported_default!(self, "max_pool2d_backward", layout, indices, indices_layout, geometry)
     }
     /// Average pooling of NCHW input.
+    #[track_caller]
     fn avg_pool2d(&self, layout: &Layout, geometry: &Conv2dGeometry, count_include_pad: bool) -> Result<S> {
         unsupported_default!(self, "avg_pool2d", layout, geometry, count_include_pad)
     }
     /// Gradient of average pooling; `self` is the output gradient.
+    #[track_caller]
     fn avg_pool2d_backward(&self, layout: &Layout, geometry: &Conv2dGeometry, count_include_pad: bool) -> Result<S> {
         unsupported_default!(self, "avg_pool2d_backward", layout, geometry, count_include_pad)
     }

@@ -11,10 +11,12 @@ use crate::{bail, Layout, Result};
 use alloc::vec::Vec;
 
 impl PoolOps<Storage> for CpuStorage {
+    #[track_caller]
     fn max_pool2d(&self, layout: &Layout, g: &Conv2dGeometry) -> Result<(Storage, Storage)> {
         let (v, i) = max_pool2d(self, layout, g)?;
         Ok((Storage::new(v), Storage::new(i)))
     }
+    #[track_caller]
     fn max_pool2d_backward(
         &self,
         layout: &Layout,
@@ -24,9 +26,11 @@ impl PoolOps<Storage> for CpuStorage {
     ) -> Result<Storage> {
         max_pool2d_backward(self, layout, indices.cpu("max_pool2d_backward")?, il, g).map(Storage::new)
     }
+    #[track_caller]
     fn avg_pool2d(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Storage> {
         avg_pool2d(self, layout, g, count_include_pad).map(Storage::new)
     }
+    #[track_caller]
     fn avg_pool2d_backward(&self, layout: &Layout, g: &Conv2dGeometry, count_include_pad: bool) -> Result<Storage> {
         avg_pool2d_backward(self, layout, g, count_include_pad).map(Storage::new)
     }
@@ -54,6 +58,7 @@ fn avg_window(o: usize, s: usize, p: usize, k: usize, len: usize) -> (usize, usi
     (start.max(0) as usize, end.min(len as isize).max(0) as usize, size)
 }
 
+#[track_caller]
 fn max_pool<T: MaxElem>(x: &[T], g: &Conv2dGeometry, batch: usize) -> Result<(Vec<T>, Vec<i64>)> {
     let (plane, l) = (g.h * g.w, g.positions());
     let planes = batch * g.c;
@@ -77,6 +82,7 @@ fn max_pool<T: MaxElem>(x: &[T], g: &Conv2dGeometry, batch: usize) -> Result<(Ve
     Ok((vals, idx))
 }
 
+#[track_caller]
 fn max_backward<T: MaxElem>(gr: &[T], idx: &[i64], g: &Conv2dGeometry, batch: usize) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
     if let Some(&bad) = idx.iter().find(|&&i| i < 0 || i as usize >= plane) {
@@ -135,6 +141,7 @@ fn avg_plane<T: FloatElem>(
     }
 }
 
+#[track_caller]
 fn avg_pool<T: FloatElem>(x: &[T], g: &Conv2dGeometry, batch: usize, include_pad: bool) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
     let mut out = crate::cpu::zeroed_buffer::<T>("avg_pool2d", batch * g.c * l)?;
@@ -144,6 +151,7 @@ fn avg_pool<T: FloatElem>(x: &[T], g: &Conv2dGeometry, batch: usize, include_pad
     Ok(out)
 }
 
+#[track_caller]
 fn avg_backward<T: FloatElem>(gr: &[T], g: &Conv2dGeometry, batch: usize, include_pad: bool) -> Result<Vec<T>> {
     let (plane, l) = (g.h * g.w, g.positions());
     let mut dx = crate::cpu::zeroed_buffer::<T>("avg_pool2d_backward", batch * g.c * plane)?;
@@ -173,6 +181,7 @@ fn avg_backward<T: FloatElem>(gr: &[T], g: &Conv2dGeometry, batch: usize, includ
 }
 
 /// Max pooling: (values, flat `h * w` I64 indices).
+#[track_caller]
 pub(crate) fn max_pool2d(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) -> Result<(CpuStorage, CpuStorage)> {
     let geo = *g;
     let (v, i) = match x {
@@ -194,6 +203,7 @@ pub(crate) fn max_pool2d(x: &CpuStorage, layout: &Layout, g: &Conv2dGeometry) ->
 }
 
 /// Gradient of max pooling: scatters `grad` to the chosen positions.
+#[track_caller]
 pub(crate) fn max_pool2d_backward(
     grad: &CpuStorage,
     layout: &Layout,
@@ -210,6 +220,7 @@ pub(crate) fn max_pool2d_backward(
 }
 
 /// Average pooling.
+#[track_caller]
 pub(crate) fn avg_pool2d(
     x: &CpuStorage,
     layout: &Layout,
@@ -221,6 +232,7 @@ pub(crate) fn avg_pool2d(
 }
 
 /// Gradient of average pooling.
+#[track_caller]
 pub(crate) fn avg_pool2d_backward(
     grad: &CpuStorage,
     layout: &Layout,

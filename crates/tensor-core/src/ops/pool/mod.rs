@@ -49,6 +49,7 @@ pub fn pool_output_len(
 /// The geometry of a pooling window over a 4-d input shape, checked as PyTorch's
 /// `pool2d_shape_check`.
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub fn pool2d_geometry(
     op: &'static str,
     input: &[usize],
@@ -121,6 +122,7 @@ pub fn pool2d_geometry(
 }
 
 /// A 4-d view of a 3-d or 4-d float input, and whether it was 3-d.
+#[track_caller]
 fn batched(op: &'static str, x: &Tensor) -> Result<(Tensor, bool)> {
     if !x.is_floating_point() {
         bail!(DType, op, "\"{}\" not implemented for '{}': expected a floating point input", op, x.dtype());
@@ -132,6 +134,7 @@ fn batched(op: &'static str, x: &Tensor) -> Result<(Tensor, bool)> {
 }
 
 /// `input_shape` as 4-d (and whether it was 3-d).
+#[track_caller]
 fn shape4(op: &'static str, input_shape: &[usize]) -> Result<([usize; 4], bool)> {
     match *input_shape {
         [n, c, h, w] => Ok(([n, c, h, w], false)),
@@ -149,6 +152,7 @@ fn out_shape(g: &Conv2dGeometry, was_3d: bool) -> Vec<usize> {
 }
 
 /// Checks that a gradient has the forward output's shape, and returns it as 4-d.
+#[track_caller]
 fn check_grad(op: &'static str, grad: &Tensor, g: &Conv2dGeometry, was_3d: bool) -> Result<Tensor> {
     let want = out_shape(g, was_3d);
     if grad.size() != want.as_slice() {
@@ -168,6 +172,7 @@ impl Tensor {
     /// Max pooling with the flat `h * w` index of each maximum, as
     /// `F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=True)`.
     /// NaN wins over every number.
+    #[track_caller]
     pub fn max_pool2d_with_indices(
         &self,
         kernel: [usize; 2],
@@ -187,6 +192,7 @@ impl Tensor {
     }
 
     /// Max pooling, as `F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)`.
+    #[track_caller]
     pub fn max_pool2d(
         &self,
         kernel: [usize; 2],
@@ -201,6 +207,7 @@ impl Tensor {
     /// Average pooling, as `F.avg_pool2d(x, kernel, stride, padding, ceil_mode,
     /// count_include_pad)`: with `count_include_pad` the divisor counts the padding inside each
     /// window; windows that `ceil_mode` lets run past the padding never count that part.
+    #[track_caller]
     pub fn avg_pool2d(
         &self,
         kernel: [usize; 2],
@@ -218,6 +225,7 @@ impl Tensor {
 
     /// Adaptive average pooling to `output_size`, as `F.adaptive_avg_pool2d`: output cell `i`
     /// averages input rows `floor(i * h / oh)..ceil((i + 1) * h / oh)` (and likewise columns).
+    #[track_caller]
     pub fn adaptive_avg_pool2d(&self, output_size: [usize; 2]) -> Result<Tensor> {
         const OP: &str = "adaptive_avg_pool2d";
         let (x, was_3d) = batched(OP, self)?;
@@ -249,6 +257,7 @@ impl Tensor {
 
 /// The `[out, len]` matrix whose row `i` averages adaptive window `i`, in `like`'s dtype and
 /// on its device.
+#[track_caller]
 fn adaptive_matrix(out: usize, len: usize, like: &Tensor) -> Result<Tensor> {
     let mut m = alloc::vec![0.0f64; out * len];
     for i in 0..out {
@@ -263,6 +272,7 @@ fn adaptive_matrix(out: usize, len: usize, like: &Tensor) -> Result<Tensor> {
 /// Gradient of [`Tensor::max_pool2d_with_indices`]: each output gradient is added at the input
 /// position its index names. `input_shape` is the forward input's (3-d or 4-d).
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub fn max_pool2d_backward(
     grad_out: &Tensor,
     indices: &Tensor,
@@ -296,6 +306,7 @@ pub fn max_pool2d_backward(
 }
 
 /// Gradient of [`Tensor::avg_pool2d`]; `input_shape` is the forward input's (3-d or 4-d).
+#[track_caller]
 pub fn avg_pool2d_backward(
     grad_out: &Tensor,
     input_shape: &[usize],
@@ -314,6 +325,7 @@ pub fn avg_pool2d_backward(
 }
 
 /// Gradient of [`Tensor::adaptive_avg_pool2d`]; `input_shape` is the forward input's.
+#[track_caller]
 pub fn adaptive_avg_pool2d_backward(grad_out: &Tensor, input_shape: &[usize]) -> Result<Tensor> {
     const OP: &str = "adaptive_avg_pool2d_backward";
     let (shape, was_3d) = shape4(OP, input_shape)?;

@@ -44,6 +44,7 @@ pub enum ScanOp {
 #[allow(clippy::too_many_arguments)]
 pub trait ReduceOps<S>: StorageBase {
     /// reduced dims kept as size 1.
+    #[track_caller]
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<S> {
         unsupported_default!(self, "reduce", layout, dims, op)
     }
@@ -63,6 +64,7 @@ pub trait ReduceOps<S>: StorageBase {
         None
     }
     /// A running sum or product along `dim`, as a new contiguous storage of the same shape.
+    #[track_caller]
     fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<S> {
         unsupported_default!(self, "scan", layout, dim, op)
     }

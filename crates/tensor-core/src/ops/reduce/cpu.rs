@@ -11,6 +11,7 @@ use crate::{bail, with_cpu, DType, Element, Layout, Result};
 use alloc::vec::Vec;
 
 impl ReduceOps<Storage> for CpuStorage {
+    #[track_caller]
     fn reduce(&self, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<Storage> {
         reduce(self, layout, dims, op).map(Storage::new)
     }
@@ -27,6 +28,7 @@ impl ReduceOps<Storage> for CpuStorage {
             _ => None,
         }
     }
+    #[track_caller]
     fn scan(&self, layout: &Layout, dim: usize, op: ScanOp) -> Result<Storage> {
         scan(self, layout, dim, op).map(Storage::new)
     }
@@ -295,6 +297,7 @@ pub(crate) fn result_dtype(dtype: DType, op: ReduceOp) -> DType {
 
 /// Reduces `dims` (sorted) of `x[layout]`; the result is contiguous (reduced dims removed or
 /// kept as 1 — the same elements either way).
+#[track_caller]
 pub(crate) fn reduce(x: &CpuStorage, layout: &Layout, dims: &[usize], op: ReduceOp) -> Result<CpuStorage> {
     let mut out = CpuStorage::for_overwrite("reduce", result_dtype(x.dtype(), op), kept_numel(layout, dims))?;
     reduce_into(x, layout, dims, op, &mut out, 0)?;
@@ -302,6 +305,7 @@ pub(crate) fn reduce(x: &CpuStorage, layout: &Layout, dims: &[usize], op: Reduce
 }
 
 /// [`reduce`] into `out[start..start + kept]`, which has `op`'s result dtype.
+#[track_caller]
 pub(crate) fn reduce_into(
     x: &CpuStorage,
     layout: &Layout,
@@ -409,7 +413,9 @@ pub(crate) fn reduce_into(
 
 /// A running sum or product along `dim`, contiguous. Floats accumulate in f64 (as PyTorch's CPU
 /// `acc_type`), integers in i64, wrapping.
+#[track_caller]
 pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> Result<CpuStorage> {
+    #[track_caller]
     fn go<T: Element, A: Copy + Send + Sync>(
         v: &[T],
         layout: &Layout,
@@ -482,6 +488,7 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
         let back = Layout::contiguous(Shape::new(&moved_shape)).permute(&inv).expect("valid permutation");
         crate::ops::copy::cpu::gather_vec(&rows, &back)
     }
+    #[track_caller]
     fn float<T: Element>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Result<Vec<T>> {
         match op {
             ScanOp::CumSum => go(v, layout, dim, 0.0, |a, x: T| a + x.to_f64(), T::from_f64, false),
@@ -489,6 +496,7 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
             ScanOp::CumProd => go(v, layout, dim, 1.0, |a, x: T| a * x.to_f64(), T::from_f64, false),
         }
     }
+    #[track_caller]
     fn int<T: crate::cpu::IntElem>(v: &[T], layout: &Layout, dim: usize, op: ScanOp) -> Result<Vec<T>> {
         match op {
             ScanOp::CumSum => go(v, layout, dim, 0i64, |a, x: T| a.wrapping_add(x.i64()), T::of_i64, false),

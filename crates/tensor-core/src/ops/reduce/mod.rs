@@ -9,7 +9,7 @@ mod outer;
 
 use crate::backend::{ReduceOp, ScanOp};
 use crate::shape::{normalize_dim, normalize_dims, Dims};
-use crate::{bail, DType, Result, Shape, Tensor};
+use crate::{bail, DType, Result, ResultExt, Shape, Tensor};
 
 /// Which norm [`Tensor::norm`] computes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,6 +26,7 @@ pub enum Norm {
 
 impl Tensor {
     /// Reduces `dims` with `op`; `keepdim` keeps them as size 1. The backbone of every reduction.
+    #[track_caller]
     pub fn reduce(&self, name: &'static str, dims: Option<&[isize]>, keepdim: bool, op: ReduceOp) -> Result<Tensor> {
         let (dims, shape) = self.reduce_plan(name, dims, keepdim, op)?;
         // The storage holds the kept elements in row-major order, whether or not the reduced
@@ -35,6 +36,7 @@ impl Tensor {
     }
 
     /// The sorted dims `op` reduces, and the result's shape.
+    #[track_caller]
     pub(crate) fn reduce_plan(
         &self,
         name: &'static str,
@@ -63,6 +65,7 @@ impl Tensor {
         Ok((dims, Shape::new(&shape)))
     }
 
+    #[track_caller]
     pub(crate) fn sum_input(&self) -> Result<Tensor> {
         if self.is_floating_point() {
             Ok(self.shallow_clone())
@@ -72,26 +75,32 @@ impl Tensor {
     }
 
     /// Sum of every element (integers and bools sum to int64), as `x.sum()`.
+    #[track_caller]
     pub fn sum(&self) -> Result<Tensor> {
         self.sum_dim(&[], false)
     }
     /// Sum over `dims`, as `x.sum(dim, keepdim)`.
+    #[track_caller]
     pub fn sum_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         self.sum_input()?.reduce("sum", Some(dims), keepdim, ReduceOp::Sum)
     }
     /// Product of every element.
+    #[track_caller]
     pub fn prod(&self) -> Result<Tensor> {
         self.sum_input()?.reduce("prod", None, false, ReduceOp::Prod)
     }
     /// Product over one dim.
+    #[track_caller]
     pub fn prod_dim(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
         self.sum_input()?.reduce("prod", Some(&[dim]), keepdim, ReduceOp::Prod)
     }
     /// Mean of every element (floats only, as PyTorch), as `x.mean()`.
+    #[track_caller]
     pub fn mean(&self) -> Result<Tensor> {
         self.mean_dim(&[], false)
     }
     /// Mean over `dims`.
+    #[track_caller]
     pub fn mean_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         if !self.is_floating_point() {
             bail!(DType, "mean", "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}", self.dtype());
@@ -99,6 +108,7 @@ impl Tensor {
         let n = self.reduced_count("mean", dims)?;
         self.sum_dim(dims, keepdim)?.div(n as f64)
     }
+    #[track_caller]
     pub(crate) fn reduced_count(&self, name: &'static str, dims: &[isize]) -> Result<usize> {
         if dims.is_empty() {
             return Ok(self.numel());
@@ -109,23 +119,28 @@ impl Tensor {
             .product())
     }
     /// Largest element, as `x.max()`.
+    #[track_caller]
     pub fn max(&self) -> Result<Tensor> {
         self.reduce("max", None, false, ReduceOp::Max)
     }
     /// Smallest element, as `x.min()`.
+    #[track_caller]
     pub fn min(&self) -> Result<Tensor> {
         self.reduce("min", None, false, ReduceOp::Min)
     }
     /// Largest values along `dim` and their indices, as `x.max(dim)`.
+    #[track_caller]
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
         self.extreme_dim("max", dim, keepdim, ReduceOp::ArgMax)
     }
     /// Smallest values along `dim` and their indices, as `x.min(dim)`.
+    #[track_caller]
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
         self.extreme_dim("min", dim, keepdim, ReduceOp::ArgMin)
     }
     /// One pass for the indices; the values are gathered at them (a gather of one element per
     /// output), instead of a second reduction.
+    #[track_caller]
     fn extreme_dim(&self, name: &'static str, dim: isize, keepdim: bool, arg: ReduceOp) -> Result<(Tensor, Tensor)> {
         let idx = self.reduce(name, Some(&[dim]), true, arg)?;
         let values = if self.dim() == 0 { self.shallow_clone() } else { self.gather(dim, &idx)? };
@@ -135,13 +150,16 @@ impl Tensor {
         Ok((values.squeeze_dim(dim)?, idx.squeeze_dim(dim)?))
     }
     /// Index of the largest value along `dim`, or in the flattened tensor when `None`.
+    #[track_caller]
     pub fn argmax(&self, dim: Option<isize>, keepdim: bool) -> Result<Tensor> {
         self.arg("argmax", dim, keepdim, ReduceOp::ArgMax)
     }
     /// Index of the smallest value along `dim`, or in the flattened tensor when `None`.
+    #[track_caller]
     pub fn argmin(&self, dim: Option<isize>, keepdim: bool) -> Result<Tensor> {
         self.arg("argmin", dim, keepdim, ReduceOp::ArgMin)
     }
+    #[track_caller]
     pub(crate) fn arg(&self, name: &'static str, dim: Option<isize>, keepdim: bool, op: ReduceOp) -> Result<Tensor> {
         match dim {
             Some(d) => self.reduce(name, Some(&[d]), keepdim, op),
@@ -157,29 +175,36 @@ impl Tensor {
         }
     }
     /// Largest values over `dims`, as `torch.amax`.
+    #[track_caller]
     pub fn amax(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         self.reduce("amax", Some(dims), keepdim, ReduceOp::Max)
     }
     /// Smallest values over `dims`, as `torch.amin`.
+    #[track_caller]
     pub fn amin(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         self.reduce("amin", Some(dims), keepdim, ReduceOp::Min)
     }
     /// True if every element is nonzero (Bool, 0-d; uint8 for a uint8 input, as PyTorch).
+    #[track_caller]
     pub fn all(&self) -> Result<Tensor> {
         self.all_dim(&[], false)
     }
     /// True if any element is nonzero (Bool, 0-d; uint8 for a uint8 input, as PyTorch).
+    #[track_caller]
     pub fn any(&self) -> Result<Tensor> {
         self.any_dim(&[], false)
     }
     /// `all` over `dims`.
+    #[track_caller]
     pub fn all_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         self.logical_reduce("all", dims, keepdim, ReduceOp::All)
     }
     /// `any` over `dims`.
+    #[track_caller]
     pub fn any_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         self.logical_reduce("any", dims, keepdim, ReduceOp::Any)
     }
+    #[track_caller]
     fn logical_reduce(&self, name: &'static str, dims: &[isize], keepdim: bool, op: ReduceOp) -> Result<Tensor> {
         let r = self.reduce(name, Some(dims), keepdim, op)?;
         // torch.tensor([1, 2], dtype=torch.uint8).all() == tensor(1, dtype=torch.uint8)
@@ -191,6 +216,7 @@ impl Tensor {
     }
     /// Variance over `dims` (all when empty) with Bessel's `correction` (1 = unbiased), as
     /// `torch.var(x, dim, correction=, keepdim=)`.
+    #[track_caller]
     pub fn var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
         if !self.is_floating_point() {
             bail!(DType, "var", "std and var only support floating point dtypes, got {}", self.dtype());
@@ -202,8 +228,9 @@ impl Tensor {
         centered.square()?.sum_dim(dims, keepdim)?.div(denom)
     }
     /// Standard deviation: the square root of [`var`](Self::var).
+    #[track_caller]
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
-        self.var(dims, correction, keepdim)?.sqrt()
+        self.var(dims, correction, keepdim).in_op("std")?.sqrt()
     }
     /// The standard deviation of all elements with Bessel's correction, as PyTorch's
     /// `x.std()` (its defaults: every dim, `correction=1`); [`std`](Self::std) takes dims.
@@ -228,7 +255,9 @@ impl Tensor {
         self.norm(Norm::L2, &[], false)
     }
     /// The vector norm over `dims` (all when empty), as `torch.linalg.vector_norm`.
+    #[track_caller]
     pub fn norm(&self, p: Norm, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        normalize_dims("norm", dims, self.dim())?;
         if matches!(p, Norm::L2 | Norm::P(2.0)) && dims.is_empty() && !keepdim && self.is_floating_point() {
             // Over everything: the sum of squares as one read (a dot product), no temporaries.
             let flat = self.reshape(&[-1])?;
@@ -246,13 +275,14 @@ impl Tensor {
         }
     }
     /// `log(sum(exp(x)))` over `dims`, computed stably, as `torch.logsumexp`.
+    #[track_caller]
     pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         let x = if self.is_floating_point() { self.shallow_clone() } else { self.to_dtype(crate::DEFAULT_FLOAT)? };
         if x.numel() == 0 {
             // Nothing to shift by: torch.logsumexp(torch.empty(0), 0) == -inf.
             return x.exp()?.sum_dim(dims, keepdim)?.log();
         }
-        let m = x.amax(dims, true)?;
+        let m = x.amax(dims, true).in_op("logsumexp")?;
         // An infinite max would give inf - inf = NaN: shift by 0 there instead.
         let m = m.masked_fill(&m.isinf()?, 0.0)?;
         let s = x.sub(&m)?.exp()?.sum_dim(dims, true)?.log()?.add(&m)?;
@@ -272,18 +302,22 @@ impl Tensor {
         }
     }
     /// Running sum along `dim` (integers accumulate in int64), as `torch.cumsum`.
+    #[track_caller]
     pub fn cumsum(&self, dim: isize) -> Result<Tensor> {
         self.scan("cumsum", dim, ScanOp::CumSum)
     }
     /// Each element plus those after it along `dim` (`x.flip(dim).cumsum(dim).flip(dim)`, the
     /// gradient of `cumsum`), in one pass.
+    #[track_caller]
     pub fn reverse_cumsum(&self, dim: isize) -> Result<Tensor> {
         self.scan("reverse_cumsum", dim, ScanOp::ReverseCumSum)
     }
     /// Running product along `dim`, as `torch.cumprod`.
+    #[track_caller]
     pub fn cumprod(&self, dim: isize) -> Result<Tensor> {
         self.scan("cumprod", dim, ScanOp::CumProd)
     }
+    #[track_caller]
     pub(crate) fn scan(&self, name: &'static str, dim: isize, op: ScanOp) -> Result<Tensor> {
         let d = normalize_dim(name, dim, self.dim())?;
         let x = self.sum_input()?;

@@ -23,6 +23,7 @@ use crate::ops::binary::can_cast;
 use crate::{bail, Result, Tensor};
 
 /// Writes `result` into `out` (casting), or replaces `out` when its shape or device differs.
+#[track_caller]
 fn assign(name: &'static str, result: Tensor, out: &mut Tensor) -> Result<()> {
     if !can_cast(result.dtype(), out.dtype()) {
         bail!(DType, name, "result type {} can't be cast to the desired output type {}", result.dtype(), out.dtype());
@@ -37,6 +38,7 @@ fn assign(name: &'static str, result: Tensor, out: &mut Tensor) -> Result<()> {
 
 impl Tensor {
     /// `out = x.reduce(dims, op)`: straight into `out` when it fits, else through [`assign`].
+    #[track_caller]
     fn reduce_out(
         name: &'static str,
         x: &Tensor,
@@ -64,10 +66,12 @@ impl Tensor {
     }
 
     /// `out = x.sum_dim(dims, keepdim)` (all dims when empty), as `torch.sum(x, dims, out=out)`.
+    #[track_caller]
     pub fn sum_out(x: &Tensor, dims: &[isize], keepdim: bool, out: &mut Tensor) -> Result<()> {
         Tensor::reduce_out("sum", &x.sum_input()?, Some(dims), keepdim, ReduceOp::Sum, out)
     }
     /// `out = x.mean_dim(dims, keepdim)`: the sum into `out`, then divided in place.
+    #[track_caller]
     pub fn mean_out(x: &Tensor, dims: &[isize], keepdim: bool, out: &mut Tensor) -> Result<()> {
         if !x.is_floating_point() || out.dtype() != x.dtype() {
             return assign("mean", x.mean_dim(dims, keepdim)?, out);
@@ -77,29 +81,35 @@ impl Tensor {
         out.div_(n as f64)
     }
     /// `out = x.prod_dim(dim, keepdim)`, or the product of every element when `dim` is `None`.
+    #[track_caller]
     pub fn prod_out(x: &Tensor, dim: Option<isize>, keepdim: bool, out: &mut Tensor) -> Result<()> {
         let dims = dim.map(|d| [d]);
         Tensor::reduce_out("prod", &x.sum_input()?, dims.as_ref().map(|d| &d[..]), keepdim, ReduceOp::Prod, out)
     }
     /// `out = x.amax(dims, keepdim)`.
+    #[track_caller]
     pub fn amax_out(x: &Tensor, dims: &[isize], keepdim: bool, out: &mut Tensor) -> Result<()> {
         Tensor::reduce_out("amax", x, Some(dims), keepdim, ReduceOp::Max, out)
     }
     /// `out = x.amin(dims, keepdim)`.
+    #[track_caller]
     pub fn amin_out(x: &Tensor, dims: &[isize], keepdim: bool, out: &mut Tensor) -> Result<()> {
         Tensor::reduce_out("amin", x, Some(dims), keepdim, ReduceOp::Min, out)
     }
     /// `(values, indices) = x.max_dim(dim, keepdim)`, as `torch.max(x, dim, out=(values, indices))`.
+    #[track_caller]
     pub fn max_dim_out(x: &Tensor, dim: isize, keepdim: bool, values: &mut Tensor, indices: &mut Tensor) -> Result<()> {
         Tensor::reduce_out("max", x, Some(&[dim]), keepdim, ReduceOp::Max, values)?;
         Tensor::reduce_out("max", x, Some(&[dim]), keepdim, ReduceOp::ArgMax, indices)
     }
     /// `(values, indices) = x.min_dim(dim, keepdim)`, as `torch.min(x, dim, out=(values, indices))`.
+    #[track_caller]
     pub fn min_dim_out(x: &Tensor, dim: isize, keepdim: bool, values: &mut Tensor, indices: &mut Tensor) -> Result<()> {
         Tensor::reduce_out("min", x, Some(&[dim]), keepdim, ReduceOp::Min, values)?;
         Tensor::reduce_out("min", x, Some(&[dim]), keepdim, ReduceOp::ArgMin, indices)
     }
     /// `out = x.argmax(dim, keepdim)`.
+    #[track_caller]
     pub fn argmax_out(x: &Tensor, dim: Option<isize>, keepdim: bool, out: &mut Tensor) -> Result<()> {
         match dim {
             Some(d) => Tensor::reduce_out("argmax", x, Some(&[d]), keepdim, ReduceOp::ArgMax, out),
@@ -107,6 +117,7 @@ impl Tensor {
         }
     }
     /// `out = x.argmin(dim, keepdim)`.
+    #[track_caller]
     pub fn argmin_out(x: &Tensor, dim: Option<isize>, keepdim: bool, out: &mut Tensor) -> Result<()> {
         match dim {
             Some(d) => Tensor::reduce_out("argmin", x, Some(&[d]), keepdim, ReduceOp::ArgMin, out),
@@ -114,6 +125,7 @@ impl Tensor {
         }
     }
     /// `out = x.all_dim(dims, keepdim)`.
+    #[track_caller]
     pub fn all_out(x: &Tensor, dims: &[isize], keepdim: bool, out: &mut Tensor) -> Result<()> {
         if x.dtype() == crate::DType::U8 {
             return assign("all", x.all_dim(dims, keepdim)?, out);
@@ -121,6 +133,7 @@ impl Tensor {
         Tensor::reduce_out("all", x, Some(dims), keepdim, ReduceOp::All, out)
     }
     /// `out = x.any_dim(dims, keepdim)`.
+    #[track_caller]
     pub fn any_out(x: &Tensor, dims: &[isize], keepdim: bool, out: &mut Tensor) -> Result<()> {
         if x.dtype() == crate::DType::U8 {
             return assign("any", x.any_dim(dims, keepdim)?, out);
@@ -128,26 +141,32 @@ impl Tensor {
         Tensor::reduce_out("any", x, Some(dims), keepdim, ReduceOp::Any, out)
     }
     /// `out = x.var(dims, correction, keepdim)` (computed, then copied into `out`).
+    #[track_caller]
     pub fn var_out(x: &Tensor, dims: &[isize], correction: usize, keepdim: bool, out: &mut Tensor) -> Result<()> {
         assign("var", x.var(dims, correction, keepdim)?, out)
     }
     /// `out = x.std(dims, correction, keepdim)` (computed, then copied into `out`).
+    #[track_caller]
     pub fn std_out(x: &Tensor, dims: &[isize], correction: usize, keepdim: bool, out: &mut Tensor) -> Result<()> {
         assign("std", x.std(dims, correction, keepdim)?, out)
     }
     /// `out = x.norm(p, dims, keepdim)` (computed, then copied into `out`).
+    #[track_caller]
     pub fn norm_out(x: &Tensor, p: Norm, dims: &[isize], keepdim: bool, out: &mut Tensor) -> Result<()> {
         assign("norm", x.norm(p, dims, keepdim)?, out)
     }
     /// `out = x.logsumexp(dims, keepdim)` (computed, then copied into `out`).
+    #[track_caller]
     pub fn logsumexp_out(x: &Tensor, dims: &[isize], keepdim: bool, out: &mut Tensor) -> Result<()> {
         assign("logsumexp", x.logsumexp(dims, keepdim)?, out)
     }
     /// `out = x.cumsum(dim)` (computed, then copied into `out`).
+    #[track_caller]
     pub fn cumsum_out(x: &Tensor, dim: isize, out: &mut Tensor) -> Result<()> {
         assign("cumsum", x.cumsum(dim)?, out)
     }
     /// `out = x.cumprod(dim)` (computed, then copied into `out`).
+    #[track_caller]
     pub fn cumprod_out(x: &Tensor, dim: isize, out: &mut Tensor) -> Result<()> {
         assign("cumprod", x.cumprod(dim)?, out)
     }

@@ -10,13 +10,14 @@ pub(crate) mod pad_mode;
 pub use pad_mode::PadMode;
 
 use crate::shape::{normalize_dim, normalize_dims, Dims};
-use crate::{bail, result_type, DType, Operand, Result, Shape, Tensor};
+use crate::{bail, result_type, DType, Operand, Result, ResultExt, Shape, Tensor};
 use alloc::vec::Vec;
 
 impl Tensor {
     /// Joins tensors along an existing `dim`, as `torch.cat`: the result's dtype promotes over
     /// every input (`torch.result_type`); all other dims must match. 1-d empty tensors are
     /// skipped, as PyTorch's legacy rule.
+    #[track_caller]
     pub fn cat(tensors: &[&Tensor], dim: isize) -> Result<Tensor> {
         const OP: &str = "cat";
         let Some(first) = tensors.first() else {
@@ -63,9 +64,11 @@ impl Tensor {
                     t.shape()
                 );
             }
-            total = usize::checked_add(total, t.size()[d]).ok_or_else(|| {
-                crate::err!(Shape, OP, "the sizes along dim {} add up past usize::MAX (tensor number {})", d, i)
-            })?;
+            total = usize::checked_add(total, t.size()[d])
+                .ok_or_else(|| {
+                    crate::err!(Shape, OP, "the sizes along dim {} add up past usize::MAX (tensor number {})", d, i)
+                })
+                .located()?;
         }
         let mut shape = Dims::from_slice(base.size());
         shape[d] = total;
@@ -82,6 +85,7 @@ impl Tensor {
     }
 
     /// Joins tensors of one shape along a new `dim`, as `torch.stack` (dtypes promote as `cat`).
+    #[track_caller]
     pub fn stack(tensors: &[&Tensor], dim: isize) -> Result<Tensor> {
         let Some(first) = tensors.first() else {
             bail!(Value, "stack", "stack expects a non-empty TensorList");
@@ -105,6 +109,7 @@ impl Tensor {
     }
 
     /// A copy with the order of the elements along `dims` reversed, as `torch.flip`.
+    #[track_caller]
     pub fn flip(&self, dims: &[isize]) -> Result<Tensor> {
         let dims = normalize_dims("flip", dims, self.dim())?;
         let mut out = self.shallow_clone();
@@ -123,6 +128,7 @@ impl Tensor {
     /// Rotates the elements along each of `dims` by the matching shift (elements pushed past
     /// the end come back at the start), as `torch.roll`; with no `dims`, the flattened tensor is
     /// rolled by the one shift and given back its shape.
+    #[track_caller]
     pub fn roll(&self, shifts: &[isize], dims: &[isize]) -> Result<Tensor> {
         if dims.is_empty() {
             if shifts.is_empty() {
@@ -157,6 +163,7 @@ impl Tensor {
 
     /// The tensor tiled `repeats[i]` times along dim `i`, as `x.repeat(...)`; extra leading
     /// repeats add leading dims.
+    #[track_caller]
     pub fn repeat(&self, repeats: &[usize]) -> Result<Tensor> {
         if repeats.len() < self.dim() {
             bail!(
@@ -176,9 +183,20 @@ impl Tensor {
         let mut out_shape = Dims::new();
         for (k, (&r, &s)) in repeats.iter().zip(padded.iter()).enumerate() {
             x = x.unsqueeze(2 * k as isize)?;
-            let size = r.checked_mul(s).filter(|_| r <= isize::MAX as usize).ok_or_else(|| {
-                crate::err!(Shape, "repeat", "repeats {:?} of shape {:?} overflow at dim {}", repeats, self.shape(), k)
-            })?;
+            let size = r
+                .checked_mul(s)
+                .filter(|_| r <= isize::MAX as usize)
+                .ok_or_else(|| {
+                    crate::err!(
+                        Shape,
+                        "repeat",
+                        "repeats {:?} of shape {:?} overflow at dim {}",
+                        repeats,
+                        self.shape(),
+                        k
+                    )
+                })
+                .located()?;
             sizes.push(r as isize);
             sizes.push(s as isize);
             out_shape.push(size);
@@ -192,16 +210,19 @@ impl Tensor {
 
     /// The lower triangle of the last two dims (elements with `col - row <= diagonal`), the rest
     /// zero, as `torch.tril`.
+    #[track_caller]
     pub fn tril(&self, diagonal: isize) -> Result<Tensor> {
         self.triangle("tril", diagonal, true)
     }
 
     /// The upper triangle of the last two dims (elements with `col - row >= diagonal`), the rest
     /// zero, as `torch.triu`.
+    #[track_caller]
     pub fn triu(&self, diagonal: isize) -> Result<Tensor> {
         self.triangle("triu", diagonal, false)
     }
 
+    #[track_caller]
     fn triangle(&self, op: &'static str, diagonal: isize, lower: bool) -> Result<Tensor> {
         if self.dim() < 2 {
             bail!(Shape, op, "{}: input tensor must have at least 2 dimensions (got shape {:?})", op, self.shape());
@@ -218,6 +239,7 @@ impl Tensor {
     /// for the last dim first, then the one before it, and so on. `Reflect` and `Replicate` pad
     /// the last 1, 2 or 3 dims of an input with one or two more dims (as PyTorch), every padded
     /// and channel dim non-empty; `Reflect` needs each pad smaller than its dim.
+    #[track_caller]
     pub fn pad(&self, pads: &[usize], mode: PadMode) -> Result<Tensor> {
         if !pads.len().is_multiple_of(2) {
             bail!(Value, "pad", "Padding length must be divisible by 2 (got {:?})", pads);
@@ -251,7 +273,8 @@ impl Tensor {
                         shape[d],
                         self.shape()
                     )
-                })?;
+                })
+                .located()?;
         }
         Shape::new(&shape).checked_numel("pad")?;
         let value = match mode {
@@ -273,6 +296,7 @@ impl Tensor {
 
     /// `Reflect` / `Replicate` padding: per padded dim, the edges gathered by `index_select` and
     /// joined to the input by `cat`.
+    #[track_caller]
     fn pad_from_edges(&self, pads: &[usize], mode: PadMode) -> Result<Tensor> {
         let (k, rank) = (pads.len() / 2, self.dim());
         if !(1..=3).contains(&k) || (rank != k + 1 && rank != k + 2) {
@@ -352,6 +376,7 @@ impl Tensor {
     /// middle, and for `Reflect` / `Replicate` the edges that reflect or repeat it), as
     /// PyTorch's `reflection_pad2d_backward`. One pass over `grad` where the backend has the
     /// kernel (the CPU: the last one or two dims, f32 and f64); else composed, a dim at a time.
+    #[track_caller]
     pub fn pad_backward(grad: &Tensor, input_shape: &[usize], pads: &[usize], mode: PadMode) -> Result<Tensor> {
         let op = "pad_backward";
         let k = pads.len() / 2;
@@ -405,6 +430,7 @@ impl Tensor {
     }
 }
 
+#[track_caller]
 fn fresh(out: Tensor, input: &Tensor) -> Result<Tensor> {
     if out.shares_storage(input) {
         out.try_clone()

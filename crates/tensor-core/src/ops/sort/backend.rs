@@ -12,6 +12,7 @@ use crate::{Layout, Result};
 #[allow(clippy::too_many_arguments)]
 pub trait SortOps<S>: StorageBase {
     /// Sorts along `dim` (stable); returns the values and the I64 indices, contiguous.
+    #[track_caller]
     fn sort(&self, layout: &Layout, dim: usize, descending: bool) -> Result<(S, S)> {
         unsupported_default!(self, "sort", layout, dim, descending)
     }

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use core::cmp::Ordering;
 
 impl SortOps<Storage> for CpuStorage {
+    #[track_caller]
     fn sort(&self, layout: &Layout, dim: usize, descending: bool) -> Result<(Storage, Storage)> {
         let (v, i) = sort(self, layout, dim, descending)?;
         Ok((Storage::new(v), Storage::new(i)))
@@ -57,6 +58,7 @@ fn sort_row<T: Element>(vals: &mut [T], idx: &mut [i64], descending: bool, paral
     }
 }
 
+#[track_caller]
 fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool) -> Result<(Vec<T>, Vec<i64>)> {
     let rank = layout.rank();
     let perm: Dims = (0..rank).filter(|&d| d != dim).chain(core::iter::once(dim)).collect();
@@ -105,6 +107,7 @@ fn sort_typed<T: Element>(x: &[T], layout: &Layout, dim: usize, descending: bool
 }
 
 /// Stable sort of `x[layout]` along `dim`: (values, I64 indices), both contiguous.
+#[track_caller]
 pub(crate) fn sort(x: &CpuStorage, layout: &Layout, dim: usize, descending: bool) -> Result<(CpuStorage, CpuStorage)> {
     if layout.rank() == 0 {
         return Ok((contiguous(x, layout)?, CpuStorage::I64(alloc::vec![0])));

@@ -10,6 +10,7 @@ use crate::{bail, Result, Tensor};
 impl Tensor {
     /// Sorts along `dim` (stably), as `torch.sort(x, dim, descending, stable=True)`: the sorted
     /// values and, for each, its int64 position along `dim` in `self`.
+    #[track_caller]
     pub fn sort(&self, dim: isize, descending: bool) -> Result<(Tensor, Tensor)> {
         let d = normalize_dim("sort", dim, self.dim())?;
         let (v, i) = self.read("sort")?.sort(self.layout(), d, descending)?;
@@ -17,6 +18,7 @@ impl Tensor {
     }
 
     /// The int64 positions that sort `self` along `dim` (stably), as `torch.argsort`.
+    #[track_caller]
     pub fn argsort(&self, dim: isize, descending: bool) -> Result<Tensor> {
         Ok(self.sort(dim, descending)?.1)
     }
@@ -24,6 +26,7 @@ impl Tensor {
     /// The `k` largest (`largest`) or smallest elements along `dim` and their int64 positions, as
     /// `torch.topk`. The result is always sorted (largest first when `largest`); among equal
     /// values the first in `self` comes first. `sorted = false` allows any order, as in PyTorch.
+    #[track_caller]
     pub fn topk(&self, k: usize, dim: isize, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
         let _ = sorted;
         let d = normalize_dim("topk", dim, self.dim())?;

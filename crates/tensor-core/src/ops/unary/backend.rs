@@ -158,10 +158,12 @@ pub enum TestOp {
 #[allow(clippy::too_many_arguments)]
 pub trait UnaryOps<S>: StorageBase {
     /// `op(self[layout])` as a new storage.
+    #[track_caller]
     fn unary(&self, layout: &Layout, op: UnaryOp) -> Result<S> {
         unsupported_default!(self, "unary", layout, op)
     }
     /// `self[layout] = op(self[layout])`.
+    #[track_caller]
     fn unary_inplace(&mut self, layout: &Layout, op: UnaryOp) -> Result<()> {
         unsupported_default!(self, "unary_inplace", layout, op)
     }
@@ -174,6 +176,7 @@ pub trait UnaryOps<S>: StorageBase {
         None
     }
     /// `test(self[layout])` as a new Bool storage.
+    #[track_caller]
     fn test(&self, layout: &Layout, op: TestOp) -> Result<S> {
         unsupported_default!(self, "test", layout, op)
     }

@@ -11,12 +11,15 @@ use crate::{bail, with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 
 impl UnaryOps<Storage> for CpuStorage {
+    #[track_caller]
     fn unary(&self, layout: &Layout, op: UnaryOp) -> Result<Storage> {
         unary(self, layout, op).map(Storage::new)
     }
+    #[track_caller]
     fn unary_inplace(&mut self, layout: &Layout, op: UnaryOp) -> Result<()> {
         unary_inplace(self, layout, op)
     }
+    #[track_caller]
     fn test(&self, layout: &Layout, op: TestOp) -> Result<Storage> {
         test(self, layout, op).map(Storage::new)
     }
@@ -36,6 +39,7 @@ impl UnaryOps<Storage> for CpuStorage {
 }
 
 /// `out = f(src[layout])`, contiguous (also a binary op with a scalar, which it captures).
+#[track_caller]
 pub(crate) fn map<T: Element, U: Element>(
     src: &[T],
     layout: &Layout,
@@ -45,6 +49,7 @@ pub(crate) fn map<T: Element, U: Element>(
 }
 
 /// [`map`] with the unit-stride rows run by [`wide::map`]: for arithmetic-heavy `f`.
+#[track_caller]
 pub(crate) fn map_wide<T: Element, U: Element>(
     src: &[T],
     layout: &Layout,
@@ -56,6 +61,7 @@ pub(crate) fn map_wide<T: Element, U: Element>(
 /// Results of at most this many elements skip the walker (and the buffer cache).
 const TINY: usize = 16;
 
+#[track_caller]
 fn map_rows<T: Element, U: Element, const WIDE: bool>(
     src: &[T],
     layout: &Layout,
@@ -282,6 +288,7 @@ macro_rules! dispatch_unary {
 }
 
 /// `op(src[layout])`, contiguous.
+#[track_caller]
 pub(crate) fn unary(src: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<CpuStorage> {
     use crate::cpu::StorageOf;
     if is_half(src) {
@@ -294,6 +301,7 @@ pub(crate) fn unary(src: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<Cp
 }
 
 /// `src[layout] = op(src[layout])`.
+#[track_caller]
 pub(crate) fn unary_inplace(src: &mut CpuStorage, layout: &Layout, op: UnaryOp) -> Result<()> {
     if is_half(src) {
         let (mut wide, l) = widened(src, layout)?;
@@ -305,7 +313,9 @@ pub(crate) fn unary_inplace(src: &mut CpuStorage, layout: &Layout, op: UnaryOp) 
 }
 
 /// `test(src[layout])` as Bool.
+#[track_caller]
 pub(crate) fn test(src: &CpuStorage, layout: &Layout, op: TestOp) -> Result<CpuStorage> {
+    #[track_caller]
     fn go<T: Element>(v: &[T], layout: &Layout, op: TestOp) -> Result<Vec<bool>> {
         let nan = |x: T| x.partial_cmp(&x).is_none();
         let inf = |x: T| {
@@ -323,6 +333,7 @@ pub(crate) fn test(src: &CpuStorage, layout: &Layout, op: TestOp) -> Result<CpuS
 }
 
 /// `grad[lg] * op'(saved[ls])` in one pass, contiguous (see `UnaryOps::unary_backward`).
+#[track_caller]
 pub(crate) fn unary_backward(
     grad: &CpuStorage,
     lg: &Layout,
@@ -350,6 +361,7 @@ pub(crate) fn unary_backward(
 
 /// The fused gradients, PyTorch's formulas (`tools/autograd/derivatives.yaml` and its
 /// `*_backward` kernels): `g` the upstream gradient, `y` the op's output, `x` its input.
+#[track_caller]
 fn backward_float<T: Math>(g: &[T], lg: &Layout, s: &[T], ls: &Layout, op: UnaryOp) -> Result<Vec<T>> {
     let of = <T as FloatElem>::of;
     let (zero, one) = (T::ZERO, T::ONE);

@@ -20,6 +20,7 @@ impl Tensor {
     /// assert!((dx.to_vec::<f32>()?[1] - (1.0 - 0.5f32.tanh().powi(2))).abs() < 1e-6);
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn unary_backward(grad: &Tensor, saved: &Tensor, op: UnaryOp) -> Result<Tensor> {
         if !op.has_fused_backward() {
             bail!(Unsupported, "unary_backward", "{:?} has no fused backward", op);
@@ -47,6 +48,7 @@ impl Tensor {
 }
 
 /// The same gradients from other ops (several passes): for backends without the fused kernel.
+#[track_caller]
 pub(crate) fn composed(g: &Tensor, s: &Tensor, op: UnaryOp) -> Result<Tensor> {
     use core::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
     match op {

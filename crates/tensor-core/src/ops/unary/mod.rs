@@ -7,10 +7,11 @@ pub(crate) mod cpu;
 mod grad;
 
 use crate::backend::{TestOp, UnaryOp};
-use crate::{bail, DType, Result, Tensor, DEFAULT_FLOAT};
+use crate::{bail, DType, Result, ResultExt, Tensor, DEFAULT_FLOAT};
 
 impl Tensor {
     /// Applies `op` elementwise into a new tensor.
+    #[track_caller]
     pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
         let x = if op.needs_float() && !self.is_floating_point() {
             self.to_dtype(DEFAULT_FLOAT)?
@@ -21,6 +22,7 @@ impl Tensor {
         Ok(Tensor::from_op(s, x.shape(), x.device()))
     }
     /// Applies `op` elementwise in place.
+    #[track_caller]
     pub fn unary_(&mut self, op: UnaryOp) -> Result<()> {
         if op.needs_float() && !self.is_floating_point() {
             bail!(
@@ -37,6 +39,7 @@ impl Tensor {
     }
     /// Applies `op` elementwise from `src` into `out`, in `out`'s dtype. As every `out` form:
     /// an `out` of another shape (or device) is replaced by a new tensor, as PyTorch resizes it.
+    #[track_caller]
     pub fn unary_out(src: &Tensor, op: UnaryOp, out: &mut Tensor) -> Result<()> {
         // Refuse before writing anything: a float result never goes into an integer `out`.
         let result = if op.needs_float() { src.dtype().to_float() } else { src.dtype() };
@@ -59,43 +62,53 @@ impl Tensor {
         out.copy_(src)?;
         out.unary_(op)
     }
+    #[track_caller]
     fn test(&self, op: TestOp) -> Result<Tensor> {
         let s = self.read("test")?.test(self.layout(), op)?;
         Ok(Tensor::from_op(s, self.shape(), self.device()))
     }
     /// True where the element is NaN.
+    #[track_caller]
     pub fn isnan(&self) -> Result<Tensor> {
         self.test(TestOp::IsNan)
     }
     /// True where the element is ±inf.
+    #[track_caller]
     pub fn isinf(&self) -> Result<Tensor> {
         self.test(TestOp::IsInf)
     }
     /// True where the element is finite.
+    #[track_caller]
     pub fn isfinite(&self) -> Result<Tensor> {
         self.test(TestOp::IsFinite)
     }
     /// True where the element is zero (false), as `torch.logical_not`.
+    #[track_caller]
     pub fn logical_not(&self) -> Result<Tensor> {
         self.test(TestOp::IsZero)
     }
     /// Limits every element to `[min, max]` (either bound optional), as `torch.clamp`.
+    #[track_caller]
     pub fn clamp(&self, min: Option<f64>, max: Option<f64>) -> Result<Tensor> {
         self.unary(UnaryOp::Clamp { min, max })
     }
     /// In-place [`clamp`](Self::clamp).
+    #[track_caller]
     pub fn clamp_(&mut self, min: Option<f64>, max: Option<f64>) -> Result<()> {
         self.unary_(UnaryOp::Clamp { min, max })
     }
     /// `log(1 + exp(beta * x)) / beta`, linear past `threshold`, as `F.softplus`.
+    #[track_caller]
     pub fn softplus(&self, beta: f64, threshold: f64) -> Result<Tensor> {
         self.unary(UnaryOp::Softplus { beta, threshold })
     }
     /// `x` where positive, else `slope * x`, as `F.leaky_relu`.
+    #[track_caller]
     pub fn leaky_relu(&self, slope: f64) -> Result<Tensor> {
         self.unary(UnaryOp::LeakyRelu { slope })
     }
     /// Replaces NaN and ±inf, as `torch.nan_to_num` (defaults: 0, the dtype's max and min).
+    #[track_caller]
     pub fn nan_to_num(&self, nan: Option<f64>, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
         let big = match self.dtype() {
             DType::F16 => half::f16::MAX.to_f64(),
@@ -110,6 +123,7 @@ impl Tensor {
         })
     }
     /// GELU, exact (`approximate="none"`) or with the tanh approximation.
+    #[track_caller]
     pub fn gelu(&self, tanh_approximation: bool) -> Result<Tensor> {
         self.unary(if tanh_approximation { UnaryOp::GeluTanh } else { UnaryOp::Gelu })
     }
@@ -119,14 +133,17 @@ macro_rules! unary_methods {
     ($($name:ident, $name_:ident, $out:ident => $op:ident: $doc:literal;)*) => {
         impl Tensor {$(
             #[doc = $doc]
+            #[track_caller]
             pub fn $name(&self) -> Result<Tensor> {
                 self.unary(UnaryOp::$op)
             }
             #[doc = concat!("In-place `", stringify!($name), "`.")]
+            #[track_caller]
             pub fn $name_(&mut self) -> Result<()> {
-                self.unary_(UnaryOp::$op)
+                self.unary_(UnaryOp::$op).in_op(stringify!($name_))
             }
             #[doc = concat!("`", stringify!($name), "` of `src` written into `out`.")]
+            #[track_caller]
             pub fn $out(src: &Tensor, out: &mut Tensor) -> Result<()> {
                 Tensor::unary_out(src, UnaryOp::$op, out)
             }

@@ -76,6 +76,7 @@ pub struct RNNCell {
 /// The checks and batching of the cells' `forward`: `input` `[N,
 /// H_in]` or `[H_in]`, `states` `[N, H]` or `[H]` (zeros when absent). Returns the batched
 /// input, the batched states and whether the input was batched.
+#[track_caller]
 fn batch_cell_inputs(
     op: &'static str,
     w: (&Var, &Var),
@@ -144,6 +145,7 @@ fn batch_cell_inputs(
 }
 
 /// Removes the batch dim that [`batch_cell_inputs`] added to an unbatched input.
+#[track_caller]
 fn unbatch(v: Var, batched: bool) -> Result<Var> {
     if batched {
         Ok(v)
@@ -156,6 +158,7 @@ macro_rules! cell_common {
     ($ty:ident, $kind:expr $(, $field:ident: $value:expr)?) => {
         impl $ty {
             /// A cell initialised as PyTorch's: every parameter from U(±1/√hidden_size).
+            #[track_caller]
             pub fn new(input_size: usize, hidden_size: usize, bias: bool, device: &Device) -> Result<$ty> {
                 let w = RnnWeights::new($kind.gates(), input_size, hidden_size, bias, device)?;
                 Ok($ty {
@@ -175,6 +178,7 @@ macro_rules! cell_common {
                 self.weight_hh.size()[1]
             }
             /// `x W_ihᵀ + b_ih` and `h W_hhᵀ + b_hh`.
+            #[track_caller]
             fn projections(&self, x: &Var, h: &Var) -> Result<(Var, Var)> {
                 Ok((
                     x.linear(&self.weight_ih, self.bias_ih.as_ref())?,
@@ -216,6 +220,7 @@ impl LSTMCell {
     /// One step of `input` `[N, input_size]` (or unbatched `[input_size]`) from the state
     /// `(h, c)`, each `[N, hidden_size]` (or `[hidden_size]`; zeros when `None`): the new
     /// `(h', c')`, as `nn.LSTMCell.forward`.
+    #[track_caller]
     pub fn forward_with(&self, input: &Var, state: Option<(&Var, &Var)>) -> Result<(Var, Var)> {
         let states = state.map(|(h, c)| [h, c]);
         let w = (&self.weight_ih, &self.weight_hh);
@@ -229,6 +234,7 @@ impl LSTMCell {
 impl Module for LSTMCell {
     /// The new hidden state `h'` from a zero state (use [`LSTMCell::forward_with`] for a given
     /// state and the cell state).
+    #[track_caller]
     fn forward(&self, input: &Var) -> Result<Var> {
         Ok(self.forward_with(input, None)?.0)
     }
@@ -238,6 +244,7 @@ impl GRUCell {
     /// One step of `input` `[N, input_size]` (or unbatched `[input_size]`) from the hidden state
     /// `hx` `[N, hidden_size]` (or `[hidden_size]`; zeros when `None`): the new hidden state, as
     /// `nn.GRUCell.forward`.
+    #[track_caller]
     pub fn forward_with(&self, input: &Var, hx: Option<&Var>) -> Result<Var> {
         let states = hx.map(|h| [h]);
         let w = (&self.weight_ih, &self.weight_hh);
@@ -249,6 +256,7 @@ impl GRUCell {
 
 impl Module for GRUCell {
     /// The new hidden state from a zero state (use [`GRUCell::forward_with`] for a given one).
+    #[track_caller]
     fn forward(&self, input: &Var) -> Result<Var> {
         self.forward_with(input, None)
     }
@@ -257,6 +265,7 @@ impl Module for GRUCell {
 impl RNNCell {
     /// A cell with the given nonlinearity (`nonlinearity='relu'` or `'tanh'`), initialised as
     /// [`RNNCell::new`].
+    #[track_caller]
     pub fn with_nonlinearity(
         input_size: usize,
         hidden_size: usize,
@@ -273,6 +282,7 @@ impl RNNCell {
     /// One step of `input` `[N, input_size]` (or unbatched `[input_size]`) from the hidden state
     /// `hx` `[N, hidden_size]` (or `[hidden_size]`; zeros when `None`): the new hidden state, as
     /// `nn.RNNCell.forward`.
+    #[track_caller]
     pub fn forward_with(&self, input: &Var, hx: Option<&Var>) -> Result<Var> {
         let states = hx.map(|h| [h]);
         let w = (&self.weight_ih, &self.weight_hh);
@@ -284,6 +294,7 @@ impl RNNCell {
 
 impl Module for RNNCell {
     /// The new hidden state from a zero state (use [`RNNCell::forward_with`] for a given one).
+    #[track_caller]
     fn forward(&self, input: &Var) -> Result<Var> {
         self.forward_with(input, None)
     }

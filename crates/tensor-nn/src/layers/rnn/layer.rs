@@ -48,6 +48,7 @@ pub struct RnnWeights {
 
 impl RnnWeights {
     /// Drawn from U(±1/√hidden_size) in PyTorch's order, as `RNNBase.reset_parameters`.
+    #[track_caller]
     pub(super) fn new(gates: usize, input: usize, hidden: usize, bias: bool, device: &Device) -> Result<RnnWeights> {
         let bound = if hidden > 0 { 1.0 / (hidden as f64).sqrt() } else { 0.0 };
         let param = |shape: &[usize]| crate::layers::uniform_param(shape, bound, device);
@@ -70,6 +71,7 @@ struct Spec {
 }
 
 impl Spec {
+    #[track_caller]
     fn new(kind: Kind, input_size: usize, hidden_size: usize, config: RnnConfig) -> Result<Spec> {
         let op = kind.name();
         if !(0.0..=1.0).contains(&config.dropout) {
@@ -102,6 +104,7 @@ impl Spec {
     }
 
     /// The parameters of every layer and direction, in PyTorch's order (layer-major).
+    #[track_caller]
     fn weights(&self, device: &Device) -> Result<Vec<RnnWeights>> {
         let d = self.directions();
         let mut out = Vec::with_capacity(self.config.num_layers * d);
@@ -116,6 +119,7 @@ impl Spec {
 
     /// `h0` (or `c0`, `which` = 1) checked as PyTorch does and made batched `[D · num_layers,
     /// N, H]`; zeros when absent.
+    #[track_caller]
     fn state(&self, s: Option<&Var>, which: usize, x: &Var, batched: bool) -> Result<Var> {
         let expected = [self.directions() * self.config.num_layers, x.size()[1], self.hidden_size];
         let Some(s) = s else {
@@ -145,6 +149,7 @@ impl Spec {
 
     /// The forward pass of `nn.LSTM` / `nn.GRU` / `nn.RNN`: the output and the final states
     /// (`c_n` for the LSTM only).
+    #[track_caller]
     fn run(
         &self,
         weights: &[RnnWeights],
@@ -290,6 +295,7 @@ macro_rules! rnn_common {
         impl $ty {
             /// A stack initialised as PyTorch's: every parameter from U(±1/√hidden_size). Errors
             /// as PyTorch's constructor: dropout outside `[0, 1]`, a zero size or `num_layers`.
+            #[track_caller]
             pub fn new(input_size: usize, hidden_size: usize, config: RnnConfig, device: &Device) -> Result<$ty> {
                 let spec = Spec::new($kind, input_size, hidden_size, config)?;
                 Ok($ty { weights: spec.weights(device)?, spec, training: true })
@@ -426,6 +432,7 @@ impl LSTM {
     /// hidden_size]` (`[D · num_layers, hidden_size]` unbatched; zeros when `None`), as
     /// `nn.LSTM.forward`: the output `[L, N, D · hidden_size]` (batch first with
     /// `batch_first`) and the final states `(h_n, c_n)` of the shape of `h0`.
+    #[track_caller]
     pub fn forward_with(&self, input: &Var, state: Option<(&Var, &Var)>) -> Result<(Var, (Var, Var))> {
         let states = state.map(|(h, c)| [h, c]);
         let (out, h, c) = self.spec.run(&self.weights, self.training, input, states.as_ref().map(|s| &s[..]))?;
@@ -436,6 +443,7 @@ impl LSTM {
 
 impl Module for LSTM {
     /// The output only, from zero states.
+    #[track_caller]
     fn forward(&self, input: &Var) -> Result<Var> {
         Ok(self.forward_with(input, None)?.0)
     }
@@ -447,6 +455,7 @@ impl GRU {
     /// (`[D · num_layers, hidden_size]` unbatched; zeros when `None`), as `nn.GRU.forward`: the
     /// output `[L, N, D · hidden_size]` (batch first with `batch_first`) and the final state
     /// `h_n` of the shape of `h0`.
+    #[track_caller]
     pub fn forward_with(&self, input: &Var, h0: Option<&Var>) -> Result<(Var, Var)> {
         let states = h0.map(|h| [h]);
         let (out, h, _) = self.spec.run(&self.weights, self.training, input, states.as_ref().map(|s| &s[..]))?;
@@ -456,6 +465,7 @@ impl GRU {
 
 impl Module for GRU {
     /// The output only, from a zero state.
+    #[track_caller]
     fn forward(&self, input: &Var) -> Result<Var> {
         Ok(self.forward_with(input, None)?.0)
     }
@@ -464,6 +474,7 @@ impl Module for GRU {
 impl RNN {
     /// An RNN with the given nonlinearity (`nonlinearity='relu'` or `'tanh'`), initialised as
     /// [`RNN::new`].
+    #[track_caller]
     pub fn with_nonlinearity(
         input_size: usize,
         hidden_size: usize,
@@ -486,6 +497,7 @@ impl RNN {
     /// (`[D · num_layers, hidden_size]` unbatched; zeros when `None`), as `nn.RNN.forward`: the
     /// output `[L, N, D · hidden_size]` (batch first with `batch_first`) and the final state
     /// `h_n` of the shape of `h0`.
+    #[track_caller]
     pub fn forward_with(&self, input: &Var, h0: Option<&Var>) -> Result<(Var, Var)> {
         let states = h0.map(|h| [h]);
         let (out, h, _) = self.spec.run(&self.weights, self.training, input, states.as_ref().map(|s| &s[..]))?;
@@ -495,6 +507,7 @@ impl RNN {
 
 impl Module for RNN {
     /// The output only, from a zero state.
+    #[track_caller]
     fn forward(&self, input: &Var) -> Result<Var> {
         Ok(self.forward_with(input, None)?.0)
     }

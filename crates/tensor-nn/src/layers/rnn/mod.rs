@@ -58,6 +58,7 @@ impl Kind {
 /// One LSTM step from the input's gates `gi` (`x W_ihᵀ + b_ih`, `[N, 4H]`), the hidden ones
 /// `gh` (`h W_hhᵀ + b_hh`) and the cell state `c`: the new `(h, c)`, in PyTorch's order of
 /// operations (`aten/src/ATen/native/RNN.cpp`, `LSTMCell`).
+#[track_caller]
 fn lstm_gates(gi: &Var, gh: &Var, c: &Var) -> Result<(Var, Var)> {
     let gates = gh.add(gi)?.chunk(4, -1)?;
     let (i, f, g, o) = (gates[0].sigmoid()?, gates[1].sigmoid()?, gates[2].tanh()?, gates[3].sigmoid()?);
@@ -68,6 +69,7 @@ fn lstm_gates(gi: &Var, gh: &Var, c: &Var) -> Result<(Var, Var)> {
 
 /// One GRU step from the input's gates `gi` (`[N, 3H]`), the hidden ones `gh` and the hidden
 /// state `h`: `n + z (h - n)` with `n = tanh(gi_n + r gh_n)`, in PyTorch's order of operations.
+#[track_caller]
 fn gru_gates(gi: &Var, gh: &Var, h: &Var) -> Result<Var> {
     let gi = gi.chunk(3, -1)?;
     let gh = gh.chunk(3, -1)?;
@@ -78,6 +80,7 @@ fn gru_gates(gi: &Var, gh: &Var, h: &Var) -> Result<Var> {
 }
 
 /// One step of an Elman RNN: `act(gh + gi)`, in PyTorch's order (`SimpleCell`).
+#[track_caller]
 fn rnn_gates(gi: &Var, gh: &Var, nonlinearity: RnnNonlinearity) -> Result<Var> {
     let pre = gh.add(gi)?;
     match nonlinearity {
@@ -88,6 +91,7 @@ fn rnn_gates(gi: &Var, gh: &Var, nonlinearity: RnnNonlinearity) -> Result<Var> {
 
 /// One step of any kind from the gates `gi`, `gh` and the state `h` (and `c` for the LSTM):
 /// the new `h` and, for the LSTM, the new `c`.
+#[track_caller]
 fn step(kind: Kind, gi: &Var, gh: &Var, h: &Var, c: Option<&Var>) -> Result<(Var, Option<Var>)> {
     match (kind, c) {
         (Kind::Lstm, Some(c)) => {

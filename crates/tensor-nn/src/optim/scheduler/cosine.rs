@@ -23,6 +23,7 @@ pub struct CosineAnnealingLR {
 
 impl CosineAnnealingLR {
     /// A scheduler over `optimizer`'s current learning rates (the base learning rates).
+    #[track_caller]
     pub fn new(optimizer: &dyn Optimizer, t_max: usize, eta_min: f64) -> Result<CosineAnnealingLR> {
         if t_max == 0 {
             bail!(Value, "CosineAnnealingLR", "T_max must be a positive integer, got 0");
@@ -46,6 +47,7 @@ impl Formula for CosineAnnealingLR {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, initial: bool, current: &[f64]) -> Result<Vec<f64>> {
         if initial {
             return Ok(current.to_vec());
@@ -68,6 +70,7 @@ impl Formula for CosineAnnealingLR {
         m.insert("T_max".into(), json!(self.t_max));
         m.insert("eta_min".into(), json!(self.eta_min));
     }
+    #[track_caller]
     fn load_options(&mut self, s: &SchedulerState) -> Result<()> {
         const OP: &str = "CosineAnnealingLR.load_state_dict";
         let t_max = usize_entry(OP, s, "T_max")?;
@@ -101,6 +104,7 @@ pub struct CosineAnnealingWarmRestarts {
 impl CosineAnnealingWarmRestarts {
     /// A scheduler over `optimizer`'s current learning rates; sets them to epoch 0's (which may
     /// differ from the base in the last bit).
+    #[track_caller]
     pub fn new(
         optimizer: &mut dyn Optimizer,
         t_0: usize,
@@ -123,6 +127,7 @@ impl CosineAnnealingWarmRestarts {
     }
 }
 
+#[track_caller]
 fn check_warm_restarts(op: &'static str, t_0: usize, t_mult: usize) -> Result<()> {
     if t_0 == 0 {
         bail!(Value, op, "Expected positive integer T_0, but got {t_0}");
@@ -141,6 +146,7 @@ impl Formula for CosineAnnealingWarmRestarts {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, _initial: bool, _current: &[f64]) -> Result<Vec<f64>> {
         let eta = self.eta_min;
         let c = (PI * self.t_cur as f64 / self.t_i as f64).cos();
@@ -169,6 +175,7 @@ impl Formula for CosineAnnealingWarmRestarts {
         m.insert("eta_min".into(), json!(self.eta_min));
         m.insert("T_cur".into(), json!(self.t_cur));
     }
+    #[track_caller]
     fn load_options(&mut self, s: &SchedulerState) -> Result<()> {
         const OP: &str = "CosineAnnealingWarmRestarts.load_state_dict";
         let (t_0, t_mult) = (usize_entry(OP, s, "T_0")?, usize_entry(OP, s, "T_mult")?);
@@ -329,6 +336,7 @@ impl OneCycleLR {
     /// A scheduler that sets `optimizer`'s learning rates to `max_lr / div_factor` (and its
     /// momentum to `max_momentum`, with `cycle_momentum`). `max_lr` holds one value for every
     /// group or one per group.
+    #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, max_lr: &[f64], options: OneCycleLROptions) -> Result<OneCycleLR> {
         const OP: &str = "OneCycleLR";
         let o = options;
@@ -431,6 +439,7 @@ impl Formula for OneCycleLR {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, _initial: bool, current: &[f64]) -> Result<Vec<f64>> {
         let step_num = self.common.last_epoch;
         if step_num > self.total_steps as i64 {
@@ -473,6 +482,7 @@ impl Formula for OneCycleLR {
         m.insert("max_momentums".into(), json!(self.max_momentums));
         m.insert("base_momentums".into(), json!(self.base_momentums));
     }
+    #[track_caller]
     fn load_options(&mut self, s: &SchedulerState) -> Result<()> {
         const OP: &str = "OneCycleLR.load_state_dict";
         let total_steps = usize_entry(OP, s, "total_steps")?;

@@ -37,7 +37,7 @@ pub use step::{ExponentialLR, LambdaLR, LinearLR, LinearLROptions, LrLambda, Mul
 
 use super::Optimizer;
 use serde_json::{json, Map, Value};
-use tensor_core::{bail, err, Result};
+use tensor_core::{bail, err, Result, ResultExt};
 
 /// A scheduler's state dict: PyTorch's entries by name, as a JSON object.
 pub type SchedulerState = Map<String, Value>;
@@ -63,17 +63,20 @@ pub trait LrScheduler {
     /// For [`SequentialLR`]: makes `base_lrs` the base learning rates and the epoch -1 (not
     /// started), as `SequentialLR.__init__` does with `initial_lr` and `recursive_undo`.
     /// The default refuses: a scheduler defined outside this crate cannot be sequenced.
+    #[track_caller]
     fn sequence_reset(&mut self, base_lrs: &[f64]) -> Result<()> {
         let _ = base_lrs;
         bail!(Value, "SequentialLR", "this scheduler cannot be sequenced")
     }
     /// For [`SequentialLR`]: the constructor's step at epoch 0 (PyTorch's `_initial_step`).
+    #[track_caller]
     fn sequence_initial_step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let _ = optimizer;
         bail!(Value, "SequentialLR", "this scheduler cannot be sequenced")
     }
     /// For [`SequentialLR`] at a milestone: epoch 0 and its learning rates, by the closed form
     /// where PyTorch has one (PyTorch's `_update_lr(0)`).
+    #[track_caller]
     fn sequence_restart(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let _ = optimizer;
         bail!(Value, "SequentialLR", "this scheduler cannot be restarted at a milestone")
@@ -81,6 +84,7 @@ pub trait LrScheduler {
 }
 
 /// Reads the entry `key` of a scheduler's state dict with `f`, or errs naming it and `expected`.
+#[track_caller]
 fn entry<T>(
     op: &'static str,
     s: &SchedulerState,
@@ -90,39 +94,49 @@ fn entry<T>(
 ) -> Result<T> {
     match s.get(key) {
         None => Err(err!(Value, op, "the state dict has no key {key:?} (expected {expected})")),
-        Some(v) => f(v).ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected {expected}, got {v}")),
+        Some(v) => {
+            f(v).ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected {expected}, got {v}")).located()
+        }
     }
 }
 
 /// A non-negative integer entry.
+#[track_caller]
 fn usize_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<usize> {
     entry(op, s, key, "a non-negative integer", |v| v.as_u64().and_then(|n| usize::try_from(n).ok()))
 }
 
 /// An integer entry.
+#[track_caller]
 fn i64_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<i64> {
     entry(op, s, key, "an integer", Value::as_i64)
 }
 
 /// A number entry.
+#[track_caller]
 fn f64_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<f64> {
     entry(op, s, key, "a number", Value::as_f64)
 }
 
 /// A boolean entry.
+#[track_caller]
 fn bool_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<bool> {
     entry(op, s, key, "a boolean", Value::as_bool)
 }
 
 /// A string entry.
+#[track_caller]
 fn str_entry<'a>(op: &'static str, s: &'a SchedulerState, key: &str) -> Result<&'a str> {
     match s.get(key) {
         None => Err(err!(Value, op, "the state dict has no key {key:?} (expected a string)")),
-        Some(v) => v.as_str().ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected a string, got {v}")),
+        Some(v) => {
+            v.as_str().ok_or_else(|| err!(Value, op, "state dict entry {key:?}: expected a string, got {v}")).located()
+        }
     }
 }
 
 /// A list-of-numbers entry.
+#[track_caller]
 fn lrs_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<Vec<f64>> {
     entry(op, s, key, "a list of numbers", |v| v.as_array()?.iter().map(Value::as_f64).collect())
 }
@@ -146,6 +160,7 @@ impl Common {
         usize::try_from(self.last_epoch).unwrap_or(0)
     }
     /// The optimizer's learning rates, checked against the number of groups.
+    #[track_caller]
     fn current(&self, name: &'static str, optimizer: &dyn Optimizer) -> Result<Vec<f64>> {
         let current = optimizer.learning_rates();
         if current.len() != self.base_lrs.len() {
@@ -178,6 +193,7 @@ impl Common {
         m
     }
     /// The common entries of a saved state dict.
+    #[track_caller]
     fn from_state_dict(op: &'static str, s: &SchedulerState) -> Result<Common> {
         let c = Common {
             base_lrs: lrs_entry(op, s, "base_lrs")?,
@@ -205,6 +221,7 @@ trait Formula {
     fn common_mut(&mut self) -> &mut Common;
     /// `get_lr()` at `common().last_epoch`, from the optimizer's `current` learning rates;
     /// `initial` is PyTorch's `_is_initial` (the constructor's step).
+    #[track_caller]
     fn get_lr(&self, initial: bool, current: &[f64]) -> Result<Vec<f64>>;
     /// `_get_closed_form_lr()` at `common().last_epoch`, where PyTorch has one.
     fn closed_form(&self) -> Option<Vec<f64>> {
@@ -225,9 +242,11 @@ trait Formula {
     /// The scheduler's own entries of the state dict.
     fn save_options(&self, m: &mut SchedulerState);
     /// Reads and checks the scheduler's own entries; changes nothing on an error.
+    #[track_caller]
     fn load_options(&mut self, s: &SchedulerState) -> Result<()>;
 
     /// The constructor's step (PyTorch's `_initial_step`).
+    #[track_caller]
     fn initial_step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let current = self.common().current(Self::NAME, optimizer)?;
         self.advance_initial();
@@ -237,6 +256,7 @@ trait Formula {
         Ok(())
     }
     /// `step()`: on an error the scheduler and the optimizer are left as they were.
+    #[track_caller]
     fn formula_step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let current = self.common().current(Self::NAME, optimizer)?;
         let saved = self.common().last_epoch;
@@ -254,6 +274,7 @@ trait Formula {
         }
     }
     /// `_update_lr(0)`: epoch 0, closed form where there is one.
+    #[track_caller]
     fn restart(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let current = self.common().current(Self::NAME, optimizer)?;
         self.common_mut().last_epoch = 0;
@@ -274,6 +295,7 @@ trait Formula {
 macro_rules! chainable {
     ($t:ty) => {
         impl $crate::optim::scheduler::LrScheduler for $t {
+            #[track_caller]
             fn step(&mut self, optimizer: &mut dyn $crate::optim::Optimizer) -> tensor_core::Result<()> {
                 $crate::optim::scheduler::Formula::formula_step(self, optimizer)
             }
@@ -291,6 +313,7 @@ macro_rules! chainable {
                 $crate::optim::scheduler::Formula::save_options(self, &mut m);
                 m
             }
+            #[track_caller]
             fn load_state_dict(&mut self, state: &$crate::optim::scheduler::SchedulerState) -> tensor_core::Result<()> {
                 let op = concat!(stringify!($t), ".load_state_dict");
                 let common = $crate::optim::scheduler::Common::from_state_dict(op, state)?;
@@ -307,6 +330,7 @@ macro_rules! chainable {
                 self.common = common;
                 Ok(())
             }
+            #[track_caller]
             fn sequence_reset(&mut self, base_lrs: &[f64]) -> tensor_core::Result<()> {
                 if base_lrs.len() != self.common.base_lrs.len() {
                     tensor_core::bail!(
@@ -321,12 +345,14 @@ macro_rules! chainable {
                 self.common.last_epoch = -1;
                 Ok(())
             }
+            #[track_caller]
             fn sequence_initial_step(
                 &mut self,
                 optimizer: &mut dyn $crate::optim::Optimizer,
             ) -> tensor_core::Result<()> {
                 $crate::optim::scheduler::Formula::initial_step(self, optimizer)
             }
+            #[track_caller]
             fn sequence_restart(&mut self, optimizer: &mut dyn $crate::optim::Optimizer) -> tensor_core::Result<()> {
                 $crate::optim::scheduler::Formula::restart(self, optimizer)
             }

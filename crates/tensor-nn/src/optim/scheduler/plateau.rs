@@ -109,6 +109,7 @@ fn float_json(x: f64) -> Value {
     }
 }
 
+#[track_caller]
 fn float_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<f64> {
     entry(op, s, key, "a number, \"inf\" or \"-inf\"", |v| match v.as_str() {
         Some("inf") => Some(f64::INFINITY),
@@ -119,6 +120,7 @@ fn float_entry(op: &'static str, s: &SchedulerState, key: &str) -> Result<f64> {
 
 impl ReduceLROnPlateau {
     /// A scheduler over `optimizer`'s groups (it reads their number and learning rates).
+    #[track_caller]
     pub fn new(optimizer: &dyn Optimizer, options: ReduceLROnPlateauOptions) -> Result<ReduceLROnPlateau> {
         const OP: &str = "ReduceLROnPlateau";
         if options.factor >= 1.0 {
@@ -166,6 +168,7 @@ impl ReduceLROnPlateau {
     }
     /// One epoch with its `metric` (call after validation): counts a bad epoch or records the
     /// best, and reduces the learning rates after more than `patience` bad epochs.
+    #[track_caller]
     pub fn step(&mut self, metric: f64, optimizer: &mut dyn Optimizer) -> Result<()> {
         let lrs = optimizer.learning_rates();
         if lrs.len() != self.min_lrs.len() && self.default_min_lr.is_none() {
@@ -251,6 +254,7 @@ impl ReduceLROnPlateau {
     }
     /// Loads a state dict: every entry replaces this scheduler's; a missing or bad entry is an
     /// error naming it, and changes nothing.
+    #[track_caller]
     pub fn load_state_dict(&mut self, s: &SchedulerState) -> Result<()> {
         const OP: &str = "ReduceLROnPlateau.load_state_dict";
         let mode = match str_entry(OP, s, "mode")? {

@@ -56,6 +56,7 @@ fn bisect_right(milestones: &[usize], epoch: usize) -> usize {
 
 impl SequentialLR {
     /// Sequences `schedulers` (one more than `milestones`), made on `optimizer`.
+    #[track_caller]
     pub fn new(
         optimizer: &mut dyn Optimizer,
         mut schedulers: Vec<Box<dyn LrScheduler>>,
@@ -106,6 +107,7 @@ impl SequentialLR {
 }
 
 impl LrScheduler for SequentialLR {
+    #[track_caller]
     fn step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let epoch = self.last_epoch + 1;
         let idx = bisect_right(&self.milestones, epoch);
@@ -138,6 +140,7 @@ impl LrScheduler for SequentialLR {
         m.insert("_last_lr".into(), json!(self.last_lr));
         m
     }
+    #[track_caller]
     fn load_state_dict(&mut self, state: &SchedulerState) -> Result<()> {
         const OP: &str = "SequentialLR.load_state_dict";
         let subs = entry(OP, state, "_schedulers", "a list of state dicts", |v| {

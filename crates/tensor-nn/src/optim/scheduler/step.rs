@@ -35,6 +35,7 @@ pub struct StepLR {
 
 impl StepLR {
     /// A scheduler over `optimizer`'s current learning rates (the base learning rates).
+    #[track_caller]
     pub fn new(optimizer: &dyn Optimizer, step_size: usize, gamma: f64) -> Result<StepLR> {
         if step_size == 0 {
             bail!(Value, "StepLR", "step_size must be a positive integer, got 0");
@@ -56,6 +57,7 @@ impl Formula for StepLR {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, _initial: bool, current: &[f64]) -> Result<Vec<f64>> {
         let e = self.common.epoch();
         if e == 0 || !e.is_multiple_of(self.step_size) {
@@ -70,6 +72,7 @@ impl Formula for StepLR {
         m.insert("step_size".into(), json!(self.step_size));
         m.insert("gamma".into(), json!(self.gamma));
     }
+    #[track_caller]
     fn load_options(&mut self, s: &SchedulerState) -> Result<()> {
         const OP: &str = "StepLR.load_state_dict";
         let step_size = usize_entry(OP, s, "step_size")?;
@@ -97,6 +100,7 @@ pub struct MultiStepLR {
 
 impl MultiStepLR {
     /// A scheduler over `optimizer`'s current learning rates; the milestones need not be sorted.
+    #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, milestones: &[usize], gamma: f64) -> Result<MultiStepLR> {
         let mut counts = BTreeMap::new();
         for &m in milestones {
@@ -122,6 +126,7 @@ impl Formula for MultiStepLR {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, _initial: bool, current: &[f64]) -> Result<Vec<f64>> {
         match self.milestones.get(&self.common.epoch()) {
             None => Ok(current.to_vec()),
@@ -137,6 +142,7 @@ impl Formula for MultiStepLR {
         m.insert("milestones".into(), Value::Object(counts));
         m.insert("gamma".into(), json!(self.gamma));
     }
+    #[track_caller]
     fn load_options(&mut self, s: &SchedulerState) -> Result<()> {
         const OP: &str = "MultiStepLR.load_state_dict";
         let bad = || err!(Value, OP, "state dict entry \"milestones\": expected an object of epoch: count");
@@ -165,6 +171,7 @@ pub struct ExponentialLR {
 
 impl ExponentialLR {
     /// A scheduler over `optimizer`'s current learning rates.
+    #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, gamma: f64) -> Result<ExponentialLR> {
         let mut s = ExponentialLR { gamma, common: Common::new(optimizer) };
         s.initial_step(optimizer)?;
@@ -184,6 +191,7 @@ impl Formula for ExponentialLR {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, initial: bool, current: &[f64]) -> Result<Vec<f64>> {
         if initial {
             return Ok(current.to_vec());
@@ -196,6 +204,7 @@ impl Formula for ExponentialLR {
     fn save_options(&self, m: &mut SchedulerState) {
         m.insert("gamma".into(), json!(self.gamma));
     }
+    #[track_caller]
     fn load_options(&mut self, s: &SchedulerState) -> Result<()> {
         self.gamma = f64_entry("ExponentialLR.load_state_dict", s, "gamma")?;
         Ok(())
@@ -221,6 +230,7 @@ impl Default for LinearLROptions {
 }
 
 impl LinearLROptions {
+    #[track_caller]
     fn validate(&self, op: &'static str) -> Result<()> {
         if self.start_factor > 1.0 || self.start_factor <= 0.0 {
             bail!(Value, op, "Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
@@ -245,6 +255,7 @@ pub struct LinearLR {
 
 impl LinearLR {
     /// A scheduler over `optimizer`'s current learning rates; sets them to `start_factor` times.
+    #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, options: LinearLROptions) -> Result<LinearLR> {
         options.validate("LinearLR")?;
         let mut s = LinearLR { options, common: Common::new(optimizer) };
@@ -268,6 +279,7 @@ impl Formula for LinearLR {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, initial: bool, current: &[f64]) -> Result<Vec<f64>> {
         let LinearLROptions { start_factor: s, end_factor: e, total_iters: t } = self.options;
         let epoch = self.common.epoch();
@@ -288,6 +300,7 @@ impl Formula for LinearLR {
         m.insert("end_factor".into(), json!(self.options.end_factor));
         m.insert("total_iters".into(), json!(self.options.total_iters));
     }
+    #[track_caller]
     fn load_options(&mut self, s: &SchedulerState) -> Result<()> {
         const OP: &str = "LinearLR.load_state_dict";
         let options = LinearLROptions {
@@ -306,6 +319,7 @@ chainable!(LinearLR);
 pub type LrLambda = Arc<dyn Fn(usize) -> f64 + Send + Sync>;
 
 /// One function for every group, or one per group, checked against the optimizer.
+#[track_caller]
 fn lambdas_for(op: &'static str, optimizer: &dyn Optimizer, lambdas: Vec<LrLambda>) -> Result<Vec<LrLambda>> {
     let groups = optimizer.learning_rates().len();
     if lambdas.len() != groups {
@@ -336,6 +350,7 @@ impl fmt::Debug for LambdaLR {
 
 impl LambdaLR {
     /// The same function for every group; sets the learning rates to `base_lr * lr_lambda(0)`.
+    #[track_caller]
     pub fn new(
         optimizer: &mut dyn Optimizer,
         lr_lambda: impl Fn(usize) -> f64 + Send + Sync + 'static,
@@ -345,6 +360,7 @@ impl LambdaLR {
         LambdaLR::per_group(optimizer, vec![f; n])
     }
     /// One function per group (an error if their number is not the optimizer's groups').
+    #[track_caller]
     pub fn per_group(optimizer: &mut dyn Optimizer, lr_lambdas: Vec<LrLambda>) -> Result<LambdaLR> {
         let lr_lambdas = lambdas_for("LambdaLR", optimizer, lr_lambdas)?;
         let mut s = LambdaLR { lr_lambdas, common: Common::new(optimizer) };
@@ -361,6 +377,7 @@ impl Formula for LambdaLR {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, _initial: bool, _current: &[f64]) -> Result<Vec<f64>> {
         let e = self.common.epoch();
         Ok(self.lr_lambdas.iter().zip(&self.common.base_lrs).map(|(f, &b)| b * f(e)).collect())
@@ -368,6 +385,7 @@ impl Formula for LambdaLR {
     fn save_options(&self, m: &mut SchedulerState) {
         m.insert("lr_lambdas".into(), lambdas_entry(self.lr_lambdas.len()));
     }
+    #[track_caller]
     fn load_options(&mut self, _s: &SchedulerState) -> Result<()> {
         Ok(())
     }
@@ -391,6 +409,7 @@ impl fmt::Debug for MultiplicativeLR {
 
 impl MultiplicativeLR {
     /// The same function for every group.
+    #[track_caller]
     pub fn new(
         optimizer: &mut dyn Optimizer,
         lr_lambda: impl Fn(usize) -> f64 + Send + Sync + 'static,
@@ -400,6 +419,7 @@ impl MultiplicativeLR {
         MultiplicativeLR::per_group(optimizer, vec![f; n])
     }
     /// One function per group (an error if their number is not the optimizer's groups').
+    #[track_caller]
     pub fn per_group(optimizer: &mut dyn Optimizer, lr_lambdas: Vec<LrLambda>) -> Result<MultiplicativeLR> {
         let lr_lambdas = lambdas_for("MultiplicativeLR", optimizer, lr_lambdas)?;
         let mut s = MultiplicativeLR { lr_lambdas, common: Common::new(optimizer) };
@@ -416,6 +436,7 @@ impl Formula for MultiplicativeLR {
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
     }
+    #[track_caller]
     fn get_lr(&self, initial: bool, current: &[f64]) -> Result<Vec<f64>> {
         if initial {
             return Ok(current.to_vec());
@@ -426,6 +447,7 @@ impl Formula for MultiplicativeLR {
     fn save_options(&self, m: &mut SchedulerState) {
         m.insert("lr_lambdas".into(), lambdas_entry(self.lr_lambdas.len()));
     }
+    #[track_caller]
     fn load_options(&mut self, _s: &SchedulerState) -> Result<()> {
         Ok(())
     }

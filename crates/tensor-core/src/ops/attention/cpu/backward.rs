@@ -25,6 +25,7 @@ pub(super) struct Inputs<'a, T> {
 }
 
 /// The gradients of `q`, `k` and `v`.
+#[track_caller]
 pub(super) fn attention_backward<T: AttnElem>(
     x: &Inputs<'_, T>,
     d: AttentionDims,

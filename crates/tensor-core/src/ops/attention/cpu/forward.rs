@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 
 /// `softmax(q kᵀ · scale) v` and each query's log-sum-exp, for contiguous `[batch, l, e]`,
 /// `[batch, s, e]` and `[batch, s, ev]` operands.
+#[track_caller]
 pub(super) fn attention<T: AttnElem>(
     q: &[T],
     k: &[T],

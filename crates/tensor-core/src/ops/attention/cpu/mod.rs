@@ -25,6 +25,7 @@ trait AttnElem: Math + GemmElem + Send + Sync {}
 impl<T: Math + GemmElem + Send + Sync> AttnElem for T {}
 
 /// The contiguous elements of `s[layout]` as `T`, of `len` elements.
+#[track_caller]
 fn slice<'a, T: Element>(s: &'a CpuStorage, layout: &Layout, len: usize, op: &'static str) -> Result<&'a [T]> {
     let Some((a, b)) = layout.contiguous_range() else {
         bail!(Unsupported, op, "expected a contiguous layout, got strides {:?}", layout.strides());

@@ -47,6 +47,7 @@ fn channel_stats<T: Math>(x: &[T], c: usize, s: usize) -> Vec<(T, T)> {
 
 type Triple<T> = (Vec<T>, Vec<T>, Vec<T>);
 
+#[track_caller]
 fn forward_typed<T: Math>(
     x: &[T],
     c: usize,
@@ -75,6 +76,7 @@ fn forward_typed<T: Math>(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 fn backward_typed<T: Math>(
     g: &[T],
     x: &[T],
@@ -121,6 +123,7 @@ fn backward_typed<T: Math>(
     Ok((dx, dw, db))
 }
 
+#[track_caller]
 pub(super) fn batch_norm_train(
     x: &CpuStorage,
     layout: &Layout,
@@ -149,6 +152,7 @@ pub(super) fn batch_norm_train(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[track_caller]
 pub(super) fn batch_norm_train_backward(
     g: &CpuStorage,
     layout: &Layout,

@@ -40,6 +40,7 @@ fn layer_norm_row<T: Math>(x: &[T], out: &mut [T], w: Option<&[T]>, b: Option<&[
     (mean, rstd)
 }
 
+#[track_caller]
 fn layer_norm_typed<T: Math>(x: &[T], n: usize, w: Option<&[T]>, b: Option<&[T]>, eps: f64) -> Result<Stats<T>> {
     let rows = x.len() / n;
     let mut out = buffer_for_overwrite::<T>("layer_norm", x.len())?;
@@ -56,6 +57,7 @@ fn layer_norm_typed<T: Math>(x: &[T], n: usize, w: Option<&[T]>, b: Option<&[T]>
     Ok((out, mean, rstd))
 }
 
+#[track_caller]
 pub(super) fn layer_norm(
     x: &CpuStorage,
     layout: &Layout,
@@ -116,6 +118,7 @@ fn layer_norm_backward_row<T: Math>(
     }
 }
 
+#[track_caller]
 fn layer_norm_backward_typed<T: Math>(
     g: &[T],
     x: &[T],
@@ -156,6 +159,7 @@ fn layer_norm_backward_typed<T: Math>(
     Ok((dx, dw, db))
 }
 
+#[track_caller]
 pub(super) fn layer_norm_backward(
     g: &CpuStorage,
     layout: &Layout,

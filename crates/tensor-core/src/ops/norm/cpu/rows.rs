@@ -40,6 +40,7 @@ pub(super) fn parallel(numel: usize) -> Option<usize> {
 }
 
 /// The contiguous elements of `s[layout]` as `T`.
+#[track_caller]
 pub(super) fn slice<'a, T: Element>(s: &'a CpuStorage, layout: &Layout, op: &'static str) -> Result<&'a [T]> {
     let Some((a, b)) = layout.contiguous_range() else {
         bail!(Unsupported, op, "expected a contiguous layout, got strides {:?}", layout.strides());

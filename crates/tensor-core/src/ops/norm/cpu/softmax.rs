@@ -48,6 +48,7 @@ fn softmax_row<T: Math>(x: &[T], out: &mut [T], log: bool) {
     }
 }
 
+#[track_caller]
 fn softmax_typed<T: Math>(x: &[T], n: usize, log: bool) -> Result<Vec<T>> {
     let mut out = buffer_for_overwrite::<T>("softmax", x.len())?;
     let per_task = parallel(x.len()).map(|_| rows_per_task(n));
@@ -58,6 +59,7 @@ fn softmax_typed<T: Math>(x: &[T], n: usize, log: bool) -> Result<Vec<T>> {
     Ok(out)
 }
 
+#[track_caller]
 pub(super) fn softmax(x: &CpuStorage, layout: &Layout, n: usize, log: bool) -> Result<CpuStorage> {
     if is_half(x) {
         let (wide, l) = widened(x, layout)?;
@@ -86,6 +88,7 @@ fn softmax_backward_row<T: Math>(g: &[T], y: &[T], out: &mut [T], log: bool) {
     }
 }
 
+#[track_caller]
 fn softmax_backward_typed<T: Math>(g: &[T], y: &[T], n: usize, log: bool) -> Result<Vec<T>> {
     let mut out = buffer_for_overwrite::<T>("softmax_backward", g.len())?;
     let per_task = parallel(g.len()).map(|_| rows_per_task(n));
@@ -96,6 +99,7 @@ fn softmax_backward_typed<T: Math>(g: &[T], y: &[T], n: usize, log: bool) -> Res
     Ok(out)
 }
 
+#[track_caller]
 pub(super) fn softmax_backward(
     g: &CpuStorage,
     y: &CpuStorage,
