@@ -154,6 +154,7 @@ struct LeafGrads {
 }
 
 impl LeafGrads {
+    #[track_caller]
     fn add(&mut self, edge: Edge, g: Var) -> Result<()> {
         match self.at.get(&edge.id()) {
             Some(&i) => {

@@ -56,6 +56,7 @@ pub(crate) struct ViewMap {
 impl ViewMap {
     /// The map of `view` (a view of `base`'s storage) into `base`; an error when the view
     /// reaches storage that the base does not cover.
+    #[track_caller]
     pub(crate) fn new(op: &'static str, base: &Tensor, view: &Tensor) -> Result<Arc<ViewMap>> {
         let (bl, vl) = (base.layout(), view.layout());
         let mut position = vec![-1i64; bl.max_extent().max(vl.max_extent())];
@@ -91,6 +92,7 @@ fn dims(s: &Shape) -> Vec<isize> {
 
 impl Var {
     /// The view's region of this base-shaped variable (`AsStridedBackward0`).
+    #[track_caller]
     pub(crate) fn take_view(&self, map: &Arc<ViewMap>) -> Result<Var> {
         let value =
             self.tensor_ref().reshape(&[-1])?.index_select(0, &map.index)?.reshape_to(map.view_shape.clone())?;
@@ -182,6 +184,7 @@ impl Var {
     /// The second half of an in-place op on a view whose base is alive: `new` (the op's result,
     /// recorded from the view's old value) is written into the view, and the base's history is
     /// rebased onto `CopySlices`.
+    #[track_caller]
     pub(crate) fn write_view(&self, base: &Var, new: &Var) -> Result<()> {
         let map = ViewMap::new("in-place", base.tensor_ref(), self.tensor_ref())?;
         self.tensor().copy_(new.tensor_ref())?;

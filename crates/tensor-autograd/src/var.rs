@@ -185,6 +185,7 @@ impl Var {
     /// assert!(gx.requires_grad()); // differentiable in turn (the hook runs on that pass too)
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn register_var_hook(&self, hook: impl Fn(&Var) -> Result<Option<Var>> + Send + Sync + 'static) -> Result<()> {
         if !self.requires_grad() {
             bail!(Autograd, "register_hook", "cannot register a hook on a tensor that doesn't require gradient");
@@ -321,6 +322,7 @@ struct Recording {
 impl Recording {
     /// The parts of the node, or (`Err`) the result as it is when nothing is recorded: without
     /// grad mode, when no input requires grad, or for a non-float result.
+    #[track_caller]
     fn new<'v>(
         value: Tensor,
         inputs: impl Iterator<Item = Option<&'v Var>> + Clone,

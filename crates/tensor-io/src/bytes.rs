@@ -136,6 +136,7 @@ const CHUNK: usize = 1 << 20;
 /// Reads `n` elements of `dtype` stored in the given byte order. When `known` is false (a
 /// stream, a compressed entry), the buffer grows chunk by chunk as bytes arrive, so a header
 /// that promises more than the input holds cannot make a large allocation.
+#[track_caller]
 pub(crate) fn read_storage(
     r: &mut impl Read,
     dtype: DType,

@@ -180,6 +180,7 @@ pub fn load(
 }
 
 /// Checks that `saved` has exactly the model's keys, each with its shape.
+#[track_caller]
 fn check_model(model: &dyn Module, saved: &BTreeMap<String, Tensor>) -> std::result::Result<(), String> {
     let current = state_dict(model);
     let missing: Vec<&String> = current.keys().filter(|k| !saved.contains_key(*k)).collect();

@@ -160,6 +160,7 @@ impl Var {
         self.inplace("zero_", false, |t| t.fill_(0), |old| Var::overwritten(old, "ZeroBackward0", Scalar::from(0)))
     }
     /// `old` overwritten with `value` everywhere: the old value's gradient is zero.
+    #[track_caller]
     fn overwritten(old: &Var, name: &'static str, value: Scalar) -> Result<Var> {
         let value = Tensor::full(old.shape().clone(), value, old.dtype(), old.device())?;
         Ok(Var::record(value, name, &[old], vec![], |ctx| {
@@ -167,6 +168,7 @@ impl Var {
         }))
     }
     /// Sets the elements where `mask` is true to `value`, as `x.masked_fill_(mask, value)`.
+    #[track_caller]
     pub fn masked_fill_(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<()> {
         let v = value.into();
         self.inplace("masked_fill_", false, |t| t.masked_fill_(mask, v), |old| old.masked_fill(mask, v))

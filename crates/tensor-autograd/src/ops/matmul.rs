@@ -24,6 +24,7 @@ impl Var {
         };
         self.matmul_named(rhs, name)
     }
+    #[track_caller]
     fn matmul_named(&self, rhs: &Var, name: &'static str) -> Result<Var> {
         let value = self.tensor_ref().matmul(rhs.tensor_ref())?;
         let (da, db) = (self.dim(), rhs.dim());
@@ -120,6 +121,7 @@ impl Var {
         Ok(y.reshaping_view("UnsafeViewBackward0", value))
     }
     /// `b + x @ wᵀ` for a matrix `x`, recorded as one node (`AddmmBackward0`).
+    #[track_caller]
     fn addmm_t(&self, weight: &Var, bias: &Var) -> Result<Var> {
         let value = self.tensor_ref().matmul(&weight.tensor_ref().t()?)?.add(bias.tensor_ref())?;
         let (bshape, bdtype) = (bias.shape().clone(), bias.dtype());

@@ -58,6 +58,7 @@ fn products_of_others(x: &Tensor, dim: usize) -> Result<Tensor> {
 /// the product of the rest; elsewhere in a slice with zeros, zero; never NaN). Recorded
 /// (`create_graph`), the product of the others is built from differentiable ops: the product
 /// of the nonzeros over each element's own factor, times the slice's zeros other than itself.
+#[track_caller]
 fn prod_backward(x: &Var, y: &Var, g: &Var, dim: usize) -> Result<Var> {
     let zero = x.tensor_ref().eq(0.0)?;
     if !zero.any()?.item::<bool>()? {
@@ -145,6 +146,7 @@ impl Var {
     /// Product over `dim`, as `x.prod(dim, keepdim)`. Where an input is zero the gradient is
     /// PyTorch's: at a slice's only zero, the product of the others; elsewhere in a slice with
     /// a zero, or anywhere in a slice with two, zero (never NaN); double backward too.
+    #[track_caller]
     pub fn prod_dim(&self, dim: isize, keepdim: bool) -> Result<Var> {
         let value = self.tensor_ref().prod_dim(dim, keepdim)?;
         let rank = self.dim();
@@ -259,6 +261,7 @@ impl Var {
             Ok(vec![Some(g.mul(&centered)?.mul(2.0 / (n as f64 - correction as f64).max(0.0))?)])
         }))
     }
+    #[track_caller]
     fn var_composed(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Var> {
         let red = reduced_dims("var", dims, self.dim())?;
         let n: usize = red.iter().map(|&d| self.size()[d]).product();

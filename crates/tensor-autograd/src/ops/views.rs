@@ -150,6 +150,7 @@ impl Var {
     fn part(&self, part: Part) -> Result<Var> {
         self.part_named(part.name(), part)
     }
+    #[track_caller]
     fn part_named(&self, name: &'static str, part: Part) -> Result<Var> {
         let value = part.apply(self.tensor_ref())?;
         let shape = self.shape().clone();

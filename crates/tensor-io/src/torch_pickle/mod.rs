@@ -209,6 +209,7 @@ fn load_impl<R: Read + Seek>(mut reader: R, source: &str) -> Result<Vec<(String,
 type Refs = Vec<(String, Rc<TensorRef>)>;
 
 /// The items of a list or tuple under `key`, keyed by their indices.
+#[track_caller]
 fn flatten_items(items: &[Value], key: &str, depth: usize, out: &mut Refs) -> std::result::Result<(), String> {
     for (i, x) in items.iter().enumerate() {
         flatten(x, child_key(key, &i.to_string()), depth + 1, out)?;
@@ -225,6 +226,7 @@ fn child_key(key: &str, k: &str) -> String {
 }
 
 /// The tensors under `v`, keyed by their path (`a.b.0`), in order.
+#[track_caller]
 fn flatten(v: &Value, key: String, depth: usize, out: &mut Refs) -> std::result::Result<(), String> {
     if depth > MAX_DEPTH {
         return Err(format!("{key:?}: dicts nested more than {MAX_DEPTH} deep"));

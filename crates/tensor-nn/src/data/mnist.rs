@@ -57,6 +57,7 @@ fn read_stream(mut reader: impl Read, source: &str) -> Result<(Vec<usize>, Vec<u
 }
 
 /// Reads until `buf` is full or the stream ends; the number of bytes read.
+#[track_caller]
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -72,6 +73,7 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// Reads exactly `n` bytes (fewer when the stream ends first), growing the buffer as bytes
 /// arrive: at most [`FIRST_CHUNK`], then at most doubling, and never past `n`.
+#[track_caller]
 fn read_data(r: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
     let mut data = Vec::new();
     while data.len() < n {

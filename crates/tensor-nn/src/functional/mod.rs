@@ -50,15 +50,17 @@ pub use crate::loss::{
 use tensor_autograd::{Var, VarRhs};
 pub use tensor_core::ops::conv::{Conv1dParams, Conv2dParams, ConvTranspose2dParams};
 pub use tensor_core::PadMode;
-use tensor_core::{bail, DType, Result, Tensor};
+use tensor_core::{bail, DType, Result, ResultExt, Tensor};
 
 /// `x @ weightᵀ + bias`, as `F.linear`.
+#[track_caller]
 pub fn linear(x: &Var, weight: &Var, bias: Option<&Var>) -> Result<Var> {
     x.linear(weight, bias)
 }
 
 /// `y[..., o] = Σ_ij x1[..., i] weight[o, i, j] x2[..., j] + bias[o]`, as `F.bilinear(x1, x2,
 /// weight, bias)` (`weight` `[out, in1, in2]`; `x1` and `x2` share their leading dims).
+#[track_caller]
 pub fn bilinear(x1: &Var, x2: &Var, weight: &Var, bias: Option<&Var>) -> Result<Var> {
     const OP: &str = "bilinear";
     let (d1, d2) = (x1.dim(), x2.dim());
@@ -95,22 +97,26 @@ pub fn bilinear(x1: &Var, x2: &Var, weight: &Var, bias: Option<&Var>) -> Result<
 
 /// 2-d convolution, as `F.conv2d` (`Conv2dParams::default()` is PyTorch's stride 1, padding
 /// 0, dilation 1, groups 1).
+#[track_caller]
 pub fn conv2d(x: &Var, weight: &Var, bias: Option<&Var>, params: Conv2dParams) -> Result<Var> {
     x.conv2d(weight, bias, params)
 }
 
 /// 1-d convolution, as `F.conv1d`.
+#[track_caller]
 pub fn conv1d(x: &Var, weight: &Var, bias: Option<&Var>, params: Conv1dParams) -> Result<Var> {
     x.conv1d(weight, bias, params)
 }
 
 /// Transposed 2-d convolution, as `F.conv_transpose2d` (weight `[in, out / groups, kh, kw]`).
+#[track_caller]
 pub fn conv_transpose2d(x: &Var, weight: &Var, bias: Option<&Var>, params: ConvTranspose2dParams) -> Result<Var> {
     x.conv_transpose2d(weight, bias, params)
 }
 
 /// Dropout, as `F.dropout(x, p, training)` (PyTorch's defaults are p 0.5, training true): in
 /// training, zeroes elements with probability `p` and scales the rest by `1/(1-p)`.
+#[track_caller]
 pub fn dropout(x: &Var, p: f64, training: bool) -> Result<Var> {
     if !(0.0..=1.0).contains(&p) {
         bail!(Value, "dropout", "dropout probability has to be between 0 and 1, but got {p}");
@@ -128,6 +134,7 @@ pub fn dropout(x: &Var, p: f64, training: bool) -> Result<Var> {
 /// Channel dropout, as `F.dropout2d(x, p, training)`: in training, zeroes whole channels
 /// (`x[n, c]` of `[N, C, H, W]`, or `x[c]` of `[C, H, W]`) with probability `p` and scales
 /// the rest by `1/(1-p)`.
+#[track_caller]
 pub fn dropout2d(x: &Var, p: f64, training: bool) -> Result<Var> {
     if !(0.0..=1.0).contains(&p) {
         bail!(Value, "dropout2d", "dropout probability has to be between 0 and 1, but got {p}");
@@ -149,6 +156,7 @@ pub fn dropout2d(x: &Var, p: f64, training: bool) -> Result<Var> {
 }
 
 /// One-hot encoding of class indices, as `F.one_hot` (`None`: the largest index + 1 classes).
+#[track_caller]
 pub fn one_hot(indices: &Tensor, num_classes: Option<usize>) -> Result<Tensor> {
     indices.one_hot(num_classes)
 }
@@ -163,6 +171,7 @@ pub struct EmbeddingOptions {
 /// Rows `indices` (integers of any shape) of `weight` `[num_embeddings, dim]`, as
 /// `F.embedding(indices, weight, padding_idx)`; the row at `padding_idx` is looked up as any
 /// other but receives no gradient.
+#[track_caller]
 pub fn embedding(indices: &Tensor, weight: &Var, opts: EmbeddingOptions) -> Result<Var> {
     const OP: &str = "embedding";
     if indices.dtype().is_float() || indices.dtype() == DType::Bool {
@@ -180,7 +189,7 @@ pub fn embedding(indices: &Tensor, weight: &Var, opts: EmbeddingOptions) -> Resu
         p => p,
     };
     let flat = indices.reshape(&[-1])?.to_dtype(DType::I64)?;
-    let mut rows = weight.index_select(0, &flat)?;
+    let mut rows = weight.index_select(0, &flat).in_op(OP)?;
     if let Some(p) = pad {
         // The padding rows' values, cut from the graph: no gradient reaches weight[p].
         let keep = flat.ne(p)?.unsqueeze(1)?;
@@ -194,6 +203,7 @@ pub fn embedding(indices: &Tensor, weight: &Var, opts: EmbeddingOptions) -> Resu
 /// Pads the trailing dims, as `F.pad(x, pad, mode, value)`: `pads` holds (before, after)
 /// pairs for the last dim first; `PadMode::Constant(v)` is `mode="constant", value=v`
 /// (PyTorch's default is `Constant(0.0)`), and `Reflect` / `Replicate` as PyTorch's modes.
+#[track_caller]
 pub fn pad(x: &Var, pads: &[usize], mode: PadMode) -> Result<Var> {
     x.pad(pads, mode)
 }
@@ -201,6 +211,7 @@ pub fn pad(x: &Var, pads: &[usize], mode: PadMode) -> Result<Var> {
 /// `condition ? input : other` elementwise with broadcasting, in `torch.where(condition,
 /// input, other)`'s argument order (`other` may be a `Var`, a `Tensor` or a number). The
 /// method form is `input.where_(condition, other)`.
+#[track_caller]
 pub fn where_<'a>(condition: &Tensor, input: &Var, other: impl Into<VarRhs<'a>>) -> Result<Var> {
     input.where_(condition, other)
 }

@@ -35,6 +35,7 @@ fn channel_view(rank: usize, c: usize) -> Vec<isize> {
 /// training the batch statistics normalise (one recorded op) and `running` (if given) moves
 /// towards them in place by `momentum` (the variance unbiased); otherwise `running` normalises
 /// and must be given.
+#[track_caller]
 pub fn batch_norm(
     x: &Var,
     running: Option<(&Tensor, &Tensor)>,
@@ -97,6 +98,7 @@ pub fn batch_norm(
 
 /// Layer norm over the trailing `normalized_shape` dims, as `F.layer_norm(x,
 /// normalized_shape, weight, bias, eps)` (PyTorch's default eps is 1e-5; one recorded op).
+#[track_caller]
 pub fn layer_norm(
     x: &Var,
     normalized_shape: &[usize],
@@ -110,6 +112,7 @@ pub fn layer_norm(
 /// Root-mean-square norm over the trailing `normalized_shape` dims, `x / sqrt(mean(x²) + eps)
 /// · weight`, as `F.rms_norm(x, normalized_shape, weight, eps)`; `eps` `None` is the machine
 /// epsilon of `x`'s dtype, as PyTorch.
+#[track_caller]
 pub fn rms_norm(x: &Var, normalized_shape: &[usize], weight: Option<&Var>, eps: Option<f64>) -> Result<Var> {
     const OP: &str = "rms_norm";
     let k = normalized_shape.len();
@@ -151,6 +154,7 @@ impl Default for NormalizeOptions {
 }
 
 /// `x / max(‖x‖_p, eps)` along `dim`, as `F.normalize(x, p, dim, eps)`.
+#[track_caller]
 pub fn normalize(x: &Var, opts: NormalizeOptions) -> Result<Var> {
     let norm = x.norm(Norm::P(opts.p), &[opts.dim], true)?.clamp(Some(opts.eps), None)?;
     x.div(&norm)
@@ -173,6 +177,7 @@ impl Default for CosineSimilarityOptions {
 
 /// `Σ (x1 / max(‖x1‖, eps)) (x2 / max(‖x2‖, eps))` along `dim`, broadcasting, as
 /// `F.cosine_similarity(x1, x2, dim, eps)` (PyTorch's formula since 1.12).
+#[track_caller]
 pub fn cosine_similarity(x1: &Var, x2: &Var, opts: CosineSimilarityOptions) -> Result<Var> {
     let shape = tensor_core::shape::broadcast_shapes("cosine_similarity", x1.shape(), x2.shape())?;
     let (a, b) = (x1.broadcast_to(&shape)?, x2.broadcast_to(&shape)?);
@@ -199,6 +204,7 @@ impl Default for PairwiseDistanceOptions {
 
 /// `‖x1 - x2 + eps‖_p` over the last dim, broadcasting, as `F.pairwise_distance(x1, x2, p,
 /// eps, keepdim)`.
+#[track_caller]
 pub fn pairwise_distance(x1: &Var, x2: &Var, opts: PairwiseDistanceOptions) -> Result<Var> {
     x1.sub(x2)?.add(opts.eps)?.norm(Norm::P(opts.p), &[-1], opts.keepdim)
 }

@@ -43,6 +43,7 @@ impl MaxPool2dOptions {
 /// assert_eq!(y.tensor().to_vec::<f32>()?, [5.0, 7.0, 13.0, 15.0]);
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn max_pool2d(x: &Var, kernel_size: impl Into<Pair>, opts: MaxPool2dOptions) -> Result<Var> {
     let kernel = kernel_size.into().0;
     let (stride, dilation) = opts.resolve(kernel);
@@ -52,6 +53,7 @@ pub fn max_pool2d(x: &Var, kernel_size: impl Into<Pair>, opts: MaxPool2dOptions)
 /// [`max_pool2d`] and the flat index (`h * W + w` in the input plane) of each maximum, as
 /// `F.max_pool2d(..., return_indices=True)` (the indices are int64). The indices come from a
 /// second, unrecorded pooling of the values.
+#[track_caller]
 pub fn max_pool2d_with_indices(x: &Var, kernel_size: impl Into<Pair>, opts: MaxPool2dOptions) -> Result<(Var, Tensor)> {
     let kernel = kernel_size.into().0;
     let (stride, dilation) = opts.resolve(kernel);
@@ -90,6 +92,7 @@ impl Default for AvgPool2dOptions {
 /// Average pooling of `[N, C, H, W]` (or `[C, H, W]`) over windows of `kernel_size`, as
 /// `F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
 /// divisor_override)`.
+#[track_caller]
 pub fn avg_pool2d(x: &Var, kernel_size: impl Into<Pair>, opts: AvgPool2dOptions) -> Result<Var> {
     let kernel = kernel_size.into().0;
     let stride = opts.stride.unwrap_or(kernel);
@@ -108,11 +111,13 @@ pub fn avg_pool2d(x: &Var, kernel_size: impl Into<Pair>, opts: AvgPool2dOptions)
 }
 
 /// Average pooling to `output_size` (height, width), as `F.adaptive_avg_pool2d`.
+#[track_caller]
 pub fn adaptive_avg_pool2d(x: &Var, output_size: impl Into<Pair>) -> Result<Var> {
     x.adaptive_avg_pool2d(output_size.into().0)
 }
 
 /// `[N, C, L]` (or `[C, L]`) as a plane of height 1, the pool, and back.
+#[track_caller]
 fn pool1d(x: &Var, op: impl FnOnce(&Var) -> Result<Var>) -> Result<Var> {
     op(&x.unsqueeze(-2)?)?.squeeze_dim(-2)
 }
@@ -139,12 +144,14 @@ impl Default for Pool1dOptions {
 }
 
 /// Max pooling of `[N, C, L]` (or `[C, L]`), as `F.max_pool1d`.
+#[track_caller]
 pub fn max_pool1d(x: &Var, kernel_size: usize, opts: Pool1dOptions) -> Result<Var> {
     let stride = opts.stride.unwrap_or(kernel_size);
     pool1d(x, |p| p.max_pool2d([1, kernel_size], [1, stride], [0, opts.padding], [1, opts.dilation], opts.ceil_mode))
 }
 
 /// Average pooling of `[N, C, L]` (or `[C, L]`), as `F.avg_pool1d`.
+#[track_caller]
 pub fn avg_pool1d(x: &Var, kernel_size: usize, opts: Pool1dOptions) -> Result<Var> {
     let stride = opts.stride.unwrap_or(kernel_size);
     pool1d(x, |p| {
@@ -153,6 +160,7 @@ pub fn avg_pool1d(x: &Var, kernel_size: usize, opts: Pool1dOptions) -> Result<Va
 }
 
 /// Average pooling of `[N, C, L]` (or `[C, L]`) to `output_size`, as `F.adaptive_avg_pool1d`.
+#[track_caller]
 pub fn adaptive_avg_pool1d(x: &Var, output_size: usize) -> Result<Var> {
     pool1d(x, |p| p.adaptive_avg_pool2d([1, output_size]))
 }

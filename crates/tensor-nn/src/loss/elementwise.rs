@@ -9,6 +9,7 @@ use tensor_core::{bail, Result};
 /// `0.5 d² / beta` where `|d| < beta`, else `|d| - 0.5 beta`, with `d = input - target`, as
 /// `F.smooth_l1_loss(input, target, reduction, beta)` (PyTorch's default beta is 1; beta 0 is
 /// the L1 loss).
+#[track_caller]
 pub fn smooth_l1_loss(input: &Var, target: &Var, reduction: Reduction, beta: f64) -> Result<Var> {
     const OP: &str = "smooth_l1_loss";
     same_shape(OP, input, target)?;
@@ -27,6 +28,7 @@ pub fn smooth_l1_loss(input: &Var, target: &Var, reduction: Reduction, beta: f64
 
 /// `0.5 d²` where `|d| < delta`, else `delta (|d| - 0.5 delta)`, as `F.huber_loss(input, target,
 /// reduction, delta)` (PyTorch's default delta is 1).
+#[track_caller]
 pub fn huber_loss(input: &Var, target: &Var, reduction: Reduction, delta: f64) -> Result<Var> {
     const OP: &str = "huber_loss";
     same_shape(OP, input, target)?;
@@ -67,6 +69,7 @@ pub struct KlDivOptions {
 /// The Kullback–Leibler divergence of `target` from `input` (log-probabilities), element-wise
 /// `target (log target - input)` (0 where `target` is 0), or `exp(target) (target - input)`
 /// with `log_target`, as `F.kl_div(input, target, reduction, log_target)`.
+#[track_caller]
 pub fn kl_div(input: &Var, target: &Var, opts: KlDivOptions) -> Result<Var> {
     const OP: &str = "kl_div";
     let shape = tensor_core::shape::broadcast_shapes(OP, input.shape(), target.shape())?;
@@ -91,6 +94,7 @@ pub fn kl_div(input: &Var, target: &Var, opts: KlDivOptions) -> Result<Var> {
 
 /// `log(1 + exp(-target · input))` for targets ±1, as `F.soft_margin_loss(input, target,
 /// reduction)`.
+#[track_caller]
 pub fn soft_margin_loss(input: &Var, target: &Var, reduction: Reduction) -> Result<Var> {
     same_shape("soft_margin_loss", input, target)?;
     let z = target.mul(input)?.neg()?;
@@ -121,6 +125,7 @@ impl Default for PoissonNllOptions {
 
 /// The negative log-likelihood of `target` under a Poisson distribution of rate `input`, as
 /// `F.poisson_nll_loss(input, target, log_input, full, eps=, reduction=)`.
+#[track_caller]
 pub fn poisson_nll_loss(input: &Var, target: &Var, opts: PoissonNllOptions) -> Result<Var> {
     let mut loss = if opts.log_input {
         input.exp()?.sub(&target.mul(input)?)?
@@ -145,6 +150,7 @@ pub fn poisson_nll_loss(input: &Var, target: &Var, opts: PoissonNllOptions) -> R
 /// `max(0, -target · (input1 - input2) + margin)` for targets ±1, as
 /// `F.margin_ranking_loss(input1, input2, target, margin, reduction)` (PyTorch's default
 /// margin is 0).
+#[track_caller]
 pub fn margin_ranking_loss(input1: &Var, input2: &Var, target: &Var, margin: f64, reduction: Reduction) -> Result<Var> {
     const OP: &str = "margin_ranking_loss";
     if input1.dim() != input2.dim() || input1.dim() != target.dim() {
@@ -176,6 +182,7 @@ impl Default for SmoothL1Loss {
 }
 impl SmoothL1Loss {
     /// The loss of `input` against `target`.
+    #[track_caller]
     pub fn forward(&self, input: &Var, target: &Var) -> Result<Var> {
         smooth_l1_loss(input, target, self.reduction, self.beta)
     }
@@ -196,6 +203,7 @@ impl Default for HuberLoss {
 }
 impl HuberLoss {
     /// The loss of `input` against `target`.
+    #[track_caller]
     pub fn forward(&self, input: &Var, target: &Var) -> Result<Var> {
         huber_loss(input, target, self.reduction, self.delta)
     }
@@ -209,6 +217,7 @@ pub struct KLDivLoss {
 }
 impl KLDivLoss {
     /// The divergence of `target` from `input` (log-probabilities).
+    #[track_caller]
     pub fn forward(&self, input: &Var, target: &Var) -> Result<Var> {
         kl_div(input, target, self.options)
     }

@@ -413,6 +413,7 @@ macro_rules! pow_by_multiplying {
 }
 
 /// `a[la] ** e` by [`pow_by_multiplying!`]; `None` for other exponents and dtypes.
+#[track_caller]
 fn pow_by_multiplying(a: &CpuStorage, la: &Layout, e: f64) -> Option<Result<CpuStorage>> {
     match a {
         CpuStorage::F32(v) => {

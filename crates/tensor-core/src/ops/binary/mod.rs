@@ -358,6 +358,7 @@ cmp_methods! {
 /// assert_eq!(where_(&c, &a, 0.0)?.to_vec::<f32>()?, [1.0, 0.0, 3.0]);
 /// # Ok::<(), tensor_core::Error>(())
 /// ```
+#[track_caller]
 pub fn where_<'a>(condition: &Tensor, input: &Tensor, other: impl Into<Rhs<'a>>) -> Result<Tensor> {
     input.where_(condition, other)
 }

@@ -10,6 +10,7 @@ use crate::{with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 
 /// `x[layout]` (contiguous) padded by `pads` (2 or 4 entries) with `mode`.
+#[track_caller]
 pub(crate) fn pad_edges(x: &CpuStorage, layout: &Layout, pads: &[usize], mode: PadMode) -> Option<Result<CpuStorage>> {
     let (a, _) = layout.contiguous_range()?;
     let dims = layout.dims();
@@ -58,6 +59,7 @@ pub(crate) fn pad_edges(x: &CpuStorage, layout: &Layout, pads: &[usize], mode: P
 
 /// The gradient of [`pad_edges`]: `g[layout]` (contiguous, the padded shape) summed back onto
 /// `input_dims`. f32 and f64 (`None` for other dtypes: tensor-core composes them).
+#[track_caller]
 pub(crate) fn pad_edges_backward(
     g: &CpuStorage,
     layout: &Layout,

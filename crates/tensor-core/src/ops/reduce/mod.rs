@@ -242,15 +242,18 @@ impl Tensor {
     /// assert_eq!(x.norm_all()?.item::<f64>()?, 30f64.sqrt());
     /// # Ok::<(), tensor_core::Error>(())
     /// ```
+    #[track_caller]
     pub fn std_all(&self) -> Result<Tensor> {
         self.std(&[], 1, false)
     }
     /// The variance of all elements with Bessel's correction, as PyTorch's `x.var()`.
+    #[track_caller]
     pub fn var_all(&self) -> Result<Tensor> {
         self.var(&[], 1, false)
     }
     /// The 2-norm (Frobenius) of all elements, as PyTorch's `x.norm()`; [`norm`](Self::norm)
     /// takes the order and dims.
+    #[track_caller]
     pub fn norm_all(&self) -> Result<Tensor> {
         self.norm(Norm::L2, &[], false)
     }
