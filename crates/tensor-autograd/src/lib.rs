@@ -22,7 +22,6 @@
 mod engine;
 mod function;
 mod grad_mode;
-mod grad_slot;
 mod gradcheck;
 mod node;
 mod ops;
@@ -32,9 +31,8 @@ mod var;
 pub use engine::{grad, BackwardOptions};
 pub use function::{apply, Function, FunctionCtx};
 pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
-pub use grad_slot::{GradSlot, Hook};
 pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
-pub use node::{BackwardCtx, BackwardFn, Node, NodeOf, Var};
+pub use node::{BackwardCtx, BackwardFn, GradSlot, Hook, Node, NodeOf, Var};
 pub use ops::VarRhs;
 /// The CUDA backend (`tensor_cuda`), with the `cuda` feature.
 #[cfg(feature = "cuda")]

@@ -3,7 +3,7 @@
 //! The type itself is declared in `node.rs`, beside [`Node`], which holds variables in turn.
 
 use crate::grad_mode::is_grad_enabled;
-use crate::grad_slot::GradSlot;
+use crate::node::GradSlot;
 use crate::node::{BackwardCtx, BackwardFn, Edge, Node, NodeOf, PerInput, SavedVar, Var, VarInner, ViewOf};
 use std::borrow::Cow;
 use std::fmt;
