@@ -31,14 +31,17 @@ crates/tensor-io/tests/common/mod.rs computes the same values. The fixtures:
     empty_float32.npy            (0, 3)
     empty_int64_1d.npy           (0,)
     special_float32.npy          [nan, inf, -inf, -0.0, 1e-45, 3.4028235e38]
-    int8.npy, uint16.npy         (2,) dtypes with no counterpart (errors)
+    int8.npy, uint16.npy         (2,) [1, -2] int8 and [1, 2] uint16
+    ints_<dtype>.npy             (4,) INT_EXTREMES for int8 int16 uint16 uint32 uint64
+    ints.safetensors             INT_EXTREMES, one tensor per dtype, named by dtype
     structured.npy               (2,) a structured dtype (error)
     arrays_stored.npz            np.savez:            a float32 (2, 3), b int64 (4,), c bool (2, 2),
     arrays_deflated.npz          np.savez_compressed: s float64 0-d (-1.375), f float32 (3, 2) Fortran
     all_dtypes.safetensors       safetensors.torch.save_file: one (2, 3) tensor per dtype (named by
                                  dtype, bfloat16 included), scalar float32 0-d (-1.375), empty
                                  float32 (0, 3); metadata {"format": "pt", "source": "io_fixtures.py"}
-    int16.safetensors            ok float32 (2,), bad int16 (2,) (a dtype with no counterpart)
+    int16.safetensors            ok float32 (2,) [1.5, -2], bad int16 (2,) [1, 2] (named when int16
+                                 had no counterpart here)
 """
 import os
 import sys
@@ -48,6 +51,24 @@ import numpy as np
 
 FIXTURES = "crates/tensor-io/tests/fixtures"
 DTYPES = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
+# Each narrow integer dtype's values, its extremes among them.
+INT_EXTREMES = {
+    "int8": [1, -2, 127, -128],
+    "int16": [300, -300, 32767, -32768],
+    "uint16": [1, 65535, 0, 40000],
+    "uint32": [1, 4294967295, 0, 3000000000],
+    "uint64": [1, 18446744073709551615, 0, 9223372036854775808],
+}
+
+
+def write_int_fixtures(path):
+    import torch
+    from safetensors.torch import save_file
+
+    for d, v in INT_EXTREMES.items():
+        np.save(path(f"ints_{d}.npy"), np.array(v, dtype=d))
+    tensors = {d: torch.from_numpy(np.array(v, dtype=d)) for d, v in INT_EXTREMES.items()}
+    save_file(tensors, path("ints.safetensors"))
 
 
 def values(dtype, n):
@@ -122,6 +143,7 @@ def write_fixtures():
         {"ok": torch.tensor([1.5, -2.0]), "bad": torch.tensor([1, 2], dtype=torch.int16)},
         path("int16.safetensors"),
     )
+    write_int_fixtures(path)
     total = sum(os.path.getsize(path(n)) for n in os.listdir(FIXTURES))
     print(f"wrote {len(os.listdir(FIXTURES))} fixtures ({total} bytes) to {FIXTURES}")
 

@@ -29,9 +29,11 @@ default pickle protocol 2, except where said. The files:
                            exp      float64 [2, 3]: arange(3).expand(2, 3), strides (0, 1)
     torch_proto4.pt      torch_views.pt's base, t, f16 saved with pickle_protocol=4 (FRAME,
                          SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL)
-    torch_int8.pt        ok float32 [2] = [1, 2] and bad int8 [2] = [-1, 1] (a dtype we lack)
+    torch_int8.pt        ok float32 [2] = [1, 2] and bad int8 [2] = [-1, 1] (named when int8
+                         had no counterpart here)
     torch_uint16.pt      u16 uint16 [2] = [1, 65535]: _rebuild_tensor_v3 of an UntypedStorage
-                         with the dtype torch.uint16 (a dtype we lack)
+                         with the dtype torch.uint16
+    torch_ints.pt        io_fixtures.py's INT_EXTREMES: int8, int16, uint16, uint32, uint64 [4]
     torch_parameter.pt   p = nn.Parameter(arange(3.0)): _rebuild_parameter around the tensor
     torch_malicious.pt   a torch.save-shaped zip whose data.pkl is written by hand:
                          GLOBAL 'os system', the argument 'echo pwned', REDUCE: refused unread
@@ -103,6 +105,14 @@ def malicious():
     return buf.getvalue()
 
 
+def write_ints():
+    import numpy as np
+    from io_fixtures import INT_EXTREMES
+
+    ints = {d: torch.from_numpy(np.array(v, dtype=d)) for d, v in INT_EXTREMES.items()}
+    torch.save(ints, f"{IO}/torch_ints.pt")
+
+
 def main():
     torch.save(state_dict(), f"{IO}/torch_state_dict.pt")
     torch.save(views(), f"{IO}/torch_views.pt")
@@ -111,6 +121,7 @@ def main():
     torch.save({"ok": torch.tensor([1.0, 2.0]), "bad": torch.tensor([-1, 1], dtype=torch.int8)}, f"{IO}/torch_int8.pt")
     torch.save({"u16": torch.tensor([1, 65535], dtype=torch.uint16)}, f"{IO}/torch_uint16.pt")
     torch.save({"p": torch.nn.Parameter(torch.arange(3.0))}, f"{IO}/torch_parameter.pt")
+    write_ints()
     with open(f"{IO}/torch_malicious.pt", "wb") as f:
         f.write(malicious())
     torch.save(nn_fixture.build().state_dict(), f"{NN}/lenet_like.pt")

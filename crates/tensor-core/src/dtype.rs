@@ -11,10 +11,22 @@ pub enum DType {
     Bool,
     /// `torch.uint8`
     U8,
+    /// `torch.int8`
+    I8,
+    /// `torch.int16` (`torch.short`)
+    I16,
     /// `torch.int32`
     I32,
     /// `torch.int64` (`torch.long`): the dtype of integer literals.
     I64,
+    /// `torch.uint16`: for storage, copies, indexing and casting; arithmetic computes in int64
+    /// (PyTorch has few kernels for it).
+    U16,
+    /// `torch.uint32`: as `U16`.
+    U32,
+    /// `torch.uint64`: storage, copies, indexing, comparisons and casting only (int64 cannot
+    /// hold it, so arithmetic is refused: convert with `to_dtype` first).
+    U64,
     /// `torch.float16` (`torch.half`)
     F16,
     /// `torch.bfloat16`
@@ -40,32 +52,63 @@ pub enum Category {
 }
 
 impl DType {
-    /// Every dtype, in promotion order.
-    pub const ALL: [DType; 8] =
-        [DType::Bool, DType::U8, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64];
+    /// Every dtype.
+    pub const ALL: [DType; 13] = [
+        DType::Bool,
+        DType::U8,
+        DType::I8,
+        DType::I16,
+        DType::I32,
+        DType::I64,
+        DType::U16,
+        DType::U32,
+        DType::U64,
+        DType::F16,
+        DType::BF16,
+        DType::F32,
+        DType::F64,
+    ];
 
     /// Bytes per element.
     pub const fn size_in_bytes(self) -> usize {
         match self {
-            DType::Bool | DType::U8 => 1,
-            DType::F16 | DType::BF16 => 2,
-            DType::I32 | DType::F32 => 4,
-            DType::I64 | DType::F64 => 8,
+            DType::Bool | DType::U8 | DType::I8 => 1,
+            DType::I16 | DType::U16 | DType::F16 | DType::BF16 => 2,
+            DType::I32 | DType::U32 | DType::F32 => 4,
+            DType::I64 | DType::U64 | DType::F64 => 8,
         }
     }
     /// True for f16, bf16, f32 and f64.
     pub const fn is_float(self) -> bool {
         matches!(self, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
     }
-    /// True for u8, i32 and i64.
+    /// True for the signed and unsigned integers (not bool).
     pub const fn is_int(self) -> bool {
-        matches!(self, DType::U8 | DType::I32 | DType::I64)
+        matches!(
+            self,
+            DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U16 | DType::U32 | DType::U64
+        )
+    }
+    /// True for the unsigned integers.
+    pub const fn is_unsigned(self) -> bool {
+        matches!(self, DType::U8 | DType::U16 | DType::U32 | DType::U64)
+    }
+    /// The dtype a CPU kernel computes this one in, where it has no kernel of its own: f32 for
+    /// f16 and bf16 (as PyTorch's `opmath_t`), int64 for int8, int16, uint16 and uint32 (exact,
+    /// and wrapping arithmetic narrowed back wraps as the narrow type's own would). `None` for
+    /// the dtypes with kernels, and for uint64, which int64 cannot hold.
+    pub const fn compute_dtype(self) -> Option<DType> {
+        match self {
+            DType::F16 | DType::BF16 => Some(DType::F32),
+            DType::I8 | DType::I16 | DType::U16 | DType::U32 => Some(DType::I64),
+            _ => None,
+        }
     }
     /// Bool, integer or float.
     pub const fn category(self) -> Category {
         match self {
             DType::Bool => Category::Bool,
-            DType::U8 | DType::I32 | DType::I64 => Category::Integer,
+            d if d.is_int() => Category::Integer,
             _ => Category::Float,
         }
     }
@@ -74,8 +117,13 @@ impl DType {
         match self {
             DType::Bool => "torch.bool",
             DType::U8 => "torch.uint8",
+            DType::I8 => "torch.int8",
+            DType::I16 => "torch.int16",
             DType::I32 => "torch.int32",
             DType::I64 => "torch.int64",
+            DType::U16 => "torch.uint16",
+            DType::U32 => "torch.uint32",
+            DType::U64 => "torch.uint64",
             DType::F16 => "torch.float16",
             DType::BF16 => "torch.bfloat16",
             DType::F32 => "torch.float32",
@@ -92,15 +140,45 @@ impl DType {
         }
     }
     /// The smallest dtype that holds both, as `torch.promote_types`.
+    ///
+    /// PyTorch refuses to promote uint16, uint32 and uint64 with any other integer dtype; here
+    /// they promote as NumPy's `np.promote_types` does (uint16 with int8 is int32, uint32 with
+    /// int32 is int64, uint64 with a signed integer is float64), so mixed arithmetic works
+    /// where PyTorch raises.
     pub fn promote(self, other: DType) -> DType {
         use DType::*;
         if self == other {
             return self;
         }
         let (lo, hi) = if self < other { (self, other) } else { (other, self) };
+        if hi.is_float() {
+            return match (lo, hi) {
+                (F16, BF16) => F32,
+                _ => hi,
+            };
+        }
+        // Both are bool or integers. `rank` orders the signed chain; an unsigned type needs a
+        // signed type one size up to hold it.
+        let signed_bytes = |d: DType| if d.is_unsigned() { 2 * d.size_in_bytes() } else { d.size_in_bytes() };
         match (lo, hi) {
-            (F16, BF16) => F32,
-            _ => hi,
+            (Bool, _) => hi,
+            // Unsigned with unsigned: the wider.
+            (a, b) if a.is_unsigned() && b.is_unsigned() => {
+                if a.size_in_bytes() >= b.size_in_bytes() {
+                    a
+                } else {
+                    b
+                }
+            }
+            // uint64 with a signed type: nothing integral holds both.
+            (_, U64) => F64,
+            // A signed type with an unsigned one (uint8 with int8 is int16, as PyTorch's table).
+            (a, b) => match signed_bytes(a).max(signed_bytes(b)) {
+                1 => I8,
+                2 => I16,
+                4 => I32,
+                _ => I64,
+            },
         }
     }
 }
@@ -225,7 +303,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A Rust type that is the element of one [`DType`]. Sealed: the eight dtypes are fixed.
+/// A Rust type that is the element of one [`DType`]. Sealed: the dtypes are fixed.
 pub trait Element:
     sealed::Sealed
     + crate::cpu::storage::StorageOf
@@ -273,8 +351,14 @@ macro_rules! element {
 }
 element!(bool, Bool, false, true, |v| v != 0.0, |s| s as u8 as f64);
 element!(u8, U8, 0, 1, |v| v as i64 as u8, |s| s as f64);
+element!(i8, I8, 0, 1, |v| v as i64 as i8, |s| s as f64);
+element!(i16, I16, 0, 1, |v| v as i64 as i16, |s| s as f64);
 element!(i32, I32, 0, 1, |v| v as i64 as i32, |s| s as f64);
 element!(i64, I64, 0, 1, |v| v as i64, |s| s as f64);
+element!(u16, U16, 0, 1, |v| v as i64 as u16, |s| s as f64);
+element!(u32, U32, 0, 1, |v| v as i64 as u32, |s| s as f64);
+// Negative values wrap (through int64) as for the other integer types; past 2^63, directly.
+element!(u64, U64, 0, 1, |v| if v < 0.0 { v as i64 as u64 } else { v as u64 }, |s| s as f64);
 // A double becomes a half through float, as PyTorch's `c10::Half(float(v))` (two roundings).
 element!(f16, F16, f16::ZERO, f16::ONE, |v| f16::from_f32(v as f32), |s| s.to_f64());
 element!(bf16, BF16, bf16::ZERO, bf16::ONE, |v| bf16::from_f32(v as f32), |s| s.to_f64());
@@ -295,6 +379,32 @@ mod tests {
         assert_eq!(F16.promote(BF16), F32);
         assert_eq!(BF16.promote(F64), F64);
         assert_eq!(I32.promote(F32), F32);
+        assert_eq!(U8.promote(I8), I16);
+        assert_eq!(I8.promote(I16), I16);
+        assert_eq!(U8.promote(I16), I16);
+        assert_eq!(I16.promote(I64), I64);
+        assert_eq!(Bool.promote(I8), I8);
+        assert_eq!(U16.promote(F16), F16);
+        assert_eq!(U64.promote(F32), F32);
+    }
+
+    #[test]
+    fn unsigned_promote_as_numpy() {
+        // numpy.promote_types for the pairs PyTorch refuses.
+        assert_eq!(U16.promote(U8), U16);
+        assert_eq!(U16.promote(I8), I32);
+        assert_eq!(U16.promote(I16), I32);
+        assert_eq!(U16.promote(I32), I32);
+        assert_eq!(U32.promote(I32), I64);
+        assert_eq!(U32.promote(U16), U32);
+        assert_eq!(U64.promote(U32), U64);
+        assert_eq!(U64.promote(I8), F64);
+        assert_eq!(U64.promote(Bool), U64);
+        for a in DType::ALL {
+            for b in DType::ALL {
+                assert_eq!(a.promote(b), b.promote(a), "{a} {b}");
+            }
+        }
     }
 
     #[test]

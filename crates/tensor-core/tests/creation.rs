@@ -1,4 +1,4 @@
-//! Dtype conversions for every pair of the eight dtypes (PyTorch literals), reading values out
+//! Dtype conversions for every pair of dtypes (PyTorch literals), reading values out
 //! (`item`, `to_vec2/3`, zero-copy `as_slice`), and the creation functions (`zeros` ... `randint`,
 //! `*_like`, `new_*`, seeds).
 

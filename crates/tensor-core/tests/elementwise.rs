@@ -330,7 +330,7 @@ fn rhs_strategy() -> impl Strategy<Value = RhsCase> {
 }
 
 fn any_dtype() -> impl Strategy<Value = DType> {
-    prop::sample::select(ALL_DTYPES.to_vec())
+    prop::sample::select(KERNEL_DTYPES.to_vec())
 }
 
 fn scalar_of(c: &RhsCase) -> Option<Scalar> {

@@ -84,7 +84,7 @@ proptest! {
         shape in shape_strategy(4, 4).prop_filter("rank >= 1", |s| !s.is_empty()),
         recipe in recipe_strategy(3, true),
         irecipe in recipe_strategy(2, false),
-        (dim, neg, i32_index, dt) in (any::<u64>(), any::<bool>(), any::<bool>(), 0usize..8),
+        (dim, neg, i32_index, dt) in (any::<u64>(), any::<bool>(), any::<bool>(), 0..ALL_DTYPES.len()),
         picks in prop::collection::vec(any::<u64>(), 0..6),
     ) {
         let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Small);
@@ -101,7 +101,7 @@ proptest! {
     fn gather_matches_reference(
         shape in nonempty(4),
         (recipe, irecipe) in (recipe_strategy(3, true), recipe_strategy(3, false)),
-        (dim, i32_index, dt) in (any::<u64>(), any::<bool>(), 0usize..8),
+        (dim, i32_index, dt) in (any::<u64>(), any::<bool>(), 0..ALL_DTYPES.len()),
         sizes in prop::collection::vec(any::<u64>(), 4),
         picks in prop::collection::vec(any::<u64>(), 256),
     ) {
@@ -204,7 +204,7 @@ proptest! {
     fn masked_select_matches_reference(
         (xs, ms) in broadcast_pair_strategy(3, 3),
         (recipe, mrecipe) in (recipe_strategy(3, true), recipe_strategy(3, true)),
-        dt in 0usize..8,
+        dt in 0..ALL_DTYPES.len(),
     ) {
         let (x, xr) = input(&xs, &recipe, ALL_DTYPES[dt], Values::Small);
         let (mask, mr) = input(&ms, &mrecipe, DType::Bool, Values::Small);
@@ -217,7 +217,7 @@ proptest! {
     }
 
     #[test]
-    fn nonzero_matches_reference(shape in shape_strategy(4, 3), recipe in recipe_strategy(3, true), dt in 0usize..8) {
+    fn nonzero_matches_reference(shape in shape_strategy(4, 3), recipe in recipe_strategy(3, true), dt in 0..ALL_DTYPES.len()) {
         let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Ties);
         let mut data = Vec::new();
         for_each_index(&shape, |ix| {
@@ -298,7 +298,7 @@ proptest! {
     fn sort_and_argsort_match_reference(
         shape in shape_strategy(3, 6).prop_filter("rank >= 1", |s| !s.is_empty()),
         recipe in recipe_strategy(3, true),
-        (dim, descending, dt) in (any::<u64>(), any::<bool>(), 0usize..8),
+        (dim, descending, dt) in (any::<u64>(), any::<bool>(), 0..ALL_DTYPES.len()),
     ) {
         let (x, _) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Ties);
         let xr = with_nans(&x);
@@ -315,7 +315,7 @@ proptest! {
     fn topk_matches_reference(
         shape in nonempty(3),
         recipe in recipe_strategy(3, true),
-        (dim, kpick, largest, dt) in (any::<u64>(), any::<u64>(), any::<bool>(), 0usize..8),
+        (dim, kpick, largest, dt) in (any::<u64>(), any::<u64>(), any::<bool>(), 0..ALL_DTYPES.len()),
     ) {
         let (x, _) = input(&shape, &recipe, ALL_DTYPES[dt], Values::Ties);
         let xr = with_nans(&x);

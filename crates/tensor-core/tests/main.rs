@@ -12,6 +12,7 @@ mod elementwise;
 mod error_location;
 mod index_ops;
 mod inplace_out;
+mod int_dtypes;
 mod matmul;
 mod pool;
 mod reduce_out;

@@ -82,7 +82,7 @@ proptest! {
     fn cat_matches_reference(
         base in prop::collection::vec(0usize..=3, 1..=3),
         (dim, neg) in (any::<u64>(), any::<bool>()),
-        parts in prop::collection::vec((0usize..=3, 0usize..8, recipe_strategy(2, true), any::<bool>()), 1..=4),
+        parts in prop::collection::vec((0usize..=3, 0..ALL_DTYPES.len(), recipe_strategy(2, true), any::<bool>()), 1..=4),
     ) {
         let d = (dim % base.len() as u64) as usize;
         let mut kept: Vec<Ref> = vec![];
@@ -126,7 +126,7 @@ proptest! {
     fn stack_matches_reference(
         shape in shape_strategy(3, 3),
         (dim, neg) in (any::<u64>(), any::<bool>()),
-        parts in prop::collection::vec((0usize..8, recipe_strategy(2, true)), 1..=4),
+        parts in prop::collection::vec((0..ALL_DTYPES.len(), recipe_strategy(2, true)), 1..=4),
     ) {
         let d = (dim % (shape.len() as u64 + 1)) as usize;
         let (tensors, pieces): (Vec<Tensor>, Vec<Ref>) =
@@ -155,7 +155,7 @@ proptest! {
     fn flip_matches_reference(
         shape in shape_strategy(4, 4),
         recipe in recipe_strategy(3, true),
-        (flags, neg, dt) in (any::<u8>(), any::<bool>(), 0usize..8),
+        (flags, neg, dt) in (any::<u8>(), any::<bool>(), 0..ALL_DTYPES.len()),
     ) {
         let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt]);
         let rank = shape.len();
@@ -206,7 +206,7 @@ proptest! {
     fn repeat_matches_reference(
         shape in shape_strategy(3, 3),
         recipe in recipe_strategy(3, true),
-        (lead, dt) in (0usize..=2, 0usize..8),
+        (lead, dt) in (0usize..=2, 0..ALL_DTYPES.len()),
         reps in prop::collection::vec(0usize..=3, 5),
     ) {
         let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt]);
@@ -231,7 +231,7 @@ proptest! {
     fn tril_triu_match_reference(
         shape in prop::collection::vec(0usize..=5, 2..=4),
         recipe in recipe_strategy(3, true),
-        (diagonal, dt) in (-6isize..=6, 0usize..8),
+        (diagonal, dt) in (-6isize..=6, 0..ALL_DTYPES.len()),
     ) {
         let (x, xr) = input(&shape, &recipe, ALL_DTYPES[dt]);
         let r = shape.len();
@@ -246,7 +246,7 @@ proptest! {
     fn constant_pad_matches_reference(
         shape in shape_strategy(4, 3).prop_filter("rank >= 1", |s| !s.is_empty()),
         recipe in recipe_strategy(3, true),
-        (k, dt) in (0usize..=4, 0usize..8),
+        (k, dt) in (0usize..=4, 0..ALL_DTYPES.len()),
         pads in prop::collection::vec(0usize..=3, 8),
         value in prop::sample::select(vec![0.0, -1.5, 7.0]),
     ) {
@@ -261,7 +261,7 @@ proptest! {
     fn reflect_and_replicate_pad_match_reference(
         dims in prop::collection::vec(1usize..=4, 5),
         recipe in recipe_strategy(3, true),
-        (k, batch, empty_batch, reflect, dt) in (1usize..=3, any::<bool>(), any::<bool>(), any::<bool>(), 0usize..8),
+        (k, batch, empty_batch, reflect, dt) in (1usize..=3, any::<bool>(), any::<bool>(), any::<bool>(), 0..ALL_DTYPES.len()),
         pads in prop::collection::vec(0usize..=4, 6),
     ) {
         // Rank k + 1 (no batch dim) or k + 2, every dim non-empty but maybe the batch dim.

@@ -161,6 +161,12 @@ pub(crate) fn suffix(dtype: DType) -> &'static str {
         DType::U8 => "u8",
         DType::I32 => "i32",
         DType::I64 => "i64",
+        // No kernels are built for these (uploads refuse them); the names only make the error.
+        DType::I8 => "i8",
+        DType::I16 => "i16",
+        DType::U16 => "u16",
+        DType::U32 => "u32",
+        DType::U64 => "u64",
         DType::F16 => "f16",
         DType::BF16 => "bf16",
         DType::F32 => "f32",

@@ -36,6 +36,17 @@ impl fmt::Debug for CudaStorage {
 /// 32-bit words, which must lie inside the buffer).
 #[track_caller]
 fn bytes_of(op: &'static str, dtype: DType, len: usize) -> Result<usize> {
+    if !crate::ops::copy::has_kernels(dtype) {
+        // Every device storage is allocated here, so none of a host-only dtype exists.
+        return Err(Error::new(
+            ErrorKind::DType,
+            op,
+            format!(
+                "{dtype} tensors stay on the CPU (the CUDA kernels are built for bool, uint8, int32, int64 and the floats): convert with to_dtype first"
+            ),
+        ))
+        .located();
+    }
     len.checked_mul(dtype.size_in_bytes())
         .and_then(|b| b.max(1).checked_next_multiple_of(8))
         .ok_or_else(|| {

@@ -1,8 +1,9 @@
 //! safetensors files (Hugging Face's format, PyTorch's `safetensors.torch.save_file` /
 //! `load_file`): named tensors after a JSON header, little-endian, row-major.
 //!
-//! Dtypes: `BOOL`, `U8`, `I32`, `I64`, `F16`, `BF16`, `F32`, `F64` map to the dtypes of the
-//! same names; any other dtype in a file (`I16`, `F8_E4M3`, ...) is an error of kind `DType`
+//! Dtypes: `BOOL`, `U8`, `U16`, `U32`, `U64`, `I8`, `I16`, `I32`, `I64`, `F16`, `BF16`, `F32`,
+//! `F64` map to the dtypes of the same names; any other dtype in a file (`F8_E4M3`, ...) is an
+//! error of kind `DType`
 //! when that tensor is loaded. [`save_safetensors`] writes the metadata `{"format": "pt"}` as
 //! PyTorch's `save_file` does (Hugging Face's loaders look for it); non-contiguous tensors are
 //! written row-major, contiguous CPU tensors straight from their storage, without a copy.
@@ -44,6 +45,11 @@ fn to_st(d: DType) -> Dtype {
     match d {
         DType::Bool => Dtype::BOOL,
         DType::U8 => Dtype::U8,
+        DType::I8 => Dtype::I8,
+        DType::I16 => Dtype::I16,
+        DType::U16 => Dtype::U16,
+        DType::U32 => Dtype::U32,
+        DType::U64 => Dtype::U64,
         DType::I32 => Dtype::I32,
         DType::I64 => Dtype::I64,
         DType::F16 => Dtype::F16,
@@ -57,6 +63,11 @@ fn from_st(d: Dtype) -> Option<DType> {
     Some(match d {
         Dtype::BOOL => DType::Bool,
         Dtype::U8 => DType::U8,
+        Dtype::I8 => DType::I8,
+        Dtype::I16 => DType::I16,
+        Dtype::U16 => DType::U16,
+        Dtype::U32 => DType::U32,
+        Dtype::U64 => DType::U64,
         Dtype::I32 => DType::I32,
         Dtype::I64 => DType::I64,
         Dtype::F16 => DType::F16,
@@ -209,7 +220,7 @@ impl Index {
             err!(
                 DType,
                 op,
-                "{source}: tensor {name:?} has dtype {:?}, which has no counterpart here (supported: BOOL, U8, I32, I64, F16, BF16, F32, F64)",
+                "{source}: tensor {name:?} has dtype {:?}, which has no counterpart here (supported: BOOL, U8, U16, U32, U64, I8, I16, I32, I64, F16, BF16, F32, F64)",
                 e.dtype
             )
         }).located()

@@ -53,7 +53,7 @@ macro_rules! int_elem {
         }
     )*};
 }
-int_elem!(u8: false, i32: true, i64: true);
+int_elem!(u8: false, i8: true, i16: true, i32: true, i64: true, u16: false, u32: false, u64: false);
 
 /// Every element type: what reductions, comparisons and copies need.
 pub trait CpuElem: Element {}

@@ -39,8 +39,13 @@ macro_rules! with_cpu {
         match $s {
             $crate::cpu::CpuStorage::Bool($v) => $body,
             $crate::cpu::CpuStorage::U8($v) => $body,
+            $crate::cpu::CpuStorage::I8($v) => $body,
+            $crate::cpu::CpuStorage::I16($v) => $body,
             $crate::cpu::CpuStorage::I32($v) => $body,
             $crate::cpu::CpuStorage::I64($v) => $body,
+            $crate::cpu::CpuStorage::U16($v) => $body,
+            $crate::cpu::CpuStorage::U32($v) => $body,
+            $crate::cpu::CpuStorage::U64($v) => $body,
             $crate::cpu::CpuStorage::F16($v) => $body,
             $crate::cpu::CpuStorage::BF16($v) => $body,
             $crate::cpu::CpuStorage::F32($v) => $body,
@@ -55,8 +60,13 @@ macro_rules! with_cpu2 {
         match ($a, $b) {
             (CpuStorage::Bool($x), CpuStorage::Bool($y)) => $body,
             (CpuStorage::U8($x), CpuStorage::U8($y)) => $body,
+            (CpuStorage::I8($x), CpuStorage::I8($y)) => $body,
+            (CpuStorage::I16($x), CpuStorage::I16($y)) => $body,
             (CpuStorage::I32($x), CpuStorage::I32($y)) => $body,
             (CpuStorage::I64($x), CpuStorage::I64($y)) => $body,
+            (CpuStorage::U16($x), CpuStorage::U16($y)) => $body,
+            (CpuStorage::U32($x), CpuStorage::U32($y)) => $body,
+            (CpuStorage::U64($x), CpuStorage::U64($y)) => $body,
             (CpuStorage::F16($x), CpuStorage::F16($y)) => $body,
             (CpuStorage::BF16($x), CpuStorage::BF16($y)) => $body,
             (CpuStorage::F32($x), CpuStorage::F32($y)) => $body,
@@ -73,6 +83,86 @@ pub(crate) use with_cpu2;
 /// `with_dtype!(dtype, |T| StorageOf::into_storage(buffer::<T>(n)?))`.
 macro_rules! with_dtype {
     ($dtype:expr, |$t:ident| $body:expr) => {
+        match $dtype {
+            $crate::DType::Bool => {
+                type $t = bool;
+                $body
+            }
+            $crate::DType::U8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::DType::I8 => {
+                type $t = i8;
+                $body
+            }
+            $crate::DType::I16 => {
+                type $t = i16;
+                $body
+            }
+            $crate::DType::I32 => {
+                type $t = i32;
+                $body
+            }
+            $crate::DType::I64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::DType::U16 => {
+                type $t = u16;
+                $body
+            }
+            $crate::DType::U32 => {
+                type $t = u32;
+                $body
+            }
+            $crate::DType::U64 => {
+                type $t = u64;
+                $body
+            }
+            $crate::DType::F16 => {
+                type $t = half::f16;
+                $body
+            }
+            $crate::DType::BF16 => {
+                type $t = half::bf16;
+                $body
+            }
+            $crate::DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::DType::F64 => {
+                type $t = f64;
+                $body
+            }
+        }
+    };
+}
+
+/// [`with_cpu`] over the dtypes that have kernels of their own (bool, uint8, int32, int64 and the
+/// floats), `$other` for the rest (int8, int16, uint16/32/64, which convert through int64): a
+/// nest of two would otherwise compile 169 loops.
+macro_rules! with_kernel_cpu {
+    ($s:expr, |$v:ident| $body:expr, else $other:expr) => {
+        match $s {
+            $crate::cpu::CpuStorage::Bool($v) => $body,
+            $crate::cpu::CpuStorage::U8($v) => $body,
+            $crate::cpu::CpuStorage::I32($v) => $body,
+            $crate::cpu::CpuStorage::I64($v) => $body,
+            $crate::cpu::CpuStorage::F16($v) => $body,
+            $crate::cpu::CpuStorage::BF16($v) => $body,
+            $crate::cpu::CpuStorage::F32($v) => $body,
+            $crate::cpu::CpuStorage::F64($v) => $body,
+            _ => $other,
+        }
+    };
+}
+pub(crate) use with_kernel_cpu;
+
+/// [`with_dtype`] over the dtypes of [`with_kernel_cpu`], `$other` for the rest.
+macro_rules! with_kernel_dtype {
+    ($dtype:expr, |$t:ident| $body:expr, else $other:expr) => {
         match $dtype {
             $crate::DType::Bool => {
                 type $t = bool;
@@ -106,10 +196,11 @@ macro_rules! with_dtype {
                 type $t = f64;
                 $body
             }
+            _ => $other,
         }
     };
 }
-pub(crate) use with_dtype;
+pub(crate) use with_kernel_dtype;
 
 impl CpuStorage {
     /// The dtype of the elements.
@@ -117,8 +208,13 @@ impl CpuStorage {
         match self {
             CpuStorage::Bool(_) => DType::Bool,
             CpuStorage::U8(_) => DType::U8,
+            CpuStorage::I8(_) => DType::I8,
+            CpuStorage::I16(_) => DType::I16,
             CpuStorage::I32(_) => DType::I32,
             CpuStorage::I64(_) => DType::I64,
+            CpuStorage::U16(_) => DType::U16,
+            CpuStorage::U32(_) => DType::U32,
+            CpuStorage::U64(_) => DType::U64,
             CpuStorage::F16(_) => DType::F16,
             CpuStorage::BF16(_) => DType::BF16,
             CpuStorage::F32(_) => DType::F32,

@@ -12,10 +12,20 @@ pub enum CpuStorage {
     Bool(Vec<bool>),
     /// `torch.uint8`.
     U8(Vec<u8>),
+    /// `torch.int8`.
+    I8(Vec<i8>),
+    /// `torch.int16`.
+    I16(Vec<i16>),
     /// `torch.int32`.
     I32(Vec<i32>),
     /// `torch.int64`.
     I64(Vec<i64>),
+    /// `torch.uint16`.
+    U16(Vec<u16>),
+    /// `torch.uint32`.
+    U32(Vec<u32>),
+    /// `torch.uint64`.
+    U64(Vec<u64>),
     /// `torch.float16`.
     F16(Vec<f16>),
     /// `torch.bfloat16`.
@@ -26,7 +36,7 @@ pub enum CpuStorage {
     F64(Vec<f64>),
 }
 
-/// Typed access to a [`CpuStorage`]; implemented for the eight element types.
+/// Typed access to a [`CpuStorage`]; implemented for every element type.
 pub trait StorageOf: Sized {
     /// The storage's elements if they are of this type.
     fn slice_of(s: &CpuStorage) -> Option<&[Self]>;
@@ -56,4 +66,5 @@ macro_rules! storage_of {
         }
     )*};
 }
-storage_of!(bool => Bool, u8 => U8, i32 => I32, i64 => I64, f16 => F16, bf16 => BF16, f32 => F32, f64 => F64);
+storage_of!(bool => Bool, u8 => U8, i8 => I8, i16 => I16, i32 => I32, i64 => I64, u16 => U16, u32 => U32, u64 => U64,
+    f16 => F16, bf16 => BF16, f32 => F32, f64 => F64);

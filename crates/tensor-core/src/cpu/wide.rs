@@ -113,3 +113,48 @@ pub(crate) fn zip_layouts<T: crate::Element>(
     });
     Ok(out)
 }
+
+/// Sum of `f(a[i], b[i])` in 16 lanes (vectorisable: slices, no indexing).
+#[inline(always)]
+pub(crate) fn lane_sum2<T: crate::Element + core::ops::Add<Output = T>>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
+    let mut lanes = [T::ZERO; 16];
+    let (ca, cb) = (a.chunks_exact(16), b[..a.len()].chunks_exact(16));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for ((l, &u), &v) in lanes.iter_mut().zip(x).zip(y) {
+            *l = *l + f(u, v);
+        }
+    }
+    let mut total = T::ZERO;
+    for l in lanes {
+        total = total + l;
+    }
+    for (&u, &v) in ra.iter().zip(rb) {
+        total = total + f(u, v);
+    }
+    total
+}
+
+/// Sum of `f(a[i])` in 16 lanes.
+#[inline(always)]
+pub(crate) fn lane_sum<T: crate::Element + core::ops::Add<Output = T>>(a: &[T], f: impl Fn(T) -> T) -> T {
+    lane_sum2(a, a, |u, _| f(u))
+}
+
+/// The largest element (NaN is ignored here: it reaches the result through the sum of exps).
+#[inline(always)]
+pub(crate) fn row_max<T: crate::cpu::FloatElem>(x: &[T]) -> T {
+    let mut lanes = [T::neg_infinity(); 16];
+    let chunks = x.chunks_exact(16);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l = if v > *l { v } else { *l };
+        }
+    }
+    let mut m = T::neg_infinity();
+    for v in lanes.into_iter().chain(rest.iter().copied()) {
+        m = if v > m { v } else { m };
+    }
+    m
+}

@@ -22,8 +22,8 @@ use alloc::vec::Vec;
 pub(super) enum Values {
     /// Floats (every float dtype widens to f64 exactly).
     Float(Vec<f64>),
-    /// Integers (`uint8`, `int32`, `int64`).
-    Int(Vec<i64>),
+    /// Integers (i128 holds every integer dtype, uint64 too).
+    Int(Vec<i128>),
     /// Booleans.
     Bool(Vec<bool>),
 }
@@ -141,7 +141,7 @@ impl Formatter {
     }
 }
 
-fn int_str(x: i64) -> String {
+fn int_str(x: i128) -> String {
     format!("{x}")
 }
 

@@ -35,8 +35,9 @@ pub(super) fn gather(t: &Tensor, opts: &PrintOptions) -> Result<Gathered> {
     let kept: Vec<usize> = dims.iter().zip(&cut).map(|(&n, &c)| if c { 2 * edge } else { n }).collect();
     let values = match t.dtype() {
         DType::Bool => Values::Bool(collect(t, &cut, &kept, edge)?),
-        DType::U8 | DType::I32 | DType::I64 => Values::Int(collect(t, &cut, &kept, edge)?),
-        DType::F16 | DType::BF16 | DType::F32 | DType::F64 => Values::Float(collect(t, &cut, &kept, edge)?),
+        DType::U64 => Values::Int(collect::<u64>(t, &cut, &kept, edge)?.into_iter().map(i128::from).collect()),
+        d if d.is_int() => Values::Int(collect::<i64>(t, &cut, &kept, edge)?.into_iter().map(i128::from).collect()),
+        _ => Values::Float(collect(t, &cut, &kept, edge)?),
     };
     Ok(Gathered { values, kept, cut, edge })
 }

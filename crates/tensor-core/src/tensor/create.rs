@@ -397,7 +397,7 @@ macro_rules! ndarray_scalar {
         }
     )*};
 }
-ndarray_scalar!(bool, u8, i32, i64, half::f16, half::bf16, f32, f64);
+ndarray_scalar!(bool, u8, i8, i16, i32, i64, u16, u32, u64, half::f16, half::bf16, f32, f64);
 
 #[track_caller]
 fn rows_shape<A: NdArray>(rows: &[A], dims: &mut crate::shape::Dims) -> Result<()> {

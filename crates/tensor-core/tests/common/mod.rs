@@ -70,18 +70,47 @@ impl Mix {
 // Dtypes
 // ---------------------------------------------------------------------------------------------
 
-pub const ALL_DTYPES: [DType; 8] =
+/// Every dtype: those with kernels of their own first (as [`KERNEL_DTYPES`]), then int8, int16
+/// and uint16/32/64, which copy, index and compare natively and compute through int64.
+pub const ALL_DTYPES: [DType; 13] = [
+    DType::Bool,
+    DType::U8,
+    DType::I32,
+    DType::I64,
+    DType::F16,
+    DType::BF16,
+    DType::F32,
+    DType::F64,
+    DType::I8,
+    DType::I16,
+    DType::U16,
+    DType::U32,
+    DType::U64,
+];
+
+/// The dtypes with kernels of their own, which PyTorch's promotion table in the elementwise
+/// tests covers.
+pub const KERNEL_DTYPES: [DType; 8] =
     [DType::Bool, DType::U8, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64];
 
 /// The value `v` takes when stored in `dtype`, as PyTorch converts a double: floats round (f16
 /// and bf16 through f32, as `c10::Half(float(double))`), integers truncate toward zero and wrap
-/// (uint8 through int64), bool is `v != 0`.
+/// (through int64; uint64 directly from a positive value), bool is `v != 0`.
 pub fn round_to(dtype: DType, v: f64) -> f64 {
+    // An integer target takes the value's int64 bits; a value of 2^63 or more can only be a
+    // uint64 here, whose bits wrap into int64 as C++'s static_cast wraps them.
+    let i = if v >= 9223372036854775808.0 { v as u64 as i64 } else { v as i64 };
     match dtype {
         DType::Bool => (v != 0.0) as u8 as f64,
-        DType::U8 => v as i64 as u8 as f64,
-        DType::I32 => v as i64 as i32 as f64,
-        DType::I64 => v as i64 as f64,
+        DType::U8 => i as u8 as f64,
+        DType::I8 => i as i8 as f64,
+        DType::I16 => i as i16 as f64,
+        DType::I32 => i as i32 as f64,
+        DType::I64 => i as f64,
+        DType::U16 => i as u16 as f64,
+        DType::U32 => i as u32 as f64,
+        DType::U64 if v < 0.0 => v as i64 as u64 as f64,
+        DType::U64 => v as u64 as f64,
         DType::F16 => f16::from_f32(v as f32).to_f64(),
         DType::BF16 => bf16::from_f32(v as f32).to_f64(),
         DType::F32 => v as f32 as f64,
@@ -95,7 +124,15 @@ pub fn typed_tensor(values: &[f64], shape: &[usize], dtype: DType) -> Tensor {
     let t = match dtype {
         DType::Bool => Tensor::from_vec(values.iter().map(|&v| v != 0.0).collect::<Vec<_>>(), shape),
         DType::U8 => Tensor::from_vec(values.iter().map(|&v| v as i64 as u8).collect::<Vec<_>>(), shape),
+        DType::I8 => Tensor::from_vec(values.iter().map(|&v| v as i64 as i8).collect::<Vec<_>>(), shape),
+        DType::I16 => Tensor::from_vec(values.iter().map(|&v| v as i64 as i16).collect::<Vec<_>>(), shape),
         DType::I32 => Tensor::from_vec(values.iter().map(|&v| v as i64 as i32).collect::<Vec<_>>(), shape),
+        DType::U16 => Tensor::from_vec(values.iter().map(|&v| v as i64 as u16).collect::<Vec<_>>(), shape),
+        DType::U32 => Tensor::from_vec(values.iter().map(|&v| v as i64 as u32).collect::<Vec<_>>(), shape),
+        DType::U64 => Tensor::from_vec(
+            values.iter().map(|&v| if v < 0.0 { v as i64 as u64 } else { v as u64 }).collect::<Vec<_>>(),
+            shape,
+        ),
         DType::I64 => Tensor::from_vec(values.iter().map(|&v| v as i64).collect::<Vec<_>>(), shape),
         DType::F16 => Tensor::from_vec(values.iter().map(|&v| f16::from_f32(v as f32)).collect::<Vec<_>>(), shape),
         DType::BF16 => Tensor::from_vec(values.iter().map(|&v| bf16::from_f32(v as f32)).collect::<Vec<_>>(), shape),

@@ -48,6 +48,14 @@ pub(crate) fn check_extent(op: &'static str, layout: &Layout, s: &CudaStorage) -
     Ok(())
 }
 
+/// Whether the CUDA kernels are built for `dtype` (int8, int16 and uint16/32/64 are host-only).
+pub(crate) fn has_kernels(dtype: DType) -> bool {
+    matches!(
+        dtype,
+        DType::Bool | DType::U8 | DType::I32 | DType::I64 | DType::F16 | DType::BF16 | DType::F32 | DType::F64
+    )
+}
+
 /// The bytes of a host storage as the device holds them (bool as 0/1 bytes).
 fn host_bytes(src: &CpuStorage) -> Cow<'_, [u8]> {
     match src {
@@ -55,6 +63,11 @@ fn host_bytes(src: &CpuStorage) -> Cow<'_, [u8]> {
         CpuStorage::U8(v) => Cow::Borrowed(v.as_slice()),
         CpuStorage::I32(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
         CpuStorage::I64(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
+        CpuStorage::I8(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
+        CpuStorage::I16(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
+        CpuStorage::U16(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
+        CpuStorage::U32(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
+        CpuStorage::U64(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
         CpuStorage::F16(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
         CpuStorage::BF16(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
         CpuStorage::F32(v) => Cow::Borrowed(bytemuck::cast_slice(v.as_slice())),
@@ -123,6 +136,11 @@ pub(crate) fn to_cpu(src: &CudaStorage, layout: &Layout) -> Result<CpuStorage> {
         CpuStorage::U8(v) => v.as_mut_slice(),
         CpuStorage::I32(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
         CpuStorage::I64(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
+        CpuStorage::I8(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
+        CpuStorage::I16(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
+        CpuStorage::U16(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
+        CpuStorage::U32(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
+        CpuStorage::U64(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
         CpuStorage::F16(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
         CpuStorage::BF16(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
         CpuStorage::F32(v) => bytemuck::cast_slice_mut(v.as_mut_slice()),
@@ -213,6 +231,11 @@ fn scalar_bits(value: Scalar, dtype: DType) -> u64 {
         CpuStorage::U8(v) => v.first().map_or(0, |&x| x as u64),
         CpuStorage::I32(v) => v.first().map_or(0, |&x| x as u32 as u64),
         CpuStorage::I64(v) => v.first().map_or(0, |&x| x as u64),
+        CpuStorage::I8(v) => v.first().map_or(0, |&x| x as u8 as u64),
+        CpuStorage::I16(v) => v.first().map_or(0, |&x| x as u16 as u64),
+        CpuStorage::U16(v) => v.first().map_or(0, |&x| x as u64),
+        CpuStorage::U32(v) => v.first().map_or(0, |&x| x as u64),
+        CpuStorage::U64(v) => v.first().copied().unwrap_or(0),
         CpuStorage::F16(v) => v.first().map_or(0, |x| x.to_bits() as u64),
         CpuStorage::BF16(v) => v.first().map_or(0, |x| x.to_bits() as u64),
         CpuStorage::F32(v) => v.first().map_or(0, |x| x.to_bits() as u64),

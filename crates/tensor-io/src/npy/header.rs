@@ -41,6 +41,11 @@ pub(crate) fn descr_of(dtype: DType) -> &'static str {
     match dtype {
         DType::Bool => "|b1",
         DType::U8 => "|u1",
+        DType::I8 => "|i1",
+        DType::I16 => "<i2",
+        DType::U16 => "<u2",
+        DType::U32 => "<u4",
+        DType::U64 => "<u8",
         DType::I32 => "<i4",
         DType::I64 => "<i8",
         DType::F16 => "<f2",
@@ -59,6 +64,11 @@ pub(crate) fn parse_descr(descr: &str) -> Result<(DType, bool), String> {
     let dtype = match code {
         "b1" | "?" => DType::Bool,
         "u1" => DType::U8,
+        "i1" => DType::I8,
+        "i2" => DType::I16,
+        "u2" => DType::U16,
+        "u4" => DType::U32,
+        "u8" => DType::U64,
         "i4" => DType::I32,
         "i8" => DType::I64,
         "f2" => DType::F16,
@@ -66,8 +76,8 @@ pub(crate) fn parse_descr(descr: &str) -> Result<(DType, bool), String> {
         "f8" => DType::F64,
         _ => {
             return Err(format!(
-                "dtype {descr:?} {NO_COUNTERPART} (supported: b1, u1, i4, i8, f2, f4, f8, as bool, \
-                 uint8, int32, int64, float16, float32, float64)"
+                "dtype {descr:?} {NO_COUNTERPART} (supported: b1, u1, u2, u4, u8, i1, i2, i4, i8, f2, f4, \
+                 f8, as bool, uint8/16/32/64, int8/16/32/64, float16, float32, float64)"
             ))
         }
     };
@@ -327,7 +337,7 @@ mod tests {
             (b"{'descr': '<f4', 'fortran_order': False, 'shape': [2]}", "must be a tuple"),
             (b"{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} x", "after the dict"),
             (b"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}", "structured"),
-            (b"{'descr': '<i2', 'fortran_order': False, 'shape': (2,)}", "no counterpart"),
+            (b"{'descr': '<c8', 'fortran_order': False, 'shape': (2,)}", "no counterpart"),
             (b"{'descr': '|f4', 'fortran_order': False, 'shape': (2,)}", "one-byte"),
             (b"{'descr': '<f4\\n', 'fortran_order': False, 'shape': (2,)}", "escape"),
             (b"{'descr': '<f4', 'fortran_order': False, 'shape': (2,", "expected a dimension"),

@@ -12,9 +12,9 @@
 //!
 //! Tensors keep their storage offset, sizes and strides: a transposed or sliced tensor is the
 //! same view here, and tensors that shared a storage in PyTorch share one here
-//! (`torch.load`'s behaviour). The dtypes of tensor-core load (bool, uint8, int32, int64,
-//! float16, bfloat16, float32, float64); any other (int8, int16, complex, float8, ...) is an
-//! error of kind `DType` naming the dtype and the key. Dicts nest: `{"model": {"fc.weight":
+//! (`torch.load`'s behaviour). Every dtype of tensor-core loads (bool, the signed and unsigned
+//! integers, float16, bfloat16, float32, float64); any other (complex, float8, quantized, ...)
+//! is an error of kind `DType` naming the dtype and the key. Dicts nest: `{"model": {"fc.weight":
 //! t}}` gives the key `model.fc.weight`, and lists and tuples give their indices as keys;
 //! every other value (an int, a string, `None`) is an error naming its key, as is a top level
 //! that is not a dict. The legacy format of PyTorch before 1.6 (a bare pickle stream) is

@@ -5,7 +5,7 @@ use crate::backend::{BinaryOp, CmpOp};
 use crate::backend::{BinaryOps, Storage};
 use crate::cpu::buffer_for_overwrite;
 use crate::cpu::{fill_rows, update_rows, wide, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
-use crate::ops::copy::cpu::{is_half, narrow_into, narrowed, widened};
+use crate::ops::copy::cpu::{is_widened, narrow_into, narrowed, unsupported_hint, widened};
 use crate::ops::unary::cpu::{map, map_inplace};
 use crate::{bail, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
@@ -316,6 +316,7 @@ macro_rules! dispatch_binary {
             (CpuStorage::I32($a), CpuStorage::I32($b)) => int_binary!($op, i32, |$f| $body),
             (CpuStorage::I64($a), CpuStorage::I64($b)) => int_binary!($op, i64, |$f| $body),
             (CpuStorage::Bool($a), CpuStorage::Bool($b)) => bool_binary!($op, |$f| $body),
+            (a, b) if a.dtype() == b.dtype() => bail!(DType, "binary", "{:?} is not implemented for {}{}", $op, a.dtype(), unsupported_hint(a.dtype())),
             (a, b) => bail!(DType, "binary", "expected two tensors of one dtype, got {} and {}", a.dtype(), b.dtype()),
         }
     };
@@ -361,7 +362,14 @@ macro_rules! dispatch_binary_scalar {
                 bool_binary!($op, |$f| $body)
             }
             // f16 and bf16 never come here: they are computed in f32 (see `widened`).
-            other => bail!(DType, "binary", "{:?} is not implemented for {}", $op, other.dtype()),
+            other => bail!(
+                DType,
+                "binary",
+                "{:?} is not implemented for {}{}",
+                $op,
+                other.dtype(),
+                unsupported_hint(other.dtype())
+            ),
         }
     };
 }
@@ -370,7 +378,7 @@ macro_rules! dispatch_binary_scalar {
 /// is made for it; that was a tenth of a one-element op's time).
 #[track_caller]
 pub(crate) fn binary_scalar(a: &CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<CpuStorage> {
-    if is_half(a) {
+    if is_widened(a) {
         let (wide, l) = widened(a, la)?;
         return narrowed(&binary_scalar(&wide, &l, s, op)?, &l, a.dtype());
     }
@@ -429,7 +437,7 @@ fn pow_by_multiplying(a: &CpuStorage, la: &Layout, e: f64) -> Option<Result<CpuS
 /// `a[la] = a[la] op s`.
 #[track_caller]
 pub(crate) fn binary_scalar_inplace(a: &mut CpuStorage, la: &Layout, s: Scalar, op: BinaryOp) -> Result<()> {
-    if is_half(a) {
+    if is_widened(a) {
         let (mut wide, l) = widened(a, la)?;
         binary_scalar_inplace(&mut wide, &l, s, op)?;
         return narrow_into(a, la, &wide, &l);
@@ -453,7 +461,7 @@ fn pow_by_multiplying_inplace(a: &mut CpuStorage, la: &Layout, e: f64) -> bool {
 /// `a[la] op b[lb]`, contiguous.
 #[track_caller]
 pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<CpuStorage> {
-    if is_half(a) && a.dtype() == b.dtype() {
+    if is_widened(a) && a.dtype() == b.dtype() {
         let ((wa, l), (wb, _)) = (widened(a, la)?, widened(b, lb)?);
         return narrowed(&binary(&wa, &l, &wb, &l, op)?, &l, a.dtype());
     }
@@ -467,7 +475,7 @@ pub(crate) fn binary(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, o
 /// `a[la] = a[la] op b[lb]`.
 #[track_caller]
 pub(crate) fn binary_inplace(a: &mut CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout, op: BinaryOp) -> Result<()> {
-    if is_half(a) && a.dtype() == b.dtype() {
+    if is_widened(a) && a.dtype() == b.dtype() {
         let ((mut wa, l), (wb, _)) = (widened(a, la)?, widened(b, lb)?);
         binary_inplace(&mut wa, &l, &wb, &l, op)?;
         return narrow_into(a, la, &wa, &l);
@@ -490,7 +498,7 @@ pub(crate) fn binary_into(
     if dst.dtype() != a.dtype() {
         bail!(DType, "binary_out", "out has dtype {} but the result is {}", dst.dtype(), a.dtype());
     }
-    if is_half(a) && a.dtype() == b.dtype() {
+    if is_widened(a) && a.dtype() == b.dtype() {
         let l = Layout::contiguous(la.shape().clone());
         return crate::ops::copy::cpu::copy_from(dst, ld, &binary(a, la, b, lb, op)?, &l);
     }

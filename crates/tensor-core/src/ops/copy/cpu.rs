@@ -2,7 +2,9 @@
 
 use super::transpose::transpose2d;
 use crate::backend::{CopyOps, Storage};
-use crate::cpu::{buffer_for_overwrite, fill_rows, with_cpu2, with_dtype, CpuStorage, Row, StorageOf};
+use crate::cpu::{
+    buffer_for_overwrite, fill_rows, with_cpu2, with_kernel_cpu, with_kernel_dtype, CpuStorage, Row, StorageOf,
+};
 use crate::{with_cpu, DType, Element, Layout, Result, Scalar};
 use alloc::vec::Vec;
 
@@ -122,40 +124,97 @@ fn map_vec<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl Fn(T) -> 
     Ok(out)
 }
 
-/// `src[layout]` converted to `dtype`, contiguous.
+/// `src[layout]` converted to `dtype`, contiguous, as C++'s `static_cast` converts (integers
+/// wrap, floats round once, floats to integers through int64; half types through float, as
+/// `c10::Half(float)`).
 #[track_caller]
 pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> Result<CpuStorage> {
     if src.dtype() == dtype {
         return contiguous(src, layout);
     }
-    // int64 does not fit f64 past 2^53: convert it directly, as C++'s static_cast does
-    // (integers wrap, floats round once; half types through float, as c10::Half(float)).
-    if let CpuStorage::I64(v) = src {
-        match dtype {
-            DType::U8 => return Ok(CpuStorage::U8(map_vec(v, layout, |x| x as u8)?)),
-            DType::I32 => return Ok(CpuStorage::I32(map_vec(v, layout, |x| x as i32)?)),
-            DType::F32 => return Ok(CpuStorage::F32(map_vec(v, layout, |x| x as f32)?)),
-            DType::F16 => return Ok(CpuStorage::F16(map_vec(v, layout, |x| half::f16::from_f32(x as f32))?)),
-            DType::BF16 => return Ok(CpuStorage::BF16(map_vec(v, layout, |x| half::bf16::from_f32(x as f32))?)),
-            _ => {}
-        }
+    if let Some(direct) = cast_direct(src, layout, dtype) {
+        return direct;
     }
-    Ok(with_cpu!(src, |v| with_dtype!(dtype, |U| StorageOf::into_storage(cast_vec::<_, U>(v, layout)?))))
+    // The dtypes without kernels of their own convert through a hub: int64, or float64 between
+    // uint64 and the floats (int64 would clip it).
+    let narrow = |d: DType| matches!(d, DType::I8 | DType::I16 | DType::U16 | DType::U32 | DType::U64);
+    if narrow(src.dtype()) || narrow(dtype) {
+        let hub = if (src.dtype() == DType::U64 && dtype.is_float()) || (dtype == DType::U64 && src.dtype().is_float())
+        {
+            DType::F64
+        } else {
+            DType::I64
+        };
+        let mid = cast(src, layout, hub)?;
+        return cast(&mid, &Layout::contiguous(layout.shape().clone()), dtype);
+    }
+    with_kernel_cpu!(src, |v| with_kernel_dtype!(dtype, |U| Ok(StorageOf::into_storage(cast_vec::<_, U>(v, layout)?)),
+        else unreachable!("{dtype} has kernels")), else unreachable!("{} has kernels", src.dtype()))
 }
 
-/// Whether a storage holds half-precision floats (f16 or bf16), which elementwise kernels
+/// The conversions that do not go through f64: from int64 (which f64 does not hold past
+/// 2^53) and between the hubs and the dtypes without kernels.
+#[track_caller]
+fn cast_direct(src: &CpuStorage, layout: &Layout, dtype: DType) -> Option<Result<CpuStorage>> {
+    use half::{bf16, f16};
+    macro_rules! to {
+        ($v:expr, $D:ident, |$x:ident| $e:expr) => {
+            Some(map_vec($v, layout, |$x| $e).map(CpuStorage::$D))
+        };
+    }
+    match (src, dtype) {
+        (CpuStorage::I64(v), DType::U8) => to!(v, U8, |x| x as u8),
+        (CpuStorage::I64(v), DType::I8) => to!(v, I8, |x| x as i8),
+        (CpuStorage::I64(v), DType::I16) => to!(v, I16, |x| x as i16),
+        (CpuStorage::I64(v), DType::I32) => to!(v, I32, |x| x as i32),
+        (CpuStorage::I64(v), DType::U16) => to!(v, U16, |x| x as u16),
+        (CpuStorage::I64(v), DType::U32) => to!(v, U32, |x| x as u32),
+        (CpuStorage::I64(v), DType::U64) => to!(v, U64, |x| x as u64),
+        (CpuStorage::I64(v), DType::F32) => to!(v, F32, |x| x as f32),
+        (CpuStorage::I64(v), DType::F16) => to!(v, F16, |x| f16::from_f32(x as f32)),
+        (CpuStorage::I64(v), DType::BF16) => to!(v, BF16, |x| bf16::from_f32(x as f32)),
+        (CpuStorage::I8(v), DType::I64) => to!(v, I64, |x| x as i64),
+        (CpuStorage::I16(v), DType::I64) => to!(v, I64, |x| x as i64),
+        (CpuStorage::U16(v), DType::I64) => to!(v, I64, |x| x as i64),
+        (CpuStorage::U32(v), DType::I64) => to!(v, I64, |x| x as i64),
+        (CpuStorage::U64(v), DType::I64) => to!(v, I64, |x| x as i64),
+        (CpuStorage::U64(v), DType::F64) => to!(v, F64, |x| x as f64),
+        (CpuStorage::F64(v), DType::U64) => to!(v, U64, |x| u64::from_f64(x)),
+        _ => None,
+    }
+}
+
+/// Whether a storage holds half-precision floats (f16 or bf16), which the float kernels
 /// compute in f32: see [`widened`].
 pub(crate) fn is_half(s: &CpuStorage) -> bool {
     matches!(s, CpuStorage::F16(_) | CpuStorage::BF16(_))
 }
 
-/// `src[layout]` as contiguous f32, with its layout. Elementwise ops on f16 and bf16 widen their
-/// inputs, run the f32 kernel and round the result back once ([`narrowed`]), as PyTorch's CPU
-/// kernels compute half types in float (`opmath_t`): each op has one float body for three
-/// dtypes, which keeps tensor-core's build time and binary size down.
+/// Whether elementwise kernels compute this storage's dtype in a wider one
+/// ([`DType::compute_dtype`]: the half floats, int8, int16, uint16 and uint32).
+pub(crate) fn is_widened(s: &CpuStorage) -> bool {
+    s.dtype().compute_dtype().is_some()
+}
+
+/// What an error about a dtype without arithmetic kernels adds.
+pub(crate) fn unsupported_hint(dtype: crate::DType) -> &'static str {
+    if dtype == crate::DType::U64 {
+        " (uint64 is for storage, copies, indexing, comparisons and casting: convert it with to_dtype first)"
+    } else {
+        ""
+    }
+}
+
+/// `src[layout]` as a contiguous storage of its compute dtype (f32 for f16 and bf16, int64 for
+/// the narrow integers), with its layout. Elementwise ops on these widen their inputs, run the
+/// wide kernel and convert the result back once ([`narrowed`]), as PyTorch's CPU kernels compute
+/// half types in float (`opmath_t`): each op has one body for several dtypes, which keeps
+/// tensor-core's build time and binary size down. Integer arithmetic that wraps in int64 wraps
+/// the same way once narrowed.
 #[track_caller]
 pub(crate) fn widened(src: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Layout)> {
-    Ok((cast(src, layout, DType::F32)?, Layout::contiguous(layout.shape().clone())))
+    let wide = src.dtype().compute_dtype().unwrap_or(DType::F32);
+    Ok((cast(src, layout, wide)?, Layout::contiguous(layout.shape().clone())))
 }
 
 /// A contiguous f32 result rounded to the half `dtype` of the inputs that [`widened`] widened.

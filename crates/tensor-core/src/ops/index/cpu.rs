@@ -147,9 +147,10 @@ macro_rules! accumulate {
         }
     )*};
 }
-accumulate!(bool => |a, b| a | b, u8 => |a, b| a.wrapping_add(b), i32 => |a, b| a.wrapping_add(b),
-    i64 => |a, b| a.wrapping_add(b), f16 => |a, b| a + b, bf16 => |a, b| a + b, f32 => |a, b| a + b,
-    f64 => |a, b| a + b);
+accumulate!(bool => |a, b| a | b, u8 => |a, b| a.wrapping_add(b), i8 => |a, b| a.wrapping_add(b),
+    i16 => |a, b| a.wrapping_add(b), i32 => |a, b| a.wrapping_add(b), i64 => |a, b| a.wrapping_add(b),
+    u16 => |a, b| a.wrapping_add(b), u32 => |a, b| a.wrapping_add(b), u64 => |a, b| a.wrapping_add(b),
+    f16 => |a, b| a + b, bf16 => |a, b| a + b, f32 => |a, b| a + b, f64 => |a, b| a + b);
 
 /// `x[xl(p) + idx[il(p)] * sd] (=|+=) src[sl(p)]` over the common shape, in row-major order (so
 /// the last write to a position wins for `Replace`).

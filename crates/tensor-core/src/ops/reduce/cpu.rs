@@ -352,6 +352,26 @@ pub(crate) fn reduce_into(
                     let $o = out!(i64);
                     $body
                 }
+                CpuStorage::I8($v) => {
+                    let $o = out!(i8);
+                    $body
+                }
+                CpuStorage::I16($v) => {
+                    let $o = out!(i16);
+                    $body
+                }
+                CpuStorage::U16($v) => {
+                    let $o = out!(u16);
+                    $body
+                }
+                CpuStorage::U32($v) => {
+                    let $o = out!(u32);
+                    $body
+                }
+                CpuStorage::U64($v) => {
+                    let $o = out!(u64);
+                    $body
+                }
                 CpuStorage::F16($v) => {
                     let $o = out!(half::f16);
                     $body
@@ -381,6 +401,8 @@ pub(crate) fn reduce_into(
             CpuStorage::I32(v) => fold(out!(i32), v, layout, dims, 0i32, |a, x, _| a.wrapping_add(x), |a| a),
             CpuStorage::U8(v) => fold(out!(u8), v, layout, dims, 0u8, |a, x, _| a.wrapping_add(x), |a| a),
             CpuStorage::Bool(v) => fold(out!(bool), v, layout, dims, false, |a, x, _| a | x, |a| a),
+            // `Tensor::sum` sums the other integers as int64.
+            other => bail!(DType, "sum", "expected a float, bool, uint8, int32 or int64 tensor, got {}", other.dtype()),
         },
         // Integers multiply exactly, wrapping as PyTorch's int64 (f64 would round past 2^53).
         ReduceOp::Prod => match x {
@@ -512,6 +534,11 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
         CpuStorage::U8(v) => CpuStorage::U8(int(v, layout, dim, op)?),
         CpuStorage::I32(v) => CpuStorage::I32(int(v, layout, dim, op)?),
         CpuStorage::I64(v) => CpuStorage::I64(int(v, layout, dim, op)?),
+        CpuStorage::I8(v) => CpuStorage::I8(int(v, layout, dim, op)?),
+        CpuStorage::I16(v) => CpuStorage::I16(int(v, layout, dim, op)?),
+        CpuStorage::U16(v) => CpuStorage::U16(int(v, layout, dim, op)?),
+        CpuStorage::U32(v) => CpuStorage::U32(int(v, layout, dim, op)?),
+        CpuStorage::U64(v) => CpuStorage::U64(int(v, layout, dim, op)?),
         CpuStorage::F16(v) => CpuStorage::F16(float(v, layout, dim, op)?),
         CpuStorage::BF16(v) => CpuStorage::BF16(float(v, layout, dim, op)?),
         CpuStorage::F32(v) => CpuStorage::F32(float(v, layout, dim, op)?),

@@ -6,7 +6,7 @@ use crate::backend::{TestOp, UnaryOp};
 use crate::cpu::buffer_for_overwrite;
 use crate::cpu::vmath::Math;
 use crate::cpu::{fill_rows, update_chunks, wide, CpuStorage, FloatElem, IntElem, Row};
-use crate::ops::copy::cpu::{is_half, narrow_into, narrowed, widened};
+use crate::ops::copy::cpu::{is_widened, narrow_into, narrowed, widened};
 use crate::{bail, with_cpu, Element, Layout, Result};
 use alloc::vec::Vec;
 
@@ -282,7 +282,14 @@ macro_rules! dispatch_unary {
             CpuStorage::I32($v) => int_unary!($op, i32, |$f| $body),
             CpuStorage::I64($v) => int_unary!($op, i64, |$f| $body),
             // f16 and bf16 never come here: they are computed in f32 (see `widened`).
-            other => bail!(DType, "unary", "{:?} is not implemented for {}", $op, other.dtype()),
+            other => bail!(
+                DType,
+                "unary",
+                "{:?} is not implemented for {}{}",
+                $op,
+                other.dtype(),
+                crate::ops::copy::cpu::unsupported_hint(other.dtype())
+            ),
         }
     };
 }
@@ -291,7 +298,7 @@ macro_rules! dispatch_unary {
 #[track_caller]
 pub(crate) fn unary(src: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<CpuStorage> {
     use crate::cpu::StorageOf;
-    if is_half(src) {
+    if is_widened(src) {
         let (wide, l) = widened(src, layout)?;
         return narrowed(&unary(&wide, &l, op)?, &l, src.dtype());
     }
@@ -303,7 +310,7 @@ pub(crate) fn unary(src: &CpuStorage, layout: &Layout, op: UnaryOp) -> Result<Cp
 /// `src[layout] = op(src[layout])`.
 #[track_caller]
 pub(crate) fn unary_inplace(src: &mut CpuStorage, layout: &Layout, op: UnaryOp) -> Result<()> {
-    if is_half(src) {
+    if is_widened(src) {
         let (mut wide, l) = widened(src, layout)?;
         unary_inplace(&mut wide, &l, op)?;
         return narrow_into(src, layout, &wide, &l);
@@ -341,7 +348,7 @@ pub(crate) fn unary_backward(
     ls: &Layout,
     op: UnaryOp,
 ) -> Result<CpuStorage> {
-    if is_half(grad) && grad.dtype() == saved.dtype() {
+    if is_widened(grad) && grad.dtype() == saved.dtype() {
         let (g, lg) = widened(grad, lg)?;
         let (s, ls) = widened(saved, ls)?;
         return narrowed(&unary_backward(&g, &lg, &s, &ls, op)?, &lg, grad.dtype());

@@ -8,7 +8,7 @@ use super::{visible, AttnElem, BLOCK_K, BLOCK_Q};
 use crate::backend::AttentionDims;
 use crate::cpu::gemm::{gemm, Mat};
 use crate::cpu::vmath::Math;
-use crate::cpu::wide::widest;
+use crate::cpu::wide::{lane_sum2, widest};
 use crate::cpu::zeroed_buffer;
 use crate::Result;
 use alloc::vec::Vec;
@@ -83,7 +83,7 @@ fn one_problem<T: AttnElem>(x: &Inputs<'_, T>, dq: &mut [T], dk: &mut [T], dv: &
     let dots: Vec<T> = (0..d.l)
         .map(|i| {
             let (g, o) = (&x.grad[i * ev..(i + 1) * ev], &x.out[i * ev..(i + 1) * ev]);
-            widest!(g.iter().zip(o).fold(T::ZERO, |acc, (&a, &b)| acc + a * b))
+            widest!(lane_sum2(g, o, |a, b| a * b))
         })
         .collect();
     let mut p = [T::ZERO; BLOCK_Q * BLOCK_K];

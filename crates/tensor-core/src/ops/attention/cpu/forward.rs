@@ -6,7 +6,7 @@ use crate::backend::AttentionDims;
 use crate::cpu::buffer_for_overwrite;
 use crate::cpu::gemm::{gemm, Mat};
 use crate::cpu::vmath::Math;
-use crate::cpu::wide::widest;
+use crate::cpu::wide::{lane_sum, row_max, widest};
 use crate::Result;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -137,17 +137,18 @@ fn online_softmax_row<T: AttnElem>(row: &mut [T], seen: usize, scale: T, max: &m
     if live.is_empty() {
         return;
     }
-    let mut m = *max;
+    // Plain loops over the row (in L1), each a vector loop: scale, the max in 16 lanes, the
+    // exps, their sum in 16 lanes.
     for x in live.iter_mut() {
         *x = *x * scale;
-        m = if *x > m { *x } else { m };
     }
+    let m = row_max(live);
+    let m = if m > *max { m } else { *max };
     let alpha = Math::exp(*max - m);
-    let mut block = T::ZERO;
     for x in live.iter_mut() {
         *x = Math::exp(*x - m);
-        block += *x;
     }
+    let block = lane_sum(live, |x| x);
     if alpha != T::ONE {
         for x in o.iter_mut() {
             *x = *x * alpha;

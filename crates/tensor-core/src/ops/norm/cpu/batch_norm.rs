@@ -4,9 +4,10 @@
 //! `beta = b - mean * alpha`. The backward's per-channel sums likewise, then
 //! `dx = k (g - sum(g) / m - (x - mean) sum(g (x - mean)) / (m (var + eps)))`, `k = w rstd`.
 
-use super::rows::{by_float_dtype, lane_sum, lane_sum2, slice};
+use super::rows::{by_float_dtype, slice};
 use crate::cpu::vmath::Math;
 use crate::cpu::wide::widest;
+use crate::cpu::wide::{lane_sum, lane_sum2};
 use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, StorageOf};
 use crate::ops::copy::cpu::{is_half, narrowed, widened};
 use crate::{Layout, Result};

@@ -1,11 +1,12 @@
 //! Layer norm of rows, forward and backward (the weight's and bias's gradients summed over rows
 //! in per-task partial sums).
 
-use super::rows::{by_float_dtype, for_row_tasks, lane_sum, lane_sum2, slice, Stats};
+use super::rows::{by_float_dtype, for_row_tasks, slice, Stats};
 #[cfg(feature = "std")]
 use super::rows::{parallel, rows_per_task};
 use crate::cpu::vmath::Math;
 use crate::cpu::wide::widest;
+use crate::cpu::wide::{lane_sum, lane_sum2};
 use crate::cpu::{buffer_for_overwrite, CpuStorage, StorageOf};
 use crate::ops::copy::cpu::{is_half, narrowed, widened};
 use crate::{Layout, Result};

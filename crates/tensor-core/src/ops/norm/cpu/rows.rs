@@ -51,33 +51,6 @@ pub(super) fn slice<'a, T: Element>(s: &'a CpuStorage, layout: &Layout, op: &'st
     }
 }
 
-/// Sum of `f(a[i], b[i])` in 16 lanes (vectorisable: slices, no indexing).
-#[inline(always)]
-pub(super) fn lane_sum2<T: Element + core::ops::Add<Output = T>>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
-    let mut lanes = [T::ZERO; 16];
-    let (ca, cb) = (a.chunks_exact(16), b[..a.len()].chunks_exact(16));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for ((l, &u), &v) in lanes.iter_mut().zip(x).zip(y) {
-            *l = *l + f(u, v);
-        }
-    }
-    let mut total = T::ZERO;
-    for l in lanes {
-        total = total + l;
-    }
-    for (&u, &v) in ra.iter().zip(rb) {
-        total = total + f(u, v);
-    }
-    total
-}
-
-/// Sum of `f(a[i])` in 16 lanes.
-#[inline(always)]
-pub(super) fn lane_sum<T: Element + core::ops::Add<Output = T>>(a: &[T], f: impl Fn(T) -> T) -> T {
-    lane_sum2(a, a, |u, _| f(u))
-}
-
 pub(super) type Stats<T> = (Vec<T>, Vec<T>, Vec<T>);
 
 /// `f(first_row, out_rows, aux_rows)` over tasks of whole rows, across threads when large:

@@ -1,30 +1,12 @@
 //! Softmax and log-softmax of rows, forward and backward.
 
-use super::rows::{by_float_dtype, lane_sum, lane_sum2, parallel, rows_per_task, slice};
+use super::rows::{by_float_dtype, parallel, rows_per_task, slice};
 use crate::cpu::vmath::Math;
-use crate::cpu::wide::widest;
-use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, FloatElem, StorageOf};
+use crate::cpu::wide::{lane_sum, lane_sum2, row_max, widest};
+use crate::cpu::{buffer_for_overwrite, for_each_piece, CpuStorage, StorageOf};
 use crate::ops::copy::cpu::{is_half, narrowed, widened};
 use crate::{Layout, Result};
 use alloc::vec::Vec;
-
-/// The largest element (NaN is ignored here: it reaches the result through the sum of exps).
-#[inline(always)]
-fn row_max<T: FloatElem>(x: &[T]) -> T {
-    let mut lanes = [T::neg_infinity(); 16];
-    let chunks = x.chunks_exact(16);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for (l, &v) in lanes.iter_mut().zip(c) {
-            *l = if v > *l { v } else { *l };
-        }
-    }
-    let mut m = T::neg_infinity();
-    for v in lanes.into_iter().chain(rest.iter().copied()) {
-        m = if v > m { v } else { m };
-    }
-    m
-}
 
 /// Softmax (or log-softmax) of one row.
 #[inline(always)]
