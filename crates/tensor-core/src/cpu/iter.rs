@@ -233,7 +233,15 @@ fn update_chunks_dyn<T: Send>(dst: &mut [T], f: &(dyn Fn(&mut [T]) + Sync + Send
 #[cfg(feature = "std")]
 #[inline]
 pub(crate) fn par_fill_pieces<U: Send>(out: &mut [U], f: impl Fn(usize, &mut [U]) + Sync + Send) {
-    let piece = out.len().div_ceil(rayon::current_num_threads().max(1) * 8).max(1);
+    par_fill_pieces_of(out, 1, f)
+}
+
+/// [`par_fill_pieces`] with pieces of at least `min_piece` elements (fewer tasks, where each
+/// one's unit of memory traffic grows with its piece).
+#[cfg(feature = "std")]
+#[inline]
+pub(crate) fn par_fill_pieces_of<U: Send>(out: &mut [U], min_piece: usize, f: impl Fn(usize, &mut [U]) + Sync + Send) {
+    let piece = out.len().div_ceil(rayon::current_num_threads().max(1) * 8).max(min_piece).max(1);
     par_pieces_dyn(out, piece, &f)
 }
 

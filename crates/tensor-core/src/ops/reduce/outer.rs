@@ -3,6 +3,7 @@
 //! of them into a block of accumulators, a vectorised loop over contiguous memory, instead of
 //! each output walking its reduced elements at a stride (a cache line per element).
 
+use crate::cpu::wide::widest;
 use crate::cpu::Row;
 use crate::shape::Shape;
 use crate::{Element, Layout};
@@ -45,12 +46,24 @@ pub(super) fn sum_outer<T: Element, A: Element + core::ops::Add<Output = A>>(
             let acc = &mut acc[..len];
             acc.fill(A::ZERO);
             reduced.for_each(0..reduced.count(), |[s]| {
-                for r in 0..reduced.len {
-                    let p = base + s + r * step;
-                    for (a, &v) in acc.iter_mut().zip(&x[p..p + len]) {
-                        *a = *a + to(v);
+                // The run of rows in the widest vectors (the baseline build has 128-bit ones).
+                // Four rows per pass over the accumulators (a quarter of their loads and stores).
+                widest!({
+                    let row = |r: usize| &x[base + s + r * step..][..len];
+                    let mut r = 0;
+                    while r + 4 <= reduced.len {
+                        let (x0, x1, x2, x3) = (row(r), row(r + 1), row(r + 2), row(r + 3));
+                        for i in 0..len {
+                            acc[i] = acc[i] + ((to(x0[i]) + to(x1[i])) + (to(x2[i]) + to(x3[i])));
+                        }
+                        r += 4;
                     }
-                }
+                    for r in r..reduced.len {
+                        for (a, &v) in acc.iter_mut().zip(row(r)) {
+                            *a = *a + to(v);
+                        }
+                    }
+                })
             });
             for (d, &a) in piece[done..done + len].iter_mut().zip(acc.iter()) {
                 *d = back(a);
@@ -60,7 +73,11 @@ pub(super) fn sum_outer<T: Element, A: Element + core::ops::Add<Output = A>>(
     };
     #[cfg(feature = "std")]
     if kept.numel() * red.numel() >= crate::cpu::par_threshold() && out.len() >= 32 {
-        crate::cpu::par_fill_pieces(out, fill);
+        // Each task reads a run of its piece's length from every reduced row: runs shorter than
+        // a block cross a page per few cache lines, and the prefetchers stop at pages (x.sum(0)
+        // of 2048 x 1024 f32 in pieces of 64: 0.49 ms; of 512: see BENCHMARKS.md).
+        let threads = rayon::current_num_threads().max(1);
+        crate::cpu::par_fill_pieces_of(out, BLOCK.min(out.len().div_ceil(threads)), fill);
         return true;
     }
     fill(0, out);
