@@ -1,5 +1,5 @@
-//! The normalisation family's backend trait, [`NormOps`]: softmax and log-softmax along the last
-//! dim, layer norm over the trailing elements of each row, and batch norm's training step over
+//! The normalisation family's backend trait, [`NormOps`]: softmax, log-softmax and log-sum-exp
+//! along the last dim, layer norm over the trailing elements of each row, and batch norm's training step over
 //! each channel, forward and backward. Every method is optional (`None`): tensor-core composes the same result
 //! from other ops for a backend without the kernel. The CPU's impl is in `cpu.rs` beside this
 //! file; tensor-cuda's in `src/ops/norm.rs`.
@@ -15,6 +15,12 @@ pub trait NormOps<S>: StorageBase {
     /// Softmax (`log`: log-softmax) of each row of `n` elements.
     fn softmax_rows(&self, layout: &Layout, n: usize, log: bool) -> Option<Result<S>> {
         let _ = (layout, n, log);
+        None
+    }
+    /// The log-sum-exp of each row of `n` elements (`n` > 0), shifted by the row's max (by 0
+    /// where that max is infinite): one value per row.
+    fn logsumexp_rows(&self, layout: &Layout, n: usize) -> Option<Result<S>> {
+        let _ = (layout, n);
         None
     }
     /// Its gradient from the upstream gradient `self` and the forward's `output`:

@@ -285,6 +285,23 @@ impl Tensor {
             // Nothing to shift by: torch.logsumexp(torch.empty(0), 0) == -inf.
             return x.exp()?.sum_dim(dims, keepdim)?.log();
         }
+        // Over the last dim alone: one fused pass per row where the backend has it.
+        let last = x.dim().checked_sub(1);
+        if let (Some(last), [d]) = (last, dims) {
+            if normalize_dims("logsumexp", &[*d], x.dim())?[..] == [last] && x.size()[last] > 0 {
+                let c = x.contiguous()?;
+                let fused = c.read("logsumexp")?.logsumexp_rows(c.layout(), c.size()[last]).transpose()?;
+                if let Some(s) = fused {
+                    let mut shape = Dims::from_slice(c.size());
+                    if keepdim {
+                        shape[last] = 1;
+                    } else {
+                        shape.pop();
+                    }
+                    return Ok(Tensor::from_op(s, Shape::new(&shape), c.device()));
+                }
+            }
+        }
         let m = x.amax(dims, true).in_op("logsumexp")?;
         // An infinite max would give inf - inf = NaN: shift by 0 there instead.
         let m = m.masked_fill(&m.isinf()?, 0.0)?;

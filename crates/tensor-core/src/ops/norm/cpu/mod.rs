@@ -11,7 +11,7 @@ mod softmax;
 
 use batch_norm::{batch_norm_train, batch_norm_train_backward};
 use layer_norm::{layer_norm, layer_norm_backward};
-use softmax::{softmax, softmax_backward};
+use softmax::{logsumexp, softmax, softmax_backward};
 
 use crate::backend::{NormOps, Storage};
 use crate::cpu::CpuStorage;
@@ -20,6 +20,9 @@ use crate::{Layout, Result};
 impl NormOps<Storage> for CpuStorage {
     fn softmax_rows(&self, layout: &Layout, n: usize, log: bool) -> Option<Result<Storage>> {
         Some(softmax(self, layout, n, log).map(Storage::new))
+    }
+    fn logsumexp_rows(&self, layout: &Layout, n: usize) -> Option<Result<Storage>> {
+        Some(logsumexp(self, layout, n).map(Storage::new))
     }
     fn softmax_rows_backward(&self, layout: &Layout, output: &Storage, n: usize, log: bool) -> Option<Result<Storage>> {
         let output = match output.cpu("softmax_backward") {

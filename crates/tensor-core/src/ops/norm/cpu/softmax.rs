@@ -54,6 +54,40 @@ pub(super) fn softmax(x: &CpuStorage, layout: &Layout, n: usize, log: bool) -> R
     )?)))
 }
 
+/// `log(sum(exp(x - m))) + m` of one row, `m` its max (0 where that is infinite, as
+/// `torch.logsumexp`, so that a row of -inf gives -inf and a +inf gives +inf).
+#[inline(always)]
+fn logsumexp_row<T: Math>(x: &[T]) -> T {
+    let m = row_max(x);
+    let m = if m.is_infinite() { T::ZERO } else { m };
+    Math::ln(lane_sum(x, |v| Math::exp(v - m))) + m
+}
+
+#[track_caller]
+fn logsumexp_typed<T: Math>(x: &[T], n: usize) -> Result<Vec<T>> {
+    let mut out = buffer_for_overwrite::<T>("logsumexp", x.len() / n)?;
+    // A task is a run of rows: about 64 KiB of input.
+    let per_task = parallel(x.len()).map(|_| rows_per_task(n));
+    for_each_piece(&mut out, 1, per_task, |r, o, _: &mut (), _| {
+        let x = &x[r * n..(r + 1) * n];
+        o[0] = widest!(logsumexp_row(x));
+    });
+    Ok(out)
+}
+
+#[track_caller]
+pub(super) fn logsumexp(x: &CpuStorage, layout: &Layout, n: usize) -> Result<CpuStorage> {
+    if is_half(x) {
+        let (wide, l) = widened(x, layout)?;
+        let rows = Layout::contiguous(crate::shape::Shape::new(&[l.numel() / n]));
+        return narrowed(&logsumexp(&wide, &l, n)?, &rows, x.dtype());
+    }
+    by_float_dtype!(x.dtype(), "logsumexp", |T| Ok(StorageOf::into_storage(logsumexp_typed::<T>(
+        slice(x, layout, "logsumexp")?,
+        n
+    )?)))
+}
+
 /// The gradient of one row: `y (g - sum(g y))`, or `g - exp(y) sum(g)` for log-softmax.
 #[inline(always)]
 fn softmax_backward_row<T: Math>(g: &[T], y: &[T], out: &mut [T], log: bool) {
