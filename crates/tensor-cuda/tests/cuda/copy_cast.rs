@@ -163,3 +163,20 @@ fn full_and_arange_on_the_device() {
     let got = Tensor::arange_dtype(0.0, 10.0, 0.5, DType::F64, &gpu).unwrap();
     assert_close("arange", &want, &got);
 }
+
+#[test]
+fn narrow_integer_dtypes_stay_on_the_host() {
+    let Some(gpu) = cuda_or_skip() else { return };
+    for dtype in [DType::I8, DType::I16, DType::U16, DType::U32, DType::U64] {
+        let x = Tensor::zeros([3], dtype, &cpu()).unwrap();
+        let e = x.to_device(&gpu).unwrap_err();
+        assert_eq!(e.kind(), tensor_core::ErrorKind::DType, "{e}");
+        assert!(e.to_string().contains("stay on the CPU") && e.to_string().contains("to_dtype"), "{e}");
+        assert!(Tensor::zeros([3], dtype, &gpu).is_err());
+        // Converting to a dtype with kernels first is the way.
+        let y = x.to_dtype(DType::I64).unwrap().to_device(&gpu).unwrap();
+        assert_eq!(y.to_device(&cpu()).unwrap().to_vec::<i64>().unwrap(), [0, 0, 0]);
+        // A device tensor does not convert to them either.
+        assert!(y.to_dtype(dtype).is_err());
+    }
+}
