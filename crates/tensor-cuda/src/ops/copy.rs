@@ -48,14 +48,6 @@ pub(crate) fn check_extent(op: &'static str, layout: &Layout, s: &CudaStorage) -
     Ok(())
 }
 
-/// Whether the CUDA kernels are built for `dtype` (int8, int16 and uint16/32/64 are host-only).
-pub(crate) fn has_kernels(dtype: DType) -> bool {
-    matches!(
-        dtype,
-        DType::Bool | DType::U8 | DType::I32 | DType::I64 | DType::F16 | DType::BF16 | DType::F32 | DType::F64
-    )
-}
-
 /// The bytes of a host storage as the device holds them (bool as 0/1 bytes).
 fn host_bytes(src: &CpuStorage) -> Cow<'_, [u8]> {
     match src {
