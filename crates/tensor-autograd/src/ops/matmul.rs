@@ -4,7 +4,7 @@
 
 use crate::node::Var;
 use crate::var::Saved;
-use tensor_core::{bail, Result, ResultExt};
+use tensor_core::{bail, result_type, Result, ResultExt};
 
 impl Var {
     /// Matrix product with PyTorch's rules (1-d, 2-d, broadcast batches).
@@ -123,7 +123,14 @@ impl Var {
     /// `b + x @ wᵀ` for a matrix `x`, recorded as one node (`AddmmBackward0`).
     #[track_caller]
     fn addmm_t(&self, weight: &Var, bias: &Var) -> Result<Var> {
-        let value = self.tensor_ref().matmul(&weight.tensor_ref().t()?)?.add(bias.tensor_ref())?;
+        let mut value = self.tensor_ref().matmul(&weight.tensor_ref().t()?)?;
+        // The product is fresh: the bias goes into it in place (the same sums, rounded the same
+        // way, without a second result of the product's size).
+        if value.dtype() == result_type(&[value.operand(), bias.tensor_ref().operand()]) {
+            value.add_(bias.tensor_ref())?;
+        } else {
+            value = value.add(bias.tensor_ref())?;
+        }
         let (bshape, bdtype) = (bias.shape().clone(), bias.dtype());
         let saved = vec![Saved::Var(self.clone()), Saved::Var(weight.clone())];
         Ok(Var::record(value, "AddmmBackward0", &[self, weight, bias], saved, move |ctx| {
