@@ -4,6 +4,7 @@
 use crate::backend::{BinaryOp, CmpOp};
 use crate::backend::{BinaryOps, Storage};
 use crate::cpu::buffer_for_overwrite;
+use crate::cpu::wide::widest;
 use crate::cpu::{fill_rows, update_rows, wide, with_cpu2, CpuStorage, FloatElem, IntElem, Row, StorageOf};
 use crate::ops::copy::cpu::{is_widened, narrow_into, narrowed, unsupported_hint, widened};
 use crate::ops::unary::cpu::{map, map_inplace};
@@ -550,24 +551,26 @@ pub(crate) fn where_cond(
             let n = d.len();
             // Unit-stride condition and values, or a scalar on one side (ReLU's gradient,
             // `masked_fill`): slices the compiler vectorises into blends.
+            // In the widest vectors: the baseline's SSE2 has no byte-mask blend, and the loops
+            // became a branch per element (where fwd 5.1 ms for 2M f32, see BENCHMARKS.md).
             match (sc, st, sf) {
                 (1, 1, 1) => {
                     let (c, t, f) = (&c[oc..oc + n], &t[ot..ot + n], &f[of..of + n]);
-                    for (((o, &c), &t), &f) in d.iter_mut().zip(c).zip(t).zip(f) {
+                    widest!(for (((o, &c), &t), &f) in d.iter_mut().zip(c).zip(t).zip(f) {
                         *o = if c { t } else { f };
-                    }
+                    })
                 }
                 (1, 1, 0) => {
                     let (c, t, f) = (&c[oc..oc + n], &t[ot..ot + n], f[of]);
-                    for ((o, &c), &t) in d.iter_mut().zip(c).zip(t) {
+                    widest!(for ((o, &c), &t) in d.iter_mut().zip(c).zip(t) {
                         *o = if c { t } else { f };
-                    }
+                    })
                 }
                 (1, 0, 1) => {
                     let (c, t, f) = (&c[oc..oc + n], t[ot], &f[of..of + n]);
-                    for ((o, &c), &f) in d.iter_mut().zip(c).zip(f) {
+                    widest!(for ((o, &c), &f) in d.iter_mut().zip(c).zip(f) {
                         *o = if c { t } else { f };
-                    }
+                    })
                 }
                 _ => {
                     for (i, o) in d.iter_mut().enumerate() {
