@@ -56,9 +56,15 @@ impl BinaryOps<Storage> for CpuStorage {
     }
 }
 
-/// One row of `out[i] = f(a[i * sa], b[i * sb])`, with the common stride patterns unrolled.
+/// One row of `out[i] = f(a[i * sa], b[i * sb])`, with the common stride patterns unrolled, in
+/// the widest vectors (the integer ops, comparisons and `out=` forms come here).
 #[inline(always)]
 fn row_loop<T: Copy, U>(out: &mut [U], a: &[T], sa: usize, b: &[T], sb: usize, f: &impl Fn(T, T) -> U) {
+    widest!(row_loop_body(out, a, sa, b, sb, f))
+}
+
+#[inline(always)]
+fn row_loop_body<T: Copy, U>(out: &mut [U], a: &[T], sa: usize, b: &[T], sb: usize, f: &impl Fn(T, T) -> U) {
     let n = out.len();
     match (sa, sb) {
         (1, 1) => {
@@ -143,14 +149,15 @@ fn zip_inplace<T: Element>(v: &mut [T], l: &Layout, b: &[T], lb: &Layout, f: imp
         let sb = row.stride[0];
         update_rows(&mut v[s..e], &row, |d, [ob]| {
             let n = d.len();
-            match sb {
+            // In place (`add_`, a gradient accumulated into `.grad`), in the widest vectors.
+            widest!(match sb {
                 1 => d.iter_mut().zip(&b[ob..ob + n]).for_each(|(x, &y)| *x = f(*x, y)),
                 0 => {
                     let y = b[ob];
                     d.iter_mut().for_each(|x| *x = f(*x, y))
                 }
                 _ => d.iter_mut().enumerate().for_each(|(i, x)| *x = f(*x, b[ob + i * sb])),
-            }
+            })
         });
         return;
     }
