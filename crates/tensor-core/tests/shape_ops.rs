@@ -528,3 +528,36 @@ fn shape_errors() {
          but got: [1, 0, 3]",
     );
 }
+
+/// Copies into strided destinations large enough to be split across threads by outer rows
+/// (each input of `cat(.., 1)`, a `narrow` view assigned with `copy_`), from contiguous,
+/// transposed and offset sources, against the element-by-element definition.
+#[test]
+fn large_copies_into_strided_destinations() {
+    let (rows, cols) = (300usize, 257usize); // 77k elements a part: past the threaded size
+    let part = |k: usize| {
+        let v: Vec<f32> = (0..rows * cols).map(|i| (i * 7 + k * 1000) as f32).collect();
+        Tensor::from_vec(v, [rows, cols]).unwrap()
+    };
+    let parts = [part(0), part(1), part(2)];
+    let joined = Tensor::cat(&[&parts[0], &parts[1], &parts[2]], 1).unwrap();
+    assert_eq!(joined.size(), &[rows, 3 * cols]);
+    let got = joined.to_vec2::<f32>().unwrap();
+    for (r, row) in got.iter().enumerate() {
+        for (c, &x) in row.iter().enumerate() {
+            let (k, j) = (c / cols, c % cols);
+            assert_eq!(x, ((r * cols + j) * 7 + k * 1000) as f32, "cat at ({r}, {c})");
+        }
+    }
+    // A transposed source into the middle columns of a wider destination, with an offset.
+    let mut big = Tensor::zeros([cols, rows + 10], DType::F32, &Device::Cpu).unwrap();
+    let mut view = big.narrow(1, 5, rows).unwrap();
+    view.copy_(&parts[1].t().unwrap()).unwrap();
+    let b = big.to_vec2::<f32>().unwrap();
+    for (i, row) in b.iter().enumerate() {
+        for (j, &x) in row.iter().enumerate() {
+            let want = if (5..5 + rows).contains(&j) { ((j - 5) * cols + i) as f32 * 7.0 + 1000.0 } else { 0.0 };
+            assert_eq!(x, want, "copy_ at ({i}, {j})");
+        }
+    }
+}

@@ -247,6 +247,15 @@ fn copy_strided<T: Element>(dst: &mut [T], dl: &Layout, src: &[T], sl: &Layout) 
     if let Some((a, b)) = dl.contiguous_range() {
         return gather_into(&mut dst[a..b], src, sl);
     }
+    #[cfg(feature = "std")]
+    if dl.numel() >= crate::cpu::par_threshold() && copy_by_outer_rows(dst, dl, src, sl) {
+        return;
+    }
+    copy_rows(dst, dl, src, sl)
+}
+
+/// [`copy_strided`]'s serial walk for a strided destination.
+fn copy_rows<T: Element>(dst: &mut [T], dl: &Layout, src: &[T], sl: &Layout) {
     // A strided destination (a slice of a bigger tensor, as `cat` writes): rows that are
     // contiguous on both sides are one `memcpy` each.
     let row = Row::new([dl, sl]);
@@ -260,6 +269,45 @@ fn copy_strided<T: Element>(dst: &mut [T], dl: &Layout, src: &[T], sl: &Layout) 
             }
         }
     });
+}
+
+/// [`copy_strided`] across threads for a destination whose outermost dim steps past the rest of
+/// it (a slice of a bigger tensor, as each input of `cat(.., 1)` is): the destination's storage
+/// splits into disjoint runs of whole outer rows, one task each. False (nothing copied) for a
+/// destination without that shape.
+#[cfg(feature = "std")]
+fn copy_by_outer_rows<T: Element>(dst: &mut [T], dl: &Layout, src: &[T], sl: &Layout) -> bool {
+    use crate::shape::{Dims, Shape};
+    use rayon::prelude::*;
+    let (dims, strides) = (dl.dims(), dl.strides());
+    if dims.len() < 2 || dims[0] < 2 {
+        return false;
+    }
+    let (n0, s0) = (dims[0], strides[0]);
+    // One outer row of the destination: its elements lie in `[0, inner)` past the row's start.
+    let inner = Layout::from_parts(Shape::new(&dims[1..]), Dims::from_slice(&strides[1..]), 0);
+    if s0 == 0 || inner.max_extent() > s0 {
+        return false;
+    }
+    let threads = rayon::current_num_threads().max(1);
+    let rows = n0.div_ceil(threads * 4).max(1);
+    let base = dl.offset();
+    let part = |r0: usize, k: usize, chunk: &mut [T]| {
+        let mut d = Dims::from_slice(dims);
+        d[0] = k;
+        let shape = Shape::new(&d);
+        let local = Layout::from_parts(shape.clone(), Dims::from_slice(strides), 0);
+        let from = Layout::from_parts(shape, Dims::from_slice(sl.strides()), sl.offset() + r0 * sl.strides()[0]);
+        copy_rows(chunk, &local, src, &from);
+    };
+    let end = (base + n0 * s0).min(dst.len());
+    crate::grad_mode::suspended(|| {
+        dst[base..end].par_chunks_mut(rows * s0).enumerate().for_each(|(t, chunk)| {
+            let r0 = t * rows;
+            part(r0, rows.min(n0 - r0), chunk)
+        })
+    });
+    true
 }
 
 /// `dst[layout] = value`.
