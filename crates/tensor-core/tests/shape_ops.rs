@@ -550,7 +550,7 @@ fn large_copies_into_strided_destinations() {
         }
     }
     // A transposed source into the middle columns of a wider destination, with an offset.
-    let mut big = Tensor::zeros([cols, rows + 10], DType::F32, &Device::Cpu).unwrap();
+    let big = Tensor::zeros([cols, rows + 10], DType::F32, &Device::Cpu).unwrap();
     let mut view = big.narrow(1, 5, rows).unwrap();
     view.copy_(&parts[1].t().unwrap()).unwrap();
     let b = big.to_vec2::<f32>().unwrap();
