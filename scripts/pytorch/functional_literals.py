@@ -2,16 +2,46 @@
 their default and non-default arguments, the new losses, std/var/norm with no arguments).
 
 Run:  ~/.cache/torch-venv/bin/python scripts/pytorch/functional_literals.py \
-          > crates/tensor-nn/tests/functional_literals/mod.rs
-(from the repository root; PyTorch 2.15 CPU produced the committed literals, rustfmt only
-rewraps the lines). Every input is `pattern(shape, seed)` (multiples of 1/8) times a power of
+          [crates/tensor-nn/tests/functional_literals]
+(from the repository root; writes one file per section into the directory, and mod.rs; PyTorch
+2.15 CPU produced the committed literals, `cargo fmt` only rewraps the lines). Every input is `pattern(shape, seed)` (multiples of 1/8) times a power of
 two, exact in float64, which the test builds with the same formula; everything runs in float64.
 Each constant is a flattened output (shape in the comment); `*_GRAD` constants are the input's
 gradient of `(f(x) * pattern(out_shape, 2)).sum()`, which checks the gradients at the kinks
 (the inputs hit 0, ±1, ±3 and the other thresholds exactly).
 """
+import os
+import sys
+import textwrap
+
 import torch
 import torch.nn.functional as F
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else "crates/tensor-nn/tests/functional_literals"
+FILES = []
+
+
+def section(name, what):
+    """Sends what follows to OUT/name.rs, a module of the literals of `what`."""
+    if sys.stdout is not sys.__stdout__:
+        sys.stdout.close()
+    sys.stdout = open(os.path.join(OUT, name + ".rs"), "w")
+    FILES.append(name)
+    text = (f"PyTorch's values of {what} for tests/functional.rs, printed by "
+            "scripts/pytorch/functional_literals.py (PyTorch 2.15, CPU); do not edit by hand.")
+    for line in textwrap.wrap(text, 96):
+        print("//! " + line)
+    print("#![allow(clippy::approx_constant, clippy::excessive_precision, clippy::unreadable_literal)]")
+    print()
+
+
+def write_mod():
+    sys.stdout.close()
+    sys.stdout = sys.__stdout__
+    with open(os.path.join(OUT, "mod.rs"), "w") as f:
+        f.write("//! PyTorch's values for tests/functional.rs, printed by scripts/pytorch/functional_literals.py\n")
+        f.write("//! (PyTorch 2.15, CPU), one file per section of the script; do not edit by hand.\n\n")
+        f.write("".join(f"mod {m};\n" for m in FILES) + "\n" + "".join(f"pub use {m}::*;\n" for m in FILES))
 
 torch.set_default_dtype(torch.float64)
 
@@ -52,10 +82,6 @@ def emit_with_grad(name, f, x):
     emit(name + "_GRAD", x.grad)
 
 
-print("//! PyTorch's values for tests/functional.rs, printed by scripts/pytorch/functional_literals.py")
-print("//! (PyTorch 2.15, CPU); do not edit by hand.")
-print("#![allow(clippy::approx_constant, clippy::excessive_precision, clippy::unreadable_literal)]")
-print()
 
 # ---- activations: x = pattern([2, 3, 4], 1) * 4, multiples of 1/2 in [-5.5, 5.5] ----
 x = pattern([2, 3, 4], 1, 4.0)
@@ -96,10 +122,18 @@ acts = [
     ("LOG_SOFTMAX", lambda v: F.log_softmax(v, dim=-1)),
     ("SOFTMIN", lambda v: F.softmin(v, dim=1)),
 ]
+ACT_FILES = {
+    "RELU6": ("activations", "the ReLU-like, exponential and hard activations"),
+    "SOFTPLUS": ("soft_activations", "softplus, softsign, leaky ReLU, log-sigmoid, tanh, sigmoid, the shrinks and threshold"),
+    "GLU": ("gates_softmax", "glu, prelu, softmax, log_softmax and softmin"),
+}
 for name, f in acts:
+    if name in ACT_FILES:
+        section(*ACT_FILES[name])
     emit_with_grad(name, f, x)
 
 # ---- pooling: x = pattern([1, 2, 5, 5], 3) ----
+section("pooling", "pooling")
 p = pattern([1, 2, 5, 5], 3)
 emit_with_grad("MAX_POOL_DEFAULT", lambda v: F.max_pool2d(v, 2), p)
 emit_with_grad("MAX_POOL_OPTS", lambda v: F.max_pool2d(v, 3, stride=2, padding=1, ceil_mode=True), p)
@@ -119,6 +153,7 @@ emit_with_grad("AVG_POOL1D", lambda v: F.avg_pool1d(v, 3, stride=2, padding=1, c
 emit_with_grad("ADAPTIVE_AVG1D", lambda v: F.adaptive_avg_pool1d(v, 3), q)
 
 # ---- batch_norm: x = pattern([3, 2, 2, 2], 5), weight pattern([2], 6), bias pattern([2], 7) ----
+section("normalization", "batch_norm, rms_norm, normalize and the distances")
 b = pattern([3, 2, 2, 2], 5)
 w, bias = pattern([2], 6), pattern([2], 7)
 rm, rv = pattern([2], 8), pattern([2], 9).abs() + 0.5
@@ -143,6 +178,7 @@ emit_with_grad("PAIRWISE", lambda v: F.pairwise_distance(v, r2), r)
 emit_with_grad("PAIRWISE_P1", lambda v: F.pairwise_distance(v, r2, p=1.0, eps=0.25, keepdim=True), r)
 
 # ---- embedding with padding_idx, bilinear ----
+section("embedding", "embedding with padding_idx and bilinear")
 weight = pattern([5, 3], 13).requires_grad_(True)
 ids = torch.tensor([[0, 2, 4], [2, 2, 1]])
 e = F.embedding(ids, weight, padding_idx=2)
@@ -157,6 +193,7 @@ emit("BILINEAR", y)
 emit("BILINEAR_GRAD_W", bw.grad)
 
 # ---- losses: input pattern([2, 5], 18) * 2, target pattern([2, 5], 19) ----
+section("losses", "the losses")
 inp, tgt = pattern([2, 5], 18, 2.0), pattern([2, 5], 19)
 
 
@@ -189,8 +226,10 @@ three("MARGIN_RANKING", lambda r: F.margin_ranking_loss(inp, tgt, sign, reductio
 three("MARGIN_RANKING_M", lambda r: F.margin_ranking_loss(inp, tgt, sign, margin=0.5, reduction=r))
 
 # ---- std / var / norm with no arguments, torch.where ----
+section("reductions", "std / var / norm with no arguments and torch.where")
 s = pattern([3, 4], 24)
 emit("STD", s.std())
 emit("VAR", s.var())
 emit("NORM", s.norm())
 emit("WHERE", torch.where(s > 0, s, pattern([4], 25)))
+write_mod()

@@ -1,8 +1,9 @@
 """Reference values for crates/tensor-nn/tests/schedulers.rs.
 
 Run:  ~/.cache/torch-venv/bin/python scripts/pytorch/lr_schedules.py
-(from the repository root; PyTorch 2.15 CPU produced the literals committed in the test).
-It prints Rust `const` items that are pasted into the test unchanged (rustfmt only rewraps).
+(from the repository root; PyTorch 2.15 CPU produced the literals committed in
+crates/tensor-nn/tests/schedulers_literals.rs). It prints Rust `pub const` items that are pasted
+into that module unchanged (rustfmt only rewraps).
 
 Each sequence is `scheduler.get_last_lr()` after construction and after each of STEPS
 `optimizer.step(); scheduler.step()` rounds, for an SGD optimizer with two parameter groups
@@ -46,7 +47,7 @@ def run(make, metric=False):
 
 
 def emit(name, rows):
-    print(f"const {name}: [[f64; 2]; {len(rows)}] = [")
+    print(f"pub const {name}: [[f64; 2]; {len(rows)}] = [")
     for r in rows:
         print("    [" + ", ".join(rust_f64(x) for x in r) + "],")
     print("];")

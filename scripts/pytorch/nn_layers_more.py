@@ -3,8 +3,9 @@ GroupNorm, InstanceNorm2d, Upsample / interpolate, PixelShuffle / PixelUnshuffle
 
 Run:  $(sh ../shared/bench/setup-torch.sh) scripts/pytorch/nn_layers_more.py
 (from the repository root; PyTorch 2.15 CPU produced the literals committed in
-crates/tensor-nn/tests/layers_more_literals/mod.rs). It prints Rust `pub const` items that are
-pasted into that module unchanged (rustfmt only rewraps the lines), and writes
+crates/tensor-nn/tests/layers_more_literals/). It writes Rust `pub const` items there, one file
+per section and a mod.rs (`cargo fmt` only rewraps the lines; a first argument names another
+directory), and writes
 crates/tensor-nn/tests/fixtures/layers_more.safetensors (the state dict of a small model of
 these layers, which the test loads; PyTorch 2.15 and safetensors 0.8 wrote the committed file).
 
@@ -14,9 +15,38 @@ float32; each constant is the flattened output (shape in the comment), printed a
 each float32. Parameter and state-dict names with their shapes are printed as `(&str, &[usize])`
 lists.
 """
+import os
+import sys
+import textwrap
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else "crates/tensor-nn/tests/layers_more_literals"
+FILES = []
+
+
+def section(name, what):
+    """Sends what follows to OUT/name.rs, a module of the outputs of `what`."""
+    if sys.stdout is not sys.__stdout__:
+        sys.stdout.close()
+    sys.stdout = open(os.path.join(OUT, name + ".rs"), "w")
+    FILES.append(name)
+    text = (f"PyTorch's outputs of {what} for tests/layers_more.rs, printed by "
+            "scripts/pytorch/nn_layers_more.py (PyTorch 2.15, CPU); do not edit by hand.")
+    for line in textwrap.wrap(text, 96):
+        print("//! " + line)
+    print()
+
+
+def write_mod():
+    sys.stdout.close()
+    sys.stdout = sys.__stdout__
+    with open(os.path.join(OUT, "mod.rs"), "w") as f:
+        f.write("//! PyTorch's outputs for tests/layers_more.rs, printed by scripts/pytorch/nn_layers_more.py\n")
+        f.write("//! (PyTorch 2.15, CPU), one file per section of the script; do not edit by hand.\n\n")
+        f.write("".join(f"mod {m};\n" for m in FILES) + "\n" + "".join(f"pub use {m}::*;\n" for m in FILES))
 
 
 def pattern(shape, seed):
@@ -55,6 +85,7 @@ def set_params(m, seed):
 
 
 # ---- Conv1d ----
+section("conv", "Conv1d and ConvTranspose2d")
 def conv1d(name, cin, cout, k, x_shape, **kw):
     c = set_params(nn.Conv1d(cin, cout, k, **kw), 4)
     emit(name, c(pattern(x_shape, 6)))
@@ -93,6 +124,7 @@ emit("CONVT_GRAD_W", ct.weight.grad)
 emit("CONVT_GRAD_B", ct.bias.grad)
 
 # ---- GroupNorm ----
+section("norms", "GroupNorm and InstanceNorm2d")
 gn = set_params(nn.GroupNorm(2, 4), 4)
 x = pattern([2, 4, 3, 3], 6).requires_grad_()
 y = gn(x)
@@ -128,6 +160,7 @@ emit_names("INSTNORM_TRACK_NAMES", track.state_dict().items())
 emit_names("INSTNORM_DEFAULT_NAMES", nn.InstanceNorm2d(3).state_dict().items())
 
 # ---- interpolate ----
+section("resampling", "interpolate, Upsample, PixelShuffle and PixelUnshuffle")
 x = pattern([1, 2, 3, 4], 6)
 emit("NEAREST_SIZE", F.interpolate(x, size=(5, 7), mode="nearest"))
 emit("NEAREST_SCALE", F.interpolate(pattern([1, 1, 3, 5], 7), scale_factor=(2, 1.5), mode="nearest"))
@@ -159,6 +192,7 @@ emit("BILINEAR_SCALE_0_7_F64", F.interpolate(pattern([1, 1, 5, 7], 8).double(), 
 emit("BILINEAR_SIZE_F64", F.interpolate(pattern([1, 2, 3, 4], 6).double(), size=(5, 7), mode="bilinear"))
 
 # ---- a state dict written by PyTorch, loaded by the Rust model of the same layers ----
+section("state_dict", "the small decoder whose state dict fixtures/layers_more.safetensors holds")
 # Writes crates/tensor-nn/tests/fixtures/layers_more.safetensors (safetensors.torch.save_file):
 # the state_dict of `decoder` below after one training step (InstanceNorm's running statistics
 # move), and prints its eval-mode output for pattern([1, 2, 3, 3], 11).
@@ -180,3 +214,4 @@ decoder.eval()
 emit("DECODER_OUT", decoder(pattern([1, 2, 3, 3], 11)))
 emit_names("DECODER_STATE", decoder.state_dict().items())
 save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, "crates/tensor-nn/tests/fixtures/layers_more.safetensors")
+write_mod()

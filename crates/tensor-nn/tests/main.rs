@@ -26,5 +26,6 @@ mod optim;
 mod optim_state;
 mod rnn;
 mod schedulers;
+mod schedulers_literals;
 mod sdpa_masks;
 mod state_dict;
