@@ -93,6 +93,13 @@ impl DType {
     pub const fn is_unsigned(self) -> bool {
         matches!(self, DType::U8 | DType::U16 | DType::U32 | DType::U64)
     }
+    /// True for the dtypes every backend builds kernels for (bool, uint8, int32, int64 and the
+    /// floats); false for int8, int16 and uint16/32/64, which the CPU stores, copies and casts
+    /// natively and otherwise converts (see [`compute_dtype`](Self::compute_dtype)), and which
+    /// stay on the host.
+    pub const fn has_kernels(self) -> bool {
+        !matches!(self, DType::I8 | DType::I16 | DType::U16 | DType::U32 | DType::U64)
+    }
     /// The dtype a CPU kernel computes this one in, where it has no kernel of its own: f32 for
     /// f16 and bf16 (as PyTorch's `opmath_t`), int64 for int8, int16, uint16 and uint32 (exact,
     /// and wrapping arithmetic narrowed back wraps as the narrow type's own would). `None` for

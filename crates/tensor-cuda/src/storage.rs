@@ -31,20 +31,12 @@ impl fmt::Debug for CudaStorage {
     }
 }
 
-/// Whether the CUDA kernels are built for `dtype` (int8, int16 and uint16/32/64 are host-only).
-fn has_kernels(dtype: DType) -> bool {
-    matches!(
-        dtype,
-        DType::Bool | DType::U8 | DType::I32 | DType::I64 | DType::F16 | DType::BF16 | DType::F32 | DType::F64
-    )
-}
-
 /// Bytes to allocate for `len` elements of `dtype`: rounded up to a multiple of 8 and at least
 /// 8 (the driver refuses empty allocations; atomics on sub-word elements update whole aligned
 /// 32-bit words, which must lie inside the buffer); an error for a host-only dtype.
 #[track_caller]
 fn bytes_of(op: &'static str, dtype: DType, len: usize) -> Result<usize> {
-    if !has_kernels(dtype) {
+    if !dtype.has_kernels() {
         // Every device storage is allocated here, so none of a host-only dtype exists.
         return Err(Error::new(
             ErrorKind::DType,

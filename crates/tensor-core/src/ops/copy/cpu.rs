@@ -137,8 +137,7 @@ pub(crate) fn cast(src: &CpuStorage, layout: &Layout, dtype: DType) -> Result<Cp
     }
     // The dtypes without kernels of their own convert through a hub: int64, or float64 between
     // uint64 and the floats (int64 would clip it).
-    let narrow = |d: DType| matches!(d, DType::I8 | DType::I16 | DType::U16 | DType::U32 | DType::U64);
-    if narrow(src.dtype()) || narrow(dtype) {
+    if !src.dtype().has_kernels() || !dtype.has_kernels() {
         let hub = if (src.dtype() == DType::U64 && dtype.is_float()) || (dtype == DType::U64 && src.dtype().is_float())
         {
             DType::F64
