@@ -466,18 +466,12 @@ pub(crate) fn scan(x: &CpuStorage, layout: &Layout, dim: usize, op: ScanOp) -> R
             crate::cpu::for_each_piece(&mut rows, n * 8, per_task.map(|k| k.div_ceil(8)), |_, r, _: &mut (), _| {
                 if r.len() == 8 * n {
                     let mut acc = [init; 8];
-                    let mut j = if reverse { n } else { 0 };
-                    for _ in 0..n {
-                        if reverse {
-                            j -= 1;
-                        }
+                    for i in 0..n {
+                        let j = if reverse { n - 1 - i } else { i };
                         for (l, a) in acc.iter_mut().enumerate() {
                             let x = &mut r[l * n + j];
                             *a = step(*a, *x);
                             *x = back(*a);
-                        }
-                        if !reverse {
-                            j += 1;
                         }
                     }
                     return;
