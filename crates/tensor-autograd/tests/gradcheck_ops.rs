@@ -161,6 +161,18 @@ fn where_and_masked_fill() {
 }
 
 #[test]
+fn tril_and_triu() {
+    check("tril/triu", CASES, (case_pick(2, 3), -3isize..=3), |((shape, _, seed), diagonal)| {
+        let x = uniform(&shape, seed, -2.0, 2.0);
+        gc(|v| v[0].tril(diagonal), &[x.shallow_clone()])?;
+        gc(|v| v[0].triu(diagonal)?.mul(&v[0]), &[x.shallow_clone()])?;
+        // A transposed input goes through a contiguous copy first.
+        gc(|v| v[0].transpose(0, 1)?.tril(diagonal), &[x.shallow_clone()])?;
+        Ok(())
+    });
+}
+
+#[test]
 fn binary_ops_on_non_contiguous_operands() {
     check("non-contiguous binary", CASES, case_pick(2, 3), |(shape, pick, seed)| {
         let x = uniform(&shape, seed, -2.0, 2.0);

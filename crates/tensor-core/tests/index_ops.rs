@@ -454,6 +454,42 @@ fn large_inputs_take_the_parallel_paths() {
 }
 
 #[test]
+fn large_selects_and_scatters_match_the_strided_paths() {
+    // index_select of contiguous rows (the block copies, across threads, with look-ahead) and
+    // along a middle dim (blocks of several outer positions), against the same selection from
+    // a non-contiguous view of the same values (the strided walk).
+    let x = Tensor::arange(0.0, 4.0 * 300.0 * 40.0, 1.0, &Device::Cpu).unwrap().reshape(&[4, 300, 40]).unwrap();
+    let strided = x.transpose(0, 2).unwrap().contiguous().unwrap().transpose(0, 2).unwrap();
+    assert!(!strided.is_contiguous());
+    let ids = Tensor::from_vec((0..700i64).map(|i| (i * 37) % 300).collect::<Vec<_>>(), [700]).unwrap();
+    let fast = x.index_select(1, &ids).unwrap();
+    assert_eq!(fast.size(), [4, 700, 40]);
+    assert_eq!(fast.to_vec::<f32>().unwrap(), strided.index_select(1, &ids).unwrap().to_vec::<f32>().unwrap());
+    let rows = Tensor::from_vec((0..5000i64).map(|i| (i * 13) % 1200).collect::<Vec<_>>(), [5000]).unwrap();
+    let flat = x.reshape(&[1200, 40]).unwrap();
+    let want: Vec<f32> = (0..5000usize).flat_map(|i| ((i * 13) % 1200 * 40..((i * 13) % 1200 + 1) * 40).map(|v| v as f32)).collect();
+    assert_eq!(flat.index_select(0, &rows).unwrap().to_vec::<f32>().unwrap(), want);
+    // scatter_add_ / scatter_ along dim 1 of a contiguous [256, 512] destination with a
+    // [256, 200] index (rows split across threads), against a naive loop.
+    let (r, c, k) = (256usize, 512usize, 200usize);
+    let picks: Vec<i64> = (0..r * k).map(|i| ((i * 7919) % c) as i64).collect();
+    let src: Vec<f32> = (0..r * k).map(|i| (i % 17) as f32 - 8.0).collect();
+    let (idx, srct) = (i64s(&picks, &[r, k]), f32s(&src, &[r, k]));
+    for add in [true, false] {
+        let mut want = vec![1f32; r * c];
+        for i in 0..r {
+            for j in 0..k {
+                let p = i * c + picks[i * k + j] as usize;
+                want[p] = if add { want[p] + src[i * k + j] } else { src[i * k + j] };
+            }
+        }
+        let mut dst = Tensor::ones([r, c], DType::F32, &Device::Cpu).unwrap();
+        if add { dst.scatter_add_(1, &idx, &srct) } else { dst.scatter_(1, &idx, &srct) }.unwrap();
+        assert_eq!(dst.to_vec::<f32>().unwrap(), want, "add: {add}");
+    }
+}
+
+#[test]
 fn aliasing_sources_are_read_before_writing() {
     // Scatter a tensor into itself: the result is that of scattering a copy, as PyTorch's.
     let mut x = f32s(&[1., 2., 3., 4.], &[4]);

@@ -396,6 +396,31 @@ fn flip_roll_repeat_tri_literals() {
     let t = Tensor::ones([3, 3], DType::Bool, &Device::Cpu).unwrap().triu(0).unwrap();
     assert_eq!(t.dtype(), DType::Bool);
     assert_eq!(t.to_vec2::<bool>().unwrap(), [[true, true, true], [false, true, true], [false, false, true]]);
+    // Diagonals past either end keep everything or nothing (no overflow at the extremes).
+    assert_eq!(o.tril(isize::MAX).unwrap().to_vec2::<f32>().unwrap(), o.to_vec2::<f32>().unwrap());
+    assert_eq!(o.triu(isize::MIN).unwrap().to_vec2::<f32>().unwrap(), o.to_vec2::<f32>().unwrap());
+    assert!(o.tril(isize::MIN).unwrap().to_vec::<f32>().unwrap().iter().all(|&v| v == 0.0));
+    assert!(o.triu(isize::MAX).unwrap().to_vec::<f32>().unwrap().iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn large_tril_and_triu_split_rows_across_threads() {
+    // 3 planes of 101 x 300 (past the threading threshold, pieces not a whole plane) against
+    // the mask-and-where composite.
+    let x = Tensor::arange(0.0, 3.0 * 101.0 * 300.0, 1.0, &Device::Cpu).unwrap().reshape(&[3, 101, 300]).unwrap();
+    for diagonal in [-150isize, -1, 0, 7, 299] {
+        let offset = Tensor::arange(0.0, 300.0, 1.0, &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap()
+            .sub(&Tensor::arange(0.0, 101.0, 1.0, &Device::Cpu).unwrap().unsqueeze(1).unwrap())
+            .unwrap();
+        let zero = Tensor::zeros([], DType::F32, &Device::Cpu).unwrap();
+        let lower = x.where_(&offset.le(diagonal as f64).unwrap(), &zero).unwrap();
+        let upper = x.where_(&offset.ge(diagonal as f64).unwrap(), &zero).unwrap();
+        assert_eq!(x.tril(diagonal).unwrap().to_vec::<f32>().unwrap(), lower.to_vec::<f32>().unwrap());
+        assert_eq!(x.triu(diagonal).unwrap().to_vec::<f32>().unwrap(), upper.to_vec::<f32>().unwrap());
+    }
 }
 
 #[test]

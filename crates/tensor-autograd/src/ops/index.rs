@@ -1,4 +1,4 @@
-//! Selection and assembly: `where_`, `masked_fill`, `cat`, `stack`, `pad`, and the index ops
+//! Selection and assembly: `where_`, `masked_fill`, `tril`/`triu`, `cat`, `stack`, `pad`, and the index ops
 //! (`index_select`, `gather`, `scatter`, `scatter_add`, `index_add`) whose gradients are each
 //! other's adjoints.
 
@@ -35,6 +35,20 @@ impl Var {
         Ok(Var::record(value, "MaskedFillBackward0", &[self], vec![Saved::Var(mask)], |ctx| {
             Ok(vec![Some(ctx.grad().masked_fill(&ctx.saved(0).tensor(), 0.0)?)])
         }))
+    }
+    /// The lower triangle of the last two dims (`col - row <= diagonal`), the rest zero, as
+    /// `torch.tril`; its gradient is the gradient's lower triangle.
+    #[track_caller]
+    pub fn tril(&self, diagonal: isize) -> Result<Var> {
+        let value = self.tensor_ref().tril(diagonal)?;
+        Ok(Var::record(value, "TrilBackward0", &[self], vec![], move |ctx| Ok(vec![Some(ctx.grad().tril(diagonal)?)])))
+    }
+    /// The upper triangle of the last two dims (`col - row >= diagonal`), the rest zero, as
+    /// `torch.triu`; its gradient is the gradient's upper triangle.
+    #[track_caller]
+    pub fn triu(&self, diagonal: isize) -> Result<Var> {
+        let value = self.tensor_ref().triu(diagonal)?;
+        Ok(Var::record(value, "TriuBackward0", &[self], vec![], move |ctx| Ok(vec![Some(ctx.grad().triu(diagonal)?)])))
     }
     /// Concatenates along `dim`, as `torch.cat`.
     #[track_caller]

@@ -46,7 +46,7 @@ pub(crate) fn scratch_for_overwrite<T: Element>(n: usize) -> Vec<T> {
 pub(crate) fn zeroed_buffer<T: Element>(op: &'static str, n: usize) -> Result<Vec<T>> {
     match imp::take::<T>(n) {
         Some(mut v) => {
-            v.fill(T::ZERO);
+            super::update_chunks(&mut v, |piece| piece.fill(T::ZERO));
             Ok(v)
         }
         None => try_zeroed_vec(op, n),

@@ -9,15 +9,17 @@ pub mod cache;
 mod elem;
 pub(crate) mod gemm;
 mod iter;
+mod prefetch;
 pub(crate) mod storage;
 mod stream;
 mod threads;
 pub(crate) mod vmath;
 pub(crate) mod wide;
 
+pub(crate) use prefetch::prefetch;
 pub(crate) use cache::{buffer_for_overwrite, recycle_vec, scratch_for_overwrite, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
-pub(crate) use iter::{fill_rows, for_each_piece, par_threshold, update_chunks, update_rows, Row};
+pub(crate) use iter::{fill_blocks, fill_rows, for_each_piece, par_threshold, update_chunks, update_rows, Row};
 #[cfg(feature = "std")]
 pub(crate) use iter::{par_fill_pieces, par_fill_pieces_of};
 pub use storage::{CpuStorage, StorageOf};

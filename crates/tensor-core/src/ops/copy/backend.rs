@@ -39,6 +39,13 @@ pub trait CopyOps<S>: StorageBase {
         let _ = (layout, pads, mode);
         None
     }
+    /// The lower (`lower`) or upper triangle of the last two dims of a contiguous `layout`
+    /// (rank ≥ 2, checked by tensor-core) relative to `diagonal`, as `torch.tril` / `torch.triu`,
+    /// the rest zero, into a new contiguous storage. `None`: tensor-core masks with `where`.
+    fn triangle(&self, layout: &Layout, diagonal: isize, lower: bool) -> Option<Result<S>> {
+        let _ = (layout, diagonal, lower);
+        None
+    }
     /// The gradient of [`pad_edges`](Self::pad_edges): `self[layout]` (contiguous) is the padded
     /// output's gradient; each input position gets the sum of the gradients of the output
     /// positions that copied it, into a new contiguous storage of `input_dims`. `None`:

@@ -34,6 +34,9 @@ impl CopyOps<Storage> for CpuStorage {
     ) -> Option<Result<Storage>> {
         super::pad::pad_edges(self, layout, pads, mode).map(|r| r.map(Storage::new))
     }
+    fn triangle(&self, layout: &Layout, diagonal: isize, lower: bool) -> Option<Result<Storage>> {
+        super::triangle::triangle(self, layout, diagonal, lower).map(|r| r.map(Storage::new))
+    }
     fn pad_edges_backward(
         &self,
         layout: &Layout,

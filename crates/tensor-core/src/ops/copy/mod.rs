@@ -4,4 +4,5 @@
 pub(crate) mod backend;
 pub(crate) mod cpu;
 mod pad;
+mod triangle;
 pub(crate) mod transpose;
