@@ -467,7 +467,8 @@ fn large_selects_and_scatters_match_the_strided_paths() {
     assert_eq!(fast.to_vec::<f32>().unwrap(), strided.index_select(1, &ids).unwrap().to_vec::<f32>().unwrap());
     let rows = Tensor::from_vec((0..5000i64).map(|i| (i * 13) % 1200).collect::<Vec<_>>(), [5000]).unwrap();
     let flat = x.reshape(&[1200, 40]).unwrap();
-    let want: Vec<f32> = (0..5000usize).flat_map(|i| ((i * 13) % 1200 * 40..((i * 13) % 1200 + 1) * 40).map(|v| v as f32)).collect();
+    let want: Vec<f32> =
+        (0..5000usize).flat_map(|i| ((i * 13) % 1200 * 40..((i * 13) % 1200 + 1) * 40).map(|v| v as f32)).collect();
     assert_eq!(flat.index_select(0, &rows).unwrap().to_vec::<f32>().unwrap(), want);
     // scatter_add_ / scatter_ along dim 1 of a contiguous [256, 512] destination with a
     // [256, 200] index (rows split across threads), against a naive loop.

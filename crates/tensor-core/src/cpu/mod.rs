@@ -16,12 +16,12 @@ mod threads;
 pub(crate) mod vmath;
 pub(crate) mod wide;
 
-pub(crate) use prefetch::prefetch;
 pub(crate) use cache::{buffer_for_overwrite, recycle_vec, scratch_for_overwrite, zeroed_buffer};
 pub use elem::{CpuElem, FloatElem, IntElem};
 pub(crate) use iter::{fill_blocks, fill_rows, for_each_piece, par_threshold, update_chunks, update_rows, Row};
 #[cfg(feature = "std")]
 pub(crate) use iter::{par_fill_pieces, par_fill_pieces_of};
+pub(crate) use prefetch::prefetch;
 pub use storage::{CpuStorage, StorageOf};
 pub(crate) use threads::enlist_main_thread;
 #[cfg(feature = "std")]

@@ -4,5 +4,5 @@
 pub(crate) mod backend;
 pub(crate) mod cpu;
 mod pad;
-mod triangle;
 pub(crate) mod transpose;
+mod triangle;

@@ -20,7 +20,9 @@ pub(crate) fn triangle(x: &CpuStorage, layout: &Layout, diagonal: isize, lower: 
             return Ok(out);
         }
         // Row `i` keeps columns `j` with `j - i <= diagonal` (lower) or `>= diagonal` (upper).
-        let split = |i: usize| (i as isize).saturating_add(diagonal).saturating_add(lower as isize).clamp(0, w as isize) as usize;
+        let split = |i: usize| {
+            (i as isize).saturating_add(diagonal).saturating_add(lower as isize).clamp(0, w as isize) as usize
+        };
         fill_blocks(&mut out, w, |first, piece| {
             for (k, row) in piece.chunks_exact_mut(w).enumerate() {
                 let r = first + k;
