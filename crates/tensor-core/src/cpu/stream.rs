@@ -8,10 +8,36 @@
 //! 5.7 ms, streamed 3.0 ms; streamed through a 256-byte stage 3.0–3.1 ms (a 4 KiB stage was
 //! 3.8: the streams came in bursts). With the next op reading the result (`add` then `sum`),
 //! streaming still won at 32 MB (2.7 against 3.5 ms) and 16 MB (1.40 against 1.59), was level at
-//! 8 MB and lost at 4 MB, hence [`STREAM_BYTES`].
+//! 8 MB and lost at 4 MB, hence [`STREAM_BYTES`]. Those were Intel VMs; on an AMD Zen 4 VM
+//! streaming lost at every size tried, so only Intel CPUs stream ([`worthwhile`]).
 
 /// Results of at least this many bytes are written with streaming stores.
 pub(crate) const STREAM_BYTES: usize = 16 << 20;
+
+/// Whether streaming stores pay on this CPU: on Intel's (measured above), not on AMD's. On the
+/// AMD EPYC (Zen 4) bench VM, `out = a + b` of 16M f32 took 7.4–7.7 ms streamed (through
+/// 16-byte or 64-byte stores alike) against 4.4–5.8 with normal stores, and a masked softmax
+/// reading back a streamed 16 MiB result 5.0–6.0 against 3.9–4.5 (BENCHMARKS.md, session 14).
+fn streaming_pays() -> bool {
+    #[cfg(test)]
+    if tests::FORCE.load(core::sync::atomic::Ordering::Relaxed) {
+        return true;
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        static PAYS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *PAYS.get_or_init(|| {
+            // CPUID leaf 0: the vendor string in EBX, EDX, ECX.
+            let id = core::arch::x86_64::__cpuid(0);
+            let vendor = [id.ebx, id.edx, id.ecx];
+            vendor != [0x6874_7541, 0x6974_6e65, 0x444d_4163] // "AuthenticAMD"
+        })
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        cfg!(target_arch = "x86_64")
+    }
+}
 
 /// Elements per staging block: a multiple of a cache line for every element size (1 to 8 bytes).
 const STAGE: usize = 64;
@@ -21,7 +47,7 @@ const LINE: usize = 64;
 /// Whether a write-only result of `len` elements of `T`, in rows of `row_len`, is worth
 /// streaming: it is large, and its rows hold whole staging blocks.
 pub(crate) fn worthwhile<T>(len: usize, row_len: usize) -> bool {
-    cfg!(target_arch = "x86_64") && len * core::mem::size_of::<T>() >= STREAM_BYTES && row_len >= 4 * STAGE
+    len * core::mem::size_of::<T>() >= STREAM_BYTES && row_len >= 4 * STAGE && streaming_pays()
 }
 
 /// Fills `dst` by `fill(part, at)`, which must write every element of `part` (the elements of
@@ -81,8 +107,36 @@ fn fence() {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Streams large results whatever the CPU (so that the streamed path is tested on AMD's).
+    pub(crate) static FORCE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    #[test]
+    fn streamed_rows_match_plain_ones() {
+        // 16 MiB of f32 through `fill_rows` with the streaming forced, in rows of 4096 from a
+        // transposed source, against plain stores. (Other tests running meanwhile may stream
+        // too: the same results either way.)
+        use crate::cpu::{fill_rows, Row};
+        let (r, c) = (4096usize, 1024usize);
+        let src: alloc::vec::Vec<f32> = (0..r * c).map(|i| i as f32).collect();
+        let layout = crate::Layout::contiguous([c, r]).transpose(0, 1).unwrap();
+        let row = Row::new([&layout]);
+        let fill = |d: &mut [f32], [o]: [usize; 1]| {
+            for (i, x) in d.iter_mut().enumerate() {
+                *x = src[o + i * row.stride[0]];
+            }
+        };
+        let mut plain = alloc::vec![0f32; r * c];
+        fill_rows(&mut plain, &row, fill);
+        FORCE.store(true, core::sync::atomic::Ordering::Relaxed);
+        let mut streamed = alloc::vec![0f32; r * c];
+        fill_rows(&mut streamed, &row, fill);
+        assert!(worthwhile::<f32>(r * c, r));
+        FORCE.store(false, core::sync::atomic::Ordering::Relaxed);
+        assert_eq!(plain, streamed);
+    }
 
     #[test]
     fn streaming_fills_every_element_at_any_alignment() {
