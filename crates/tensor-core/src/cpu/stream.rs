@@ -114,31 +114,6 @@ pub(crate) mod tests {
     pub(crate) static FORCE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
     #[test]
-    fn streamed_rows_match_plain_ones() {
-        // 16 MiB of f32 through `fill_rows` with the streaming forced, in rows of 4096 from a
-        // transposed source, against plain stores. (Other tests running meanwhile may stream
-        // too: the same results either way.)
-        use crate::cpu::{fill_rows, Row};
-        let (r, c) = (4096usize, 1024usize);
-        let src: alloc::vec::Vec<f32> = (0..r * c).map(|i| i as f32).collect();
-        let layout = crate::Layout::contiguous([c, r]).transpose(0, 1).unwrap();
-        let row = Row::new([&layout]);
-        let fill = |d: &mut [f32], [o]: [usize; 1]| {
-            for (i, x) in d.iter_mut().enumerate() {
-                *x = src[o + i * row.stride[0]];
-            }
-        };
-        let mut plain = alloc::vec![0f32; r * c];
-        fill_rows(&mut plain, &row, fill);
-        FORCE.store(true, core::sync::atomic::Ordering::Relaxed);
-        let mut streamed = alloc::vec![0f32; r * c];
-        fill_rows(&mut streamed, &row, fill);
-        assert!(worthwhile::<f32>(r * c, r));
-        FORCE.store(false, core::sync::atomic::Ordering::Relaxed);
-        assert_eq!(plain, streamed);
-    }
-
-    #[test]
     fn streaming_fills_every_element_at_any_alignment() {
         // Offsets 0..16 of a buffer: every head length; lengths around whole blocks.
         let mut buf = alloc::vec![0u32; 1200];
