@@ -890,3 +890,31 @@ fn large_transposes_copy_through_the_tiled_path() {
         }
     }
 }
+
+#[test]
+fn large_permutes_keeping_the_last_dim_copy_blocks_of_runs() {
+    // `[B, T, H, D] -> [B, H, T, D]` (attention's head split) with runs of D elements, past
+    // the threading threshold and with a block count that does not divide evenly; and a
+    // source narrowed along D (runs inside a wider row), against the index formula.
+    let (b, t, h, d) = (3usize, 130usize, 5usize, 24usize);
+    let x = Tensor::arange(0.0, (b * t * h * (d + 2)) as f64, 1.0, &Device::Cpu)
+        .unwrap()
+        .reshape(&[b as isize, t as isize, h as isize, (d + 2) as isize])
+        .unwrap();
+    for (narrow, width) in [(false, d + 2), (true, d)] {
+        let src = if narrow { x.narrow(3, 1, d).unwrap() } else { x.shallow_clone() };
+        let got = src.permute(&[0, 2, 1, 3]).unwrap().contiguous().unwrap().to_vec::<f32>().unwrap();
+        let mut k = 0;
+        for bi in 0..b {
+            for hi in 0..h {
+                for ti in 0..t {
+                    for di in 0..width {
+                        let at = ((bi * t + ti) * h + hi) * (d + 2) + di + narrow as usize;
+                        assert_eq!(got[k], at as f32, "narrow {narrow} at ({bi}, {hi}, {ti}, {di})");
+                        k += 1;
+                    }
+                }
+            }
+        }
+    }
+}

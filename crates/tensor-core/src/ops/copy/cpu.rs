@@ -70,7 +70,7 @@ fn gather_into<T: Element>(out: &mut [T], src: &[T], layout: &Layout) {
     if let Some((a, b)) = layout.contiguous_range() {
         return copy_contiguous(out, &src[a..b]);
     }
-    if transpose2d(out, src, layout) {
+    if transpose2d(out, src, layout) || copy_short_runs(out, src, layout) {
         return;
     }
     let row = Row::new([layout]);
@@ -87,6 +87,39 @@ fn gather_into<T: Element>(out: &mut [T], src: &[T], layout: &Layout) {
             }
         }
     });
+}
+
+/// `out = src[layout]` where the dense innermost run is short (a permute that keeps the last
+/// dim: attention's head split, `[B, T, H, D] -> [B, H, T, D]`): each kernel call copies a
+/// block of runs along the next dim, so the walker's per-row work (a call, the index update)
+/// is paid once per block rather than once per 64-element run. False where the layout has no
+/// such pair of dims.
+fn copy_short_runs<T: Element>(out: &mut [T], src: &[T], layout: &Layout) -> bool {
+    /// Runs up to this many elements go in blocks; longer ones are worth a call each.
+    const SHORT: usize = 256;
+    let merged = crate::shape::merge_dense_dims(layout.dims(), [layout.strides()]);
+    let (sizes, strides) = (&merged.sizes, &merged.strides[0]);
+    let n = sizes.len();
+    if n < 2 || strides[n - 1] != 1 || sizes[n - 1] > SHORT || layout.numel() == 0 {
+        return false;
+    }
+    let (run, outer) = (
+        sizes[n - 1],
+        Layout::from_parts(crate::Shape::new(&sizes[..n - 1]), strides[..n - 1].into(), layout.offset()),
+    );
+    let rows = Row::new([&outer]);
+    let (per_block, step) = (rows.len, rows.stride[0]);
+    let block = per_block * run;
+    crate::cpu::fill_blocks(out, block, |first, piece| {
+        let mut k = 0;
+        rows.for_each(first..first + piece.len() / block, |[s]| {
+            for (j, d) in piece[k * block..(k + 1) * block].chunks_exact_mut(run).enumerate() {
+                d.copy_from_slice(&src[s + j * step..][..run]);
+            }
+            k += 1;
+        });
+    });
+    true
 }
 
 /// `out.copy_from_slice(src)`, across threads when large (a `clone` of a big tensor, as
