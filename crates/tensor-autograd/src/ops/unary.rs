@@ -72,7 +72,7 @@ impl Var {
     /// `|x|`.
     #[track_caller]
     pub fn abs(&self) -> Result<Var> {
-        self.unary_op("AbsBackward0", |t| t.abs(), Uses::Input, |g, x| g.mul(&x.tensor_ref().sign()?))
+        self.activation("AbsBackward0", UnaryOp::Abs, |g, x| g.mul(&x.tensor_ref().sign()?))
     }
     /// `e^x`.
     #[track_caller]

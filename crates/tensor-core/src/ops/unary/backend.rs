@@ -115,7 +115,8 @@ impl UnaryOp {
 
 impl UnaryOp {
     /// True for the ops whose gradient has a fused kernel, [`Tensor::unary_backward`]: the
-    /// activations (tanh, sigmoid, ReLU, leaky ReLU, GELU both ways, SiLU, softplus) and erf.
+    /// activations (tanh, sigmoid, ReLU, leaky ReLU, GELU both ways, SiLU, softplus), erf and
+    /// abs.
     ///
     /// [`Tensor::unary_backward`]: crate::Tensor::unary_backward
     pub fn has_fused_backward(self) -> bool {
@@ -130,6 +131,7 @@ impl UnaryOp {
                 | UnaryOp::Silu
                 | UnaryOp::Softplus { .. }
                 | UnaryOp::Erf
+                | UnaryOp::Abs
         )
     }
     /// True where the fused gradient reads the op's output (tanh, sigmoid, ReLU, as PyTorch's

@@ -417,6 +417,14 @@ fn backward_float<T: Math>(g: &[T], lg: &Layout, s: &[T], ls: &Layout, op: Unary
             let c = of(core::f64::consts::FRAC_2_SQRT_PI);
             arm!(move |g: T, x: T| g * c * Math::exp(-(x * x)))
         }
+        // abs_backward: g * sgn(x), sgn(NaN) = sgn(0) = 0 as `sign`.
+        UnaryOp::Abs => arm!(move |g: T, x: T| g * if x > zero {
+            one
+        } else if x < zero {
+            -one
+        } else {
+            zero
+        }),
         other => bail!(Unsupported, "unary_backward", "{:?} has no fused backward", other),
     }
 }

@@ -79,6 +79,7 @@ pub(crate) fn composed(g: &Tensor, s: &Tensor, op: UnaryOp) -> Result<Tensor> {
             g.mul(&bx.sigmoid()?.masked_fill(&bx.gt(threshold)?, 1.0)?)
         }
         UnaryOp::Erf => g.mul(&s.mul(s)?.neg()?.exp()?.mul(FRAC_2_SQRT_PI)?),
+        UnaryOp::Abs => g.mul(&s.sign()?),
         other => bail!(Unsupported, "unary_backward", "{:?} has no fused backward", other),
     }
 }
@@ -89,7 +90,7 @@ mod tests {
     use super::*;
     use crate::{DType, Device};
 
-    fn ops() -> [UnaryOp; 10] {
+    fn ops() -> [UnaryOp; 11] {
         [
             UnaryOp::Tanh,
             UnaryOp::Sigmoid,
@@ -101,6 +102,7 @@ mod tests {
             UnaryOp::Softplus { beta: 1.0, threshold: 20.0 },
             UnaryOp::Softplus { beta: 2.0, threshold: 1.0 },
             UnaryOp::Erf,
+            UnaryOp::Abs,
         ]
     }
 
