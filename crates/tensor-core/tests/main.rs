@@ -6,6 +6,7 @@ mod attention;
 mod common;
 mod conv;
 mod conv_transpose;
+mod copies;
 mod creation;
 mod display;
 mod elementwise;
