@@ -12,36 +12,16 @@ gradient of `(f(x) * pattern(out_shape, 2)).sum()`, which checks the gradients a
 """
 import os
 import sys
-import textwrap
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from literal_modules import LiteralModules  # noqa: E402
 
 import torch
 import torch.nn.functional as F
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else "crates/tensor-nn/tests/functional_literals"
-FILES = []
-
-
-def section(name, what):
-    """Sends what follows to OUT/name.rs, a module of the literals of `what`."""
-    if sys.stdout is not sys.__stdout__:
-        sys.stdout.close()
-    sys.stdout = open(os.path.join(OUT, name + ".rs"), "w")
-    FILES.append(name)
-    text = (f"PyTorch's values of {what} for tests/functional.rs, printed by "
-            "scripts/pytorch/functional_literals.py (PyTorch 2.15, CPU); do not edit by hand.")
-    for line in textwrap.wrap(text, 96):
-        print("//! " + line)
-    print("#![allow(clippy::approx_constant, clippy::excessive_precision, clippy::unreadable_literal)]")
-    print()
-
-
-def write_mod():
-    sys.stdout.close()
-    sys.stdout = sys.__stdout__
-    with open(os.path.join(OUT, "mod.rs"), "w") as f:
-        f.write("//! PyTorch's values for tests/functional.rs, printed by scripts/pytorch/functional_literals.py\n")
-        f.write("//! (PyTorch 2.15, CPU), one file per section of the script; do not edit by hand.\n\n")
-        f.write("".join(f"mod {m};\n" for m in FILES) + "\n" + "".join(f"pub use {m}::*;\n" for m in FILES))
+MODULES = LiteralModules(OUT, "tests/functional.rs", "scripts/pytorch/functional_literals.py", "values", allow_lints=True)
+section, write_mod = MODULES.section, MODULES.write_mod
 
 torch.set_default_dtype(torch.float64)
 

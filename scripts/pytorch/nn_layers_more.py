@@ -17,36 +17,17 @@ lists.
 """
 import os
 import sys
-import textwrap
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from literal_modules import LiteralModules  # noqa: E402
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else "crates/tensor-nn/tests/layers_more_literals"
-FILES = []
-
-
-def section(name, what):
-    """Sends what follows to OUT/name.rs, a module of the outputs of `what`."""
-    if sys.stdout is not sys.__stdout__:
-        sys.stdout.close()
-    sys.stdout = open(os.path.join(OUT, name + ".rs"), "w")
-    FILES.append(name)
-    text = (f"PyTorch's outputs of {what} for tests/layers_more.rs, printed by "
-            "scripts/pytorch/nn_layers_more.py (PyTorch 2.15, CPU); do not edit by hand.")
-    for line in textwrap.wrap(text, 96):
-        print("//! " + line)
-    print()
-
-
-def write_mod():
-    sys.stdout.close()
-    sys.stdout = sys.__stdout__
-    with open(os.path.join(OUT, "mod.rs"), "w") as f:
-        f.write("//! PyTorch's outputs for tests/layers_more.rs, printed by scripts/pytorch/nn_layers_more.py\n")
-        f.write("//! (PyTorch 2.15, CPU), one file per section of the script; do not edit by hand.\n\n")
-        f.write("".join(f"mod {m};\n" for m in FILES) + "\n" + "".join(f"pub use {m}::*;\n" for m in FILES))
+MODULES = LiteralModules(OUT, "tests/layers_more.rs", "scripts/pytorch/nn_layers_more.py", "outputs", allow_lints=False)
+section, write_mod = MODULES.section, MODULES.write_mod
 
 
 def pattern(shape, seed):
