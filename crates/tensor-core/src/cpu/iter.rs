@@ -249,14 +249,12 @@ pub(crate) fn par_fill_pieces_of<U: Send>(out: &mut [U], min_piece: usize, f: im
 /// whole blocks: across threads when `out` is large, else in one call (a gather's copies, which
 /// look ahead along the blocks of their piece).
 pub(crate) fn fill_blocks<T: Send>(out: &mut [T], block: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
-    let blocks = out.len() / block.max(1);
     #[cfg(feature = "std")]
-    if out.len() >= par_threshold() && blocks > 1 {
+    if out.len() >= par_threshold() && out.len() > block {
+        let blocks = out.len() / block.max(1);
         let per_task = blocks.div_ceil(rayon::current_num_threads().max(1) * 8).max(4096usize.div_ceil(block));
-        let piece = per_task * block;
-        return par_pieces_dyn(out, piece, &|first, p| f(first / block, p));
+        return par_pieces_dyn(out, per_task * block, &|first, p| f(first / block, p));
     }
-    let _ = blocks;
     f(0, out)
 }
 

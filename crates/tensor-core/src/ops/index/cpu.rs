@@ -339,13 +339,12 @@ fn scatter_rows_split<T: Accumulate>(
         let dst = &mut x[layout.offset()..layout.offset() + rows * row_len];
         // Each task's layouts start at its first row: the destination's at its own chunk.
         let part = |l: &Layout, first: usize, n: usize| l.narrow(0, first as isize, n).expect("rows within the index");
+        let strides = Dims::from_slice(along(layout, il.dims(), dim).strides());
         crate::grad_mode::suspended(|| {
             dst.par_chunks_mut(per_task * row_len).enumerate().for_each(|(task, chunk)| {
                 let (first, n) = (task * per_task, chunk.len() / row_len);
                 let (il, sl) = (part(il, first, n), part(sl, first, n));
-                let mut strides = Dims::from_slice(layout.strides());
-                strides[dim] = 0;
-                let xl = Layout::from_parts(il.shape().clone(), strides, 0);
+                let xl = Layout::from_parts(il.shape().clone(), strides.clone(), 0);
                 scatter_rows(chunk, &xl, idx, &il, src, &sl, sd, reduce);
             })
         });
