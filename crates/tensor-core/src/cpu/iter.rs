@@ -255,6 +255,8 @@ pub(crate) fn fill_blocks<T: Send>(out: &mut [T], block: usize, f: impl Fn(usize
         let per_task = blocks.div_ceil(rayon::current_num_threads().max(1) * 8).max(4096usize.div_ceil(block));
         return par_pieces_dyn(out, per_task * block, &|first, p| f(first / block, p));
     }
+    #[cfg(not(feature = "std"))]
+    let _ = block;
     f(0, out)
 }
 
