@@ -292,7 +292,8 @@ proptest! {
     #![proptest_config(cfg(1500))]
 
     /// Every unary op on any non-contiguous layout: dtype (integers stay integers for the ops that
-    /// allow it, else become float32), values (the f64 reference), and the `_` and `_out` forms.
+    /// allow it, else become float32), values (the f64 reference), and the `_` and `_out` forms,
+    /// on every device.
     #[test]
     fn unary_ops_match_reference(
         op in prop::sample::select(UNS.to_vec()),
@@ -300,38 +301,44 @@ proptest! {
         recipe in recipe_strategy(3, true),
         dtype in prop::sample::select(vec![DType::F32, DType::F64, DType::F16, DType::BF16, DType::I32, DType::I64, DType::U8]),
     ) {
-        let x = build(&shape, &recipe, dtype, Values::Uniform);
-        let result = if dtype.is_float() || op.keeps_int() { dtype } else { DType::F32 };
-        let got = op.call(&x.t).unwrap_or_else(|e| panic!("{op:?} on {dtype:?}: {e}"));
-        prop_assert_eq!(got.dtype(), result);
-        let want = if dtype.is_float() || !op.keeps_int() {
-            x.r.map(|v| round_to(result, op.reference(round_to(result, v))))
-        } else {
-            x.r.map(|v| round_to(result, op.int_reference(v)))
-        };
-        assert_ref(&got, &want, unary_tol(result), &format!("{op:?} {dtype:?}"));
-        // In place (on a private copy, through its layout) and into an `out` tensor.
-        if !overlaps(&x.t) {
-            let mut y = x.t.clone();
-            let v0 = y.version();
-            match op.call_(&mut y) {
-                Ok(()) => {
-                    prop_assert!(result == dtype, "{:?} in place on {:?} must be refused", op, dtype);
-                    prop_assert!(y.version() > v0);
-                    assert_ref(&y, &want, unary_tol(result), "in place");
-                }
-                Err(e) if e.kind() == ErrorKind::Unsupported => {}
-                Err(e) => {
-                    prop_assert!(result != dtype, "{}", e);
-                    prop_assert_eq!(e.kind(), ErrorKind::DType);
-                    assert_ref(&y, &x.r, EXACT, "refused in place op leaves the tensor");
+        for dev in devices() {
+            if !holds(&dev, dtype) {
+                continue;
+            }
+            let x = build_on(&dev, &shape, &recipe, dtype, Values::Uniform);
+            let result = if dtype.is_float() || op.keeps_int() { dtype } else { DType::F32 };
+            let got = op.call(&x.t).unwrap_or_else(|e| panic!("{op:?} on {dtype:?} ({dev}): {e}"));
+            prop_assert_eq!(got.dtype(), result);
+            assert_on(&got, &dev);
+            let want = if dtype.is_float() || !op.keeps_int() {
+                x.r.map(|v| round_to(result, op.reference(round_to(result, v))))
+            } else {
+                x.r.map(|v| round_to(result, op.int_reference(v)))
+            };
+            assert_ref(&got, &want, unary_tol(result), &format!("{op:?} {dtype:?} on {dev}"));
+            // In place (on a private copy, through its layout) and into an `out` tensor.
+            if !overlaps(&x.t) {
+                let mut y = x.t.clone();
+                let v0 = y.version();
+                match op.call_(&mut y) {
+                    Ok(()) => {
+                        prop_assert!(result == dtype, "{:?} in place on {:?} must be refused", op, dtype);
+                        prop_assert!(y.version() > v0);
+                        assert_ref(&y, &want, unary_tol(result), "in place");
+                    }
+                    Err(e) if e.kind() == ErrorKind::Unsupported => {}
+                    Err(e) => {
+                        prop_assert!(result != dtype, "{}", e);
+                        prop_assert_eq!(e.kind(), ErrorKind::DType);
+                        assert_ref(&y, &x.r, EXACT, "refused in place op leaves the tensor");
+                    }
                 }
             }
-        }
-        let mut out = Tensor::zeros(shape.clone(), result, &CPU).unwrap();
-        if let Some(r) = op.call_out(&x.t, &mut out) {
-            r.unwrap();
-            assert_ref(&out, &want, unary_tol(result), "out");
+            let mut out = Tensor::zeros(shape.clone(), result, &dev).unwrap();
+            if let Some(r) = op.call_out(&x.t, &mut out) {
+                r.unwrap();
+                assert_ref(&out, &want, unary_tol(result), "out");
+            }
         }
     }
 }

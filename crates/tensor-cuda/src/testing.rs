@@ -1,9 +1,13 @@
-//! Helpers for test suites that compare the GPU with the CPU (tensor-cuda's own, and the
-//! `cuda` tests of tensor-autograd and tensor-nn), so that every suite skips and fails alike.
+//! Helpers for test suites that run on the GPU: tensor-cuda's own suite and the `cuda` tests of
+//! tensor-autograd and tensor-nn (CPU against CUDA), and the device-generic test bodies of
+//! tensor-core, tensor-autograd and tensor-nn ([`devices`]: one body, run on every device), so
+//! that every suite skips and fails alike.
 //!
 //! The contract: without a usable GPU a test prints `skipping: no CUDA device (...)` and
-//! passes, unless `TENSOR_REQUIRE_CUDA=1` is set (as on the GPU machine), where it fails.
+//! passes (a device-generic body still runs on the CPU), unless `TENSOR_REQUIRE_CUDA=1` is set
+//! (as on the GPU machine), where it fails.
 
+use std::sync::OnceLock;
 use tensor_core::{DType, Device, Tensor};
 
 /// The first GPU, or `None` after printing why the test is skipped. With
@@ -19,6 +23,34 @@ pub fn cuda_or_skip() -> Option<Device> {
             None
         }
     }
+}
+
+/// The devices a device-generic test body runs on: the CPU, then the first GPU when
+/// [`cuda_or_skip`] finds one. The GPU is probed once per process, so a test binary prints the
+/// skip line once.
+pub fn devices() -> Vec<Device> {
+    static GPU: OnceLock<Option<Device>> = OnceLock::new();
+    let gpu = GPU.get_or_init(cuda_or_skip);
+    std::iter::once(Device::Cpu).chain(gpu.clone()).collect()
+}
+
+/// Runs `body` once per device of [`devices`].
+pub fn on_each_device(mut body: impl FnMut(&Device)) {
+    for dev in devices() {
+        body(&dev);
+    }
+}
+
+/// True when tensors of `dtype` can live on `dev`: every dtype on the CPU; on a GPU the eight
+/// with kernels (int8, int16 and uint16/32/64 stay on the host: uploads refuse them).
+pub fn holds(dev: &Device, dtype: DType) -> bool {
+    dev.is_cpu() || !matches!(dtype, DType::I8 | DType::I16 | DType::U16 | DType::U32 | DType::U64)
+}
+
+/// Asserts that an op's result lives on the device its inputs were on.
+#[track_caller]
+pub fn assert_on(t: &Tensor, dev: &Device) {
+    assert_eq!(t.device(), dev, "the result is on {}, not on {dev}", t.device());
 }
 
 /// The elements of `t` (on any device) as f64, on the host.

@@ -4,10 +4,13 @@
 //! narrowed, selected, expanded, unsqueezed) together with their reference values.
 #![allow(dead_code)]
 
+mod devices;
+pub use devices::*;
+
 use half::{bf16, f16};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
-use tensor_core::{DType, Tensor};
+use tensor_core::{DType, Device, Tensor};
 
 // ---------------------------------------------------------------------------------------------
 // Determinism
@@ -120,6 +123,11 @@ pub fn round_to(dtype: DType, v: f64) -> f64 {
 
 /// A contiguous CPU tensor of `dtype` built directly from typed values (no library cast).
 pub fn typed_tensor(values: &[f64], shape: &[usize], dtype: DType) -> Tensor {
+    typed_tensor_on(&Device::Cpu, values, shape, dtype)
+}
+
+/// [`typed_tensor`] on `dev` (built on the CPU, then copied there).
+pub fn typed_tensor_on(dev: &Device, values: &[f64], shape: &[usize], dtype: DType) -> Tensor {
     let shape = shape.to_vec();
     let t = match dtype {
         DType::Bool => Tensor::from_vec(values.iter().map(|&v| v != 0.0).collect::<Vec<_>>(), shape),
@@ -139,10 +147,10 @@ pub fn typed_tensor(values: &[f64], shape: &[usize], dtype: DType) -> Tensor {
         DType::F32 => Tensor::from_vec(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), shape),
         DType::F64 => Tensor::from_vec(values.to_vec(), shape),
     };
-    t.expect("typed_tensor")
+    t.expect("typed_tensor").to_device(dev).expect("typed_tensor: to_device")
 }
 
-/// The elements of a tensor as f64, read through the library (`to_vec`).
+/// The elements of a tensor (on any device) as f64, read through the library (`to_vec`).
 pub fn values(t: &Tensor) -> Vec<f64> {
     t.to_vec::<f64>().expect("to_vec")
 }
@@ -369,6 +377,10 @@ impl Ref {
     pub fn tensor(&self, dtype: DType) -> Tensor {
         typed_tensor(&self.data, &self.shape, dtype)
     }
+    /// [`Ref::tensor`] on `dev`.
+    pub fn tensor_on(&self, dev: &Device, dtype: DType) -> Tensor {
+        typed_tensor_on(dev, &self.data, &self.shape, dtype)
+    }
 
     // --- views ---
     pub fn reshape(&self, shape: &[usize]) -> Ref {
@@ -590,18 +602,24 @@ pub struct Built {
 
 /// Builds a tensor of `shape` and `dtype` laid out as `recipe` says, with random values.
 pub fn build(shape: &[usize], recipe: &Recipe, dtype: DType, kind: Values) -> Built {
-    let mut rng = Mix::new(recipe.seed);
-    build_steps(shape, &recipe.steps, dtype, kind, &mut rng)
+    build_on(&Device::Cpu, shape, recipe, dtype, kind)
 }
 
-fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng: &mut Mix) -> Built {
+/// [`build`] on `dev`: the base tensor is copied there and the views are taken there, so the
+/// device's kernels see the recipe's layout.
+pub fn build_on(dev: &Device, shape: &[usize], recipe: &Recipe, dtype: DType, kind: Values) -> Built {
+    let mut rng = Mix::new(recipe.seed);
+    build_steps(dev, shape, &recipe.steps, dtype, kind, &mut rng)
+}
+
+fn build_steps(dev: &Device, shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng: &mut Mix) -> Built {
     let Some((step, rest)) = steps.split_first() else {
         let r = Ref::random(shape, dtype, kind, rng);
-        let t = r.tensor(dtype);
+        let t = r.tensor_on(dev, dtype);
         return Built { base: t.shallow_clone(), base_values: r.data.clone(), t, r };
     };
     let rank = shape.len();
-    let skip = || build_steps(shape, rest, dtype, kind, &mut rng.clone());
+    let skip = || build_steps(dev, shape, rest, dtype, kind, &mut rng.clone());
     match *step {
         Step::Permute(p) => {
             if rank < 2 {
@@ -612,7 +630,7 @@ fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng:
             for (i, &p) in perm.iter().enumerate() {
                 inner_shape[p] = shape[i];
             }
-            let b = build_steps(&inner_shape, rest, dtype, kind, rng);
+            let b = build_steps(dev, &inner_shape, rest, dtype, kind, rng);
             let pi: Vec<isize> = perm.iter().map(|&p| p as isize).collect();
             let t = b.t.permute(&pi).expect("permute");
             Built { r: b.r.permute(&perm), t, ..b }
@@ -625,7 +643,7 @@ fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng:
             let extra = extra % step;
             let mut inner_shape = shape.to_vec();
             inner_shape[d] = start + shape[d] * step + extra;
-            let b = build_steps(&inner_shape, rest, dtype, kind, rng);
+            let b = build_steps(dev, &inner_shape, rest, dtype, kind, rng);
             let size = inner_shape[d] as isize;
             let (s, e) = (start as isize, (start + shape[d] * step) as isize);
             let (s, e) = if negative && s < size {
@@ -646,7 +664,7 @@ fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng:
             let start = (start % (pad as u64 + 1)) as usize;
             let mut inner_shape = shape.to_vec();
             inner_shape[d] = shape[d] + pad;
-            let b = build_steps(&inner_shape, rest, dtype, kind, rng);
+            let b = build_steps(dev, &inner_shape, rest, dtype, kind, rng);
             let s = if negative && start < inner_shape[d] {
                 start as isize - inner_shape[d] as isize
             } else {
@@ -660,7 +678,7 @@ fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng:
             let i = (index % size as u64) as usize;
             let mut inner_shape = shape.to_vec();
             inner_shape.insert(d, size);
-            let b = build_steps(&inner_shape, rest, dtype, kind, rng);
+            let b = build_steps(dev, &inner_shape, rest, dtype, kind, rng);
             let ui = if negative { i as isize - size as isize } else { i as isize };
             let t = b.t.select(d as isize, ui).expect("select");
             Built { r: b.r.select(d, i), t, ..b }
@@ -668,7 +686,7 @@ fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng:
         Step::Expand { mask, drop_lead, use_minus_one } => {
             let lead = (drop_lead % (rank as u64 + 1)) as usize;
             let inner_shape: Vec<usize> = (lead..rank).map(|d| if mask >> d & 1 == 1 { 1 } else { shape[d] }).collect();
-            let b = build_steps(&inner_shape, rest, dtype, kind, rng);
+            let b = build_steps(dev, &inner_shape, rest, dtype, kind, rng);
             let sizes: Vec<isize> = (0..rank)
                 .map(|d| {
                     if use_minus_one && d >= lead && inner_shape[d - lead] == shape[d] {
@@ -689,7 +707,7 @@ fn build_steps(shape: &[usize], steps: &[Step], dtype: DType, kind: Values, rng:
             let d = ones[(p % ones.len() as u64) as usize];
             let mut inner_shape = shape.to_vec();
             inner_shape.remove(d);
-            let b = build_steps(&inner_shape, rest, dtype, kind, rng);
+            let b = build_steps(dev, &inner_shape, rest, dtype, kind, rng);
             let t = b.t.unsqueeze(d as isize).expect("unsqueeze");
             Built { r: b.r.unsqueeze(d), t, ..b }
         }
