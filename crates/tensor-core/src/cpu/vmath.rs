@@ -193,38 +193,59 @@ fn erf_parts(x: f32, z: f32, z_lo: f32) -> (f32, f32) {
     (small, exp(-z) * fma(-z_lo, q, q))
 }
 
-/// The standard normal CDF `Φ(x) = erfc(-x / sqrt 2) / 2`, and `e^(-x^2 / 2)`. One formula
-/// over the whole line: `erfc(a) = e^(-a^2) t P(t)` with `t = 1 / (1 + a / 2)` (`P` fitted
-/// here on `a` in `[0, inf)`, relative error 1.2e-8), and `Φ = 1 - erfc(a) / 2` for `x >= 0`,
+/// `e^(x + x_lo)` for `x` in `[-87, 0]` (the caller bounds it) and a tiny `x_lo` (the rounding
+/// error of computing `x`, which `e^x` would magnify by `|x|`): [`exp`]'s polynomial without its
+/// range handling. No overflow or underflow can happen there, so one scale factor and no selects.
+#[inline(always)]
+fn exp_nonpositive(x: f32, x_lo: f32) -> f32 {
+    let t = x * LOG2E + ROUND;
+    let n = t - ROUND;
+    let k = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    let r = fma(n, -LN2_LO, fma(n, -LN2_HI, x)) + x_lo;
+    let p = fma(horner(r, [1.987_569_2e-4, 1.398_2e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5e-1]), r * r, r)
+        + 1.0;
+    p * pow2i(k)
+}
+
+/// Past this `|x|`, `Φ(x)` is 0 or 1 to f32 (`Φ(-9.5) = 1e-21`, a GELU of `-1e-20`): the
+/// arguments are clamped to it, so `e^(-x^2/2)` stays a normal number (no subnormal results,
+/// which cost a microcode assist per vector) and ±inf take the same path as finite numbers.
+const CDF_CLAMP: f32 = 9.5;
+
+/// The standard normal CDF `Φ(x) = erfc(-x / sqrt 2) / 2`, and `e^(-c^2 / 2)` for `x` clamped
+/// to `c` in `[-9.5, 9.5]`. One formula over the whole line: `erfc(a) = e^(-a^2) t P(t)` with
+/// `t = 1 / (1 + a / 2)` (`P` fitted here on `a` in `[0, inf)`, relative error 1.2e-8; its
+/// coefficients below are halved, giving `erfc / 2`), and `Φ = 1 - erfc(a) / 2` for `x >= 0`,
 /// where nothing cancels (`Φ >= 1/2`); cheaper than [`erf`]'s two branches, which `erf` needs
-/// for its relative accuracy near 0 and `Φ` does not.
+/// for its relative accuracy near 0 and `Φ` does not. A dependency chain of about 30
+/// operations, which the loops that call it are bound by (an exp with its own range handling
+/// and a 0 select cost a third more).
 #[inline(always)]
 fn normal_cdf(x: f32) -> (f32, f32) {
-    let a = abs(x) * core::f32::consts::FRAC_1_SQRT_2;
-    let t = 1.0 / fma(0.5, a, 1.0);
+    let c = clamp(x, -CDF_CLAMP, CDF_CLAMP);
+    let t = 1.0 / fma(abs(c), 0.5 * core::f32::consts::FRAC_1_SQRT_2, 1.0);
     let p = horner(
         t,
         [
-            4.319_551_6e-2,
-            -2.347_340_1e-1,
-            4.936_958_3e-1,
-            -4.549_751e-1,
-            1.321_778_6e-1,
-            -5.921_173_5e-2,
-            9.346_254e-2,
-            1.753_159_6e-1,
-            2.468_845_7e-1,
-            2.820_937_6e-1,
-            2.820_948e-1,
+            2.159_775_8e-2,
+            -1.173_670_1e-1,
+            2.468_479_2e-1,
+            -2.274_875_5e-1,
+            6.608_893e-2,
+            -2.960_586_8e-2,
+            4.673_127e-2,
+            8.765_798e-2,
+            1.234_422_85e-1,
+            1.410_468_8e-1,
+            1.410_474e-1,
         ],
     );
-    // x^2 / 2 and its rounding error, which e^(-x^2/2) would otherwise magnify by x^2 / 2.
-    let xx = x * x;
-    let (z, z_lo) = (0.5 * xx, 0.5 * fma(x, x, -xx));
-    let z_lo = if abs(z_lo) < 1.0 { z_lo } else { 0.0 }; // NaN for an infinite x
-    let e = exp(-z) * (1.0 - z_lo);
-    let half_erfc = 0.5 * e * (t * p);
-    (if x < 0.0 { half_erfc } else { 1.0 - half_erfc }, e)
+    // c^2 / 2 and its rounding error, which e^(-c^2/2) would otherwise magnify by c^2 / 2.
+    let cc = c * c;
+    let e = exp_nonpositive(-0.5 * cc, -0.5 * fma(c, c, -cc));
+    let half_erfc = e * (t * p);
+    let cdf = if x < 0.0 { half_erfc } else { 1.0 - half_erfc };
+    (if x < -CDF_CLAMP { 0.0 } else { cdf }, e)
 }
 
 /// `1 / (1 + e^-x)`.
@@ -262,15 +283,18 @@ pub(crate) fn softplus(x: f32, beta: f32, threshold: f32) -> f32 {
 /// Exact GELU, `x Φ(x) = x (1 + erf(x / sqrt 2)) / 2`.
 #[inline(always)]
 pub(crate) fn gelu(x: f32) -> f32 {
-    x * normal_cdf(x).0
+    // Below the CDF's clamp Φ is 0: x clamped there gives the limit -0.0 for x = -inf too.
+    let x_lo = if x < -CDF_CLAMP { -CDF_CLAMP } else { x };
+    x_lo * normal_cdf(x).0
 }
 
 /// d/dx of exact GELU: `Φ(x) + x φ(x)`.
 #[inline(always)]
 pub(crate) fn gelu_grad(x: f32) -> f32 {
     let (cdf, e) = normal_cdf(x);
-    // φ(x) = e^(-x^2/2) / sqrt(2 pi)
-    fma(x, 0.398_942_3 * e, cdf)
+    // φ(x) = e^(-x^2/2) / sqrt(2 pi); e is φ's at x clamped, and so is the x multiplying it
+    // (x φ(x) is below 1e-19 past the clamp; an infinite x would make it NaN).
+    fma(clamp(x, -CDF_CLAMP, CDF_CLAMP), 0.398_942_3 * e, cdf)
 }
 
 /// GELU's tanh approximation, `x (1 + tanh(v)) / 2` with `v = sqrt(2/pi) (x + 0.044715 x^3)`,
@@ -516,6 +540,15 @@ mod tests {
             let (got, want) = (gelu(x) as f64, gelu64(x as f64));
             let ok = if x > -5.6 { ((got - want) / want).abs() < 1e-5 } else { (got - want).abs() < 1e-12 };
             assert!(ok, "gelu({x}) = {got} != {want}");
+        }
+        // The limits, and past the clamp of the CDF (-9.5): 0 or x, never NaN.
+        assert_eq!(gelu(f32::INFINITY), f32::INFINITY);
+        assert_eq!(gelu(f32::NEG_INFINITY), 0.0);
+        assert!(gelu(f32::NAN).is_nan() && gelu_grad(f32::NAN).is_nan());
+        assert_eq!((gelu(1e30), gelu(-1e30), gelu(9.6)), (1e30, 0.0, 9.6));
+        assert_eq!(gelu_grad(f32::INFINITY), 1.0);
+        for x in [f32::NEG_INFINITY, -1e30, -9.6] {
+            assert!(gelu_grad(x).abs() < 1e-18, "gelu'({x}) = {}", gelu_grad(x));
         }
         // 0.5 x (1 + tanh v) as x / (1 + e^-2v): in f64 too, 1 + tanh v cancels for x < -6.
         let tanh64 = |x: f64| {
