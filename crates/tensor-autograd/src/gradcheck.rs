@@ -1,5 +1,6 @@
 //! `gradcheck` and `gradgradcheck`, as `torch.autograd.gradcheck`: analytic gradients (from
-//! backward) against central finite differences in float64 (eps 1e-6, atol 1e-5, rtol 1e-3).
+//! backward) against central finite differences in float64 (eps 1e-6, atol 1e-5, rtol 1e-3),
+//! on the inputs' device (a perturbation is an in-place `fill_` of one element, any device).
 
 use crate::engine::{grad, BackwardOptions};
 use crate::grad_mode::{enable_grad, no_grad};
@@ -63,7 +64,8 @@ pub fn gradcheck_with(f: &dyn Fn(&[Var]) -> Result<Var>, inputs: &[Tensor], opts
     for k in 0..n_out {
         let mut seed = vec![0.0; n_out];
         seed[k] = 1.0;
-        let seed = Var::constant(Tensor::from_vec(seed, out.shape().clone())?.to_dtype(out.dtype())?);
+        let seed =
+            Var::constant(Tensor::from_vec(seed, out.shape().clone())?.to_dtype(out.dtype())?.to_device(out.device())?);
         let grads =
             grad(&[&out], &refs, Some(&[&seed]), BackwardOptions { retain_graph: true, create_graph: false }, true)?;
         let rows = grads
@@ -79,15 +81,16 @@ pub fn gradcheck_with(f: &dyn Fn(&[Var]) -> Result<Var>, inputs: &[Tensor], opts
 
     // Numerical Jacobian by central differences, one input element at a time.
     for (i, t) in inputs.iter().enumerate() {
-        for j in 0..t.numel() {
-            let orig = flat(t)?[j];
-            let mut t_mut = t.shallow_clone();
-            let set = |t: &mut Tensor, v: f64| t.with_mut_slice::<f64, ()>(|s| s[j] = v);
-            set(&mut t_mut, orig + opts.eps)?;
+        let values = flat(t)?;
+        // `t` is a private contiguous copy: its flat view shares its storage.
+        let elements = t.reshape(&[-1])?;
+        for (j, &orig) in values.iter().enumerate() {
+            let set = |v: f64| elements.narrow(0, j as isize, 1)?.fill_(v);
+            set(orig + opts.eps)?;
             let plus = eval(f, &inputs)?;
-            set(&mut t_mut, orig - opts.eps)?;
+            set(orig - opts.eps)?;
             let minus = eval(f, &inputs)?;
-            set(&mut t_mut, orig)?;
+            set(orig)?;
             for k in 0..n_out {
                 let numeric = (plus[k] - minus[k]) / (2.0 * opts.eps);
                 let a = analytic[k][i][j];

@@ -1,6 +1,8 @@
 //! The graph itself: 100,000-op chains walked and dropped without overflowing a default 2 MiB
 //! thread stack, nodes freed once nothing needs them (no cycles, even with create_graph),
-//! PyTorch's node names, `next_functions`, and shared sub-graphs (diamonds, fan-out).
+//! PyTorch's node names, `next_functions`, and shared sub-graphs (diamonds, fan-out). The
+//! tests of freeing, shared sub-graphs and threads run on every device; the 100,000-op chains
+//! (the engine's stack, the same whatever the device) and the node names stay on the CPU.
 
 use crate::common;
 
@@ -73,71 +75,75 @@ fn weak_fn(v: &Var) -> Weak<Node> {
 
 #[test]
 fn nodes_are_freed_after_backward_and_drop() {
-    let x = leaf(&[1.0, 2.0], &[2]);
-    let y = x.mul(2.0).unwrap().exp().unwrap();
-    let (w_exp, w_mul) = (weak_fn(&y), Arc::downgrade(&y.grad_fn().unwrap().next_functions()[0].clone().unwrap()));
-    let out = y.sum().unwrap();
-    let w_sum = weak_fn(&out);
-    out.backward().unwrap();
-    // Alive while a variable holds them, even after backward.
-    assert!(w_exp.upgrade().is_some() && w_mul.upgrade().is_some());
-    drop(y);
-    assert!(w_exp.upgrade().is_some(), "the sum's node keeps its input's node");
-    drop(out);
-    assert!(w_sum.upgrade().is_none() && w_exp.upgrade().is_none() && w_mul.upgrade().is_none());
-    assert!(x.grad().is_some(), "leaves keep their gradients");
+    for dev in &devices() {
+        let x = leaf(dev, &[1.0, 2.0], &[2]);
+        let y = x.mul(2.0).unwrap().exp().unwrap();
+        let (w_exp, w_mul) = (weak_fn(&y), Arc::downgrade(&y.grad_fn().unwrap().next_functions()[0].clone().unwrap()));
+        let out = y.sum().unwrap();
+        let w_sum = weak_fn(&out);
+        out.backward().unwrap();
+        // Alive while a variable holds them, even after backward.
+        assert!(w_exp.upgrade().is_some() && w_mul.upgrade().is_some(), "on {dev}");
+        drop(y);
+        assert!(w_exp.upgrade().is_some(), "on {dev}: the sum's node keeps its input's node");
+        drop(out);
+        assert!(w_sum.upgrade().is_none() && w_exp.upgrade().is_none() && w_mul.upgrade().is_none(), "on {dev}");
+        assert!(x.grad().is_some(), "on {dev}: leaves keep their gradients");
 
-    // Without backward.
-    let y = x.mul(&x).unwrap().sigmoid().unwrap();
-    let w = weak_fn(&y);
-    drop(y);
-    assert!(w.upgrade().is_none());
+        // Without backward.
+        let y = x.mul(&x).unwrap().sigmoid().unwrap();
+        let w = weak_fn(&y);
+        drop(y);
+        assert!(w.upgrade().is_none(), "on {dev}");
 
-    // Through an in-place op (the rebased node and the snapshot's).
-    let a = x.mul(1.0).unwrap();
-    let before = weak_fn(&a);
-    a.add_(1.0).unwrap();
-    let after = weak_fn(&a);
-    a.sum().unwrap().backward().unwrap();
-    drop(a);
-    assert!(before.upgrade().is_none() && after.upgrade().is_none());
+        // Through an in-place op (the rebased node and the snapshot's).
+        let a = x.mul(1.0).unwrap();
+        let before = weak_fn(&a);
+        a.add_(1.0).unwrap();
+        let after = weak_fn(&a);
+        a.sum().unwrap().backward().unwrap();
+        drop(a);
+        assert!(before.upgrade().is_none() && after.upgrade().is_none(), "on {dev}");
+    }
 }
 
 #[test]
 fn create_graph_leaves_no_cycles() {
-    let x = leaf(&[0.5, -1.0], &[2]);
-    // exp saves its own output: under create_graph it is re-attached to its node.
-    let y = x.exp().unwrap().mul(&x).unwrap();
-    let (w_mul, w_exp) = (weak_fn(&y), Arc::downgrade(&y.grad_fn().unwrap().next_functions()[0].clone().unwrap()));
-    let s = y.sum().unwrap();
-    let g = grad(&[&s], &[&x], None, BackwardOptions { retain_graph: false, create_graph: true }, false)
-        .unwrap()
-        .remove(0)
+    for dev in &devices() {
+        let x = leaf(dev, &[0.5, -1.0], &[2]);
+        // exp saves its own output: under create_graph it is re-attached to its node.
+        let y = x.exp().unwrap().mul(&x).unwrap();
+        let (w_mul, w_exp) = (weak_fn(&y), Arc::downgrade(&y.grad_fn().unwrap().next_functions()[0].clone().unwrap()));
+        let s = y.sum().unwrap();
+        let g = grad(&[&s], &[&x], None, BackwardOptions { retain_graph: false, create_graph: true }, false)
+            .unwrap()
+            .remove(0)
+            .unwrap();
+        let w_g = weak_fn(&g);
+        let hv = grad(&[&g.sum().unwrap()], &[&x], None, BackwardOptions::default(), false).unwrap().remove(0).unwrap();
+        let xs = [0.5f64, -1.0];
+        assert_close(&vals_on(dev, hv.tensor_ref()), &xs.map(|x| x.exp() * (2.0 + x)), 1e-14);
+        drop((y, s));
+        assert!(w_exp.upgrade().is_some(), "on {dev}: the double-backward graph still uses it");
+        drop(g);
+        assert!(w_g.upgrade().is_none() && w_mul.upgrade().is_none() && w_exp.upgrade().is_none(), "on {dev}");
+        // backward with create_graph: .grad is a plain tensor, holding no graph.
+        let y = x.pow(3.0).unwrap().sum().unwrap();
+        let w = weak_fn(&y);
+        y.backward_opts(
+            &Tensor::ones([], DType::F64, dev).unwrap(),
+            BackwardOptions { retain_graph: false, create_graph: true },
+        )
         .unwrap();
-    let w_g = weak_fn(&g);
-    let hv = grad(&[&g.sum().unwrap()], &[&x], None, BackwardOptions::default(), false).unwrap().remove(0).unwrap();
-    let xs = [0.5f64, -1.0];
-    assert_close(&vals(hv.tensor_ref()), &xs.map(|x| x.exp() * (2.0 + x)), 1e-14);
-    drop((y, s));
-    assert!(w_exp.upgrade().is_some(), "the double-backward graph still uses it");
-    drop(g);
-    assert!(w_g.upgrade().is_none() && w_mul.upgrade().is_none() && w_exp.upgrade().is_none());
-    // backward with create_graph: .grad is a plain tensor, holding no graph.
-    let y = x.pow(3.0).unwrap().sum().unwrap();
-    let w = weak_fn(&y);
-    y.backward_opts(
-        &Tensor::ones([], DType::F64, &cpu()).unwrap(),
-        BackwardOptions { retain_graph: false, create_graph: true },
-    )
-    .unwrap();
-    drop(y);
-    assert!(w.upgrade().is_none());
+        drop(y);
+        assert!(w.upgrade().is_none(), "on {dev}");
+    }
 }
 
 #[test]
 fn grad_fn_names_match_pytorch() {
-    let x = leaf(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
-    let v = leaf(&[1.0, 2.0, 3.0], &[3]);
+    let x = leaf(&cpu(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    let v = leaf(&cpu(), &[1.0, 2.0, 3.0], &[3]);
     let i = Tensor::new([0i64, 1], &cpu()).unwrap();
     let cases: Vec<(&str, Var)> = vec![
         ("AddBackward0", x.add(2.0).unwrap()),
@@ -208,45 +214,49 @@ fn grad_fn_names_match_pytorch() {
 
 #[test]
 fn next_functions_and_shared_subgraphs() {
-    let x = leaf(&[1.0, 2.0], &[2]);
-    let y = x.mul(2.0).unwrap().add(1.0).unwrap();
-    let next = y.grad_fn().unwrap().next_functions();
-    assert_eq!(next.len(), 2);
-    assert_eq!(next[0].as_ref().unwrap().name(), "MulBackward0");
-    assert!(next[1].is_none(), "the number needs no gradient");
+    for dev in &devices() {
+        let x = leaf(dev, &[1.0, 2.0], &[2]);
+        let y = x.mul(2.0).unwrap().add(1.0).unwrap();
+        let next = y.grad_fn().unwrap().next_functions();
+        assert_eq!(next.len(), 2, "on {dev}");
+        assert_eq!(next[0].as_ref().unwrap().name(), "MulBackward0", "on {dev}");
+        assert!(next[1].is_none(), "on {dev}: the number needs no gradient");
 
-    // A diamond: z = y * y + y with y = 3 x: dz/dx = 3 (2 y + 1).
-    let y = x.mul(3.0).unwrap();
-    let z = y.mul(&y).unwrap().add(&y).unwrap();
-    z.sum().unwrap().backward().unwrap();
-    assert_eq!(vals(&x.grad().unwrap()), [21.0, 39.0]);
+        // A diamond: z = y * y + y with y = 3 x: dz/dx = 3 (2 y + 1).
+        let y = x.mul(3.0).unwrap();
+        let z = y.mul(&y).unwrap().add(&y).unwrap();
+        z.sum().unwrap().backward().unwrap();
+        assert_eq!(vals_on(dev, &x.grad().unwrap()), [21.0, 39.0], "on {dev}");
 
-    // Fan-out: one variable used 1,000 times.
-    let x = leaf(&[1.0], &[1]);
-    let y = x.mul(1.0).unwrap();
-    let mut acc = y.clone();
-    for _ in 1..1000 {
-        acc = acc.add(&y).unwrap();
+        // Fan-out: one variable used 1,000 times.
+        let x = leaf(dev, &[1.0], &[1]);
+        let y = x.mul(1.0).unwrap();
+        let mut acc = y.clone();
+        for _ in 1..1000 {
+            acc = acc.add(&y).unwrap();
+        }
+        acc.backward().unwrap();
+        assert_eq!(vals_on(dev, &x.grad().unwrap()), [1000.0], "on {dev}");
+
+        // Two outputs of one graph, backward from both in one call of grad.
+        let x = leaf(dev, &[2.0], &[1]);
+        let h = x.exp().unwrap();
+        let (a, b) = (h.mul(2.0).unwrap(), h.mul(&h).unwrap());
+        let g = grad(&[&a, &b], &[&x], None, BackwardOptions::default(), false).unwrap();
+        let e2 = 2f64.exp();
+        assert_close(&vals_on(dev, g[0].as_ref().unwrap().tensor_ref()), &[2.0 * e2 + 2.0 * e2 * e2], 1e-14);
     }
-    acc.backward().unwrap();
-    assert_eq!(vals(&x.grad().unwrap()), [1000.0]);
-
-    // Two outputs of one graph, backward from both in one call of grad.
-    let x = leaf(&[2.0], &[1]);
-    let h = x.exp().unwrap();
-    let (a, b) = (h.mul(2.0).unwrap(), h.mul(&h).unwrap());
-    let g = grad(&[&a, &b], &[&x], None, BackwardOptions::default(), false).unwrap();
-    let e2 = 2f64.exp();
-    assert_close(&vals(g[0].as_ref().unwrap().tensor_ref()), &[2.0 * e2 + 2.0 * e2 * e2], 1e-14);
 }
 
 #[test]
 fn graphs_cross_threads() {
-    fn send_sync<T: Send + Sync + ?Sized>() {}
-    send_sync::<Var>();
-    send_sync::<Node>();
-    let x = leaf(&[1.0, 2.0], &[2]);
-    let y = x.mul(&x).unwrap().sum().unwrap();
-    std::thread::spawn(move || y.backward().unwrap()).join().unwrap();
-    assert_eq!(vals(&x.grad().unwrap()), [2.0, 4.0]);
+    for dev in &devices() {
+        fn send_sync<T: Send + Sync + ?Sized>() {}
+        send_sync::<Var>();
+        send_sync::<Node>();
+        let x = leaf(dev, &[1.0, 2.0], &[2]);
+        let y = x.mul(&x).unwrap().sum().unwrap();
+        std::thread::spawn(move || y.backward().unwrap()).join().unwrap();
+        assert_eq!(vals_on(dev, &x.grad().unwrap()), [2.0, 4.0], "on {dev}");
+    }
 }

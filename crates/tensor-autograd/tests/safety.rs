@@ -1,7 +1,9 @@
 //! Hostile use of autograd (issue 19, items 6 and 10): grad mode must belong to the thread's
 //! own work, and gradients that do not fit their variable (a hook's, `set_grad`'s) and integer
-//! leaves that require grad are errors.
+//! leaves that require grad are errors. The argument checks run on every device; the thread
+//! test is about the CPU's pool.
 
+use crate::common::{assert_on, devices};
 use tensor_autograd::{no_grad, Var};
 use tensor_core::{DType, Device, ErrorKind, Tensor};
 
@@ -52,32 +54,47 @@ fn no_grad_does_not_leak_into_other_threads_jobs() {
 
 #[test]
 fn a_hook_returning_a_gradient_of_another_shape_is_an_error() {
-    let x = Var::new(Tensor::ones([2], DType::F32, &CPU).unwrap(), true);
-    x.register_hook(|_| Some(Tensor::ones([5], DType::F32, &CPU).unwrap())).unwrap();
-    let e = x.mul(3.0).unwrap().sum().unwrap().backward().unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Shape, "{e}");
-    assert!(e.to_string().contains("hook"), "{e}");
-    assert!(x.grad().is_none());
-    // The same for a non-leaf's hook.
-    let y = Var::new(Tensor::ones([2], DType::F32, &CPU).unwrap(), true);
-    let z = y.mul(2.0).unwrap();
-    z.register_hook(|_| Some(Tensor::ones([3], DType::F64, &CPU).unwrap())).unwrap();
-    assert!(z.sum().unwrap().backward().is_err());
+    for dev in &devices() {
+        let x = Var::new(Tensor::ones([2], DType::F32, dev).unwrap(), true);
+        let d = dev.clone();
+        x.register_hook(move |_| Some(Tensor::ones([5], DType::F32, &d).unwrap())).unwrap();
+        let e = x.mul(3.0).unwrap().sum().unwrap().backward().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Shape, "on {dev}: {e}");
+        assert!(e.to_string().contains("hook"), "on {dev}: {e}");
+        assert!(x.grad().is_none(), "on {dev}");
+        // The same for a non-leaf's hook.
+        let y = Var::new(Tensor::ones([2], DType::F32, dev).unwrap(), true);
+        let z = y.mul(2.0).unwrap();
+        let d = dev.clone();
+        z.register_hook(move |_| Some(Tensor::ones([3], DType::F64, &d).unwrap())).unwrap();
+        assert!(z.sum().unwrap().backward().is_err(), "on {dev}");
+    }
 }
 
 #[test]
 fn set_grad_refuses_another_dtype_or_device() {
-    let x = Var::new(Tensor::ones([2], DType::F32, &CPU).unwrap(), true);
-    let e = x.set_grad(Some(Tensor::ones([2], DType::I64, &CPU).unwrap())).unwrap_err();
-    assert_eq!((e.kind(), e.op()), (ErrorKind::DType, "set_grad"), "{e}");
-    x.set_grad(Some(Tensor::ones([2], DType::F32, &CPU).unwrap())).unwrap();
+    for dev in &devices() {
+        let x = Var::new(Tensor::ones([2], DType::F32, dev).unwrap(), true);
+        let e = x.set_grad(Some(Tensor::ones([2], DType::I64, dev).unwrap())).unwrap_err();
+        assert_eq!((e.kind(), e.op()), (ErrorKind::DType, "set_grad"), "on {dev}: {e}");
+        if !dev.is_cpu() {
+            // A gradient on the host for a variable on the GPU.
+            let e = x.set_grad(Some(Tensor::ones([2], DType::F32, &CPU).unwrap())).unwrap_err();
+            assert_eq!(e.op(), "set_grad", "on {dev}: {e}");
+        }
+        x.set_grad(Some(Tensor::ones([2], DType::F32, dev).unwrap())).unwrap();
+        assert_on(&x.grad().unwrap(), dev);
+    }
 }
 
 #[test]
 fn an_integer_leaf_cannot_require_grad() {
-    let e = Var::try_new(Tensor::ones([2], DType::I64, &CPU).unwrap(), true).unwrap_err();
-    assert_eq!((e.kind(), e.op()), (ErrorKind::Autograd, "Var::new"), "{e}");
-    assert!(Var::try_new(Tensor::ones([2], DType::I64, &CPU).unwrap(), false).is_ok());
-    let r = std::panic::catch_unwind(|| Var::new(Tensor::ones([2], DType::I32, &CPU).unwrap(), true));
-    assert!(r.is_err(), "Var::new panics with the same message, as the operators do");
+    for dev in &devices() {
+        let e = Var::try_new(Tensor::ones([2], DType::I64, dev).unwrap(), true).unwrap_err();
+        assert_eq!((e.kind(), e.op()), (ErrorKind::Autograd, "Var::new"), "on {dev}: {e}");
+        assert!(Var::try_new(Tensor::ones([2], DType::I64, dev).unwrap(), false).is_ok(), "on {dev}");
+        let ints = Tensor::ones([2], DType::I32, dev).unwrap();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Var::new(ints, true)));
+        assert!(r.is_err(), "on {dev}: Var::new panics with the same message, as the operators do");
+    }
 }

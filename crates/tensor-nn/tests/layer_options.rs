@@ -7,9 +7,13 @@
 //! float32) and pasted unchanged (rustfmt only rewraps lines); the `// ...` lines it printed
 //! (names, state dict keys, errors) are quoted where the test asserts them. Inputs and
 //! parameters are `pattern(shape, seed)`, built here with the script's formula.
+//!
+//! Every test runs on every device (`common::devices`): inputs, parameters and modules are
+//! built on the device, and on a GPU the comparisons widen to PyTorch's `assert_close`
+//! tolerances for sums (`common::near`); gradcheck runs there through `common::gradcheck_on`.
 
 use std::collections::BTreeMap;
-use tensor_autograd::{gradcheck, Var};
+use tensor_autograd::Var;
 use tensor_core::{DType, Result};
 use tensor_nn::{
     BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Conv2dConfig, LayerNorm, LayerNormConfig, Module, ModuleExt,
@@ -342,24 +346,36 @@ fn same(dilation: [usize; 2], groups: usize, bias: bool) -> Conv2dConfig {
 
 #[test]
 fn conv2d_same_asymmetric_matches_pytorch() -> Result<()> {
-    let cases: [ConvCase; 4] = [
-        (pattern_conv(2, 3, [2, 2], same([1, 1], 1, true)), &[1, 2, 5, 4], &[1, 3, 5, 4], &CONV_SAME_K2),
-        (pattern_conv(2, 2, [4, 3], same([1, 2], 1, true)), &[2, 2, 6, 5], &[2, 2, 6, 5], &CONV_SAME_K4X3_D1X2),
-        (pattern_conv(2, 4, [2, 4], same([3, 1], 2, false)), &[1, 2, 5, 7], &[1, 4, 5, 7], &CONV_SAME_K2X4_D3X1_G2),
-        (pattern_conv(1, 2, [2, 2], same([2, 2], 1, true)), &[1, 1, 4, 5], &[1, 2, 4, 5], &CONV_SAME_K2_D2),
-    ];
-    for (c, x, shape, want) in &cases {
-        assert_values(c.forward(&input(pattern(x, 6)))?.tensor_ref(), shape, want, TOL);
+    for dev in &devices() {
+        let cases: [ConvCase; 4] = [
+            (pattern_conv(dev, 2, 3, [2, 2], same([1, 1], 1, true)), &[1, 2, 5, 4], &[1, 3, 5, 4], &CONV_SAME_K2),
+            (
+                pattern_conv(dev, 2, 2, [4, 3], same([1, 2], 1, true)),
+                &[2, 2, 6, 5],
+                &[2, 2, 6, 5],
+                &CONV_SAME_K4X3_D1X2,
+            ),
+            (
+                pattern_conv(dev, 2, 4, [2, 4], same([3, 1], 2, false)),
+                &[1, 2, 5, 7],
+                &[1, 4, 5, 7],
+                &CONV_SAME_K2X4_D3X1_G2,
+            ),
+            (pattern_conv(dev, 1, 2, [2, 2], same([2, 2], 1, true)), &[1, 1, 4, 5], &[1, 2, 4, 5], &CONV_SAME_K2_D2),
+        ];
+        for (c, x, shape, want) in &cases {
+            assert_values(dev, c.forward(&input(pattern(dev, x, 6)))?.tensor_ref(), shape, want, TOL);
+        }
+        // An unbatched [C, H, W] input is padded the same way.
+        let (c, x, shape, want) = &cases[0];
+        let y = c.forward(&input(pattern(dev, x, 6).squeeze_dim(0)?))?;
+        assert_values(dev, y.tensor_ref(), &shape[1..], want, TOL);
+        // The gradients reach the input through the padding (PyTorch's, of sum(y * pattern(dev, .., 7))).
+        let x = Var::parameter(pattern(dev, &[1, 2, 5, 4], 6));
+        c.forward(&x)?.mul(&pattern(dev, &[1, 3, 5, 4], 7))?.sum()?.backward()?;
+        assert_values(dev, &x.grad().unwrap(), &[1, 2, 5, 4], &CONV_SAME_K2_GRAD_X, 1e-5);
+        assert_values(dev, &c.weight.grad().unwrap(), &[3, 2, 2, 2], &CONV_SAME_K2_GRAD_W, 1e-5);
     }
-    // An unbatched [C, H, W] input is padded the same way.
-    let (c, x, shape, want) = &cases[0];
-    let y = c.forward(&input(pattern(x, 6).squeeze_dim(0)?))?;
-    assert_values(y.tensor_ref(), &shape[1..], want, TOL);
-    // The gradients reach the input through the padding (PyTorch's, of sum(y * pattern(.., 7))).
-    let x = Var::parameter(pattern(&[1, 2, 5, 4], 6));
-    c.forward(&x)?.mul(&pattern(&[1, 3, 5, 4], 7))?.sum()?.backward()?;
-    assert_values(&x.grad().unwrap(), &[1, 2, 5, 4], &CONV_SAME_K2_GRAD_X, 1e-5);
-    assert_values(&c.weight.grad().unwrap(), &[3, 2, 2, 2], &CONV_SAME_K2_GRAD_W, 1e-5);
     Ok(())
 }
 
@@ -368,137 +384,173 @@ type GradCase = (usize, usize, [usize; 2], Conv2dConfig, &'static [usize]);
 
 #[test]
 fn conv2d_same_asymmetric_gradcheck() -> Result<()> {
-    let cases: [GradCase; 4] = [
-        (1, 2, [2, 2], same([1, 1], 1, true), &[1, 1, 3, 4]),
-        (2, 2, [4, 3], same([1, 2], 2, true), &[2, 2, 4, 5]),
-        (2, 1, [2, 3], same([3, 1], 1, true), &[1, 2, 4, 3]),
-        (1, 1, [3, 2], same([1, 1], 1, true), &[1, 3, 4]),
-    ];
-    for (cin, cout, k, config, x) in cases {
-        conv_gradcheck(cin, cout, k, config, x)?;
+    for dev in &devices() {
+        let cases: [GradCase; 4] = [
+            (1, 2, [2, 2], same([1, 1], 1, true), &[1, 1, 3, 4]),
+            (2, 2, [4, 3], same([1, 2], 2, true), &[2, 2, 4, 5]),
+            (2, 1, [2, 3], same([3, 1], 1, true), &[1, 2, 4, 3]),
+            (1, 1, [3, 2], same([1, 1], 1, true), &[1, 3, 4]),
+        ];
+        for (cin, cout, k, config, x) in cases {
+            conv_gradcheck(dev, cin, cout, k, config, x)?;
+        }
     }
     Ok(())
 }
 
 #[test]
 fn conv2d_same_needs_stride_one() {
-    // CONV_SAME_ERRORS: PyTorch refuses padding='same' with any stride but 1.
-    for (k, stride) in [(2, [2, 2]), (3, [1, 2]), (2, [2, 1])] {
-        let config = Conv2dConfig { padding: Padding::Same, stride, ..Conv2dConfig::default() };
-        let e = Conv2d::new(1, 1, k, config, CPU).unwrap_err();
-        assert!(e.to_string().contains("padding='same' is not supported for strided convolutions"), "{e}");
+    for dev in &devices() {
+        // CONV_SAME_ERRORS: PyTorch refuses padding='same' with any stride but 1.
+        for (k, stride) in [(2, [2, 2]), (3, [1, 2]), (2, [2, 1])] {
+            let config = Conv2dConfig { padding: Padding::Same, stride, ..Conv2dConfig::default() };
+            let e = Conv2d::new(1, 1, k, config, dev).unwrap_err();
+            assert!(
+                e.to_string().contains("padding='same' is not supported for strided convolutions"),
+                "on {dev}: {e}"
+            );
+        }
+        // Explicit padding with a stride is fine.
+        assert!(
+            Conv2d::new(1, 1, 2, Conv2dConfig { padding: 1.into(), stride: [2, 2], ..Default::default() }, dev).is_ok(),
+            "on {dev}"
+        );
     }
-    // Explicit padding with a stride is fine.
-    assert!(Conv2d::new(1, 1, 2, Conv2dConfig { padding: 1.into(), stride: [2, 2], ..Default::default() }, CPU).is_ok());
 }
 
 // ---------------------------------------------------------------- BatchNorm
 
 #[test]
 fn batch_norm_momentum_none_is_a_cumulative_average() -> Result<()> {
-    let config = BatchNormConfig { momentum: None, ..BatchNormConfig::default() };
-    let mut bn = BatchNorm1d::with_config(3, config, CPU)?;
-    set_params(&mut bn, &[("weight", pattern(&[3], 5)), ("bias", pattern(&[3], 6))]);
-    assert_values(bn.forward(&input(pattern(&[4, 3], 7)))?.tensor_ref(), &[4, 3], &BN_CMA_TRAIN_OUT_1, TOL);
-    // The first batch's statistics replace the initial ones (weight 1 / 1).
-    assert_values(bn.running_mean().unwrap(), &[3], &BN_CMA_RUNNING_MEAN_1, TOL);
-    assert_values(bn.running_var().unwrap(), &[3], &BN_CMA_RUNNING_VAR_1, TOL);
-    bn.forward(&input(pattern(&[4, 3], 8)))?;
-    bn.forward(&input(pattern(&[2, 3, 3], 9)))?;
-    assert_values(bn.running_mean().unwrap(), &[3], &BN_CMA_RUNNING_MEAN_3, TOL);
-    assert_values(bn.running_var().unwrap(), &[3], &BN_CMA_RUNNING_VAR_3, TOL);
-    assert_eq!(bn.num_batches_tracked().unwrap().item::<i64>()?, 3);
-    bn.eval();
-    assert_values(bn.forward(&input(pattern(&[2, 3], 10)))?.tensor_ref(), &[2, 3], &BN_CMA_EVAL_OUT, TOL);
-    assert_eq!(bn.state_dict()["num_batches_tracked"].item::<i64>()?, 3);
+    for dev in &devices() {
+        let config = BatchNormConfig { momentum: None, ..BatchNormConfig::default() };
+        let mut bn = BatchNorm1d::with_config(3, config, dev)?;
+        set_params(&mut bn, &[("weight", pattern(dev, &[3], 5)), ("bias", pattern(dev, &[3], 6))]);
+        assert_values(
+            dev,
+            bn.forward(&input(pattern(dev, &[4, 3], 7)))?.tensor_ref(),
+            &[4, 3],
+            &BN_CMA_TRAIN_OUT_1,
+            TOL,
+        );
+        // The first batch's statistics replace the initial ones (weight 1 / 1).
+        assert_values(dev, bn.running_mean().unwrap(), &[3], &BN_CMA_RUNNING_MEAN_1, TOL);
+        assert_values(dev, bn.running_var().unwrap(), &[3], &BN_CMA_RUNNING_VAR_1, TOL);
+        bn.forward(&input(pattern(dev, &[4, 3], 8)))?;
+        bn.forward(&input(pattern(dev, &[2, 3, 3], 9)))?;
+        assert_values(dev, bn.running_mean().unwrap(), &[3], &BN_CMA_RUNNING_MEAN_3, TOL);
+        assert_values(dev, bn.running_var().unwrap(), &[3], &BN_CMA_RUNNING_VAR_3, TOL);
+        assert_eq!(bn.num_batches_tracked().unwrap().item::<i64>()?, 3, "on {dev}");
+        bn.eval();
+        assert_values(dev, bn.forward(&input(pattern(dev, &[2, 3], 10)))?.tensor_ref(), &[2, 3], &BN_CMA_EVAL_OUT, TOL);
+        assert_eq!(bn.state_dict()["num_batches_tracked"].item::<i64>()?, 3, "on {dev}");
+    }
     Ok(())
 }
 
 #[test]
 fn batch_norm2d_momentum_none_without_affine() -> Result<()> {
-    let config = BatchNormConfig { momentum: None, affine: false, ..BatchNormConfig::default() };
-    let bn = BatchNorm2d::with_config(2, config, CPU)?;
-    // BN2D_CMA_NO_AFFINE state_dict: num_batches_tracked, running_mean, running_var
-    assert_eq!(state_keys(&bn), ["num_batches_tracked", "running_mean", "running_var"]);
-    assert_eq!(bn.num_parameters(), 0);
-    bn.forward(&input(pattern(&[2, 2, 3, 3], 14)))?;
-    let y = bn.forward(&input(pattern(&[1, 2, 2, 3], 15)))?;
-    assert_values(y.tensor_ref(), &[1, 2, 2, 3], &BN2D_CMA_NO_AFFINE_OUT_2, TOL);
-    assert_values(bn.running_mean().unwrap(), &[2], &BN2D_CMA_NO_AFFINE_RUNNING_MEAN, TOL);
-    assert_values(bn.running_var().unwrap(), &[2], &BN2D_CMA_NO_AFFINE_RUNNING_VAR, TOL);
+    for dev in &devices() {
+        let config = BatchNormConfig { momentum: None, affine: false, ..BatchNormConfig::default() };
+        let bn = BatchNorm2d::with_config(2, config, dev)?;
+        // BN2D_CMA_NO_AFFINE state_dict: num_batches_tracked, running_mean, running_var
+        assert_eq!(state_keys(&bn), ["num_batches_tracked", "running_mean", "running_var"], "on {dev}");
+        assert_eq!(bn.num_parameters(), 0, "on {dev}");
+        bn.forward(&input(pattern(dev, &[2, 2, 3, 3], 14)))?;
+        let y = bn.forward(&input(pattern(dev, &[1, 2, 2, 3], 15)))?;
+        assert_values(dev, y.tensor_ref(), &[1, 2, 2, 3], &BN2D_CMA_NO_AFFINE_OUT_2, TOL);
+        assert_values(dev, bn.running_mean().unwrap(), &[2], &BN2D_CMA_NO_AFFINE_RUNNING_MEAN, TOL);
+        assert_values(dev, bn.running_var().unwrap(), &[2], &BN2D_CMA_NO_AFFINE_RUNNING_VAR, TOL);
+    }
     Ok(())
 }
 
 #[test]
 fn batch_norm_without_running_stats_matches_pytorch() -> Result<()> {
-    let config = BatchNormConfig { eps: 1e-3, track_running_stats: false, ..BatchNormConfig::default() };
-    let mut bn = BatchNorm2d::with_config(2, config, CPU)?;
-    set_params(&mut bn, &[("weight", pattern(&[2], 12)), ("bias", pattern(&[2], 13))]);
-    // BN_NOTRACK state_dict: weight, bias
-    assert_eq!(names(&bn), ["weight", "bias"]);
-    assert_eq!(state_keys(&bn), ["bias", "weight"]);
-    assert!(bn.running_mean().is_none() && bn.running_var().is_none() && bn.num_batches_tracked().is_none());
-    assert_values(
-        bn.forward(&input(pattern(&[2, 2, 2, 3], 16)))?.tensor_ref(),
-        &[2, 2, 2, 3],
-        &BN_NOTRACK_TRAIN_OUT,
-        TOL,
-    );
-    // Eval mode normalises with the batch statistics too, and the gradient goes through them.
-    bn.eval();
-    let x = Var::parameter(pattern(&[2, 2, 2, 3], 17));
-    let y = bn.forward(&x)?;
-    assert_values(y.tensor_ref(), &[2, 2, 2, 3], &BN_NOTRACK_EVAL_OUT, TOL);
-    y.mul(&pattern(&[2, 2, 2, 3], 18))?.sum()?.backward()?;
-    assert_values(&x.grad().unwrap(), &[2, 2, 2, 3], &BN_NOTRACK_EVAL_GRAD_X, 1e-5);
-    assert_values(&bn.named_parameters()[0].1.grad().unwrap(), &[2], &BN_NOTRACK_EVAL_GRAD_W, 1e-5);
-    // ... so one value per channel is an error in eval mode as well.
-    let mut bn1 =
-        BatchNorm1d::with_config(2, BatchNormConfig { track_running_stats: false, ..Default::default() }, CPU)?;
-    bn1.eval();
-    let e = bn1.forward(&input(pattern(&[1, 2], 0))).unwrap_err();
-    assert!(e.to_string().contains("more than 1 value per channel"), "{e}");
+    for dev in &devices() {
+        let config = BatchNormConfig { eps: 1e-3, track_running_stats: false, ..BatchNormConfig::default() };
+        let mut bn = BatchNorm2d::with_config(2, config, dev)?;
+        set_params(&mut bn, &[("weight", pattern(dev, &[2], 12)), ("bias", pattern(dev, &[2], 13))]);
+        // BN_NOTRACK state_dict: weight, bias
+        assert_eq!(names(&bn), ["weight", "bias"], "on {dev}");
+        assert_eq!(state_keys(&bn), ["bias", "weight"], "on {dev}");
+        assert!(
+            bn.running_mean().is_none() && bn.running_var().is_none() && bn.num_batches_tracked().is_none(),
+            "on {dev}"
+        );
+        assert_values(
+            dev,
+            bn.forward(&input(pattern(dev, &[2, 2, 2, 3], 16)))?.tensor_ref(),
+            &[2, 2, 2, 3],
+            &BN_NOTRACK_TRAIN_OUT,
+            TOL,
+        );
+        // Eval mode normalises with the batch statistics too, and the gradient goes through them.
+        bn.eval();
+        let x = Var::parameter(pattern(dev, &[2, 2, 2, 3], 17));
+        let y = bn.forward(&x)?;
+        assert_values(dev, y.tensor_ref(), &[2, 2, 2, 3], &BN_NOTRACK_EVAL_OUT, TOL);
+        y.mul(&pattern(dev, &[2, 2, 2, 3], 18))?.sum()?.backward()?;
+        assert_values(dev, &x.grad().unwrap(), &[2, 2, 2, 3], &BN_NOTRACK_EVAL_GRAD_X, 1e-5);
+        assert_values(dev, &bn.named_parameters()[0].1.grad().unwrap(), &[2], &BN_NOTRACK_EVAL_GRAD_W, 1e-5);
+        // ... so one value per channel is an error in eval mode as well.
+        let mut bn1 =
+            BatchNorm1d::with_config(2, BatchNormConfig { track_running_stats: false, ..Default::default() }, dev)?;
+        bn1.eval();
+        let e = bn1.forward(&input(pattern(dev, &[1, 2], 0))).unwrap_err();
+        assert!(e.to_string().contains("more than 1 value per channel"), "on {dev}: {e}");
+    }
     Ok(())
 }
 
 #[test]
 fn batch_norm_without_affine_or_running_stats() -> Result<()> {
-    let config = BatchNormConfig { affine: false, track_running_stats: false, ..BatchNormConfig::default() };
-    let mut bn = BatchNorm1d::with_config(3, config, CPU)?;
-    // BN_BARE state_dict: []
-    assert!(state_keys(&bn).is_empty() && names(&bn).is_empty());
-    bn.eval();
-    assert_values(bn.forward(&input(pattern(&[2, 3, 2], 19)))?.tensor_ref(), &[2, 3, 2], &BN_BARE_EVAL_OUT, TOL);
-    // Loading an empty state dict strictly works; PyTorch's default layer's keys are unexpected.
-    bn.load_state_dict(&BTreeMap::new(), true)?;
-    assert!(bn.load_state_dict(&BatchNorm1d::new(3, CPU)?.state_dict(), true).is_err());
+    for dev in &devices() {
+        let config = BatchNormConfig { affine: false, track_running_stats: false, ..BatchNormConfig::default() };
+        let mut bn = BatchNorm1d::with_config(3, config, dev)?;
+        // BN_BARE state_dict: []
+        assert!(state_keys(&bn).is_empty() && names(&bn).is_empty(), "on {dev}");
+        bn.eval();
+        assert_values(
+            dev,
+            bn.forward(&input(pattern(dev, &[2, 3, 2], 19)))?.tensor_ref(),
+            &[2, 3, 2],
+            &BN_BARE_EVAL_OUT,
+            TOL,
+        );
+        // Loading an empty state dict strictly works; PyTorch's default layer's keys are unexpected.
+        bn.load_state_dict(&BTreeMap::new(), true)?;
+        assert!(bn.load_state_dict(&BatchNorm1d::new(3, dev)?.state_dict(), true).is_err(), "on {dev}");
+    }
     Ok(())
 }
 
 #[test]
 fn batch_norm_options_gradcheck() -> Result<()> {
-    let d = BatchNormConfig::default();
-    for config in [
-        BatchNormConfig { momentum: None, ..d },
-        BatchNormConfig { track_running_stats: false, ..d },
-        BatchNormConfig { affine: false, track_running_stats: false, ..d },
-        BatchNormConfig { affine: false, momentum: None, ..d },
-    ] {
-        for train in [true, false] {
-            let mut bn1 = BatchNorm1d::with_config(3, config, CPU)?;
-            let mut bn2 = BatchNorm2d::with_config(2, config, CPU)?;
-            if config.affine {
-                set_params(&mut bn1, &[("weight", pattern(&[3], 5)), ("bias", pattern(&[3], 6))]);
-                set_params(&mut bn2, &[("weight", pattern(&[2], 12)), ("bias", pattern(&[2], 13))]);
+    for dev in &devices() {
+        let d = BatchNormConfig::default();
+        for config in [
+            BatchNormConfig { momentum: None, ..d },
+            BatchNormConfig { track_running_stats: false, ..d },
+            BatchNormConfig { affine: false, track_running_stats: false, ..d },
+            BatchNormConfig { affine: false, momentum: None, ..d },
+        ] {
+            for train in [true, false] {
+                let mut bn1 = BatchNorm1d::with_config(3, config, dev)?;
+                let mut bn2 = BatchNorm2d::with_config(2, config, dev)?;
+                if config.affine {
+                    set_params(&mut bn1, &[("weight", pattern(dev, &[3], 5)), ("bias", pattern(dev, &[3], 6))]);
+                    set_params(&mut bn2, &[("weight", pattern(dev, &[2], 12)), ("bias", pattern(dev, &[2], 13))]);
+                }
+                bn1.to_dtype(DType::F64)?;
+                bn2.to_dtype(DType::F64)?;
+                if !train {
+                    bn1.eval();
+                    bn2.eval();
+                }
+                gradcheck_on(|v| bn1.forward(&v[0]), &[f64s(&pattern(dev, &[4, 3], 7))])?;
+                gradcheck_on(|v| bn2.forward(&v[0]), &[f64s(&pattern(dev, &[2, 2, 2, 2], 14))])?;
             }
-            bn1.to_dtype(DType::F64)?;
-            bn2.to_dtype(DType::F64)?;
-            if !train {
-                bn1.eval();
-                bn2.eval();
-            }
-            gradcheck(|v| bn1.forward(&v[0]), &[f64s(&pattern(&[4, 3], 7))])?;
-            gradcheck(|v| bn2.forward(&v[0]), &[f64s(&pattern(&[2, 2, 2, 2], 14))])?;
         }
     }
     Ok(())
@@ -508,52 +560,74 @@ fn batch_norm_options_gradcheck() -> Result<()> {
 
 #[test]
 fn layer_norm_without_affine_matches_pytorch() -> Result<()> {
-    let config = LayerNormConfig { elementwise_affine: false, ..LayerNormConfig::default() };
-    let ln = LayerNorm::with_config(&[4], config, CPU)?;
-    // LN_NO_AFFINE named_parameters: []; LN_NO_AFFINE state_dict: []
-    assert!(names(&ln).is_empty() && state_keys(&ln).is_empty());
-    assert!(ln.weight.is_none() && ln.bias.is_none());
-    assert_values(ln.forward(&input(pattern(&[2, 3, 4], 18)))?.tensor_ref(), &[2, 3, 4], &LN_NO_AFFINE, TOL);
-    // LN_NO_AFFINE_BIAS named_parameters: [] (bias=True is ignored without elementwise_affine)
-    let ln = LayerNorm::with_config(&[4], LayerNormConfig { bias: true, ..config }, CPU)?;
-    assert!(names(&ln).is_empty());
-    gradcheck(|v| ln.forward(&v[0]), &[f64s(&pattern(&[2, 2, 4], 1))])
+    for dev in &devices() {
+        let config = LayerNormConfig { elementwise_affine: false, ..LayerNormConfig::default() };
+        let ln = LayerNorm::with_config(&[4], config, dev)?;
+        // LN_NO_AFFINE named_parameters: []; LN_NO_AFFINE state_dict: []
+        assert!(names(&ln).is_empty() && state_keys(&ln).is_empty(), "on {dev}");
+        assert!(ln.weight.is_none() && ln.bias.is_none(), "on {dev}");
+        assert_values(
+            dev,
+            ln.forward(&input(pattern(dev, &[2, 3, 4], 18)))?.tensor_ref(),
+            &[2, 3, 4],
+            &LN_NO_AFFINE,
+            TOL,
+        );
+        // LN_NO_AFFINE_BIAS named_parameters: [] (bias=True is ignored without elementwise_affine)
+        let ln = LayerNorm::with_config(&[4], LayerNormConfig { bias: true, ..config }, dev)?;
+        assert!(names(&ln).is_empty(), "on {dev}");
+        gradcheck_on(|v| ln.forward(&v[0]), &[f64s(&pattern(dev, &[2, 2, 4], 1))])?;
+    }
+    Ok(())
 }
 
 #[test]
 fn layer_norm_without_bias_matches_pytorch() -> Result<()> {
-    let config = LayerNormConfig { eps: 1e-3, bias: false, ..LayerNormConfig::default() };
-    let mut ln = LayerNorm::with_config(&[3, 4], config, CPU)?;
-    // LN_NO_BIAS named_parameters: [weight]; LN_NO_BIAS state_dict: [weight]
-    assert_eq!(names(&ln), ["weight"]);
-    assert_eq!(state_keys(&ln), ["weight"]);
-    assert!(ln.bias.is_none());
-    ln.weight = Some(Var::parameter(pattern(&[3, 4], 16)));
-    let x = Var::parameter(pattern(&[2, 3, 4], 18));
-    let y = ln.forward(&x)?;
-    assert_values(y.tensor_ref(), &[2, 3, 4], &LN_NO_BIAS, TOL);
-    y.mul(&pattern(&[2, 3, 4], 19))?.sum()?.backward()?;
-    assert_values(&x.grad().unwrap(), &[2, 3, 4], &LN_NO_BIAS_GRAD_X, 1e-5);
-    assert_values(&ln.weight.as_ref().unwrap().grad().unwrap(), &[3, 4], &LN_NO_BIAS_GRAD_W, 1e-5);
-    // The default layer's state dict has a bias this one does not expect.
-    assert!(ln.load_state_dict(&LayerNorm::new(&[3, 4], CPU)?.state_dict(), true).is_err());
-    gradcheck(
-        |v| {
-            let mut ln =
-                LayerNorm::with_config(&[3], LayerNormConfig { bias: false, ..LayerNormConfig::default() }, CPU)?;
-            ln.weight = Some(v[1].clone());
-            ln.forward(&v[0])
-        },
-        &[f64s(&pattern(&[2, 2, 3], 1)), f64s(&pattern(&[3], 2))],
-    )
+    for dev in &devices() {
+        let config = LayerNormConfig { eps: 1e-3, bias: false, ..LayerNormConfig::default() };
+        let mut ln = LayerNorm::with_config(&[3, 4], config, dev)?;
+        // LN_NO_BIAS named_parameters: [weight]; LN_NO_BIAS state_dict: [weight]
+        assert_eq!(names(&ln), ["weight"], "on {dev}");
+        assert_eq!(state_keys(&ln), ["weight"], "on {dev}");
+        assert!(ln.bias.is_none(), "on {dev}");
+        ln.weight = Some(Var::parameter(pattern(dev, &[3, 4], 16)));
+        let x = Var::parameter(pattern(dev, &[2, 3, 4], 18));
+        let y = ln.forward(&x)?;
+        assert_values(dev, y.tensor_ref(), &[2, 3, 4], &LN_NO_BIAS, TOL);
+        y.mul(&pattern(dev, &[2, 3, 4], 19))?.sum()?.backward()?;
+        assert_values(dev, &x.grad().unwrap(), &[2, 3, 4], &LN_NO_BIAS_GRAD_X, 1e-5);
+        assert_values(dev, &ln.weight.as_ref().unwrap().grad().unwrap(), &[3, 4], &LN_NO_BIAS_GRAD_W, 1e-5);
+        // The default layer's state dict has a bias this one does not expect.
+        assert!(ln.load_state_dict(&LayerNorm::new(&[3, 4], dev)?.state_dict(), true).is_err(), "on {dev}");
+        gradcheck_on(
+            |v| {
+                let mut ln =
+                    LayerNorm::with_config(&[3], LayerNormConfig { bias: false, ..LayerNormConfig::default() }, dev)?;
+                ln.weight = Some(v[1].clone());
+                ln.forward(&v[0])
+            },
+            &[f64s(&pattern(dev, &[2, 2, 3], 1)), f64s(&pattern(dev, &[3], 2))],
+        )?;
+    }
+    Ok(())
 }
 
 #[test]
 fn layer_norm_defaults_unchanged() -> Result<()> {
-    let ln = LayerNorm::new(&[3], CPU)?;
-    assert_eq!(names(&ln), ["weight", "bias"]);
-    assert_eq!(LayerNormConfig::default(), LayerNormConfig { eps: 1e-5, elementwise_affine: true, bias: true });
-    let d = BatchNormConfig::default();
-    assert_eq!(d, BatchNormConfig { eps: 1e-5, momentum: Some(0.1), affine: true, track_running_stats: true });
+    for dev in &devices() {
+        let ln = LayerNorm::new(&[3], dev)?;
+        assert_eq!(names(&ln), ["weight", "bias"], "on {dev}");
+        assert_eq!(
+            LayerNormConfig::default(),
+            LayerNormConfig { eps: 1e-5, elementwise_affine: true, bias: true },
+            "on {dev}"
+        );
+        let d = BatchNormConfig::default();
+        assert_eq!(
+            d,
+            BatchNormConfig { eps: 1e-5, momentum: Some(0.1), affine: true, track_running_stats: true },
+            "on {dev}"
+        );
+    }
     Ok(())
 }

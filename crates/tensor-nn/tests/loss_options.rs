@@ -5,9 +5,13 @@
 //! float64) and pasted unchanged: each holds the loss under reduction none (flattened), then
 //! mean, then sum; the `// ...` lines it printed (errors, the empty batch) are quoted where the
 //! test asserts them.
+//!
+//! Every test runs on every device (`common::devices`): inputs, parameters and modules are
+//! built on the device, and on a GPU the comparisons widen to PyTorch's `assert_close`
+//! tolerances for sums (`common::near`); gradcheck runs there through `common::gradcheck_on`.
 
-use tensor_autograd::{gradcheck, Var};
-use tensor_core::{DType, Result, Tensor};
+use tensor_autograd::Var;
+use tensor_core::{DType, Device, Result, Tensor};
 use tensor_nn::functional as F;
 use tensor_nn::{ClassLossOptions, CrossEntropyLoss, Reduction};
 
@@ -16,19 +20,19 @@ use common::*;
 use common::{input as c, pattern_f64 as pattern};
 
 /// The logits, `pattern([4, 3], 1) * 2`.
-fn x() -> Tensor {
-    pattern(&[4, 3], 1).mul(2.0).unwrap()
+fn x(dev: &Device) -> Tensor {
+    pattern(dev, &[4, 3], 1).mul(2.0).unwrap()
 }
 /// Class probabilities, `softmax(pattern([4, 3], 7), 1)`.
-fn pt() -> Tensor {
-    pattern(&[4, 3], 7).softmax(1).unwrap()
+fn pt(dev: &Device) -> Tensor {
+    pattern(dev, &[4, 3], 7).softmax(1).unwrap()
 }
 /// Non-negative targets whose rows do not sum to one, `|pattern([4, 3], 8)|`.
-fn qt() -> Tensor {
-    pattern(&[4, 3], 8).abs().unwrap()
+fn qt(dev: &Device) -> Tensor {
+    pattern(dev, &[4, 3], 8).abs().unwrap()
 }
-fn w() -> Tensor {
-    Tensor::new([0.25f64, 1.0, 2.5], CPU).unwrap()
+fn w(dev: &Device) -> Tensor {
+    Tensor::new([0.25f64, 1.0, 2.5], dev).unwrap()
 }
 
 /// Class weights and label smoothing, PyTorch's default `ignore_index=-100`.
@@ -126,106 +130,130 @@ const CE_PROB_SMOOTH_ONE: [f64; 1] = [2.07657985043139];
 
 #[test]
 fn cross_entropy_probs_matches_pytorch() {
-    let ce = |t: fn() -> Tensor, weight: Option<Tensor>, ls: f64| {
-        move |r| F::cross_entropy(&c(x()), &t(), &opts(weight.clone(), ls, r))
-    };
-    three(&CE_PROB, &[4], ce(pt, None, 0.0));
-    three(&CE_PROB_UNNORMALISED, &[4], ce(qt, None, 0.0));
-    three(&CE_PROB_WEIGHT, &[4], ce(pt, Some(w()), 0.0));
-    three(&CE_PROB_SMOOTH, &[4], ce(pt, None, 0.2));
-    three(&CE_PROB_ALL, &[4], ce(qt, Some(w()), 0.3));
-    // The same through cross_entropy_probs, with a target Var.
-    three(&CE_PROB_ALL, &[4], |r| F::cross_entropy_probs(&c(x()), &c(qt()), &opts(Some(w()), 0.3, r)));
-    // label_smoothing=1 makes the target uniform.
-    let l = F::cross_entropy(&c(x()), &pt(), &opts(None, 1.0, Reduction::Mean)).unwrap();
-    close(&[l.item::<f64>().unwrap()], &CE_PROB_SMOOTH_ONE, "label_smoothing=1");
+    for dev in &devices() {
+        let ce = |t: fn(&Device) -> Tensor, weight: Option<Tensor>, ls: f64| {
+            move |r| F::cross_entropy(&c(x(dev)), &t(dev), &opts(weight.clone(), ls, r))
+        };
+        three(dev, &CE_PROB, &[4], ce(pt, None, 0.0));
+        three(dev, &CE_PROB_UNNORMALISED, &[4], ce(qt, None, 0.0));
+        three(dev, &CE_PROB_WEIGHT, &[4], ce(pt, Some(w(dev)), 0.0));
+        three(dev, &CE_PROB_SMOOTH, &[4], ce(pt, None, 0.2));
+        three(dev, &CE_PROB_ALL, &[4], ce(qt, Some(w(dev)), 0.3));
+        // The same through cross_entropy_probs, with a target Var.
+        three(dev, &CE_PROB_ALL, &[4], |r| {
+            F::cross_entropy_probs(&c(x(dev)), &c(qt(dev)), &opts(Some(w(dev)), 0.3, r))
+        });
+        // label_smoothing=1 makes the target uniform.
+        let l = F::cross_entropy(&c(x(dev)), &pt(dev), &opts(None, 1.0, Reduction::Mean)).unwrap();
+        close(dev, &[l.item::<f64>().unwrap()], &CE_PROB_SMOOTH_ONE, "label_smoothing=1");
+    }
 }
 
 #[test]
 fn cross_entropy_probs_spatial_single_sample_and_module() -> Result<()> {
-    let xk = pattern(&[2, 3, 2, 2], 2);
-    let tk = pattern(&[2, 3, 2, 2], 9).mul(2.0)?.softmax(1)?;
-    three(&CE_PROB_KDIM, &[2, 2, 2], |r| F::cross_entropy(&c(xk.shallow_clone()), &tk, &opts(Some(w()), 0.1, r)));
-    // [C] logits against [C] probabilities: a 0-d loss under every reduction.
-    let (x1, t1) = (x().select(0, 1)?, pt().select(0, 1)?);
-    three(&CE_PROB_1D, &[], |r| F::cross_entropy(&c(x1.shallow_clone()), &t1, &opts(Some(w()), 0.0, r)));
-    let loss = CrossEntropyLoss { options: opts(Some(w()), 0.2, Reduction::Sum) };
-    close(&[loss.forward(&c(x()), &pt())?.item::<f64>()?], &CE_PROB_MODULE, "module");
-    close(&[loss.forward_probs(&c(x()), &c(pt()))?.item::<f64>()?], &CE_PROB_MODULE, "module, Var target");
+    for dev in &devices() {
+        let xk = pattern(dev, &[2, 3, 2, 2], 2);
+        let tk = pattern(dev, &[2, 3, 2, 2], 9).mul(2.0)?.softmax(1)?;
+        three(dev, &CE_PROB_KDIM, &[2, 2, 2], |r| {
+            F::cross_entropy(&c(xk.shallow_clone()), &tk, &opts(Some(w(dev)), 0.1, r))
+        });
+        // [C] logits against [C] probabilities: a 0-d loss under every reduction.
+        let (x1, t1) = (x(dev).select(0, 1)?, pt(dev).select(0, 1)?);
+        three(dev, &CE_PROB_1D, &[], |r| F::cross_entropy(&c(x1.shallow_clone()), &t1, &opts(Some(w(dev)), 0.0, r)));
+        let loss = CrossEntropyLoss { options: opts(Some(w(dev)), 0.2, Reduction::Sum) };
+        close(dev, &[loss.forward(&c(x(dev)), &pt(dev))?.item::<f64>()?], &CE_PROB_MODULE, "module");
+        close(
+            dev,
+            &[loss.forward_probs(&c(x(dev)), &c(pt(dev)))?.item::<f64>()?],
+            &CE_PROB_MODULE,
+            "module, Var target",
+        );
+    }
     Ok(())
 }
 
 #[test]
 fn cross_entropy_probs_gradients_match_pytorch() -> Result<()> {
-    let (logits, target) = (Var::parameter(x()), Var::parameter(qt()));
-    F::cross_entropy_probs(&logits, &target, &opts(Some(w()), 0.3, Reduction::Mean))?.backward()?;
-    close(&logits.grad().unwrap().to_vec::<f64>()?, &CE_PROB_ALL_GRAD_X, "gradient of the logits");
-    close(&target.grad().unwrap().to_vec::<f64>()?, &CE_PROB_ALL_GRAD_T, "gradient of the target");
-    // A plain tensor target: the same logits' gradient.
-    let logits = Var::parameter(x());
-    F::cross_entropy(&logits, &qt(), &opts(Some(w()), 0.3, Reduction::Mean))?.backward()?;
-    close(&logits.grad().unwrap().to_vec::<f64>()?, &CE_PROB_ALL_GRAD_X, "gradient, tensor target");
+    for dev in &devices() {
+        let (logits, target) = (Var::parameter(x(dev)), Var::parameter(qt(dev)));
+        F::cross_entropy_probs(&logits, &target, &opts(Some(w(dev)), 0.3, Reduction::Mean))?.backward()?;
+        close(dev, &logits.grad().unwrap().to_vec::<f64>()?, &CE_PROB_ALL_GRAD_X, "gradient of the logits");
+        close(dev, &target.grad().unwrap().to_vec::<f64>()?, &CE_PROB_ALL_GRAD_T, "gradient of the target");
+        // A plain tensor target: the same logits' gradient.
+        let logits = Var::parameter(x(dev));
+        F::cross_entropy(&logits, &qt(dev), &opts(Some(w(dev)), 0.3, Reduction::Mean))?.backward()?;
+        close(dev, &logits.grad().unwrap().to_vec::<f64>()?, &CE_PROB_ALL_GRAD_X, "gradient, tensor target");
+    }
     Ok(())
 }
 
 #[test]
 fn cross_entropy_probs_gradcheck() -> Result<()> {
-    for o in [
-        opts(None, 0.0, Reduction::Mean),
-        opts(Some(w()), 0.0, Reduction::Sum),
-        opts(None, 0.2, Reduction::None),
-        opts(Some(w()), 0.3, Reduction::Mean),
-    ] {
-        gradcheck(|v| F::cross_entropy_probs(&v[0], &v[1], &o), &[x(), qt()])?;
-        gradcheck(|v| F::cross_entropy(&v[0], &pt(), &o), &[x()])?;
+    for dev in &devices() {
+        for o in [
+            opts(None, 0.0, Reduction::Mean),
+            opts(Some(w(dev)), 0.0, Reduction::Sum),
+            opts(None, 0.2, Reduction::None),
+            opts(Some(w(dev)), 0.3, Reduction::Mean),
+        ] {
+            gradcheck_on(|v| F::cross_entropy_probs(&v[0], &v[1], &o), &[x(dev), qt(dev)])?;
+            gradcheck_on(|v| F::cross_entropy(&v[0], &pt(dev), &o), &[x(dev)])?;
+        }
+        let o = opts(Some(w(dev)), 0.1, Reduction::Mean);
+        let tk = pattern(dev, &[2, 3, 2, 2], 9).mul(2.0)?.softmax(1)?;
+        gradcheck_on(|v| F::cross_entropy_probs(&v[0], &v[1], &o), &[pattern(dev, &[2, 3, 2, 2], 2), tk])?;
+        let o = opts(Some(w(dev)), 0.1, Reduction::None);
+        gradcheck_on(|v| F::cross_entropy_probs(&v[0], &v[1], &o), &[x(dev).select(0, 1)?, pt(dev).select(0, 1)?])?;
     }
-    let o = opts(Some(w()), 0.1, Reduction::Mean);
-    let tk = pattern(&[2, 3, 2, 2], 9).mul(2.0)?.softmax(1)?;
-    gradcheck(|v| F::cross_entropy_probs(&v[0], &v[1], &o), &[pattern(&[2, 3, 2, 2], 2), tk])?;
-    let o = opts(Some(w()), 0.1, Reduction::None);
-    gradcheck(|v| F::cross_entropy_probs(&v[0], &v[1], &o), &[x().select(0, 1)?, pt().select(0, 1)?])
+    Ok(())
 }
 
 #[test]
 fn cross_entropy_probs_errors_and_edge_cases() -> Result<()> {
-    let (logits, d) = (c(x()), opts(None, 0.0, Reduction::Mean));
-    let plain = F::cross_entropy(&logits, &pt(), &d)?.item::<f64>()?;
-    // A negative ignore_index (the default -100, or -1) changes nothing, as PyTorch; so does None.
-    for ignore_index in [Some(-1), None] {
-        let o = ClassLossOptions { ignore_index, ..d.clone() };
-        assert_eq!(F::cross_entropy(&logits, &pt(), &o)?.item::<f64>()?, plain);
+    for dev in &devices() {
+        let (logits, d) = (c(x(dev)), opts(None, 0.0, Reduction::Mean));
+        let plain = F::cross_entropy(&logits, &pt(dev), &d)?.item::<f64>()?;
+        // A negative ignore_index (the default -100, or -1) changes nothing, as PyTorch; so does None.
+        for ignore_index in [Some(-1), None] {
+            let o = ClassLossOptions { ignore_index, ..d.clone() };
+            assert_eq!(F::cross_entropy(&logits, &pt(dev,), &o)?.item::<f64>()?, plain, "on {dev}");
+        }
+        // ERRORS
+        for ignore_index in [1, 0] {
+            let o = ClassLossOptions { ignore_index: Some(ignore_index), ..d.clone() };
+            let e = F::cross_entropy(&logits, &pt(dev), &o).unwrap_err();
+            assert!(e.to_string().contains("ignore_index is not supported for floating point target"), "on {dev}: {e}");
+        }
+        let e = F::cross_entropy(&logits, &Tensor::ones([4, 3], DType::I64, dev)?, &d).unwrap_err();
+        assert!(
+            e.to_string().contains("Expected floating point type for target with class probabilities"),
+            "on {dev}: {e}"
+        );
+        for target in [pt(dev), Tensor::new([0i64, 1, 2, 0], dev)?] {
+            let e = F::cross_entropy(&logits, &target, &opts(None, 1.5, Reduction::Mean)).unwrap_err();
+            assert!(e.to_string().contains("label_smoothing must be between 0.0 and 1.0"), "on {dev}: {e}");
+        }
+        let e =
+            F::cross_entropy(&logits, &pt(dev), &opts(Some(Tensor::ones([2], DType::F64, dev)?), 0.0, Reduction::Mean))
+                .unwrap_err();
+        assert!(e.to_string().contains("weight tensor should be defined either for all 3 classes"), "on {dev}: {e}");
+        // A float target of another shape is taken for class indices, which must be integers.
+        assert!(F::cross_entropy(&logits, &pt(dev,).narrow(1, 0, 2)?, &d).is_err(), "on {dev}");
+        assert!(F::cross_entropy_probs(&logits, &c(pt(dev,).narrow(1, 0, 2)?), &d).is_err(), "on {dev}");
+        // A negative label_smoothing is ignored with class indices, as PyTorch.
+        let t = Tensor::new([2i64, 0, 1, 2], dev)?;
+        let a = F::cross_entropy(&logits, &t, &opts(None, -0.5, Reduction::Mean))?.item::<f64>()?;
+        assert_eq!(a, F::cross_entropy(&logits, &t, &d)?.item::<f64>()?, "on {dev}");
+        // EMPTY
+        let empty = Tensor::zeros([0, 3], DType::F64, dev)?;
+        let ce = |r| F::cross_entropy(&c(empty.shallow_clone()), &empty, &opts(None, 0.0, r));
+        assert!(ce(Reduction::Mean)?.item::<f64>()?.is_nan(), "on {dev}");
+        assert_eq!(ce(Reduction::Sum)?.item::<f64>()?, 0.0, "on {dev}");
+        assert_eq!(ce(Reduction::None)?.size(), &[0], "on {dev}");
+        // float32 logits and probabilities work as well as float64.
+        let l = F::cross_entropy(&c(x(dev).to_dtype(DType::F32)?), &pt(dev).to_dtype(DType::F32)?, &d)?;
+        assert_eq!(l.dtype(), DType::F32, "on {dev}");
+        assert!((l.item::<f64>()? - CE_PROB[4]).abs() < 1e-6, "on {dev}");
     }
-    // ERRORS
-    for ignore_index in [1, 0] {
-        let o = ClassLossOptions { ignore_index: Some(ignore_index), ..d.clone() };
-        let e = F::cross_entropy(&logits, &pt(), &o).unwrap_err();
-        assert!(e.to_string().contains("ignore_index is not supported for floating point target"), "{e}");
-    }
-    let e = F::cross_entropy(&logits, &Tensor::ones([4, 3], DType::I64, CPU)?, &d).unwrap_err();
-    assert!(e.to_string().contains("Expected floating point type for target with class probabilities"), "{e}");
-    for target in [pt(), Tensor::new([0i64, 1, 2, 0], CPU)?] {
-        let e = F::cross_entropy(&logits, &target, &opts(None, 1.5, Reduction::Mean)).unwrap_err();
-        assert!(e.to_string().contains("label_smoothing must be between 0.0 and 1.0"), "{e}");
-    }
-    let e = F::cross_entropy(&logits, &pt(), &opts(Some(Tensor::ones([2], DType::F64, CPU)?), 0.0, Reduction::Mean))
-        .unwrap_err();
-    assert!(e.to_string().contains("weight tensor should be defined either for all 3 classes"), "{e}");
-    // A float target of another shape is taken for class indices, which must be integers.
-    assert!(F::cross_entropy(&logits, &pt().narrow(1, 0, 2)?, &d).is_err());
-    assert!(F::cross_entropy_probs(&logits, &c(pt().narrow(1, 0, 2)?), &d).is_err());
-    // A negative label_smoothing is ignored with class indices, as PyTorch.
-    let t = Tensor::new([2i64, 0, 1, 2], CPU)?;
-    let a = F::cross_entropy(&logits, &t, &opts(None, -0.5, Reduction::Mean))?.item::<f64>()?;
-    assert_eq!(a, F::cross_entropy(&logits, &t, &d)?.item::<f64>()?);
-    // EMPTY
-    let empty = Tensor::zeros([0, 3], DType::F64, CPU)?;
-    let ce = |r| F::cross_entropy(&c(empty.shallow_clone()), &empty, &opts(None, 0.0, r));
-    assert!(ce(Reduction::Mean)?.item::<f64>()?.is_nan());
-    assert_eq!(ce(Reduction::Sum)?.item::<f64>()?, 0.0);
-    assert_eq!(ce(Reduction::None)?.size(), &[0]);
-    // float32 logits and probabilities work as well as float64.
-    let l = F::cross_entropy(&c(x().to_dtype(DType::F32)?), &pt().to_dtype(DType::F32)?, &d)?;
-    assert_eq!(l.dtype(), DType::F32);
-    assert!((l.item::<f64>()? - CE_PROB[4]).abs() < 1e-6);
     Ok(())
 }

@@ -3,12 +3,16 @@
 //! Every `const` below was printed by `scripts/pytorch/nn_losses.py` (PyTorch 2.15, CPU,
 //! float64) and pasted unchanged: each holds the loss under reduction none (flattened), then
 //! mean, then sum; `*_GRAD` constants hold the gradient of the mean loss w.r.t. the input.
+//!
+//! Every test runs on every device (`common::devices`): inputs, parameters and modules are
+//! built on the device, and on a GPU the comparisons widen to PyTorch's `assert_close`
+//! tolerances for sums (`common::near`); gradcheck runs there through `common::gradcheck_on`.
 
 // PyTorch's literals are pasted unchanged, ln 2 among them.
 #![allow(clippy::approx_constant)]
 
-use tensor_autograd::{gradcheck, gradgradcheck, Var};
-use tensor_core::{DType, Result, Tensor};
+use tensor_autograd::Var;
+use tensor_core::{DType, Device, Result, Tensor};
 use tensor_nn::functional as F;
 use tensor_nn::{BCELoss, BCEWithLogitsLoss, ClassLossOptions, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
 
@@ -17,14 +21,14 @@ use common::*;
 use common::{input as c, pattern_f64 as pattern};
 
 /// The logits, targets and class weights of the cross-entropy cases.
-fn x() -> Tensor {
-    pattern(&[4, 3], 1).mul(2.0).unwrap()
+fn x(dev: &Device) -> Tensor {
+    pattern(dev, &[4, 3], 1).mul(2.0).unwrap()
 }
-fn t() -> Tensor {
-    Tensor::new([2i64, 0, 1, 2], CPU).unwrap()
+fn t(dev: &Device) -> Tensor {
+    Tensor::new([2i64, 0, 1, 2], dev).unwrap()
 }
-fn w() -> Tensor {
-    Tensor::new([0.25f64, 1.0, 2.5], CPU).unwrap()
+fn w(dev: &Device) -> Tensor {
+    Tensor::new([0.25f64, 1.0, 2.5], dev).unwrap()
 }
 
 fn opts(
@@ -171,162 +175,194 @@ const BCEL_LARGE: [f64; 8] = [
 
 #[test]
 fn cross_entropy_matches_pytorch() {
-    let ce =
-        |o: ClassLossOptions| move |r| F::cross_entropy(&c(x()), &t(), &ClassLossOptions { reduction: r, ..o.clone() });
-    three(&CE_PLAIN, &[4], ce(ClassLossOptions::default()));
-    three(&CE_WEIGHT, &[4], ce(opts(Some(w()), None, 0.0, Reduction::Mean)));
-    three(&CE_IGNORE, &[4], ce(opts(None, Some(2), 0.0, Reduction::Mean)));
-    three(&CE_SMOOTH, &[4], ce(opts(None, None, 0.2, Reduction::Mean)));
-    three(&CE_ALL, &[4], ce(opts(Some(w()), Some(0), 0.3, Reduction::Mean)));
+    for dev in &devices() {
+        let ce = |o: ClassLossOptions| {
+            move |r| F::cross_entropy(&c(x(dev)), &t(dev), &ClassLossOptions { reduction: r, ..o.clone() })
+        };
+        three(dev, &CE_PLAIN, &[4], ce(ClassLossOptions::default()));
+        three(dev, &CE_WEIGHT, &[4], ce(opts(Some(w(dev)), None, 0.0, Reduction::Mean)));
+        three(dev, &CE_IGNORE, &[4], ce(opts(None, Some(2), 0.0, Reduction::Mean)));
+        three(dev, &CE_SMOOTH, &[4], ce(opts(None, None, 0.2, Reduction::Mean)));
+        three(dev, &CE_ALL, &[4], ce(opts(Some(w(dev)), Some(0), 0.3, Reduction::Mean)));
+    }
 }
 
 #[test]
 fn cross_entropy_module_and_gradient() -> Result<()> {
-    let loss = CrossEntropyLoss { options: opts(Some(w()), Some(0), 0.3, Reduction::Mean) };
-    let logits = Var::parameter(x());
-    let l = loss.forward(&logits, &t())?;
-    close(&[l.item::<f64>()?], &CE_ALL[4..5], "module");
-    l.backward()?;
-    close(&logits.grad().unwrap().to_vec::<f64>()?, &CE_ALL_GRAD, "gradient");
+    for dev in &devices() {
+        let loss = CrossEntropyLoss { options: opts(Some(w(dev)), Some(0), 0.3, Reduction::Mean) };
+        let logits = Var::parameter(x(dev));
+        let l = loss.forward(&logits, &t(dev))?;
+        close(dev, &[l.item::<f64>()?], &CE_ALL[4..5], "module");
+        l.backward()?;
+        close(dev, &logits.grad().unwrap().to_vec::<f64>()?, &CE_ALL_GRAD, "gradient");
+    }
     Ok(())
 }
 
 #[test]
 fn cross_entropy_default_ignore_index() {
-    // PyTorch's default ignore_index is -100.
-    assert_eq!(ClassLossOptions::default().ignore_index, Some(-100));
-    let target = Tensor::new([2i64, -100, 1, 2], CPU).unwrap();
-    three(&CE_DEFAULT_IGNORE, &[4], |r| {
-        F::cross_entropy(&c(x()), &target, &ClassLossOptions { reduction: r, ..Default::default() })
-    });
+    for dev in &devices() {
+        // PyTorch's default ignore_index is -100.
+        assert_eq!(ClassLossOptions::default().ignore_index, Some(-100), "on {dev}");
+        let target = Tensor::new([2i64, -100, 1, 2], dev).unwrap();
+        three(dev, &CE_DEFAULT_IGNORE, &[4], |r| {
+            F::cross_entropy(&c(x(dev)), &target, &ClassLossOptions { reduction: r, ..Default::default() })
+        });
+    }
 }
 
 #[test]
 fn cross_entropy_spatial_and_single_sample() {
-    let xk = pattern(&[2, 3, 2, 2], 2);
-    let tk = Tensor::new([[[0i64, 1], [2, 2]], [[1, 0], [0, 2]]], CPU).unwrap();
-    three(&CE_KDIM, &[2, 2, 2], |r| F::cross_entropy(&c(xk.shallow_clone()), &tk, &opts(Some(w()), None, 0.1, r)));
-    // [C] logits with a 0-d target: a 0-d loss under every reduction.
-    let x0 = x().select(0, 0).unwrap();
-    three(&CE_1D, &[], |r| {
-        F::cross_entropy(&c(x0.shallow_clone()), &Tensor::new(1i64, CPU)?, &opts(None, None, 0.0, r))
-    });
+    for dev in &devices() {
+        let xk = pattern(dev, &[2, 3, 2, 2], 2);
+        let tk = Tensor::new([[[0i64, 1], [2, 2]], [[1, 0], [0, 2]]], dev).unwrap();
+        three(dev, &CE_KDIM, &[2, 2, 2], |r| {
+            F::cross_entropy(&c(xk.shallow_clone()), &tk, &opts(Some(w(dev)), None, 0.1, r))
+        });
+        // [C] logits with a 0-d target: a 0-d loss under every reduction.
+        let x0 = x(dev).select(0, 0).unwrap();
+        three(dev, &CE_1D, &[], |r| {
+            F::cross_entropy(&c(x0.shallow_clone()), &Tensor::new(1i64, dev)?, &opts(None, None, 0.0, r))
+        });
+    }
 }
 
 #[test]
 fn nll_loss_matches_pytorch() {
-    let lp = x().log_softmax(1).unwrap();
-    three(&NLL_PLAIN, &[4], |r| F::nll_loss(&c(lp.shallow_clone()), &t(), &opts(None, None, 0.0, r)));
-    three(&NLL_WEIGHT_IGNORE, &[4], |r| {
-        NLLLoss { options: opts(Some(w()), Some(1), 0.0, r) }.forward(&c(lp.shallow_clone()), &t())
-    });
+    for dev in &devices() {
+        let lp = x(dev).log_softmax(1).unwrap();
+        three(dev, &NLL_PLAIN, &[4], |r| F::nll_loss(&c(lp.shallow_clone()), &t(dev), &opts(None, None, 0.0, r)));
+        three(dev, &NLL_WEIGHT_IGNORE, &[4], |r| {
+            NLLLoss { options: opts(Some(w(dev)), Some(1), 0.0, r) }.forward(&c(lp.shallow_clone()), &t(dev))
+        });
+    }
 }
 
 #[test]
 fn mse_and_l1_match_pytorch() {
-    let (a, b) = (c(pattern(&[2, 3], 3)), c(pattern(&[2, 3], 4)));
-    three(&MSE, &[2, 3], |r| MSELoss { reduction: r }.forward(&a, &b));
-    three(&L1, &[2, 3], |r| L1Loss { reduction: r }.forward(&a, &b));
-    assert_eq!(MSELoss::default().reduction, Reduction::Mean);
+    for dev in &devices() {
+        let (a, b) = (c(pattern(dev, &[2, 3], 3)), c(pattern(dev, &[2, 3], 4)));
+        three(dev, &MSE, &[2, 3], |r| MSELoss { reduction: r }.forward(&a, &b));
+        three(dev, &L1, &[2, 3], |r| L1Loss { reduction: r }.forward(&a, &b));
+        assert_eq!(MSELoss::default().reduction, Reduction::Mean, "on {dev}");
+    }
 }
 
-fn probs() -> Tensor {
-    pattern(&[2, 3], 5).sigmoid().unwrap()
+fn probs(dev: &Device) -> Tensor {
+    pattern(dev, &[2, 3], 5).sigmoid().unwrap()
 }
-fn yb() -> Tensor {
-    Tensor::new([[0.0f64, 1.0, 0.25], [1.0, 0.0, 0.5]], CPU).unwrap()
+fn yb(dev: &Device) -> Tensor {
+    Tensor::new([[0.0f64, 1.0, 0.25], [1.0, 0.0, 0.5]], dev).unwrap()
 }
-fn wb() -> Tensor {
-    Tensor::new([[1.0f64, 2.0, 0.5], [0.25, 1.0, 3.0]], CPU).unwrap()
+fn wb(dev: &Device) -> Tensor {
+    Tensor::new([[1.0f64, 2.0, 0.5], [0.25, 1.0, 3.0]], dev).unwrap()
 }
-fn pw() -> Tensor {
-    Tensor::new([3.0f64, 0.5, 1.0], CPU).unwrap()
+fn pw(dev: &Device) -> Tensor {
+    Tensor::new([3.0f64, 0.5, 1.0], dev).unwrap()
 }
 
 #[test]
 fn bce_matches_pytorch() {
-    three(&BCE, &[2, 3], |r| F::binary_cross_entropy(&c(probs()), &c(yb()), None, r));
-    three(&BCE_WEIGHT, &[2, 3], |r| BCELoss { weight: Some(wb()), reduction: r }.forward(&c(probs()), &c(yb())));
-    let p = Tensor::new([0.0f64, 1.0, 0.0, 1.0], CPU).unwrap();
-    let y = Tensor::new([1.0f64, 0.0, 0.0, 1.0], CPU).unwrap();
-    three(&BCE_CLAMP, &[4], |r| F::binary_cross_entropy(&c(p.shallow_clone()), &c(y.shallow_clone()), None, r));
+    for dev in &devices() {
+        three(dev, &BCE, &[2, 3], |r| F::binary_cross_entropy(&c(probs(dev)), &c(yb(dev)), None, r));
+        three(dev, &BCE_WEIGHT, &[2, 3], |r| {
+            BCELoss { weight: Some(wb(dev)), reduction: r }.forward(&c(probs(dev)), &c(yb(dev)))
+        });
+        let p = Tensor::new([0.0f64, 1.0, 0.0, 1.0], dev).unwrap();
+        let y = Tensor::new([1.0f64, 0.0, 0.0, 1.0], dev).unwrap();
+        three(dev, &BCE_CLAMP, &[4], |r| {
+            F::binary_cross_entropy(&c(p.shallow_clone()), &c(y.shallow_clone()), None, r)
+        });
+    }
 }
 
 #[test]
 fn bce_with_logits_matches_pytorch() -> Result<()> {
-    let z = pattern(&[2, 3], 6).mul(4.0)?;
-    three(&BCEL, &[2, 3], |r| F::binary_cross_entropy_with_logits(&c(z.shallow_clone()), &c(yb()), None, None, r));
-    let m = |r| BCEWithLogitsLoss { weight: Some(wb()), pos_weight: Some(pw()), reduction: r };
-    three(&BCEL_POS_WEIGHT, &[2, 3], |r| m(r).forward(&c(z.shallow_clone()), &c(yb())));
-    let zv = Var::parameter(z);
-    m(Reduction::Mean).forward(&zv, &c(yb()))?.backward()?;
-    close(&zv.grad().unwrap().to_vec::<f64>()?, &BCEL_POS_WEIGHT_GRAD, "gradient");
-    let zl = Tensor::new([[30.0f64, -30.0, 30.0], [-30.0, 0.0, 25.0]], CPU)?;
-    three(&BCEL_LARGE, &[2, 3], |r| {
-        F::binary_cross_entropy_with_logits(&c(zl.shallow_clone()), &c(yb()), None, Some(&pw()), r)
-    });
+    for dev in &devices() {
+        let z = pattern(dev, &[2, 3], 6).mul(4.0)?;
+        three(dev, &BCEL, &[2, 3], |r| {
+            F::binary_cross_entropy_with_logits(&c(z.shallow_clone()), &c(yb(dev)), None, None, r)
+        });
+        let m = |r| BCEWithLogitsLoss { weight: Some(wb(dev)), pos_weight: Some(pw(dev)), reduction: r };
+        three(dev, &BCEL_POS_WEIGHT, &[2, 3], |r| m(r).forward(&c(z.shallow_clone()), &c(yb(dev))));
+        let zv = Var::parameter(z);
+        m(Reduction::Mean).forward(&zv, &c(yb(dev)))?.backward()?;
+        close(dev, &zv.grad().unwrap().to_vec::<f64>()?, &BCEL_POS_WEIGHT_GRAD, "gradient");
+        let zl = Tensor::new([[30.0f64, -30.0, 30.0], [-30.0, 0.0, 25.0]], dev)?;
+        three(dev, &BCEL_LARGE, &[2, 3], |r| {
+            F::binary_cross_entropy_with_logits(&c(zl.shallow_clone()), &c(yb(dev)), None, Some(&pw(dev)), r)
+        });
+    }
     Ok(())
 }
 
 #[test]
 fn losses_gradcheck() -> Result<()> {
-    let t = t();
-    for o in [
-        opts(None, None, 0.0, Reduction::Mean),
-        opts(Some(w()), Some(2), 0.0, Reduction::Mean),
-        opts(Some(w()), Some(0), 0.3, Reduction::Mean),
-        opts(None, None, 0.2, Reduction::Sum),
-        opts(Some(w()), None, 0.1, Reduction::None),
-    ] {
-        gradcheck(|v| F::cross_entropy(&v[0], &t, &o), &[x()])?;
-        gradcheck(|v| F::nll_loss(&v[0].log_softmax(1)?, &t, &o), &[x()])?;
-    }
-    let tk = Tensor::new([[[0i64, 1], [2, 2]], [[1, 0], [0, 2]]], CPU)?;
-    gradcheck(
-        |v| F::cross_entropy(&v[0], &tk, &opts(Some(w()), Some(1), 0.1, Reduction::Mean)),
-        &[pattern(&[2, 3, 2, 2], 2)],
-    )?;
-    for r in [Reduction::None, Reduction::Mean, Reduction::Sum] {
-        gradcheck(|v| F::mse_loss(&v[0], &v[1], r), &[pattern(&[2, 3], 3), pattern(&[2, 3], 4)])?;
-        // The reduced loss's one-pass backward, and its composed form under create_graph.
-        gradgradcheck(
-            |v| F::mse_loss(&v[0], &v[1], r)?.mul(&v[0].sum()?),
-            &[pattern(&[2, 3], 3), pattern(&[2, 3], 4)],
+    for dev in &devices() {
+        let t = t(dev);
+        for o in [
+            opts(None, None, 0.0, Reduction::Mean),
+            opts(Some(w(dev)), Some(2), 0.0, Reduction::Mean),
+            opts(Some(w(dev)), Some(0), 0.3, Reduction::Mean),
+            opts(None, None, 0.2, Reduction::Sum),
+            opts(Some(w(dev)), None, 0.1, Reduction::None),
+        ] {
+            gradcheck_on(|v| F::cross_entropy(&v[0], &t, &o), &[x(dev)])?;
+            gradcheck_on(|v| F::nll_loss(&v[0].log_softmax(1)?, &t, &o), &[x(dev)])?;
+        }
+        let tk = Tensor::new([[[0i64, 1], [2, 2]], [[1, 0], [0, 2]]], dev)?;
+        gradcheck_on(
+            |v| F::cross_entropy(&v[0], &tk, &opts(Some(w(dev)), Some(1), 0.1, Reduction::Mean)),
+            &[pattern(dev, &[2, 3, 2, 2], 2)],
         )?;
-        gradcheck(|v| F::l1_loss(&v[0], &v[1], r), &[pattern(&[2, 3], 3), pattern(&[2, 3], 4)])?;
-        gradcheck(|v| F::binary_cross_entropy(&v[0], &c(yb()), Some(&wb()), r), &[probs()])?;
-        gradcheck(
-            |v| F::binary_cross_entropy_with_logits(&v[0], &v[1], Some(&wb()), Some(&pw()), r),
-            &[pattern(&[2, 3], 6).mul(4.0)?, yb()],
-        )?;
+        for r in [Reduction::None, Reduction::Mean, Reduction::Sum] {
+            gradcheck_on(|v| F::mse_loss(&v[0], &v[1], r), &[pattern(dev, &[2, 3], 3), pattern(dev, &[2, 3], 4)])?;
+            // The reduced loss's one-pass backward, and its composed form under create_graph.
+            gradgradcheck_on(
+                |v| F::mse_loss(&v[0], &v[1], r)?.mul(&v[0].sum()?),
+                &[pattern(dev, &[2, 3], 3), pattern(dev, &[2, 3], 4)],
+            )?;
+            gradcheck_on(|v| F::l1_loss(&v[0], &v[1], r), &[pattern(dev, &[2, 3], 3), pattern(dev, &[2, 3], 4)])?;
+            gradcheck_on(|v| F::binary_cross_entropy(&v[0], &c(yb(dev)), Some(&wb(dev)), r), &[probs(dev)])?;
+            gradcheck_on(
+                |v| F::binary_cross_entropy_with_logits(&v[0], &v[1], Some(&wb(dev)), Some(&pw(dev)), r),
+                &[pattern(dev, &[2, 3], 6).mul(4.0)?, yb(dev)],
+            )?;
+        }
     }
     Ok(())
 }
 
 #[test]
 fn loss_errors() {
-    let logits = c(x());
-    let d = ClassLossOptions::default();
-    // A target of the wrong shape, an out-of-range class, float targets.
-    let e = F::cross_entropy(&logits, &Tensor::new([0i64, 1, 2], CPU).unwrap(), &d).unwrap_err();
-    assert!(e.to_string().contains("shape"), "{e}");
-    let e = F::cross_entropy(&logits, &Tensor::new([0i64, 1, 3, 0], CPU).unwrap(), &d).unwrap_err();
-    assert!(e.to_string().contains("out of bounds"), "{e}");
-    assert!(F::cross_entropy(&logits, &Tensor::new([0i64, -1, 1, 0], CPU).unwrap(), &d).is_err());
-    assert!(F::nll_loss(&logits, &Tensor::new([0i64, 1, 5, 0], CPU).unwrap(), &d).is_err());
-    assert!(F::cross_entropy(&logits, &Tensor::new([0.0f64, 1.0, 2.0, 0.0], CPU).unwrap(), &d).is_err());
-    // Class weights of the wrong length.
-    let bad_w = ClassLossOptions { weight: Some(Tensor::new([1.0f64, 2.0], CPU).unwrap()), ..d.clone() };
-    assert!(F::cross_entropy(&logits, &t(), &bad_w).is_err());
-    // Elementwise losses need equal shapes; BCE needs probabilities.
-    let (a, b) = (c(pattern(&[2, 3], 1)), c(pattern(&[3, 2], 2)));
-    assert!(F::mse_loss(&a, &b, Reduction::Mean).is_err());
-    assert!(F::l1_loss(&a, &b, Reduction::Mean).is_err());
-    assert!(F::binary_cross_entropy_with_logits(&a, &b, None, None, Reduction::Mean).is_err());
-    let e = F::binary_cross_entropy(&c(pattern(&[2, 3], 1)), &c(yb()), None, Reduction::Mean).unwrap_err();
-    assert!(e.to_string().contains("between 0 and 1"), "{e}");
-    // Nothing above panicked, and float32 works as well as float64.
-    let l = F::cross_entropy(&c(x().to_dtype(DType::F32).unwrap()), &t(), &d).unwrap();
-    assert_eq!(l.dtype(), DType::F32);
-    assert!((l.item::<f64>().unwrap() - CE_PLAIN[4]).abs() < 1e-6);
+    for dev in &devices() {
+        let logits = c(x(dev));
+        let d = ClassLossOptions::default();
+        // A target of the wrong shape, an out-of-range class, float targets.
+        let e = F::cross_entropy(&logits, &Tensor::new([0i64, 1, 2], dev).unwrap(), &d).unwrap_err();
+        assert!(e.to_string().contains("shape"), "on {dev}: {e}");
+        let e = F::cross_entropy(&logits, &Tensor::new([0i64, 1, 3, 0], dev).unwrap(), &d).unwrap_err();
+        assert!(e.to_string().contains("out of bounds"), "on {dev}: {e}");
+        assert!(F::cross_entropy(&logits, &Tensor::new([0i64, -1, 1, 0], dev).unwrap(), &d).is_err(), "on {dev}");
+        assert!(F::nll_loss(&logits, &Tensor::new([0i64, 1, 5, 0], dev).unwrap(), &d).is_err(), "on {dev}");
+        assert!(
+            F::cross_entropy(&logits, &Tensor::new([0.0f64, 1.0, 2.0, 0.0], dev).unwrap(), &d).is_err(),
+            "on {dev}"
+        );
+        // Class weights of the wrong length.
+        let bad_w = ClassLossOptions { weight: Some(Tensor::new([1.0f64, 2.0], dev).unwrap()), ..d.clone() };
+        assert!(F::cross_entropy(&logits, &t(dev,), &bad_w).is_err(), "on {dev}");
+        // Elementwise losses need equal shapes; BCE needs probabilities.
+        let (a, b) = (c(pattern(dev, &[2, 3], 1)), c(pattern(dev, &[3, 2], 2)));
+        assert!(F::mse_loss(&a, &b, Reduction::Mean).is_err(), "on {dev}");
+        assert!(F::l1_loss(&a, &b, Reduction::Mean).is_err(), "on {dev}");
+        assert!(F::binary_cross_entropy_with_logits(&a, &b, None, None, Reduction::Mean).is_err(), "on {dev}");
+        let e = F::binary_cross_entropy(&c(pattern(dev, &[2, 3], 1)), &c(yb(dev)), None, Reduction::Mean).unwrap_err();
+        assert!(e.to_string().contains("between 0 and 1"), "on {dev}: {e}");
+        // Nothing above panicked, and float32 works as well as float64.
+        let l = F::cross_entropy(&c(x(dev).to_dtype(DType::F32).unwrap()), &t(dev), &d).unwrap();
+        assert_eq!(l.dtype(), DType::F32, "on {dev}");
+        assert!((l.item::<f64>().unwrap() - CE_PLAIN[4]).abs() < 1e-6, "on {dev}");
+    }
 }

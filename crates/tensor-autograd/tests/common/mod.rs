@@ -1,13 +1,17 @@
 //! Shared helpers of the tensor-autograd integration tests: a deterministic proptest runner
 //! (fixed ChaCha seed, no persistence: CI never flakes), seeded float64 data kept away from the
-//! points where an op is not differentiable, and gradcheck wrappers that report through proptest.
+//! points where an op is not differentiable (built on a device), and gradcheck wrappers that
+//! report through proptest and check on the device their inputs live on.
 
 #![allow(dead_code)]
+
+mod devices;
+pub use devices::*;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestCaseResult, TestRng, TestRunner};
 use std::fmt::Debug;
-use tensor_autograd::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions, Var};
+use tensor_autograd::{GradcheckOptions, Var};
 use tensor_core::random::Generator;
 use tensor_core::{DType, Device, Result, Tensor};
 
@@ -52,19 +56,19 @@ pub fn ok<T>(r: Result<T>) -> std::result::Result<T, TestCaseError> {
     r.map_err(|e| TestCaseError::fail(e.to_string()))
 }
 
-/// `gradcheck` reported through proptest.
+/// `gradcheck` on the inputs' device ([`gradcheck_on`]), reported through proptest.
 pub fn gc(f: impl Fn(&[Var]) -> Result<Var>, inputs: &[Tensor]) -> TestCaseResult {
-    ok(gradcheck(f, inputs))
+    gc_with(f, inputs, GradcheckOptions::default())
 }
 
-/// `gradcheck_with` explicit tolerances, reported through proptest.
+/// `gradcheck_with` explicit tolerances on the inputs' device, reported through proptest.
 pub fn gc_with(f: impl Fn(&[Var]) -> Result<Var>, inputs: &[Tensor], opts: GradcheckOptions) -> TestCaseResult {
-    ok(gradcheck_with(&f, inputs, opts))
+    ok(gradcheck_with_on(&f, inputs, opts))
 }
 
-/// `gradgradcheck` reported through proptest.
+/// `gradgradcheck` on the inputs' device, reported through proptest.
 pub fn ggc(f: impl Fn(&[Var]) -> Result<Var>, inputs: &[Tensor]) -> TestCaseResult {
-    ok(gradgradcheck(f, inputs))
+    ok(gradgradcheck_on(f, inputs))
 }
 
 /// Shapes of rank `min..=max` with sizes 1 to 4.
@@ -99,28 +103,34 @@ fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
-fn f64_tensor(values: Vec<f64>, shape: &[usize]) -> Tensor {
-    Tensor::from_vec(values, shape.to_vec()).expect("shape matches data")
+/// A float64 tensor on `dev`.
+fn f64_tensor(dev: &Device, values: Vec<f64>, shape: &[usize]) -> Tensor {
+    on(dev, Tensor::from_vec(values, shape.to_vec()).expect("shape matches data"))
 }
 
-/// Uniform in `[lo, hi)`.
-pub fn uniform(shape: &[usize], seed: u64, lo: f64, hi: f64) -> Tensor {
+/// `t` (built on the host) copied to `dev`.
+pub fn on(dev: &Device, t: Tensor) -> Tensor {
+    t.to_device(dev).expect("to_device")
+}
+
+/// Uniform in `[lo, hi)`, on `dev`.
+pub fn uniform(dev: &Device, shape: &[usize], seed: u64, lo: f64, hi: f64) -> Tensor {
     let v = Generator::new(seed).uniform(numel(shape)).map(|u| lo + (hi - lo) * u).collect();
-    f64_tensor(v, shape)
+    f64_tensor(dev, v, shape)
 }
 
 /// Magnitude uniform in `[lo, hi)` with a random sign: away from zero.
-pub fn away(shape: &[usize], seed: u64, lo: f64, hi: f64) -> Tensor {
+pub fn away(dev: &Device, shape: &[usize], seed: u64, lo: f64, hi: f64) -> Tensor {
     let n = numel(shape);
     let u: Vec<f64> = Generator::new(seed).uniform(2 * n).collect();
     let v = (0..n).map(|i| (lo + (hi - lo) * u[2 * i]) * if u[2 * i + 1] < 0.5 { -1.0 } else { 1.0 }).collect();
-    f64_tensor(v, shape)
+    f64_tensor(dev, v, shape)
 }
 
 /// Values on the grid `k / 4 + offset` (k in -8..8): two grids with different offsets never tie.
-pub fn grid(shape: &[usize], seed: u64, offset: f64) -> Tensor {
+pub fn grid(dev: &Device, shape: &[usize], seed: u64, offset: f64) -> Tensor {
     let v = Generator::new(seed).uniform(numel(shape)).map(|u| ((u * 16.0).floor() - 8.0) * 0.25 + offset).collect();
-    f64_tensor(v, shape)
+    f64_tensor(dev, v, shape)
 }
 
 /// A random permutation of `0..n`.
@@ -137,7 +147,7 @@ pub fn permutation(n: usize, seed: u64) -> Vec<usize> {
 /// Pairwise distinct values whose magnitudes are pairwise distinct too (gaps of at least
 /// 1.5/64, far beyond the finite-difference step), in about `[-1.75, 1.75]`: no ties for max,
 /// min, amax, sort-like ops or `|x|`-based norms.
-pub fn distinct(shape: &[usize], seed: u64) -> Tensor {
+pub fn distinct(dev: &Device, shape: &[usize], seed: u64) -> Tensor {
     let n = numel(shape);
     let perm = permutation(n, seed);
     let signs: Vec<f64> = Generator::new(seed ^ 0x9e37).uniform(n).collect();
@@ -151,20 +161,20 @@ pub fn distinct(shape: &[usize], seed: u64) -> Tensor {
             }
         })
         .collect();
-    f64_tensor(v, shape)
+    f64_tensor(dev, v, shape)
 }
 
 /// Random int64 indices in `[0, bound)`.
-pub fn indices(shape: &[usize], seed: u64, bound: usize) -> Tensor {
+pub fn indices(dev: &Device, shape: &[usize], seed: u64, bound: usize) -> Tensor {
     let v: Vec<i64> =
         Generator::new(seed).uniform(numel(shape)).map(|u| ((u * bound as f64) as i64).min(bound as i64 - 1)).collect();
-    Tensor::from_vec(v, shape.to_vec()).expect("shape matches data")
+    on(dev, Tensor::from_vec(v, shape.to_vec()).expect("shape matches data"))
 }
 
 /// A random boolean mask.
-pub fn mask(shape: &[usize], seed: u64) -> Tensor {
+pub fn mask(dev: &Device, shape: &[usize], seed: u64) -> Tensor {
     let v: Vec<bool> = Generator::new(seed).uniform(numel(shape)).map(|u| u < 0.5).collect();
-    Tensor::from_vec(v, shape.to_vec()).expect("shape matches data")
+    on(dev, Tensor::from_vec(v, shape.to_vec()).expect("shape matches data"))
 }
 
 /// One dim of a `rank`-dim tensor chosen by `pick` (0 for a 0-d tensor), sometimes negative.
@@ -201,7 +211,7 @@ pub fn assert_close(actual: &[f64], expected: &[f64], tol: f64) {
     }
 }
 
-/// A leaf of float64 values that requires grad.
-pub fn leaf(values: &[f64], shape: &[usize]) -> Var {
-    Var::new(f64_tensor(values.to_vec(), shape), true)
+/// A leaf of float64 values on `dev` that requires grad.
+pub fn leaf(dev: &Device, values: &[f64], shape: &[usize]) -> Var {
+    Var::new(f64_tensor(dev, values.to_vec(), shape), true)
 }
