@@ -2,9 +2,10 @@
 //! loops (`softmax(q kᵀ · scale) v`, its log-sum-exp, and the textbook gradients), for random
 //! shapes through a seeded proptest: leading dims that broadcast, L ≠ S across block edges,
 //! causal or not, transposed (non-contiguous) inputs, f32 and f64. Then the empty and half
-//! cases and the errors.
+//! cases and the errors. Every test runs on every device (the CPU, and the GPU when one is
+//! usable).
 
-use crate::common::{cfg, Mix};
+use crate::common::{assert_on, cfg, close, device_tol, devices, on_each_device, values, Mix, EXACT};
 use proptest::prelude::*;
 use tensor_core::{DType, Device, ErrorKind, Tensor};
 
@@ -70,10 +71,10 @@ fn draw(rng: &mut Mix, n: usize) -> Vec<f64> {
     (0..n).map(|_| rng.int(-64, 63) as f64 / 64.0).collect()
 }
 
-/// A tensor of `dims` (leading dims, then rows and width) holding `vals` in order; when
+/// A tensor on `dev` of `dims` (leading dims, then rows and width) holding `vals` in order; when
 /// `transposed`, built as the transpose of a contiguous `[..., width, rows]` tensor.
-fn operand(vals: &[f64], dims: &[usize], dtype: DType, transposed: bool) -> Tensor {
-    let t = Tensor::from_vec(vals.to_vec(), dims.to_vec()).unwrap().to_dtype(dtype).unwrap();
+fn operand(dev: &Device, vals: &[f64], dims: &[usize], dtype: DType, transposed: bool) -> Tensor {
+    let t = Tensor::from_vec(vals.to_vec(), dims.to_vec()).unwrap().to_dtype(dtype).unwrap().to_device(dev).unwrap();
     if !transposed {
         return t;
     }
@@ -121,7 +122,8 @@ fn case() -> impl Strategy<Value = Case> {
         })
 }
 
-fn check(c: &Case) {
+/// `c` on `dev` against the naive reference.
+fn check(dev: &Device, c: &Case) {
     let mut rng = Mix::new(c.seed);
     let own: Vec<Vec<usize>> =
         c.ones.iter().map(|o| c.lead.iter().zip(o).map(|(&n, &one)| if one { 1 } else { n }).collect()).collect();
@@ -133,7 +135,7 @@ fn check(c: &Case) {
     let ts: Vec<Tensor> = (0..3)
         .map(|i| {
             let dims: Vec<usize> = own[i].iter().chain(&rows[i]).copied().collect();
-            operand(&vals[i], &dims, c.dtype, c.transposed[i])
+            operand(dev, &vals[i], &dims, c.dtype, c.transposed[i])
         })
         .collect();
     let (out, lse) = Tensor::flash_attention(&ts[0], &ts[1], &ts[2], c.causal, c.scale).unwrap();
@@ -141,6 +143,8 @@ fn check(c: &Case) {
     let grad = Tensor::from_vec(gvals.clone(), lead.iter().chain(&[c.l, c.ev]).copied().collect::<Vec<_>>())
         .unwrap()
         .to_dtype(c.dtype)
+        .unwrap()
+        .to_device(dev)
         .unwrap();
     let (dq, dk, dv) =
         Tensor::flash_attention_backward(&grad, &ts[0], &ts[1], &ts[2], &out, &lse, c.causal, c.scale).unwrap();
@@ -148,6 +152,9 @@ fn check(c: &Case) {
     assert_eq!(out.size(), &want_out[..]);
     assert_eq!(lse.size(), &want_out[..want_out.len() - 1]);
     assert_eq!((out.dtype(), lse.dtype(), dq.dtype()), (c.dtype, c.dtype, c.dtype));
+    for t in [&out, &lse, &dq, &dk, &dv] {
+        assert_on(t, dev);
+    }
     let got = [out, lse, dq, dk, dv].map(|t| t.to_vec::<f64>().unwrap());
     let tol = if c.dtype == DType::F64 { 1e-12 } else { 2e-5 };
     let scale = c.scale.unwrap_or(1.0 / (c.e as f64).sqrt());
@@ -172,7 +179,7 @@ fn check(c: &Case) {
         for (w, (got, name)) in wants.iter().zip(got.iter().zip(["out", "lse", "dq", "dk", "dv"])) {
             let n = w.len();
             for (j, (x, y)) in got[b * n..(b + 1) * n].iter().zip(w.iter()).enumerate() {
-                assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{name}[{b}][{j}]: got {x}, want {y} ({c:?})");
+                assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{name}[{b}][{j}] on {dev}: got {x}, want {y} ({c:?})");
             }
         }
     }
@@ -182,7 +189,9 @@ proptest! {
     #![proptest_config(cfg(40))]
     #[test]
     fn flash_attention_matches_the_naive_reference(c in case()) {
-        check(&c);
+        for dev in devices() {
+            check(&dev, &c);
+        }
     }
 }
 
@@ -204,69 +213,84 @@ fn block_edges_and_long_causal_rows() {
                 dtype: DType::F64,
                 seed: (l * 1000 + s) as u64,
             };
-            check(&c);
+            for dev in devices() {
+                check(&dev, &c);
+            }
         }
     }
 }
 
 #[test]
 fn empty_problems_are_composed() {
-    let cpu = Device::Cpu;
-    let q = Tensor::ones([2, 3, 4], DType::F32, &cpu).unwrap();
-    let none = Tensor::ones([2, 0, 4], DType::F32, &cpu).unwrap();
-    let v = Tensor::ones([2, 0, 5], DType::F32, &cpu).unwrap();
-    // No keys: an empty sum of values, and a log-sum-exp of -inf (as PyTorch's math path).
-    let (out, lse) = Tensor::flash_attention(&q, &none, &v, false, None).unwrap();
-    assert_eq!(out.size(), &[2, 3, 5]);
-    assert!(out.to_vec::<f32>().unwrap().iter().all(|&x| x == 0.0));
-    assert!(lse.to_vec::<f32>().unwrap().iter().all(|&x| x == f32::NEG_INFINITY));
-    let g = Tensor::ones([2, 3, 5], DType::F32, &cpu).unwrap();
-    let (dq, dk, dv) = Tensor::flash_attention_backward(&g, &q, &none, &v, &out, &lse, false, None).unwrap();
-    assert_eq!((dq.size(), dk.size(), dv.size()), (&[2, 3, 4][..], &[2, 0, 4][..], &[2, 0, 5][..]));
-    assert!(dq.to_vec::<f32>().unwrap().iter().all(|&x| x == 0.0));
-    // No queries.
-    let (out, lse) = Tensor::flash_attention(&none, &q, &q, true, None).unwrap();
-    assert_eq!((out.size(), lse.size()), (&[2, 0, 4][..], &[2, 0][..]));
+    on_each_device(|dev| {
+        let q = Tensor::ones([2, 3, 4], DType::F32, dev).unwrap();
+        let none = Tensor::ones([2, 0, 4], DType::F32, dev).unwrap();
+        let v = Tensor::ones([2, 0, 5], DType::F32, dev).unwrap();
+        // No keys: an empty sum of values, and a log-sum-exp of -inf (as PyTorch's math path).
+        let (out, lse) = Tensor::flash_attention(&q, &none, &v, false, None).unwrap();
+        assert_eq!(out.size(), &[2, 3, 5]);
+        assert!(out.to_vec::<f32>().unwrap().iter().all(|&x| x == 0.0));
+        assert!(lse.to_vec::<f32>().unwrap().iter().all(|&x| x == f32::NEG_INFINITY));
+        let g = Tensor::ones([2, 3, 5], DType::F32, dev).unwrap();
+        let (dq, dk, dv) = Tensor::flash_attention_backward(&g, &q, &none, &v, &out, &lse, false, None).unwrap();
+        assert_eq!((dq.size(), dk.size(), dv.size()), (&[2, 3, 4][..], &[2, 0, 4][..], &[2, 0, 5][..]));
+        assert!(dq.to_vec::<f32>().unwrap().iter().all(|&x| x == 0.0));
+        // No queries.
+        let (out, lse) = Tensor::flash_attention(&none, &q, &q, true, None).unwrap();
+        assert_eq!((out.size(), lse.size()), (&[2, 0, 4][..], &[2, 0][..]));
+    });
 }
 
 #[test]
 fn half_inputs_compute_in_f32() {
-    let mut rng = Mix::new(5);
-    let vals = draw(&mut rng, 3 * 70 * 8);
-    let f32s = Tensor::from_vec(vals, vec![3, 70, 8]).unwrap().to_dtype(DType::F32).unwrap();
-    for dtype in [DType::F16, DType::BF16] {
-        let x = f32s.to_dtype(dtype).unwrap();
-        let (out, lse) = Tensor::flash_attention(&x, &x, &x, true, None).unwrap();
-        assert_eq!((out.dtype(), lse.dtype()), (dtype, DType::F32));
-        let wide = x.to_dtype(DType::F32).unwrap();
-        let (want, want_lse) = Tensor::flash_attention(&wide, &wide, &wide, true, None).unwrap();
-        assert_eq!(out.to_vec::<f64>().unwrap(), want.to_dtype(dtype).unwrap().to_vec::<f64>().unwrap());
-        assert_eq!(lse.to_vec::<f32>().unwrap(), want_lse.to_vec::<f32>().unwrap());
-    }
+    on_each_device(|dev| {
+        let mut rng = Mix::new(5);
+        let vals = draw(&mut rng, 3 * 70 * 8);
+        let f32s =
+            Tensor::from_vec(vals, vec![3, 70, 8]).unwrap().to_dtype(DType::F32).unwrap().to_device(dev).unwrap();
+        for dtype in [DType::F16, DType::BF16] {
+            let x = f32s.to_dtype(dtype).unwrap();
+            let (out, lse) = Tensor::flash_attention(&x, &x, &x, true, None).unwrap();
+            assert_eq!((out.dtype(), lse.dtype()), (dtype, DType::F32));
+            let wide = x.to_dtype(DType::F32).unwrap();
+            let (want, want_lse) = Tensor::flash_attention(&wide, &wide, &wide, true, None).unwrap();
+            // The same sums as from f32 inputs: exact on the CPU, the GPU's tolerance there.
+            let (got, want) = (values(&out), values(&want.to_dtype(dtype).unwrap()));
+            let tol = device_tol(dev, dtype, EXACT);
+            assert!(got.iter().zip(&want).all(|(&g, &w)| close(g, w, tol)), "{dtype} on {dev}: {got:?} vs {want:?}");
+            let (got, want) = (values(&lse), values(&want_lse));
+            let tol = device_tol(dev, DType::F32, EXACT);
+            assert!(
+                got.iter().zip(&want).all(|(&g, &w)| close(g, w, tol)),
+                "{dtype} lse on {dev}: {got:?} vs {want:?}"
+            );
+        }
+    });
 }
 
 #[test]
 fn bad_operands_are_errors_naming_the_op() {
-    let cpu = Device::Cpu;
-    let t = |shape: &[usize], dtype| Tensor::zeros(shape.to_vec(), dtype, &cpu).unwrap();
-    let f = DType::F32;
-    let cases = [
-        (t(&[2, 3, 4], f), t(&[2, 5, 3], f), t(&[2, 5, 4], f), ErrorKind::Shape, "[..., L, E]"),
-        (t(&[2, 3, 4], f), t(&[2, 5, 4], f), t(&[2, 6, 4], f), ErrorKind::Shape, "[..., S, Ev]"),
-        (t(&[4], f), t(&[5, 4], f), t(&[5, 4], f), ErrorKind::Shape, "at least 2 dims"),
-        (t(&[2, 3, 4], f), t(&[3, 5, 4], f), t(&[3, 5, 4], f), ErrorKind::Shape, "must match"),
-        (t(&[3, 4], f), t(&[5, 4], DType::F64), t(&[5, 4], f), ErrorKind::DType, "one float dtype"),
-        (t(&[3, 4], DType::I64), t(&[5, 4], DType::I64), t(&[5, 4], DType::I64), ErrorKind::DType, "float"),
-    ];
-    for (q, k, v, kind, text) in cases {
-        let e = Tensor::flash_attention(&q, &k, &v, false, None).unwrap_err();
-        assert_eq!(e.kind(), kind, "{e}");
-        let msg = e.to_string();
-        assert!(msg.contains("scaled_dot_product_attention") && msg.contains(text), "{msg}");
-    }
-    let (q, g) = (t(&[3, 4], f), t(&[3, 5], f));
-    let (out, lse) = Tensor::flash_attention(&q, &q, &q, false, None).unwrap();
-    let e = Tensor::flash_attention_backward(&g, &q, &q, &q, &out, &lse, false, None).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Shape);
-    assert!(e.to_string().contains("scaled_dot_product_attention_backward"), "{e}");
+    on_each_device(|dev| {
+        let t = |shape: &[usize], dtype| Tensor::zeros(shape.to_vec(), dtype, dev).unwrap();
+        let f = DType::F32;
+        let cases = [
+            (t(&[2, 3, 4], f), t(&[2, 5, 3], f), t(&[2, 5, 4], f), ErrorKind::Shape, "[..., L, E]"),
+            (t(&[2, 3, 4], f), t(&[2, 5, 4], f), t(&[2, 6, 4], f), ErrorKind::Shape, "[..., S, Ev]"),
+            (t(&[4], f), t(&[5, 4], f), t(&[5, 4], f), ErrorKind::Shape, "at least 2 dims"),
+            (t(&[2, 3, 4], f), t(&[3, 5, 4], f), t(&[3, 5, 4], f), ErrorKind::Shape, "must match"),
+            (t(&[3, 4], f), t(&[5, 4], DType::F64), t(&[5, 4], f), ErrorKind::DType, "one float dtype"),
+            (t(&[3, 4], DType::I64), t(&[5, 4], DType::I64), t(&[5, 4], DType::I64), ErrorKind::DType, "float"),
+        ];
+        for (q, k, v, kind, text) in cases {
+            let e = Tensor::flash_attention(&q, &k, &v, false, None).unwrap_err();
+            assert_eq!(e.kind(), kind, "{e}");
+            let msg = e.to_string();
+            assert!(msg.contains("scaled_dot_product_attention") && msg.contains(text), "{msg}");
+        }
+        let (q, g) = (t(&[3, 4], f), t(&[3, 5], f));
+        let (out, lse) = Tensor::flash_attention(&q, &q, &q, false, None).unwrap();
+        let e = Tensor::flash_attention_backward(&g, &q, &q, &q, &out, &lse, false, None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Shape);
+        assert!(e.to_string().contains("scaled_dot_product_attention_backward"), "{e}");
+    });
 }

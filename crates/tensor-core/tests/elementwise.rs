@@ -1,14 +1,15 @@
 //! Binary elementwise ops against a naive f64 reference on random broadcastable shapes
 //! with non-contiguous inputs: values, result shapes, result dtypes (`torch.result_type`, with
 //! PyTorch literals), errors, and special values (NaN, ±inf, ±0) as PyTorch gives them.
+//! Every test runs on every device (the CPU, and the GPU when one is usable). Integer division,
+//! wrapping, half-precision rounding and `pow` by small exponents as PyTorch's literals are in
+//! `arithmetic_literals.rs`.
 
 use crate::common;
 
 use common::*;
 use proptest::prelude::*;
-use tensor_core::{result_type, DType, Device, ErrorKind, Operand, Result, Rhs, RoundingMode, Scalar, Tensor};
-
-const CPU: Device = Device::Cpu;
+use tensor_core::{result_type, DType, ErrorKind, Operand, Result, Rhs, RoundingMode, Scalar, Tensor};
 
 fn dtype_named(s: &str) -> DType {
     *ALL_DTYPES.iter().find(|d| format!("{d:?}") == s).unwrap_or_else(|| panic!("dtype {s}"))
@@ -358,46 +359,49 @@ proptest! {
         db in any_dtype(),
         rhs in rhs_strategy(),
     ) {
-        let divisor = if op == Bin::Pow { Values::Exponent } else if op.divides() { Values::NonZero } else { Values::Small };
-        let a = build(&sa, &ra, da, Values::Small);
-        let b = build(&sb, &rb, db, divisor);
-        let scalar = scalar_of(&rhs);
-        let b_kind = match scalar { Some(s) => Kind::Scalar(s), None => kind_of(&b.t) };
-        let promoted = torch_result_type(kind_of(&a.t), b_kind);
-        prop_assert_eq!(result_type(&[a.t.operand(), match scalar { Some(s) => Operand::Scalar(s), None => b.t.operand() }]), promoted);
-        let (compute, result) = op.dtypes(promoted);
-        let got = match scalar {
-            Some(s) => op.call(&a.t, s),
-            None => op.call(&a.t, &b.t),
-        };
-        let b_ref = match scalar {
-            Some(s) => Ref::scalar(round_to(compute, s.to_f64())),
-            None => b.r.clone(),
-        };
-        if compute == DType::Bool && op.refuses_bool() {
-            let e = got.unwrap_err();
-            prop_assert_eq!(e.kind(), ErrorKind::DType);
-            return Ok(());
+        for dev in devices() {
+            let divisor = if op == Bin::Pow { Values::Exponent } else if op.divides() { Values::NonZero } else { Values::Small };
+            let a = build_on(&dev, &sa, &ra, da, Values::Small);
+            let b = build_on(&dev, &sb, &rb, db, divisor);
+            let scalar = scalar_of(&rhs);
+            let b_kind = match scalar { Some(s) => Kind::Scalar(s), None => kind_of(&b.t) };
+            let promoted = torch_result_type(kind_of(&a.t), b_kind);
+            prop_assert_eq!(result_type(&[a.t.operand(), match scalar { Some(s) => Operand::Scalar(s), None => b.t.operand() }]), promoted);
+            let (compute, result) = op.dtypes(promoted);
+            let got = match scalar {
+                Some(s) => op.call(&a.t, s),
+                None => op.call(&a.t, &b.t),
+            };
+            let b_ref = match scalar {
+                Some(s) => Ref::scalar(round_to(compute, s.to_f64())),
+                None => b.r.clone(),
+            };
+            if compute == DType::Bool && op.refuses_bool() {
+                let e = got.unwrap_err();
+                prop_assert_eq!(e.kind(), ErrorKind::DType);
+                continue;
+            }
+            if op.divides() && !compute.is_float() && b_ref.map(|v| round_to(compute, v)).data.contains(&0.0) {
+                // torch.floor_divide(torch.tensor([1]), torch.tensor([0])): RuntimeError: ZeroDivisionError
+                let e = got.unwrap_err();
+                prop_assert!(e.to_string().contains("ZeroDivisionError"), "{}", e);
+                continue;
+            }
+            if op == Bin::Pow && !da.is_float() && matches!(scalar, Some(Scalar::Int(i)) if i < 0) {
+                // torch.tensor([3]) ** -1: RuntimeError: Integers to negative integer powers are not allowed.
+                let e = got.unwrap_err();
+                prop_assert!(e.to_string().contains("Integers to negative integer powers are not allowed"), "{}", e);
+                continue;
+            }
+            let got = got.unwrap_or_else(|e| panic!("{op:?} {da:?}{sa:?} {b_kind:?}{sb:?} on {dev}: {e}"));
+            assert_on(&got, &dev);
+            let want = a.r.map(|v| round_to(compute, v)).zip(&b_ref.map(|v| round_to(compute, v)), |x, y| {
+                round_to(result, ref_binary(op, x, y, compute))
+            });
+            prop_assert_eq!(got.dtype(), result, "{:?} of {:?} and {:?} on {}", op, kind_of(&a.t), b_kind, dev);
+            assert_ref(&got, &want, bin_tol(op, result), &format!("{op:?} {da:?}{sa:?} {b_kind:?}{sb:?} on {dev}"));
+            prop_assert!(got.is_contiguous());
         }
-        if op.divides() && !compute.is_float() && b_ref.map(|v| round_to(compute, v)).data.contains(&0.0) {
-            // torch.floor_divide(torch.tensor([1]), torch.tensor([0])): RuntimeError: ZeroDivisionError
-            let e = got.unwrap_err();
-            prop_assert!(e.to_string().contains("ZeroDivisionError"), "{}", e);
-            return Ok(());
-        }
-        if op == Bin::Pow && !da.is_float() && matches!(scalar, Some(Scalar::Int(i)) if i < 0) {
-            // torch.tensor([3]) ** -1: RuntimeError: Integers to negative integer powers are not allowed.
-            let e = got.unwrap_err();
-            prop_assert!(e.to_string().contains("Integers to negative integer powers are not allowed"), "{}", e);
-            return Ok(());
-        }
-        let got = got.unwrap_or_else(|e| panic!("{op:?} {da:?}{sa:?} {b_kind:?}{sb:?}: {e}"));
-        let want = a.r.map(|v| round_to(compute, v)).zip(&b_ref.map(|v| round_to(compute, v)), |x, y| {
-            round_to(result, ref_binary(op, x, y, compute))
-        });
-        prop_assert_eq!(got.dtype(), result, "{:?} of {:?} and {:?}", op, kind_of(&a.t), b_kind);
-        assert_ref(&got, &want, bin_tol(op, result), &format!("{op:?} {da:?}{sa:?} {b_kind:?}{sb:?}"));
-        prop_assert!(got.is_contiguous());
     }
 
     /// Shapes that do not broadcast: an error that names the op and both shapes.
@@ -409,17 +413,19 @@ proptest! {
         lead in 0usize..2,
         bad in 2usize..=5,
     ) {
-        let d = (dim % shape.len() as u64) as usize;
-        let mut other = shape.clone();
-        other[d] = if shape[d] == bad { bad + 1 } else { bad };
-        let other: Vec<usize> = std::iter::repeat_n(3, lead).chain(other).collect();
-        let a = Tensor::ones(shape.clone(), DType::F32, &CPU).unwrap();
-        let b = Tensor::ones(other.clone(), DType::F32, &CPU).unwrap();
-        let e = op.call(&a, &b).unwrap_err();
-        prop_assert_eq!(e.kind(), ErrorKind::Shape);
-        let msg = e.to_string();
-        prop_assert!(msg.starts_with(&format!("{}: ", op.name())), "{}", msg);
-        prop_assert!(msg.contains(&shape_str(&shape)) && msg.contains(&shape_str(&other)), "{}", msg);
+        for dev in devices() {
+            let d = (dim % shape.len() as u64) as usize;
+            let mut other = shape.clone();
+            other[d] = if shape[d] == bad { bad + 1 } else { bad };
+            let other: Vec<usize> = std::iter::repeat_n(3, lead).chain(other).collect();
+            let a = Tensor::ones(shape.clone(), DType::F32, &dev).unwrap();
+            let b = Tensor::ones(other.clone(), DType::F32, &dev).unwrap();
+            let e = op.call(&a, &b).unwrap_err();
+            prop_assert_eq!(e.kind(), ErrorKind::Shape);
+            let msg = e.to_string();
+            prop_assert!(msg.starts_with(&format!("{}: ", op.name())), "{}", msg);
+            prop_assert!(msg.contains(&shape_str(&shape)) && msg.contains(&shape_str(&other)), "{}", msg);
+        }
     }
 }
 
@@ -432,74 +438,55 @@ fn again<'a>(rhs: &Rhs<'a>) -> Rhs<'a> {
 
 #[test]
 fn result_types_as_torch() {
-    let mut lines = RESULT_TYPES.trim().lines();
-    let cols: Vec<String> = lines.next().unwrap().split_whitespace().skip(1).map(String::from).collect();
-    let mut checked = 0;
-    for line in lines {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let (tier, ld) = parts[0].split_at(1);
-        let ld = dtype_named(ld);
-        let lhs = Tensor::ones(if tier == "T" { vec![2] } else { vec![] }, ld, &CPU).unwrap();
-        for (col, want) in cols.iter().zip(&parts[1..]) {
-            let want = dtype_named(want);
-            let (rhs_t, rhs_s);
-            let rhs: Rhs<'_> = match col.as_str() {
-                "SBool" => {
-                    rhs_s = Scalar::Bool(true);
-                    Rhs::Scalar(rhs_s)
-                }
-                "SInt" => Rhs::Scalar(Scalar::Int(2)),
-                "SFloat" => Rhs::Scalar(Scalar::Float(2.5)),
-                c => {
-                    let (t, d) = c.split_at(1);
-                    rhs_t = Tensor::ones(if t == "T" { vec![2] } else { vec![] }, dtype_named(d), &CPU).unwrap();
-                    Rhs::Tensor(&rhs_t)
-                }
-            };
-            let ctx = format!("{} with {col}", parts[0]);
-            assert_eq!(result_type(&[lhs.operand(), rhs.operand()]), want, "{ctx}");
-            let r = |x: Result<Tensor>| x.unwrap_or_else(|e| panic!("{ctx}: {e}"));
-            assert_eq!(r(lhs.add(again(&rhs))).dtype(), want, "add {ctx}");
-            assert_eq!(r(lhs.mul(again(&rhs))).dtype(), want, "mul {ctx}");
-            assert_eq!(r(lhs.maximum(again(&rhs))).dtype(), want, "maximum {ctx}");
-            assert_eq!(r(lhs.div(again(&rhs))).dtype(), to_float(want), "div {ctx}");
-            assert_eq!(r(lhs.atan2(again(&rhs))).dtype(), to_float(want), "atan2 {ctx}");
-            assert_eq!(r(lhs.lt(again(&rhs))).dtype(), DType::Bool, "lt {ctx}");
-            assert_eq!(r(lhs.logical_xor(again(&rhs))).dtype(), DType::Bool, "logical_xor {ctx}");
-            let cond = Tensor::ones([2], DType::Bool, &CPU).unwrap();
-            assert_eq!(r(lhs.where_(&cond, again(&rhs))).dtype(), want, "where {ctx}");
-            // The value: 1 + the right operand (True, 2, 2.5 or a tensor of ones), as the dtype stores it.
-            let rv = match col.as_str() {
-                "SInt" => 2.0,
-                "SFloat" => 2.5,
-                _ => 1.0,
-            };
-            assert_eq!(values(&r(lhs.add(again(&rhs))))[0], round_to(want, 1.0 + rv), "add value {ctx}");
-            checked += 1;
+    on_each_device(|dev| {
+        let mut lines = RESULT_TYPES.trim().lines();
+        let cols: Vec<String> = lines.next().unwrap().split_whitespace().skip(1).map(String::from).collect();
+        let mut checked = 0;
+        for line in lines {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let (tier, ld) = parts[0].split_at(1);
+            let ld = dtype_named(ld);
+            let lhs = Tensor::ones(if tier == "T" { vec![2] } else { vec![] }, ld, dev).unwrap();
+            for (col, want) in cols.iter().zip(&parts[1..]) {
+                let want = dtype_named(want);
+                let (rhs_t, rhs_s);
+                let rhs: Rhs<'_> = match col.as_str() {
+                    "SBool" => {
+                        rhs_s = Scalar::Bool(true);
+                        Rhs::Scalar(rhs_s)
+                    }
+                    "SInt" => Rhs::Scalar(Scalar::Int(2)),
+                    "SFloat" => Rhs::Scalar(Scalar::Float(2.5)),
+                    c => {
+                        let (t, d) = c.split_at(1);
+                        rhs_t = Tensor::ones(if t == "T" { vec![2] } else { vec![] }, dtype_named(d), dev).unwrap();
+                        Rhs::Tensor(&rhs_t)
+                    }
+                };
+                let ctx = format!("{} with {col} on {dev}", parts[0]);
+                assert_eq!(result_type(&[lhs.operand(), rhs.operand()]), want, "{ctx}");
+                let r = |x: Result<Tensor>| x.unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                assert_eq!(r(lhs.add(again(&rhs))).dtype(), want, "add {ctx}");
+                assert_eq!(r(lhs.mul(again(&rhs))).dtype(), want, "mul {ctx}");
+                assert_eq!(r(lhs.maximum(again(&rhs))).dtype(), want, "maximum {ctx}");
+                assert_eq!(r(lhs.div(again(&rhs))).dtype(), to_float(want), "div {ctx}");
+                assert_eq!(r(lhs.atan2(again(&rhs))).dtype(), to_float(want), "atan2 {ctx}");
+                assert_eq!(r(lhs.lt(again(&rhs))).dtype(), DType::Bool, "lt {ctx}");
+                assert_eq!(r(lhs.logical_xor(again(&rhs))).dtype(), DType::Bool, "logical_xor {ctx}");
+                let cond = Tensor::ones([2], DType::Bool, dev).unwrap();
+                assert_eq!(r(lhs.where_(&cond, again(&rhs))).dtype(), want, "where {ctx}");
+                // The value: 1 + the right operand (True, 2, 2.5 or a tensor of ones), as the dtype stores it.
+                let rv = match col.as_str() {
+                    "SInt" => 2.0,
+                    "SFloat" => 2.5,
+                    _ => 1.0,
+                };
+                assert_eq!(values(&r(lhs.add(again(&rhs))))[0], round_to(want, 1.0 + rv), "add value {ctx}");
+                checked += 1;
+            }
         }
-    }
-    assert_eq!(checked, 16 * 19);
-}
-
-#[test]
-fn scalar_wraps_in_small_int_dtypes() {
-    // torch.tensor([3], dtype=torch.uint8) * 300 == tensor([132], dtype=torch.uint8)
-    let u = Tensor::new([3u8], &CPU).unwrap();
-    let r = u.mul(300).unwrap();
-    assert_eq!((r.dtype(), r.to_vec::<u8>().unwrap()), (DType::U8, vec![132]));
-    // 300 - torch.tensor([3], dtype=torch.uint8) == tensor([41], dtype=torch.uint8)
-    let r = 300i64 - &u;
-    assert_eq!((r.dtype(), r.to_vec::<u8>().unwrap()), (DType::U8, vec![41]));
-    // torch.tensor([200], dtype=torch.uint8) + torch.tensor([100], dtype=torch.uint8) == [44]
-    assert_eq!(
-        Tensor::new([200u8], &CPU).unwrap().add(&Tensor::new([100u8], &CPU).unwrap()).unwrap().to_vec::<u8>().unwrap(),
-        [44]
-    );
-    // torch.tensor([2**31 - 1], dtype=torch.int32) + 1 == [-2**31]
-    assert_eq!(Tensor::new([i32::MAX], &CPU).unwrap().add(1).unwrap().to_vec::<i32>().unwrap(), [i32::MIN]);
-    // torch.tensor([True, False]) + torch.tensor([True, True]) == [True, True]
-    let b = Tensor::new([true, false], &CPU).unwrap().add(&Tensor::new([true, true], &CPU).unwrap()).unwrap();
-    assert_eq!(b.to_vec::<bool>().unwrap(), [true, true]);
+        assert_eq!(checked, 16 * 19);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,96 +525,52 @@ fn same(got: f64, want: f64, tol: Tol) -> bool {
 
 #[test]
 fn binary_special_values_as_torch() {
-    let n = SPECIAL_A.len();
-    let aa: Vec<f32> = (0..n * n).map(|i| SPECIAL_A[i / n]).collect();
-    let bb: Vec<f32> = (0..n * n).map(|i| SPECIAL_A[i % n]).collect();
-    let (a, b) = (Tensor::from_vec(aa.clone(), [n * n]).unwrap(), Tensor::from_vec(bb.clone(), [n * n]).unwrap());
-    let mut failures = vec![];
-    for line in BINARY_SPECIALS.trim().lines() {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let op = match parts[0] {
-            "add" => Bin::Add,
-            "sub" => Bin::Sub,
-            "mul" => Bin::Mul,
-            "div" => Bin::Div,
-            "floor_divide" => Bin::FloorDivide,
-            "div_trunc" => Bin::DivTrunc,
-            "pow" => Bin::Pow,
-            "maximum" => Bin::Maximum,
-            "minimum" => Bin::Minimum,
-            "remainder" => Bin::Remainder,
-            "atan2" => Bin::Atan2,
-            o => panic!("{o}"),
-        };
-        let got = values(&op.call(&a, &b).unwrap());
-        for (i, w) in parts[1..].iter().enumerate() {
-            let w = parse(w);
-            if !same(got[i], w, Tol { atol: 0.0, rtol: 2e-7 }) {
-                failures.push(format!("{op:?}({}, {}) = {}, torch {}", aa[i], bb[i], got[i], w));
+    on_each_device(|dev| {
+        let n = SPECIAL_A.len();
+        let aa: Vec<f32> = (0..n * n).map(|i| SPECIAL_A[i / n]).collect();
+        let bb: Vec<f32> = (0..n * n).map(|i| SPECIAL_A[i % n]).collect();
+        let a = Tensor::from_vec(aa.clone(), [n * n]).unwrap().to_device(dev).unwrap();
+        let b = Tensor::from_vec(bb.clone(), [n * n]).unwrap().to_device(dev).unwrap();
+        let mut failures = vec![];
+        for line in BINARY_SPECIALS.trim().lines() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let op = match parts[0] {
+                "add" => Bin::Add,
+                "sub" => Bin::Sub,
+                "mul" => Bin::Mul,
+                "div" => Bin::Div,
+                "floor_divide" => Bin::FloorDivide,
+                "div_trunc" => Bin::DivTrunc,
+                "pow" => Bin::Pow,
+                "maximum" => Bin::Maximum,
+                "minimum" => Bin::Minimum,
+                "remainder" => Bin::Remainder,
+                "atan2" => Bin::Atan2,
+                o => panic!("{o}"),
+            };
+            let got = op.call(&a, &b).unwrap();
+            assert_on(&got, dev);
+            let got = values(&got);
+            for (i, w) in parts[1..].iter().enumerate() {
+                let w = parse(w);
+                if !same(got[i], w, Tol { atol: 0.0, rtol: 2e-7 }) {
+                    failures.push(format!("{op:?}({}, {}) on {dev} = {}, torch {}", aa[i], bb[i], got[i], w));
+                }
+            }
+            // The same through the floor mode of div.
+            if op == Bin::FloorDivide {
+                assert_eq!(
+                    values(&a.div_mode(&b, RoundingMode::Floor).unwrap())
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
+                    got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "floor mode on {dev}"
+                );
             }
         }
-        // The same through the floor mode of div.
-        if op == Bin::FloorDivide {
-            assert_eq!(
-                values(&a.div_mode(&b, RoundingMode::Floor).unwrap()).iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-            );
-        }
-    }
-    assert!(failures.is_empty(), "{} differences from PyTorch:\n{}", failures.len(), failures.join("\n"));
-}
-
-#[test]
-fn integer_division_as_torch() {
-    let a = Tensor::new([7i64, -7, 7, -7, 0, 5, -1, 9, -9], &CPU).unwrap();
-    let b = Tensor::new([2i64, 2, -2, -2, 3, 5, 3, -4, 4], &CPU).unwrap();
-    // torch.floor_divide(a, b).tolist()
-    assert_eq!(a.floor_divide(&b).unwrap().to_vec::<i64>().unwrap(), [3, -4, -4, 3, 0, 1, -1, -3, -3]);
-    assert_eq!(a.div_mode(&b, RoundingMode::Floor).unwrap().to_vec::<i64>().unwrap(), [3, -4, -4, 3, 0, 1, -1, -3, -3]);
-    // torch.remainder(a, b).tolist()
-    assert_eq!(a.remainder(&b).unwrap().to_vec::<i64>().unwrap(), [1, 1, -1, -1, 0, 0, 2, -3, 3]);
-    // torch.div(a, b, rounding_mode='trunc').tolist()
-    let t = a.div_mode(&b, RoundingMode::Trunc).unwrap();
-    assert_eq!((t.dtype(), t.to_vec::<i64>().unwrap()), (DType::I64, vec![3, -3, -3, 3, 0, 1, 0, -2, -2]));
-    // torch.div(a, b) is float32: [3.5, -3.5, -3.5, 3.5, 0.0, 1.0, -0.3333333432674408, -2.25, -2.25]
-    let d = a.div(&b).unwrap();
-    assert_eq!(d.dtype(), DType::F32);
-    assert_eq!(d.to_vec::<f32>().unwrap(), [3.5, -3.5, -3.5, 3.5, 0.0, 1.0, -0.33333334, -2.25, -2.25]);
-    // uint8: torch.floor_divide(tensor([200, 7], uint8), tensor([3, 2], uint8)) == [66, 3];
-    // remainder == [2, 1]
-    let u = Tensor::new([200u8, 7], &CPU).unwrap();
-    let v = Tensor::new([3u8, 2], &CPU).unwrap();
-    assert_eq!(u.floor_divide(&v).unwrap().to_vec::<u8>().unwrap(), [66, 3]);
-    assert_eq!(u.remainder(&v).unwrap().to_vec::<u8>().unwrap(), [2, 1]);
-    // torch.pow(tensor([-1, -1, 2, 1, -2, 0, 3, -3]), tensor([-1, -2, -1, -5, -3, -1, 3, 3]))
-    let p = Tensor::new([-1i64, -1, 2, 1, -2, 0, 3, -3], &CPU).unwrap();
-    let e = Tensor::new([-1i64, -2, -1, -5, -3, -1, 3, 3], &CPU).unwrap();
-    assert_eq!(p.pow(&e).unwrap().to_vec::<i64>().unwrap(), [-1, 1, 0, 1, 0, 0, 27, -27]);
-    assert_eq!(
-        p.to_dtype(DType::I32).unwrap().pow(&e.to_dtype(DType::I32).unwrap()).unwrap().to_vec::<i32>().unwrap(),
-        [-1, 1, 0, 1, 0, 0, 27, -27]
-    );
-    // Integer division by zero: RuntimeError: ZeroDivisionError (floor_divide, remainder, div
-    // with rounding_mode='trunc' or 'floor', tensor or scalar divisor).
-    let z = Tensor::new([1i64, 0], &CPU).unwrap();
-    for r in [
-        a.narrow(0, 0, 2).unwrap().floor_divide(&z),
-        a.narrow(0, 0, 2).unwrap().remainder(&z),
-        a.narrow(0, 0, 2).unwrap().div_mode(&z, RoundingMode::Trunc),
-        a.narrow(0, 0, 2).unwrap().div_mode(&z, RoundingMode::Floor),
-        a.remainder(0),
-        u.floor_divide(0),
-    ] {
-        let e = r.unwrap_err();
-        assert!(e.to_string().contains("ZeroDivisionError"), "{e}");
-    }
-    // Float division by zero is IEEE.
-    assert_eq!(Tensor::new([1f32], &CPU).unwrap().floor_divide(0.0).unwrap().item::<f32>().unwrap(), f32::INFINITY);
-    // 1.0 // 0.1 == 9.0 in Python and PyTorch (float64), and 0.3 // 0.1 == 2.0; in float32 0.3 // 0.1 == 3.0
-    let x = Tensor::new([1.0f64, 0.3, -1.0], &CPU).unwrap();
-    assert_eq!(x.floor_divide(0.1).unwrap().to_vec::<f64>().unwrap(), [9.0, 2.0, -10.0]);
-    let x32 = x.to_dtype(DType::F32).unwrap();
-    assert_eq!(x32.floor_divide(0.1).unwrap().to_vec::<f32>().unwrap(), [9.0, 3.0, -10.0]);
+        assert!(failures.is_empty(), "{} differences from PyTorch:\n{}", failures.len(), failures.join("\n"));
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -647,184 +590,64 @@ proptest! {
         db in any_dtype(),
         scalar_other in any::<bool>(),
     ) {
-        let derive = |seed: u64| {
-            let mut rng = Mix::new(seed);
-            let drop = rng.below(out.len() + 1);
-            out[drop..].iter().map(|&d| if rng.below(3) == 0 { 1 } else { d }).collect::<Vec<usize>>()
-        };
-        let (sc, sa, sb) = (derive(seeds[0]), derive(seeds[1]), derive(seeds[2]));
-        let c = build(&sc, &recipes.0, DType::Bool, Values::Small);
-        let a = build(&sa, &recipes.1, da, Values::Small);
-        let b = build(&sb, &recipes.2, db, Values::Small);
-        let (got, promoted, b_ref) = if scalar_other {
-            (a.t.where_(&c.t, 2.5).unwrap(), torch_result_type(kind_of(&a.t), Kind::Scalar(Scalar::Float(2.5))), Ref::scalar(2.5))
-        } else {
-            (a.t.where_(&c.t, &b.t).unwrap(), torch_result_type(kind_of(&a.t), kind_of(&b.t)), b.r.clone())
-        };
-        prop_assert_eq!(got.dtype(), promoted);
-        let want = Ref::zip3(&c.r, &a.r, &b_ref, |c, x, y| round_to(promoted, if c != 0.0 { x } else { y }));
-        assert_ref(&got, &want, EXACT, "where");
-        // masked_fill: the mask broadcasts to self's shape only.
-        let mask_fits = broadcast_shape(&sa, &sc).as_deref() == Some(&sa[..]);
-        match a.t.masked_fill(&c.t, -3) {
-            Ok(m) => {
-                prop_assert!(mask_fits);
-                prop_assert_eq!(m.dtype(), da);
-                let want = a.r.zip(&c.r, |x, c| if c != 0.0 { round_to(da, -3.0) } else { x });
-                assert_ref(&m, &want, EXACT, "masked_fill");
+        for dev in devices() {
+            let derive = |seed: u64| {
+                let mut rng = Mix::new(seed);
+                let drop = rng.below(out.len() + 1);
+                out[drop..].iter().map(|&d| if rng.below(3) == 0 { 1 } else { d }).collect::<Vec<usize>>()
+            };
+            let (sc, sa, sb) = (derive(seeds[0]), derive(seeds[1]), derive(seeds[2]));
+            let c = build_on(&dev, &sc, &recipes.0, DType::Bool, Values::Small);
+            let a = build_on(&dev, &sa, &recipes.1, da, Values::Small);
+            let b = build_on(&dev, &sb, &recipes.2, db, Values::Small);
+            let (got, promoted, b_ref) = if scalar_other {
+                (a.t.where_(&c.t, 2.5).unwrap(), torch_result_type(kind_of(&a.t), Kind::Scalar(Scalar::Float(2.5))), Ref::scalar(2.5))
+            } else {
+                (a.t.where_(&c.t, &b.t).unwrap(), torch_result_type(kind_of(&a.t), kind_of(&b.t)), b.r.clone())
+            };
+            prop_assert_eq!(got.dtype(), promoted);
+            assert_on(&got, &dev);
+            let want = Ref::zip3(&c.r, &a.r, &b_ref, |c, x, y| round_to(promoted, if c != 0.0 { x } else { y }));
+            assert_ref(&got, &want, EXACT, &format!("where on {dev}"));
+            // masked_fill: the mask broadcasts to self's shape only.
+            let mask_fits = broadcast_shape(&sa, &sc).as_deref() == Some(&sa[..]);
+            match a.t.masked_fill(&c.t, -3) {
+                Ok(m) => {
+                    prop_assert!(mask_fits);
+                    prop_assert_eq!(m.dtype(), da);
+                    assert_on(&m, &dev);
+                    let want = a.r.zip(&c.r, |x, c| if c != 0.0 { round_to(da, -3.0) } else { x });
+                    assert_ref(&m, &want, EXACT, &format!("masked_fill on {dev}"));
+                }
+                Err(e) => prop_assert!(!mask_fits, "{}", e),
             }
-            Err(e) => prop_assert!(!mask_fits, "{}", e),
         }
     }
 }
 
 #[test]
 fn where_and_masked_fill_errors() {
-    let x = Tensor::ones([2, 3], DType::F32, &CPU).unwrap();
-    // torch.where(torch.ones(2, 3), x, x): RuntimeError: where expected condition to be a boolean
-    // tensor, but got a tensor with dtype Float
-    let e = x.where_(&x, &x).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::DType);
-    assert!(e.to_string().contains("where expected condition to be a boolean tensor"), "{e}");
-    let e = x.masked_fill(&x, 0.0).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::DType);
-    let c = Tensor::ones([4], DType::Bool, &CPU).unwrap();
-    let e = x.where_(&c, 0.0).unwrap_err();
-    assert!(
-        e.to_string().starts_with("where: ") && e.to_string().contains("[2, 3]") && e.to_string().contains("[4]"),
-        "{e}"
-    );
-    // masked_fill with a value of another kind casts it: torch.zeros(2, dtype=torch.int64).masked_fill(mask, 2.7) == [2, 0]
-    let z = Tensor::zeros([2], DType::I64, &CPU).unwrap();
-    let m = Tensor::new([true, false], &CPU).unwrap();
-    assert_eq!(z.masked_fill(&m, 2.7).unwrap().to_vec::<i64>().unwrap(), [2, 0]);
-    let mut z2 = z.shallow_clone();
-    z2.masked_fill_(&m, 5).unwrap();
-    assert_eq!(z.to_vec::<i64>().unwrap(), [5, 0]);
-}
-
-/// Results of 16 MiB and more are written with streaming stores through a staging block
-/// (`cpu/stream.rs`): every element, at every alignment, and nothing outside the result.
-#[test]
-fn large_results_are_written_whole() {
-    // Rows of 4099 f32 (rows start off a cache line), one long row (split between threads),
-    // and 1-byte and 8-byte elements.
-    let (rows, cols) = (1025, 4099);
-    let a: Vec<f32> = (0..rows * cols).map(|i| (i % 1000) as f32).collect();
-    let b: Vec<f32> = (0..cols).map(|j| (j * 3) as f32).collect();
-    let at = Tensor::from_vec(a.clone(), [rows, cols]).unwrap();
-    let bt = Tensor::from_vec(b.clone(), [cols]).unwrap();
-    let want: Vec<f32> = (0..rows * cols).map(|i| a[i] + b[i % cols]).collect();
-    assert_eq!((&at + &bt).to_vec::<f32>().unwrap(), want);
-    // Into rows 1.. of an existing tensor: the out starts mid-line, row 0 stays.
-    let backing = Tensor::full([rows + 1, cols], -1.0, DType::F32, &CPU).unwrap();
-    let mut out = backing.narrow(0, 1, rows).unwrap();
-    Tensor::add_out(&at, &bt, &mut out).unwrap();
-    let got = backing.to_vec::<f32>().unwrap();
-    assert!(got[..cols].iter().all(|&x| x == -1.0));
-    assert_eq!(&got[cols..], &want[..]);
-    // One long row, offset by one element.
-    let flat = at.flatten(0, -1).unwrap();
-    let tail = flat.narrow(0, 1, rows * cols - 1).unwrap();
-    let doubled = (&tail * 2.0f32).to_vec::<f32>().unwrap();
-    assert!(doubled.iter().enumerate().all(|(i, &x)| x == 2.0 * a[i + 1]));
-    // A cast to f64 (8-byte elements) and a comparison giving bool (1-byte).
-    let wide = at.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap();
-    assert!(wide.iter().zip(&a).all(|(&w, &x)| w == x as f64));
-    let big = Tensor::from_vec((0..(17usize << 20)).map(|i| (i % 7) as u8).collect::<Vec<u8>>(), [17 << 20]).unwrap();
-    let fives = big.eq(5).unwrap().to_vec::<bool>().unwrap();
-    assert!(fives.iter().enumerate().all(|(i, &x)| x == (i % 7 == 5)));
-}
-
-#[test]
-fn half_precision_computes_in_float_and_rounds_once() -> Result<()> {
-    // PyTorch 2.15, CPU:
-    //   x = torch.tensor([3.0], dtype=torch.float16)
-    //   (x * 0.1).item()                                      # 0.300048828125
-    //   (x * torch.tensor(0.1, dtype=torch.float16)).item()   # 0.2998046875
-    //   b = torch.tensor([3.0, 5.0], dtype=torch.bfloat16)
-    //   (b * 0.1).tolist(), (b / 3).tolist()                  # [0.30078125, 0.5], [1.0, 1.6640625]
-    //   torch.exp(torch.tensor([0.1, 0.2, 1000.0], dtype=torch.float16)).tolist()
-    //                                                         # [1.10546875, 1.2216796875, inf]
-    // The Python scalar stays a float in the kernel; rounding it to f16 first gives the second.
-    let x = Tensor::new([3.0f64], &CPU)?.to_dtype(DType::F16)?;
-    assert_eq!(values(&x.mul(0.1)?), vec![0.300048828125]);
-    let tenth = Tensor::new([0.1f64], &CPU)?.to_dtype(DType::F16)?;
-    assert_eq!(values(&x.mul(&tenth)?), vec![0.2998046875]);
-    let mut y = x.clone().contiguous()?;
-    y.mul_(0.1)?;
-    assert_eq!((y.dtype(), values(&y)), (DType::F16, vec![0.300048828125]));
-    let b = Tensor::new([3.0f64, 5.0], &CPU)?.to_dtype(DType::BF16)?;
-    assert_eq!(values(&b.mul(0.1)?), vec![0.30078125, 0.5]);
-    assert_eq!(values(&b.div(3)?), vec![1.0, 1.6640625]);
-    // In place through a transposed view, with a broadcast row: row i of `m` gains r[i].
-    let m = Tensor::new([[1.0f64, 2.0], [3.0, 4.0]], &CPU)?.to_dtype(DType::F16)?;
-    let mut t = m.t()?;
-    t.add_(&Tensor::new([0.5f64, 0.25], &CPU)?.to_dtype(DType::F16)?)?;
-    assert_eq!(values(&m), vec![1.5, 2.5, 3.25, 4.25]);
-    let e = Tensor::new([0.1f64, 0.2, 1000.0], &CPU)?.to_dtype(DType::F16)?.exp()?;
-    assert_eq!((e.dtype(), values(&e)), (DType::F16, vec![1.10546875, 1.2216796875, f64::INFINITY]));
-    Ok(())
-}
-
-#[test]
-fn pow_by_small_exponents_is_pytorchs_multiplies() -> Result<()> {
-    // PyTorch 2.15, CPU:
-    //   x = torch.tensor([1.1, -0.7, 3.3, 0.0, nan, inf, -2.5])   # float32
-    //   for e in [0, 1, 2, 3, -1, -2, 0.5, -0.5]: (x ** e).tolist()
-    // (ATen computes these exponents as multiplies and divisions: x ** 3 is x * x * x, which
-    // `powf` does not always round the same way.) 0.5 and -0.5 are `sqrt` and `1 / sqrt`, checked
-    // against ours below: PyTorch's own sqrt on this AVX2 host reads 1.0488089323043823 for
-    // sqrt(1.1f), one ulp above the correctly rounded 1.0488088130950928 that NumPy and we give.
-    let want: [(f64, [f64; 7]); 6] = [
-        (0.0, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]),
-        (1.0, [1.100000023841858, -0.699999988079071, 3.299999952316284, 0.0, f64::NAN, f64::INFINITY, -2.5]),
-        (2.0, [1.2100000381469727, 0.4899999797344208, 10.889999389648438, 0.0, f64::NAN, f64::INFINITY, 6.25]),
-        (3.0, [1.3310000896453857, -0.34299999475479126, 35.93699645996094, 0.0, f64::NAN, f64::INFINITY, -15.625]),
-        (
-            -1.0,
-            [
-                0.9090908765792847,
-                -1.4285714626312256,
-                0.3030303120613098,
-                f64::INFINITY,
-                f64::NAN,
-                0.0,
-                -0.4000000059604645,
-            ],
-        ),
-        (
-            -2.0,
-            [
-                0.8264462351799011,
-                2.040816307067871,
-                0.09182737022638321,
-                f64::INFINITY,
-                f64::NAN,
-                0.0,
-                0.1599999964237213,
-            ],
-        ),
-    ];
-    let x = Tensor::new([1.1f32, -0.7, 3.3, 0.0, f32::NAN, f32::INFINITY, -2.5], &CPU)?;
-    let same = |got: &[f64], want: &[f64]| got.iter().zip(want).all(|(g, w)| g == w || (g.is_nan() && w.is_nan()));
-    for (e, want) in want {
-        let got = values(&x.pow(e)?);
-        assert!(same(&got, &want), "x ** {e}: got {got:?}, want {want:?}");
-        let mut y = x.clone();
-        y.pow_(e)?;
-        assert!(same(&values(&y), &want), "pow_({e}): got {:?}", values(&y));
-    }
-    let same_as = |e: f64, by: Tensor| -> Result<()> {
-        let (got, want) = (values(&x.pow(e)?), values(&by));
-        assert!(same(&got, &want), "x ** {e}: got {got:?}, want {want:?}");
-        Ok(())
-    };
-    same_as(0.5, x.sqrt()?)?;
-    same_as(-0.5, x.rsqrt()?)?;
-    // The same in f64, and a strided view: x ** 3 is x * x * x element for element.
-    let m = Tensor::new([[1.1f64, -0.7], [3.3, 2.9]], &CPU)?.t()?;
-    let cube: Vec<f64> = values(&m).iter().map(|v| v * v * v).collect();
-    assert_eq!(values(&m.pow(3)?), cube);
-    Ok(())
+    on_each_device(|dev| {
+        let x = Tensor::ones([2, 3], DType::F32, dev).unwrap();
+        // torch.where(torch.ones(2, 3), x, x): RuntimeError: where expected condition to be a boolean
+        // tensor, but got a tensor with dtype Float
+        let e = x.where_(&x, &x).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::DType);
+        assert!(e.to_string().contains("where expected condition to be a boolean tensor"), "{e}");
+        let e = x.masked_fill(&x, 0.0).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::DType);
+        let c = Tensor::ones([4], DType::Bool, dev).unwrap();
+        let e = x.where_(&c, 0.0).unwrap_err();
+        assert!(
+            e.to_string().starts_with("where: ") && e.to_string().contains("[2, 3]") && e.to_string().contains("[4]"),
+            "{e}"
+        );
+        // masked_fill with a value of another kind casts it: torch.zeros(2, dtype=torch.int64).masked_fill(mask, 2.7) == [2, 0]
+        let z = Tensor::zeros([2], DType::I64, dev).unwrap();
+        let m = Tensor::new([true, false], dev).unwrap();
+        assert_eq!(z.masked_fill(&m, 2.7).unwrap().to_vec::<i64>().unwrap(), [2, 0]);
+        let mut z2 = z.shallow_clone();
+        z2.masked_fill_(&m, 5).unwrap();
+        assert_eq!(z.to_vec::<i64>().unwrap(), [5, 0]);
+    });
 }

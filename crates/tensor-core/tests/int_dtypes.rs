@@ -5,7 +5,12 @@
 //!
 //! Copies, views, indexing, sorting and casts of these dtypes are also covered by the
 //! property tests of `creation`, `views`, `index_ops` and `shape_ops`, which walk every dtype.
+//!
+//! A GPU holds none of these dtypes (`tensor-cuda/src/storage.rs`, `bytes_of`: they stay on the
+//! host, and the way to a GPU is `to_dtype` first), so these tests run on the CPU; the last one
+//! runs on every device and checks that refusal and the way around it.
 
+use crate::common::on_each_device;
 use proptest::prelude::*;
 use tensor_core::{DType, Device, ErrorKind, Tensor};
 
@@ -204,4 +209,34 @@ fn printing_as_pytorch() {
         u.to_string(),
         "tensor([                   1, 18446744073709551615,                    0,\n         9223372036854775808], dtype=torch.uint64)"
     );
+}
+
+/// On every device: a tensor of a narrow integer dtype is made on the CPU and refused by a GPU
+/// (with a message that says what to do), and reaches the GPU through a wider dtype it holds,
+/// every value kept.
+#[test]
+fn narrow_integers_reach_a_device_through_a_held_dtype() {
+    on_each_device(|dev| {
+        let x = Tensor::new([100i8, -100, 127, -128], CPU).unwrap();
+        for dtype in [DType::I8, DType::I16, DType::U16, DType::U32, DType::U64] {
+            let narrow = x.to_dtype(dtype).unwrap();
+            let wide = if dtype == DType::U64 { DType::F64 } else { DType::I64 };
+            if dev.is_cpu() {
+                assert_eq!(narrow.to_device(dev).unwrap().dtype(), dtype);
+                assert_eq!(Tensor::zeros([2], dtype, dev).unwrap().dtype(), dtype);
+            } else {
+                for e in [narrow.to_device(dev).unwrap_err(), Tensor::zeros([2], dtype, dev).unwrap_err()] {
+                    assert_eq!(e.kind(), ErrorKind::DType, "{dtype} on {dev}: {e}");
+                    assert!(e.to_string().contains("stay on the CPU") && e.to_string().contains("to_dtype"), "{e}");
+                }
+            }
+            let there = narrow.to_dtype(wide).unwrap().to_device(dev).unwrap();
+            assert_eq!(there.device(), dev);
+            let want = narrow.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap();
+            assert_eq!(there.to_vec::<f64>().unwrap(), want, "{dtype} through {wide} on {dev}");
+            // Back on the host, the narrow dtype again.
+            let back = there.to_device(CPU).unwrap().to_dtype(dtype).unwrap();
+            assert_eq!(back.to_vec::<f64>().unwrap(), want, "{dtype} back from {dev}");
+        }
+    });
 }

@@ -2,6 +2,7 @@
 //! and one executable instead of one per file: CI's disk and time).
 //! `alloc.rs` stays a binary of its own: it installs a counting global allocator.
 
+mod arithmetic_literals;
 mod attention;
 mod common;
 mod conv;
@@ -22,4 +23,5 @@ mod safety;
 mod shape_ops;
 mod strided_walks;
 mod unary;
+mod view_rules;
 mod views;

@@ -1,14 +1,14 @@
 //! matmul in all of PyTorch's forms (1-d·1-d, 2-d@1-d, 1-d@2-d, batched with broadcasting,
 //! transposed and expanded operands), `mm`/`bmm`/`mv`/`dot`/`outer`/`addmm`/`matmul_out`, against
-//! a naive triple loop; shape errors.
+//! a naive triple loop; shape errors. Every test runs on every device (the CPU, and the GPU when
+//! one is usable); products of integer-valued floats are exact in any summation order, so those
+//! stay exact there.
 
 use crate::common;
 
 use common::*;
 use proptest::prelude::*;
-use tensor_core::{DType, Device, ErrorKind, Tensor};
-
-const CPU: Device = Device::Cpu;
+use tensor_core::{DType, ErrorKind, Tensor};
 
 /// `torch.matmul` by the book: 1-d operands gain a dim that the result loses, batch dims
 /// broadcast, every output element is a plain sum of products in f64.
@@ -124,42 +124,53 @@ proptest! {
         rb in recipe_strategy(3, true),
         dtype in prop::sample::select(vec![DType::F32, DType::F64, DType::F16, DType::BF16, DType::I32, DType::I64, DType::U8]),
     ) {
-        let (sa, sb) = shapes(form, seed);
-        let a = build(&sa, &ra, dtype, Values::Small);
-        let b = build(&sb, &rb, dtype, Values::Small);
-        let got = a.t.matmul(&b.t).unwrap_or_else(|e| panic!("{form:?} {sa:?} @ {sb:?}: {e}"));
-        let want = ref_matmul(&a.r, &b.r).map(|v| round_to(dtype, v));
-        prop_assert_eq!(got.dtype(), dtype);
-        assert_ref(&got, &want, mm_tol(dtype), &format!("{form:?} {dtype:?} {sa:?} @ {sb:?}"));
-        // The named forms agree with matmul where they apply.
-        let named = match form {
-            Form::Dot => Some(a.t.dot(&b.t)),
-            Form::MatVec => Some(a.t.mv(&b.t)),
-            Form::MatMat => Some(a.t.mm(&b.t)),
-            Form::Batched if sa.len() == 3 && sb.len() == 3 && sa[0] == sb[0] => Some(a.t.bmm(&b.t)),
-            _ => None,
-        };
-        if let Some(r) = named {
-            assert_ref(&r.unwrap(), &want, mm_tol(dtype), "named form");
+        for dev in devices() {
+            if !holds(&dev, dtype) {
+                continue;
+            }
+            let (sa, sb) = shapes(form, seed);
+            let a = build_on(&dev, &sa, &ra, dtype, Values::Small);
+            let b = build_on(&dev, &sb, &rb, dtype, Values::Small);
+            let got = a.t.matmul(&b.t).unwrap_or_else(|e| panic!("{form:?} {sa:?} @ {sb:?} on {dev}: {e}"));
+            let want = ref_matmul(&a.r, &b.r).map(|v| round_to(dtype, v));
+            prop_assert_eq!(got.dtype(), dtype);
+            assert_on(&got, &dev);
+            let tol = device_tol(&dev, dtype, mm_tol(dtype));
+            let ctx = format!("{form:?} {dtype:?} {sa:?} @ {sb:?} on {dev}");
+            assert_ref(&got, &want, tol, &ctx);
+            // The named forms agree with matmul where they apply.
+            let named = match form {
+                Form::Dot => Some(a.t.dot(&b.t)),
+                Form::MatVec => Some(a.t.mv(&b.t)),
+                Form::MatMat => Some(a.t.mm(&b.t)),
+                Form::Batched if sa.len() == 3 && sb.len() == 3 && sa[0] == sb[0] => Some(a.t.bmm(&b.t)),
+                _ => None,
+            };
+            if let Some(r) = named {
+                let r = r.unwrap();
+                assert_on(&r, &dev);
+                assert_ref(&r, &want, tol, &format!("named form: {ctx}"));
+            }
+            // matmul_out into a fitting contiguous out, a transposed out, and an out of another shape.
+            let mut out = Tensor::full(want.shape.clone(), 7, dtype, &dev).unwrap();
+            let id = out.storage_id();
+            Tensor::matmul_out(&a.t, &b.t, &mut out).unwrap();
+            prop_assert_eq!(out.storage_id(), id, "a fitting out is written in place");
+            assert_ref(&out, &want, tol, &format!("matmul_out: {ctx}"));
+            if want.rank() == 2 {
+                let (r, c) = (want.shape[0], want.shape[1]);
+                let backing = Tensor::full(vec![c, r], 7, dtype, &dev).unwrap();
+                let mut tout = backing.t().unwrap();
+                Tensor::matmul_out(&a.t, &b.t, &mut tout).unwrap();
+                prop_assert!(tout.shares_storage(&backing));
+                assert_ref(&tout, &want, tol, &format!("matmul_out into a transposed out: {ctx}"));
+                assert_ref(&backing.t().unwrap(), &want, tol, &format!("... seen through the backing tensor: {ctx}"));
+            }
+            let mut other = Tensor::zeros([1], dtype, &dev).unwrap();
+            Tensor::matmul_out(&a.t, &b.t, &mut other).unwrap();
+            assert_on(&other, &dev);
+            assert_ref(&other, &want, tol, &format!("matmul_out resizes: {ctx}"));
         }
-        // matmul_out into a fitting contiguous out, a transposed out, and an out of another shape.
-        let mut out = Tensor::full(want.shape.clone(), 7, dtype, &CPU).unwrap();
-        let id = out.storage_id();
-        Tensor::matmul_out(&a.t, &b.t, &mut out).unwrap();
-        prop_assert_eq!(out.storage_id(), id, "a fitting out is written in place");
-        assert_ref(&out, &want, mm_tol(dtype), "matmul_out");
-        if want.rank() == 2 {
-            let (r, c) = (want.shape[0], want.shape[1]);
-            let backing = Tensor::full(vec![c, r], 7, dtype, &CPU).unwrap();
-            let mut tout = backing.t().unwrap();
-            Tensor::matmul_out(&a.t, &b.t, &mut tout).unwrap();
-            prop_assert!(tout.shares_storage(&backing));
-            assert_ref(&tout, &want, mm_tol(dtype), "matmul_out into a transposed out");
-            assert_ref(&backing.t().unwrap(), &want, mm_tol(dtype), "... seen through the backing tensor");
-        }
-        let mut other = Tensor::zeros([1], dtype, &CPU).unwrap();
-        Tensor::matmul_out(&a.t, &b.t, &mut other).unwrap();
-        assert_ref(&other, &want, mm_tol(dtype), "matmul_out resizes");
     }
 
     /// addmm: beta * input + alpha * (m1 @ m2), the input broadcast.
@@ -174,155 +185,172 @@ proptest! {
         bias_rank in 0usize..=2,
         dtype in prop::sample::select(vec![DType::F32, DType::F64]),
     ) {
-        let (sa, sb) = shapes(Form::MatMat, seed);
-        let (m, n) = (sa[0], sb[1]);
-        let sc: Vec<usize> = [m, n][2 - bias_rank..].to_vec();
-        let a = build(&sa, &ra, dtype, Values::Small);
-        let b = build(&sb, &rb, dtype, Values::Small);
-        let c = build(&sc, &rc, dtype, Values::Small);
-        let got = c.t.addmm(&a.t, &b.t, beta, alpha).unwrap();
-        let prod = ref_matmul(&a.r, &b.r);
-        let want = c.r.expand(&[m, n]).zip(&prod, |x, p| round_to(dtype, if beta == 0.0 { 0.0 } else { beta * x } + alpha * p));
-        assert_ref(&got, &want, mm_tol(dtype), "addmm");
-        prop_assert!(!got.shares_storage(&c.t));
-        assert_ref(&c.t, &c.r, EXACT, "addmm leaves its input alone");
+        for dev in devices() {
+            let (sa, sb) = shapes(Form::MatMat, seed);
+            let (m, n) = (sa[0], sb[1]);
+            let sc: Vec<usize> = [m, n][2 - bias_rank..].to_vec();
+            let a = build_on(&dev, &sa, &ra, dtype, Values::Small);
+            let b = build_on(&dev, &sb, &rb, dtype, Values::Small);
+            let c = build_on(&dev, &sc, &rc, dtype, Values::Small);
+            let got = c.t.addmm(&a.t, &b.t, beta, alpha).unwrap();
+            let prod = ref_matmul(&a.r, &b.r);
+            let want = c.r.expand(&[m, n]).zip(&prod, |x, p| round_to(dtype, if beta == 0.0 { 0.0 } else { beta * x } + alpha * p));
+            assert_on(&got, &dev);
+            assert_ref(&got, &want, device_tol(&dev, dtype, mm_tol(dtype)), &format!("addmm on {dev}"));
+            prop_assert!(!got.shares_storage(&c.t));
+            assert_ref(&c.t, &c.r, EXACT, &format!("addmm leaves its input alone on {dev}"));
+        }
     }
 }
 
 #[test]
 fn matmul_shape_errors() {
-    let t = |s: &[usize]| Tensor::ones(s.to_vec(), DType::F32, &CPU).unwrap();
-    // torch.ones(2, 3) @ torch.ones(4, 5): RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)
-    let e = t(&[2, 3]).matmul(&t(&[4, 5])).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Shape);
-    assert!(e.to_string().contains("mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"), "{e}");
-    assert!(t(&[3]).matmul(&t(&[4])).is_err());
-    assert!(t(&[2, 3]).matmul(&t(&[4])).is_err());
-    assert!(t(&[5, 2, 3]).matmul(&t(&[4, 2])).is_err());
-    // torch.matmul(torch.tensor(1.), torch.ones(3)): RuntimeError: both arguments to matmul need to
-    // be at least 1D, but they are 0D and 1D
-    let e = t(&[]).matmul(&t(&[3])).unwrap_err();
-    assert!(e.to_string().contains("both arguments to matmul need to be at least 1D, but they are 0D and 1D"), "{e}");
-    // Batch dims that do not broadcast: shapes named.
-    let e = t(&[2, 3, 4]).matmul(&t(&[3, 4, 5])).unwrap_err();
-    assert!(e.to_string().contains("[2]") && e.to_string().contains("[3]"), "{e}");
-    // Named forms check their ranks.
-    assert!(t(&[2, 3, 4]).mm(&t(&[4, 2])).unwrap_err().to_string().contains("mm"));
-    assert!(t(&[2, 3, 4]).bmm(&t(&[3, 4, 2])).is_err());
-    assert!(t(&[3, 4]).bmm(&t(&[4, 2])).is_err());
-    assert!(t(&[3, 4]).mv(&t(&[4, 1])).is_err());
-    assert!(t(&[3]).dot(&t(&[4])).unwrap_err().to_string().contains("1D tensors expected"));
-    assert!(t(&[3, 1]).outer(&t(&[4])).is_err());
-    assert!(t(&[2]).addmm(&t(&[2, 3]), &t(&[4, 2]), 1.0, 1.0).is_err());
-    assert!(t(&[2]).addmm(&t(&[2, 3, 1]), &t(&[3, 2]), 1.0, 1.0).is_err());
-    // Bool matmul is refused: "addmm" not implemented for 'Bool'
-    let b = Tensor::ones([2, 2], DType::Bool, &CPU).unwrap();
-    assert_eq!(b.matmul(&b).unwrap_err().kind(), ErrorKind::DType);
+    on_each_device(|dev| {
+        let t = |s: &[usize]| Tensor::ones(s.to_vec(), DType::F32, dev).unwrap();
+        // torch.ones(2, 3) @ torch.ones(4, 5): RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)
+        let e = t(&[2, 3]).matmul(&t(&[4, 5])).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Shape);
+        assert!(e.to_string().contains("mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"), "{e}");
+        assert!(t(&[3]).matmul(&t(&[4])).is_err());
+        assert!(t(&[2, 3]).matmul(&t(&[4])).is_err());
+        assert!(t(&[5, 2, 3]).matmul(&t(&[4, 2])).is_err());
+        // torch.matmul(torch.tensor(1.), torch.ones(3)): RuntimeError: both arguments to matmul need to
+        // be at least 1D, but they are 0D and 1D
+        let e = t(&[]).matmul(&t(&[3])).unwrap_err();
+        assert!(
+            e.to_string().contains("both arguments to matmul need to be at least 1D, but they are 0D and 1D"),
+            "{e}"
+        );
+        // Batch dims that do not broadcast: shapes named.
+        let e = t(&[2, 3, 4]).matmul(&t(&[3, 4, 5])).unwrap_err();
+        assert!(e.to_string().contains("[2]") && e.to_string().contains("[3]"), "{e}");
+        // Named forms check their ranks.
+        assert!(t(&[2, 3, 4]).mm(&t(&[4, 2])).unwrap_err().to_string().contains("mm"));
+        assert!(t(&[2, 3, 4]).bmm(&t(&[3, 4, 2])).is_err());
+        assert!(t(&[3, 4]).bmm(&t(&[4, 2])).is_err());
+        assert!(t(&[3, 4]).mv(&t(&[4, 1])).is_err());
+        assert!(t(&[3]).dot(&t(&[4])).unwrap_err().to_string().contains("1D tensors expected"));
+        assert!(t(&[3, 1]).outer(&t(&[4])).is_err());
+        assert!(t(&[2]).addmm(&t(&[2, 3]), &t(&[4, 2]), 1.0, 1.0).is_err());
+        assert!(t(&[2]).addmm(&t(&[2, 3, 1]), &t(&[3, 2]), 1.0, 1.0).is_err());
+        // Bool matmul is refused: "addmm" not implemented for 'Bool'
+        let b = Tensor::ones([2, 2], DType::Bool, dev).unwrap();
+        assert_eq!(b.matmul(&b).unwrap_err().kind(), ErrorKind::DType);
+    });
 }
 
 #[test]
 fn small_cases_by_hand() {
-    let a = Tensor::new([[1f32, 2., 3.], [4., 5., 6.]], &CPU).unwrap();
-    let b = Tensor::new([[7f32, 8.], [9., 10.], [11., 12.]], &CPU).unwrap();
-    assert_eq!(a.matmul(&b).unwrap().to_vec2::<f32>().unwrap(), [[58., 64.], [139., 154.]]);
-    assert_eq!(b.t().unwrap().matmul(&a.t().unwrap()).unwrap().to_vec2::<f32>().unwrap(), [[58., 139.], [64., 154.]]);
-    let v = Tensor::new([1f32, 0., -1.], &CPU).unwrap();
-    assert_eq!(a.mv(&v).unwrap().to_vec::<f32>().unwrap(), [-2., -2.]);
-    assert_eq!(v.dot(&v).unwrap().size(), &[] as &[usize]);
-    assert_eq!(v.dot(&v).unwrap().item::<f32>().unwrap(), 2.0);
-    let o = v.outer(&Tensor::new([2f32, 3.], &CPU).unwrap()).unwrap();
-    assert_eq!(o.to_vec2::<f32>().unwrap(), [[2., 3.], [0., 0.], [-2., -3.]]);
-    // Integer outer promotes like mul: torch.outer(int tensor, float tensor) is float32.
-    assert_eq!(Tensor::new([1i64, 2], &CPU).unwrap().outer(&v).unwrap().dtype(), DType::F32);
-    // torch.addmm(torch.tensor([1., 2.]), a, b, beta=0.5, alpha=2) == [[116.5, 129.], [278.5, 309.]]
-    let bias = Tensor::new([1f32, 2.], &CPU).unwrap();
-    let r = bias.addmm(&a, &b, 0.5, 2.0).unwrap();
-    assert_eq!(r.to_vec2::<f32>().unwrap(), [[116.5, 129.], [278.5, 309.]]);
-    // beta == 0 ignores NaN and inf in the input (as documented for torch.addmm).
-    let nan = Tensor::full([2, 2], f64::NAN, DType::F32, &CPU).unwrap();
-    assert_eq!(nan.addmm(&a, &b, 0.0, 1.0).unwrap().to_vec2::<f32>().unwrap(), [[58., 64.], [139., 154.]]);
-    // k == 0: zeros, even into an out full of garbage.
-    let e1 = Tensor::zeros([2, 0], DType::F32, &CPU).unwrap();
-    let e2 = Tensor::zeros([0, 3], DType::F32, &CPU).unwrap();
-    assert_eq!(e1.matmul(&e2).unwrap().to_vec2::<f32>().unwrap(), [[0.; 3]; 2]);
-    let mut out = Tensor::full([2, 3], f64::NAN, DType::F32, &CPU).unwrap();
-    Tensor::matmul_out(&e1, &e2, &mut out).unwrap();
-    assert_eq!(out.to_vec2::<f32>().unwrap(), [[0.; 3]; 2]);
-    let mut iout = Tensor::full([2, 3], 5, DType::I64, &CPU).unwrap();
-    Tensor::matmul_out(&e1.to_dtype(DType::I64).unwrap(), &e2.to_dtype(DType::I64).unwrap(), &mut iout).unwrap();
-    assert_eq!(iout.to_vec2::<i64>().unwrap(), [[0; 3]; 2]);
+    on_each_device(|dev| {
+        let a = Tensor::new([[1f32, 2., 3.], [4., 5., 6.]], dev).unwrap();
+        let b = Tensor::new([[7f32, 8.], [9., 10.], [11., 12.]], dev).unwrap();
+        assert_eq!(a.matmul(&b).unwrap().to_vec2::<f32>().unwrap(), [[58., 64.], [139., 154.]]);
+        assert_eq!(
+            b.t().unwrap().matmul(&a.t().unwrap()).unwrap().to_vec2::<f32>().unwrap(),
+            [[58., 139.], [64., 154.]]
+        );
+        let v = Tensor::new([1f32, 0., -1.], dev).unwrap();
+        assert_eq!(a.mv(&v).unwrap().to_vec::<f32>().unwrap(), [-2., -2.]);
+        assert_eq!(v.dot(&v).unwrap().size(), &[] as &[usize]);
+        assert_eq!(v.dot(&v).unwrap().item::<f32>().unwrap(), 2.0);
+        let o = v.outer(&Tensor::new([2f32, 3.], dev).unwrap()).unwrap();
+        assert_eq!(o.to_vec2::<f32>().unwrap(), [[2., 3.], [0., 0.], [-2., -3.]]);
+        // Integer outer promotes like mul: torch.outer(int tensor, float tensor) is float32.
+        assert_eq!(Tensor::new([1i64, 2], dev).unwrap().outer(&v).unwrap().dtype(), DType::F32);
+        // torch.addmm(torch.tensor([1., 2.]), a, b, beta=0.5, alpha=2) == [[116.5, 129.], [278.5, 309.]]
+        let bias = Tensor::new([1f32, 2.], dev).unwrap();
+        let r = bias.addmm(&a, &b, 0.5, 2.0).unwrap();
+        assert_eq!(r.to_vec2::<f32>().unwrap(), [[116.5, 129.], [278.5, 309.]]);
+        // beta == 0 ignores NaN and inf in the input (as documented for torch.addmm).
+        let nan = Tensor::full([2, 2], f64::NAN, DType::F32, dev).unwrap();
+        assert_eq!(nan.addmm(&a, &b, 0.0, 1.0).unwrap().to_vec2::<f32>().unwrap(), [[58., 64.], [139., 154.]]);
+        // k == 0: zeros, even into an out full of garbage.
+        let e1 = Tensor::zeros([2, 0], DType::F32, dev).unwrap();
+        let e2 = Tensor::zeros([0, 3], DType::F32, dev).unwrap();
+        assert_eq!(e1.matmul(&e2).unwrap().to_vec2::<f32>().unwrap(), [[0.; 3]; 2]);
+        let mut out = Tensor::full([2, 3], f64::NAN, DType::F32, dev).unwrap();
+        Tensor::matmul_out(&e1, &e2, &mut out).unwrap();
+        assert_eq!(out.to_vec2::<f32>().unwrap(), [[0.; 3]; 2]);
+        let mut iout = Tensor::full([2, 3], 5, DType::I64, dev).unwrap();
+        Tensor::matmul_out(&e1.to_dtype(DType::I64).unwrap(), &e2.to_dtype(DType::I64).unwrap(), &mut iout).unwrap();
+        assert_eq!(iout.to_vec2::<i64>().unwrap(), [[0; 3]; 2]);
+    });
 }
 
 #[test]
 fn matmul_out_aliasing_and_dtypes() {
-    // out is one of the operands: the product is computed before out is written.
-    let mut a = Tensor::new([[1f64, 2.], [3., 4.]], &CPU).unwrap();
-    let b = Tensor::new([[0f64, 1.], [1., 0.]], &CPU).unwrap();
-    let a2 = a.shallow_clone();
-    Tensor::matmul_out(&a2, &b, &mut a).unwrap();
-    assert_eq!(a.to_vec2::<f64>().unwrap(), [[2., 1.], [4., 3.]]);
-    let mut c = Tensor::new([[1f64, 2.], [3., 4.]], &CPU).unwrap();
-    let c2 = c.shallow_clone();
-    Tensor::matmul_out(&c2, &c2, &mut c).unwrap();
-    assert_eq!(c.to_vec2::<f64>().unwrap(), [[7., 10.], [15., 22.]]);
-    // An out of a wider dtype receives the cast result.
-    let mut out = Tensor::zeros([2, 2], DType::F64, &CPU).unwrap();
-    let x = Tensor::new([[1f32, 2.], [3., 4.]], &CPU).unwrap();
-    Tensor::matmul_out(&x, &x, &mut out).unwrap();
-    assert_eq!(out.to_vec2::<f64>().unwrap(), [[7., 10.], [15., 22.]]);
-    // An expanded out is refused.
-    let base = Tensor::zeros([1, 2], DType::F32, &CPU).unwrap();
-    let mut ex = base.expand(&[2, 2]).unwrap();
-    assert!(Tensor::matmul_out(&x, &x, &mut ex).is_err());
+    on_each_device(|dev| {
+        // out is one of the operands: the product is computed before out is written.
+        let mut a = Tensor::new([[1f64, 2.], [3., 4.]], dev).unwrap();
+        let b = Tensor::new([[0f64, 1.], [1., 0.]], dev).unwrap();
+        let a2 = a.shallow_clone();
+        Tensor::matmul_out(&a2, &b, &mut a).unwrap();
+        assert_eq!(a.to_vec2::<f64>().unwrap(), [[2., 1.], [4., 3.]]);
+        let mut c = Tensor::new([[1f64, 2.], [3., 4.]], dev).unwrap();
+        let c2 = c.shallow_clone();
+        Tensor::matmul_out(&c2, &c2, &mut c).unwrap();
+        assert_eq!(c.to_vec2::<f64>().unwrap(), [[7., 10.], [15., 22.]]);
+        // An out of a wider dtype receives the cast result.
+        let mut out = Tensor::zeros([2, 2], DType::F64, dev).unwrap();
+        let x = Tensor::new([[1f32, 2.], [3., 4.]], dev).unwrap();
+        Tensor::matmul_out(&x, &x, &mut out).unwrap();
+        assert_eq!(out.to_vec2::<f64>().unwrap(), [[7., 10.], [15., 22.]]);
+        // An expanded out is refused.
+        let base = Tensor::zeros([1, 2], DType::F32, dev).unwrap();
+        let mut ex = base.expand(&[2, 2]).unwrap();
+        assert!(Tensor::matmul_out(&x, &x, &mut ex).is_err());
+    });
 }
 
 #[test]
 fn large_matmul_uses_the_parallel_path() {
-    // 96^3 flops is past the threshold for threads; transposed operands; integer-valued floats so
-    // that any summation order is exact.
-    let n = 96;
-    let mut rng = Mix::new(1);
-    let a = Ref::random(&[n, n], DType::F32, Values::Small, &mut rng);
-    let b = Ref::random(&[n, n], DType::F32, Values::Small, &mut rng);
-    let (ta, tb) = (a.tensor(DType::F32), b.tensor(DType::F32));
-    let want = ref_matmul(&a, &b);
-    assert_ref(&ta.matmul(&tb).unwrap(), &want, EXACT, "96x96");
-    let want_t = ref_matmul(&a.transpose(0, 1), &b.transpose(0, 1));
-    assert_ref(&ta.t().unwrap().matmul(&tb.t().unwrap()).unwrap(), &want_t, EXACT, "96x96 transposed");
-    // Batched, with a broadcast right side folded into one product.
-    let a3 = Ref::random(&[3, 40, 50], DType::F64, Values::Small, &mut rng);
-    let b2 = Ref::random(&[50, 30], DType::F64, Values::Small, &mut rng);
-    let got = a3.tensor(DType::F64).matmul(&b2.tensor(DType::F64)).unwrap();
-    assert_ref(&got, &ref_matmul(&a3, &b2), EXACT, "batched");
-    // With two or more threads: panels of columns of unequal widths (100 = 64 + 36), panels of
-    // rows (a narrow product), and gemm's own threads (narrow and short, long contraction);
-    // into a transposed out, and adding to the input (addmm reads what it overwrites).
-    for (m, k, n) in [(70, 60, 100), (200, 70, 20), (40, 400, 30)] {
-        let a = Ref::random(&[m, k], DType::F64, Values::Small, &mut rng);
-        let b = Ref::random(&[k, n], DType::F64, Values::Small, &mut rng);
-        let c = Ref::random(&[m, n], DType::F64, Values::Small, &mut rng);
-        let (ta, tb) = (a.tensor(DType::F64), b.tensor(DType::F64));
+    on_each_device(|dev| {
+        // 96^3 flops is past the threshold for threads; transposed operands; integer-valued floats so
+        // that any summation order is exact.
+        let n = 96;
+        let mut rng = Mix::new(1);
+        let a = Ref::random(&[n, n], DType::F32, Values::Small, &mut rng);
+        let b = Ref::random(&[n, n], DType::F32, Values::Small, &mut rng);
+        let (ta, tb) = (a.tensor_on(dev, DType::F32), b.tensor_on(dev, DType::F32));
         let want = ref_matmul(&a, &b);
-        assert_ref(&ta.matmul(&tb).unwrap(), &want, EXACT, &format!("{m}x{k}x{n}"));
-        let backing = Tensor::zeros([n, m], DType::F64, &CPU).unwrap();
-        let mut out = backing.t().unwrap();
-        Tensor::matmul_out(&ta, &tb, &mut out).unwrap();
-        assert_ref(&out, &want, EXACT, &format!("{m}x{k}x{n} into a transposed out"));
-        let got = c.tensor(DType::F64).addmm(&ta, &tb, 0.5, 2.0).unwrap();
-        assert_ref(&got, &c.zip(&want, |x, p| 0.5 * x + 2.0 * p), EXACT, &format!("{m}x{k}x{n} addmm"));
-    }
-    // Many small products (one task each), and a few large ones (each split in turn), into a
-    // permuted out.
-    for (batch, m, k, n) in [(40, 20, 30, 25), (3, 70, 60, 100)] {
-        let a = Ref::random(&[batch, m, k], DType::F64, Values::Small, &mut rng);
-        let b = Ref::random(&[batch, k, n], DType::F64, Values::Small, &mut rng);
-        let (ta, tb) = (a.tensor(DType::F64), b.tensor(DType::F64));
-        let want = ref_matmul(&a, &b);
-        assert_ref(&ta.matmul(&tb).unwrap(), &want, EXACT, &format!("{batch}x{m}x{k}x{n}"));
-        let backing = Tensor::zeros([m, batch, n], DType::F64, &CPU).unwrap();
-        let mut out = backing.permute(&[1, 0, 2]).unwrap();
-        Tensor::matmul_out(&ta, &tb, &mut out).unwrap();
-        assert!(out.shares_storage(&backing), "a fitting out is written in place");
-        assert_ref(&out, &want, EXACT, &format!("{batch}x{m}x{k}x{n} into a permuted out"));
-    }
+        assert_ref(&ta.matmul(&tb).unwrap(), &want, EXACT, "96x96");
+        let want_t = ref_matmul(&a.transpose(0, 1), &b.transpose(0, 1));
+        assert_ref(&ta.t().unwrap().matmul(&tb.t().unwrap()).unwrap(), &want_t, EXACT, "96x96 transposed");
+        // Batched, with a broadcast right side folded into one product.
+        let a3 = Ref::random(&[3, 40, 50], DType::F64, Values::Small, &mut rng);
+        let b2 = Ref::random(&[50, 30], DType::F64, Values::Small, &mut rng);
+        let got = a3.tensor_on(dev, DType::F64).matmul(&b2.tensor_on(dev, DType::F64)).unwrap();
+        assert_ref(&got, &ref_matmul(&a3, &b2), EXACT, "batched");
+        // With two or more threads: panels of columns of unequal widths (100 = 64 + 36), panels of
+        // rows (a narrow product), and gemm's own threads (narrow and short, long contraction);
+        // into a transposed out, and adding to the input (addmm reads what it overwrites).
+        for (m, k, n) in [(70, 60, 100), (200, 70, 20), (40, 400, 30)] {
+            let a = Ref::random(&[m, k], DType::F64, Values::Small, &mut rng);
+            let b = Ref::random(&[k, n], DType::F64, Values::Small, &mut rng);
+            let c = Ref::random(&[m, n], DType::F64, Values::Small, &mut rng);
+            let (ta, tb) = (a.tensor_on(dev, DType::F64), b.tensor_on(dev, DType::F64));
+            let want = ref_matmul(&a, &b);
+            assert_ref(&ta.matmul(&tb).unwrap(), &want, EXACT, &format!("{m}x{k}x{n}"));
+            let backing = Tensor::zeros([n, m], DType::F64, dev).unwrap();
+            let mut out = backing.t().unwrap();
+            Tensor::matmul_out(&ta, &tb, &mut out).unwrap();
+            assert_ref(&out, &want, EXACT, &format!("{m}x{k}x{n} into a transposed out"));
+            let got = c.tensor_on(dev, DType::F64).addmm(&ta, &tb, 0.5, 2.0).unwrap();
+            assert_ref(&got, &c.zip(&want, |x, p| 0.5 * x + 2.0 * p), EXACT, &format!("{m}x{k}x{n} addmm"));
+        }
+        // Many small products (one task each), and a few large ones (each split in turn), into a
+        // permuted out.
+        for (batch, m, k, n) in [(40, 20, 30, 25), (3, 70, 60, 100)] {
+            let a = Ref::random(&[batch, m, k], DType::F64, Values::Small, &mut rng);
+            let b = Ref::random(&[batch, k, n], DType::F64, Values::Small, &mut rng);
+            let (ta, tb) = (a.tensor_on(dev, DType::F64), b.tensor_on(dev, DType::F64));
+            let want = ref_matmul(&a, &b);
+            assert_ref(&ta.matmul(&tb).unwrap(), &want, EXACT, &format!("{batch}x{m}x{k}x{n}"));
+            let backing = Tensor::zeros([m, batch, n], DType::F64, dev).unwrap();
+            let mut out = backing.permute(&[1, 0, 2]).unwrap();
+            Tensor::matmul_out(&ta, &tb, &mut out).unwrap();
+            assert!(out.shares_storage(&backing), "a fitting out is written in place");
+            assert_ref(&out, &want, EXACT, &format!("{batch}x{m}x{k}x{n} into a permuted out"));
+        }
+    });
 }

@@ -1,15 +1,14 @@
 //! The `out` forms of the reductions against the functional forms (which `reductions.rs` checks
 //! against naive references): into a fitting `out` (contiguous or transposed), an `out` of another
 //! shape (replaced, as PyTorch resizes), of another dtype (cast), and an `out` that aliases the
-//! input. Plus the errors.
+//! input. Plus the errors. Every test runs on every device (the CPU, and the GPU when one is
+//! usable).
 
 use crate::common;
 
 use common::*;
 use proptest::prelude::*;
-use tensor_core::{DType, Device, ErrorKind, Norm, Result, Tensor};
-
-const CPU: Device = Device::Cpu;
+use tensor_core::{DType, ErrorKind, Norm, Result, Tensor};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
@@ -155,18 +154,18 @@ impl Op {
     }
 }
 
-/// An `out` of kind `kind` for a result like `r`.
+/// An `out` of kind `kind` for a result like `r`, on `r`'s device.
 fn make_out(r: &Tensor, kind: Out) -> Tensor {
     match kind {
-        Out::Fit => Tensor::full(r.shape().clone(), 7, r.dtype(), &CPU).unwrap(),
+        Out::Fit => Tensor::full(r.shape().clone(), 7, r.dtype(), r.device()).unwrap(),
         Out::FitTransposed if r.dim() >= 2 => {
             let mut dims = r.size().to_vec();
             dims.swap(0, 1);
-            Tensor::full(dims, 7, r.dtype(), &CPU).unwrap().transpose(0, 1).unwrap()
+            Tensor::full(dims, 7, r.dtype(), r.device()).unwrap().transpose(0, 1).unwrap()
         }
         Out::FitTransposed => make_out(r, Out::Fit),
-        Out::WrongShape => Tensor::full([7], 7, r.dtype(), &CPU).unwrap(),
-        Out::Float64 => Tensor::full(r.shape().clone(), 7, DType::F64, &CPU).unwrap(),
+        Out::WrongShape => Tensor::full([7], 7, r.dtype(), r.device()).unwrap(),
+        Out::Float64 => Tensor::full(r.shape().clone(), 7, DType::F64, r.device()).unwrap(),
     }
 }
 
@@ -192,66 +191,74 @@ proptest! {
         let op = OPS[op_i];
         let dtype = [DType::F32, DType::F64, DType::I64][dtype_i];
         prop_assume!(!op.float_only() || dtype.is_float());
-        let mut rng = Mix::new(seed);
-        let vals: Vec<f64> = (0..numel(&shape)).map(|_| draw(&mut rng, dtype, Values::Small)).collect();
-        // A transposed input when it has two dims or more: the reductions read any layout.
-        let x = typed_tensor(&vals, &shape, dtype);
-        let x = if x.dim() >= 2 { x.transpose(0, 1).unwrap().contiguous().unwrap().transpose(0, 1).unwrap() } else { x };
-        let mut dr = Mix::new(dims_seed);
-        let rank = shape.len();
-        let dims: Vec<isize> = if op.single_dim() {
-            vec![dr.below(rank) as isize - if dr.coin() { rank as isize } else { 0 }]
-        } else {
-            let mut p = dr.perm(rank);
-            p.truncate(dr.below(rank + 1));
-            p.into_iter().map(|d| d as isize).collect()
-        };
-        let reduced_empty = if dims.is_empty() { x.numel() == 0 } else {
-            dims.iter().any(|&d| shape[d.rem_euclid(rank as isize) as usize] == 0)
-        };
-        prop_assume!(!(op.needs_elements() && reduced_empty));
-        let expected = op.apply(&x, &dims, keepdim).unwrap();
-        let kind = [Out::Fit, Out::FitTransposed, Out::WrongShape, Out::Float64][out_i];
-        let mut out = make_out(&expected, kind);
-        let handle = out.shallow_clone();
-        op.apply_out(&x, &dims, keepdim, &mut out).unwrap();
-        let expected = expected.to_dtype(out.dtype()).unwrap();
-        prop_assert!(same(&out, &expected), "{:?} {:?} dims {:?} keepdim {}: {} vs {}", op, kind, dims, keepdim, out, expected);
-        // A fitting out is written in place (the caller's storage), not replaced.
-        if kind != Out::WrongShape {
-            prop_assert!(out.shares_storage(&handle), "{:?}: out was replaced", op);
+        for dev in devices() {
+            let mut rng = Mix::new(seed);
+            let vals: Vec<f64> = (0..numel(&shape)).map(|_| draw(&mut rng, dtype, Values::Small)).collect();
+            // A transposed input when it has two dims or more: the reductions read any layout.
+            let x = typed_tensor_on(&dev, &vals, &shape, dtype);
+            let x = if x.dim() >= 2 { x.transpose(0, 1).unwrap().contiguous().unwrap().transpose(0, 1).unwrap() } else { x };
+            let mut dr = Mix::new(dims_seed);
+            let rank = shape.len();
+            let dims: Vec<isize> = if op.single_dim() {
+                vec![dr.below(rank) as isize - if dr.coin() { rank as isize } else { 0 }]
+            } else {
+                let mut p = dr.perm(rank);
+                p.truncate(dr.below(rank + 1));
+                p.into_iter().map(|d| d as isize).collect()
+            };
+            let reduced_empty = if dims.is_empty() { x.numel() == 0 } else {
+                dims.iter().any(|&d| shape[d.rem_euclid(rank as isize) as usize] == 0)
+            };
+            prop_assume!(!(op.needs_elements() && reduced_empty));
+            let expected = op.apply(&x, &dims, keepdim).unwrap();
+            let kind = [Out::Fit, Out::FitTransposed, Out::WrongShape, Out::Float64][out_i];
+            let mut out = make_out(&expected, kind);
+            let handle = out.shallow_clone();
+            op.apply_out(&x, &dims, keepdim, &mut out).unwrap();
+            assert_on(&expected, &dev);
+            assert_on(&out, &dev);
+            let expected = expected.to_dtype(out.dtype()).unwrap();
+            prop_assert!(same(&out, &expected), "{:?} {:?} dims {:?} keepdim {} on {}: {} vs {}", op, kind, dims, keepdim, dev, out, expected);
+            // A fitting out is written in place (the caller's storage), not replaced.
+            if kind != Out::WrongShape {
+                prop_assert!(out.shares_storage(&handle), "{:?}: out was replaced", op);
+            }
         }
     }
 }
 
 #[test]
 fn an_out_that_aliases_the_input_gets_the_result() {
-    // torch.sum(x, 1, keepdim=True, out=x[:, :1]) reads x before writing its first column.
-    let x = Tensor::new([[1f32, 2., 3.], [4., 5., 6.]], &CPU).unwrap();
-    let mut col = x.narrow(1, 0, 1).unwrap();
-    Tensor::sum_out(&x, &[1], true, &mut col).unwrap();
-    assert_eq!(x.to_vec2::<f32>().unwrap(), [[6., 2., 3.], [15., 5., 6.]]);
-    let y = Tensor::new([2f64, 4., 6.], &CPU).unwrap();
-    let mut first = y.narrow(0, 0, 1).unwrap().squeeze();
-    Tensor::mean_out(&y, &[], false, &mut first).unwrap();
-    assert_eq!(y.to_vec::<f64>().unwrap(), [4., 4., 6.]);
+    on_each_device(|dev| {
+        // torch.sum(x, 1, keepdim=True, out=x[:, :1]) reads x before writing its first column.
+        let x = Tensor::new([[1f32, 2., 3.], [4., 5., 6.]], dev).unwrap();
+        let mut col = x.narrow(1, 0, 1).unwrap();
+        Tensor::sum_out(&x, &[1], true, &mut col).unwrap();
+        assert_eq!(x.to_vec2::<f32>().unwrap(), [[6., 2., 3.], [15., 5., 6.]]);
+        let y = Tensor::new([2f64, 4., 6.], dev).unwrap();
+        let mut first = y.narrow(0, 0, 1).unwrap().squeeze();
+        Tensor::mean_out(&y, &[], false, &mut first).unwrap();
+        assert_eq!(y.to_vec::<f64>().unwrap(), [4., 4., 6.]);
+    });
 }
 
 #[test]
 fn out_errors_name_the_op() {
-    let x = Tensor::new([1.5f32, 2.5], &CPU).unwrap();
-    // A float result can't be written into an integer out, as PyTorch.
-    let mut out = Tensor::zeros([], DType::I64, &CPU).unwrap();
-    let e = Tensor::sum_out(&x, &[], false, &mut out).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::DType);
-    assert!(e.to_string().contains("sum"), "{e}");
-    // An out with overlapping elements can't be written.
-    let mut out = Tensor::zeros([1], DType::F32, &CPU).unwrap().expand(&[2]).unwrap();
-    let y = Tensor::new([[1f32, 2.], [3., 4.]], &CPU).unwrap();
-    let e = Tensor::sum_out(&y, &[1], false, &mut out).unwrap_err();
-    assert!(e.to_string().contains("sum"), "{e}");
-    // A bad dim.
-    let mut out = Tensor::zeros([], DType::F32, &CPU).unwrap();
-    let e = Tensor::amax_out(&x, &[3], false, &mut out).unwrap_err();
-    assert!(e.to_string().contains("amax"), "{e}");
+    on_each_device(|dev| {
+        let x = Tensor::new([1.5f32, 2.5], dev).unwrap();
+        // A float result can't be written into an integer out, as PyTorch.
+        let mut out = Tensor::zeros([], DType::I64, dev).unwrap();
+        let e = Tensor::sum_out(&x, &[], false, &mut out).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::DType);
+        assert!(e.to_string().contains("sum"), "{e}");
+        // An out with overlapping elements can't be written.
+        let mut out = Tensor::zeros([1], DType::F32, dev).unwrap().expand(&[2]).unwrap();
+        let y = Tensor::new([[1f32, 2.], [3., 4.]], dev).unwrap();
+        let e = Tensor::sum_out(&y, &[1], false, &mut out).unwrap_err();
+        assert!(e.to_string().contains("sum"), "{e}");
+        // A bad dim.
+        let mut out = Tensor::zeros([], DType::F32, dev).unwrap();
+        let e = Tensor::amax_out(&x, &[3], false, &mut out).unwrap_err();
+        assert!(e.to_string().contains("amax"), "{e}");
+    });
 }

@@ -1,13 +1,12 @@
 //! Unary elementwise ops against a naive f64 reference on random shapes with non-contiguous
 //! inputs (values, dtypes, in-place and `_out` forms), and special values as PyTorch gives them.
+//! Every test runs on every device (the CPU, and the GPU when one is usable).
 
 use crate::common;
 
 use common::*;
 use proptest::prelude::*;
-use tensor_core::{DType, Device, ErrorKind, Result, Tensor};
-
-const CPU: Device = Device::Cpu;
+use tensor_core::{DType, ErrorKind, Result, Tensor};
 
 fn parse(v: &str) -> f64 {
     match v {
@@ -345,70 +344,74 @@ proptest! {
 
 #[test]
 fn unary_ops_refuse_bool_and_int_in_place() {
-    let b = Tensor::new([true, false], &CPU).unwrap();
-    assert_eq!(b.neg().unwrap_err().kind(), ErrorKind::DType);
-    let mut i = Tensor::new([1i64, 4], &CPU).unwrap();
-    // torch.tensor([1, 4]).sqrt_(): RuntimeError: result type Float can't be cast to the desired
-    // output type Long
-    let e = i.sqrt_().unwrap_err();
-    assert!(e.to_string().contains("can't be cast to the desired output type"), "{e}");
-    assert_eq!(i.to_vec::<i64>().unwrap(), [1, 4]);
-    // ... and so does an int `out` (without touching it).
-    let mut out = Tensor::full([2], 9, DType::I64, &CPU).unwrap();
-    let e = Tensor::exp_out(&i, &mut out).unwrap_err();
-    assert!(e.to_string().contains("can't be cast"), "{e}");
-    assert_eq!(out.to_vec::<i64>().unwrap(), [9, 9]);
-    // abs of a float into an int out: torch.abs(torch.tensor([-1.5]), out=torch.zeros(1,
-    // dtype=torch.long)): RuntimeError: result type Float can't be cast to the desired output type Long
-    let f = Tensor::new([-1.5f32, 2.0], &CPU).unwrap();
-    let e = Tensor::abs_out(&f, &mut out).unwrap_err();
-    assert!(e.to_string().contains("can't be cast"), "{e}");
-    assert_eq!(out.to_vec::<i64>().unwrap(), [9, 9]);
-    // An int input into a float out computes in float: torch.exp(torch.tensor([1, 4]), out=f64)
-    let mut o64 = Tensor::zeros([2], DType::F64, &CPU).unwrap();
-    Tensor::exp_out(&i, &mut o64).unwrap();
-    let v = o64.to_vec::<f64>().unwrap();
-    assert!((v[0] - 1f64.exp()).abs() < 1e-12 && (v[1] - 4f64.exp()).abs() < 1e-11, "{v:?}");
-    // Tests give Bool, for every dtype.
-    for dtype in ALL_DTYPES {
-        let t = Tensor::zeros([3], dtype, &CPU).unwrap();
-        for r in [t.isnan(), t.isinf(), t.isfinite(), t.logical_not()] {
-            assert_eq!(r.unwrap().dtype(), DType::Bool);
+    on_each_device(|dev| {
+        let b = Tensor::new([true, false], dev).unwrap();
+        assert_eq!(b.neg().unwrap_err().kind(), ErrorKind::DType);
+        let mut i = Tensor::new([1i64, 4], dev).unwrap();
+        // torch.tensor([1, 4]).sqrt_(): RuntimeError: result type Float can't be cast to the desired
+        // output type Long
+        let e = i.sqrt_().unwrap_err();
+        assert!(e.to_string().contains("can't be cast to the desired output type"), "{e}");
+        assert_eq!(i.to_vec::<i64>().unwrap(), [1, 4]);
+        // ... and so does an int `out` (without touching it).
+        let mut out = Tensor::full([2], 9, DType::I64, dev).unwrap();
+        let e = Tensor::exp_out(&i, &mut out).unwrap_err();
+        assert!(e.to_string().contains("can't be cast"), "{e}");
+        assert_eq!(out.to_vec::<i64>().unwrap(), [9, 9]);
+        // abs of a float into an int out: torch.abs(torch.tensor([-1.5]), out=torch.zeros(1,
+        // dtype=torch.long)): RuntimeError: result type Float can't be cast to the desired output type Long
+        let f = Tensor::new([-1.5f32, 2.0], dev).unwrap();
+        let e = Tensor::abs_out(&f, &mut out).unwrap_err();
+        assert!(e.to_string().contains("can't be cast"), "{e}");
+        assert_eq!(out.to_vec::<i64>().unwrap(), [9, 9]);
+        // An int input into a float out computes in float: torch.exp(torch.tensor([1, 4]), out=f64)
+        let mut o64 = Tensor::zeros([2], DType::F64, dev).unwrap();
+        Tensor::exp_out(&i, &mut o64).unwrap();
+        let v = o64.to_vec::<f64>().unwrap();
+        assert!((v[0] - 1f64.exp()).abs() < 1e-12 && (v[1] - 4f64.exp()).abs() < 1e-11, "{v:?}");
+        // Tests give Bool, for every dtype.
+        for dtype in ALL_DTYPES.into_iter().filter(|&d| holds(dev, d)) {
+            let t = Tensor::zeros([3], dtype, dev).unwrap();
+            for r in [t.isnan(), t.isinf(), t.isfinite(), t.logical_not()] {
+                assert_eq!(r.unwrap().dtype(), DType::Bool);
+            }
         }
-    }
+    });
 }
 
 #[test]
 fn integer_clamp_and_pow_as_torch() {
-    // torch.tensor([0, 1, 5, 200], dtype=torch.uint8).clamp(min=-1, max=2) == [0, 1, 2, 2];
-    // clamp(min=-300, max=3) == [0, 1, 3, 3]; clamp(min=1, max=300) == [1, 1, 5, 200] (uint8):
-    // bounds outside the dtype's range do not wrap.
-    let u = Tensor::new([0u8, 1, 5, 200], &CPU).unwrap();
-    let c = |lo, hi| u.clamp(lo, hi).unwrap().to_vec::<u8>().unwrap();
-    assert_eq!(c(Some(-1.0), Some(2.0)), [0, 1, 2, 2]);
-    assert_eq!(c(Some(-300.0), Some(3.0)), [0, 1, 3, 3]);
-    assert_eq!(c(Some(1.0), Some(300.0)), [1, 1, 5, 200]);
-    assert_eq!(u.clamp(None, Some(4.0)).unwrap().dtype(), DType::U8);
-    // torch.tensor([-5, 0, 5], dtype=torch.int32).clamp(-2, 2) == [-2, 0, 2]
-    let i = Tensor::new([-5i32, 0, 5], &CPU).unwrap();
-    assert_eq!(i.clamp(Some(-2.0), Some(2.0)).unwrap().to_vec::<i32>().unwrap(), [-2, 0, 2]);
-    assert_eq!(i.clamp(Some(-1e30), None).unwrap().to_vec::<i32>().unwrap(), [-5, 0, 5]);
-    // torch.tensor([3]) ** -1 (also uint8, bool bases): RuntimeError: Integers to negative integer
-    // powers are not allowed. A tensor exponent is fine: torch.tensor([3]) ** torch.tensor(-1) == [0]
-    for base in
-        [Tensor::new([3i64], &CPU).unwrap(), Tensor::new([3u8], &CPU).unwrap(), Tensor::new([true], &CPU).unwrap()]
-    {
-        let e = base.pow(-1).unwrap_err();
-        assert!(e.to_string().contains("Integers to negative integer powers are not allowed"), "{e}");
-        let mut b = base.clone();
-        assert!(b.pow_(-2).is_err());
-        let mut out = base.clone();
-        assert!(Tensor::pow_out(&base, -1, &mut out).is_err());
-    }
-    let three = Tensor::new([3i64], &CPU).unwrap();
-    assert_eq!(three.pow(&Tensor::full([], -1, DType::I64, &CPU).unwrap()).unwrap().to_vec::<i64>().unwrap(), [0]);
-    assert_eq!(three.pow(-1.0).unwrap().to_vec::<f32>().unwrap(), [1.0 / 3.0]);
-    assert_eq!(three.pow(2).unwrap().to_vec::<i64>().unwrap(), [9]);
+    on_each_device(|dev| {
+        // torch.tensor([0, 1, 5, 200], dtype=torch.uint8).clamp(min=-1, max=2) == [0, 1, 2, 2];
+        // clamp(min=-300, max=3) == [0, 1, 3, 3]; clamp(min=1, max=300) == [1, 1, 5, 200] (uint8):
+        // bounds outside the dtype's range do not wrap.
+        let u = Tensor::new([0u8, 1, 5, 200], dev).unwrap();
+        let c = |lo, hi| u.clamp(lo, hi).unwrap().to_vec::<u8>().unwrap();
+        assert_eq!(c(Some(-1.0), Some(2.0)), [0, 1, 2, 2]);
+        assert_eq!(c(Some(-300.0), Some(3.0)), [0, 1, 3, 3]);
+        assert_eq!(c(Some(1.0), Some(300.0)), [1, 1, 5, 200]);
+        assert_eq!(u.clamp(None, Some(4.0)).unwrap().dtype(), DType::U8);
+        // torch.tensor([-5, 0, 5], dtype=torch.int32).clamp(-2, 2) == [-2, 0, 2]
+        let i = Tensor::new([-5i32, 0, 5], dev).unwrap();
+        assert_eq!(i.clamp(Some(-2.0), Some(2.0)).unwrap().to_vec::<i32>().unwrap(), [-2, 0, 2]);
+        assert_eq!(i.clamp(Some(-1e30), None).unwrap().to_vec::<i32>().unwrap(), [-5, 0, 5]);
+        // torch.tensor([3]) ** -1 (also uint8, bool bases): RuntimeError: Integers to negative integer
+        // powers are not allowed. A tensor exponent is fine: torch.tensor([3]) ** torch.tensor(-1) == [0]
+        for base in
+            [Tensor::new([3i64], dev).unwrap(), Tensor::new([3u8], dev).unwrap(), Tensor::new([true], dev).unwrap()]
+        {
+            let e = base.pow(-1).unwrap_err();
+            assert!(e.to_string().contains("Integers to negative integer powers are not allowed"), "{e}");
+            let mut b = base.clone();
+            assert!(b.pow_(-2).is_err());
+            let mut out = base.clone();
+            assert!(Tensor::pow_out(&base, -1, &mut out).is_err());
+        }
+        let three = Tensor::new([3i64], dev).unwrap();
+        assert_eq!(three.pow(&Tensor::full([], -1, DType::I64, dev).unwrap()).unwrap().to_vec::<i64>().unwrap(), [0]);
+        assert_eq!(three.pow(-1.0).unwrap().to_vec::<f32>().unwrap(), [1.0 / 3.0]);
+        assert_eq!(three.pow(2).unwrap().to_vec::<i64>().unwrap(), [9]);
+    });
 }
 
 /// `op(x)` on float32 for X = [nan, inf, -inf, 0.0, -0.0, 1.5, -1.5, 0.5, -2.5, 2.5, 1e-8, 100.0,
@@ -465,68 +468,71 @@ const SPECIAL_X: [f32; 14] =
 
 #[test]
 fn unary_special_values_as_torch() {
-    let x = Tensor::from_vec(SPECIAL_X.to_vec(), [SPECIAL_X.len()]).unwrap();
-    let mut failures = vec![];
-    for line in UNARY_SPECIALS.trim().lines() {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let got = match parts[0] {
-            "neg" => x.neg(),
-            "abs" => x.abs(),
-            "sign" => x.sign(),
-            "exp" => x.exp(),
-            "exp2" => x.exp2(),
-            "log" => x.log(),
-            "log2" => x.log2(),
-            "log1p" => x.log1p(),
-            "expm1" => x.expm1(),
-            "sqrt" => x.sqrt(),
-            "rsqrt" => x.rsqrt(),
-            "sin" => x.sin(),
-            "cos" => x.cos(),
-            "tan" => x.tan(),
-            "tanh" => x.tanh(),
-            "sigmoid" => x.sigmoid(),
-            "relu" => x.relu(),
-            "silu" => x.silu(),
-            "floor" => x.floor(),
-            "ceil" => x.ceil(),
-            "round" => x.round(),
-            "trunc" => x.trunc(),
-            "reciprocal" => x.reciprocal(),
-            "square" => x.square(),
-            "erf" => x.erf(),
-            "gelu" => x.gelu(false),
-            "gelu_tanh" => x.gelu(true),
-            "softplus" => x.softplus(1.0, 20.0),
-            "leaky_relu" => x.leaky_relu(0.01),
-            "clamp" => x.clamp(Some(-1.0), Some(2.0)),
-            "nan_to_num" => x.nan_to_num(None, None, None),
-            "isnan" => x.isnan(),
-            "isinf" => x.isinf(),
-            "isfinite" => x.isfinite(),
-            "logical_not" => x.logical_not(),
-            o => panic!("{o}"),
-        }
-        .unwrap();
-        let want_dtype = if parts[1] == "bool" { DType::Bool } else { DType::F32 };
-        assert_eq!(got.dtype(), want_dtype, "{}", parts[0]);
-        let got = values(&got);
-        for (i, w) in parts[2..].iter().enumerate() {
-            // PyTorch's vectorised GELU gives NaN at ±inf (0.5 * x * (1 + erf(x / √2)) is
-            // inf * 1 = inf at +inf mathematically); this crate gives the limit there.
-            if parts[0].starts_with("gelu") && SPECIAL_X[i].is_infinite() {
-                continue;
+    on_each_device(|dev| {
+        let x = Tensor::from_vec(SPECIAL_X.to_vec(), [SPECIAL_X.len()]).unwrap().to_device(dev).unwrap();
+        let mut failures = vec![];
+        for line in UNARY_SPECIALS.trim().lines() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let got = match parts[0] {
+                "neg" => x.neg(),
+                "abs" => x.abs(),
+                "sign" => x.sign(),
+                "exp" => x.exp(),
+                "exp2" => x.exp2(),
+                "log" => x.log(),
+                "log2" => x.log2(),
+                "log1p" => x.log1p(),
+                "expm1" => x.expm1(),
+                "sqrt" => x.sqrt(),
+                "rsqrt" => x.rsqrt(),
+                "sin" => x.sin(),
+                "cos" => x.cos(),
+                "tan" => x.tan(),
+                "tanh" => x.tanh(),
+                "sigmoid" => x.sigmoid(),
+                "relu" => x.relu(),
+                "silu" => x.silu(),
+                "floor" => x.floor(),
+                "ceil" => x.ceil(),
+                "round" => x.round(),
+                "trunc" => x.trunc(),
+                "reciprocal" => x.reciprocal(),
+                "square" => x.square(),
+                "erf" => x.erf(),
+                "gelu" => x.gelu(false),
+                "gelu_tanh" => x.gelu(true),
+                "softplus" => x.softplus(1.0, 20.0),
+                "leaky_relu" => x.leaky_relu(0.01),
+                "clamp" => x.clamp(Some(-1.0), Some(2.0)),
+                "nan_to_num" => x.nan_to_num(None, None, None),
+                "isnan" => x.isnan(),
+                "isinf" => x.isinf(),
+                "isfinite" => x.isfinite(),
+                "logical_not" => x.logical_not(),
+                o => panic!("{o}"),
             }
-            let w = parse(w);
-            // PyTorch computes GELU in float32 (cancellation in 1 + erf for x < 0); this crate in
-            // f64, rounded once: a few ulps apart there.
-            let rtol = if parts[0].starts_with("gelu") { 5e-6 } else { 3e-7 };
-            if !same(got[i], w, Tol { atol: 0.0, rtol }) {
-                failures.push(format!("{}({:e}) = {:e}, torch {:e}", parts[0], SPECIAL_X[i], got[i], w));
+            .unwrap();
+            assert_on(&got, dev);
+            let want_dtype = if parts[1] == "bool" { DType::Bool } else { DType::F32 };
+            assert_eq!(got.dtype(), want_dtype, "{} on {dev}", parts[0]);
+            let got = values(&got);
+            for (i, w) in parts[2..].iter().enumerate() {
+                // PyTorch's vectorised GELU gives NaN at ±inf (0.5 * x * (1 + erf(x / √2)) is
+                // inf * 1 = inf at +inf mathematically); this crate gives the limit there.
+                if parts[0].starts_with("gelu") && SPECIAL_X[i].is_infinite() {
+                    continue;
+                }
+                let w = parse(w);
+                // PyTorch computes GELU in float32 (cancellation in 1 + erf for x < 0); this crate in
+                // f64, rounded once: a few ulps apart there.
+                let rtol = if parts[0].starts_with("gelu") { 5e-6 } else { 3e-7 };
+                if !same(got[i], w, Tol { atol: 0.0, rtol }) {
+                    failures.push(format!("{}({:e}) on {dev} = {:e}, torch {:e}", parts[0], SPECIAL_X[i], got[i], w));
+                }
             }
         }
-    }
-    assert!(failures.is_empty(), "{} differences from PyTorch:\n{}", failures.len(), failures.join("\n"));
+        assert!(failures.is_empty(), "{} differences from PyTorch:\n{}", failures.len(), failures.join("\n"));
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,27 +541,29 @@ fn unary_special_values_as_torch() {
 
 #[test]
 fn operators() {
-    let a = Tensor::new([1f32, 2., 3.], &CPU).unwrap();
-    let b = Tensor::new([[10f32], [20.]], &CPU).unwrap();
-    assert_eq!((&a + &b).to_vec2::<f32>().unwrap(), [[11., 12., 13.], [21., 22., 23.]]);
-    assert_eq!((&a * 2.0f64).to_vec::<f32>().unwrap(), [2., 4., 6.]);
-    assert_eq!((2.0f64 - &a).to_vec::<f32>().unwrap(), [1., 0., -1.]);
-    assert_eq!((1.0f32 / a.shallow_clone()).to_vec::<f32>().unwrap(), [1., 0.5, 1. / 3.]);
-    assert_eq!((-&a).to_vec::<f32>().unwrap(), [-1., -2., -3.]);
-    assert_eq!((a.shallow_clone() - b.shallow_clone()).size(), &[2, 3]);
-    // An int tensor with a float scalar on either side is float32; with an int scalar, int64.
-    let i = Tensor::new([1i64, 2], &CPU).unwrap();
-    assert_eq!((2.5f64 * &i).dtype(), DType::F32);
-    assert_eq!((&i * 2.5f32).to_vec::<f32>().unwrap(), [2.5, 5.0]);
-    assert_eq!((7i64 - &i).to_vec::<i64>().unwrap(), [6, 5]);
-    assert_eq!((7i32 / &i).dtype(), DType::F32);
-    // A bad shape panics with the method's message.
-    let c = Tensor::new([1f32, 2.], &CPU).unwrap();
-    let p = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| &a + &c)).unwrap_err();
-    let msg = p.downcast_ref::<String>().cloned().unwrap_or_default();
-    let e = a.add(&c).unwrap_err();
-    assert_eq!(msg.rsplit_once(" at ").unwrap().0, format!("{}: {}", e.op(), e.message()));
-    assert!(msg.starts_with("add: ") && msg.contains("[3]") && msg.contains("[2]"), "{msg}");
+    on_each_device(|dev| {
+        let a = Tensor::new([1f32, 2., 3.], dev).unwrap();
+        let b = Tensor::new([[10f32], [20.]], dev).unwrap();
+        assert_eq!((&a + &b).to_vec2::<f32>().unwrap(), [[11., 12., 13.], [21., 22., 23.]]);
+        assert_eq!((&a * 2.0f64).to_vec::<f32>().unwrap(), [2., 4., 6.]);
+        assert_eq!((2.0f64 - &a).to_vec::<f32>().unwrap(), [1., 0., -1.]);
+        assert_eq!((1.0f32 / a.shallow_clone()).to_vec::<f32>().unwrap(), [1., 0.5, 1. / 3.]);
+        assert_eq!((-&a).to_vec::<f32>().unwrap(), [-1., -2., -3.]);
+        assert_eq!((a.shallow_clone() - b.shallow_clone()).size(), &[2, 3]);
+        // An int tensor with a float scalar on either side is float32; with an int scalar, int64.
+        let i = Tensor::new([1i64, 2], dev).unwrap();
+        assert_eq!((2.5f64 * &i).dtype(), DType::F32);
+        assert_eq!((&i * 2.5f32).to_vec::<f32>().unwrap(), [2.5, 5.0]);
+        assert_eq!((7i64 - &i).to_vec::<i64>().unwrap(), [6, 5]);
+        assert_eq!((7i32 / &i).dtype(), DType::F32);
+        // A bad shape panics with the method's message.
+        let c = Tensor::new([1f32, 2.], dev).unwrap();
+        let p = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| &a + &c)).unwrap_err();
+        let msg = p.downcast_ref::<String>().cloned().unwrap_or_default();
+        let e = a.add(&c).unwrap_err();
+        assert_eq!(msg.rsplit_once(" at ").unwrap().0, format!("{}: {}", e.op(), e.message()));
+        assert!(msg.starts_with("add: ") && msg.contains("[3]") && msg.contains("[2]"), "{msg}");
+    });
 }
 
 fn same(got: f64, want: f64, tol: Tol) -> bool {

@@ -1,13 +1,14 @@
 //! Views over random shapes, strides and offsets against the naive reference (with
 //! `contiguous`, deep `clone` and `copy_` of each); `view`/`reshape` rules and errors as
 //! PyTorch's. `copy_`'s aliasing, overlap and cast rules and the copy kernels' large paths are in
-//! `copies.rs`.
+//! `copies.rs`, the `view`/`reshape` rules and PyTorch's messages in `view_rules.rs`. Every test runs on every device (the CPU, and the GPU when one is usable; dtypes a
+//! GPU does not hold are skipped there), but the one about layout metadata alone.
 
 use crate::common;
 
 use common::*;
 use proptest::prelude::*;
-use tensor_core::{s, Blocks, DType, Device, ErrorKind, IndexItem, NewAxis, Result, Tensor};
+use tensor_core::{s, Blocks, DType, ErrorKind, IndexItem, Result, Tensor};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -434,22 +435,28 @@ proptest! {
         recipe in recipe_strategy(4, true),
         dtype in any_dtype(),
     ) {
-        let b = build(&shape, &recipe, dtype, Values::Small);
-        prop_assert_eq!(b.t.size(), &shape[..]);
-        prop_assert!(b.t.shares_storage(&b.base));
-        prop_assert_eq!(b.t.dtype(), dtype);
-        assert_ref(&b.t, &b.r, EXACT, "to_vec");
-        prop_assert_eq!(&strided_read(&b.base_values, &b.t), &b.r);
-        // Every element the layout addresses lies inside the storage.
-        if b.t.numel() > 0 {
-            prop_assert!(positions(&b.t).into_iter().max().unwrap() < b.base.numel());
+        for dev in devices() {
+            if !holds(&dev, dtype) {
+                continue;
+            }
+            let b = build_on(&dev, &shape, &recipe, dtype, Values::Small);
+            prop_assert_eq!(b.t.size(), &shape[..]);
+            prop_assert!(b.t.shares_storage(&b.base));
+            prop_assert_eq!(b.t.dtype(), dtype);
+            assert_ref(&b.t, &b.r, EXACT, &format!("to_vec on {dev}"));
+            prop_assert_eq!(&strided_read(&b.base_values, &b.t), &b.r);
+            // Every element the layout addresses lies inside the storage.
+            if b.t.numel() > 0 {
+                prop_assert!(positions(&b.t).into_iter().max().unwrap() < b.base.numel());
+            }
+            prop_assert_eq!(b.t.is_contiguous(), b.t.numel() <= 1 || positions(&b.t).windows(2).all(|w| w[1] == w[0] + 1)
+                || (b.t.numel() == 0));
         }
-        prop_assert_eq!(b.t.is_contiguous(), b.t.numel() <= 1 || positions(&b.t).windows(2).all(|w| w[1] == w[0] + 1)
-            || (b.t.numel() == 0));
     }
 
     /// `Layout::offsets` walks the storage index of every element in row-major order, and
-    /// `Layout::blocks` covers the same indices as contiguous runs.
+    /// `Layout::blocks` covers the same indices as contiguous runs. (CPU only: layout metadata,
+    /// the same on every device.)
     #[test]
     fn layout_offsets_and_blocks(
         shape in shape_strategy(5, 4),
@@ -482,20 +489,22 @@ proptest! {
         recipe in recipe_strategy(3, true),
         ops in prop::collection::vec((prop::sample::select(VIEW_OPS.to_vec()), any::<u64>()), 1..=4),
     ) {
-        let b = build(&shape, &recipe, DType::F64, Values::Small);
-        let (mut t, mut r) = (b.t.shallow_clone(), b.r.clone());
-        let mut still_view = true;
-        for (op, seed) in ops {
-            let mut rng = Mix::new(seed);
-            let Some((nt, nr, is_view)) = apply(op, &t, &r, &mut rng) else { continue };
-            still_view &= is_view;
-            assert_ref(&nt, &nr, EXACT, &format!("{op:?} of {:?} (strides {:?})", t.size(), t.stride()));
-            if still_view {
-                prop_assert!(nt.shares_storage(&b.base), "{:?} must be a view", op);
-                prop_assert_eq!(&strided_read(&b.base_values, &nt), &nr);
+        for dev in devices() {
+            let b = build_on(&dev, &shape, &recipe, DType::F64, Values::Small);
+            let (mut t, mut r) = (b.t.shallow_clone(), b.r.clone());
+            let mut still_view = true;
+            for &(op, seed) in &ops {
+                let mut rng = Mix::new(seed);
+                let Some((nt, nr, is_view)) = apply(op, &t, &r, &mut rng) else { continue };
+                still_view &= is_view;
+                assert_ref(&nt, &nr, EXACT, &format!("{op:?} of {:?} (strides {:?}) on {dev}", t.size(), t.stride()));
+                if still_view {
+                    prop_assert!(nt.shares_storage(&b.base), "{:?} must be a view", op);
+                    prop_assert_eq!(&strided_read(&b.base_values, &nt), &nr);
+                }
+                t = nt;
+                r = nr;
             }
-            t = nt;
-            r = nr;
         }
     }
 
@@ -506,15 +515,21 @@ proptest! {
         recipe in recipe_strategy(3, true),
         dtype in any_dtype(),
     ) {
-        let b = build(&shape, &recipe, dtype, Values::Small);
-        let c = b.t.contiguous().unwrap();
-        prop_assert!(c.is_contiguous());
-        prop_assert_eq!(c.dtype(), dtype);
-        prop_assert_eq!(c.shares_storage(&b.t), b.t.is_contiguous());
-        assert_ref(&c, &b.r, EXACT, "contiguous");
-        if !b.t.is_contiguous() {
-            prop_assert_eq!(c.storage_offset(), 0);
-            prop_assert_eq!(c.stride(), &contiguous_strides(&shape)[..]);
+        for dev in devices() {
+            if !holds(&dev, dtype) {
+                continue;
+            }
+            let b = build_on(&dev, &shape, &recipe, dtype, Values::Small);
+            let c = b.t.contiguous().unwrap();
+            assert_on(&c, &dev);
+            prop_assert!(c.is_contiguous());
+            prop_assert_eq!(c.dtype(), dtype);
+            prop_assert_eq!(c.shares_storage(&b.t), b.t.is_contiguous());
+            assert_ref(&c, &b.r, EXACT, &format!("contiguous on {dev}"));
+            if !b.t.is_contiguous() {
+                prop_assert_eq!(c.storage_offset(), 0);
+                prop_assert_eq!(c.stride(), &contiguous_strides(&shape)[..]);
+            }
         }
     }
 
@@ -525,18 +540,24 @@ proptest! {
         recipe in recipe_strategy(3, true),
         dtype in any_dtype(),
     ) {
-        let b = build(&shape, &recipe, dtype, Values::Small);
-        let mut c = b.t.clone();
-        prop_assert!(!c.shares_storage(&b.t));
-        prop_assert!(c.is_contiguous());
-        assert_ref(&c, &b.r, EXACT, "clone");
-        let before = values(&b.base);
-        c.fill_(1).unwrap();
-        prop_assert_eq!(values(&b.base), before);
-        assert_ref(&c, &b.r.map(|_| 1.0), EXACT, "filled clone");
-        let mut base = b.base.shallow_clone();
-        base.zero_().unwrap();
-        assert_ref(&c, &b.r.map(|_| 1.0), EXACT, "clone after the original changed");
+        for dev in devices() {
+            if !holds(&dev, dtype) {
+                continue;
+            }
+            let b = build_on(&dev, &shape, &recipe, dtype, Values::Small);
+            let mut c = b.t.clone();
+            assert_on(&c, &dev);
+            prop_assert!(!c.shares_storage(&b.t));
+            prop_assert!(c.is_contiguous());
+            assert_ref(&c, &b.r, EXACT, &format!("clone on {dev}"));
+            let before = values(&b.base);
+            c.fill_(1).unwrap();
+            prop_assert_eq!(values(&b.base), before);
+            assert_ref(&c, &b.r.map(|_| 1.0), EXACT, &format!("filled clone on {dev}"));
+            let mut base = b.base.shallow_clone();
+            base.zero_().unwrap();
+            assert_ref(&c, &b.r.map(|_| 1.0), EXACT, &format!("clone after the original changed on {dev}"));
+        }
     }
 
     /// `copy_` into any writable view, from any layout and dtype, broadcasting: the view's elements
@@ -550,262 +571,45 @@ proptest! {
         dst_dtype in any_dtype(),
         src_dtype in any_dtype(),
     ) {
-        // The source: a suffix of the destination's shape with some dims 1, rarely a bad size.
-        let mut rng = Mix::new(src_seed);
-        let drop = if rng.coin() { rng.below(dst_shape.len() + 1) } else { 0 };
-        let mut src_shape: Vec<usize> = dst_shape[drop..].iter().map(|&d| if rng.below(3) == 0 { 1 } else { d }).collect();
-        if !src_shape.is_empty() && rng.below(8) == 0 {
-            let d = rng.below(src_shape.len());
-            src_shape[d] += 2;
-        }
-        if rng.below(8) == 0 {
-            src_shape.insert(0, 2);
-        }
-        let dst = build(&dst_shape, &dst_recipe, dst_dtype, Values::Small);
-        let src = build(&src_shape, &src_recipe, src_dtype, Values::Small);
-        let mut t = dst.t.shallow_clone();
-        let v0 = t.version();
-        match broadcast_shape(&dst_shape, &src_shape) {
-            Some(s) if s == dst_shape => {
-                t.copy_(&src.t).unwrap();
-                prop_assert!(t.version() > v0);
-                let want = src.r.expand(&dst_shape).map(|v| round_to(dst_dtype, v));
-                assert_ref(&t, &want, EXACT, "copy_ result");
-                // Elsewhere in the storage: unchanged.
-                let mut base_want = dst.base_values.clone();
-                for (p, v) in positions(&t).into_iter().zip(&want.data) {
-                    base_want[p] = *v;
-                }
-                prop_assert_eq!(values(&dst.base), base_want);
+        for dev in devices() {
+            if !(holds(&dev, dst_dtype) && holds(&dev, src_dtype)) {
+                continue;
             }
-            _ => {
-                let e = t.copy_(&src.t).unwrap_err();
-                prop_assert_eq!(e.kind(), ErrorKind::Shape);
-                let msg = e.to_string();
-                prop_assert!(msg.contains(&shape_str(&src_shape)) && msg.contains(&shape_str(&dst_shape)), "{}", msg);
+            // The source: a suffix of the destination's shape with some dims 1, rarely a bad size.
+            let mut rng = Mix::new(src_seed);
+            let drop = if rng.coin() { rng.below(dst_shape.len() + 1) } else { 0 };
+            let mut src_shape: Vec<usize> = dst_shape[drop..].iter().map(|&d| if rng.below(3) == 0 { 1 } else { d }).collect();
+            if !src_shape.is_empty() && rng.below(8) == 0 {
+                let d = rng.below(src_shape.len());
+                src_shape[d] += 2;
+            }
+            if rng.below(8) == 0 {
+                src_shape.insert(0, 2);
+            }
+            let dst = build_on(&dev, &dst_shape, &dst_recipe, dst_dtype, Values::Small);
+            let src = build_on(&dev, &src_shape, &src_recipe, src_dtype, Values::Small);
+            let mut t = dst.t.shallow_clone();
+            let v0 = t.version();
+            match broadcast_shape(&dst_shape, &src_shape) {
+                Some(s) if s == dst_shape => {
+                    t.copy_(&src.t).unwrap();
+                    prop_assert!(t.version() > v0);
+                    let want = src.r.expand(&dst_shape).map(|v| round_to(dst_dtype, v));
+                    assert_ref(&t, &want, EXACT, &format!("copy_ result on {dev}"));
+                    // Elsewhere in the storage: unchanged.
+                    let mut base_want = dst.base_values.clone();
+                    for (p, v) in positions(&t).into_iter().zip(&want.data) {
+                        base_want[p] = *v;
+                    }
+                    prop_assert_eq!(values(&dst.base), base_want);
+                }
+                _ => {
+                    let e = t.copy_(&src.t).unwrap_err();
+                    prop_assert_eq!(e.kind(), ErrorKind::Shape);
+                    let msg = e.to_string();
+                    prop_assert!(msg.contains(&shape_str(&src_shape)) && msg.contains(&shape_str(&dst_shape)), "{}", msg);
+                }
             }
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// view / reshape rules and errors (PyTorch's messages)
-// ---------------------------------------------------------------------------------------------
-
-fn arange(n: usize) -> Tensor {
-    Tensor::arange(0i64, n as i64, 1i64, &Device::Cpu).unwrap().to_dtype(DType::F32).unwrap()
-}
-
-#[test]
-fn view_infers_minus_one() {
-    let x = arange(24);
-    assert_eq!(x.view(&[-1, 8]).unwrap().size(), &[3, 8]);
-    assert_eq!(x.view(&[2, -1, 3]).unwrap().size(), &[2, 4, 3]);
-    assert_eq!(x.view(&[-1]).unwrap().size(), &[24]);
-    assert_eq!(x.view(&[1, 1, -1, 1]).unwrap().size(), &[1, 1, 24, 1]);
-    // torch.arange(24.).view(2, -1, 3).stride() == (12, 3, 1)
-    assert_eq!(x.view(&[2, -1, 3]).unwrap().stride(), &[12, 3, 1]);
-    // A 0-d tensor views as [] or [1, 1] or [-1].
-    let s = Tensor::full([], 5.0, DType::F32, &Device::Cpu).unwrap();
-    assert_eq!(s.view(&[-1]).unwrap().size(), &[1]);
-    assert_eq!(s.view(&[1, 1]).unwrap().view(&[]).unwrap().size(), &[] as &[usize]);
-    // torch.empty(0, 3).view(-1, 3).shape == (0, 3); view(3, -1) == (3, 0)
-    let e = Tensor::zeros([0, 3], DType::F32, &Device::Cpu).unwrap();
-    assert_eq!(e.view(&[-1, 3]).unwrap().size(), &[0, 3]);
-    assert_eq!(e.view(&[3, -1]).unwrap().size(), &[3, 0]);
-}
-
-#[test]
-fn view_errors_as_torch() {
-    let x = arange(16);
-    // torch.arange(16.).view(-1, -1): RuntimeError: only one dimension can be inferred
-    let e = x.view(&[-1, -1]).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Shape);
-    assert!(e.to_string().contains("only one dimension can be inferred"), "{e}");
-    // torch.arange(16.).view(4, 5): RuntimeError: shape '[4, 5]' is invalid for input of size 16
-    let e = x.view(&[4, 5]).unwrap_err();
-    assert_eq!((e.op(), e.message()), ("view", "shape '[4, 5]' is invalid for input of size 16"));
-    let e = x.view(&[-1, 5]).unwrap_err();
-    assert_eq!((e.op(), e.message()), ("view", "shape '[-1, 5]' is invalid for input of size 16"));
-    let e = x.reshape(&[3, 5]).unwrap_err();
-    assert!(e.to_string().contains("is invalid for input of size 16"), "{e}");
-    // torch.arange(16.).view(-2, 8): RuntimeError: invalid shape dimension -2
-    let e = x.view(&[-2, 8]).unwrap_err();
-    assert!(e.to_string().contains("invalid shape dimension -2"), "{e}");
-    // torch.empty(0, 3).view(-1, 0): the unspecified dimension size -1 can be any value
-    let z = Tensor::zeros([0, 3], DType::F32, &Device::Cpu).unwrap();
-    let e = z.view(&[-1, 0]).unwrap_err();
-    assert!(e.to_string().contains("ambiguous"), "{e}");
-    // torch.arange(16.).view(4, 4).t().view(16): RuntimeError: view size is not compatible with
-    // input tensor's size and stride (at least one dimension spans across two contiguous
-    // subspaces). Use .reshape(...) instead.
-    let t = x.view(&[4, 4]).unwrap().t().unwrap();
-    let e = t.view(&[16]).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Shape);
-    assert_eq!(e.op(), "view");
-    assert!(e.message().contains("Use .reshape(...) instead"), "{e}");
-    assert!(e.message().contains("[4, 4]"), "{e}");
-    // ... while reshape copies, and splitting a dim of the transpose is still a view.
-    let r = t.reshape(&[16]).unwrap();
-    assert!(!r.shares_storage(&t));
-    assert_eq!(r.to_vec::<f32>().unwrap(), [0., 4., 8., 12., 1., 5., 9., 13., 2., 6., 10., 14., 3., 7., 11., 15.]);
-    let v = t.view(&[2, 2, 4]).unwrap();
-    assert!(v.shares_storage(&t));
-    assert_eq!(v.stride(), &[2, 1, 4]);
-    // view_as
-    let y = Tensor::zeros([2, 8], DType::F64, &Device::Cpu).unwrap();
-    assert_eq!(x.view_as(&y).unwrap().size(), &[2, 8]);
-    assert!(t.view_as(&x).is_err());
-}
-
-#[test]
-fn reshape_of_contiguous_is_a_view() {
-    let x = arange(12);
-    let r = x.reshape(&[3, -1]).unwrap();
-    assert!(r.shares_storage(&x));
-    assert_eq!(r.size(), &[3, 4]);
-    let r = x.reshape_to([2, 2, 3]).unwrap();
-    assert!(r.shares_storage(&x));
-    // A narrowed (offset) contiguous tensor still views.
-    let n = x.narrow(0, 2, 6).unwrap().reshape(&[2, 3]).unwrap();
-    assert!(n.shares_storage(&x));
-    assert_eq!(n.storage_offset(), 2);
-    assert_eq!(n.to_vec2::<f32>().unwrap(), [[2., 3., 4.], [5., 6., 7.]]);
-}
-
-#[test]
-fn flatten_unflatten() {
-    let x = arange(24).view(&[2, 3, 4]).unwrap();
-    assert_eq!(x.flatten(0, -1).unwrap().size(), &[24]);
-    assert_eq!(x.flatten(1, 2).unwrap().size(), &[2, 12]);
-    assert_eq!(x.flatten(-2, -1).unwrap().size(), &[2, 12]);
-    assert_eq!(x.flatten(1, 1).unwrap().size(), &[2, 3, 4]);
-    let e = x.flatten(2, 1).unwrap_err();
-    assert!(e.to_string().contains("cannot come after"), "{e}");
-    // torch.tensor(5.).flatten().shape == (1,)
-    let s = Tensor::full([], 5.0, DType::F32, &Device::Cpu).unwrap();
-    assert_eq!(s.flatten(0, -1).unwrap().size(), &[1]);
-    assert_eq!(x.unflatten(2, &[2, -1]).unwrap().size(), &[2, 3, 2, 2]);
-    assert_eq!(x.unflatten(-1, &[-1, 1]).unwrap().size(), &[2, 3, 4, 1]);
-    assert!(x.unflatten(1, &[2, 2]).is_err());
-    // torch.tensor(5.).unflatten(0, (1,)): IndexError: Dimension specified as 0 but tensor has no dimensions
-    let e = s.unflatten(0, &[1]).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Dim);
-    // flatten of a transposed tensor copies and keeps row-major order.
-    let t = x.transpose(0, 2).unwrap();
-    let f = t.flatten(0, 1).unwrap();
-    assert!(!f.shares_storage(&x));
-    let want = Ref::iota(&[2, 3, 4]).transpose(0, 2).reshape(&[12, 2]);
-    assert_ref(&f, &want, EXACT, "flatten of transpose");
-}
-
-#[test]
-fn view_op_errors() {
-    let x = arange(24).view(&[2, 3, 4]).unwrap();
-    let e = x.transpose(0, 3).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Dim);
-    assert!(e.to_string().contains("dimension out of range (expected to be in range of [-3, 2], but got 3)"), "{e}");
-    let e = x.permute(&[0, 1]).unwrap_err();
-    assert!(e.to_string().contains("number of dims don't match in permute"), "{e}");
-    let e = x.permute(&[0, 1, 1]).unwrap_err();
-    assert!(e.to_string().contains("appears multiple times"), "{e}");
-    let e = x.narrow(1, 2, 2).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Index);
-    assert!(e.to_string().contains("exceeds dimension size (3)"), "{e}");
-    assert_eq!(x.narrow(1, -1, 1).unwrap().size(), &[2, 1, 4]);
-    assert_eq!(x.narrow(1, 3, 0).unwrap().size(), &[2, 0, 4]);
-    let e = x.select(1, 3).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Index);
-    assert!(x.select(1, -4).is_err());
-    assert_eq!(x.select(1, -3).unwrap().to_vec2::<f32>().unwrap(), [[0., 1., 2., 3.], [12., 13., 14., 15.]]);
-    let e = x.slice(0, None, None, 0).unwrap_err();
-    assert!(e.to_string().contains("slice step must be positive"), "{e}");
-    // expand: torch.ones(3, 1).expand(4, 2): RuntimeError: The expanded size of the tensor (2)
-    // must match the existing size (3) at non-singleton dimension 0.
-    let o = Tensor::ones([3, 1], DType::F32, &Device::Cpu).unwrap();
-    let e = o.expand(&[4, 2]).unwrap_err();
-    assert!(e.to_string().contains("the expanded size of the tensor (4) must match the existing size (3)"), "{e}");
-    let e = o.expand(&[-1, 2, 2]).unwrap_err();
-    assert!(e.to_string().contains("isn't allowed in a leading, non-existing dimension"), "{e}");
-    let e = o.expand(&[3]).unwrap_err();
-    assert!(e.to_string().contains("must be greater or equal to the number of dimensions"), "{e}");
-    let ex = o.expand(&[2, -1, 5]).unwrap();
-    assert_eq!((ex.size(), ex.stride()), (&[2, 3, 5][..], &[0, 1, 0][..]));
-    // 0-d tensors
-    let s = Tensor::full([], 5.0, DType::F32, &Device::Cpu).unwrap();
-    assert!(s.narrow(0, 0, 1).is_err());
-    assert!(s.select(0, 0).is_err());
-    assert!(s.slice(0, None, None, 1).is_err());
-    assert_eq!(s.transpose(0, -1).unwrap().size(), &[] as &[usize]);
-    assert_eq!(s.unsqueeze(0).unwrap().size(), &[1]);
-    assert_eq!(s.unsqueeze(-1).unwrap().size(), &[1]);
-    assert!(s.unsqueeze(1).is_err());
-    assert_eq!(s.squeeze_dim(0).unwrap().size(), &[] as &[usize]);
-    assert_eq!(s.expand(&[2, 3]).unwrap().to_vec2::<f32>().unwrap(), [[5.; 3]; 2]);
-    // torch.tensor(1.).split(1): RuntimeError: split expects at least a 1-dimensional tensor
-    let e = s.split(1, 0).unwrap_err();
-    assert!(e.to_string().contains("split expects at least a 1-dimensional tensor"), "{e}");
-    let e = s.chunk(1, 0).unwrap_err();
-    assert!(e.to_string().contains("chunk expects at least a 1-dimensional tensor"), "{e}");
-    // torch.tensor(1.).unbind(0): IndexError: Dimension specified as 0 but tensor has no dimensions
-    let e = s.unbind(0).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Dim);
-    assert!(x.split(0, 0).is_err());
-    assert!(x.chunk(0, 0).is_err());
-    assert!(x.split_sizes(&[1, 1], 1).is_err());
-    // too many indices
-    let e = x.i((0, 0, 0, 0)).unwrap_err();
-    assert!(e.to_string().contains("too many indices for tensor of dimension 3"), "{e}");
-}
-
-#[test]
-fn chunk_split_unbind_as_torch() {
-    let x = arange(10);
-    let sizes = |v: Vec<Tensor>| v.iter().map(|t| t.size()[0]).collect::<Vec<_>>();
-    // [t.numel() for t in torch.arange(10.).chunk(4)] == [3, 3, 3, 1]
-    assert_eq!(sizes(x.chunk(4, 0).unwrap()), [3, 3, 3, 1]);
-    // torch.arange(10.).chunk(6) gives 5 chunks of 2
-    assert_eq!(sizes(x.chunk(6, 0).unwrap()), [2, 2, 2, 2, 2]);
-    assert_eq!(sizes(x.split(4, 0).unwrap()), [4, 4, 2]);
-    assert_eq!(sizes(x.split(20, 0).unwrap()), [10]);
-    assert_eq!(sizes(x.split_sizes(&[1, 0, 9], 0).unwrap()), [1, 0, 9]);
-    // [t.shape for t in torch.empty(0).chunk(3)] == [torch.Size([0])] * 3
-    let e = Tensor::zeros([0], DType::F32, &Device::Cpu).unwrap();
-    assert_eq!(sizes(e.chunk(3, 0).unwrap()), [0, 0, 0]);
-    assert_eq!(sizes(e.split(2, 0).unwrap()), [0]);
-    assert!(e.unbind(0).unwrap().is_empty());
-    let m = arange(6).view(&[2, 3]).unwrap();
-    let cols = m.unbind(1).unwrap();
-    assert_eq!(cols.len(), 3);
-    assert_eq!(cols[2].to_vec::<f32>().unwrap(), [2., 5.]);
-    assert!(cols.iter().all(|c| c.shares_storage(&m)));
-    let parts = m.chunk(2, -1).unwrap();
-    assert_eq!(parts[0].to_vec2::<f32>().unwrap(), [[0., 1.], [3., 4.]]);
-    assert_eq!(parts[1].to_vec2::<f32>().unwrap(), [[2.], [5.]]);
-}
-
-#[test]
-fn indexing_with_i() {
-    let x = arange(16).view(&[4, 4]).unwrap();
-    // x[:, 1]
-    assert_eq!(x.i((.., 1)).unwrap().to_vec::<f32>().unwrap(), [1., 5., 9., 13.]);
-    // x[1]
-    assert_eq!(x.i(1).unwrap().to_vec::<f32>().unwrap(), [4., 5., 6., 7.]);
-    // x[-1, 1:3]
-    assert_eq!(x.i((-1, 1..3)).unwrap().to_vec::<f32>().unwrap(), [13., 14.]);
-    // x[::2, ::3]
-    assert_eq!(x.i((s(None, None, 2), s(None, None, 3))).unwrap().to_vec2::<f32>().unwrap(), [[0., 3.], [8., 11.]]);
-    // x[None, 1:, ..=1]
-    let y = x.i((NewAxis, 1.., ..=1)).unwrap();
-    assert_eq!(y.size(), &[1, 3, 2]);
-    assert_eq!(y.to_vec3::<f32>().unwrap(), [[[4., 5.], [8., 9.], [12., 13.]]]);
-    // x[1:100] clamps, x[5:2] is empty
-    assert_eq!(x.i(1..100).unwrap().size(), &[3, 4]);
-    #[allow(clippy::reversed_empty_ranges)]
-    let empty = x.i(5..2).unwrap();
-    assert_eq!(empty.size(), &[0, 4]);
-    assert_eq!(x.i(2..=3).unwrap().size(), &[2, 4]);
-    assert_eq!(x.i(..2).unwrap().size(), &[2, 4]);
-    assert!(x.i((.., 1)).unwrap().shares_storage(&x));
-    assert!(x.i((0, 4)).is_err());
 }

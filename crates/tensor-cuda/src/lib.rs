@@ -44,10 +44,13 @@
 //! | `index_select`, `gather`, `scatter_inplace` (replace, add), `index_add_inplace` | all |
 //! | `im2col`, `col2im`; `conv2d` and both gradients (im2col + cuBLAS, groups) | floats |
 //! | `max_pool2d` (+ indices), `avg_pool2d`, and their gradients | floats |
+//! | `scan` (cumsum, cumprod: a row per thread, floats accumulated in f64 as on the CPU) | numeric |
+//! | `sort` (stable, NaN last; `argsort`, `topk` build on it) | numeric |
+//! | `attention` and its backward (fused: query tiles in shared memory, online softmax) | floats |
 //!
-//! Not yet implemented (they return tensor-core's `Unsupported` error): `scan` (cumsum,
-//! cumprod) and `sort`. cuDNN is not used yet. Scatter-adds and the max-pool gradient use
-//! atomics, so float sums over repeated indices may differ from the CPU's in rounding.
+//! Norms and optimizer steps use tensor-core's composed defaults (`NormOps`, `OptimOps`: the
+//! ops above); cuDNN is not used yet. Scatter-adds and the max-pool gradient use atomics, so
+//! float sums over repeated indices may differ from the CPU's in rounding.
 //!
 //! ## Tests
 //!

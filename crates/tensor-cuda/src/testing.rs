@@ -34,10 +34,18 @@ pub fn devices() -> Vec<Device> {
     std::iter::once(Device::Cpu).chain(gpu.clone()).collect()
 }
 
-/// Runs `body` once per device of [`devices`].
+/// Runs `body` once per device of [`devices`]; a failure's message is prefixed with the device
+/// it failed on (`on cuda:0: ...`), so a plain assertion in the body names it.
 pub fn on_each_device(mut body: impl FnMut(&Device)) {
+    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
     for dev in devices() {
-        body(&dev);
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| body(&dev))) {
+            let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+            match msg {
+                Some(msg) => panic!("on {dev}: {msg}"),
+                None => resume_unwind(p),
+            }
+        }
     }
 }
 

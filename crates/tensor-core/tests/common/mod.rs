@@ -150,6 +150,11 @@ pub fn typed_tensor_on(dev: &Device, values: &[f64], shape: &[usize], dtype: DTy
     t.expect("typed_tensor").to_device(dev).expect("typed_tensor: to_device")
 }
 
+/// `0., 1., ..., n - 1.` as float32 on `dev` (`torch.arange(n.)`).
+pub fn arange_f32(dev: &Device, n: usize) -> Tensor {
+    Tensor::arange(0i64, n as i64, 1i64, dev).unwrap().to_dtype(DType::F32).unwrap()
+}
+
 /// The elements of a tensor (on any device) as f64, read through the library (`to_vec`).
 pub fn values(t: &Tensor) -> Vec<f64> {
     t.to_vec::<f64>().expect("to_vec")
@@ -236,6 +241,22 @@ pub fn tol_for(dtype: DType) -> Tol {
         DType::F64 => Tol { atol: 1e-12, rtol: 1e-12 },
         _ => EXACT,
     }
+}
+
+/// The tolerance for a float result made by sums (reductions, matmul, conv, pooling averages,
+/// attention, scans) on `dev`: `cpu` on the CPU (often exact: the CPU's summation order is the
+/// reference's); on a GPU, which sums in another order, at least tensor-cuda's tolerance for
+/// `dtype` (its `tests/cuda/common.rs` `tol`). Integer and bool results stay exact everywhere.
+pub fn device_tol(dev: &Device, dtype: DType, cpu: Tol) -> Tol {
+    let gpu = match dtype {
+        _ if dev.is_cpu() => return cpu,
+        DType::F64 => Tol { atol: 1e-12, rtol: 1e-12 },
+        DType::F32 => Tol { atol: 1e-6, rtol: 1e-5 },
+        DType::F16 => Tol { atol: 1e-3, rtol: 4e-3 },
+        DType::BF16 => Tol { atol: 1e-2, rtol: 1.6e-2 },
+        _ => return cpu,
+    };
+    Tol { atol: cpu.atol.max(gpu.atol), rtol: cpu.rtol.max(gpu.rtol) }
 }
 
 /// Equal within `tol`; NaN equals NaN, infinities must match exactly.
