@@ -141,6 +141,42 @@ BINARY(int, i32, binary_int<int>(x, y, op))
 BINARY(i64, i64, binary_int<i64>(x, y, op))
 BINARY(bool, bool, binary_bool(x, y, op))
 
+__device__ __forceinline__ float sqrt_c(float x) { return sqrtf(x); }
+__device__ __forceinline__ double sqrt_c(double x) { return sqrt(x); }
+
+// `x ** e` as PyTorch's pow_tensor_scalar kernels (and the CPU's `pow_by_multiplying`): the
+// exponents 0, 1, 2, 3, -1, -2, 0.5 and -0.5 as multiplies, divisions and square roots.
+template <typename C>
+__device__ __forceinline__ C pow_scalar(C x, C e) {
+    if (e == (C)0) return (C)1;
+    if (e == (C)1) return x;
+    if (e == (C)2) return x * x;
+    if (e == (C)3) return x * x * x;
+    if (e == (C)-1) return (C)1 / x;
+    if (e == (C)-2) return (C)1 / (x * x);
+    if (e == (C)0.5) return sqrt_c(x);
+    if (e == (C)-0.5) return (C)1 / sqrt_c(x);
+    return binary_c(x, e, B_POW);
+}
+
+// `out[lo] = a[la] op s` for a float `a` and a number `s` in the compute type (float for
+// f16/bf16/f32, double for f64), as the CPU's scalar kernels: the number is not rounded to a
+// half type first (`f16 * 0.1` rounds once, as PyTorch's), and pow takes `pow_scalar`.
+#define BINARY_SCALAR(T, N)                                                                              \
+    extern "C" __global__ void binary_scalar_##N(T* out, KStrides so, const T* a, KStrides sa,            \
+                                                 typename Tr<T>::C s, KDims d, i64 n, int op) {          \
+        GRID_STRIDE(i, n) {                                                                              \
+            i64 oo, oa;                                                                                  \
+            offsets2(d, so, sa, i, oo, oa);                                                              \
+            typename Tr<T>::C x = Tr<T>::ld(a[oa]);                                                      \
+            out[oo] = Tr<T>::st(op == B_POW ? pow_scalar(x, s) : binary_c(x, s, op));                   \
+        }                                                                                                \
+    }
+BINARY_SCALAR(f16_t, f16)
+BINARY_SCALAR(bf16_t, bf16)
+BINARY_SCALAR(float, f32)
+BINARY_SCALAR(double, f64)
+
 #define C_EQ 0
 #define C_NE 1
 #define C_LT 2

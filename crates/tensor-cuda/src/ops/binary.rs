@@ -1,5 +1,6 @@
 //! Binary ops (`binary`, `binary_inplace`, `binary_into`, and `binary_scalar[_inplace]` with a
-//! number filled into a one-element device buffer), comparisons and `where` over operands
+//! float number as a kernel argument, an integer one filled into a one-element device buffer),
+//! comparisons and `where` over operands
 //! tensor-core has already broadcast (stride-0 dims walk as repeats). Every dtype; the
 //! logical ops take bool only, and bool takes add/mul/maximum/minimum as or/and, as on the CPU.
 
@@ -193,7 +194,7 @@ pub(crate) fn binary_into(
 
 /// The number `s` as a one-element storage of `a`'s dtype (converted as the CPU's scalar
 /// kernels convert it), filled on the device (no host copy), and the layout that broadcasts it
-/// over `al`'s shape.
+/// over `al`'s shape: the integer and bool forms.
 #[track_caller]
 fn scalar_operand(a: &CudaStorage, al: &Layout, s: Scalar) -> Result<(CudaStorage, Layout)> {
     let mut one = CudaStorage::alloc(&a.dev, a.dtype(), 1)?;
@@ -202,10 +203,49 @@ fn scalar_operand(a: &CudaStorage, al: &Layout, s: Scalar) -> Result<(CudaStorag
     Ok((one, l.broadcast_to(al.shape())?))
 }
 
+/// `out[ol] = a[al] op s` for a float `a` (`out` may be `a` with `ol == al`): the number is a
+/// kernel argument in the compute type (f32 for f16/bf16/f32, f64 for f64), as the CPU's scalar
+/// kernels take it, and pow by a small exponent is multiplies (`pow_scalar` in binary.cu).
+#[track_caller]
+fn launch_binary_scalar(
+    out_ptr: u64,
+    ol_strides: &[usize],
+    ol_offset: usize,
+    a: &CudaStorage,
+    al: &Layout,
+    s: Scalar,
+    op: BinaryOp,
+) -> Result<()> {
+    let code = binary_code(a.dtype(), op)?;
+    let n = al.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    check_extent("binary", al, a)?;
+    let (d, [so, sa]) = plan("binary", al.dims(), [ol_strides, al.strides()], [ol_offset, al.offset()])?;
+    let name = format!("binary_scalar_{}", suffix(a.dtype()));
+    let (ap, n64) = (a.ptr(), to_i64("binary", n)?);
+    // binary_scalar_<T>(T* out, KStrides so, const T* a, KStrides sa, C s, KDims d, i64 n, int op)
+    // with C = double for f64, float otherwise.
+    if a.dtype() == DType::F64 {
+        let s = s.to_f64();
+        launch!(a.dev, Family::Binary, name, grid(n), "binary"; &out_ptr, &so, &ap, &sa, &s, &d, &n64, &code)
+    } else {
+        let s = s.to_f64() as f32;
+        launch!(a.dev, Family::Binary, name, grid(n), "binary"; &out_ptr, &so, &ap, &sa, &s, &d, &n64, &code)
+    }
+}
+
 /// `a[al] op s` for a number `s`, as a new contiguous storage.
 #[track_caller]
 pub(crate) fn binary_scalar(a: &CudaStorage, al: &Layout, s: Scalar, op: BinaryOp) -> Result<CudaStorage> {
     binary_code(a.dtype(), op)?;
+    if a.dtype().is_float() {
+        let mut out = CudaStorage::alloc(&a.dev, a.dtype(), al.numel())?;
+        let strides = contiguous_strides(al.dims());
+        launch_binary_scalar(out.ptr_mut(), &strides, 0, a, al, s, op)?;
+        return Ok(out);
+    }
     let (b, bl) = scalar_operand(a, al, s)?;
     binary(a, al, &b, &bl, op)
 }
@@ -214,6 +254,10 @@ pub(crate) fn binary_scalar(a: &CudaStorage, al: &Layout, s: Scalar, op: BinaryO
 #[track_caller]
 pub(crate) fn binary_scalar_inplace(a: &mut CudaStorage, al: &Layout, s: Scalar, op: BinaryOp) -> Result<()> {
     binary_code(a.dtype(), op)?;
+    if a.dtype().is_float() {
+        let out = a.ptr_mut();
+        return launch_binary_scalar(out, al.strides(), al.offset(), a, al, s, op);
+    }
     let (b, bl) = scalar_operand(a, al, s)?;
     binary_inplace(a, al, &b, &bl, op)
 }

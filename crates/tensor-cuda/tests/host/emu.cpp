@@ -46,6 +46,24 @@ int main() {
     CHECK(binary_double(1.0, 0.1, B_FLOOR_DIV) == 9.0, "1 // 0.1 = %g", binary_double(1.0, 0.1, B_FLOOR_DIV));
     CHECK(binary_double(-7.5, 2.0, B_REMAINDER) == 0.5 && binary_double(7.5, -2.0, B_REMAINDER) == -0.5, "fmod python");
     CHECK(isnan(binary_double(NAN, 1.0, B_MAXIMUM)) && isnan(binary_double(1.0, NAN, B_MINIMUM)), "nan max/min");
+    // Scalar ops on half types compute in float with the number unrounded (f16 1.5 * 0.2 is
+    // 0.2999... in PyTorch, not 1.5 * f16(0.2)); pow by small exponents is multiplies.
+    {
+        f16_t x[2] = {f32_to_f16(1.5f), f32_to_f16(-3.0f)}, y[2];
+        binary_scalar_f16(y, st1(0, 1), x, st1(0, 1), 0.2f, dims1(2), 2, B_MUL);
+        CHECK(y[0].bits == f32_to_f16(1.5f * 0.2f).bits && y[0].bits != f32_to_f16(1.5f * f16_to_f32(f32_to_f16(0.2f))).bits,
+              "f16 * 0.2 rounds once: %g", f16_to_f32(y[0]));
+        float xf[3] = {1.1f, -2.0f, 4.0f}, yf[3];
+        binary_scalar_f32(yf, st1(0, 1), xf, st1(0, 1), 3.0f, dims1(3), 3, B_POW);
+        CHECK(yf[0] == 1.1f * 1.1f * 1.1f && yf[1] == -8.0f && yf[2] == 64.0f, "x ** 3 = x * x * x: %.9g", yf[0]);
+        binary_scalar_f32(yf, st1(0, 1), xf, st1(0, 1), -0.5f, dims1(3), 3, B_POW);
+        CHECK(yf[2] == 0.5f && isnan(yf[1]) && yf[0] == 1.0f / sqrtf(1.1f), "x ** -0.5");
+        double xd[2] = {3.0, -0.0}, yd[2];
+        binary_scalar_f64(yd, st1(0, 1), xd, st1(0, 1), -1.0, dims1(2), 2, B_POW);
+        CHECK(yd[0] == 1.0 / 3.0 && yd[1] == -INFINITY, "x ** -1");
+        binary_scalar_f64(yd, st1(0, 1), xd, st1(0, 1), 2.0, dims1(2), 2, B_SUB);
+        CHECK(yd[0] == 1.0 && yd[1] == -2.0, "x - 2");
+    }
 
     std::mt19937 rng(1);
     std::normal_distribution<double> nd;
