@@ -7,6 +7,8 @@ mod cuda;
 mod error_location;
 mod functions_hooks;
 mod gradcheck_ops;
+mod gradcheck_reductions;
+mod gradcheck_views;
 mod gradgrad;
 mod graph;
 mod inplace_views;

@@ -2,27 +2,48 @@
 //! mask, a bool mask, a float mask with a scale, causal) and `MultiheadAttention` with given
 //! weights, a key padding mask and a float attn_mask. The literals are printed by
 //! `scripts/pytorch/attention_literals.py` (torch 2.15, CPU, float64), whose inputs are
-//! `pat(shape, k)[i] = sin(0.7 i + k)`; plus gradcheck of both, and TransformerEncoderLayer
-//! post-norm (ReLU, key padding mask) and pre-norm (GELU, causal) from the same script.
+//! `pat(shape, k)[i] = sin(0.7 i + k)`; plus gradcheck of both. TransformerEncoderLayer and the
+//! GPT model, from the same script, are in `transformer.rs`.
+//!
+//! Every test runs on every device (`common::devices`): inputs, masks and modules live on the
+//! device (modules built on the CPU with the script's weights and moved there), results and
+//! gradients are checked to stay there, and on a GPU the float64 comparisons widen to PyTorch's
+//! `assert_close` tolerance (`common::near`); gradcheck runs there (`common::gradcheck_on`).
 
-use tensor_autograd::{gradcheck, Var};
-use tensor_core::{Device, Result, Tensor};
+use tensor_autograd::Var;
+use tensor_core::{DType, Device, Result, Tensor};
 use tensor_nn::functional as F;
-use tensor_nn::{
-    FeedForwardActivation, MhaOptions, Module, ModuleExt, MultiheadAttention, SdpaOptions, TransformerEncoderLayer,
-    TransformerEncoderLayerConfig,
-};
+use tensor_nn::{MhaOptions, Module, ModuleExt, MultiheadAttention, SdpaOptions};
 
-fn pat(shape: &[usize], k: f64) -> Tensor {
+use crate::common::{assert_on, devices, gradcheck_on, near, CPU};
+
+/// The script's `pat(shape, k)[i] = sin(0.7 i + k)`, float64, on `dev`.
+pub(crate) fn pat(dev: &Device, shape: &[usize], k: f64) -> Tensor {
     let n: usize = shape.iter().product();
-    Tensor::from_vec((0..n).map(|i| (0.7 * i as f64 + k).sin()).collect::<Vec<f64>>(), shape).unwrap()
+    let v: Vec<f64> = (0..n).map(|i| (0.7 * i as f64 + k).sin()).collect();
+    Tensor::from_vec(v, shape).unwrap().to_device(dev).unwrap()
 }
 
-fn close(what: &str, got: &Tensor, want: &[f64]) {
+/// Asserts `got` lives on `dev` and holds PyTorch's float64 `want` to 1e-12 (relative), or on
+/// a GPU to float64's `assert_close` tolerance.
+#[track_caller]
+pub(crate) fn close(dev: &Device, what: &str, got: &Tensor, want: &[f64]) {
+    assert_on(got, dev);
     let got = got.to_vec::<f64>().unwrap();
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (i, (a, b)) in got.iter().zip(want).enumerate() {
-        assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{what} at {i}: {a} != {b}");
+    assert_eq!(got.len(), want.len(), "{what} on {dev}");
+    for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
+        assert!(near(dev, DType::F64, a, b, 1e-12), "{what} on {dev} at {i}: {a} != {b}");
+    }
+}
+
+/// Asserts that every parameter and buffer of `m` lives on `dev`.
+#[track_caller]
+pub(crate) fn assert_module_on(m: &impl ModuleExt, dev: &Device) {
+    for (name, t) in m.state_dict() {
+        assert_eq!(t.device(), dev, "{name} is on {}, not on {dev}", t.device());
+    }
+    for (name, p) in m.named_parameters() {
+        assert!(p.is_leaf() && p.requires_grad(), "{name} on {dev} is not a trainable leaf");
     }
 }
 
@@ -453,256 +474,141 @@ const MHA_WEIGHTS: [f64; 18] = [
 
 #[test]
 fn sdpa_matches_pytorch() -> Result<()> {
-    let bool_mask = Tensor::new(
-        [[true, false, true, true, false], [true, true, false, true, true], [false, true, true, true, true]],
-        &Device::Cpu,
-    )?;
-    let float_mask = pat(&[3, 5], 4.0);
-    let cases: [(&str, SdpaOptions<'_>, [&[f64]; 4]); 3] = [
-        ("plain", SdpaOptions::default(), [&SDPA_PLAIN, &SDPA_PLAIN_DQ, &SDPA_PLAIN_DK, &SDPA_PLAIN_DV]),
-        (
-            "bool mask",
-            SdpaOptions { attn_mask: Some(&bool_mask), ..Default::default() },
-            [&SDPA_BOOL, &SDPA_BOOL_DQ, &SDPA_BOOL_DK, &SDPA_BOOL_DV],
-        ),
-        (
-            "float mask, scale",
-            SdpaOptions { attn_mask: Some(&float_mask), scale: Some(0.3), ..Default::default() },
-            [&SDPA_FLOAT, &SDPA_FLOAT_DQ, &SDPA_FLOAT_DK, &SDPA_FLOAT_DV],
-        ),
-    ];
-    for (what, opts, want) in cases {
+    for dev in &devices() {
+        let bool_mask = Tensor::new(
+            [[true, false, true, true, false], [true, true, false, true, true], [false, true, true, true, true]],
+            dev,
+        )?;
+        let float_mask = pat(dev, &[3, 5], 4.0);
+        let cases: [(&str, SdpaOptions<'_>, [&[f64]; 4]); 3] = [
+            ("plain", SdpaOptions::default(), [&SDPA_PLAIN, &SDPA_PLAIN_DQ, &SDPA_PLAIN_DK, &SDPA_PLAIN_DV]),
+            (
+                "bool mask",
+                SdpaOptions { attn_mask: Some(&bool_mask), ..Default::default() },
+                [&SDPA_BOOL, &SDPA_BOOL_DQ, &SDPA_BOOL_DK, &SDPA_BOOL_DV],
+            ),
+            (
+                "float mask, scale",
+                SdpaOptions { attn_mask: Some(&float_mask), scale: Some(0.3), ..Default::default() },
+                [&SDPA_FLOAT, &SDPA_FLOAT_DQ, &SDPA_FLOAT_DK, &SDPA_FLOAT_DV],
+            ),
+        ];
+        for (what, opts, want) in cases {
+            let (q, k, v) = (
+                Var::new(pat(dev, &[2, 3, 4], 0.0), true),
+                Var::new(pat(dev, &[2, 5, 4], 1.0), true),
+                Var::new(pat(dev, &[2, 5, 3], 2.0), true),
+            );
+            let out = F::scaled_dot_product_attention(&q, &k, &v, opts)?;
+            close(dev, what, out.tensor_ref(), want[0]);
+            out.backward_with(&pat(dev, &[2, 3, 3], 3.0))?;
+            close(dev, &format!("{what} dq"), &q.grad().unwrap(), want[1]);
+            close(dev, &format!("{what} dk"), &k.grad().unwrap(), want[2]);
+            close(dev, &format!("{what} dv"), &v.grad().unwrap(), want[3]);
+        }
+        let causal = SdpaOptions { is_causal: true, ..Default::default() };
         let (q, k, v) = (
-            Var::new(pat(&[2, 3, 4], 0.0), true),
-            Var::new(pat(&[2, 5, 4], 1.0), true),
-            Var::new(pat(&[2, 5, 3], 2.0), true),
+            Var::constant(pat(dev, &[2, 4, 4], 5.0)),
+            Var::constant(pat(dev, &[2, 4, 4], 6.0)),
+            Var::constant(pat(dev, &[2, 4, 2], 7.0)),
         );
-        let out = F::scaled_dot_product_attention(&q, &k, &v, opts)?;
-        close(what, out.tensor_ref(), want[0]);
-        out.backward_with(&pat(&[2, 3, 3], 3.0))?;
-        close(&format!("{what} dq"), &q.grad().unwrap(), want[1]);
-        close(&format!("{what} dk"), &k.grad().unwrap(), want[2]);
-        close(&format!("{what} dv"), &v.grad().unwrap(), want[3]);
+        close(dev, "causal", F::scaled_dot_product_attention(&q, &k, &v, causal)?.tensor_ref(), &SDPA_CAUSAL);
+        // Errors as PyTorch's.
+        let e = F::scaled_dot_product_attention(
+            &q,
+            &k,
+            &v,
+            SdpaOptions { attn_mask: Some(&bool_mask), is_causal: true, ..Default::default() },
+        );
+        assert!(e.unwrap_err().to_string().contains("should not be set when is_causal"), "on {dev}");
+        let e = F::scaled_dot_product_attention(&q, &Var::constant(pat(dev, &[2, 4, 3], 0.0)), &v, causal)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[2, 4, 3]"), "on {dev}: {e}");
     }
-    let causal = SdpaOptions { is_causal: true, ..Default::default() };
-    let (q, k, v) =
-        (Var::constant(pat(&[2, 4, 4], 5.0)), Var::constant(pat(&[2, 4, 4], 6.0)), Var::constant(pat(&[2, 4, 2], 7.0)));
-    close("causal", F::scaled_dot_product_attention(&q, &k, &v, causal)?.tensor_ref(), &SDPA_CAUSAL);
-    // Errors as PyTorch's.
-    let e = F::scaled_dot_product_attention(
-        &q,
-        &k,
-        &v,
-        SdpaOptions { attn_mask: Some(&bool_mask), is_causal: true, ..Default::default() },
-    );
-    assert!(e.unwrap_err().to_string().contains("should not be set when is_causal"));
-    let e =
-        F::scaled_dot_product_attention(&q, &Var::constant(pat(&[2, 4, 3], 0.0)), &v, causal).unwrap_err().to_string();
-    assert!(e.contains("[2, 4, 3]"), "{e}");
     Ok(())
 }
 
 #[test]
 fn sdpa_gradcheck() -> Result<()> {
-    let mask = pat(&[3, 4], 8.0);
-    for opts in [SdpaOptions::default(), SdpaOptions { attn_mask: Some(&mask), scale: Some(0.7), ..Default::default() }]
-    {
-        gradcheck(
-            |v| F::scaled_dot_product_attention(&v[0], &v[1], &v[2], opts),
-            &[pat(&[2, 3, 2], 0.5), pat(&[2, 4, 2], 1.5), pat(&[2, 4, 3], 2.5)],
-        )?;
+    for dev in &devices() {
+        let mask = pat(dev, &[3, 4], 8.0);
+        for opts in
+            [SdpaOptions::default(), SdpaOptions { attn_mask: Some(&mask), scale: Some(0.7), ..Default::default() }]
+        {
+            gradcheck_on(
+                |v| F::scaled_dot_product_attention(&v[0], &v[1], &v[2], opts),
+                &[pat(dev, &[2, 3, 2], 0.5), pat(dev, &[2, 4, 2], 1.5), pat(dev, &[2, 4, 3], 2.5)],
+            )?;
+        }
     }
     Ok(())
 }
 
-fn mha() -> Result<MultiheadAttention> {
-    let mut m = MultiheadAttention::new(4, 2, &Device::Cpu)?;
+/// The script's MultiheadAttention: built on the CPU with its weights, moved to `dev`.
+fn mha(dev: &Device) -> Result<MultiheadAttention> {
+    let mut m = MultiheadAttention::new(4, 2, CPU)?;
     let p = |t: Tensor| Var::parameter(t);
-    m.in_proj_weight = p(pat(&[12, 4], 8.0).mul(0.5)?);
-    m.in_proj_bias = Some(p(pat(&[12], 9.0).mul(0.1)?));
-    m.out_proj.weight = p(pat(&[4, 4], 10.0).mul(0.5)?);
-    m.out_proj.bias = Some(p(pat(&[4], 11.0).mul(0.1)?));
+    m.in_proj_weight = p(pat(CPU, &[12, 4], 8.0).mul(0.5)?);
+    m.in_proj_bias = Some(p(pat(CPU, &[12], 9.0).mul(0.1)?));
+    m.out_proj.weight = p(pat(CPU, &[4, 4], 10.0).mul(0.5)?);
+    m.out_proj.bias = Some(p(pat(CPU, &[4], 11.0).mul(0.1)?));
+    m.to_device(dev)?;
+    assert_module_on(&m, dev);
     Ok(m)
 }
 
 #[test]
 fn multihead_attention_matches_pytorch() -> Result<()> {
-    let m = mha()?;
-    let x = Var::constant(pat(&[3, 2, 4], 12.0));
-    let kpm = Tensor::new([[false, false, true], [false, false, false]], &Device::Cpu)?;
-    let am = pat(&[3, 3], 13.0);
-    let opts = MhaOptions {
-        key_padding_mask: Some(&kpm),
-        attn_mask: Some(&am),
-        need_weights: true,
-        average_attn_weights: true,
-        ..Default::default()
-    };
-    let (out, w) = m.attend(&x, &x, &x, opts)?;
-    close("mha output", out.tensor_ref(), &MHA_OUT);
-    close("mha weights", w.unwrap().tensor_ref(), &MHA_WEIGHTS);
-    // PyTorch's parameter names, so its state dict loads.
-    let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]);
-    // Batch-first gives the same numbers, transposed.
-    let mut bf = MultiheadAttention::with_options(4, 2, 0.0, true, true, &Device::Cpu)?;
-    (bf.in_proj_weight, bf.in_proj_bias, bf.out_proj) =
-        (m.in_proj_weight.clone(), m.in_proj_bias.clone(), m.out_proj.clone());
-    let (out_bf, _) = bf.attend(&x.transpose(0, 1)?, &x.transpose(0, 1)?, &x.transpose(0, 1)?, opts)?;
-    close("batch_first", &out_bf.transpose(0, 1)?.contiguous()?.tensor(), &MHA_OUT);
-    assert_eq!(m.forward(&x)?.size(), [3, 2, 4]);
-    assert!(MultiheadAttention::new(6, 4, &Device::Cpu).is_err());
+    for dev in &devices() {
+        let m = mha(dev)?;
+        let x = Var::constant(pat(dev, &[3, 2, 4], 12.0));
+        let kpm = Tensor::new([[false, false, true], [false, false, false]], dev)?;
+        let am = pat(dev, &[3, 3], 13.0);
+        let opts = MhaOptions {
+            key_padding_mask: Some(&kpm),
+            attn_mask: Some(&am),
+            need_weights: true,
+            average_attn_weights: true,
+            ..Default::default()
+        };
+        let (out, w) = m.attend(&x, &x, &x, opts)?;
+        close(dev, "mha output", out.tensor_ref(), &MHA_OUT);
+        close(dev, "mha weights", w.unwrap().tensor_ref(), &MHA_WEIGHTS);
+        // Gradients reach the parameters, on the device.
+        out.sum()?.backward()?;
+        for (name, p) in m.named_parameters() {
+            assert_on(&p.grad().unwrap_or_else(|| panic!("{name} on {dev}: no gradient")), dev);
+        }
+        // PyTorch's parameter names, so its state dict loads.
+        let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]);
+        // Batch-first gives the same numbers, transposed.
+        let mut bf = MultiheadAttention::with_options(4, 2, 0.0, true, true, dev)?;
+        (bf.in_proj_weight, bf.in_proj_bias, bf.out_proj) =
+            (m.in_proj_weight.clone(), m.in_proj_bias.clone(), m.out_proj.clone());
+        let (out_bf, _) = bf.attend(&x.transpose(0, 1)?, &x.transpose(0, 1)?, &x.transpose(0, 1)?, opts)?;
+        close(dev, "batch_first", &out_bf.transpose(0, 1)?.contiguous()?.tensor(), &MHA_OUT);
+        let y = m.forward(&x)?;
+        assert_eq!(y.size(), [3, 2, 4], "on {dev}");
+        assert_on(y.tensor_ref(), dev);
+        assert!(MultiheadAttention::new(6, 4, dev).is_err(), "on {dev}");
+    }
     Ok(())
 }
 
 #[test]
 fn multihead_attention_gradcheck() -> Result<()> {
-    let m = mha()?;
-    gradcheck(
-        |v| {
-            let mut mm = m.clone();
-            mm.in_proj_weight = v[1].clone();
-            Ok(mm.attend(&v[0], &v[0], &v[0], MhaOptions { is_causal: true, ..Default::default() })?.0)
-        },
-        &[pat(&[3, 2, 4], 12.0), pat(&[12, 4], 8.0).mul(0.5)?],
-    )?;
-    Ok(())
-}
-
-const TEL_POST: [f64; 24] = [
-    -0.4849187755517201,
-    -0.17999963609066277,
-    0.341408052686949,
-    0.23890553484483915,
-    -0.5747315191998827,
-    0.23847126956465278,
-    0.3420456791388219,
-    0.6096999373970214,
-    -0.4979597007661142,
-    -0.1739562631654209,
-    0.34132524197408576,
-    0.23309745875614762,
-    -0.5454056876349725,
-    0.02465559574083888,
-    0.3437782708600407,
-    0.4913289883647258,
-    -0.5349997377903308,
-    -0.09481401273805293,
-    0.34309291471473374,
-    0.3557540116067655,
-    -0.5027240817628582,
-    -0.1728799010719414,
-    0.3412101014710041,
-    0.22651762265695108,
-];
-const TEL_PRE: [f64; 24] = [
-    -0.8667580787609814,
-    -0.812006130387965,
-    -0.30616168398501187,
-    0.042292698719473665,
-    1.1422599820120354,
-    0.6675958186044604,
-    0.03979827600746949,
-    -0.8355458637111359,
-    -0.7523809433586315,
-    -1.1363708314730845,
-    -0.9377832937188046,
-    -0.5778563562240336,
-    0.7953707961118325,
-    0.7856366288312184,
-    0.5770222319242511,
-    -0.21509232615145693,
-    -0.20742140527705488,
-    -1.0726926001562886,
-    -1.2794807101880672,
-    -1.1363783054857777,
-    0.15205988014001875,
-    0.4867399807145986,
-    0.7029171375963261,
-    0.2634771419093731,
-];
-
-/// PyTorch's parameter names of `TransformerEncoderLayer`, in its `named_parameters` order.
-const TEL_NAMES: [&str; 12] = [
-    "self_attn.in_proj_weight",
-    "self_attn.in_proj_bias",
-    "self_attn.out_proj.weight",
-    "self_attn.out_proj.bias",
-    "linear1.weight",
-    "linear1.bias",
-    "linear2.weight",
-    "linear2.bias",
-    "norm1.weight",
-    "norm1.bias",
-    "norm2.weight",
-    "norm2.bias",
-];
-
-#[test]
-fn transformer_encoder_layer_matches_pytorch() -> Result<()> {
-    for (norm_first, activation, want) in
-        [(false, FeedForwardActivation::Relu, &TEL_POST), (true, FeedForwardActivation::Gelu, &TEL_PRE)]
-    {
-        let config = TransformerEncoderLayerConfig {
-            dim_feedforward: 6,
-            dropout: 0.0,
-            activation,
-            norm_first,
-            ..Default::default()
-        };
-        let mut layer = TransformerEncoderLayer::with_config(4, 2, config, &Device::Cpu)?;
-        let shapes: std::collections::BTreeMap<String, Vec<usize>> =
-            layer.named_parameters().into_iter().map(|(n, p)| (n, p.size().to_vec())).collect();
-        assert_eq!(shapes.len(), TEL_NAMES.len());
-        // In float64, as the script, with every parameter set as the script sets it, by
-        // PyTorch's name (what a state dict from PyTorch uses).
-        layer.to_dtype(tensor_core::DType::F64)?;
-        let state = TEL_NAMES
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| Ok((n.to_string(), pat(&shapes[n], 20.0 + i as f64).mul(0.4)?)))
-            .collect::<Result<std::collections::BTreeMap<_, _>>>()?;
-        layer.load_state_dict(&state, true)?;
-        let x = Var::constant(pat(&[3, 2, 4], 30.0));
-        let out = if norm_first {
-            layer.forward_with_masks(&x, None, None, true)?
-        } else {
-            let kpm = Tensor::new([[false, false, true], [false, false, false]], &Device::Cpu)?;
-            layer.forward_with_masks(&x, None, Some(&kpm), false)?
-        };
-        close(&format!("encoder layer, norm_first {norm_first}"), out.tensor_ref(), want);
+    for dev in &devices() {
+        let m = mha(dev)?;
+        gradcheck_on(
+            |v| {
+                let mut mm = m.clone();
+                mm.in_proj_weight = v[1].clone();
+                Ok(mm.attend(&v[0], &v[0], &v[0], MhaOptions { is_causal: true, ..Default::default() })?.0)
+            },
+            &[pat(dev, &[3, 2, 4], 12.0), pat(dev, &[12, 4], 8.0).mul(0.5)?],
+        )?;
     }
-    Ok(())
-}
-
-#[test]
-fn gpt_names_shapes_and_a_few_steps() -> Result<()> {
-    use tensor_nn::models::{Gpt, GptConfig};
-    use tensor_nn::optim::{AdamW, AdamWConfig, Optimizer};
-    let config = GptConfig { vocab_size: 11, context: 8, width: 16, heads: 2, layers: 2, tied: true };
-    let model = Gpt::new(config, &Device::Cpu)?;
-    // gpt_reference.py's names; the tied output layer is the token embedding, listed once.
-    let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names.len(), 2 + 2 * 12 + 2);
-    assert_eq!(names[..4], ["wte.weight", "wpe.weight", "h.0.ln_1.weight", "h.0.ln_1.bias"]);
-    assert!(names.contains(&"h.1.mlp_proj.weight".to_string()) && !names.iter().any(|n| n.starts_with("lm_head")));
-    let x = Var::constant(Tensor::new([[1i64, 2, 3, 4, 5], [6, 7, 8, 9, 10]], &Device::Cpu)?);
-    let y = Tensor::new([2i64, 3, 4, 5, 6, 7, 8, 9, 10, 0], &Device::Cpu)?;
-    assert_eq!(model.forward(&x)?.size(), [2, 5, 11]);
-    // A sequence past the context is refused.
-    assert!(model.forward(&Var::constant(Tensor::zeros([1, 9], tensor_core::DType::I64, &Device::Cpu)?)).is_err());
-    // Training on one batch drives its loss down.
-    let mut opt = AdamW::new(model.parameters(), AdamWConfig { lr: 1e-2, ..Default::default() })?;
-    let loss = |m: &Gpt| -> Result<f64> {
-        F::cross_entropy(&m.forward(&x)?.reshape(&[-1, 11])?, &y, &Default::default())?.item::<f32>().map(f64::from)
-    };
-    let first = loss(&model)?;
-    for _ in 0..20 {
-        opt.zero_grad();
-        F::cross_entropy(&model.forward(&x)?.reshape(&[-1, 11])?, &y, &Default::default())?.backward()?;
-        opt.step()?;
-    }
-    let last = loss(&model)?;
-    assert!(last < 0.5 * first, "loss {first} -> {last}");
     Ok(())
 }

@@ -4,6 +4,11 @@
 //! pasted unchanged (rustfmt only rewraps lines). The problem: a 3-element float64 parameter
 //! starting at `W0` and the quadratic loss `sum(A * (w - C)^2) + 0.5 * w[0] * w[1]`; each
 //! trajectory holds the parameter after each of 6 steps (zero_grad, backward, step).
+//!
+//! Every test with tensors runs on every device (`common::devices`): parameters, gradients and
+//! the optimizer's state live on the device (checked with `assert_on`; the `step` counts stay
+//! float32 CPU scalars, as PyTorch's), and on a GPU the trajectories and norms (sums in another
+//! order) are compared within PyTorch's `assert_close` tolerances (`common::near`).
 
 use tensor_autograd::Var;
 use tensor_core::{DType, Device, Result, Tensor};
@@ -12,40 +17,60 @@ use tensor_nn::optim::{
     StepLR,
 };
 
-const CPU: &Device = &Device::Cpu;
+use crate::common::{assert_on, devices, gpu_close, near, CPU};
+
 const W0: [f64; 3] = [1.0, -2.0, 3.0];
 const A: [f64; 3] = [0.5, 2.0, 1.5];
 const C: [f64; 3] = [0.3, 0.1, -0.7];
 
 fn loss(w: &Var) -> Result<Var> {
-    let a = Tensor::new(A, CPU)?.to_dtype(w.dtype())?;
-    let c = Tensor::new(C, CPU)?.to_dtype(w.dtype())?;
+    let a = Tensor::new(A, w.device())?.to_dtype(w.dtype())?;
+    let c = Tensor::new(C, w.device())?.to_dtype(w.dtype())?;
     let quad = w.sub(&c)?.square()?.mul(&a)?.sum()?;
     quad.add(&w.select(0, 0)?.mul(0.5)?.mul(&w.select(0, 1)?)?)
 }
 
-/// Runs 6 steps of the optimizer that `make` builds over a parameter starting at `W0`.
-fn trajectory<O: Optimizer>(dtype: DType, make: impl Fn(Vec<Var>) -> Result<O>) -> Result<Vec<Vec<f64>>> {
-    let w = Var::parameter(Tensor::new(W0, CPU)?.to_dtype(dtype)?);
+/// Asserts that `opt`'s state lives on `dev`: every moment and momentum buffer there, each
+/// `step` a float32 scalar on the CPU (as PyTorch keeps it without `capturable`).
+#[track_caller]
+fn assert_state_on(opt: &dyn Optimizer, dev: &Device) {
+    for (i, tensors) in opt.state_dict().unwrap().state {
+        for (name, t) in tensors {
+            let want = if name == "step" { CPU } else { dev };
+            assert_eq!(t.device(), want, "state.{i}.{name} is on {}, not on {want}", t.device());
+        }
+    }
+}
+
+/// Runs 6 steps of the optimizer that `make` builds over a parameter starting at `W0`, on
+/// `dev`.
+fn trajectory<O: Optimizer>(dev: &Device, dtype: DType, make: impl Fn(Vec<Var>) -> Result<O>) -> Result<Vec<Vec<f64>>> {
+    let w = Var::parameter(Tensor::new(W0, dev)?.to_dtype(dtype)?);
     let mut opt = make(vec![w.clone()])?;
     let mut out = Vec::new();
     for _ in 0..6 {
         opt.zero_grad();
         loss(&w)?.backward()?;
         opt.step()?;
-        out.push(w.tensor().to_vec::<f64>()?);
+        assert_on(w.tensor_ref(), dev);
+        assert_on(&w.grad().unwrap(), dev);
+        out.push(w.tensor().to_dtype(DType::F64)?.to_vec::<f64>()?);
     }
+    assert!(w.is_leaf() && w.requires_grad(), "on {dev}");
+    assert_state_on(&opt, dev);
     Ok(out)
 }
 
+/// Each step's parameter within `tol * (1 + |want|)` of PyTorch's, or on a GPU within
+/// `dtype`'s `assert_close` tolerance ([`near`]).
 #[track_caller]
-fn assert_close<const N: usize>(got: &[Vec<f64>], want: &[[f64; N]], tol: f64) {
-    assert_eq!(got.len(), want.len(), "number of steps");
+fn assert_close<const N: usize>(dev: &Device, dtype: DType, got: &[Vec<f64>], want: &[[f64; N]], tol: f64) {
+    assert_eq!(got.len(), want.len(), "number of steps on {dev}");
     for (step, (g, w)) in got.iter().zip(want).enumerate() {
-        for (i, (a, b)) in g.iter().zip(w).enumerate() {
+        for (i, (&a, &b)) in g.iter().zip(w).enumerate() {
             assert!(
-                (a - b).abs() <= tol * (1.0 + b.abs()),
-                "step {} element {}: got {a}, PyTorch {b} (all: got {g:?}, want {w:?})",
+                near(dev, dtype, a, b, tol),
+                "on {dev}: step {} element {}: got {a}, PyTorch {b} (all: got {g:?}, want {w:?})",
                 step + 1,
                 i
             );
@@ -258,26 +283,34 @@ fn sgd(c: SgdConfig) -> impl Fn(Vec<Var>) -> Result<Sgd> {
     move |p| Sgd::new(p, c)
 }
 
+const F64: DType = DType::F64;
+
 #[test]
 fn sgd_trajectories() -> Result<()> {
-    let base = SgdConfig { lr: 0.1, ..Default::default() };
-    assert_close(&trajectory(DType::F64, sgd(base))?, &SGD_PLAIN, TOL);
-    let momentum = SgdConfig { momentum: 0.9, ..base };
-    assert_close(&trajectory(DType::F64, sgd(momentum))?, &SGD_MOMENTUM, TOL);
-    assert_close(&trajectory(DType::F64, sgd(SgdConfig { dampening: 0.5, ..momentum }))?, &SGD_DAMPENING, TOL);
-    assert_close(&trajectory(DType::F64, sgd(SgdConfig { nesterov: true, ..momentum }))?, &SGD_NESTEROV, TOL);
-    let wd = SgdConfig { weight_decay: 0.1, ..momentum };
-    assert_close(&trajectory(DType::F64, sgd(wd))?, &SGD_WEIGHT_DECAY, TOL);
+    for dev in &devices() {
+        let base = SgdConfig { lr: 0.1, ..Default::default() };
+        assert_close(dev, F64, &trajectory(dev, F64, sgd(base))?, &SGD_PLAIN, TOL);
+        let momentum = SgdConfig { momentum: 0.9, ..base };
+        assert_close(dev, F64, &trajectory(dev, F64, sgd(momentum))?, &SGD_MOMENTUM, TOL);
+        let dampening = SgdConfig { dampening: 0.5, ..momentum };
+        assert_close(dev, F64, &trajectory(dev, F64, sgd(dampening))?, &SGD_DAMPENING, TOL);
+        let nesterov = SgdConfig { nesterov: true, ..momentum };
+        assert_close(dev, F64, &trajectory(dev, F64, sgd(nesterov))?, &SGD_NESTEROV, TOL);
+        let wd = SgdConfig { weight_decay: 0.1, ..momentum };
+        assert_close(dev, F64, &trajectory(dev, F64, sgd(wd))?, &SGD_WEIGHT_DECAY, TOL);
+    }
     Ok(())
 }
 
 #[test]
 fn sgd_rejects_bad_options() {
-    let p = || vec![Var::parameter(Tensor::zeros([2], DType::F32, CPU).unwrap())];
-    assert!(Sgd::new(p(), SgdConfig { lr: -1.0, ..Default::default() }).is_err());
-    assert!(Sgd::new(p(), SgdConfig { nesterov: true, ..Default::default() }).is_err());
-    let e = Sgd::new(p(), SgdConfig { nesterov: true, momentum: 0.9, dampening: 0.1, ..Default::default() });
-    assert!(e.unwrap_err().to_string().contains("Nesterov"));
+    for dev in &devices() {
+        let p = || vec![Var::parameter(Tensor::zeros([2], DType::F32, dev).unwrap())];
+        assert!(Sgd::new(p(), SgdConfig { lr: -1.0, ..Default::default() }).is_err(), "on {dev}");
+        assert!(Sgd::new(p(), SgdConfig { nesterov: true, ..Default::default() }).is_err(), "on {dev}");
+        let e = Sgd::new(p(), SgdConfig { nesterov: true, momentum: 0.9, dampening: 0.1, ..Default::default() });
+        assert!(e.unwrap_err().to_string().contains("Nesterov"), "on {dev}");
+    }
 }
 
 fn adam(c: AdamConfig) -> impl Fn(Vec<Var>) -> Result<Adam> {
@@ -286,119 +319,151 @@ fn adam(c: AdamConfig) -> impl Fn(Vec<Var>) -> Result<Adam> {
 
 #[test]
 fn adam_trajectories() -> Result<()> {
-    let base = AdamConfig { lr: 0.1, ..Default::default() };
-    assert_close(&trajectory(DType::F64, adam(base))?, &ADAM, TOL);
-    assert_close(&trajectory(DType::F64, adam(AdamConfig { weight_decay: 0.1, ..base }))?, &ADAM_WEIGHT_DECAY, TOL);
-    let ams = AdamConfig { betas: (0.9, 0.99), amsgrad: true, ..base };
-    assert_close(&trajectory(DType::F64, adam(ams))?, &ADAM_AMSGRAD, TOL);
-    // beta1 = 0.3 takes the other branch of PyTorch's lerp (weight 0.7 >= 0.5).
-    let betas = AdamConfig { lr: 0.05, betas: (0.3, 0.5), eps: 1e-3, ..base };
-    assert_close(&trajectory(DType::F64, adam(betas))?, &ADAM_BETAS, TOL);
+    for dev in &devices() {
+        let base = AdamConfig { lr: 0.1, ..Default::default() };
+        assert_close(dev, F64, &trajectory(dev, F64, adam(base))?, &ADAM, TOL);
+        let wd = AdamConfig { weight_decay: 0.1, ..base };
+        assert_close(dev, F64, &trajectory(dev, F64, adam(wd))?, &ADAM_WEIGHT_DECAY, TOL);
+        let ams = AdamConfig { betas: (0.9, 0.99), amsgrad: true, ..base };
+        assert_close(dev, F64, &trajectory(dev, F64, adam(ams))?, &ADAM_AMSGRAD, TOL);
+        // beta1 = 0.3 takes the other branch of PyTorch's lerp (weight 0.7 >= 0.5).
+        let betas = AdamConfig { lr: 0.05, betas: (0.3, 0.5), eps: 1e-3, ..base };
+        assert_close(dev, F64, &trajectory(dev, F64, adam(betas))?, &ADAM_BETAS, TOL);
+    }
     Ok(())
 }
 
 #[test]
 fn amsgrad_differs_from_adam() -> Result<()> {
-    // The AMSGrad literals are not Adam's with other betas: the running maximum matters here.
-    let ams = AdamConfig { lr: 0.1, betas: (0.9, 0.99), amsgrad: true, ..Default::default() };
-    let plain = trajectory(DType::F64, adam(AdamConfig { amsgrad: false, ..ams }))?;
-    let diff = (plain[5][0] - ADAM_AMSGRAD[5][0]).abs();
-    assert!(diff > 1e-6, "amsgrad had no effect ({diff})");
+    for dev in &devices() {
+        // The AMSGrad literals are not Adam's with other betas: the running maximum matters here.
+        let ams = AdamConfig { lr: 0.1, betas: (0.9, 0.99), amsgrad: true, ..Default::default() };
+        let plain = trajectory(dev, F64, adam(AdamConfig { amsgrad: false, ..ams }))?;
+        let diff = (plain[5][0] - ADAM_AMSGRAD[5][0]).abs();
+        assert!(diff > 1e-6, "on {dev}: amsgrad had no effect ({diff})");
+    }
     Ok(())
 }
 
 #[test]
 fn adam_float32() -> Result<()> {
-    let t = trajectory(DType::F32, adam(AdamConfig { lr: 0.1, ..Default::default() }))?;
-    assert_close(&t, &ADAM_F32, 1e-6);
+    for dev in &devices() {
+        let t = trajectory(dev, DType::F32, adam(AdamConfig { lr: 0.1, ..Default::default() }))?;
+        assert_close(dev, DType::F32, &t, &ADAM_F32, 1e-6);
+    }
     Ok(())
 }
 
 #[test]
 fn adamw_trajectories() -> Result<()> {
-    let base = AdamWConfig { lr: 0.1, ..Default::default() };
-    assert_eq!(base.weight_decay, 0.01, "AdamW's default weight decay is PyTorch's");
-    assert_close(&trajectory(DType::F64, |p| AdamW::new(p, base))?, &ADAMW, TOL);
-    let c = AdamWConfig { weight_decay: 0.5, amsgrad: true, ..base };
-    assert_close(&trajectory(DType::F64, |p| AdamW::new(p, c))?, &ADAMW_DECAY_AMSGRAD, TOL);
+    for dev in &devices() {
+        let base = AdamWConfig { lr: 0.1, ..Default::default() };
+        assert_eq!(base.weight_decay, 0.01, "AdamW's default weight decay is PyTorch's");
+        assert_close(dev, F64, &trajectory(dev, F64, |p| AdamW::new(p, base))?, &ADAMW, TOL);
+        let c = AdamWConfig { weight_decay: 0.5, amsgrad: true, ..base };
+        assert_close(dev, F64, &trajectory(dev, F64, |p| AdamW::new(p, c))?, &ADAMW_DECAY_AMSGRAD, TOL);
+    }
     Ok(())
 }
 
 #[test]
 fn adam_rejects_bad_options() {
-    let p = || vec![Var::parameter(Tensor::zeros([2], DType::F32, CPU).unwrap())];
-    let d = AdamConfig::default();
-    for (c, msg) in [
-        (AdamConfig { lr: -0.1, ..d }, "Invalid learning rate"),
-        (AdamConfig { eps: -1.0, ..d }, "Invalid epsilon"),
-        (AdamConfig { betas: (1.0, 0.999), ..d }, "beta parameter at index 0"),
-        (AdamConfig { betas: (0.9, -0.1), ..d }, "beta parameter at index 1"),
-        (AdamConfig { weight_decay: -1.0, ..d }, "Invalid weight_decay"),
-    ] {
-        let e = Adam::new(p(), c).unwrap_err().to_string();
-        assert!(e.contains(msg), "{e}");
+    for dev in &devices() {
+        let p = || vec![Var::parameter(Tensor::zeros([2], DType::F32, dev).unwrap())];
+        let d = AdamConfig::default();
+        for (c, msg) in [
+            (AdamConfig { lr: -0.1, ..d }, "Invalid learning rate"),
+            (AdamConfig { eps: -1.0, ..d }, "Invalid epsilon"),
+            (AdamConfig { betas: (1.0, 0.999), ..d }, "beta parameter at index 0"),
+            (AdamConfig { betas: (0.9, -0.1), ..d }, "beta parameter at index 1"),
+            (AdamConfig { weight_decay: -1.0, ..d }, "Invalid weight_decay"),
+        ] {
+            let e = Adam::new(p(), c).unwrap_err().to_string();
+            assert!(e.contains(msg), "on {dev}: {e}");
+        }
+        assert!(AdamW::new(p(), AdamWConfig { lr: f64::NAN, ..Default::default() }).is_err(), "on {dev}");
     }
-    assert!(AdamW::new(p(), AdamWConfig { lr: f64::NAN, ..Default::default() }).is_err());
 }
 
 #[test]
 fn parameters_without_grad_are_skipped() -> Result<()> {
-    let w = Var::parameter(Tensor::new([1.0f64, 2.0], CPU)?);
-    let frozen = Var::parameter(Tensor::new([5.0f64], CPU)?);
-    let mut opt = Adam::new(vec![w.clone(), frozen.clone()], AdamConfig { lr: 0.1, ..Default::default() })?;
-    w.sum()?.backward()?;
-    opt.step()?;
-    assert_eq!(frozen.tensor().to_vec::<f64>()?, [5.0]);
-    assert!(w.tensor().to_vec::<f64>()?[0] < 1.0);
-    // The step records nothing: the parameter stays a leaf.
-    assert!(w.is_leaf() && w.requires_grad());
+    for dev in &devices() {
+        let w = Var::parameter(Tensor::new([1.0f64, 2.0], dev)?);
+        let frozen = Var::parameter(Tensor::new([5.0f64], dev)?);
+        let mut opt = Adam::new(vec![w.clone(), frozen.clone()], AdamConfig { lr: 0.1, ..Default::default() })?;
+        w.sum()?.backward()?;
+        opt.step()?;
+        assert_on(w.tensor_ref(), dev);
+        assert_on(frozen.tensor_ref(), dev);
+        assert_eq!(frozen.tensor().to_vec::<f64>()?, [5.0], "on {dev}");
+        assert!(w.tensor().to_vec::<f64>()?[0] < 1.0, "on {dev}");
+        // The step records nothing: the parameter stays a leaf.
+        assert!(w.is_leaf() && w.requires_grad(), "on {dev}");
+        // Only the parameter that had a gradient has a state.
+        assert_eq!(opt.state_dict()?.state.keys().copied().collect::<Vec<_>>(), [0], "on {dev}");
+        assert_state_on(&opt, dev);
+    }
     Ok(())
 }
 
 #[test]
 fn adam_parameter_groups() -> Result<()> {
-    let w1 = Var::parameter(Tensor::new([1.0f64, -2.0, 3.0], CPU)?);
-    let w2 = Var::parameter(Tensor::new([0.5f64, 0.25], CPU)?);
-    let c = AdamConfig { lr: 0.1, weight_decay: 0.1, ..Default::default() };
-    let mut opt = Adam::with_groups(vec![(vec![w1.clone()], c), (vec![w2.clone()], AdamConfig { lr: 0.01, ..c })])?;
-    assert_eq!(opt.learning_rates(), [0.1, 0.01]);
-    let (mut t1, mut t2) = (vec![], vec![]);
-    for _ in 0..6 {
-        opt.zero_grad();
-        let cube = w1.narrow(0, 0, 2)?.mul(&w2)?.pow(3.0)?.sum()?;
-        w1.square()?.sum()?.add(&cube)?.backward()?;
-        opt.step()?;
-        t1.push(w1.tensor().to_vec::<f64>()?);
-        t2.push(w2.tensor().to_vec::<f64>()?);
+    for dev in &devices() {
+        let w1 = Var::parameter(Tensor::new([1.0f64, -2.0, 3.0], dev)?);
+        let w2 = Var::parameter(Tensor::new([0.5f64, 0.25], dev)?);
+        let c = AdamConfig { lr: 0.1, weight_decay: 0.1, ..Default::default() };
+        let mut opt = Adam::with_groups(vec![(vec![w1.clone()], c), (vec![w2.clone()], AdamConfig { lr: 0.01, ..c })])?;
+        assert_eq!(opt.learning_rates(), [0.1, 0.01]);
+        let (mut t1, mut t2) = (vec![], vec![]);
+        for _ in 0..6 {
+            opt.zero_grad();
+            let cube = w1.narrow(0, 0, 2)?.mul(&w2)?.pow(3.0)?.sum()?;
+            w1.square()?.sum()?.add(&cube)?.backward()?;
+            opt.step()?;
+            assert_on(w1.tensor_ref(), dev);
+            assert_on(w2.tensor_ref(), dev);
+            t1.push(w1.tensor().to_vec::<f64>()?);
+            t2.push(w2.tensor().to_vec::<f64>()?);
+        }
+        assert_close(dev, F64, &t1, &GROUPS_W1, TOL);
+        assert_close(dev, F64, &t2, &GROUPS_W2, TOL);
+        assert_state_on(&opt, dev);
     }
-    assert_close(&t1, &GROUPS_W1, TOL);
-    assert_close(&t2, &GROUPS_W2, TOL);
     Ok(())
 }
 
 #[test]
 fn sgd_driven_by_cosine_annealing() -> Result<()> {
-    let w = Var::parameter(Tensor::new(W0, CPU)?);
-    let mut opt = Sgd::new(vec![w.clone()], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })?;
-    let mut sched = CosineAnnealingLR::new(&opt, 3, 0.01)?;
-    let mut t = vec![];
-    for _ in 0..6 {
-        opt.zero_grad();
-        loss(&w)?.backward()?;
-        opt.step()?;
-        sched.step(&mut opt)?;
-        t.push(w.tensor().to_vec::<f64>()?);
+    for dev in &devices() {
+        let w = Var::parameter(Tensor::new(W0, dev)?);
+        let mut opt = Sgd::new(vec![w.clone()], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })?;
+        let mut sched = CosineAnnealingLR::new(&opt, 3, 0.01)?;
+        let mut t = vec![];
+        for _ in 0..6 {
+            opt.zero_grad();
+            loss(&w)?.backward()?;
+            opt.step()?;
+            sched.step(&mut opt)?;
+            assert_on(w.tensor_ref(), dev);
+            t.push(w.tensor().to_vec::<f64>()?);
+        }
+        assert_close(dev, F64, &t, &SGD_COSINE, TOL);
+        assert_state_on(&opt, dev);
     }
-    assert_close(&t, &SGD_COSINE, TOL);
     Ok(())
 }
 
-/// The learning rates of two SGD groups (0.1 and 0.5) after each of `n` scheduler steps.
-fn lr_sequence<S: LrScheduler>(n: usize, make: impl Fn(&dyn Optimizer) -> Result<S>) -> Result<Vec<Vec<f64>>> {
-    let p = Var::parameter(Tensor::zeros([1], DType::F64, CPU)?);
-    let q = Var::parameter(Tensor::zeros([1], DType::F64, CPU)?);
+/// The learning rates of two SGD groups (0.1 and 0.5) over parameters on `dev` after each of
+/// `n` scheduler steps.
+fn lr_sequence<S: LrScheduler>(
+    dev: &Device,
+    n: usize,
+    make: impl Fn(&dyn Optimizer) -> Result<S>,
+) -> Result<Vec<Vec<f64>>> {
+    let p = Var::parameter(Tensor::zeros([1], DType::F64, dev)?);
+    let q = Var::parameter(Tensor::zeros([1], DType::F64, dev)?);
     let c = SgdConfig { lr: 0.1, ..Default::default() };
-    let mut opt = Sgd::with_groups(vec![(vec![p], c), (vec![q], SgdConfig { lr: 0.5, ..c })])?;
+    let mut opt = Sgd::with_groups(vec![(vec![p.clone()], c), (vec![q], SgdConfig { lr: 0.5, ..c })])?;
     let mut sched = make(&opt)?;
     assert_eq!(sched.last_epoch(), 0);
     assert_eq!(sched.last_lr(), [0.1, 0.5]);
@@ -410,15 +475,20 @@ fn lr_sequence<S: LrScheduler>(n: usize, make: impl Fn(&dyn Optimizer) -> Result
         assert_eq!(sched.last_lr(), opt.learning_rates());
         out.push(opt.learning_rates());
     }
+    // Steps without gradients leave the parameters where they were.
+    assert_on(p.tensor_ref(), dev);
+    assert_eq!(p.tensor().to_vec::<f64>()?, [0.0], "on {dev}");
     Ok(out)
 }
 
 #[test]
 fn step_lr_matches_pytorch() -> Result<()> {
-    let got = lr_sequence(10, |o| StepLR::new(o, 3, 0.1))?;
-    // The recursive form is PyTorch's to the bit.
-    for (g, w) in got.iter().zip(&STEP_LR) {
-        assert_eq!(g[..], w[..]);
+    for dev in &devices() {
+        let got = lr_sequence(dev, 10, |o| StepLR::new(o, 3, 0.1))?;
+        // The recursive form is PyTorch's to the bit (host arithmetic on every device).
+        for (g, w) in got.iter().zip(&STEP_LR) {
+            assert_eq!(g[..], w[..], "on {dev}");
+        }
     }
     // The closed form agrees to rounding.
     let opt = Sgd::new(vec![], SgdConfig { lr: 0.1, ..Default::default() })?;
@@ -432,10 +502,13 @@ fn step_lr_matches_pytorch() -> Result<()> {
 
 #[test]
 fn cosine_annealing_matches_pytorch() -> Result<()> {
-    let got = lr_sequence(14, |o| CosineAnnealingLR::new(o, 4, 0.001))?;
-    assert_close(&got, &COSINE_LR, 1e-15);
-    let got = lr_sequence(5, |o| CosineAnnealingLR::new(o, 1, 0.0))?;
-    assert_close(&got, &COSINE_LR_T1, 1e-15);
+    for dev in &devices() {
+        // Learning rates are host numbers: exact to 1e-15 on every device.
+        let got = lr_sequence(dev, 14, |o| CosineAnnealingLR::new(o, 4, 0.001))?;
+        assert_close(CPU, F64, &got, &COSINE_LR, 1e-15);
+        let got = lr_sequence(dev, 5, |o| CosineAnnealingLR::new(o, 1, 0.0))?;
+        assert_close(CPU, F64, &got, &COSINE_LR_T1, 1e-15);
+    }
     // The closed form: eta_min at T_max, the base again at 2 T_max.
     let opt = Sgd::new(vec![], SgdConfig { lr: 0.1, ..Default::default() })?;
     let s = CosineAnnealingLR::new(&opt, 4, 0.001)?;
@@ -446,6 +519,7 @@ fn cosine_annealing_matches_pytorch() -> Result<()> {
     Ok(())
 }
 
+/// CPU only: optimizers without parameters hold no tensors, so there is no device to test.
 #[test]
 fn scheduler_checks_group_count() -> Result<()> {
     let one = Sgd::new(vec![], SgdConfig::default())?;
@@ -455,82 +529,105 @@ fn scheduler_checks_group_count() -> Result<()> {
     Ok(())
 }
 
-/// Two parameters with the gradients of `nn_optim.py`'s clipping case.
-fn clip_case(norm_type: f64, max_norm: f64) -> Result<(f64, Vec<f64>)> {
-    let p1 = Var::parameter(Tensor::zeros([3], DType::F64, CPU)?);
-    let p2 = Var::parameter(Tensor::zeros([2, 2], DType::F64, CPU)?);
-    let none = Var::parameter(Tensor::zeros([1], DType::F64, CPU)?);
-    p1.set_grad(Some(Tensor::new([3.0f64, -4.0, 12.0], CPU)?))?;
-    p2.set_grad(Some(Tensor::new([[1.0f64, -2.0], [0.5, 8.0]], CPU)?))?;
+/// Two parameters on `dev` with the gradients of `nn_optim.py`'s clipping case.
+fn clip_case(dev: &Device, norm_type: f64, max_norm: f64) -> Result<(f64, Vec<f64>)> {
+    let p1 = Var::parameter(Tensor::zeros([3], DType::F64, dev)?);
+    let p2 = Var::parameter(Tensor::zeros([2, 2], DType::F64, dev)?);
+    let none = Var::parameter(Tensor::zeros([1], DType::F64, dev)?);
+    p1.set_grad(Some(Tensor::new([3.0f64, -4.0, 12.0], dev)?))?;
+    p2.set_grad(Some(Tensor::new([[1.0f64, -2.0], [0.5, 8.0]], dev)?))?;
     let total = clip_grad_norm_(&[p1.clone(), none.clone(), p2.clone()], max_norm, norm_type)?;
-    assert!(none.grad().is_none());
-    let mut g = p1.grad().unwrap().to_vec::<f64>()?;
-    g.extend(p2.grad().unwrap().to_vec::<f64>()?);
+    assert!(none.grad().is_none(), "on {dev}");
+    let (g1, g2) = (p1.grad().unwrap(), p2.grad().unwrap());
+    assert_on(&g1, dev);
+    assert_on(&g2, dev);
+    let mut g = g1.to_vec::<f64>()?;
+    g.extend(g2.to_vec::<f64>()?);
     Ok((total, g))
 }
 
 #[test]
 fn clip_grad_norm_matches_pytorch() -> Result<()> {
-    for (norm_type, want) in [(2.0, CLIP_L2), (1.0, CLIP_L1), (f64::INFINITY, CLIP_INF), (3.0, CLIP_P3)] {
-        let (total, grads) = clip_case(norm_type, 1.0)?;
-        assert!((total - want[0]).abs() < 1e-12 * want[0], "norm {norm_type}: {total} vs {}", want[0]);
-        for (g, w) in grads.iter().zip(&want[1..]) {
-            assert!((g - w).abs() < 1e-14, "norm {norm_type}: {grads:?} vs {want:?}");
+    for dev in &devices() {
+        for (norm_type, want) in [(2.0, CLIP_L2), (1.0, CLIP_L1), (f64::INFINITY, CLIP_INF), (3.0, CLIP_P3)] {
+            let (total, grads) = clip_case(dev, norm_type, 1.0)?;
+            assert!(
+                (total - want[0]).abs() < 1e-12 * want[0] || gpu_close(dev, F64, total, want[0]),
+                "on {dev}: norm {norm_type}: {total} vs {}",
+                want[0]
+            );
+            for (&g, &w) in grads.iter().zip(&want[1..]) {
+                assert!(
+                    (g - w).abs() < 1e-14 || gpu_close(dev, F64, g, w),
+                    "on {dev}: norm {norm_type}: {grads:?} vs {want:?}"
+                );
+            }
+            // The clipped gradients have norm max_norm (up to the 1e-6 in the coefficient).
+            let (again, _) = {
+                let p = Var::parameter(Tensor::zeros([7], DType::F64, dev)?);
+                p.set_grad(Some(Tensor::new(<[f64; 7]>::try_from(&grads[..]).unwrap(), dev)?))?;
+                (clip_grad_norm_(&[p], 1e9, norm_type)?, ())
+            };
+            assert!((again - 1.0).abs() < 1e-5, "on {dev}: norm {norm_type}: {again}");
         }
-        // The clipped gradients have norm max_norm (up to the 1e-6 in the coefficient).
-        let (again, _) = {
-            let p = Var::parameter(Tensor::zeros([7], DType::F64, CPU)?);
-            p.set_grad(Some(Tensor::new(<[f64; 7]>::try_from(&grads[..]).unwrap(), CPU)?))?;
-            (clip_grad_norm_(&[p], 1e9, norm_type)?, ())
-        };
-        assert!((again - 1.0).abs() < 1e-5, "norm {norm_type}: {again}");
     }
     Ok(())
 }
 
 #[test]
 fn clip_grad_norm_below_max_leaves_grads() -> Result<()> {
-    let (total, grads) = clip_case(2.0, 100.0)?;
-    assert!((total - CLIP_L2[0]).abs() < 1e-12);
-    assert_eq!(grads, [3.0, -4.0, 12.0, 1.0, -2.0, 0.5, 8.0]);
-    // No gradients at all: the norm is zero.
-    let p = Var::parameter(Tensor::zeros([2], DType::F32, CPU)?);
-    assert_eq!(clip_grad_norm_(&[p], 1.0, 2.0)?, 0.0);
+    for dev in &devices() {
+        let (total, grads) = clip_case(dev, 2.0, 100.0)?;
+        assert!((total - CLIP_L2[0]).abs() < 1e-12 || gpu_close(dev, F64, total, CLIP_L2[0]), "on {dev}: {total}");
+        assert_eq!(grads, [3.0, -4.0, 12.0, 1.0, -2.0, 0.5, 8.0], "on {dev}");
+        // No gradients at all: the norm is zero.
+        let p = Var::parameter(Tensor::zeros([2], DType::F32, dev)?);
+        assert_eq!(clip_grad_norm_(&[p], 1.0, 2.0)?, 0.0, "on {dev}");
+    }
     Ok(())
 }
 
 #[test]
 fn clip_grad_norm_through_backward_shared_grads() -> Result<()> {
-    // `(a + b).sum()` gives a and b the same gradient: each is still scaled exactly once.
-    let a = Var::parameter(Tensor::new([1.0f64, 2.0, 3.0, 4.0], CPU)?);
-    let b = Var::parameter(Tensor::new([0.0f64; 4], CPU)?);
-    a.add(&b)?.mul(2.0)?.sum()?.backward()?;
-    let total = clip_grad_norm_(&[a.clone(), b.clone()], 1.0, 2.0)?;
-    assert!((total - 32f64.sqrt()).abs() < 1e-12);
-    let want = 2.0 / (32f64.sqrt() + 1e-6);
-    for g in [a.grad().unwrap(), b.grad().unwrap()] {
-        for v in g.to_vec::<f64>()? {
-            assert!((v - want).abs() < 1e-12, "{v} vs {want}");
+    for dev in &devices() {
+        // `(a + b).sum()` gives a and b the same gradient: each is still scaled exactly once.
+        let a = Var::parameter(Tensor::new([1.0f64, 2.0, 3.0, 4.0], dev)?);
+        let b = Var::parameter(Tensor::new([0.0f64; 4], dev)?);
+        a.add(&b)?.mul(2.0)?.sum()?.backward()?;
+        let total = clip_grad_norm_(&[a.clone(), b.clone()], 1.0, 2.0)?;
+        assert!((total - 32f64.sqrt()).abs() < 1e-12 || gpu_close(dev, F64, total, 32f64.sqrt()), "on {dev}");
+        let want = 2.0 / (32f64.sqrt() + 1e-6);
+        for g in [a.grad().unwrap(), b.grad().unwrap()] {
+            assert_on(&g, dev);
+            for v in g.to_vec::<f64>()? {
+                assert!((v - want).abs() < 1e-12 || gpu_close(dev, F64, v, want), "on {dev}: {v} vs {want}");
+            }
         }
-    }
-    // A gradient that is an expanded view (from `sum`'s backward) is scaled once per element too.
-    let c = Var::parameter(Tensor::new([1.0f64, 2.0, 3.0], CPU)?);
-    c.sum()?.backward()?;
-    let total = clip_grad_norm_(std::slice::from_ref(&c), 0.5, 2.0)?;
-    assert!((total - 3f64.sqrt()).abs() < 1e-12);
-    let want = 0.5 / (3f64.sqrt() + 1e-6);
-    for v in c.grad().unwrap().to_vec::<f64>()? {
-        assert!((v - want).abs() < 1e-12, "{v} vs {want}");
+        // A gradient that is an expanded view (from `sum`'s backward) is scaled once per element too.
+        let c = Var::parameter(Tensor::new([1.0f64, 2.0, 3.0], dev)?);
+        c.sum()?.backward()?;
+        let total = clip_grad_norm_(std::slice::from_ref(&c), 0.5, 2.0)?;
+        assert!((total - 3f64.sqrt()).abs() < 1e-12 || gpu_close(dev, F64, total, 3f64.sqrt()), "on {dev}");
+        let want = 0.5 / (3f64.sqrt() + 1e-6);
+        let g = c.grad().unwrap();
+        assert_on(&g, dev);
+        for v in g.to_vec::<f64>()? {
+            assert!((v - want).abs() < 1e-12 || gpu_close(dev, F64, v, want), "on {dev}: {v} vs {want}");
+        }
     }
     Ok(())
 }
 
 #[test]
 fn clip_grad_norm_nonfinite() -> Result<()> {
-    let p = Var::parameter(Tensor::zeros([2], DType::F64, CPU)?);
-    p.set_grad(Some(Tensor::new([f64::NAN, 1.0], CPU)?))?;
-    assert!(clip_grad_norm_(std::slice::from_ref(&p), 1.0, 2.0)?.is_nan());
-    // As PyTorch with error_if_nonfinite=False: the NaN coefficient reaches every element.
-    assert!(p.grad().unwrap().to_vec::<f64>()?.iter().all(|v| v.is_nan()));
+    for dev in &devices() {
+        let p = Var::parameter(Tensor::zeros([2], DType::F64, dev)?);
+        p.set_grad(Some(Tensor::new([f64::NAN, 1.0], dev)?))?;
+        assert!(clip_grad_norm_(std::slice::from_ref(&p), 1.0, 2.0)?.is_nan(), "on {dev}");
+        // As PyTorch with error_if_nonfinite=False: the NaN coefficient reaches every element.
+        let g = p.grad().unwrap();
+        assert_on(&g, dev);
+        assert!(g.to_vec::<f64>()?.iter().all(|v| v.is_nan()), "on {dev}");
+    }
     Ok(())
 }

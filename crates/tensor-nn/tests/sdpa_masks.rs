@@ -3,13 +3,20 @@
 //! head dims (keys and values shared across heads by broadcasting), L ≠ S, no mask (fused),
 //! causal (fused), bool and float masks of shape `[L, S]` or `[B, 1, L, S]` (composed),
 //! transposed (non-contiguous) queries, f32 and f64; and gradcheck with each kind of mask.
+//!
+//! Every case runs on every device (`common::each_device`, `common::devices`): queries, keys,
+//! values and masks live on the device, the output is checked to stay there, and on a GPU the
+//! comparison widens to PyTorch's `assert_close` tolerance for sums (`common::near`); gradcheck
+//! runs there (`common::gradcheck_on`).
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
-use tensor_autograd::{gradcheck, Var};
-use tensor_core::{DType, Tensor};
+use tensor_autograd::Var;
+use tensor_core::{DType, Device, Tensor};
 use tensor_nn::functional as F;
 use tensor_nn::SdpaOptions;
+
+use crate::common::{assert_on, devices, each_device, gradcheck_on, near};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Mask {
@@ -76,7 +83,7 @@ fn draw(seed: &mut u64, n: usize) -> Vec<f64> {
         .collect()
 }
 
-fn check(c: &Case) {
+fn check(dev: &Device, c: &Case) {
     let mut seed = c.seed | 1;
     let (q, k, v) =
         (draw(&mut seed, c.b * c.h * c.l * c.e), draw(&mut seed, c.b * c.s * c.e), draw(&mut seed, c.b * c.s * c.ev));
@@ -93,7 +100,9 @@ fn check(c: &Case) {
             _ => 2.0 * x,
         })
         .collect();
-    let t = |vals: &[f64], dims: &[usize]| Tensor::from_vec(vals.to_vec(), dims).unwrap().to_dtype(c.dtype).unwrap();
+    let t = |vals: &[f64], dims: &[usize]| {
+        Tensor::from_vec(vals.to_vec(), dims).unwrap().to_dtype(c.dtype).unwrap().to_device(dev).unwrap()
+    };
     let qt = if c.transposed_q {
         t(&q, &[c.b, c.h, c.l, c.e]).transpose(-2, -1).unwrap().contiguous().unwrap().transpose(-2, -1).unwrap()
     } else {
@@ -103,7 +112,8 @@ fn check(c: &Case) {
     let mdims: Vec<usize> = if mb > 1 { vec![mb, 1, c.l, c.s] } else { vec![c.l, c.s] };
     let mask = match c.mask {
         Mask::Bool { .. } => {
-            Some(Tensor::from_vec(mvals.iter().map(|&x| x != 0.0).collect::<Vec<_>>(), mdims).unwrap())
+            let bools = mvals.iter().map(|&x| x != 0.0).collect::<Vec<_>>();
+            Some(Tensor::from_vec(bools, mdims).unwrap().to_device(dev).unwrap())
         }
         Mask::Float { .. } => Some(t(&mvals, &mdims)),
         _ => None,
@@ -112,8 +122,9 @@ fn check(c: &Case) {
         SdpaOptions { attn_mask: mask.as_ref(), is_causal: c.mask == Mask::Causal, scale: c.scale, dropout_p: 0.0 };
     let out =
         F::scaled_dot_product_attention(&Var::constant(qt), &Var::constant(kt), &Var::constant(vt), opts).unwrap();
-    assert_eq!(out.size(), &[c.b, c.h, c.l, c.ev]);
-    let got = out.tensor().to_vec::<f64>().unwrap();
+    assert_eq!(out.size(), &[c.b, c.h, c.l, c.ev], "on {dev}");
+    assert_on(out.tensor_ref(), dev);
+    let got = out.tensor().to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap();
     // The reference reads q as written (row-major [b, h, l, e]) whatever its strides.
     let scale = c.scale.unwrap_or(1.0 / (c.e as f64).sqrt());
     let tol = if c.dtype == DType::F64 { 1e-12 } else { 1e-5 };
@@ -136,10 +147,7 @@ fn check(c: &Case) {
         for col in 0..c.ev {
             let want: f64 = (0..c.s).map(|j| (scores[j] - top).exp() / z * v[(bi * c.s + j) * c.ev + col]).sum::<f64>();
             let g = got[((bi * c.h + hi) * c.l + i) * c.ev + col];
-            assert!(
-                (g - want).abs() <= tol * (1.0 + want.abs()),
-                "[{bi},{hi},{i},{col}]: got {g}, want {want} ({c:?})"
-            );
+            assert!(near(dev, c.dtype, g, want, tol), "on {dev}: [{bi},{hi},{i},{col}]: got {g}, want {want} ({c:?})");
         }
     }
 }
@@ -154,30 +162,39 @@ proptest! {
     })]
     #[test]
     fn sdpa_matches_the_naive_reference(c in case()) {
-        check(&c);
+        each_device(|dev| {
+            check(dev, &c);
+            Ok(())
+        })?;
     }
 }
 
 #[test]
 fn sdpa_gradcheck_with_every_kind_of_mask() {
-    let mut seed = 99u64;
-    let mut t = |dims: &[usize]| Tensor::from_vec(draw(&mut seed, dims.iter().product()), dims).unwrap();
-    let (q, k, v) = (t(&[2, 2, 3, 2]), t(&[2, 1, 4, 2]), t(&[2, 1, 4, 3]));
-    let float_mask = t(&[3, 4]);
-    let bool_mask =
-        Tensor::from_vec(vec![true, false, true, true, true, true, false, false, true, false, true, false], [3, 4])
-            .unwrap();
-    let masks = [
-        SdpaOptions::default(),
-        SdpaOptions { is_causal: true, ..Default::default() },
-        SdpaOptions { attn_mask: Some(&bool_mask), ..Default::default() },
-        SdpaOptions { attn_mask: Some(&float_mask), scale: Some(0.6), ..Default::default() },
-    ];
-    for opts in masks {
-        gradcheck(
-            |x| F::scaled_dot_product_attention(&x[0], &x[1], &x[2], opts),
-            &[q.shallow_clone(), k.shallow_clone(), v.shallow_clone()],
-        )
-        .unwrap_or_else(|e| panic!("{opts:?}: {e}"));
+    for dev in &devices() {
+        let mut seed = 99u64;
+        let mut t = |dims: &[usize]| {
+            Tensor::from_vec(draw(&mut seed, dims.iter().product()), dims).unwrap().to_device(dev).unwrap()
+        };
+        let (q, k, v) = (t(&[2, 2, 3, 2]), t(&[2, 1, 4, 2]), t(&[2, 1, 4, 3]));
+        let float_mask = t(&[3, 4]);
+        let bool_mask =
+            Tensor::from_vec(vec![true, false, true, true, true, true, false, false, true, false, true, false], [3, 4])
+                .unwrap()
+                .to_device(dev)
+                .unwrap();
+        let masks = [
+            SdpaOptions::default(),
+            SdpaOptions { is_causal: true, ..Default::default() },
+            SdpaOptions { attn_mask: Some(&bool_mask), ..Default::default() },
+            SdpaOptions { attn_mask: Some(&float_mask), scale: Some(0.6), ..Default::default() },
+        ];
+        for opts in masks {
+            gradcheck_on(
+                |x| F::scaled_dot_product_attention(&x[0], &x[1], &x[2], opts),
+                &[q.shallow_clone(), k.shallow_clone(), v.shallow_clone()],
+            )
+            .unwrap_or_else(|e| panic!("on {dev}: {opts:?}: {e}"));
+        }
     }
 }

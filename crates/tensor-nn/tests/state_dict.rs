@@ -6,6 +6,10 @@
 //! LeNet-like model (float32 parameters, BatchNorm buffers after one training step) plus one
 //! float64, one int64, one float16 and one bfloat16 tensor; `LENET_OUT` is that model's eval
 //! output on `pattern([2, 1, 6, 6], 11)`.
+//!
+//! Files are read and written on the CPU; `state_dict_saved_on_each_device_equals_the_cpu_one`
+//! runs on every device (`common::devices`): a model trained a step there saves (a host copy)
+//! what the same model saves from the CPU.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +19,8 @@ use tensor_nn::{
     load_pt, load_safetensors, module_members, save_safetensors, BatchNorm2d, Conv2d, Conv2dConfig, Linear, Module,
     ModuleExt,
 };
+
+use crate::common::{assert_on, devices, tol_on, Kind};
 
 const CPU: &Device = &Device::Cpu;
 
@@ -304,5 +310,44 @@ fn bad_files_are_errors() -> Result<()> {
     assert!(load_safetensors(&truncated, CPU).is_err());
     // A directory that does not exist: saving fails with an error.
     assert!(save_safetensors(&lenet().state_dict(), &tmp("no/such/dir/x.safetensors")).is_err());
+    Ok(())
+}
+
+#[test]
+fn state_dict_saved_on_each_device_equals_the_cpu_one() -> Result<()> {
+    // One initialisation for every device; a training-mode forward updates BatchNorm's buffers
+    // there. `save_safetensors` copies a device's tensors to the host.
+    let init: BTreeMap<String, Tensor> = lenet().state_dict().into_iter().map(|(k, t)| (k, t.clone())).collect();
+    let mut cpu_saved: Option<BTreeMap<String, Tensor>> = None;
+    for dev in &devices() {
+        let mut m = lenet();
+        m.load_state_dict(&init, true)?;
+        m.to_device(dev)?;
+        let y = m.forward(&Var::constant(pattern(&[4, 1, 6, 6], 3).to_device(dev)?))?;
+        assert_on(y.tensor_ref(), dev);
+        let sd = m.state_dict();
+        for t in sd.values() {
+            assert_on(t, dev);
+        }
+        let path = tmp(&format!("nn_saved_on_{}.safetensors", dev.to_string().replace(':', "_")));
+        save_safetensors(&sd, &path)?;
+        let saved = load_safetensors(&path, CPU)?;
+        let want = cpu_saved.get_or_insert_with(|| saved.iter().map(|(k, t)| (k.clone(), t.clone())).collect());
+        assert_eq!(saved.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "on {dev}");
+        for (k, t) in &saved {
+            let w = &want[k];
+            assert_eq!((t.dtype(), t.size()), (w.dtype(), w.size()), "{k} on {dev}");
+            if t.dtype() == DType::I64 {
+                assert_eq!(t.to_vec::<i64>()?, w.to_vec::<i64>()?, "{k} on {dev}");
+                continue;
+            }
+            // Parameters are the initial ones; the running statistics are sums over the batch
+            // (in another order on a GPU, so within `assert_close`'s tolerance there).
+            let (rtol, atol) = tol_on(dev, t.dtype(), Kind::Sums);
+            for (i, (a, b)) in values(t).into_iter().zip(values(w)).enumerate() {
+                assert!((a - b).abs() <= atol + rtol * b.abs(), "{k} on {dev}: element {i}: {a} vs the CPU's {b}");
+            }
+        }
+    }
     Ok(())
 }

@@ -91,6 +91,14 @@ pub fn near(dev: &Device, dtype: DType, a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs()) || (a - b).abs() <= atol + rtol * b.abs()
 }
 
+/// `a` within PyTorch's `assert_close` tolerance for `dtype`'s sums of `b` on a GPU, and equal
+/// to it on the CPU: the widening, on a GPU, of an assertion written with its own CPU tolerance
+/// (`cpu_check || gpu_close(..)`).
+pub fn gpu_close(dev: &Device, dtype: DType, a: f64, b: f64) -> bool {
+    let (rtol, atol) = tol_on(dev, dtype, Kind::Sums);
+    a == b || (a - b).abs() <= atol + rtol * b.abs()
+}
+
 /// Asserts `got` lives on `dev` and holds PyTorch's `want` to `tol` (widened on a GPU, see
 /// [`near`]).
 #[track_caller]
