@@ -87,7 +87,7 @@ fn naive_int<T: crate::cpu::IntElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry
 }
 
 #[cfg(feature = "std")]
-trait GemmElem: Element {
+trait GemmElem: Element + core::ops::Add<Output = Self> + core::ops::Mul<Output = Self> {
     fn of(v: f64) -> Self;
 }
 #[cfg(feature = "std")]
@@ -125,6 +125,14 @@ fn with_gemm<T: GemmElem>(d: &mut [T], a: &[T], b: &[T], g: &Geometry, alpha: f6
             inside(g.offs[1], g.lhs, g.m, g.k, a.len()) && inside(g.offs[2], g.rhs, g.k, g.n, b.len()),
             "matmul: operand layout out of bounds"
         );
+    }
+    // A lone 1 × 1 product is a dot product: a reduction across threads, not a gemm.
+    if g.batch == 1 && g.m == 1 && g.n == 1 {
+        let v =
+            if g.k == 0 { T::ZERO } else { super::dot::dot(&a[g.offs[1]..], g.lhs[2], &b[g.offs[2]..], g.rhs[1], g.k) };
+        let o = &mut d[g.offs[0]];
+        *o = if beta == 0.0 { T::of(alpha) * v } else { T::of(beta) * *o + T::of(alpha) * v };
+        return;
     }
     // Threads write disjoint parts only if no two output elements share a location.
     let threads = if distinct_outputs(g) { rayon::current_num_threads() } else { 1 };

@@ -4,6 +4,8 @@
 
 pub(crate) mod backend;
 pub(crate) mod cpu;
+#[cfg(feature = "std")]
+mod dot;
 
 use crate::shape::{broadcast_shapes, Dims};
 use crate::{bail, result_type, Layout, Result, ResultExt, Shape, Tensor};
