@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds what the GPU machine runs for this workspace and lays it in .gpu/ (git-ignored):
-# tensor-cuda's test binaries, tensor-autograd's and tensor-nn's integration tests with `cuda` (their
-# `cuda` modules compare the GPU with the CPU; the seed tour's CUDA part), the `bench` binary and
-# the `mnist` example, stripped and packed into one xz archive (the device takes 64 MiB at most),
+# tensor-cuda's test binaries, the integration tests of tensor-core, tensor-autograd and
+# tensor-nn (their test bodies run on every device; with `cuda`, the twin suites that compare
+# the GPU with the CPU too), the `bench` binary and the `mnist` and `gpt` examples, stripped
+# and packed into one xz archive (the device takes 64 MiB at most),
 # with a runner .gpu/run.sh. A narrower, smaller variant of ../shared/gpu/pack.sh, which
 # builds every test binary of the workspace (CPU-only tests included).
 #
@@ -26,10 +27,12 @@ for line in sys.stdin:
 }
 {
   cargo test --release -p tensor-cuda --no-run --message-format=json
+  cargo test --release -p tensor-core --test integration --no-run --message-format=json
   cargo test --release -p tensor-autograd --features cuda --test integration --no-run --message-format=json
   cargo test --release -p tensor-nn --features cuda --test integration --no-run --message-format=json
   cargo build --release -p tensor-bench --features cuda --bin bench --message-format=json
   cargo build --release -p tensor-nn --features cuda --example mnist --message-format=json
+  cargo build --release -p tensor-nn --features cuda --example gpt --message-format=json
 } | executables | sort -u > .gpu/executables.txt
 while read -r exe; do cp "$exe" .gpu/bin/; done < .gpu/executables.txt
 cp ../shared/bench/torch_reference.py .gpu/ 2>/dev/null || true

@@ -34,6 +34,16 @@ pub fn devices() -> Vec<Device> {
     std::iter::once(Device::Cpu).chain(gpu.clone()).collect()
 }
 
+/// The number of proptest cases to run for a test written with `cases`: all of them, unless
+/// `TENSOR_TEST_CASES_MAX` caps them (the GPU machine's runner does: its minutes are few, and
+/// CI runs every case on the CPU). The cases drawn are the same, only fewer.
+pub fn proptest_cases(cases: u32) -> u32 {
+    match std::env::var("TENSOR_TEST_CASES_MAX").ok().and_then(|v| v.parse::<u32>().ok()) {
+        Some(max) => cases.min(max.max(1)),
+        None => cases,
+    }
+}
+
 /// Runs `body` once per device of [`devices`]; a failure's message is prefixed with the device
 /// it failed on (`on cuda:0: ...`), so a plain assertion in the body names it.
 pub fn on_each_device(mut body: impl FnMut(&Device)) {

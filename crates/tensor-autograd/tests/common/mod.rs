@@ -27,10 +27,11 @@ pub fn cpu() -> Device {
 }
 
 /// A proptest runner that always draws the same cases: a ChaCha generator from a fixed seed,
-/// and no failure persistence (no files, no replay of old failures).
+/// and no failure persistence (no files, no replay of old failures); fewer cases where
+/// `TENSOR_TEST_CASES_MAX` caps them (`tensor_cuda::testing::proptest_cases`).
 pub fn runner(cases: u32) -> TestRunner {
     let config = Config {
-        cases,
+        cases: tensor_cuda::testing::proptest_cases(cases),
         rng_algorithm: RngAlgorithm::ChaCha,
         failure_persistence: None,
         max_shrink_iters: 128,

@@ -16,10 +16,11 @@ use tensor_core::{DType, Device, Tensor};
 // Determinism
 // ---------------------------------------------------------------------------------------------
 
-/// A proptest config with a fixed seed (ChaCha), no failure files: every run draws the same cases.
+/// A proptest config with a fixed seed (ChaCha), no failure files: every run draws the same cases
+/// (fewer where `TENSOR_TEST_CASES_MAX` caps them: `tensor_cuda::testing::proptest_cases`).
 pub fn cfg(cases: u32) -> Config {
     Config {
-        cases,
+        cases: tensor_cuda::testing::proptest_cases(cases),
         rng_algorithm: RngAlgorithm::ChaCha,
         rng_seed: RngSeed::Fixed(0x7e57_c0de),
         failure_persistence: None,
