@@ -71,6 +71,18 @@ pub fn assert_on(t: &Tensor, dev: &Device) {
     assert_eq!(t.device(), dev, "the result is on {}, not on {dev}", t.device());
 }
 
+/// `(rtol, atol)` for results of `dtype` computed by different but correct kernels (a GPU's sums
+/// in another order, CUDA's libm): exact for integers and bool.
+pub fn tol(dtype: DType) -> (f64, f64) {
+    match dtype {
+        DType::F64 => (1e-12, 1e-12),
+        DType::F32 => (1e-5, 1e-6),
+        DType::F16 => (4e-3, 1e-3),
+        DType::BF16 => (1.6e-2, 1e-2),
+        _ => (0.0, 0.0),
+    }
+}
+
 /// The elements of `t` (on any device) as f64, on the host.
 pub fn host_f64(t: &Tensor) -> Vec<f64> {
     t.to_device(&Device::Cpu).unwrap().to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap()

@@ -20,7 +20,7 @@ use tensor_nn::{
     ModuleExt,
 };
 
-use crate::common::{assert_on, devices, tol_on, Kind};
+use crate::common::{assert_on, devices, gpu_close};
 
 const CPU: &Device = &Device::Cpu;
 
@@ -317,7 +317,7 @@ fn bad_files_are_errors() -> Result<()> {
 fn state_dict_saved_on_each_device_equals_the_cpu_one() -> Result<()> {
     // One initialisation for every device; a training-mode forward updates BatchNorm's buffers
     // there. `save_safetensors` copies a device's tensors to the host.
-    let init: BTreeMap<String, Tensor> = lenet().state_dict().into_iter().map(|(k, t)| (k, t.clone())).collect();
+    let init = lenet().state_dict();
     let mut cpu_saved: Option<BTreeMap<String, Tensor>> = None;
     for dev in &devices() {
         let mut m = lenet();
@@ -332,7 +332,7 @@ fn state_dict_saved_on_each_device_equals_the_cpu_one() -> Result<()> {
         let path = tmp(&format!("nn_saved_on_{}.safetensors", dev.to_string().replace(':', "_")));
         save_safetensors(&sd, &path)?;
         let saved = load_safetensors(&path, CPU)?;
-        let want = cpu_saved.get_or_insert_with(|| saved.iter().map(|(k, t)| (k.clone(), t.clone())).collect());
+        let want = cpu_saved.get_or_insert_with(|| saved.clone());
         assert_eq!(saved.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "on {dev}");
         for (k, t) in &saved {
             let w = &want[k];
@@ -343,9 +343,8 @@ fn state_dict_saved_on_each_device_equals_the_cpu_one() -> Result<()> {
             }
             // Parameters are the initial ones; the running statistics are sums over the batch
             // (in another order on a GPU, so within `assert_close`'s tolerance there).
-            let (rtol, atol) = tol_on(dev, t.dtype(), Kind::Sums);
             for (i, (a, b)) in values(t).into_iter().zip(values(w)).enumerate() {
-                assert!((a - b).abs() <= atol + rtol * b.abs(), "{k} on {dev}: element {i}: {a} vs the CPU's {b}");
+                assert!(gpu_close(dev, t.dtype(), a, b), "{k} on {dev}: element {i}: {a} vs the CPU's {b}");
             }
         }
     }

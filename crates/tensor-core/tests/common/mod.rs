@@ -246,18 +246,14 @@ pub fn tol_for(dtype: DType) -> Tol {
 
 /// The tolerance for a float result made by sums (reductions, matmul, conv, pooling averages,
 /// attention, scans) on `dev`: `cpu` on the CPU (often exact: the CPU's summation order is the
-/// reference's); on a GPU, which sums in another order, at least tensor-cuda's tolerance for
-/// `dtype` (its `tests/cuda/common.rs` `tol`). Integer and bool results stay exact everywhere.
+/// reference's); on a GPU, which sums in another order, at least `tensor_cuda::testing::tol`
+/// for `dtype` (exact for integers and bool).
 pub fn device_tol(dev: &Device, dtype: DType, cpu: Tol) -> Tol {
-    let gpu = match dtype {
-        _ if dev.is_cpu() => return cpu,
-        DType::F64 => Tol { atol: 1e-12, rtol: 1e-12 },
-        DType::F32 => Tol { atol: 1e-6, rtol: 1e-5 },
-        DType::F16 => Tol { atol: 1e-3, rtol: 4e-3 },
-        DType::BF16 => Tol { atol: 1e-2, rtol: 1.6e-2 },
-        _ => return cpu,
-    };
-    Tol { atol: cpu.atol.max(gpu.atol), rtol: cpu.rtol.max(gpu.rtol) }
+    if dev.is_cpu() {
+        return cpu;
+    }
+    let (rtol, atol) = tensor_cuda::testing::tol(dtype);
+    Tol { atol: cpu.atol.max(atol), rtol: cpu.rtol.max(rtol) }
 }
 
 /// Equal within `tol`; NaN equals NaN, infinities must match exactly.

@@ -203,9 +203,10 @@ fn scalar_operand(a: &CudaStorage, al: &Layout, s: Scalar) -> Result<(CudaStorag
     Ok((one, l.broadcast_to(al.shape())?))
 }
 
-/// `out[ol] = a[al] op s` for a float `a` (`out` may be `a` with `ol == al`): the number is a
-/// kernel argument in the compute type (f32 for f16/bf16/f32, f64 for f64), as the CPU's scalar
-/// kernels take it, and pow by a small exponent is multiplies (`pow_scalar` in binary.cu).
+/// `out[ol] = a[al] op s` for a float `a` (`out` may be `a` with `ol == al`) and the op's
+/// `code` ([`binary_code`]): the number is a kernel argument in the compute type (f32 for
+/// f16/bf16/f32, f64 for f64), as the CPU's scalar kernels take it, and pow by a small exponent
+/// is multiplies (`pow_scalar` in binary.cu).
 #[track_caller]
 fn launch_binary_scalar(
     out_ptr: u64,
@@ -214,9 +215,8 @@ fn launch_binary_scalar(
     a: &CudaStorage,
     al: &Layout,
     s: Scalar,
-    op: BinaryOp,
+    code: i32,
 ) -> Result<()> {
-    let code = binary_code(a.dtype(), op)?;
     let n = al.numel();
     if n == 0 {
         return Ok(());
@@ -239,11 +239,11 @@ fn launch_binary_scalar(
 /// `a[al] op s` for a number `s`, as a new contiguous storage.
 #[track_caller]
 pub(crate) fn binary_scalar(a: &CudaStorage, al: &Layout, s: Scalar, op: BinaryOp) -> Result<CudaStorage> {
-    binary_code(a.dtype(), op)?;
+    let code = binary_code(a.dtype(), op)?;
     if a.dtype().is_float() {
         let mut out = CudaStorage::alloc(&a.dev, a.dtype(), al.numel())?;
         let strides = contiguous_strides(al.dims());
-        launch_binary_scalar(out.ptr_mut(), &strides, 0, a, al, s, op)?;
+        launch_binary_scalar(out.ptr_mut(), &strides, 0, a, al, s, code)?;
         return Ok(out);
     }
     let (b, bl) = scalar_operand(a, al, s)?;
@@ -253,10 +253,10 @@ pub(crate) fn binary_scalar(a: &CudaStorage, al: &Layout, s: Scalar, op: BinaryO
 /// `a[al] = a[al] op s` for a number `s`.
 #[track_caller]
 pub(crate) fn binary_scalar_inplace(a: &mut CudaStorage, al: &Layout, s: Scalar, op: BinaryOp) -> Result<()> {
-    binary_code(a.dtype(), op)?;
+    let code = binary_code(a.dtype(), op)?;
     if a.dtype().is_float() {
         let out = a.ptr_mut();
-        return launch_binary_scalar(out, al.strides(), al.offset(), a, al, s, op);
+        return launch_binary_scalar(out, al.strides(), al.offset(), a, al, s, code);
     }
     let (b, bl) = scalar_operand(a, al, s)?;
     binary_inplace(a, al, &b, &bl, op)

@@ -4,7 +4,7 @@
 
 use tensor_core::random::Generator;
 use tensor_core::{DType, Device, Tensor};
-pub use tensor_cuda::testing::{cuda_or_skip, host_f64};
+pub use tensor_cuda::testing::{cuda_or_skip, host_f64, tol};
 
 /// The CPU.
 pub fn cpu() -> Device {
@@ -46,17 +46,6 @@ pub fn views(x: &Tensor) -> Vec<(&'static str, Tensor)> {
         ("permuted 3-d", x.reshape(&[2, 3, 8]).unwrap().permute(&[2, 0, 1]).unwrap()),
         ("0-d", x.select(0, 2).unwrap().select(0, 3).unwrap()),
     ]
-}
-
-/// `(rtol, atol)` for results of `dtype` computed by different but correct kernels.
-pub fn tol(dtype: DType) -> (f64, f64) {
-    match dtype {
-        DType::F64 => (1e-12, 1e-12),
-        DType::F32 => (1e-5, 1e-6),
-        DType::F16 => (4e-3, 1e-3),
-        DType::BF16 => (1.6e-2, 1e-2),
-        _ => (0.0, 0.0),
-    }
 }
 
 /// Asserts that `gpu` (a CUDA tensor) equals `want` (a CPU tensor) within `rtol`/`atol`.
