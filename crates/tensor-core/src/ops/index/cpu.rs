@@ -17,6 +17,7 @@ use crate::shape::{Dims, Shape};
 use crate::{bail, with_cpu, DType, Element, Layout, Result};
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use half::{bf16, f16};
 
 impl IndexOps<Storage> for CpuStorage {
@@ -76,11 +77,8 @@ fn check_indices(op: &'static str, idx: &[i64], il: &Layout, dim: usize, layout:
     }
     let size = layout.dims()[dim];
     let bad = |v: &i64| *v < 0 || *v as u64 >= size as u64;
-    let largest = |ids: &[i64]| widest!(ids.iter().fold(0u64, |m, &v| m.max(v as u64)));
     let found = match il.contiguous_range() {
-        // The largest index as u64 (a negative one is huge): a loop without an exit, in the
-        // widest vectors (the baseline has no 64-bit max); the first bad index is looked for
-        // only when there is one.
+        // The first bad index is looked for only when there is one.
         Some((a, b)) if largest(&idx[a..b]) < size as u64 => None,
         Some((a, b)) => idx[a..b].iter().copied().find(bad),
         None => il.offsets().map(|o| idx[o]).find(bad),
@@ -113,14 +111,49 @@ fn index_along(il: &Layout, shape: &[usize], dim: usize) -> Layout {
     Layout::from_parts(Shape::new(shape), strides, il.offset())
 }
 
-/// `out[p] = x[xl(p) + idx[il(p)] * sd]` over the shape of `xl` and `il`, contiguous.
+/// `out[p] = x[xl(p) + idx[il(p)] * sd]` over the shape of `xl` and `il`, contiguous. The
+/// indices are checked against `size` (the length of `dim`): row by row, inside the parallel
+/// walk, where the walk gathers along a row of the data (`x.gather(-1, index)`: each row of the
+/// index is read once to check it and again, from the L1 cache, to gather); before the walk
+/// otherwise; not at all where the caller has (`index_select` checks its short index once).
 #[track_caller]
-fn gather_rows<T: Element>(x: &[T], xl: &Layout, idx: &[i64], il: &Layout, sd: usize) -> Result<Vec<T>> {
-    let mut out = buffer_for_overwrite::<T>("index", xl.numel())?;
+fn gather_rows<T: Element>(
+    op: &'static str,
+    x: &[T],
+    xl: &Xl<'_>,
+    idx: &[i64],
+    il: &Layout,
+    sd: usize,
+) -> Result<Vec<T>> {
+    let Xl { layout: xl, whole, dim, checked } = xl;
     let row = Row::new([xl, il]);
     let [sx, si] = row.stride;
+    let along_row = sx == 0 && si == 1;
+    if !along_row && !checked {
+        check_indices(op, idx, il, *dim, whole)?;
+    }
+    let size = whole.dims()[*dim] as u64;
+    let bad = AtomicBool::new(false);
+    let mut out = buffer_for_overwrite::<T>(op, xl.numel())?;
     fill_rows(&mut out, &row, |d, [ox, oi]| {
-        if si == 0 {
+        if along_row {
+            // Every element from one data row.
+            let ids = &idx[oi..oi + d.len()];
+            if !checked && largest(ids) >= size {
+                bad.store(true, Ordering::Relaxed);
+                return;
+            }
+            let x = &x[ox..];
+            if sd == 1 {
+                for (o, &i) in d.iter_mut().zip(ids) {
+                    *o = x[i as usize];
+                }
+            } else {
+                for (o, &i) in d.iter_mut().zip(ids) {
+                    *o = x[i as usize * sd];
+                }
+            }
+        } else if si == 0 {
             let base = ox + idx[oi] as usize * sd;
             if sx == 1 {
                 d.copy_from_slice(&x[base..base + d.len()]);
@@ -129,19 +162,33 @@ fn gather_rows<T: Element>(x: &[T], xl: &Layout, idx: &[i64], il: &Layout, sd: u
                     *o = x[base + i * sx];
                 }
             }
-        } else if sx == 0 && si == 1 {
-            // Gathering along the row (`x.gather(-1, index)`): every element from one data row.
-            let (x, ids) = (&x[ox..], &idx[oi..oi + d.len()]);
-            for (o, &i) in d.iter_mut().zip(ids) {
-                *o = x[i as usize * sd];
-            }
         } else {
             for (i, o) in d.iter_mut().enumerate() {
                 *o = x[ox + i * sx + idx[oi + i * si] as usize * sd];
             }
         }
     });
+    if bad.load(Ordering::Relaxed) {
+        // Finds the first bad index, for the message.
+        check_indices(op, idx, il, *dim, whole)?;
+    }
     Ok(out)
+}
+
+/// The data layout of [`gather_rows`]' walk, and the whole layout and `dim` its indices are
+/// checked against (unless the caller has `checked` them).
+struct Xl<'a> {
+    layout: Layout,
+    whole: &'a Layout,
+    dim: usize,
+    checked: bool,
+}
+
+/// The largest index as u64 (a negative one is huge), in the widest vectors: a loop without an
+/// exit (the baseline has no 64-bit max).
+#[inline]
+fn largest(ids: &[i64]) -> u64 {
+    widest!(ids.iter().fold(0u64, |m, &v| m.max(v as u64)))
 }
 
 /// `index_select` where the dims after `dim` are one dense block of `inner` elements (an
@@ -259,10 +306,10 @@ pub(crate) fn index_select(
     }
     let mut shape = Dims::from_slice(layout.dims());
     shape[dim] = il.numel();
-    let xl = along(layout, &shape, dim);
+    let xl = Xl { layout: along(layout, &shape, dim), whole: layout, dim, checked: true };
     let ixl = index_along(&il, &shape, dim);
     let sd = layout.strides()[dim];
-    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows(v, &xl, &idx, &ixl, sd)?)))
+    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows("index_select", v, &xl, &idx, &ixl, sd)?)))
 }
 
 /// `out[p] = x[p with p[dim] = index[p]]`; contiguous result of the index's shape. `layout` is
@@ -276,10 +323,9 @@ pub(crate) fn gather(
     il: &Layout,
 ) -> Result<CpuStorage> {
     let (idx, il) = index_i64("gather", index, il)?;
-    check_indices("gather", &idx, &il, dim, layout)?;
-    let xl = along(layout, il.dims(), dim);
+    let xl = Xl { layout: along(layout, il.dims(), dim), whole: layout, dim, checked: false };
     let sd = layout.strides()[dim];
-    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows(v, &xl, &idx, &il, sd)?)))
+    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows("gather", v, &xl, &idx, &il, sd)?)))
 }
 
 /// `x[p with p[dim] = index[p]] (=|+=) src[p]` for every position `p` of the index. `layout` is

@@ -167,11 +167,16 @@ macro_rules! float_unary {
             UnaryOp::Relu => arm!(move |x: $T| if x < zero { zero } else { x }),
             UnaryOp::Gelu => arm!(|x: $T| Math::gelu(x)),
             // In the dtype, as PyTorch's kernel: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
-            // In the dtype, as PyTorch's kernel: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
             UnaryOp::GeluTanh => arm!(|x: $T| Math::gelu_tanh(x)),
             UnaryOp::Silu => arm!(move |x: $T| x / (one + Math::exp(-x))),
             // In the dtype, as PyTorch's kernel: x where beta x > threshold, else
             // log1p(exp(beta x)) / beta.
+            // beta = 1 (the default) as its own loop: the product and the division by 1 fold
+            // away (x * 1 and x / 1 are x, exactly).
+            UnaryOp::Softplus { beta, threshold } if beta == 1.0 => {
+                let t = of(threshold);
+                arm!(move |x: $T| Math::softplus(x, one, t))
+            }
             UnaryOp::Softplus { beta, threshold } => {
                 let (b, t) = (of(beta), of(threshold));
                 arm!(move |x: $T| Math::softplus(x, b, t))
