@@ -12,6 +12,7 @@ mod creation;
 mod display;
 mod elementwise;
 mod error_location;
+mod index_errors;
 mod index_ops;
 mod inplace_out;
 mod int_dtypes;
