@@ -74,7 +74,7 @@ pub(crate) fn exp(x: f32) -> f32 {
     let zero = x < -104.0;
     // Past 89 the result is +inf: clamping there changes nothing.
     let x = if zero { 0.0 } else { clamp(x, -104.0, 89.0) };
-    let t = x * LOG2E + ROUND;
+    let t = fma(x, LOG2E, ROUND);
     let n = t - ROUND;
     let k = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let r = fma(n, -LN2_LO, fma(n, -LN2_HI, x));
