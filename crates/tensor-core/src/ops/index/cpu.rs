@@ -5,7 +5,9 @@
 //! walked beside it (broadcast along the other dims for the 1-d indices of `index_select` and
 //! `index_add`); each element then adds `index * stride[dim]` to its data offset. A row whose
 //! index is constant (the embedding lookup `weight.index_select(0, ids)`) is one slice copy.
-//! Every index is checked before anything is read or written.
+//! Every index is checked before it is used, and before anything the caller owns is written:
+//! up front, or (`gather` along a row) row by row inside the parallel walk into a fresh result
+//! that is dropped when one fails.
 
 use crate::backend::ScatterReduce;
 use crate::backend::{IndexOps, Storage};
