@@ -188,8 +188,10 @@ fn gather_rows<T: Element>(
         }
     });
     if bad.load(Ordering::Relaxed) {
-        // Finds the first bad index, for the message.
+        // Finds the first bad index, for the message (the rows after a bad one were skipped:
+        // the partial result is never returned).
         check_indices(op, idx, il, *dim, whole)?;
+        bail!(Index, op, "an index is out of bounds for dimension {} with size {}", dim, size);
     }
     Ok(out)
 }
