@@ -7,7 +7,9 @@
 /// Evaluates `$body` compiled for the widest vector unit available (the body is safe code;
 /// only the call into a `#[target_feature]` function needs the check). Functions that `$body`
 /// calls are compiled with the same features when inlined into it: mark them
-/// `#[inline(always)]`.
+/// `#[inline(always)]`. `$body` captures by reference: a scalar it reads should reach the loop
+/// as a function parameter or a local of `$body` (by reference, LLVM may reload it every element
+/// or turn a select on it into a gather).
 macro_rules! widest {
     ($body:expr) => {{
         #[cfg(all(feature = "std", target_arch = "x86_64"))]

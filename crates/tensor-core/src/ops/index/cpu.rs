@@ -130,21 +130,16 @@ fn index_along(il: &Layout, shape: &[usize], dim: usize) -> Layout {
     Layout::from_parts(Shape::new(shape), strides, il.offset())
 }
 
-/// `out[p] = x[xl(p) + idx[il(p)] * sd]` over the shape of `xl` and `il`, contiguous. The
-/// indices are checked against `size` (the length of `dim`): row by row, inside the parallel
-/// walk, where the walk gathers along a row of the data (`x.gather(-1, index)`: each row of the
-/// index is read once to check it and again, from the L1 cache, to gather); before the walk
-/// otherwise; not at all where the caller has (`index_select` checks its short index once).
+/// `out[p] = x[xl(p) + idx[il(p)] * sd]` over the shape of `xl` and `il`, contiguous (`sd` the
+/// whole layout's stride along `dim`). The indices are checked against the length of `dim`: row
+/// by row, inside the parallel walk, where the walk gathers along a row of the data
+/// (`x.gather(-1, index)`: each row of the index is read once to check it and again, from the
+/// L1 cache, to gather); before the walk otherwise; not at all where the caller has
+/// (`index_select` checks its short index once).
 #[track_caller]
-fn gather_rows<T: Element>(
-    op: &'static str,
-    x: &[T],
-    xl: &Xl<'_>,
-    idx: &[i64],
-    il: &Layout,
-    sd: usize,
-) -> Result<Vec<T>> {
+fn gather_rows<T: Element>(op: &'static str, x: &[T], xl: &Xl<'_>, idx: &[i64], il: &Layout) -> Result<Vec<T>> {
     let Xl { layout: xl, whole, dim, checked } = xl;
+    let sd = whole.strides()[*dim];
     let row = Row::new([xl, il]);
     let [sx, si] = row.stride;
     let along_row = sx == 0 && si == 1;
@@ -329,8 +324,7 @@ pub(crate) fn index_select(
     shape[dim] = il.numel();
     let xl = Xl { layout: along(layout, &shape, dim), whole: layout, dim, checked: true };
     let ixl = index_along(&il, &shape, dim);
-    let sd = layout.strides()[dim];
-    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows("index_select", v, &xl, &idx, &ixl, sd)?)))
+    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows("index_select", v, &xl, &idx, &ixl)?)))
 }
 
 /// `out[p] = x[p with p[dim] = index[p]]`; contiguous result of the index's shape. `layout` is
@@ -345,8 +339,7 @@ pub(crate) fn gather(
 ) -> Result<CpuStorage> {
     let (idx, il) = index_i64("gather", index, il)?;
     let xl = Xl { layout: along(layout, il.dims(), dim), whole: layout, dim, checked: false };
-    let sd = layout.strides()[dim];
-    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows("gather", v, &xl, &idx, &il, sd)?)))
+    Ok(with_cpu!(x, |v| StorageOf::into_storage(gather_rows("gather", v, &xl, &idx, &il)?)))
 }
 
 /// `x[p with p[dim] = index[p]] (=|+=) src[p]` for every position `p` of the index. `layout` is
