@@ -19,8 +19,11 @@ pub struct BackwardOptions {
     pub create_graph: bool,
 }
 
-struct Pending {
-    node: Arc<Node>,
+/// A node reached by the pass, borrowed from the graph: the roots' edges, held for the whole
+/// pass, keep every node below them alive (a node's edges change only when it is dropped), so
+/// the pass counts no references per node.
+struct Pending<'g> {
+    node: &'g Arc<Node>,
     deps: usize,
     grad: Option<Var>,
 }
@@ -33,16 +36,16 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
     let _mode = set_grad_enabled(opts.create_graph);
     let captured_ids: Vec<usize> = capture.map(|c| c.iter().map(Edge::id).collect()).unwrap_or_default();
     let mut captured: Vec<Option<Var>> = vec![None; captured_ids.len()];
+    let root_edges: Vec<Option<Edge>> = roots.iter().map(|(v, _)| v.edge()).collect();
 
     // Count, for every reachable node, how many edges point at it.
     // Keyed by node address: FxHash (a multiply) rather than SipHash, which showed in profiles.
-    let mut pending: HashMap<usize, Pending> = HashMap::default();
-    let mut stack: Vec<Arc<Node>> = Vec::new();
-    for (v, _) in roots {
-        if let Some(Edge::Node(n)) = v.edge() {
-            let id = Edge::Node(n.clone()).id();
-            if let std::collections::hash_map::Entry::Vacant(e) = pending.entry(id) {
-                e.insert(Pending { node: n.clone(), deps: 0, grad: None });
+    let mut pending: HashMap<usize, Pending<'_>> = HashMap::default();
+    let mut stack: Vec<&Arc<Node>> = Vec::new();
+    for e in root_edges.iter().flatten() {
+        if let Edge::Node(n) = e {
+            if let std::collections::hash_map::Entry::Vacant(v) = pending.entry(e.id()) {
+                v.insert(Pending { node: n, deps: 0, grad: None });
                 stack.push(n);
             }
         }
@@ -50,12 +53,11 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
     while let Some(n) = stack.pop() {
         for e in n.edges.iter().flatten() {
             if let Edge::Node(child) = e {
-                let id = e.id();
-                match pending.get_mut(&id) {
-                    Some(p) => p.deps += 1,
-                    None => {
-                        pending.insert(id, Pending { node: child.clone(), deps: 1, grad: None });
-                        stack.push(child.clone());
+                match pending.entry(e.id()) {
+                    std::collections::hash_map::Entry::Occupied(mut p) => p.get_mut().deps += 1,
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(Pending { node: child, deps: 1, grad: None });
+                        stack.push(child);
                     }
                 }
             }
@@ -65,13 +67,13 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
     // Seed the roots.
     let mut leaves = LeafGrads::default();
     let mut ready: BinaryHeap<(u64, usize)> = BinaryHeap::new();
-    for (v, g) in roots {
-        match v.edge() {
+    for ((_, g), edge) in roots.iter().zip(&root_edges) {
+        match edge {
             Some(e @ Edge::Node(_)) => {
                 let p = pending.get_mut(&e.id()).expect("root registered");
                 p.grad = Some(add_opt(p.grad.take(), g.clone())?);
             }
-            Some(e @ Edge::Leaf(_)) => leaves.add(e, g.clone())?,
+            Some(e @ Edge::Leaf(_)) => leaves.add(e.clone(), g.clone())?,
             None => {
                 bail!(Autograd, "backward", "element 0 of tensors does not require grad and does not have a grad_fn")
             }
@@ -79,7 +81,7 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
     }
     for p in pending.values() {
         if p.deps == 0 {
-            ready.push((p.node.sequence, Arc::as_ptr(&p.node) as *const () as usize));
+            ready.push((p.node.sequence, Arc::as_ptr(p.node) as *const () as usize));
         }
     }
 
@@ -98,9 +100,7 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
             }
             continue;
         };
-        if let Some(slot) =
-            node.output_slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|w| w.upgrade())
-        {
+        if let Some(slot) = node.output_slot() {
             grad = slot.run_hooks(grad)?;
             if slot.retains_grad.load(std::sync::atomic::Ordering::Relaxed) {
                 slot.accumulate(grad.tensor())?;
@@ -109,14 +109,14 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
         if let Some(i) = captured_ids.iter().position(|&c| c == id) {
             captured[i] = Some(add_opt(captured[i].take(), grad.clone())?);
         }
-        let grads = Node::apply(&node, &grad, retain_graph, opts.create_graph)?;
+        let grads = Node::apply(node, &grad, retain_graph, opts.create_graph)?;
         // Released before the leaves take their gradients: one passed straight through (as
         // by `add`) then has no other handle, and `.grad` takes it over without a copy.
         drop(grad);
         for (i, (edge, g)) in node.edges.iter().zip(grads).enumerate() {
             let Some(edge) = edge else { continue };
             if let Some(g) = &g {
-                check_shape(g, i, &node)?;
+                check_shape(g, i, node)?;
             }
             match edge {
                 Edge::Node(_) => {

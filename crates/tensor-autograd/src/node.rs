@@ -16,7 +16,7 @@
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use tensor_core::{bail, Result, ResultExt, Shape, Tensor};
 
@@ -178,9 +178,14 @@ pub type Node = NodeOf<dyn BackwardFn>;
 pub struct NodeOf<F: ?Sized> {
     name: Cow<'static, str>,
     pub(crate) edges: PerInput<Option<Edge>>,
-    state: Mutex<Option<NodeState>>,
+    /// The saved values; `None` for a node that saved none (most: `add`, a product with a
+    /// number, views), which is never released and runs its backward without taking a lock.
+    state: Option<Mutex<NodeState>>,
     /// The output's grad slot, when `retain_grad` or a hook was registered on the output.
-    pub(crate) output_slot: Mutex<Option<Weak<GradSlot>>>,
+    output_slot: Mutex<Option<Weak<GradSlot>>>,
+    /// Set once `output_slot` has been filled: the backward pass reads this flag rather than
+    /// locking the mutex at every node (one in a thousand has a slot).
+    has_output_slot: AtomicBool,
     /// The shape of each input: a gradient sent along edge `i` must have `input_shapes[i]`.
     pub(crate) input_shapes: PerInput<Shape>,
     /// Order of creation: later nodes run first when several are ready.
@@ -191,7 +196,7 @@ pub struct NodeOf<F: ?Sized> {
 struct NodeState {
     saved: Vec<SavedVar>,
     /// The saved values were freed by a backward without `retain_graph`. A node that saved
-    /// nothing is never released: it can run again, as in PyTorch.
+    /// nothing has no state, so is never released: it can run again, as in PyTorch.
     released: bool,
 }
 
@@ -203,17 +208,31 @@ impl<F: BackwardFn> NodeOf<F> {
         saved: Vec<SavedVar>,
         input_shapes: PerInput<Shape>,
     ) -> NodeOf<F> {
-        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         NodeOf {
             name,
             edges,
-            state: Mutex::new(Some(NodeState { saved, released: false })),
+            state: (!saved.is_empty()).then(|| Mutex::new(NodeState { saved, released: false })),
             output_slot: Mutex::new(None),
+            has_output_slot: AtomicBool::new(false),
             input_shapes,
-            sequence: SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            sequence: next_sequence_number(),
             backward,
         }
     }
+}
+
+/// The next node's sequence number. Per thread, as PyTorch's `sequence_nr`: it only orders the
+/// nodes that are ready at once in a backward pass (the dependency counts order the rest), and
+/// a thread-local counter costs no atomic read-modify-write per recorded op.
+fn next_sequence_number() -> u64 {
+    thread_local! {
+        static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    NEXT.with(|n| {
+        let s = n.get();
+        n.set(s + 1);
+        s
+    })
 }
 
 impl Node {
@@ -233,6 +252,19 @@ impl Node {
             .collect()
     }
 
+    /// The grad slot of this node's output, when one was attached (`retain_grad`, a hook).
+    pub(crate) fn output_slot(&self) -> Option<Arc<GradSlot>> {
+        if !self.has_output_slot.load(Ordering::Acquire) {
+            return None;
+        }
+        self.output_slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(Weak::upgrade)
+    }
+    /// Attaches the grad slot of this node's output (replacing any earlier one).
+    pub(crate) fn set_output_slot(&self, slot: &Arc<GradSlot>) {
+        *self.output_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::downgrade(slot));
+        self.has_output_slot.store(true, Ordering::Release);
+    }
+
     /// Runs this node's backward on `grad`. `this` is the node itself (to re-attach a saved output).
     #[track_caller]
     pub(crate) fn apply(
@@ -241,28 +273,31 @@ impl Node {
         retain_graph: bool,
         create_graph: bool,
     ) -> Result<Vec<Option<Var>>> {
-        let mut guard = this.state.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(state) = guard.as_mut().filter(|s| !s.released) else {
-            bail!(
-                Autograd,
-                "backward",
-                "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward. (node {})",
-                this.name
-            );
-        };
-        let mut saved = Vec::with_capacity(state.saved.len());
-        for s in &state.saved {
-            saved.push(match s {
-                SavedVar::Var { var, version } => {
-                    check_version(var.tensor_ref(), *version, this)?;
-                    var.clone()
-                }
-                SavedVar::Output { tensor, version } => {
-                    check_version(tensor, *version, this)?;
-                    let node = if create_graph { Some(this.clone()) } else { None };
-                    Var::from_node(tensor.shallow_clone(), node)
-                }
-            });
+        let mut guard = this.state.as_ref().map(|m| m.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut saved = Vec::new();
+        if let Some(state) = guard.as_deref() {
+            if state.released {
+                bail!(
+                    Autograd,
+                    "backward",
+                    "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward. (node {})",
+                    this.name
+                );
+            }
+            saved.reserve_exact(state.saved.len());
+            for s in &state.saved {
+                saved.push(match s {
+                    SavedVar::Var { var, version } => {
+                        check_version(var.tensor_ref(), *version, this)?;
+                        var.clone()
+                    }
+                    SavedVar::Output { tensor, version } => {
+                        check_version(tensor, *version, this)?;
+                        let node = if create_graph { Some(this.clone()) } else { None };
+                        Var::from_node(tensor.shallow_clone(), node)
+                    }
+                });
+            }
         }
         let needs: PerInput<bool> = this.edges.iter().map(Option::is_some).collect();
         let ctx = BackwardCtx { grad, saved: &saved, needs: &needs };
@@ -277,11 +312,11 @@ impl Node {
                 this.edges.len()
             );
         }
-        if !retain_graph && !state.saved.is_empty() {
+        if let (false, Some(mut state)) = (retain_graph, guard.take()) {
             // Free the saved values (not the node: its edges and backward stay, as PyTorch's).
             let freed = std::mem::take(&mut state.saved);
             state.released = true;
-            drop(guard);
+            drop(state);
             drop(freed);
         }
         Ok(grads)
@@ -324,19 +359,15 @@ impl<F: ?Sized> Drop for NodeOf<F> {
             }
         };
         take(&mut self.edges, &mut stack);
-        if let Ok(mut s) = self.state.lock() {
-            if let Some(st) = s.take() {
-                drop_saved(st, &mut stack);
-            }
+        if let Some(state) = self.state.take() {
+            drop_saved(state, &mut stack);
         }
         while let Some(mut n) = stack.pop() {
             // The last reference: empty it here (its own drop then has nothing to unlink).
             if let Some(inner) = Arc::get_mut(&mut n) {
                 take(&mut inner.edges, &mut stack);
-                if let Ok(s) = inner.state.get_mut() {
-                    if let Some(st) = s.take() {
-                        drop_saved(st, &mut stack);
-                    }
+                if let Some(state) = inner.state.take() {
+                    drop_saved(state, &mut stack);
                 }
             }
         }
@@ -344,8 +375,8 @@ impl<F: ?Sized> Drop for NodeOf<F> {
 }
 
 /// Moves the graph nodes reachable only through saved variables onto the unlink stack.
-fn drop_saved(state: NodeState, stack: &mut Vec<Arc<Node>>) {
-    for s in state.saved {
+fn drop_saved(state: Mutex<NodeState>, stack: &mut Vec<Arc<Node>>) {
+    for s in state.into_inner().unwrap_or_else(|e| e.into_inner()).saved {
         if let SavedVar::Var { var, .. } = s {
             if let Some(n) = var.into_node_if_unique() {
                 stack.push(n);

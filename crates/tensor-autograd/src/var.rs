@@ -196,7 +196,7 @@ impl Var {
     }
     fn attach_slot_to_node(&self) {
         if let Some(n) = self.grad_fn() {
-            *n.output_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::downgrade(self.slot()));
+            n.set_output_slot(self.slot());
         }
     }
     /// A new variable sharing the data but not the graph, as `x.detach()`.
