@@ -340,14 +340,27 @@ impl Recording {
             let view_of = inputs.flatten().find(|v| value.shares_storage(v.tensor_ref())).map(ViewOf::of);
             return Err(unrecorded(value, view_of));
         }
-        let edges: PerInput<Option<Edge>> = inputs.clone().map(|v| v.and_then(Var::edge)).collect();
+        // Pushed one by one: collecting these two-element lists through `SmallVec`'s `Extend`
+        // cost more than the rest of the recording's bookkeeping.
+        let mut edges: PerInput<Option<Edge>> = PerInput::new();
         // A view of a variable (its tensor shares the input's storage), tracked even when
         // nothing requires grad: an in-place op on it that records must rebase the base.
-        let view_of = inputs.clone().flatten().find(|v| value.shares_storage(v.tensor_ref())).map(ViewOf::of);
+        let mut view_of = None;
+        for v in inputs.clone() {
+            edges.push(v.and_then(Var::edge));
+            if let (None, Some(v)) = (&view_of, v) {
+                if value.shares_storage(v.tensor_ref()) {
+                    view_of = Some(ViewOf::of(v));
+                }
+            }
+        }
         if edges.iter().all(Option::is_none) {
             return Err(unrecorded(value, view_of));
         }
-        let input_shapes = inputs.clone().map(|v| v.map_or_else(Shape::scalar, |v| v.shape().clone())).collect();
+        let mut input_shapes: PerInput<Shape> = PerInput::new();
+        for v in inputs.clone() {
+            input_shapes.push(v.map_or_else(Shape::scalar, |v| v.shape().clone()));
+        }
         let saved = saved
             .into_iter()
             .map(|s| match s {

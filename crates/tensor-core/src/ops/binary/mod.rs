@@ -29,7 +29,12 @@ pub(crate) fn can_cast(from: DType, to: DType) -> bool {
 
 /// The dtype `op` computes in and the dtype it returns, for these operands.
 fn dtypes(op: BinaryOp, a: &Tensor, b: &Rhs<'_>) -> (DType, DType) {
-    let common = result_type(&[a.operand(), b.operand()]);
+    let common = match b {
+        // A number is of a lower tier than a tensor and of no higher category than a float,
+        // so it never lifts a float tensor's dtype: `x * 0.5` without the general promotion.
+        Rhs::Scalar(_) if a.dtype().is_float() => a.dtype(),
+        _ => result_type(&[a.operand(), b.operand()]),
+    };
     match op {
         BinaryOp::Div | BinaryOp::Atan2 => (common.to_float(), common.to_float()),
         BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor => (DType::Bool, DType::Bool),
