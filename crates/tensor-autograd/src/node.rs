@@ -299,7 +299,10 @@ impl Node {
                 });
             }
         }
-        let needs: PerInput<bool> = this.edges.iter().map(Option::is_some).collect();
+        let mut needs: PerInput<bool> = PerInput::new();
+        for e in &this.edges {
+            needs.push(e.is_some());
+        }
         let ctx = BackwardCtx { grad, saved: &saved, needs: &needs };
         let grads = this.backward.backward(&ctx).located()?;
         if grads.len() != this.edges.len() {

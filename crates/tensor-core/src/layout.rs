@@ -89,9 +89,11 @@ impl Layout {
     /// True when the elements are row-major and dense (size-1 dims may have any stride, and a
     /// tensor with no elements is contiguous), as PyTorch's `is_contiguous`.
     pub fn is_contiguous(&self) -> bool {
-        if self.numel() == 0 {
-            return true;
-        }
+        self.numel() == 0 || self.has_dense_strides()
+    }
+    /// The strides of a row-major dense layout (ignoring size-1 dims); meaningful for a
+    /// layout with elements.
+    fn has_dense_strides(&self) -> bool {
         let mut expected = 1;
         for (&d, &s) in self.dims().iter().zip(self.strides.iter()).rev() {
             if d != 1 {
@@ -107,13 +109,9 @@ impl Layout {
     /// `Some((start, end))` when the elements are the dense storage range `start..end`, in order
     /// (`0..0` for a layout with no elements, whose offset may lie past the storage's end).
     pub fn contiguous_range(&self) -> Option<(usize, usize)> {
-        if self.numel() == 0 {
-            return Some((0, 0));
-        }
-        if self.is_contiguous() {
-            Some((self.offset, self.offset + self.numel()))
-        } else {
-            None
+        match self.numel() {
+            0 => Some((0, 0)),
+            n => self.has_dense_strides().then(|| (self.offset, self.offset + n)),
         }
     }
 
