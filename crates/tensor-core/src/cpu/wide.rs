@@ -9,7 +9,11 @@
 /// calls are compiled with the same features when inlined into it: mark them
 /// `#[inline(always)]`. `$body` captures by reference: a scalar it reads should reach the loop
 /// as a function parameter or a local of `$body` (by reference, LLVM may reload it every element
-/// or turn a select on it into a gather).
+/// or turn a select on it into a gather), and so should a closure it calls, copied in
+/// (`let f = *f;`): behind a reference, the closure's own captures are loads through a pointer,
+/// and a select between them (`if x > 0 { g } else { g * slope }`) became a gather per vector
+/// (leaky_relu's and abs's gradients, sign, clamp, nan_to_num, floor division: all `Copy`
+/// closures now, copied by [`map`], [`update`], [`zip`] and the binary ops' row loop).
 macro_rules! widest {
     ($body:expr) => {{
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -53,27 +57,36 @@ pub(crate) use widest;
 
 /// `out[i] = f(src[i])`; the slices have one length.
 #[inline]
-pub(crate) fn map<T: Copy, U>(out: &mut [U], src: &[T], f: &impl Fn(T) -> U) {
+pub(crate) fn map<T: Copy, U>(out: &mut [U], src: &[T], f: &(impl Fn(T) -> U + Copy)) {
     let src = &src[..out.len()];
-    widest!(for (o, &x) in out.iter_mut().zip(src) {
-        *o = f(x);
+    widest!({
+        let f = *f;
+        for (o, &x) in out.iter_mut().zip(src) {
+            *o = f(x);
+        }
     })
 }
 
 /// `v[i] = f(v[i])`.
 #[inline]
-pub(crate) fn update<T: Copy>(v: &mut [T], f: &impl Fn(T) -> T) {
-    widest!(for x in v.iter_mut() {
-        *x = f(*x);
+pub(crate) fn update<T: Copy>(v: &mut [T], f: &(impl Fn(T) -> T + Copy)) {
+    widest!({
+        let f = *f;
+        for x in v.iter_mut() {
+            *x = f(*x);
+        }
     })
 }
 
 /// `out[i] = f(a[i], b[i])`; the slices have one length.
 #[inline]
-pub(crate) fn zip<T: Copy, U>(out: &mut [U], a: &[T], b: &[T], f: &impl Fn(T, T) -> U) {
+pub(crate) fn zip<T: Copy, U>(out: &mut [U], a: &[T], b: &[T], f: &(impl Fn(T, T) -> U + Copy)) {
     let (a, b) = (&a[..out.len()], &b[..out.len()]);
-    widest!(for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        *o = f(x, y);
+    widest!({
+        let f = *f;
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = f(x, y);
+        }
     })
 }
 
@@ -87,7 +100,7 @@ pub(crate) fn zip_layouts<T: crate::Element>(
     la: &crate::Layout,
     b: &[T],
     lb: &crate::Layout,
-    f: impl Fn(T, T) -> T + Sync + Send,
+    f: impl Fn(T, T) -> T + Sync + Send + Copy,
 ) -> crate::Result<alloc::vec::Vec<T>> {
     let mut out = super::buffer_for_overwrite::<T>(op, la.numel())?;
     let row = super::Row::new([la, lb]);
@@ -96,14 +109,15 @@ pub(crate) fn zip_layouts<T: crate::Element>(
         let n = d.len();
         match (sa, sb) {
             (1, 1) => zip(d, &a[oa..oa + n], &b[ob..ob + n], &f),
-            // The scalar captured by value: by reference, it might alias `d`, and the loop
-            // would reload it each element instead of vectorising.
+            // The scalar and `f` captured by value (see `widest!`): the scalar by reference
+            // might alias `d`, and the loop would reload it each element instead of
+            // vectorising; `f` by reference had its own captures loaded through a pointer.
             (1, 0) => {
-                let (y, f) = (b[ob], &f);
+                let (y, f) = (b[ob], f);
                 map(d, &a[oa..oa + n], &move |x| f(x, y))
             }
             (0, 1) => {
-                let (x, f) = (a[oa], &f);
+                let (x, f) = (a[oa], f);
                 map(d, &b[ob..ob + n], &move |y| f(x, y))
             }
             _ => {

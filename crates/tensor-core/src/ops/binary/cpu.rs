@@ -59,8 +59,9 @@ impl BinaryOps<Storage> for CpuStorage {
 /// One row of `out[i] = f(a[i * sa], b[i * sb])`, with the common stride patterns unrolled, in
 /// the widest vectors (the integer ops, comparisons and `out=` forms come here).
 #[inline(always)]
-fn row_loop<T: Copy, U>(out: &mut [U], a: &[T], sa: usize, b: &[T], sb: usize, f: &impl Fn(T, T) -> U) {
-    widest!(row_loop_body(out, a, sa, b, sb, f))
+fn row_loop<T: Copy, U>(out: &mut [U], a: &[T], sa: usize, b: &[T], sb: usize, f: &(impl Fn(T, T) -> U + Copy)) {
+    // `f` copied into the vector code (see `widest!`).
+    widest!(row_loop_body(out, a, sa, b, sb, &{ *f }))
 }
 
 #[inline(always)]
@@ -99,7 +100,7 @@ fn zip_map<T: Element, U: Element>(
     la: &Layout,
     b: &[T],
     lb: &Layout,
-    f: impl Fn(T, T) -> U + Sync + Send,
+    f: impl Fn(T, T) -> U + Sync + Send + Copy,
 ) -> Result<Vec<U>> {
     let mut out = buffer_for_overwrite::<U>("binary", la.numel())?;
     zip_map_into(&mut out, a, la, b, lb, f);
@@ -113,7 +114,7 @@ fn zip_map_into<T: Element, U: Element>(
     la: &Layout,
     b: &[T],
     lb: &Layout,
-    f: impl Fn(T, T) -> U + Sync + Send,
+    f: impl Fn(T, T) -> U + Sync + Send + Copy,
 ) {
     let row = Row::new([la, lb]);
     let [sa, sb] = row.stride;
@@ -128,7 +129,7 @@ fn zip_map_strided<T: Element>(
     la: &Layout,
     b: &[T],
     lb: &Layout,
-    f: impl Fn(T, T) -> T + Sync + Send,
+    f: impl Fn(T, T) -> T + Sync + Send + Copy,
 ) {
     if let Some((s, e)) = ld.contiguous_range() {
         return zip_map_into(&mut dst[s..e], a, la, b, lb, f);

@@ -43,7 +43,7 @@ impl UnaryOps<Storage> for CpuStorage {
 pub(crate) fn map<T: Element, U: Element>(
     src: &[T],
     layout: &Layout,
-    f: impl Fn(T) -> U + Sync + Send,
+    f: impl Fn(T) -> U + Sync + Send + Copy,
 ) -> Result<Vec<U>> {
     map_rows::<T, U, false>(src, layout, f)
 }
@@ -53,7 +53,7 @@ pub(crate) fn map<T: Element, U: Element>(
 pub(crate) fn map_wide<T: Element, U: Element>(
     src: &[T],
     layout: &Layout,
-    f: impl Fn(T) -> U + Sync + Send,
+    f: impl Fn(T) -> U + Sync + Send + Copy,
 ) -> Result<Vec<U>> {
     map_rows::<T, U, true>(src, layout, f)
 }
@@ -65,7 +65,7 @@ const TINY: usize = 16;
 fn map_rows<T: Element, U: Element, const WIDE: bool>(
     src: &[T],
     layout: &Layout,
-    f: impl Fn(T) -> U + Sync + Send,
+    f: impl Fn(T) -> U + Sync + Send + Copy,
 ) -> Result<Vec<U>> {
     if let Some((a, b)) = layout.contiguous_range().filter(|(a, b)| b - a <= TINY) {
         // A few elements (a loss, a scalar op of an autograd chain): the walker's set-up would
@@ -95,16 +95,20 @@ fn map_rows<T: Element, U: Element, const WIDE: bool>(
 }
 
 /// `v[layout] = f(v[layout])`.
-pub(crate) fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
+pub(crate) fn map_inplace<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send + Copy) {
     map_inplace_rows::<T, false>(v, layout, f)
 }
 
 /// [`map_inplace`] with contiguous data run by [`wide::update`].
-fn map_inplace_wide<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
+fn map_inplace_wide<T: Element>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send + Copy) {
     map_inplace_rows::<T, true>(v, layout, f)
 }
 
-fn map_inplace_rows<T: Element, const WIDE: bool>(v: &mut [T], layout: &Layout, f: impl Fn(T) -> T + Sync + Send) {
+fn map_inplace_rows<T: Element, const WIDE: bool>(
+    v: &mut [T],
+    layout: &Layout,
+    f: impl Fn(T) -> T + Sync + Send + Copy,
+) {
     if let Some((a, b)) = layout.contiguous_range() {
         update_chunks(&mut v[a..b], |c| if WIDE { wide::update(c, &f) } else { c.iter_mut().for_each(|x| *x = f(*x)) });
         return;
