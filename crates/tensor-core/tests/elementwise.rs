@@ -625,6 +625,24 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(cfg(64))]
+
+    /// Long contiguous rows, which the CPU selects block by block (64 elements, then the rest),
+    /// for every element width; the shapes of `where_matches_reference` never fill a block.
+    #[test]
+    fn where_on_long_rows_matches_reference(n in 0usize..300, seed in any::<u64>(), dtype in any_dtype()) {
+        let mut rng = Mix::new(seed);
+        let c: Vec<bool> = (0..n).map(|_| rng.below(2) == 0).collect();
+        let t: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+        let f: Vec<f64> = (0..n).map(|i| (i % 5) as f64 + 1.0).collect();
+        let tensor = |v: &[f64]| Tensor::from_vec(v.to_vec(), [n]).unwrap().to_dtype(dtype).unwrap();
+        let got = tensor(&t).where_(&Tensor::from_vec(c.clone(), [n]).unwrap(), &tensor(&f)).unwrap();
+        let want: Vec<f64> = c.iter().zip(t.iter().zip(&f)).map(|(&c, (&t, &f))| if c { t } else { f }).collect();
+        prop_assert_eq!(got.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap(), tensor(&want).to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap());
+    }
+}
+
 #[test]
 fn where_and_masked_fill_errors() {
     on_each_device(|dev| {

@@ -564,9 +564,7 @@ pub(crate) fn where_cond(
             match (sc, st, sf) {
                 (1, 1, 1) => {
                     let (c, t, f) = (&c[oc..oc + n], &t[ot..ot + n], &f[of..of + n]);
-                    widest!(for (((o, &c), &t), &f) in d.iter_mut().zip(c).zip(t).zip(f) {
-                        *o = if c { t } else { f };
-                    })
+                    widest!(select_slices(d, c, t, f))
                 }
                 (1, 1, 0) => {
                     let (c, t, f) = (&c[oc..oc + n], &t[ot..ot + n], f[of]);
@@ -586,6 +584,35 @@ pub(crate) fn where_cond(
         Ok(out)
     }
     with_cpu2!("where", t, f, |x, y| Ok(StorageOf::into_storage(go(c, lc, x, lt, y, lf)?)))
+}
+
+/// `out[i] = if c[i] { t[i] } else { f[i] }`, as `f` copied and `t` stored where `c`, 64
+/// elements at a time (the copy of a whole block is a few vector moves, not a `memcpy` call).
+/// Written as one select, LLVM loaded through a select of the two addresses: a gather per
+/// vector (`where` of 2M f32: 1.4 ms).
+#[inline(always)]
+fn select_slices<T: Copy>(out: &mut [T], c: &[bool], t: &[T], f: &[T]) {
+    const BLOCK: usize = 64;
+    #[inline(always)]
+    fn block<T: Copy>(o: &mut [T], c: &[bool], t: &[T], f: &[T]) {
+        o.copy_from_slice(f);
+        for ((o, &c), &t) in o.iter_mut().zip(c).zip(t) {
+            if c {
+                *o = t;
+            }
+        }
+    }
+    let n = out.len();
+    let (c, t, f) = (&c[..n], &t[..n], &f[..n]);
+    let mut blocks = out.chunks_exact_mut(BLOCK);
+    for (((o, c), t), f) in
+        (&mut blocks).zip(c.chunks_exact(BLOCK)).zip(t.chunks_exact(BLOCK)).zip(f.chunks_exact(BLOCK))
+    {
+        block(o, c, t, f);
+    }
+    let rest = blocks.into_remainder();
+    let k = n - rest.len();
+    block(rest, &c[k..], &t[k..], &f[k..]);
 }
 
 /// `out[i] = if c[i] { s } else { v[i] }` (`if c[i] { v[i] } else { s }` unless
