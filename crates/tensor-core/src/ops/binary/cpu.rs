@@ -217,8 +217,24 @@ macro_rules! float_binary {
                 }
             }),
             BinaryOp::Pow => arm!(|a: $T, b: $T| a.powf(b)),
-            BinaryOp::Maximum => arm!(|a: $T, b: $T| if a.is_nan() || a > b { a } else { b }),
-            BinaryOp::Minimum => arm!(|a: $T, b: $T| if a.is_nan() || a < b { a } else { b }),
+            // The NaN test on the larger (smaller) of the two, not on the inputs: one compare
+            // fewer per vector (`a > b ? a : b` is a single max instruction).
+            BinaryOp::Maximum => arm!(|a: $T, b: $T| {
+                let m = if a > b { a } else { b };
+                if a.is_nan() {
+                    a
+                } else {
+                    m
+                }
+            }),
+            BinaryOp::Minimum => arm!(|a: $T, b: $T| {
+                let m = if a < b { a } else { b };
+                if a.is_nan() {
+                    a
+                } else {
+                    m
+                }
+            }),
             BinaryOp::Remainder => arm!(move |a: $T, b: $T| {
                 let r = a % b;
                 if r != zero && ((r < zero) != (b < zero)) {
