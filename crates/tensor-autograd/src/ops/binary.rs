@@ -54,9 +54,13 @@ impl Var {
         backward: impl Fn(&Var, Scalar) -> Result<Var> + Send + Sync + 'static,
     ) -> Result<Var> {
         let value = forward(self.tensor_ref(), s).located()?;
-        let (shape, dtype) = (self.shape().clone(), self.dtype());
-        let backward =
-            move |ctx: &BackwardCtx<'_>| Ok(vec![Some(backward(ctx.grad(), s)?.sum_to(&shape, dtype)?), None]);
+        let dtype = self.dtype();
+        // A number broadcasts to the tensor's shape: the gradient has the input's shape already
+        // (no `sum_to`, no shape kept per node); only its dtype may need casting back.
+        let backward = move |ctx: &BackwardCtx<'_>| {
+            let g = backward(ctx.grad(), s)?;
+            Ok(vec![Some(if g.dtype() == dtype { g } else { g.to_dtype(dtype)? }), None])
+        };
         Ok(Var::record_inputs(value, name.into(), [Some(self), None].into_iter(), Vec::new(), backward))
     }
 
