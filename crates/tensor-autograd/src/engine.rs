@@ -5,6 +5,7 @@
 use crate::grad_mode::set_grad_enabled;
 use crate::node::{Edge, Node, Var};
 use rustc_hash::FxHashMap as HashMap;
+use std::collections::hash_map::Entry;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 use tensor_core::{bail, Result, Tensor};
@@ -44,7 +45,7 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
     let mut stack: Vec<&Arc<Node>> = Vec::new();
     for e in root_edges.iter().flatten() {
         if let Edge::Node(n) = e {
-            if let std::collections::hash_map::Entry::Vacant(v) = pending.entry(e.id()) {
+            if let Entry::Vacant(v) = pending.entry(e.id()) {
                 v.insert(Pending { node: n, deps: 0, grad: None });
                 stack.push(n);
             }
@@ -54,8 +55,8 @@ pub(crate) fn run(roots: &[(Var, Var)], opts: BackwardOptions, capture: Option<&
         for e in n.edges.iter().flatten() {
             if let Edge::Node(child) = e {
                 match pending.entry(e.id()) {
-                    std::collections::hash_map::Entry::Occupied(mut p) => p.get_mut().deps += 1,
-                    std::collections::hash_map::Entry::Vacant(v) => {
+                    Entry::Occupied(mut p) => p.get_mut().deps += 1,
+                    Entry::Vacant(v) => {
                         v.insert(Pending { node: child, deps: 1, grad: None });
                         stack.push(child);
                     }

@@ -217,8 +217,9 @@ macro_rules! float_binary {
                 }
             }),
             BinaryOp::Pow => arm!(|a: $T, b: $T| a.powf(b)),
-            // The NaN test on the larger (smaller) of the two, not on the inputs: one compare
-            // fewer per vector (`a > b ? a : b` is a single max instruction).
+            // The select first (`a > b ? a : b` is a single max instruction, which gives `b`
+            // where either is NaN), then `a`'s NaN over it: one compare fewer per vector than
+            // testing `a`'s NaN inside the select. NaN from either side, as PyTorch.
             BinaryOp::Maximum => arm!(|a: $T, b: $T| {
                 let m = if a > b { a } else { b };
                 if a.is_nan() {
